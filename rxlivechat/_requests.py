@@ -1,0 +1,280 @@
+"""Requests in flight: correlation by request id, flow control and settlement.
+
+Rules:
+
+1. A reply is matched to its request with one dict lookup: the cost per frame does
+   not grow with the number of requests in flight (digest §1.3 allows 10).
+2. At most ``max_in_flight`` requests are on the socket at once; the rest wait in
+   order (the JS SDK lets the server refuse them instead).
+3. Every request settles exactly once: a result, a server error, a timeout, a
+   connection loss or a close. A request disposed of before its reply is forgotten
+   and its reply dropped.
+4. Timers are asyncio timers on the SDK's loop, never threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ._transport import Socket
+from .exceptions import (
+    ConnectionLost,
+    LiveChatError,
+    RequestTimeoutError,
+    server_error,
+)
+from .protocol.base import Method
+from .protocol.connection import Session
+from .protocol.frames import ErrorResponse, Frame, Push, Response
+
+__all__ = ["SAFE_TO_REPEAT", "Pending", "Requests"]
+
+SAFE_TO_REPEAT = frozenset(
+    {
+        "ping",
+        "list_chats",
+        "list_threads",
+        "get_chat",
+        "get_customer",
+        "list_group_statuses",
+        "get_form",
+        "get_predicted_agent",
+        "get_url_info",
+        "update_chat_properties",
+        "update_thread_properties",
+        "update_event_properties",
+        "delete_chat_properties",
+        "delete_thread_properties",
+        "delete_event_properties",
+        "update_customer",
+        "update_customer_page",
+        "set_customer_session_fields",
+        "mark_events_as_seen",
+        "send_sneak_peek",
+    }
+)
+"""Actions re-sent after a reconnect when their socket dropped before the reply:
+reads, and writes whose second application changes nothing."""
+
+OnResult = Callable[[Any, "Pending"], None]
+OnError = Callable[[Exception], None]
+
+
+class Pending:
+    """One request, from submission until it settles."""
+
+    __slots__ = (
+        "_timer",
+        "done",
+        "method",
+        "on_error",
+        "on_result",
+        "pushes",
+        "request_id",
+    )
+
+    def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
+        self.method = method
+        self.on_result = on_result
+        self.on_error = on_error
+        self.request_id: str | None = None
+        """Set when the request is written to a socket (again after a reconnect)."""
+        self.pushes: list[Push[Any]] = []
+        """Pushes that carried this request's id before its reply (our copies)."""
+        self.done = False
+        self._timer: asyncio.TimerHandle | None = None
+
+
+class Requests:
+    """Correlates replies with requests and keeps the in-flight count in bounds.
+
+    The SDK attaches a socket when one is open (:meth:`attach`), opens the gate
+    once logged in (:meth:`ready`), feeds every frame to :meth:`on_frame`, and
+    detaches the socket when it drops (:meth:`detach`).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        timeout: float,
+        max_in_flight: int = 10,
+    ) -> None:
+        self._session = session
+        self._timeout = timeout
+        self._max_in_flight = max_in_flight
+        self._queue: deque[Pending] = deque()
+        self._in_flight: dict[str, Pending] = {}
+        self._socket: Socket | None = None
+        self._ready = False
+
+    # Public methods -----------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests written to the socket and not answered yet."""
+        return len(self._in_flight)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a connection or for a free slot."""
+        return sum(1 for p in self._queue if not p.done)
+
+    def submit(
+        self,
+        method: Method[Any],
+        on_result: OnResult,
+        on_error: OnError,
+        *,
+        timeout: float | None = None,
+        urgent: bool = False,
+    ) -> Pending:
+        """Queue ``method``; exactly one of the callbacks will be called.
+
+        Args:
+            method: the request payload.
+            on_result: called with the typed result and the :class:`Pending`.
+            on_error: called with the exception when the request fails.
+            timeout: seconds until it fails with :class:`RequestTimeoutError`,
+                counting time spent waiting for a connection.
+            urgent: send before login and ahead of the queue (``login``, ``ping``).
+        """
+        pending = Pending(method, on_result, on_error)
+        delay = self._timeout if timeout is None else timeout
+        pending._timer = asyncio.get_running_loop().call_later(
+            delay, self._expire, pending
+        )
+        if urgent:
+            self._write(pending)
+        else:
+            self._queue.append(pending)
+            self._pump()
+        return pending
+
+    def abandon(self, pending: Pending) -> None:
+        """Forget ``pending``: no callback will be called. Its reply is dropped."""
+        if pending.done:
+            return
+        self._finish(pending)
+        if pending.request_id is not None:
+            self._in_flight.pop(pending.request_id, None)
+            self._session.abandon(pending.request_id)
+        self._pump()
+
+    def on_frame(self, frame: Frame) -> None:
+        """Settle the request ``frame`` answers, if any (one dict lookup)."""
+        request_id = frame.request_id
+        if request_id is None:
+            return
+        if isinstance(frame, Push):
+            pending = self._in_flight.get(request_id)
+            if pending is not None:
+                pending.pushes.append(frame)
+            return
+        pending = self._in_flight.pop(request_id, None)
+        if pending is None:
+            return
+        self._finish(pending)
+        if isinstance(frame, Response):
+            pending.on_result(frame.payload, pending)
+        else:
+            pending.on_error(_error_of(frame))
+        if self._queue:
+            self._pump()
+
+    def attach(self, socket: Socket) -> None:
+        """A socket is open: urgent requests (login, ping) may be written."""
+        self._socket = socket
+
+    def ready(self) -> None:
+        """Logged in: write queued requests, up to the in-flight limit."""
+        self._ready = True
+        self._pump()
+
+    def detach(self) -> None:
+        """The socket dropped: settle or re-queue what was on it.
+
+        Requests whose action is in :data:`SAFE_TO_REPEAT` go back to the front of
+        the queue, to be written again after the next login; the others fail
+        with :class:`ConnectionLost`, since the server may or may not have
+        applied them.
+        """
+        self._socket = None
+        self._ready = False
+        self._session.connection_lost()
+        lost = list(self._in_flight.values())
+        self._in_flight.clear()
+        for pending in reversed(lost):
+            pending.request_id = None
+            if pending.method.action in SAFE_TO_REPEAT:
+                self._queue.appendleft(pending)
+            else:
+                self._finish(pending)
+                pending.on_error(
+                    ConnectionLost(
+                        f"the connection dropped before {pending.method.action!r} "
+                        "was answered; it may or may not have been applied"
+                    )
+                )
+
+    def close(self, error: LiveChatError) -> None:
+        """Fail every queued and in-flight request with ``error``."""
+        self._socket = None
+        self._ready = False
+        everything = [*self._in_flight.values(), *self._queue]
+        self._in_flight.clear()
+        self._queue.clear()
+        for pending in everything:
+            if not pending.done:
+                self._finish(pending)
+                pending.on_error(error)
+
+    # Private methods ----------------------------------------------------------------
+
+    def _pump(self) -> None:
+        while (
+            self._ready and self._queue and len(self._in_flight) < self._max_in_flight
+        ):
+            pending = self._queue.popleft()
+            if not pending.done:
+                self._write(pending)
+
+    def _write(self, pending: Pending) -> None:
+        socket = self._socket
+        if socket is None:  # an urgent request with no socket: wait like others
+            self._queue.appendleft(pending)
+            return
+        request_id, data = self._session.send(pending.method)
+        pending.request_id = request_id
+        self._in_flight[request_id] = pending
+        socket.send(data)
+
+    def _expire(self, pending: Pending) -> None:
+        if pending.done:
+            return
+        action = pending.method.action
+        self.abandon(pending)
+        pending.on_error(
+            RequestTimeoutError(f"no reply to {action!r} within the request timeout")
+        )
+
+    @staticmethod
+    def _finish(pending: Pending) -> None:
+        pending.done = True
+        if pending._timer is not None:
+            pending._timer.cancel()
+            pending._timer = None
+
+
+def _error_of(frame: ErrorResponse) -> Exception:
+    error = frame.error
+    return server_error(
+        error.type,
+        error.message,
+        data=error.data,
+        action=frame.action,
+        request_id=frame.request_id,
+    )

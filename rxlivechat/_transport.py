@@ -1,0 +1,130 @@
+"""aiohttp glue for one RTM WebSocket: open, read, write, close. Nothing else.
+
+Rules:
+
+1. This is the only client module that touches ``aiohttp`` WebSocket objects, and
+   the only place aiohttp exceptions become ours (:func:`map_errors`).
+2. One reader: :meth:`Socket.messages` is consumed by exactly one task.
+3. Writes never block the caller: :meth:`Socket.send` queues bytes and one writer
+   task sends them in order, each as a TEXT frame (msgspec bytes, no re-encoding).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Literal
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import aiohttp
+
+from .exceptions import ConnectError, ConnectionLost
+from .protocol.frames import API_VERSION
+
+__all__ = ["Socket", "connect", "map_errors", "rtm_url", "web_url"]
+
+log = logging.getLogger("rxlivechat")
+
+MAX_MESSAGE_SIZE = 64 * 1024 * 1024
+"""Large enough for a 100-thread history page; aiohttp's default is 4 MiB."""
+
+
+def rtm_url(api_url: str, organization_id: str) -> str:
+    """The RTM WebSocket URL for ``api_url`` (http→ws, https→wss)."""
+    parts = urlsplit(api_url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = f"{parts.path.rstrip('/')}/v{API_VERSION}/customer/rtm/ws"
+    query = urlencode({"organization_id": organization_id})
+    return urlunsplit((scheme, parts.netloc, path, query, ""))
+
+
+def web_url(api_url: str, action: str, organization_id: str) -> str:
+    """The Web API URL of ``action``."""
+    parts = urlsplit(api_url)
+    path = f"{parts.path.rstrip('/')}/v{API_VERSION}/customer/action/{action}"
+    query = urlencode({"organization_id": organization_id})
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+@contextlib.contextmanager
+def map_errors(what: str, *, lost: bool = False) -> Iterator[None]:
+    """Turn aiohttp and OS errors into :class:`ConnectError` (or ``ConnectionLost``)."""
+    try:
+        yield
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        cls = ConnectionLost if lost else ConnectError
+        raise cls(f"{what}: {str(exc) or type(exc).__name__}") from exc
+
+
+class Socket:
+    """One open RTM WebSocket with its writer task."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse[Literal[False]]) -> None:
+        self._ws = ws
+        self._outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        self._writer = asyncio.get_running_loop().create_task(
+            self._write_loop(), name="rxlivechat-writer"
+        )
+
+    @property
+    def closed(self) -> bool:
+        """Whether the socket is closed (or closing)."""
+        return self._ws.closed
+
+    def send(self, data: bytes) -> None:
+        """Queue one frame; it is written in order by the writer task."""
+        self._outbox.put_nowait(data)
+
+    async def messages(self) -> AsyncIterator[bytes]:
+        """Yield every TEXT/BINARY message until the socket closes."""
+        while True:
+            msg = await self._ws.receive()
+            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                yield msg.data
+            elif msg.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
+                return
+
+    async def close(self) -> None:
+        """Close the socket and stop the writer; safe to call more than once."""
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        with contextlib.suppress(Exception):
+            await self._ws.close()
+
+    async def _write_loop(self) -> None:
+        ws = self._ws
+        while True:
+            data = await self._outbox.get()
+            try:
+                await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
+            except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+                # The reader sees the close and reports it; just stop writing.
+                log.debug("write failed, socket closing: %r", exc)
+                return
+
+
+async def connect(http: aiohttp.ClientSession, url: str, *, timeout: float) -> Socket:
+    """Open the RTM WebSocket at ``url``.
+
+    Raises:
+        ConnectError: the socket could not be opened within ``timeout`` seconds.
+    """
+    with map_errors(f"cannot connect to {url.split('?')[0]}"):
+        async with asyncio.timeout(timeout):
+            ws = await http.ws_connect(
+                url,
+                decode_text=False,
+                autoping=True,
+                heartbeat=None,  # the SDK sends RTM pings itself (digest §1.3)
+                max_msg_size=MAX_MESSAGE_SIZE,
+                timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
+            )
+    return Socket(ws)

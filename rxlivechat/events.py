@@ -1,0 +1,215 @@
+"""The SDK's events: their payload types, and how v3.6 pushes become them.
+
+The event stream speaks the seed (JS Customer SDK v1) vocabulary, built from the
+v3.6 pushes as the digest §6.2 maps them:
+
+=============================  ==============================================
+event name                     built from
+=============================  ==============================================
+``new_event``                  ``incoming_event``
+``chat_properties_updated``    ``chat_properties_updated``
+``chat_thread_properties_...`` ``thread_properties_updated``
+``last_seen_timestamp_...``    ``events_marked_as_seen``
+``user_joined_chat``           ``user_added_to_chat`` (+ ``user_data``)
+``user_left_chat``             ``user_removed_from_chat``
+``user_is_typing`` / ``..._stopped_typing``  ``incoming_typing_indicator``
+``thread_closed``              ``chat_deactivated``
+``thread_summary``             ``incoming_chat`` (+ ``user_data`` per user)
+``user_data``                  ``customer_updated`` and the users above
+=============================  ==============================================
+
+Every other push keeps its own name and its typed payload (``incoming_greeting``,
+``chat_transferred``, ...). Connection events (``connected``,
+``connection_lost``, ``connection_restored``, ``customer_id``, ``disconnected``,
+``error``) come from the SDK itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import msgspec
+
+from .protocol import pushes as p
+from .protocol.base import Model
+from .protocol.frames import Push
+from .protocol.models import Event, Properties
+from .results import ChatsSummaryItem, thread_order
+
+__all__ = [
+    "ChatPropertiesUpdated",
+    "ChatThreadPropertiesUpdated",
+    "Connected",
+    "Disconnected",
+    "LastSeenTimestampUpdated",
+    "NewEvent",
+    "ThreadClosed",
+    "ThreadSummary",
+    "UserInChat",
+    "UserTyping",
+    "events_of_push",
+]
+
+
+class Connected(Model):
+    """``connected`` / ``connection_restored``: logged in, with the chats summary."""
+
+    chats_summary: list[ChatsSummaryItem]
+    total_chats: int
+    customer_id: str
+
+
+class Disconnected(Model):
+    """``disconnected``: the SDK stopped for good, and why."""
+
+    reason: str
+    data: dict[str, Any] | None = None
+
+
+class NewEvent(Model):
+    """``new_event``: an event arrived in a chat (``event.thread_id`` is set)."""
+
+    chat: str
+    thread: str
+    event: Event
+
+
+class ChatPropertiesUpdated(Model):
+    """``chat_properties_updated``: only the changed properties."""
+
+    chat: str
+    properties: Properties
+
+
+class ChatThreadPropertiesUpdated(Model):
+    """``chat_thread_properties_updated``: only the changed properties."""
+
+    chat: str
+    thread: str
+    properties: Properties
+
+
+class LastSeenTimestampUpdated(Model):
+    """``last_seen_timestamp_updated``: ``user`` has seen ``chat`` up to then."""
+
+    chat: str
+    user: str
+    timestamp: datetime.datetime
+
+
+class UserInChat(Model):
+    """``user_joined_chat`` / ``user_left_chat``."""
+
+    chat: str
+    user: str
+    reason: str | None = None
+
+
+class UserTyping(Model):
+    """``user_is_typing`` / ``user_stopped_typing``."""
+
+    chat: str
+    user: str
+    thread: str | None = None
+
+
+class ThreadClosed(Model):
+    """``thread_closed``: the chat's thread was closed (``chat_deactivated``)."""
+
+    chat: str
+    thread: str | None = None
+    user: str | None = None
+
+
+class ThreadSummary(Model):
+    """``thread_summary``: a new thread started (from ``incoming_chat``)."""
+
+    id: str
+    chat: str
+    order: int
+    total_events: int
+
+
+def with_thread(event: Event, thread_id: str) -> Event:
+    """``event`` carrying the id of its thread (the wire event has none)."""
+    if event.thread_id == thread_id:
+        return event
+    return msgspec.structs.replace(event, thread_id=thread_id)
+
+
+def events_of_push(frame: Push[Any]) -> list[tuple[str, Any]]:
+    """The SDK events one push becomes (most become one)."""
+    payload = frame.payload
+    match payload:
+        case p.IncomingEvent():
+            event = with_thread(payload.event, payload.thread_id)
+            new = NewEvent(chat=payload.chat_id, thread=payload.thread_id, event=event)
+            return [("new_event", new)]
+        case p.IncomingTypingIndicator():
+            indicator = payload.typing_indicator
+            name = "user_is_typing" if indicator.is_typing else "user_stopped_typing"
+            typing = UserTyping(
+                chat=payload.chat_id,
+                user=indicator.author_id,
+                thread=payload.thread_id,
+            )
+            return [(name, typing)]
+        case p.ChatPropertiesUpdated():
+            return [
+                (
+                    "chat_properties_updated",
+                    ChatPropertiesUpdated(
+                        chat=payload.chat_id, properties=payload.properties
+                    ),
+                )
+            ]
+        case p.ThreadPropertiesUpdated():
+            update = ChatThreadPropertiesUpdated(
+                chat=payload.chat_id,
+                thread=payload.thread_id,
+                properties=payload.properties,
+            )
+            return [("chat_thread_properties_updated", update)]
+        case p.EventsMarkedAsSeen():
+            seen = LastSeenTimestampUpdated(
+                chat=payload.chat_id, user=payload.user_id, timestamp=payload.seen_up_to
+            )
+            return [("last_seen_timestamp_updated", seen)]
+        case p.UserAddedToChat():
+            joined = UserInChat(
+                chat=payload.chat_id, user=payload.user.id, reason=payload.reason
+            )
+            return [("user_data", payload.user), ("user_joined_chat", joined)]
+        case p.UserRemovedFromChat():
+            left = UserInChat(
+                chat=payload.chat_id, user=payload.user_id, reason=payload.reason
+            )
+            return [("user_left_chat", left)]
+        case p.ChatDeactivated():
+            closed = ThreadClosed(
+                chat=payload.chat_id, thread=payload.thread_id, user=payload.user_id
+            )
+            return [("thread_closed", closed)]
+        case p.IncomingChat():
+            return _incoming_chat(payload)
+        case p.CustomerUpdated():
+            return [("user_data", payload)]
+    return [(frame.action, payload)]
+
+
+def _incoming_chat(payload: p.IncomingChat) -> list[tuple[str, Any]]:
+    chat = payload.chat
+    out: list[tuple[str, Any]] = [("user_data", user) for user in chat.users]
+    if chat.thread is not None:
+        thread = chat.thread
+        order = thread_order(thread.created_at)
+        summary = ThreadSummary(
+            id=thread.id,
+            chat=chat.id,
+            order=order,
+            total_events=len(thread.events or ()),
+        )
+        out.append(("thread_summary", summary))
+    out.append(("incoming_chat", payload))
+    return out

@@ -1,0 +1,337 @@
+"""Every error rxlivechat raises, in one tree.
+
+.. code-block:: text
+
+    LiveChatError
+    ├── InvalidArgumentError        bad input, refused before anything is sent
+    ├── ProtocolError               bytes that are not a valid frame (protocol/)
+    ├── SDKClosedError              the SDK was destroyed, or the request was dropped
+    │                               by disconnect()/destroy()
+    ├── TransportError              the network (sdk, _transport)
+    │   ├── ConnectError            could not open the socket or fetch a token
+    │   └── ConnectionLost          the socket dropped while a request was in flight;
+    │                               it may or may not have been applied
+    ├── RequestTimeoutError         no reply within the client's request timeout
+    ├── UploadCancelledError        send_file(...).cancel() was called
+    └── ServerError                 the server answered with an error object
+        ├── AuthenticationError     error.type == "authentication"
+        ├── AuthorizationError      error.type == "authorization"
+        └── ...                     one class per customer error.type (digest §1.6)
+
+A :class:`ServerError` keeps the wire ``error.type`` as :attr:`ServerError.error_type`
+(also a class attribute on each subclass), the server's message and ``data``, and
+the action and request id it answered. :func:`server_error` builds the right
+subclass from a wire error object; unknown types become a plain ``ServerError``.
+
+This module imports nothing but the standard library: the Sans-I/O core uses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AuthenticationError",
+    "AuthorizationError",
+    "ChatAnonymizedError",
+    "ChatInactiveError",
+    "ConnectError",
+    "ConnectionLost",
+    "CustomerBannedError",
+    "EntityTooLargeError",
+    "GreetingNotFoundError",
+    "GroupNotFoundError",
+    "GroupOfflineError",
+    "GroupUnavailableError",
+    "GroupsOfflineError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "LicenseExpiredError",
+    "LicenseNotFoundError",
+    "LimitReachedError",
+    "LiveChatError",
+    "MisdirectedRequestError",
+    "NotAllowedError",
+    "NotFoundError",
+    "PendingRequestsLimitReachedError",
+    "ProtocolError",
+    "RequestTimeoutError",
+    "SDKClosedError",
+    "SERVER_ERRORS",
+    "ServerError",
+    "ServerRequestTimeoutError",
+    "ServiceUnavailableError",
+    "TooManyRequestsError",
+    "TransportError",
+    "UnsupportedVersionError",
+    "UploadCancelledError",
+    "UsersLimitReachedError",
+    "ValidationError",
+    "WrongProductVersionError",
+    "server_error",
+]
+
+
+class LiveChatError(Exception):
+    """The root: ``except rxlivechat.LiveChatError`` catches everything we raise."""
+
+
+class InvalidArgumentError(LiveChatError, ValueError, TypeError):
+    """An argument is of the wrong type or out of range; nothing was sent.
+
+    It is also a :class:`ValueError` and a :class:`TypeError`, so code written
+    against plain Python conventions catches it too.
+    """
+
+
+class ProtocolError(LiveChatError):
+    """Bytes that are not a Customer Chat API frame, or a frame of the wrong shape.
+
+    Attributes:
+        action: the frame's ``action`` when the envelope could be read, else ``None``.
+        request_id: the frame's ``request_id`` when it could be read, else ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.action = action
+        self.request_id = request_id
+
+
+class SDKClosedError(LiveChatError):
+    """The SDK was destroyed, or ``disconnect()`` dropped this request."""
+
+
+class TransportError(LiveChatError):
+    """The network failed."""
+
+
+class ConnectError(TransportError):
+    """The WebSocket could not be opened, or a customer token could not be had."""
+
+
+class ConnectionLost(TransportError):
+    """The socket dropped while this request was in flight.
+
+    The server may or may not have applied it: check before repeating an action
+    that is not safe to repeat.
+    """
+
+
+class RequestTimeoutError(LiveChatError, TimeoutError):
+    """No reply arrived within the request timeout; the request was abandoned."""
+
+
+class UploadCancelledError(LiveChatError):
+    """A file upload was cancelled by its caller."""
+
+
+class ServerError(LiveChatError):
+    """The server answered a request with an error object.
+
+    Attributes:
+        error_type: the wire ``error.type`` (``"validation"``, ``"not_found"``...).
+        message: the server's human-readable message.
+        data: the optional ``error.data`` object (e.g. ``{"region": "fra"}``).
+        action: the action of the request that failed, when known.
+        request_id: the id of the request that failed, when known.
+    """
+
+    error_type: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        error_type: str | None = None,
+        data: dict[str, Any] | None = None,
+        action: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.error_type = error_type or type(self).error_type  # type: ignore[misc]
+        self.message = message
+        self.data = data
+        self.action = action
+        self.request_id = request_id
+        where = f" ({action})" if action else ""
+        super().__init__(f"{self.error_type}: {message}{where}")
+
+
+SERVER_ERRORS: dict[str, type[ServerError]] = {}
+"""Wire ``error.type`` → the :class:`ServerError` subclass raised for it."""
+
+
+def _register(error_type: str) -> Any:
+    def decorate(cls: type[ServerError]) -> type[ServerError]:
+        cls.error_type = error_type
+        SERVER_ERRORS[error_type] = cls
+        return cls
+
+    return decorate
+
+
+@_register("authentication")
+class AuthenticationError(ServerError):
+    """Invalid or expired access token."""
+
+
+@_register("authorization")
+class AuthorizationError(ServerError):
+    """The customer is not allowed to do this."""
+
+
+@_register("chat_anonymized")
+class ChatAnonymizedError(ServerError):
+    """The chat was anonymized."""
+
+
+@_register("chat_inactive")
+class ChatInactiveError(ServerError):
+    """The action needs an active thread, and the chat has none."""
+
+
+@_register("customer_banned")
+class CustomerBannedError(ServerError):
+    """The customer is banned."""
+
+
+@_register("entity_too_large")
+class EntityTooLargeError(ServerError):
+    """The upload is over the 10 MB limit."""
+
+
+@_register("greeting_not_found")
+class GreetingNotFoundError(ServerError):
+    """No such greeting."""
+
+
+@_register("group_not_found")
+class GroupNotFoundError(ServerError):
+    """No such group."""
+
+
+@_register("group_offline")
+class GroupOfflineError(ServerError):
+    """The group is offline."""
+
+
+@_register("group_unavailable")
+class GroupUnavailableError(ServerError):
+    """The group is online but no agent is available."""
+
+
+@_register("groups_offline")
+class GroupsOfflineError(ServerError):
+    """Every group the chat could go to is offline."""
+
+
+@_register("internal")
+class InternalServerError(ServerError):
+    """The server failed."""
+
+
+@_register("license_expired")
+class LicenseExpiredError(ServerError):
+    """The license's trial or subscription ended."""
+
+
+@_register("license_not_found")
+class LicenseNotFoundError(ServerError):
+    """No such license (organization)."""
+
+
+@_register("limit_reached")
+class LimitReachedError(ServerError):
+    """The change would exceed a limit."""
+
+
+@_register("misdirected_request")
+class MisdirectedRequestError(ServerError):
+    """Wrong region; ``data["region"]`` names the right one."""
+
+
+@_register("not_allowed")
+class NotAllowedError(ServerError):
+    """Not allowed."""
+
+
+@_register("not_found")
+class NotFoundError(ServerError):
+    """The chat, thread or event does not exist (for this customer)."""
+
+
+@_register("pending_requests_limit_reached")
+class PendingRequestsLimitReachedError(ServerError):
+    """More than 10 requests were pending on one socket."""
+
+
+@_register("request_timeout")
+class ServerRequestTimeoutError(ServerError):
+    """The server gave up on the request after 15 s."""
+
+
+@_register("service_unavailable")
+class ServiceUnavailableError(ServerError):
+    """The server is temporarily not accepting requests."""
+
+
+@_register("too_many_requests")
+class TooManyRequestsError(ServerError):
+    """Rate limited; it unblocks by itself."""
+
+
+@_register("unsupported_version")
+class UnsupportedVersionError(ServerError):
+    """The API version is not supported."""
+
+
+@_register("users_limit_reached")
+class UsersLimitReachedError(ServerError):
+    """The license's limit of online customers was reached."""
+
+
+@_register("validation")
+class ValidationError(ServerError):
+    """The server found the request malformed."""
+
+
+@_register("wrong_product_version")
+class WrongProductVersionError(ServerError):
+    """The license is not a LiveChat 3 license."""
+
+
+def server_error(
+    error_type: str,
+    message: str = "",
+    *,
+    data: dict[str, Any] | None = None,
+    action: str | None = None,
+    request_id: str | None = None,
+) -> ServerError:
+    """Build the exception for a wire error object.
+
+    Args:
+        error_type: the wire ``error.type``.
+        message: the wire ``error.message``.
+        data: the wire ``error.data``, if any.
+        action: the action of the failed request, if known.
+        request_id: the id of the failed request, if known.
+
+    Returns:
+        An instance of the registered subclass, or of :class:`ServerError` for a
+        type this version does not know.
+    """
+    cls = SERVER_ERRORS.get(error_type, ServerError)
+    return cls(
+        message,
+        error_type=error_type,
+        data=data,
+        action=action,
+        request_id=request_id,
+    )

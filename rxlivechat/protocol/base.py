@@ -1,0 +1,102 @@
+"""The base classes of every wire type, and the two catalogues built from them.
+
+Rules of this package (``rxlivechat/protocol/``):
+
+1. It imports the standard library, msgspec and ``rxlivechat.exceptions`` only:
+   no asyncio, no aiohttp, no reactivex (``tests/test_layers.py`` checks).
+2. Field names are the wire names (LiveChat's JSON is already snake_case).
+3. Optional fields default to ``None`` and are left out when encoding
+   (``omit_defaults``): the server rejects nulls it does not expect.
+4. Unknown fields are ignored (the live API adds fields), and values the server
+   chooses (statuses, reasons, types) are plain ``str``, never ``Literal``:
+   a new value must not break decoding.
+5. Timestamps are timezone-aware ``datetime``s (:data:`Timestamp`).
+
+A :class:`Method` subclass is one action's request payload. It names its
+``action`` and, through its type parameter, the Struct its reply decodes into, so
+``sdk.call(SendEvent(...))`` is typed ``SendEventResult`` end to end. Defining the
+subclass registers it in :data:`METHODS`; a :class:`PushPayload` subclass likewise
+registers in :data:`PUSHES`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+import msgspec
+
+__all__ = [
+    "METHODS",
+    "PUSHES",
+    "EmptyResult",
+    "Method",
+    "Model",
+    "PushPayload",
+    "Timestamp",
+]
+
+Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
+"""An RFC 3339 timestamp; decoding refuses one without a timezone."""
+
+
+class Model(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Base of every wire object: keyword-only, and defaults left off the wire."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython
+        printer.text(repr(self))
+
+
+ResultT = TypeVar("ResultT")
+
+METHODS: dict[str, type[Method[Any]]] = {}
+"""Action name → the :class:`Method` subclass of its request payload."""
+
+PUSHES: dict[str, type[PushPayload]] = {}
+"""Push name → the :class:`PushPayload` subclass of its payload."""
+
+
+class EmptyResult(Model):
+    """The reply of an action that returns no data (``"payload": {}``)."""
+
+
+class Method(Model, Generic[ResultT]):
+    """One action's request payload; subclass as ``class X(Method[XResult])``.
+
+    Class attributes:
+        action: the wire action name.
+        result_type: the Struct the success reply's payload decodes into
+            (taken from the type parameter).
+        rtm: whether the action exists on the RTM WebSocket.
+        web: the Web API HTTP verb (``"POST"``/``"GET"``), or ``None`` when the
+            action exists only on RTM.
+    """
+
+    action: ClassVar[str]
+    result_type: ClassVar[type[Any]] = EmptyResult
+    rtm: ClassVar[bool] = True
+    web: ClassVar[str | None] = "POST"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            if typing.get_origin(base) is Method:
+                (result,) = typing.get_args(base)
+                if isinstance(result, type):
+                    cls.result_type = result
+        action = cls.__dict__.get("action")
+        if isinstance(action, str):
+            METHODS[action] = cls
+
+
+class PushPayload(Model):
+    """One push's payload; subclasses set ``action`` to the push name."""
+
+    action: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        action = cls.__dict__.get("action")
+        if isinstance(action, str):
+            PUSHES[action] = cls

@@ -1,0 +1,363 @@
+"""Bytes ⇄ typed frames: the only place where wire input becomes Python objects.
+
+Rules:
+
+1. Every function that reads wire bytes returns a typed frame or raises
+   :class:`~rxlivechat.exceptions.ProtocolError`, and nothing else.
+2. Decoding is in two steps: the envelope (action, type, request_id, success)
+   with the payload kept as ``msgspec.Raw``, then the payload with the decoder of
+   its action. Unknown pushes keep a plain ``dict`` payload.
+3. Forward compatibility: a payload that fails only because the server sent an
+   event ``type`` we do not know is decoded again with that event turned into an
+   :class:`~rxlivechat.protocol.models.UnknownEvent`. That slow path runs only
+   after the fast one failed.
+4. Encoders and decoders are built once and reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+import msgspec
+
+from ..exceptions import ProtocolError
+from .base import METHODS, PUSHES, Method
+from .frames import (
+    API_VERSION,
+    ErrorBody,
+    ErrorResponse,
+    Frame,
+    Push,
+    Request,
+    Response,
+)
+from .models import EVENT_TYPES
+
+__all__ = [
+    "decode",
+    "decode_frame",
+    "decode_request",
+    "encode",
+    "encode_frame",
+    "encode_request",
+]
+
+T = TypeVar("T")
+
+_EMPTY = msgspec.Raw(b"{}")
+
+
+class _Envelope(msgspec.Struct):
+    """What every frame has, whichever way it goes; the payload stays raw."""
+
+    action: str
+    type: str | None = None
+    request_id: str | None = None
+    success: bool | None = None
+    version: str | None = None
+    payload: msgspec.Raw = _EMPTY
+
+
+class _ErrorPayload(msgspec.Struct):
+    error: ErrorBody
+
+
+# Wire shapes for encoding. UNSET fields are left out; everything else is sent.
+class _WireRequest(msgspec.Struct):
+    request_id: str | msgspec.UnsetType = msgspec.UNSET
+    action: str = ""
+    version: str | msgspec.UnsetType = msgspec.UNSET
+    payload: Any = None
+
+
+class _WireResponse(msgspec.Struct):
+    request_id: str | msgspec.UnsetType = msgspec.UNSET
+    action: str = ""
+    type: str = "response"
+    success: bool = True
+    payload: Any = None
+
+
+class _WirePush(msgspec.Struct):
+    request_id: str | msgspec.UnsetType = msgspec.UNSET
+    action: str = ""
+    type: str = "push"
+    version: str = API_VERSION
+    payload: Any = None
+
+
+_encoder = msgspec.json.Encoder()
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+_error_decoder = msgspec.json.Decoder(_ErrorPayload)
+_any_decoder = msgspec.json.Decoder()
+
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
+    decoder = _decoders.get(tp)
+    if decoder is None:
+        decoder = _decoders[tp] = msgspec.json.Decoder(tp)
+    return decoder
+
+
+# Encoding ------------------------------------------------------------------------
+
+
+def encode(obj: Any) -> bytes:
+    """Encode any wire object (a Struct, a dict...) as compact JSON."""
+    return _encoder.encode(obj)
+
+
+def encode_request(
+    method: Method[Any], request_id: str | None = None, *, version: str | None = None
+) -> bytes:
+    """Encode a request frame: ``{"request_id", "action", "payload"}``.
+
+    Args:
+        method: the action's payload; its class names the action.
+        request_id: echoed back by the server on the reply.
+        version: the per-request API version, left out when ``None``.
+
+    Returns:
+        The frame as UTF-8 JSON bytes, to be sent as a TEXT WebSocket message.
+    """
+    return _encoder.encode(
+        _WireRequest(
+            request_id=msgspec.UNSET if request_id is None else request_id,
+            action=method.action,
+            version=msgspec.UNSET if version is None else version,
+            payload=method,
+        )
+    )
+
+
+def encode_frame(frame: Frame) -> bytes:
+    """Encode a server → client frame (the sandbox's side of :func:`decode_frame`)."""
+    request_id = msgspec.UNSET if frame.request_id is None else frame.request_id
+    wire: msgspec.Struct
+    if isinstance(frame, Push):
+        wire = _WirePush(
+            request_id=request_id,
+            action=frame.action,
+            version=frame.version or API_VERSION,
+            payload=frame.payload,
+        )
+    elif isinstance(frame, ErrorResponse):
+        wire = _WireResponse(
+            request_id=request_id,
+            action=frame.action,
+            success=False,
+            payload=_ErrorPayload(frame.error),
+        )
+    else:
+        wire = _WireResponse(
+            request_id=request_id, action=frame.action, payload=frame.payload
+        )
+    return _encoder.encode(wire)
+
+
+# Decoding ------------------------------------------------------------------------
+
+
+def _envelope(data: bytes | str) -> _Envelope:
+    try:
+        return _envelope_decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ProtocolError(f"not a Customer Chat API frame: {exc}") from None
+
+
+def decode(data: bytes | str | msgspec.Raw, tp: type[T]) -> T:
+    """Decode a payload into ``tp``, tolerating event types newer than this code.
+
+    Args:
+        data: the JSON document.
+        tp: the Struct (or any msgspec-supported type) to decode into.
+
+    Returns:
+        The typed value.
+
+    Raises:
+        ProtocolError: the document does not fit ``tp``, even after unknown event
+            types were set aside as ``UnknownEvent``.
+    """
+    try:
+        return cast(T, _decoder(tp).decode(data))
+    except msgspec.ValidationError as exc:
+        first_error = exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"malformed JSON: {exc}") from None
+    # Slow path: maybe only an unknown event type broke the tagged union.
+    try:
+        tree = _any_decoder.decode(data)
+        if _set_aside_unknown_events(tree):
+            return msgspec.convert(tree, tp)
+    except (msgspec.ValidationError, RecursionError):
+        pass
+    raise ProtocolError(f"payload does not fit {_name(tp)}: {first_error}") from None
+
+
+def decode_frame(
+    data: bytes | str,
+    pending: Mapping[str, type[Method[Any]]] | None = None,
+) -> Frame:
+    """Decode one frame the server sent.
+
+    Args:
+        data: the bytes (or text) of one WebSocket message.
+        pending: request id → the method it was sent as. A reply to one of these
+            decodes into that method's result type; any other reply decodes by its
+            action name.
+
+    Returns:
+        A :class:`Response`, :class:`ErrorResponse` or :class:`Push`.
+
+    Raises:
+        ProtocolError: the bytes are not a frame, or the payload does not fit.
+    """
+    env = _envelope(data)
+    if env.type == "push":
+        push_type = PUSHES.get(env.action)
+        payload = (
+            decode(env.payload, dict)
+            if push_type is None
+            else decode(env.payload, push_type)
+        )
+        return Push(
+            action=env.action,
+            payload=payload,
+            request_id=env.request_id,
+            version=env.version,
+        )
+    if env.type != "response":
+        raise ProtocolError(
+            f"frame type {env.type!r} is neither 'response' nor 'push'",
+            action=env.action,
+            request_id=env.request_id,
+        )
+    if env.success is False:
+        try:
+            error = _error_decoder.decode(env.payload).error
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ProtocolError(
+                f"error response without an error object: {exc}",
+                action=env.action,
+                request_id=env.request_id,
+            ) from None
+        return ErrorResponse(action=env.action, error=error, request_id=env.request_id)
+    result_type = _result_type(env, pending)
+    return Response(
+        action=env.action,
+        payload=decode(env.payload, result_type),
+        request_id=env.request_id,
+    )
+
+
+def decode_request(
+    data: bytes | str, *, methods: Mapping[str, type[Method[Any]]] = METHODS
+) -> Request[Method[Any]]:
+    """Decode one request frame a client sent (the sandbox's side of the socket).
+
+    Raises:
+        ProtocolError: not a frame, an unknown action, or a payload that does not
+            fit the action; ``action`` and ``request_id`` are set when known, so
+            the server can still answer.
+    """
+    env = _envelope(data)
+    method = methods.get(env.action)
+    if method is None:
+        raise ProtocolError(
+            f"unknown action {env.action!r}",
+            action=env.action,
+            request_id=env.request_id,
+        )
+    try:
+        payload = _decoder(method).decode(env.payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ProtocolError(
+            str(exc), action=env.action, request_id=env.request_id
+        ) from None
+    return Request(
+        action=env.action,
+        payload=payload,
+        request_id=env.request_id,
+        version=env.version,
+    )
+
+
+# Helpers --------------------------------------------------------------------------
+
+
+def _result_type(
+    env: _Envelope, pending: Mapping[str, type[Method[Any]]] | None
+) -> type[Any]:
+    if pending is not None and env.request_id is not None:
+        method = pending.get(env.request_id)
+        if method is not None:
+            return method.result_type
+    method = METHODS.get(env.action)
+    return dict if method is None else method.result_type
+
+
+def _set_aside_unknown_events(tree: Any) -> bool:
+    """Rewrite events of unknown ``type`` in place as ``UnknownEvent`` documents.
+
+    Events sit under ``event`` (one) or ``events`` (a list) keys. Returns whether
+    anything was rewritten.
+    """
+    changed = False
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "event" and _is_unknown_event(value):
+                    node[key] = _as_unknown_event(value)
+                    changed = True
+                elif key == "events" and isinstance(value, list):
+                    for i, event in enumerate(value):
+                        if _is_unknown_event(event):
+                            value[i] = _as_unknown_event(event)
+                            changed = True
+                stack.append(node[key])
+    return changed
+
+
+_COMMON_EVENT_FIELDS = frozenset(
+    {
+        "id",
+        "custom_id",
+        "created_at",
+        "author_id",
+        "properties",
+        "recipients",
+        "deleted",
+    }
+)
+
+
+def _is_unknown_event(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("type"), str)
+        and value["type"] not in EVENT_TYPES
+        and value["type"] != "unknown"
+    )
+
+
+def _as_unknown_event(event: dict[str, Any]) -> dict[str, Any]:
+    unknown = {k: v for k, v in event.items() if k in _COMMON_EVENT_FIELDS}
+    unknown["type"] = "unknown"
+    unknown["original_type"] = event["type"]
+    unknown["fields"] = {
+        k: v for k, v in event.items() if k not in _COMMON_EVENT_FIELDS | {"type"}
+    }
+    return unknown
+
+
+def _name(tp: Any) -> str:
+    return getattr(tp, "__name__", repr(tp))

@@ -1,0 +1,1185 @@
+"""The customer SDK: one hot stream in, methods as operators out.
+
+.. code-block:: text
+
+    socket ─► Session.receive ─► frames (hot) ─┬─► Requests.on_frame ─► methods
+                                               └─► events_of_push ───► events
+
+Rules:
+
+1. One task owns the connection (:meth:`CustomerSDK._run`): it connects, logs in,
+   reads, pings, and reconnects. Nothing else reads the socket.
+2. The frame and event streams live as long as the SDK: a dropped socket is an
+   event (``connection_lost``), never ``on_error``/``on_completed``. Only
+   :meth:`CustomerSDK.destroy` completes them.
+3. Every method validates its input and raises :class:`InvalidArgumentError`
+   before anything is sent, then returns a cold observable: subscribing sends the
+   request, disposing abandons it. Every observable is awaitable.
+4. All timers run on the SDK's asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+import aiohttp
+import msgspec
+import reactivex as rx
+from reactivex import Observable, abc, operators as ops
+from reactivex.disposable import Disposable, SerialDisposable
+
+from . import events as ev
+from ._requests import Pending, Requests
+from ._transport import Socket, connect, rtm_url
+from .auth import CustomerTokenProvider, Token, TokenProvider
+from .exceptions import (
+    AuthenticationError,
+    ConnectError,
+    InvalidArgumentError,
+    LiveChatError,
+    ProtocolError,
+    SDKClosedError,
+    ServerError,
+)
+from .history import ChatHistory
+from .protocol import methods as m, pushes as p
+from .protocol.base import EmptyResult, Method
+from .protocol.connection import Session
+from .protocol.frames import Frame, Push
+from .protocol.models import (
+    Access,
+    Agent,
+    Chat,
+    Event,
+    EventBase,
+    File,
+    Message,
+    Postback,
+    Properties,
+    Thread,
+)
+from .results import (
+    ChatsSummary,
+    ChatThread,
+    CloseThreadResult,
+    LastSeenTimestamp,
+    RateChatResult,
+    ThreadsSummary,
+    ThreadSummaryItem,
+    chats_summary_item,
+    thread_order,
+)
+from .stream import HotStream
+from .upload import FileSource, FileUpload
+
+__all__ = ["CustomerSDK", "init"]
+
+log = logging.getLogger("rxlivechat")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_API_URL = "https://api.livechatinc.com"
+DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
+
+PING_INTERVAL = 15.0
+"""Seconds between RTM pings (digest §1.3: the server drops a socket after ~30 s)."""
+
+MAX_TEXT_BYTES = 16 * 1024
+
+# customer_disconnected reasons (digest §3.1, §8): what the SDK does about each.
+RECONNECT_REASONS = frozenset(
+    {
+        "connection_timeout",
+        "connection_evicted",
+        "internal_error",
+        "service_temporarily_unavailable",
+        "too_many_unauthorized_connections",
+        "misdirected_connection",
+        "connection_lost",
+    }
+)
+REFRESH_TOKEN_REASONS = frozenset({"access_token_expired", "access_token_revoked"})
+"""Reasons after which the SDK fetches a new token, then reconnects."""
+# Any reason in neither set stops the SDK for good (banned, license not found,
+# too many connections, unsupported version, logged out remotely, ...).
+
+
+class CustomerSDK(Observable[tuple[str, Any]]):
+    """A LiveChat customer: connection, methods and the event stream.
+
+    The object is itself an ``Observable`` of ``(event_name, payload)`` tuples,
+    hot and shared, alive until :meth:`destroy`:
+
+    .. code-block:: text
+
+        sdk  --("connected", Connected)--("new_event", NewEvent)--("user_is_typing", ..)
+
+    Example:
+        >>> sdk = rxlivechat.init(organization_id=..., client_id=...)  # doctest: +SKIP
+        >>> sdk.pipe(ops.filter(lambda e: e[0] == "new_event")).subscribe(print)
+        >>> chat = await sdk.start_chat([Message(text="Hello")])
+
+    Use :func:`init` to make one.
+    """
+
+    def __init__(
+        self,
+        *,
+        organization_id: str,
+        client_id: str,
+        api_url: str = DEFAULT_API_URL,
+        accounts_url: str = DEFAULT_ACCOUNTS_URL,
+        group_id: int | None = None,
+        page: m.CustomerPage | Mapping[str, str] | None = None,
+        referrer: str | None = None,
+        customer: m.LoginCustomer | Mapping[str, Any] | None = None,
+        token_provider: TokenProvider | None = None,
+        request_timeout: float = 15.0,
+        connect_timeout: float = 10.0,
+        sneak_peek_interval: float = 2.0,
+        reconnect_delay: tuple[float, float] = (0.5, 30.0),
+        application: m.Application | None = None,
+    ) -> None:
+        super().__init__()
+        _require_str("organization_id", organization_id)
+        _require_str("client_id", client_id)
+        if request_timeout <= 0:
+            raise InvalidArgumentError("request_timeout must be positive")
+        self.organization_id = organization_id
+        self.client_id = client_id
+        self.api_url = api_url
+        self.accounts_url = accounts_url
+        self._group_id = group_id
+        self._page = _convert(page, m.CustomerPage, "page")
+        self._referrer = referrer
+        self._customer = _convert(customer, m.LoginCustomer, "customer")
+        self._application = application or m.Application(name="rxlivechat")
+        self._request_timeout = request_timeout
+        self._connect_timeout = connect_timeout
+        self._sneak_peek_interval = sneak_peek_interval
+        self._reconnect_delay = reconnect_delay
+
+        self._http: aiohttp.ClientSession | None = None
+        self._token_provider = token_provider
+        self._session = Session()
+        self._requests = Requests(self._session, timeout=request_timeout)
+        self._frames: HotStream[Frame] = HotStream(self._report_subscriber_error)
+        self._events: HotStream[tuple[str, Any]] = HotStream(
+            self._report_subscriber_error
+        )
+        self._frames.subscribe(self._requests.on_frame)
+        self._listeners: dict[tuple[str, Callable[..., Any]], list[abc.DisposableBase]]
+        self._listeners = {}
+        self._runner: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._destroyed = False
+        self._stopping = False
+        self._socket: Socket | None = None
+        self._connected = asyncio.Event()
+        self._customer_id: str | None = None
+        self._active_chats: dict[str, bool] = {}
+        self._sneak_peeks: dict[str, _SneakPeek] = {}
+        self.frames: Observable[Frame] = self._frames
+        """Every frame the server sends, typed: the one hot stream."""
+
+    # Observable -------------------------------------------------------------------
+
+    def _subscribe_core(
+        self,
+        observer: abc.ObserverBase[tuple[str, Any]],
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        return self._events.subscribe(observer, scheduler=scheduler)
+
+    # Connection -------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether the customer is logged in on an open socket right now."""
+        return self._connected.is_set()
+
+    @property
+    def customer_id(self) -> str | None:
+        """The customer's id, once logged in."""
+        return self._customer_id
+
+    def connect(self) -> None:
+        """Start connecting (and reconnecting) in the background.
+
+        ``init()`` calls this unless ``auto_connect=False``. Calling it while the
+        SDK is already connecting does nothing.
+        """
+        self._check_alive()
+        if self._runner is not None and not self._runner.done():
+            return
+        self._stopping = False
+        self._runner = asyncio.get_running_loop().create_task(
+            self._run(), name="rxlivechat-connection"
+        )
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until the customer is logged in.
+
+        Raises:
+            TimeoutError: not connected within ``timeout`` seconds.
+            SDKClosedError: the SDK stopped before connecting.
+        """
+        self._check_alive()
+        waiter = asyncio.ensure_future(self._connected.wait())
+        runner = self._runner
+        watch: set[asyncio.Future[Any]] = {waiter}
+        if runner is not None:
+            watch.add(runner)
+        try:
+            done, _ = await asyncio.wait(
+                watch, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiter.cancel()
+        if self._connected.is_set():
+            return
+        if not done:
+            raise TimeoutError(f"not connected within {timeout} s")
+        raise SDKClosedError("the SDK stopped before it could connect")
+
+    async def disconnect(self) -> None:
+        """Close the connection; no reconnect. Every pending request fails.
+
+        ``connect()`` starts again.
+        """
+        self._stopping = True
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        await self._drop_socket()
+        self._requests.close(SDKClosedError("disconnect() was called"))
+        self._cancel_timers()
+
+    async def destroy(self) -> None:
+        """Disconnect, complete the event streams and remove every listener.
+
+        Any later call raises :class:`SDKClosedError`.
+        """
+        if self._destroyed:
+            return
+        await self.disconnect()
+        self._destroyed = True
+        self._session.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        self._requests.close(SDKClosedError("the SDK was destroyed"))
+        for subscriptions in self._listeners.values():
+            for subscription in subscriptions:
+                subscription.dispose()
+        self._listeners.clear()
+        self._events.on_completed()
+        self._frames.on_completed()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def __aenter__(self) -> CustomerSDK:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.destroy()
+
+    # Listeners (the seed's on / once / off) ------------------------------------------
+
+    def on(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
+        """Call ``fn(payload)`` on every ``name`` event; returns the subscription."""
+        self._check_alive()
+        subscription = self._events.subscribe(
+            lambda item: fn(item[1]) if item[0] == name else None
+        )
+        self._listeners.setdefault((name, fn), []).append(subscription)
+        return subscription
+
+    def once(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
+        """Call ``fn(payload)`` on the next ``name`` event only."""
+        self._check_alive()
+        holder = SerialDisposable()
+
+        def deliver(item: tuple[str, Any]) -> None:
+            if item[0] == name and not holder.is_disposed:
+                holder.dispose()
+                self._forget_listener(name, fn, holder)
+                fn(item[1])
+
+        holder.disposable = self._events.subscribe(deliver)
+        self._listeners.setdefault((name, fn), []).append(holder)
+        return holder
+
+    def off(self, name: str, fn: Callable[[Any], Any]) -> None:
+        """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`."""
+        for subscription in self._listeners.pop((name, fn), []):
+            subscription.dispose()
+
+    # The generic method -----------------------------------------------------------
+
+    def call(self, method: Method[R]) -> Observable[R]:
+        """Send any v3.6 RTM action; a cold, awaitable observable of its result.
+
+        .. code-block:: text
+
+            call(ListThreads(...))   subscribe ─► request ──reply──► --result|
+
+        Args:
+            method: the action's payload, e.g. ``ListThreads(chat_id="PJ0MRSHTDG")``.
+
+        Returns:
+            An observable that sends the request on each subscription and emits the
+            typed result, or errors with the :class:`ServerError` subclass of the
+            server's error type.
+        """
+        self._check_alive()
+        _validate(method)
+        return self._call(method, lambda result, _: result)
+
+    # Seed methods -----------------------------------------------------------------
+
+    def close_thread(self, chat_id: str) -> Observable[CloseThreadResult]:
+        """Close the chat's active thread (``deactivate_chat``)."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        return self._call(
+            m.DeactivateChat(id=chat_id), lambda _, __: CloseThreadResult(success=True)
+        )
+
+    def get_chats_summary(
+        self, offset: int = 0, limit: int = 10
+    ) -> Observable[ChatsSummary]:
+        """A page of the customer's chats, newest first (v1 offset paging).
+
+        v3.6 pages by cursor only; pages are walked as far as ``offset`` needs.
+        """
+        self._check_alive()
+        _require_range("offset", offset, 0, None)
+        _require_range("limit", limit, 1, 25)
+
+        async def run() -> ChatsSummary:
+            page_size = limit if offset == 0 else 25
+            request = m.ListChats(limit=page_size)
+            chats: list[Any] = []
+            total = 0
+            while True:
+                page = await self._ask(request)
+                total = page.total_chats
+                chats.extend(page.chats_summary)
+                if len(chats) >= offset + limit or page.next_page_id is None:
+                    break
+                request = m.ListChats(page_id=page.next_page_id)
+            for summary in chats[offset : offset + limit]:
+                self._active_chats[summary.id] = summary.active
+            return ChatsSummary(
+                chats_summary=[
+                    chats_summary_item(c) for c in chats[offset : offset + limit]
+                ],
+                total_chats=total,
+            )
+
+        return self._from_coroutine(run)
+
+    def get_chat_threads(
+        self, chat_id: str, thread_ids: Iterable[str]
+    ) -> Observable[list[ChatThread]]:
+        """The given threads of a chat, with their events (one ``get_chat`` each)."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        if isinstance(thread_ids, str):
+            raise InvalidArgumentError("thread_ids must be a list of ids, not a str")
+        ids = list(thread_ids)
+        for thread_id in ids:
+            _require_str("thread_ids[]", thread_id)
+
+        async def run() -> list[ChatThread]:
+            chats = await asyncio.gather(
+                *(self._ask(m.GetChat(chat_id=chat_id, thread_id=t)) for t in ids)
+            )
+            return [_chat_thread(chat_id, chat.thread) for chat in chats if chat.thread]
+
+        return self._from_coroutine(run)
+
+    def get_chat_threads_summary(
+        self, chat_id: str, offset: int = 0, limit: int = 25
+    ) -> Observable[ThreadsSummary]:
+        """A page of a chat's threads, oldest first: id, order, total events."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        _require_range("offset", offset, 0, None)
+        _require_range("limit", limit, 1, 1000)
+
+        async def run() -> ThreadsSummary:
+            request = m.ListThreads(chat_id=chat_id, sort_order="asc", limit=100)
+            threads: list[Thread] = []
+            total = 0
+            while True:
+                page = await self._ask(request)
+                total = page.found_threads
+                threads.extend(page.threads)
+                if len(threads) >= offset + limit or page.next_page_id is None:
+                    break
+                request = m.ListThreads(chat_id=chat_id, page_id=page.next_page_id)
+            return ThreadsSummary(
+                threads_summary=[
+                    ThreadSummaryItem(
+                        id=t.id,
+                        order=thread_order(t.created_at),
+                        total_events=len(t.events or ()),
+                    )
+                    for t in threads[offset : offset + limit]
+                ],
+                total_threads=total,
+            )
+
+        return self._from_coroutine(run)
+
+    def get_predicted_agent(self, group_id: int | None = None) -> Observable[Agent]:
+        """The agent the chat would most likely be routed to."""
+        self._check_alive()
+        if group_id is not None:
+            _require_range("group_id", group_id, 0, None)
+        return self._call(
+            m.GetPredictedAgent(group_id=group_id), lambda result, _: result.agent
+        )
+
+    def rate_chat(
+        self,
+        chat_id: str,
+        score: Literal[0, 1, "good", "bad"],
+        comment: str | None = None,
+    ) -> Observable[RateChatResult]:
+        """Rate the chat's latest thread: 1/"good" or 0/"bad", with a comment."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        value = _SCORES.get(score)
+        if value is None or isinstance(score, bool):
+            raise InvalidArgumentError(
+                f"score must be 0, 1, 'good' or 'bad', not {score!r}"
+            )
+        if comment is not None:
+            _require_type("comment", comment, str)
+        rating: dict[str, Any] = {"score": value}
+        if comment is not None:
+            rating["comment"] = comment
+
+        async def run() -> RateChatResult:
+            chat = await self._ask(m.GetChat(chat_id=chat_id))
+            if chat.thread is None:
+                raise InvalidArgumentError(f"chat {chat_id!r} has no thread to rate")
+            await self._ask(
+                m.UpdateThreadProperties(
+                    chat_id=chat_id,
+                    thread_id=chat.thread.id,
+                    properties={"rating": rating},
+                )
+            )
+            return RateChatResult(id=chat.thread.id)
+
+        return self._from_coroutine(run)
+
+    def send_event(
+        self, chat_id: str, event: Event, attach_to_last_thread: bool = False
+    ) -> Observable[Event]:
+        """Send an event; emits it complete (id, author, created_at, thread)."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        _require_event(event)
+        method = m.SendEvent(
+            chat_id=chat_id,
+            event=event,
+            attach_to_last_thread=attach_to_last_thread or None,
+        )
+        _validate(method)
+
+        def echoed(result: m.SendEventResult, pending: Pending) -> Event | None:
+            for push in pending.pushes:
+                payload = push.payload
+                if isinstance(payload, p.IncomingEvent):
+                    return ev.with_thread(payload.event, payload.thread_id)
+            return None
+
+        def fallback(result: m.SendEventResult) -> Observable[Event]:
+            # The server did not send our copy of incoming_event before the reply:
+            # read the event back.
+            async def run() -> Event:
+                chat = await self._ask(m.GetChat(chat_id=chat_id))
+                for found in (chat.thread and chat.thread.events) or ():
+                    if found.id == result.event_id and chat.thread:
+                        return ev.with_thread(found, chat.thread.id)
+                return msgspec.structs.replace(
+                    event, id=result.event_id, author_id=self._customer_id
+                )
+
+            return self._from_coroutine(run)
+
+        return self._call_or(method, echoed, fallback)
+
+    def send_file(
+        self,
+        chat_id: str,
+        file: FileSource,
+        custom_id: str | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        *,
+        name: str | None = None,
+        content_type: str | None = None,
+    ) -> FileUpload:
+        """Upload a file (≤ 10 MB) and send it to the chat as a ``file`` event.
+
+        Returns:
+            A :class:`FileUpload`: an awaitable observable of the result with
+            ``.progress`` (an observable of 0..1) and ``.cancel()``.
+        """
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        from .upload import prepare_file
+
+        prepared = prepare_file(file, name=name, content_type=content_type)
+
+        async def send(url: str) -> None:
+            await self._ask(
+                m.SendEvent(chat_id=chat_id, event=_file_event(url, custom_id))
+            )
+
+        return FileUpload(
+            self._upload_context,
+            prepared,
+            send,
+            on_progress=on_progress,
+        )
+
+    def send_postback(
+        self,
+        chat_id: str,
+        thread_id: str,
+        event_id: str,
+        postback_id: str,
+        toggled: bool = True,
+    ) -> Observable[EmptyResult]:
+        """Send a rich message button's postback."""
+        self._check_alive()
+        for key, value in (
+            ("chat_id", chat_id),
+            ("thread_id", thread_id),
+            ("event_id", event_id),
+            ("postback_id", postback_id),
+        ):
+            _require_str(key, value)
+        _require_type("toggled", toggled, bool)
+        return self._call(
+            m.SendRichMessagePostback(
+                chat_id=chat_id,
+                thread_id=thread_id,
+                event_id=event_id,
+                postback=Postback(id=postback_id, toggled=toggled),
+            ),
+            lambda result, _: result,
+        )
+
+    def set_sneak_peek(self, chat_id: str, text: str) -> None:
+        """Show the agents what the customer is typing.
+
+        Sent only while the chat is active, at most once per 2 s per chat; the
+        latest text is always delivered (leading and trailing edge).
+        """
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        _require_type("text", text, str)
+        throttle = self._sneak_peeks.get(chat_id)
+        if throttle is None:
+            throttle = self._sneak_peeks[chat_id] = _SneakPeek(
+                self, chat_id, self._sneak_peek_interval
+            )
+        throttle.offer(text)
+
+    def start_chat(
+        self,
+        events: Iterable[Event] = (),
+        access: Access | None = None,
+        properties: Properties | None = None,
+        *,
+        continuous: bool | None = None,
+        active: bool | None = None,
+    ) -> Observable[Chat]:
+        """Start a chat, optionally with initial events; emits the chat."""
+        self._check_alive()
+        initial = list(events)
+        for event in initial:
+            _require_event(event)
+        spec = m.StartChatSpec(
+            access=access,
+            properties=properties,
+            thread=m.ThreadSpec(events=initial) if initial else None,
+        )
+        method = m.StartChat(chat=spec, continuous=continuous, active=active)
+        _validate(method)
+
+        def echoed(result: m.StartChatResult, pending: Pending) -> Chat | None:
+            for push in pending.pushes:
+                if isinstance(push.payload, p.IncomingChat):
+                    self._active_chats[push.payload.chat.id] = True
+                    return push.payload.chat
+            self._active_chats[result.chat_id] = True
+            return None
+
+        def fallback(result: m.StartChatResult) -> Observable[Chat]:
+            return self._call(m.GetChat(chat_id=result.chat_id), lambda c, _: c)
+
+        return self._call_or(method, echoed, fallback)
+
+    def update_chat_properties(
+        self, chat_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set chat properties: ``{"namespace": {"name": value}}``."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        return self.call(m.UpdateChatProperties(id=chat_id, properties=properties))
+
+    def update_chat_thread_properties(
+        self, chat_id: str, thread_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set thread properties: ``{"namespace": {"name": value}}``."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        _require_str("thread_id", thread_id)
+        return self.call(
+            m.UpdateThreadProperties(
+                chat_id=chat_id, thread_id=thread_id, properties=properties
+            )
+        )
+
+    def update_customer(
+        self,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        fields: Mapping[str, str] | None = None,
+        avatar: str | None = None,
+    ) -> Observable[EmptyResult]:
+        """Update the customer's name, e-mail, avatar and session fields.
+
+        ``fields`` is v1's map; it is sent as v3.6's ordered ``session_fields``.
+        """
+        self._check_alive()
+        if name is None and email is None and fields is None and avatar is None:
+            raise InvalidArgumentError("update_customer needs at least one field")
+        session_fields = None
+        if fields is not None:
+            if not isinstance(fields, Mapping):
+                raise InvalidArgumentError("fields must be a mapping of str to str")
+            if len(fields) > 100:
+                raise InvalidArgumentError("at most 100 session fields")
+            session_fields = [{str(k): v} for k, v in fields.items()]
+        return self.call(
+            m.UpdateCustomer(
+                name=name, email=email, avatar=avatar, session_fields=session_fields
+            )
+        )
+
+    def update_customer_page(
+        self, url: str, title: str | None = None
+    ) -> Observable[m.UpdateCustomerPageResult]:
+        """Tell LiveChat which page the customer is on."""
+        self._check_alive()
+        _require_str("url", url)
+        return self.call(m.UpdateCustomerPage(url=url, title=title))
+
+    def update_last_seen_timestamp(
+        self,
+        chat_id: str,
+        timestamp: datetime.datetime | float | None = None,
+    ) -> Observable[LastSeenTimestamp]:
+        """Mark the chat's events as seen up to ``timestamp`` (default: now).
+
+        ``timestamp`` may be an aware ``datetime`` or epoch milliseconds (v1).
+        """
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        seen = _to_datetime(timestamp)
+        return self._call(
+            m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen),
+            lambda _, __: LastSeenTimestamp(timestamp=seen),
+        )
+
+    def get_chat_history(self, chat_id: str) -> ChatHistory:
+        """The chat's history, newest first: see :class:`ChatHistory`."""
+        self._check_alive()
+        _require_str("chat_id", chat_id)
+        return ChatHistory(self, chat_id)
+
+    # Internals: requests ----------------------------------------------------------
+
+    def _call(
+        self, method: Method[Any], shape: Callable[[Any, Pending], T]
+    ) -> Observable[T]:
+        """A cold observable of one request, its result passed through ``shape``."""
+
+        def subscribe(
+            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            if self._destroyed:
+                observer.on_error(SDKClosedError("the SDK was destroyed"))
+                return Disposable()
+
+            def on_result(result: Any, pending: Pending) -> None:
+                try:
+                    value = shape(result, pending)
+                except Exception as exc:
+                    observer.on_error(exc)
+                    return
+                observer.on_next(value)
+                observer.on_completed()
+
+            pending = self._requests.submit(method, on_result, observer.on_error)
+            return Disposable(lambda: self._requests.abandon(pending))
+
+        return Observable(subscribe)
+
+    def _call_or(
+        self,
+        method: Method[R],
+        shape: Callable[[R, Pending], T | None],
+        fallback: Callable[[R], Observable[T]],
+    ) -> Observable[T]:
+        """Like :meth:`_call`; when ``shape`` gives ``None``, emit ``fallback``'s."""
+
+        def pick(result: R, pending: Pending) -> Observable[T]:
+            value = shape(result, pending)
+            return fallback(result) if value is None else rx.of(value)
+
+        return self._call(method, pick).pipe(ops.concat_all())
+
+    async def _ask(self, method: Method[R], *, urgent: bool = False) -> R:
+        """Send ``method`` and wait for its result (for multi-step methods).
+
+        ``urgent`` requests (login, ping) go out before login, ahead of the queue.
+        """
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+
+        def on_result(result: R, _: Pending) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        def on_error(exc: Exception) -> None:
+            if not future.done():
+                future.set_exception(exc)
+
+        pending = self._requests.submit(method, on_result, on_error, urgent=urgent)
+        try:
+            return await future
+        finally:
+            if not future.done() or future.cancelled():
+                self._requests.abandon(pending)
+
+    def _from_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Observable[T]:
+        """A cold observable that runs ``factory()`` per subscription."""
+
+        def subscribe(
+            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            if self._destroyed:
+                observer.on_error(SDKClosedError("the SDK was destroyed"))
+                return Disposable()
+            task = self._spawn(factory())
+
+            def settle(task: asyncio.Task[T]) -> None:
+                if task.cancelled():
+                    return
+                exc = task.exception()
+                if exc is not None:
+                    observer.on_error(_as_exception(exc))
+                else:
+                    observer.on_next(task.result())
+                    observer.on_completed()
+
+            task.add_done_callback(settle)
+
+            def cancel() -> None:
+                task.cancel()
+
+            return Disposable(cancel)
+
+        return Observable(subscribe)
+
+    def _spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
+        task: asyncio.Task[T] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # Internals: connection --------------------------------------------------------
+
+    async def _run(self) -> None:
+        """Connect, log in, read until the socket drops; again, with backoff."""
+        attempt = 0
+        was_connected = False
+        while not self._stopping:
+            stop_reason: ev.Disconnected | None = None
+            try:
+                stop_reason = await self._session_once(was_connected)
+                if self._connected.is_set():
+                    attempt = 0
+                was_connected = was_connected or self._connected.is_set()
+            except _Stop as stop:
+                stop_reason = stop.reason
+            except LiveChatError as exc:
+                log.info("connection attempt failed: %s", exc)
+                self._emit("error", exc)
+            finally:
+                lost = self._connected.is_set()
+                self._connected.clear()
+                await self._drop_socket()
+                if lost:
+                    self._emit("connection_lost", None)
+            if stop_reason is not None:
+                self._stopping = True
+                self._requests.close(
+                    SDKClosedError(f"disconnected for good: {stop_reason.reason}")
+                )
+                self._emit("disconnected", stop_reason)
+                return
+            attempt += 1
+            await asyncio.sleep(self._backoff(attempt))
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, capped; never overflows."""
+        base, cap = self._reconnect_delay
+        ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
+        return random.uniform(0, ceiling)
+
+    async def _session_once(self, restoring: bool) -> ev.Disconnected | None:
+        """One socket's life. Returns a reason to stop for good, or ``None``."""
+        http = self._http_session()
+        token = await self._token()
+        socket = await connect(
+            http,
+            rtm_url(self.api_url, self.organization_id),
+            timeout=self._connect_timeout,
+        )
+        self._socket = socket
+        self._session.connection_made()
+        self._requests.attach(socket)
+        reader = self._spawn(self._read(socket))
+        try:
+            login = await self._login(token)
+            self._customer_id = login.customer.id
+            self._requests.ready()
+            self._connected.set()
+            self._emit("customer_id", login.customer.id)
+            self._emit("user_data", login.customer)
+            summary = await self._ask(m.ListChats(limit=10))
+            for chat in summary.chats_summary:
+                self._active_chats[chat.id] = chat.active
+            connected = ev.Connected(
+                chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
+                total_chats=summary.total_chats,
+                customer_id=login.customer.id,
+            )
+            self._emit("connection_restored" if restoring else "connected", connected)
+            pinger = self._spawn(self._ping_loop())
+            try:
+                return await reader
+            finally:
+                pinger.cancel()
+        finally:
+            reader.cancel()
+            self._requests.detach()
+
+    async def _login(self, token: Token) -> m.LoginResult:
+        login = m.Login(
+            token=token.authorization,
+            customer=self._customer,
+            customer_page=self._page,
+            group_id=self._group_id,
+            referrer=self._referrer,
+            application=self._application,
+        )
+        try:
+            return await self._ask(login, urgent=True)
+        except AuthenticationError:
+            self._invalidate_token()
+            raise
+        except ServerError as exc:
+            if exc.error_type in {"customer_banned", "license_expired",
+                                  "license_not_found", "wrong_product_version",
+                                  "unsupported_version"}:  # fmt: skip
+                raise _Stop(ev.Disconnected(reason=exc.error_type)) from exc
+            raise
+
+    async def _read(self, socket: Socket) -> ev.Disconnected | None:
+        """Read until the socket closes; returns a reason to stop for good."""
+        stop: ev.Disconnected | None = None
+        async for data in socket.messages():
+            try:
+                frame = self._session.receive(data)
+            except ProtocolError as exc:
+                log.warning("skipped a malformed frame: %s", exc)
+                self._emit("error", exc)
+                continue
+            self._frames.on_next(frame)
+            if isinstance(frame, Push):
+                reason = self._on_push(frame)
+                if reason is not None:
+                    stop = reason
+        return stop
+
+    def _on_push(self, frame: Push[Any]) -> ev.Disconnected | None:
+        payload = frame.payload
+        if isinstance(payload, p.IncomingChat):
+            self._active_chats[payload.chat.id] = True
+        elif isinstance(payload, p.ChatDeactivated):
+            self._active_chats[payload.chat_id] = False
+        for name, event in ev.events_of_push(frame):
+            self._emit(name, event)
+        if isinstance(payload, p.CustomerDisconnected):
+            reason = payload.reason
+            if reason in REFRESH_TOKEN_REASONS:
+                self._invalidate_token()
+            elif reason not in RECONNECT_REASONS:
+                data = msgspec.to_builtins(payload.data) if payload.data else None
+                return ev.Disconnected(reason=reason, data=data)
+        return None
+
+    async def _ping_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PING_INTERVAL)
+            try:
+                await self._ask(m.Ping(), urgent=True)
+            except LiveChatError as exc:
+                log.info("ping failed (%s); dropping the socket", exc)
+                await self._drop_socket()
+                return
+
+    async def _drop_socket(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            await socket.close()
+
+    async def _token(self) -> Token:
+        if self._token_provider is None:
+            self._token_provider = CustomerTokenProvider(
+                self._http_session(),
+                accounts_url=self.accounts_url,
+                client_id=self.client_id,
+                organization_id=self.organization_id,
+            )
+        token = await self._token_provider()
+        if isinstance(token, str):
+            return Token(access_token=token)
+        return token
+
+    def _invalidate_token(self) -> None:
+        invalidate = getattr(self._token_provider, "invalidate", None)
+        if callable(invalidate):
+            invalidate()
+
+    def _http_session(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                cookie_jar=aiohttp.CookieJar(unsafe=True)
+            )
+        return self._http
+
+    def _upload_context(
+        self,
+    ) -> tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]:
+        return (self._http_session(), self._token, self.api_url, self.organization_id)
+
+    def _cancel_timers(self) -> None:
+        for throttle in self._sneak_peeks.values():
+            throttle.cancel()
+        self._sneak_peeks.clear()
+
+    # Internals: events ------------------------------------------------------------
+
+    def _emit(self, name: str, payload: Any) -> None:
+        if not self._destroyed:
+            self._events.on_next((name, payload))
+
+    def _report_subscriber_error(self, exc: Exception) -> None:
+        log.error("a subscriber raised: %r", exc, exc_info=exc)
+        if not self._destroyed:
+            # Delivered by plain Subject logic: an error handler that raises
+            # again is only logged, never re-reported (no loops).
+            for observer in self._events.observers.copy():
+                with contextlib.suppress(Exception):
+                    observer.on_next(("error", exc))
+
+    def _forget_listener(
+        self, name: str, fn: Callable[..., Any], subscription: abc.DisposableBase
+    ) -> None:
+        subscriptions = self._listeners.get((name, fn), [])
+        if subscription in subscriptions:
+            subscriptions.remove(subscription)
+        if not subscriptions:
+            self._listeners.pop((name, fn), None)
+
+    def _check_alive(self) -> None:
+        if self._destroyed:
+            raise SDKClosedError("the SDK was destroyed")
+
+
+class _Stop(Exception):
+    def __init__(self, reason: ev.Disconnected) -> None:
+        super().__init__(reason.reason)
+        self.reason = reason
+
+
+class _SneakPeek:
+    """The throttle of one chat's sneak peeks: leading and trailing edge."""
+
+    def __init__(self, sdk: CustomerSDK, chat_id: str, interval: float) -> None:
+        self._sdk = sdk
+        self._chat_id = chat_id
+        self._interval = interval
+        self._last_sent = float("-inf")
+        self._text: str | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def offer(self, text: str) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._last_sent + self._interval - loop.time()
+        self._text = text
+        if wait <= 0 and self._timer is None:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._timer = None
+        text, self._text = self._text, None
+        if text is None or not self._sdk._active_chats.get(self._chat_id, False):
+            return
+        self._last_sent = asyncio.get_running_loop().time()
+        self._sdk._call(
+            m.SendSneakPeek(chat_id=self._chat_id, sneak_peek_text=text),
+            lambda _, __: None,
+        ).subscribe(on_error=lambda exc: log.info("sneak peek failed: %s", exc))
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+_SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
+
+
+def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:
+    """Create a :class:`CustomerSDK` and start connecting (like the JS ``init``).
+
+    Must be called with an asyncio loop running (in ``async def``, or in Jupyter).
+
+    Args:
+        auto_connect: ``False`` waits for :meth:`CustomerSDK.connect`.
+        **options: the keyword arguments of :class:`CustomerSDK`.
+    """
+    sdk = CustomerSDK(**options)
+    if auto_connect:
+        sdk.connect()
+    return sdk
+
+
+# Validation --------------------------------------------------------------------------
+
+
+def _require_type(name: str, value: Any, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise InvalidArgumentError(
+            f"{name} must be {kind.__name__}, not {type(value).__name__}"
+        )
+
+
+def _require_str(name: str, value: Any) -> None:
+    _require_type(name, value, str)
+    if not value:
+        raise InvalidArgumentError(f"{name} must not be empty")
+
+
+def _require_range(name: str, value: Any, low: int, high: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(f"{name} must be int, not {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise InvalidArgumentError(f"{name} must be {bound}, not {value}")
+
+
+def _require_event(event: Any) -> None:
+    if not isinstance(event, EventBase):
+        raise InvalidArgumentError(
+            f"event must be an event Struct (Message, File, ...), not "
+            f"{type(event).__name__}"
+        )
+    if isinstance(event, Message) and len(event.text.encode()) > MAX_TEXT_BYTES:
+        raise InvalidArgumentError("a message text is limited to 16 KB")
+
+
+def _validate(method: Method[Any]) -> None:
+    """Check every field of ``method`` against its annotation, before sending."""
+    try:
+        msgspec.convert(msgspec.to_builtins(method), type(method))
+    except (msgspec.ValidationError, TypeError) as exc:
+        raise InvalidArgumentError(f"invalid {method.action} request: {exc}") from None
+
+
+def _convert(value: Any, kind: type[T], name: str) -> T | None:
+    if value is None or isinstance(value, kind):
+        return value
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgumentError(f"invalid {name}: {exc}") from None
+
+
+def _to_datetime(value: datetime.datetime | float | None) -> datetime.datetime:
+    if value is None:
+        return datetime.datetime.now(datetime.UTC)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise InvalidArgumentError("timestamp must be timezone-aware")
+        return value
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        return datetime.datetime.fromtimestamp(value / 1000, datetime.UTC)
+    raise InvalidArgumentError(
+        "timestamp must be a datetime or epoch milliseconds, "
+        f"not {type(value).__name__}"
+    )
+
+
+def _chat_thread(chat_id: str, thread: Thread) -> ChatThread:
+    return ChatThread(
+        id=thread.id,
+        chat=chat_id,
+        active=thread.active,
+        order=thread_order(thread.created_at),
+        users=list(thread.user_ids),
+        events=[ev.with_thread(e, thread.id) for e in thread.events or ()],
+        created_at=thread.created_at,
+    )
+
+
+def _file_event(url: str, custom_id: str | None) -> Event:
+    return File(url=url, custom_id=custom_id)
+
+
+def _as_exception(exc: BaseException) -> Exception:
+    return exc if isinstance(exc, Exception) else ConnectError(repr(exc))

@@ -1,0 +1,51 @@
+"""The hot streams: subjects whose subscribers cannot break each other.
+
+A plain ``Subject`` calls its observers in turn, and an exception in one stops the
+delivery to the rest and unwinds into the producer: here, the SDK's socket reader.
+:class:`HotStream` catches it per observer, reports it, and goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from reactivex.subject import Subject
+
+__all__ = ["HotStream"]
+
+log = logging.getLogger("rxlivechat")
+
+T = TypeVar("T")
+
+
+class HotStream(Subject[T]):
+    """A ``Subject`` that isolates its subscribers from each other's errors.
+
+    .. code-block:: text
+
+        source    --a----b----c-->
+        good      --a----b----c-->
+        faulty    --a--X           (raised on b: reported, unsubscribed from nothing)
+                  the stream goes on, and `faulty` still gets c
+
+    Args:
+        report: called with every exception a subscriber raised.
+    """
+
+    def __init__(self, report: Callable[[Exception], None]) -> None:
+        super().__init__()
+        self._report = report
+
+    def _on_next_core(self, value: T) -> None:
+        with self.lock:
+            observers = self.observers.copy()
+        for observer in observers:
+            try:
+                observer.on_next(value)
+            except Exception as exc:
+                try:
+                    self._report(exc)
+                except Exception:
+                    log.exception("error while reporting a subscriber's error")

@@ -1,0 +1,244 @@
+"""``send_file``: the Web API ``upload_file`` with progress and cancel.
+
+The file is checked (type, ≤ 10 MB) when ``send_file`` is called, before any byte
+is sent. The body is written in 64 KiB chunks with a known Content-Length, and
+progress is reported as the fraction of the file handed to the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import mimetypes
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import IO, Any, TypeAlias
+
+import aiohttp
+import aiohttp.abc
+import aiohttp.payload
+import msgspec
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+from reactivex.subject import BehaviorSubject
+
+from ._transport import map_errors, web_url
+from .auth import Token
+from .exceptions import (
+    InvalidArgumentError,
+    ProtocolError,
+    UploadCancelledError,
+    server_error,
+)
+from .protocol.frames import ErrorBody
+from .protocol.methods import UploadFileResult
+from .results import SendFileResult
+
+__all__ = ["MAX_FILE_SIZE", "FileSource", "FileUpload", "PreparedFile", "prepare_file"]
+
+MAX_FILE_SIZE = 10 * 1024 * 1024
+"""The API's upload limit (10 MB), checked before uploading."""
+
+CHUNK = 64 * 1024
+
+FileSource: TypeAlias = (
+    "str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]"
+)
+"""What ``send_file`` accepts: a path, the bytes, or a binary file object."""
+
+UploadContext = Callable[
+    [], tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]
+]
+
+
+class PreparedFile(msgspec.Struct, frozen=True):
+    """A file read into memory and checked, ready to upload."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+def prepare_file(
+    file: Any, *, name: str | None = None, content_type: str | None = None
+) -> PreparedFile:
+    """Read and check ``file``; raises :class:`InvalidArgumentError` when unfit."""
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        if not path.is_file():
+            raise InvalidArgumentError(f"no such file: {path}")
+        if path.stat().st_size > MAX_FILE_SIZE:
+            raise InvalidArgumentError(f"{path.name} is over the 10 MB upload limit")
+        data = path.read_bytes()
+        name = name or path.name
+    elif isinstance(file, bytes | bytearray | memoryview):
+        data = bytes(file)
+    elif isinstance(file, io.IOBase) or hasattr(file, "read"):
+        chunk = file.read(MAX_FILE_SIZE + 1)
+        if not isinstance(chunk, bytes):
+            raise InvalidArgumentError("file objects must be opened in binary mode")
+        data = chunk
+        name = name or Path(str(getattr(file, "name", "") or "")).name or None
+    else:
+        raise InvalidArgumentError(
+            "file must be a path, bytes or a binary file object, "
+            f"not {type(file).__name__}"
+        )
+    if len(data) > MAX_FILE_SIZE:
+        raise InvalidArgumentError("the file is over the 10 MB upload limit")
+    name = name or "file"
+    guessed = mimetypes.guess_type(name)[0]
+    return PreparedFile(
+        name=name,
+        content_type=content_type or guessed or "application/octet-stream",
+        data=data,
+    )
+
+
+class _ProgressPayload(aiohttp.payload.Payload):
+    """The file's bytes, written in chunks, reporting the fraction written."""
+
+    def __init__(self, data: bytes, report: Callable[[float], None], **kwargs: Any):
+        super().__init__(data, **kwargs)
+        self._data = data
+        self._size = len(data)
+        self._report = report
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._data.decode(encoding, errors)
+
+    async def write(self, writer: aiohttp.abc.AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: aiohttp.abc.AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        view = memoryview(self._data)
+        if content_length is not None:
+            view = view[:content_length]
+        total = max(len(view), 1)
+        for start in range(0, len(view), CHUNK):
+            chunk = view[start : start + CHUNK]
+            await writer.write(chunk)
+            self._report((start + len(chunk)) / total)
+
+
+class FileUpload(Observable[SendFileResult]):
+    """One ``send_file``: an awaitable observable of the result, with progress.
+
+    .. code-block:: text
+
+        progress  0.0--0.25--0.5--0.75--1.0|
+        result    ---------------------------(SendFileResult)|
+
+    Each subscription uploads (it is cold, like every method); awaiting it
+    subscribes once. :meth:`cancel` aborts every upload in progress, and their
+    subscribers get :class:`UploadCancelledError`.
+    """
+
+    def __init__(
+        self,
+        context: UploadContext,
+        file: PreparedFile,
+        send: Callable[[str], Awaitable[None]],
+        *,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._context = context
+        self.file = file
+        """The checked file."""
+        self._send = send
+        self._on_progress = on_progress
+        self._progress: BehaviorSubject[float] = BehaviorSubject(0.0)
+        self.progress: Observable[float] = self._progress
+        """Fractions 0..1 of the file uploaded; completes when the upload ends."""
+        self._tasks: set[asyncio.Task[str]] = set()
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Abort the upload; the result errors with :class:`UploadCancelledError`."""
+        self._cancelled = True
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _subscribe_core(
+        self,
+        observer: abc.ObserverBase[SendFileResult],
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        if self._cancelled:
+            observer.on_error(UploadCancelledError("the upload was cancelled"))
+            return Disposable()
+        task = asyncio.get_running_loop().create_task(self._run())
+        self._tasks.add(task)
+        disposed = False
+
+        def settle(task: asyncio.Task[str]) -> None:
+            self._tasks.discard(task)
+            if disposed:
+                return
+            if task.cancelled():
+                observer.on_error(UploadCancelledError("the upload was cancelled"))
+                return
+            exc = task.exception()
+            if exc is not None:
+                observer.on_error(exc if isinstance(exc, Exception) else Exception(exc))
+            else:
+                observer.on_next(SendFileResult(url=task.result()))
+                observer.on_completed()
+
+        def dispose() -> None:
+            nonlocal disposed
+            disposed = True
+            task.cancel()
+
+        task.add_done_callback(settle)
+        return Disposable(dispose)
+
+    def _report(self, fraction: float) -> None:
+        self._progress.on_next(fraction)
+        if self._on_progress is not None:
+            self._on_progress(fraction)
+
+    async def _run(self) -> str:
+        http, token_provider, api_url, organization_id = self._context()
+        token = await token_provider()
+        form = aiohttp.FormData()
+        form.add_field(
+            "file",
+            _ProgressPayload(self.file.data, self._report),
+            filename=self.file.name,
+            content_type=self.file.content_type,
+        )
+        url = web_url(api_url, "upload_file", organization_id)
+        with map_errors("upload failed"):
+            async with http.post(
+                url, data=form, headers={"Authorization": token.authorization}
+            ) as response:
+                body = await response.read()
+                status = response.status
+        if status != 200:
+            raise _web_error(body, status)
+        try:
+            result = msgspec.json.decode(body, type=UploadFileResult)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ProtocolError(f"unexpected upload_file reply: {exc}") from None
+        await self._send(result.url)
+        self._progress.on_completed()
+        return result.url
+
+
+class _WebError(msgspec.Struct):
+    error: ErrorBody
+
+
+def _web_error(body: bytes, status: int) -> Exception:
+    try:
+        error = msgspec.json.decode(body, type=_WebError).error
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ProtocolError(f"upload_file failed with HTTP {status}")
+    return server_error(
+        error.type, error.message, data=error.data, action="upload_file"
+    )

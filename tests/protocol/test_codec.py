@@ -1,0 +1,164 @@
+"""The codec: frames both ways, forward compatibility, and fuzzing.
+
+The docs' vectors are replayed payload by payload in ``test_catalogue.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from rxlivechat.exceptions import ProtocolError
+from rxlivechat.protocol import codec
+from rxlivechat.protocol.frames import ErrorBody, ErrorResponse, Push, Response
+from rxlivechat.protocol.methods import Ping, SendEvent
+from rxlivechat.protocol.models import Message, UnknownEvent
+from rxlivechat.protocol.pushes import IncomingEvent
+
+
+def test_error_response_keeps_the_server_error() -> None:
+    data = (
+        b'{"request_id":"7","action":"login","type":"response","success":false,'
+        b'"payload":{"error":{"type":"authentication",'
+        b'"message":"Invalid access token"}}}'
+    )
+    frame = codec.decode_frame(data)
+    assert frame == ErrorResponse(
+        action="login",
+        request_id="7",
+        error=ErrorBody(type="authentication", message="Invalid access token"),
+    )
+    assert json.loads(codec.encode_frame(frame)) == json.loads(data)
+
+
+def test_request_is_compact_and_omits_unset_fields() -> None:
+    data = codec.encode_request(SendEvent(chat_id="C", event=Message(text="hi")), "9")
+    assert data == (
+        b'{"request_id":"9","action":"send_event",'
+        b'"payload":{"chat_id":"C","event":{"type":"message","text":"hi"}}}'
+    )
+
+
+def test_reply_decodes_by_pending_request_not_by_action() -> None:
+    # The docs' list_threads sample answers with action "get_chat": the pending
+    # map, not the action name, decides the result type.
+    data = (
+        b'{"request_id":"1","action":"whatever","type":"response",'
+        b'"success":true,"payload":{}}'
+    )
+    frame = codec.decode_frame(data, {"1": Ping})
+    assert isinstance(frame, Response)
+    assert isinstance(frame.payload, Ping.result_type)
+
+
+def test_unknown_push_keeps_a_dict_payload() -> None:
+    frame = codec.decode_frame(
+        b'{"action":"brand_new_push","type":"push","payload":{"a":[1,2]}}'
+    )
+    assert frame == Push(action="brand_new_push", payload={"a": [1, 2]})
+
+
+def test_unknown_event_type_falls_back_to_unknown_event() -> None:
+    data = (
+        b'{"action":"incoming_event","type":"push","payload":{"chat_id":"C",'
+        b'"thread_id":"T","event":{"id":"T_1","type":"hologram","created_at":'
+        b'"2026-01-02T03:04:05.000006Z","author_id":"a","depth":3}}}'
+    )
+    frame = codec.decode_frame(data)
+    assert isinstance(frame, Push)
+    assert isinstance(frame.payload, IncomingEvent)
+    event = frame.payload.event
+    assert isinstance(event, UnknownEvent)
+    assert (event.id, event.original_type, event.fields) == (
+        "T_1",
+        "hologram",
+        {"depth": 3},
+    )
+
+
+def test_extra_fields_are_ignored() -> None:
+    data = (
+        b'{"action":"ping","type":"response","success":true,"future":1,'
+        b'"payload":{"new_server_field":true}}'
+    )
+    assert isinstance(codec.decode_frame(data), Response)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"type":"push"}',
+        b'{"action":"x","type":"bogus","payload":{}}',
+        b'{"action":"incoming_event","type":"push","payload":{"chat_id":1}}',
+        b'{"action":"ping","type":"response","success":false,"payload":{}}',
+        b'{"action":"x","type":"push","payload":[1]}',
+    ],
+)
+def test_garbage_raises_protocol_error(data: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        codec.decode_frame(data)
+
+
+def test_decode_request_refuses_unknown_action_and_bad_payload() -> None:
+    with pytest.raises(ProtocolError) as info:
+        codec.decode_request(b'{"request_id":"5","action":"fly","payload":{}}')
+    assert (info.value.action, info.value.request_id) == ("fly", "5")
+    with pytest.raises(ProtocolError) as info:
+        codec.decode_request(b'{"request_id":"6","action":"send_event","payload":{}}')
+    assert (info.value.action, info.value.request_id) == ("send_event", "6")
+
+
+# Fuzzing --------------------------------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_frame_like = st.fixed_dictionaries(
+    {
+        "action": st.sampled_from(["incoming_event", "incoming_chat", "ping", "x"])
+        | st.text(max_size=5),
+        "type": st.sampled_from(["push", "response", "request"]),
+    },
+    optional={
+        "request_id": st.text(max_size=4) | st.integers(),
+        "success": st.booleans(),
+        "payload": _json,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=256) | _frame_like.map(lambda d: json.dumps(d).encode()))
+def test_any_bytes_are_a_frame_or_a_protocol_error(data: bytes) -> None:
+    try:
+        frame = codec.decode_frame(data)
+    except ProtocolError:
+        return
+    assert isinstance(frame, Response | ErrorResponse | Push)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=256) | _frame_like.map(lambda d: json.dumps(d).encode()))
+def test_any_bytes_are_a_request_or_a_protocol_error(data: bytes) -> None:
+    try:
+        codec.decode_request(data)
+    except ProtocolError:
+        return
+
+
+def test_encode_decode_is_identity_for_a_nested_event() -> None:
+    event = Message(
+        text="x" * 10, custom_id="c1", properties={"ns": {"k": [1, {"a": None}]}}
+    )
+    assert msgspec.json.decode(codec.encode(event), type=Message) == event

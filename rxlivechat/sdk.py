@@ -844,6 +844,9 @@ class CustomerSDK(Observable[tuple[str, Any]]):
             except LiveChatError as exc:
                 log.info("connection attempt failed: %s", exc)
                 self._emit("error", exc)
+            except Exception as exc:  # a bug: report it, and keep the SDK alive
+                log.exception("unexpected error in the connection loop")
+                self._emit("error", exc)
             finally:
                 lost = self._connected.is_set()
                 self._connected.clear()
@@ -879,30 +882,39 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         self._session.connection_made()
         self._requests.attach(socket)
         reader = self._spawn(self._read(socket))
+        life = self._spawn(self._logged_in(token, restoring))
         try:
-            login = await self._login(token)
-            self._customer_id = login.customer.id
-            self._requests.ready()
-            self._connected.set()
-            self._emit("customer_id", login.customer.id)
-            self._emit("user_data", login.customer)
-            summary = await self._ask(m.ListChats(limit=10))
-            for chat in summary.chats_summary:
-                self._active_chats[chat.id] = chat.active
-            connected = ev.Connected(
-                chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
-                total_chats=summary.total_chats,
-                customer_id=login.customer.id,
-            )
-            self._emit("connection_restored" if restoring else "connected", connected)
-            pinger = self._spawn(self._ping_loop())
-            try:
-                return await reader
-            finally:
-                pinger.cancel()
+            await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            reader.cancel()
+            # Whichever ends first ends the other: a closed socket cancels a
+            # pending login; a failed login closes the socket.
+            for task in (life, reader):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait({task})
             self._requests.detach()
+        if not life.cancelled() and life.exception() is not None:
+            raise _as_exception(life.exception())  # type: ignore[arg-type]
+        return None if reader.cancelled() else reader.result()
+
+    async def _logged_in(self, token: Token, restoring: bool) -> None:
+        """Log in, announce the connection, then ping until cancelled."""
+        login = await self._login(token)
+        self._customer_id = login.customer.id
+        self._requests.ready()
+        self._connected.set()
+        self._emit("customer_id", login.customer.id)
+        self._emit("user_data", login.customer)
+        summary = await self._ask(m.ListChats(limit=10))
+        for chat in summary.chats_summary:
+            self._active_chats[chat.id] = chat.active
+        connected = ev.Connected(
+            chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
+            total_chats=summary.total_chats,
+            customer_id=login.customer.id,
+        )
+        self._emit("connection_restored" if restoring else "connected", connected)
+        await self._ping_loop()
 
     async def _login(self, token: Token) -> m.LoginResult:
         login = m.Login(
@@ -960,13 +972,13 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         return None
 
     async def _ping_loop(self) -> None:
+        """Ping every 15 s; a ping with no reply means a dead socket: drop it."""
         while True:
             await asyncio.sleep(PING_INTERVAL)
             try:
                 await self._ask(m.Ping(), urgent=True)
             except LiveChatError as exc:
                 log.info("ping failed (%s); dropping the socket", exc)
-                await self._drop_socket()
                 return
 
     async def _drop_socket(self) -> None:
@@ -1129,8 +1141,6 @@ def _require_event(event: Any) -> None:
             f"event must be an event Struct (Message, File, ...), not "
             f"{type(event).__name__}"
         )
-    if isinstance(event, Message) and len(event.text.encode()) > MAX_TEXT_BYTES:
-        raise InvalidArgumentError("a message text is limited to 16 KB")
 
 
 def _validate(method: Method[Any]) -> None:
@@ -1139,6 +1149,9 @@ def _validate(method: Method[Any]) -> None:
         msgspec.convert(msgspec.to_builtins(method), type(method))
     except (msgspec.ValidationError, TypeError) as exc:
         raise InvalidArgumentError(f"invalid {method.action} request: {exc}") from None
+    event = getattr(method, "event", None)
+    if isinstance(event, Message) and len(event.text.encode()) > MAX_TEXT_BYTES:
+        raise InvalidArgumentError("a message text is limited to 16 KB")
 
 
 def _convert(value: Any, kind: type[T], name: str) -> T | None:

@@ -44,9 +44,6 @@ Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 class Model(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Base of every wire object: keyword-only, and defaults left off the wire."""
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython
-        printer.text(repr(self))
-
 
 ResultT = TypeVar("ResultT")
 

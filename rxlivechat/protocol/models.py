@@ -274,6 +274,11 @@ class EventBase(Model, tag_field="type"):
     """The event's thread. Not a wire field of the event: the SDK fills it in from
     the push or the thread the event came with (v1 events had ``thread``)."""
 
+    @property
+    def type(self) -> str:
+        """The wire ``type`` of the event (``"message"``, ``"file"``...)."""
+        return str(self.__struct_config__.tag)
+
 
 class Message(EventBase, tag="message", kw_only=True):
     """A text message (at most 16 KB of UTF-8)."""
@@ -347,6 +352,11 @@ class UnknownEvent(EventBase, tag="unknown", kw_only=True):
 
     original_type: str
     fields: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """The wire ``type`` the server sent."""
+        return self.original_type
 
 
 Event: TypeAlias = (

@@ -1,0 +1,312 @@
+"""Scripted agents: the other side of the chat, driven from test code.
+
+A :class:`ScriptedAgent` acts through the same pure handlers as customers
+(:class:`~.handlers.Handlers`), so what it does reaches customers as the pushes
+a real agent's actions would cause. What reaches the agent (the pushes of the
+chats it is in, new chats of its groups, sneak peeks) lands in its inbox, which
+test code reads with :meth:`ScriptedAgent.next_customer_event`,
+:meth:`ScriptedAgent.next_chat` and :meth:`ScriptedAgent.next_push`.
+
+Example:
+    >>> async def scenario(sandbox):                       # doctest: +SKIP
+    ...     agent = sandbox.agent("Jane")
+    ...     chat_id = await agent.next_chat(timeout=5)
+    ...     await agent.join(chat_id)
+    ...     event = await agent.next_customer_event(chat_id, timeout=5)
+    ...     await agent.send_message(chat_id, f"You said: {event.text}")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..protocol.base import Model, PushPayload
+from ..protocol.models import (
+    Event,
+    Message,
+    Properties,
+    RichMessage,
+    RichMessageElement,
+)
+from ..protocol.pushes import IncomingChat, IncomingEvent
+from .handlers import IncomingSneakPeek, Outgoing
+from .store import AgentRecord, SneakPeek
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+__all__ = ["ScriptedAgent"]
+
+T = TypeVar("T")
+
+
+class ScriptedAgent:
+    """An agent of the sandbox's organization, scripted from Python.
+
+    Get one with :meth:`Sandbox.agent <rxlivechat.sandbox.Sandbox.agent>`.
+
+    Attributes:
+        id: the agent id (32 hex characters).
+        name: the display name.
+        pushes: every push the agent received, oldest first, as
+            ``(action, payload)``.
+    """
+
+    def __init__(self, sandbox: Sandbox, record: AgentRecord) -> None:
+        self._sandbox = sandbox
+        self._record = record
+        self.id = record.id
+        self.name = record.name
+        self.pushes: list[tuple[str, PushPayload | Model]] = []
+        self._customer_events: deque[IncomingEvent] = deque()
+        self._chats: deque[IncomingChat] = deque()
+        self._unread: deque[tuple[str, PushPayload | Model]] = deque()
+        self._changed = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"<ScriptedAgent {self.name!r} {self.id}>"
+
+    # Acting -------------------------------------------------------------------------
+
+    async def join(self, chat_id: str) -> None:
+        """Join a chat: the customer gets ``user_added_to_chat``."""
+        await self._run(lambda h: h.agent_join(self.id, chat_id))
+
+    async def leave(self, chat_id: str) -> None:
+        """Leave a chat: the customer gets ``user_removed_from_chat``."""
+        await self._run(lambda h: h.agent_leave(self.id, chat_id))
+
+    async def send_message(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        custom_id: str | None = None,
+        recipients: str | None = None,
+        attach_to_last_thread: bool = False,
+    ) -> Message:
+        """Send a text message; returns the stored event (with id and time)."""
+        event = await self.send_event(
+            chat_id,
+            Message(text=text, custom_id=custom_id, recipients=recipients),
+            attach_to_last_thread=attach_to_last_thread,
+        )
+        assert isinstance(event, Message)
+        return event
+
+    async def send_rich_message(
+        self,
+        chat_id: str,
+        elements: list[RichMessageElement],
+        *,
+        template_id: str = "cards",
+        custom_id: str | None = None,
+    ) -> RichMessage:
+        """Send a rich message (``cards``, ``quick_replies``, ``sticker``)."""
+        event = await self.send_event(
+            chat_id,
+            RichMessage(
+                template_id=template_id, elements=elements, custom_id=custom_id
+            ),
+        )
+        assert isinstance(event, RichMessage)
+        return event
+
+    async def send_event(
+        self, chat_id: str, event: Event, *, attach_to_last_thread: bool = False
+    ) -> Event:
+        """Send any event (``incoming_event``); returns the stored copy.
+
+        Raises:
+            ChatInactiveError: the chat has no open thread.
+        """
+        stored, pushes = self._sandbox.handlers.agent_send_event(
+            self.id, chat_id, event, attach_to_last_thread=attach_to_last_thread
+        )
+        await self._sandbox.deliver(pushes)
+        return stored
+
+    async def typing(self, chat_id: str, is_typing: bool = True) -> None:
+        """Start (or stop) typing: ``incoming_typing_indicator``."""
+        await self._run(lambda h: h.agent_typing(self.id, chat_id, is_typing))
+
+    async def thinking(
+        self, chat_id: str, title: str = "Thinking", description: str | None = None
+    ) -> None:
+        """Show a thinking indicator: ``incoming_thinking_indicator``."""
+        await self._run(
+            lambda h: h.agent_thinking(self.id, chat_id, title, description)
+        )
+
+    async def update_chat_properties(
+        self, chat_id: str, properties: Properties
+    ) -> None:
+        """Set chat properties: ``chat_properties_updated``."""
+        await self._run(
+            lambda h: h.agent_update_properties(self.id, chat_id, properties)
+        )
+
+    async def update_thread_properties(
+        self, chat_id: str, thread_id: str, properties: Properties
+    ) -> None:
+        """Set thread properties: ``thread_properties_updated``."""
+        await self._run(
+            lambda h: h.agent_update_properties(
+                self.id, chat_id, properties, thread_id=thread_id
+            )
+        )
+
+    async def update_event_properties(
+        self, chat_id: str, thread_id: str, event_id: str, properties: Properties
+    ) -> None:
+        """Set event properties: ``event_properties_updated``."""
+        await self._run(
+            lambda h: h.agent_update_properties(
+                self.id, chat_id, properties, thread_id=thread_id, event_id=event_id
+            )
+        )
+
+    async def transfer(
+        self,
+        chat_id: str,
+        *,
+        group_ids: list[int] | None = None,
+        agent_ids: list[str] | None = None,
+    ) -> None:
+        """Transfer the chat to groups and/or agents: ``chat_transferred``."""
+        await self._run(
+            lambda h: h.agent_transfer(
+                self.id, chat_id, group_ids=group_ids, agent_ids=agent_ids
+            )
+        )
+
+    async def deactivate(self, chat_id: str) -> None:
+        """Close the chat's thread: system message, then ``chat_deactivated``."""
+        await self._run(lambda h: h.agent_deactivate(self.id, chat_id))
+
+    async def mark_seen(
+        self, chat_id: str, seen_up_to: datetime.datetime | None = None
+    ) -> None:
+        """Mark the chat seen (now by default): ``events_marked_as_seen``."""
+        await self._run(lambda h: h.agent_mark_seen(self.id, chat_id, seen_up_to))
+
+    async def send_greeting(
+        self,
+        customer_id: str,
+        text: str,
+        *,
+        greeting_id: int | None = None,
+        addon: str | None = None,
+        is_exit_intent: bool = False,
+    ) -> tuple[int, str]:
+        """Show the customer a greeting: ``incoming_greeting``.
+
+        Returns:
+            ``(greeting id, unique id)``: what ``accept_greeting`` needs.
+        """
+        greeting, pushes = self._sandbox.handlers.agent_send_greeting(
+            self.id,
+            customer_id,
+            text,
+            greeting_id=greeting_id,
+            addon=addon,
+            is_exit_intent=is_exit_intent,
+        )
+        await self._sandbox.deliver(pushes)
+        return greeting.id, greeting.unique_id
+
+    # Observing ----------------------------------------------------------------------
+
+    def sneak_peeks(self, chat_id: str) -> list[SneakPeek]:
+        """The sneak peeks the customer sent in a chat, oldest first (with times)."""
+        chat = self._sandbox.store.chats.get(chat_id)
+        return list(chat.sneak_peeks) if chat is not None else []
+
+    async def next_customer_event(
+        self, chat_id: str | None = None, *, timeout: float = 5.0
+    ) -> Event:
+        """Wait for the next event a customer sent to a chat the agent is in.
+
+        Args:
+            chat_id: only this chat (any chat when ``None``).
+            timeout: seconds to wait.
+
+        Returns:
+            The event (each one is returned once).
+
+        Raises:
+            TimeoutError: none came in time.
+        """
+        push = await self._take(
+            self._customer_events,
+            lambda p: chat_id is None or p.chat_id == chat_id,
+            timeout,
+        )
+        return push.event
+
+    async def next_chat(self, *, timeout: float = 5.0) -> str:
+        """Wait for the next chat (or resumed chat) of the agent's groups.
+
+        Returns:
+            The chat id (each new thread is returned once).
+
+        Raises:
+            TimeoutError: none came in time.
+        """
+        push = await self._take(self._chats, lambda _: True, timeout)
+        return push.chat.id
+
+    async def next_push(
+        self, action: str | None = None, *, timeout: float = 5.0
+    ) -> PushPayload | Model:
+        """Wait for the next push of ``action`` (any when ``None``) the agent gets.
+
+        Raises:
+            TimeoutError: none came in time.
+        """
+        _, payload = await self._take(
+            self._unread, lambda item: action is None or item[0] == action, timeout
+        )
+        return payload
+
+    # Called by the sandbox ----------------------------------------------------------
+
+    def receive(self, push: PushPayload | Model) -> None:
+        """Put a push in the inbox (the sandbox calls this; no I/O)."""
+        action = getattr(push, "action", None) or _agent_action(push)
+        self.pushes.append((action, push))
+        self._unread.append((action, push))
+        if isinstance(push, IncomingEvent):
+            chat = self._sandbox.store.chats.get(push.chat_id)
+            if chat is not None and push.event.author_id == chat.customer_id:
+                self._customer_events.append(push)
+        elif isinstance(push, IncomingChat):
+            self._chats.append(push)
+        self._changed.set()
+
+    # Private methods ----------------------------------------------------------------
+
+    async def _run(self, act: Callable[[Any], list[Outgoing]]) -> None:
+        await self._sandbox.deliver(act(self._sandbox.handlers))
+
+    async def _take(
+        self, queue: deque[T], match: Callable[[T], bool], timeout: float
+    ) -> T:
+        async with asyncio.timeout(timeout):
+            while True:
+                for item in queue:
+                    if match(item):
+                        queue.remove(item)
+                        return item
+                self._changed.clear()
+                await self._changed.wait()
+
+
+def _agent_action(push: Model) -> str:
+    if isinstance(push, IncomingSneakPeek):
+        return "incoming_sneak_peek"
+    return type(push).__name__

@@ -1,0 +1,1106 @@
+"""The sandbox server: aiohttp.web glue around the pure store and handlers.
+
+What it serves (all on one ``127.0.0.1`` port):
+
+==============================================  ===================================
+``GET /v3.6/customer/rtm/ws?organization_id=``  the RTM WebSocket (digest §1.3)
+``POST|GET /v3.6/customer/action/<action>``     the Web API (JSON body; GET: query)
+``POST /v2/customer/token``                     customer tokens (digest §7)
+``DELETE /v2/customer/token``                   revoke the Bearer token
+``GET /api/file/lc/att/<org>/<key>/<name>``     files uploaded with ``upload_file``
+==============================================  ===================================
+
+Rules:
+
+1. All protocol decisions live in :mod:`.handlers` (pure); this module only
+   moves bytes, keeps timers (login, ping, token expiry) and applies faults.
+2. Frames are built from the shared types (:mod:`rxlivechat.protocol.frames`)
+   and encoded by :mod:`rxlivechat.protocol.codec`; nothing here writes JSON
+   by hand.
+3. Each RTM request runs in its own task, so up to
+   ``pending_requests_limit`` requests can be pending on one socket; one more
+   is answered ``pending_requests_limit_reached`` at once.
+4. Every task this module starts is tracked and ended by :meth:`Sandbox.close`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import mimetypes
+import ssl
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from ..exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    CustomerBannedError,
+    EntityTooLargeError,
+    LicenseNotFoundError,
+    NotFoundError,
+    ProtocolError,
+    ServerError,
+    ServerRequestTimeoutError,
+    UnsupportedVersionError,
+    ValidationError,
+    server_error,
+)
+from ..protocol import methods as m
+from ..protocol.base import METHODS, EmptyResult, Method, PushPayload
+from ..protocol.codec import decode, decode_request, encode, encode_frame
+from ..protocol.frames import (
+    API_VERSION,
+    ErrorBody,
+    ErrorResponse,
+    Push,
+    Request,
+    Response,
+)
+from ..protocol.pushes import CustomerDisconnected, DisconnectionData
+from ._tls import SelfSignedCertificate
+from .agents import ScriptedAgent
+from .faults import FaultPlan, RecordedRequest, RequestLog
+from .handlers import LIMITS, Handlers, Outgoing
+from .ids import Clock, IdFactory
+from .store import ChatRecord, CustomerRecord, Store, StoredFile
+from .tokens import IssuedToken, TokenRegistry, strip_bearer
+
+__all__ = ["HTTP_STATUS", "Sandbox"]
+
+logger = logging.getLogger("rxlivechat.sandbox")
+
+HTTP_STATUS: dict[str, int] = {
+    "validation": 400,
+    "chat_inactive": 400,
+    "chat_anonymized": 400,
+    "limit_reached": 400,
+    "group_offline": 400,
+    "group_unavailable": 400,
+    "groups_offline": 400,
+    "not_allowed": 400,
+    "unsupported_version": 400,
+    "authentication": 401,
+    "license_expired": 402,
+    "authorization": 403,
+    "customer_banned": 403,
+    "wrong_product_version": 403,
+    "users_limit_reached": 403,
+    "not_found": 404,
+    "license_not_found": 404,
+    "group_not_found": 404,
+    "greeting_not_found": 404,
+    "entity_too_large": 413,
+    "misdirected_request": 421,
+    "too_many_requests": 429,
+    "pending_requests_limit_reached": 429,
+    "internal": 500,
+    "service_unavailable": 503,
+    "request_timeout": 504,
+}
+"""The HTTP status the Web API answers each error type with (the docs give none)."""
+
+RTM_PATH = f"/v{API_VERSION}/customer/rtm/ws"
+WEB_PATH = f"/v{API_VERSION}/customer/action/{{action}}"
+TOKEN_PATH = "/v2/customer/token"
+FILES_PATH = "/api/file/lc/att"
+
+# Web actions that need no customer token (digest §1.2; the widget configuration
+# reads are made before a customer exists, so the sandbox lets them through too).
+_ANONYMOUS = frozenset(
+    {
+        "list_license_properties",
+        "list_group_properties",
+        "get_dynamic_configuration",
+        "get_configuration",
+        "get_localization",
+    }
+)
+
+
+class _WebError(msgspec.Struct):
+    error: ErrorBody
+
+
+class _OAuthError(msgspec.Struct):
+    oauth_exception: str
+    exception_description: str
+
+
+class _TokenRequest(msgspec.Struct, kw_only=True):
+    grant_type: str = ""
+    client_id: str | None = None
+    organization_id: str | None = None
+    response_type: str | None = None
+    entity_id: str | None = None
+    redirect_uri: str | None = None
+    code: str | None = None
+    expires_in: int | None = None
+
+
+# Connections ----------------------------------------------------------------------
+
+
+class Connection:
+    """One RTM WebSocket of a customer, as the server sees it.
+
+    Attributes:
+        customer_id: the logged-in customer, ``None`` before ``login``.
+        token: the token it logged in with.
+        pending: requests received and not answered yet.
+    """
+
+    def __init__(
+        self, sandbox: Sandbox, ws: web.WebSocketResponse, request: web.Request
+    ) -> None:
+        self._sandbox = sandbox
+        self._ws = ws
+        self._transport = request.transport
+        self.customer_id: str | None = None
+        self.token: str | None = None
+        self.pending = 0
+        self.subscriptions: frozenset[str] | None = None
+        """Push names the client subscribed to at login (``None``: every push)."""
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._send_lock = asyncio.Lock()
+        self._timer: asyncio.TimerHandle | None = None
+        self._expiry: asyncio.TimerHandle | None = None
+        self.closing = False
+
+    def __repr__(self) -> str:
+        return f"<Connection customer={self.customer_id} pending={self.pending}>"
+
+    @property
+    def logged_in(self) -> bool:
+        """Whether ``login`` succeeded on this socket."""
+        return self.customer_id is not None
+
+    # Public methods -----------------------------------------------------------------
+
+    async def send(self, data: bytes, *, binary: bool = False) -> None:
+        """Send one message (TEXT unless ``binary``); a closed socket drops it."""
+        if self._ws.closed:
+            return
+        async with self._send_lock:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self._ws.send_frame(
+                    data, WSMsgType.BINARY if binary else WSMsgType.TEXT
+                )
+
+    def wants(self, push: str) -> bool:
+        """Whether the client subscribed to this push (digest §1.5)."""
+        return self.subscriptions is None or push in self.subscriptions
+
+    async def disconnect(
+        self,
+        reason: str,
+        data: DisconnectionData | None = None,
+        *,
+        code: int = WSCloseCode.OK,
+    ) -> None:
+        """Push ``customer_disconnected {reason}``, then close the socket."""
+        if self.closing:
+            return
+        self.closing = True
+        self.cancel_timers()
+        push = CustomerDisconnected(reason=reason, data=data)
+        await self.send(
+            encode_frame(Push(action=push.action, payload=push, version=API_VERSION))
+        )
+        await self.close(code=code, message=reason)
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: str = "") -> None:
+        """Close the socket with a close frame."""
+        self.closing = True
+        self.cancel_timers()
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self._ws.close(code=code, message=message.encode())
+
+    def abort(self) -> None:
+        """Drop the TCP connection now: no close frame, no push."""
+        self.closing = True
+        self.cancel_timers()
+        if self._transport is not None:
+            self._transport.abort()
+
+    def arm(self, delay: float, reason: str) -> None:
+        """(Re)start the login or ping timer: after ``delay`` s, disconnect."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.closing:
+            return
+        self._timer = asyncio.get_running_loop().call_later(
+            delay, self._sandbox.spawn_disconnect, self, reason
+        )
+
+    def arm_expiry(self, delay: float) -> None:
+        """Disconnect with ``access_token_expired`` after ``delay`` s."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self._expiry = asyncio.get_running_loop().call_later(
+            max(delay, 0.0),
+            self._sandbox.spawn_disconnect,
+            self,
+            "access_token_expired",
+        )
+
+    def cancel_timers(self) -> None:
+        """Stop the login/ping and expiry timers."""
+        for timer in (self._timer, self._expiry):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._expiry = None
+
+
+# The sandbox ----------------------------------------------------------------------
+
+
+class Sandbox:
+    """A LiveChat-compatible Customer Chat API server on loopback.
+
+    Use it as an async context manager::
+
+        async with Sandbox() as sandbox:
+            token = await sandbox.create_customer_token()
+            ...
+
+    Args:
+        host: the address to bind (loopback only).
+        port: the port; 0 picks a free one (kept across :meth:`restart`).
+        login_timeout: seconds a new socket has to ``login`` (LiveChat: 30).
+        ping_timeout: seconds without a ping after which a logged-in socket is
+            dropped with ``customer_disconnected {reason: connection_timeout}``.
+        token_ttl: lifetime of issued tokens in seconds (LiveChat: 28 800).
+        tls: serve ``https``/``wss`` with a throwaway certificate.
+        seed: seeds ids and other random choices (reproducible runs).
+        organization_id: the organization's id (a seeded UUID when ``None``).
+        chats_per_customer: chats ``start_chat`` allows per customer (1).
+        pending_requests_limit: requests in flight per socket (10).
+        request_timeout: a reply delayed this long (by a fault) is answered
+            ``request_timeout`` instead (LiveChat: 15 s).
+        max_upload_bytes: ``upload_file`` limit (10 MB).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        login_timeout: float = 30.0,
+        ping_timeout: float = 30.0,
+        token_ttl: float = 28800,
+        tls: bool = False,
+        seed: int | str | None = None,
+        organization_id: str | None = None,
+        chats_per_customer: int = 1,
+        pending_requests_limit: int = 10,
+        request_timeout: float = 15.0,
+        max_upload_bytes: int = LIMITS.upload_bytes,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the sandbox binds loopback addresses only")
+        self.host = host
+        self.port = port
+        self.login_timeout = login_timeout
+        """Seconds a new socket has to log in."""
+        self.ping_timeout = ping_timeout
+        """Seconds a logged-in socket may go without a ping."""
+        self.tls = tls
+        self.pending_requests_limit = pending_requests_limit
+        self.request_timeout = request_timeout
+        self.max_upload_bytes = max_upload_bytes
+        self.ids = IdFactory(seed)
+        self.clock = Clock()
+        self.store = Store(self.ids, self.clock, organization_id=organization_id)
+        """The state (pure; tests may read and change it directly)."""
+        self.handlers = Handlers(self.store, chats_per_customer=chats_per_customer)
+        """The request handlers (pure)."""
+        self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
+        """Issued customer tokens."""
+        self.faults = FaultPlan()
+        """Injected faults; the fault methods below are shortcuts to it."""
+        self.requests = RequestLog()
+        """Every request received, oldest first (see :meth:`count`)."""
+        self._agents: dict[str, ScriptedAgent] = {}
+        self._connections: set[Connection] = set()
+        self._by_customer: dict[str, set[Connection]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._certificate: SelfSignedCertificate | None = None
+
+    # Lifecycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Start serving (a free port is chosen when ``port`` is 0)."""
+        if self.tls and self._certificate is None:
+            self._certificate = await asyncio.to_thread(SelfSignedCertificate)
+        runner = web.AppRunner(
+            self._make_app(),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+        )
+        await runner.setup()
+        site = web.TCPSite(
+            runner,
+            self.host,
+            self.port,
+            ssl_context=(
+                self._certificate.server_context() if self._certificate else None
+            ),
+            reuse_address=True,
+        )
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self.port = int(address[1])
+
+    async def close(self) -> None:
+        """Close every socket, end every task, stop serving, remove the certificate."""
+        await self._stop(WSCloseCode.GOING_AWAY)
+        if self._certificate is not None:
+            self._certificate.cleanup()
+            self._certificate = None
+
+    async def restart(self) -> None:
+        """Close every socket (code 1012) and serve again on the same port.
+
+        State (customers, chats, tokens) is kept; connections are not.
+        """
+        await self._stop(WSCloseCode.SERVICE_RESTART)
+        await self.start()
+
+    # URLs ---------------------------------------------------------------------------
+
+    @property
+    def netloc(self) -> str:
+        """``host:port``: what lc-sdk-python takes as its ``base_url``."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The API base URL, e.g. ``http://127.0.0.1:8080``."""
+        return f"{'https' if self.tls else 'http'}://{self.netloc}"
+
+    @property
+    def accounts_url(self) -> str:
+        """The Accounts API base URL (the same server)."""
+        return self.api_url
+
+    @property
+    def ws_url(self) -> str:
+        """The RTM WebSocket URL with the organization id."""
+        scheme = "wss" if self.tls else "ws"
+        return (
+            f"{scheme}://{self.netloc}{RTM_PATH}?organization_id={self.organization_id}"
+        )
+
+    @property
+    def organization_id(self) -> str:
+        """The organization the sandbox serves."""
+        return self.store.organization_id
+
+    def action_url(self, action: str) -> str:
+        """The Web API URL of an action, with the organization id."""
+        return (
+            f"{self.api_url}/v{API_VERSION}/customer/action/{action}"
+            f"?organization_id={self.organization_id}"
+        )
+
+    def ssl_context_for_clients(self) -> ssl.SSLContext:
+        """An SSL context that trusts the sandbox's certificate (TLS mode only).
+
+        Raises:
+            RuntimeError: the sandbox does not run with ``tls=True`` (or has not
+                started yet).
+        """
+        if self._certificate is None:
+            raise RuntimeError("the sandbox is not serving TLS")
+        return self._certificate.client_context()
+
+    @property
+    def ca_file(self) -> str:
+        """Path of the CA certificate (PEM) in TLS mode (for ``verify=`` options)."""
+        if self._certificate is None:
+            raise RuntimeError("the sandbox is not serving TLS")
+        return str(self._certificate.ca_file)
+
+    # Customers, agents, data ----------------------------------------------------------
+
+    async def create_customer_token(
+        self, entity_id: str | None = None, *, ttl: float | None = None
+    ) -> IssuedToken:
+        """Issue a customer token, as ``POST /v2/customer/token`` would.
+
+        Args:
+            entity_id: an existing (or new) customer id; a new customer when
+                ``None``.
+            ttl: lifetime in seconds (the sandbox's ``token_ttl`` by default).
+
+        Returns:
+            ``access_token``, ``entity_id``, ``expires_in``, ``token_type``,
+            ``organization_id``.
+        """
+        customer = self._customer(entity_id)
+        return self.tokens.issue(customer.id, self.organization_id, ttl=ttl)
+
+    def new_customer(self, customer_id: str | None = None) -> CustomerRecord:
+        """Create a customer (no token); returns its record."""
+        return self._customer(customer_id)
+
+    def agent(self, name: str, **details: Any) -> ScriptedAgent:
+        """The scripted agent called ``name`` (created on first use).
+
+        Args:
+            name: the display name.
+            **details: on creation: ``job_title``, ``avatar``, ``is_bot``,
+                ``group_ids``.
+        """
+        record = self.store.agent_named(name)
+        if record is None:
+            record = self.store.new_agent(name, **details)
+        agent = self._agents.get(record.id)
+        if agent is None:
+            agent = self._agents[record.id] = ScriptedAgent(self, record)
+        return agent
+
+    def seed_chat(
+        self,
+        customer_id: str | None = None,
+        *,
+        threads: int = 1,
+        events_per_thread: int = 1,
+        chat_id: str | None = None,
+        thread_ids: list[str] | None = None,
+        agent: ScriptedAgent | None = None,
+        active: bool = False,
+    ) -> str:
+        """Build a chat history directly (no sockets, no pushes); returns its id.
+
+        Args:
+            customer_id: the chat's customer (a new one when ``None``).
+            threads: number of threads (closed, except the last with ``active``).
+            events_per_thread: message events per thread.
+            chat_id: the id to use; a new one when ``None``.
+            thread_ids: ids for the first threads.
+            agent: an agent who is in the chat and wrote every other message.
+            active: leave the last thread open.
+        """
+        customer = self._customer(customer_id)
+        chat: ChatRecord = self.store.seed_chat(
+            customer.id,
+            threads=threads,
+            events_per_thread=events_per_thread,
+            chat_id=chat_id,
+            thread_ids=thread_ids,
+            agent=None if agent is None else self.store.agents[agent.id],
+            active=active,
+        )
+        return chat.id
+
+    async def set_group_status(self, group_id: int, status: str) -> None:
+        """Set a group ``online``/``online_for_queue``/``offline`` (pushes it)."""
+        await self.deliver(self.handlers.set_group_status(group_id, status))
+
+    async def multicast(self, content: Any, author_id: str | None = None) -> None:
+        """Send ``incoming_multicast`` to every connected customer."""
+        await self.deliver(self.handlers.multicast(content, author_id))
+
+    def count(self, action: str | None = None, *, transport: str | None = None) -> int:
+        """How many requests of ``action`` (and ``transport``) were received."""
+        return self.requests.count(action, transport=transport)
+
+    @property
+    def connections(self) -> list[Connection]:
+        """The open RTM connections."""
+        return [c for c in self._connections if not c.closing]
+
+    def connections_of(self, customer_id: str) -> list[Connection]:
+        """The logged-in connections of a customer."""
+        return [c for c in self._by_customer.get(customer_id, ()) if not c.closing]
+
+    async def wait_for_login(
+        self, customer_id: str | None = None, *, count: int = 1, timeout: float = 5.0
+    ) -> None:
+        """Wait until ``count`` sockets (of ``customer_id``, if given) are logged in.
+
+        Raises:
+            TimeoutError: not in time.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                live = [
+                    c
+                    for c in self.connections
+                    if c.logged_in and customer_id in (None, c.customer_id)
+                ]
+                if len(live) >= count:
+                    return
+                await asyncio.sleep(0.01)
+
+    # Faults -------------------------------------------------------------------------
+
+    async def drop_connections(self) -> None:
+        """Drop every customer socket now: no close frame, no push."""
+        for conn in list(self._connections):
+            conn.abort()
+        await asyncio.sleep(0)
+
+    async def disconnect_customers(
+        self,
+        reason: str,
+        data: DisconnectionData | None = None,
+        *,
+        customer_id: str | None = None,
+    ) -> None:
+        """Push ``customer_disconnected {reason, data}``, then close.
+
+        Every socket, or only ``customer_id``'s.
+        """
+        targets = [
+            c
+            for c in list(self._connections)
+            if customer_id is None or c.customer_id == customer_id
+        ]
+        await asyncio.gather(*(c.disconnect(reason, data) for c in targets))
+
+    def delay_replies(self, seconds: float, action: str | None = None) -> None:
+        """Handle requests of ``action`` (all when ``None``) ``seconds`` late; 0 clears.
+
+        A delay of ``request_timeout`` or more is answered ``request_timeout``.
+        """
+        self.faults.delay(seconds, action)
+
+    def fail_next(
+        self, action: str, error_type: str, count: int = 1, message: str | None = None
+    ) -> None:
+        """Answer the next ``count`` requests of ``action`` with ``error_type``."""
+        self.faults.fail(action, error_type, count, message)
+
+    async def send_raw(self, data: bytes | str, *, binary: bool = False) -> None:
+        """Send raw data to every customer socket (malformed frames, for tests).
+
+        Args:
+            data: sent as one TEXT message (bytes as they are, even invalid UTF-8).
+            binary: send a BINARY message instead.
+        """
+        raw = data.encode() if isinstance(data, str) else data
+        await asyncio.gather(
+            *(c.send(raw, binary=binary) for c in list(self._connections))
+        )
+
+    def refuse_connections(self, seconds: float) -> None:
+        """Answer new WebSocket handshakes and HTTP requests 503 for ``seconds``."""
+        self.faults.refuse(seconds)
+
+    # Delivery -----------------------------------------------------------------------
+
+    async def deliver(
+        self,
+        pushes: Iterable[Outgoing],
+        *,
+        requester: Connection | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Send pushes to their customers' connections and agents' inboxes.
+
+        The requester's copy carries ``request_id`` (digest §1.4).
+        """
+        for out in pushes:
+            push = out.push
+            to_customers = isinstance(push, PushPayload)
+            plain: bytes | None = None
+            for user_id in sorted(out.to):
+                agent = self._agents.get(user_id)
+                if agent is not None:
+                    agent.receive(push)
+                    continue
+                if not isinstance(push, PushPayload) or not to_customers:
+                    continue
+                for conn in list(self._by_customer.get(user_id, ())):
+                    if conn.closing or not conn.wants(push.action):
+                        continue
+                    if conn is requester and request_id is not None:
+                        data = encode_frame(
+                            Push(
+                                action=push.action,
+                                payload=push,
+                                request_id=request_id,
+                                version=API_VERSION,
+                            )
+                        )
+                    else:
+                        if plain is None:
+                            plain = encode_frame(
+                                Push(
+                                    action=push.action,
+                                    payload=push,
+                                    version=API_VERSION,
+                                )
+                            )
+                        data = plain
+                    await conn.send(data)
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run a coroutine as a tracked background task (ended by :meth:`close`)."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def spawn_disconnect(self, conn: Connection, reason: str) -> None:
+        """Timer callback: disconnect ``conn`` with ``reason`` in a task."""
+        _ = self.spawn(conn.disconnect(reason))
+
+    # The app ------------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._refuse_middleware])
+        app.router.add_get(RTM_PATH, self._rtm)
+        app.router.add_route("*", WEB_PATH, self._web)
+        app.router.add_post(TOKEN_PATH, self._token)
+        app.router.add_delete(TOKEN_PATH, self._revoke)
+        app.router.add_post(
+            "/v2/customer/{organization_id}/{group_id}/token", self._token
+        )
+        app.router.add_get(FILES_PATH + "/{org}/{key}/{name}", self._file)
+        return app
+
+    @web.middleware
+    async def _refuse_middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        if self.faults.refusing:
+            return _error_response(
+                server_error("service_unavailable", "Service unavailable")
+            )
+        return await handler(request)
+
+    async def _stop(self, code: int) -> None:
+        for conn in list(self._connections):
+            conn.cancel_timers()
+        await asyncio.gather(
+            *(c.close(code=code) for c in list(self._connections)),
+            return_exceptions=True,
+        )
+        for conn in list(self._connections):
+            conn.abort()
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    # RTM ----------------------------------------------------------------------------
+
+    async def _rtm(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            autoping=False,
+            timeout=2.0,
+            max_msg_size=LIMITS.upload_bytes,
+            decode_text=False,
+        )
+        await ws.prepare(request)
+        conn = Connection(self, ws, request)
+        self._connections.add(conn)
+        try:
+            if request.query.get("organization_id") != self.organization_id:
+                # Unknown organization: refuse with the §3.1 reason, then close.
+                await conn.disconnect(
+                    "license_not_found", code=WSCloseCode.POLICY_VIOLATION
+                )
+                return ws
+            conn.arm(self.login_timeout, "connection_timeout")
+            async for msg in ws:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    await self._on_frame(conn, msg.data)
+                elif msg.type is WSMsgType.PING:
+                    # An RFC 6455 ping counts as the protocol ping (§1.3).
+                    with contextlib.suppress(ConnectionError, RuntimeError):
+                        await ws.pong(msg.data)
+                    if conn.logged_in and not conn.closing:
+                        conn.arm(self.ping_timeout, "connection_timeout")
+        finally:
+            conn.closing = True
+            conn.cancel_timers()
+            for task in list(conn.tasks):
+                task.cancel()
+            await asyncio.gather(*conn.tasks, return_exceptions=True)
+            self._forget(conn)
+        return ws
+
+    def _forget(self, conn: Connection) -> None:
+        self._connections.discard(conn)
+        if conn.customer_id is not None:
+            peers = self._by_customer.get(conn.customer_id)
+            if peers is not None:
+                peers.discard(conn)
+                if not peers:
+                    del self._by_customer[conn.customer_id]
+
+    async def _on_frame(self, conn: Connection, data: bytes | str) -> None:
+        try:
+            req = decode_request(data)
+        except ProtocolError as exc:
+            self.requests.append(
+                RecordedRequest(
+                    "rtm", exc.action or "", None, conn.customer_id, exc.request_id
+                )
+            )
+            await conn.send(
+                encode_frame(
+                    ErrorResponse(
+                        action=exc.action or "",
+                        error=ErrorBody(type="validation", message=str(exc)),
+                        request_id=exc.request_id,
+                    )
+                )
+            )
+            return
+        self.requests.append(
+            RecordedRequest(
+                "rtm", req.action, req.payload, conn.customer_id, req.request_id
+            )
+        )
+        if req.action == "ping" and conn.logged_in and not conn.closing:
+            conn.arm(self.ping_timeout, "connection_timeout")
+        if conn.pending >= self.pending_requests_limit:
+            await self._reply_error(
+                conn,
+                req,
+                server_error(
+                    "pending_requests_limit_reached", "Requests limit reached"
+                ),
+            )
+            return
+        conn.pending += 1
+        task = asyncio.ensure_future(self._process(conn, req))
+        conn.tasks.add(task)
+        task.add_done_callback(conn.tasks.discard)
+
+    async def _process(self, conn: Connection, req: Request[Method[Any]]) -> None:
+        pushes: list[Outgoing] = []
+        try:
+            await self._apply_delay(req.action)
+            forced = self.faults.take_failure(req.action)
+            if forced is not None:
+                raise server_error(*forced)
+            result, pushes = self._dispatch_rtm(conn, req)
+            frame = encode_frame(
+                Response(action=req.action, payload=result, request_id=req.request_id)
+            )
+        except ServerError as exc:
+            frame = _error_frame(req, exc)
+        except Exception:
+            logger.exception("sandbox: %s failed", req.action)
+            frame = _error_frame(req, server_error("internal", "Internal server error"))
+        try:
+            await conn.send(frame)
+        finally:
+            conn.pending -= 1
+        await self.deliver(pushes, requester=conn, request_id=req.request_id)
+
+    async def _apply_delay(self, action: str) -> None:
+        delay = self.faults.delay_for(action)
+        if delay <= 0:
+            return
+        if delay >= self.request_timeout:
+            await asyncio.sleep(self.request_timeout)
+            raise ServerRequestTimeoutError("Request timed out")
+        await asyncio.sleep(delay)
+
+    def _dispatch_rtm(
+        self, conn: Connection, req: Request[Method[Any]]
+    ) -> tuple[Any, list[Outgoing]]:
+        method = req.payload
+        if req.version not in (None, API_VERSION):
+            raise UnsupportedVersionError("Cannot call unsupported API versions.")
+        if not type(method).rtm:
+            raise ValidationError(f"Action {req.action} is not available on RTM")
+        if conn.closing:
+            raise server_error("service_unavailable", "Connection is closing")
+        if isinstance(method, m.Login):
+            return self._login(conn, method)
+        if isinstance(method, m.Ping):
+            return EmptyResult(), []
+        if conn.customer_id is None:
+            # Only login and ping before login (§10); the type is (inferred).
+            raise AuthorizationError("Not logged in")
+        outcome = self.handlers.handle(conn.customer_id, method)
+        return outcome.result, outcome.pushes
+
+    def _login(self, conn: Connection, login: m.Login) -> tuple[Any, list[Outgoing]]:
+        if conn.customer_id is not None:
+            raise ValidationError("Already logged in")
+        customer_id = self.tokens.check(login.token, self.organization_id)
+        if customer_id is None:
+            raise AuthenticationError("Invalid access token")
+        customer = self.handlers.login_customer(customer_id)
+        if customer.banned:
+            raise CustomerBannedError("Customer is banned")
+        outcome = self.handlers.handle(customer_id, login)
+        conn.customer_id = customer_id
+        conn.token = strip_bearer(login.token)
+        pushes = login.pushes
+        if pushes is not None:
+            names = pushes.get(API_VERSION, [])
+            conn.subscriptions = None if "all" in names else frozenset(names)
+        self._by_customer.setdefault(customer_id, set()).add(conn)
+        conn.arm(self.ping_timeout, "connection_timeout")
+        expires_at = self.tokens.expires_at(conn.token)
+        if expires_at is not None:
+            conn.arm_expiry((expires_at - self.clock.now()).total_seconds())
+        return outcome.result, outcome.pushes
+
+    async def _reply_error(
+        self, conn: Connection, req: Request[Method[Any]], exc: ServerError
+    ) -> None:
+        await conn.send(_error_frame(req, exc))
+
+    # Web API ------------------------------------------------------------------------
+
+    async def _web(self, request: web.Request) -> web.StreamResponse:
+        action = request.match_info["action"]
+        method_type = METHODS.get(action)
+        customer_id: str | None = None
+        try:
+            if method_type is None or method_type.web is None:
+                self.requests.append(RecordedRequest("web", action, None, None))
+                raise NotFoundError(f"Unknown action: {action}")
+            if request.method != method_type.web:
+                self.requests.append(RecordedRequest("web", action, None, None))
+                raise ValidationError(f"Use {method_type.web} for {action}")
+            if request.query.get("organization_id") != self.organization_id:
+                self.requests.append(RecordedRequest("web", action, None, None))
+                raise LicenseNotFoundError("License not found")
+            customer_id = self._web_customer(request, action)
+            if action == "upload_file":
+                self.requests.append(RecordedRequest("web", action, None, customer_id))
+                await self._apply_delay(action)
+                self._raise_forced(action)
+                assert customer_id is not None
+                result: Any = await self._upload(request, customer_id)
+                return _json_response(result)
+            payload = await self._web_payload(request, method_type)
+            self.requests.append(RecordedRequest("web", action, payload, customer_id))
+            await self._apply_delay(action)
+            self._raise_forced(action)
+            outcome = self.handlers.handle(customer_id, payload)
+        except ServerError as exc:
+            return _error_response(exc)
+        await self.deliver(outcome.pushes)
+        return _json_response(outcome.result)
+
+    def _web_customer(self, request: web.Request, action: str) -> str | None:
+        header = request.headers.get("Authorization")
+        customer_id = None
+        if header:
+            customer_id = self.tokens.check(header, self.organization_id)
+        if customer_id is None and action not in _ANONYMOUS:
+            raise AuthenticationError("Invalid access token")
+        if customer_id is not None:
+            customer = self.handlers.login_customer(customer_id)
+            if customer.banned:
+                raise CustomerBannedError("Customer is banned")
+        return customer_id
+
+    async def _web_payload(
+        self, request: web.Request, method_type: type[Method[Any]]
+    ) -> Method[Any]:
+        if request.method == "GET":
+            params = {k: v for k, v in request.query.items() if k != "organization_id"}
+            try:
+                method: Method[Any] = msgspec.convert(params, method_type, strict=False)
+                return method
+            except msgspec.ValidationError as exc:
+                raise ValidationError(str(exc)) from None
+        body = await request.read()
+        try:
+            return decode(body or b"{}", method_type)
+        except ProtocolError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def _raise_forced(self, action: str) -> None:
+        forced = self.faults.take_failure(action)
+        if forced is not None:
+            raise server_error(*forced)
+
+    async def _upload(
+        self, request: web.Request, customer_id: str
+    ) -> m.UploadFileResult:
+        if not request.content_type.startswith("multipart/"):
+            raise ValidationError("upload_file needs multipart/form-data")
+        if (request.content_length or 0) > self.max_upload_bytes + 64 * 1024:
+            await _drain(request)
+            raise EntityTooLargeError("Upload limit exceeded (10MB).")
+        reader = await request.multipart()
+        stored: StoredFile | None = None
+        while (part := await reader.next()) is not None:
+            if stored is not None or getattr(part, "name", None) != "file":
+                await part.release()
+                continue
+            data = bytearray()
+            while chunk := await part.read_chunk(64 * 1024):  # type: ignore[union-attr]
+                data += chunk
+                if len(data) > self.max_upload_bytes:
+                    await _drain(request)
+                    raise EntityTooLargeError("Upload limit exceeded (10MB).")
+            name = getattr(part, "filename", None) or "file"
+            content_type = part.headers.get("Content-Type") or (
+                mimetypes.guess_type(name)[0] or "application/octet-stream"
+            )
+            stored = StoredFile(
+                key=self.ids.hex_id(),
+                name=name,
+                content_type=content_type,
+                data=bytes(data),
+                customer_id=customer_id,
+            )
+        if stored is None:
+            raise ValidationError("upload_file needs a multipart part named 'file'")
+        url = (
+            f"{self.api_url}{FILES_PATH}/{self.organization_id}/{stored.key}/"
+            f"{quote(stored.name)}"
+        )
+        self.store.files[url] = stored
+        return m.UploadFileResult(url=url)
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        key = request.match_info["key"]
+        for stored in self.store.files.values():
+            if stored.key == key:
+                return web.Response(body=stored.data, content_type=stored.content_type)
+        return _error_response(NotFoundError("File not found"))
+
+    # Accounts -----------------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        try:
+            if request.content_type == "application/x-www-form-urlencoded":
+                form = await request.post()
+                token_request = msgspec.convert(
+                    {k: v for k, v in form.items() if isinstance(v, str)},
+                    _TokenRequest,
+                    strict=False,
+                )
+            else:
+                token_request = msgspec.json.decode(body or b"{}", type=_TokenRequest)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return _oauth_error("invalid_request", str(exc))
+        organization_id = request.match_info.get(
+            "organization_id", token_request.organization_id
+        )
+        self.requests.append(
+            RecordedRequest("accounts", token_request.grant_type, token_request, None)
+        )
+        if not token_request.client_id:
+            return _oauth_error("invalid_request", "client_id is required")
+        if token_request.grant_type == "cookie":
+            if organization_id != self.organization_id:
+                return _oauth_error("invalid_request", "unknown organization_id")
+            cookie = request.cookies.get("__lc_cid")
+            customer = self._customer(
+                cookie if cookie in self.store.customers else None
+            )
+        elif token_request.grant_type == "agent_token":
+            if not request.headers.get("Authorization"):
+                return _oauth_error("unauthorized", "agent token required")
+            if organization_id not in (None, self.organization_id):
+                return _oauth_error("invalid_request", "unknown organization_id")
+            entity_id = token_request.entity_id
+            if entity_id is not None and entity_id not in self.store.customers:
+                return _oauth_error("invalid_request", "entity_id not found")
+            customer = self._customer(entity_id)
+        else:
+            return _oauth_error(
+                "unsupported_grant_type",
+                f"grant_type {token_request.grant_type!r} is not supported",
+            )
+        issued = self.tokens.issue(
+            customer.id,
+            self.organization_id,
+            ttl=token_request.expires_in,
+            client_id=(
+                token_request.client_id
+                if token_request.grant_type == "agent_token"
+                else None
+            ),
+        )
+        response = _json_response(issued)
+        if token_request.grant_type == "cookie":
+            response.set_cookie("__lc_cid", customer.id, httponly=True)
+        return response
+
+    async def _revoke(self, request: web.Request) -> web.StreamResponse:
+        token = strip_bearer(request.headers.get("Authorization", ""))
+        if not self.tokens.revoke(token):
+            return _oauth_error("invalid_request", "unknown token", status=401)
+        for conn in list(self._connections):
+            if conn.token == token:
+                self.spawn_disconnect(conn, "access_token_revoked")
+        return web.Response(status=204)
+
+    # Helpers ------------------------------------------------------------------------
+
+    def _customer(self, customer_id: str | None) -> CustomerRecord:
+        if customer_id is not None and customer_id in self.store.customers:
+            return self.store.customers[customer_id]
+        return self.store.new_customer(customer_id)
+
+
+def _error_frame(req: Request[Method[Any]], exc: ServerError) -> bytes:
+    return encode_frame(
+        ErrorResponse(
+            action=req.action,
+            error=ErrorBody(type=exc.error_type, message=exc.message, data=exc.data),
+            request_id=req.request_id,
+        )
+    )
+
+
+def _json_response(value: Any, *, status: int = 200) -> web.Response:
+    return web.Response(
+        body=encode(value), status=status, content_type="application/json"
+    )
+
+
+def _error_response(exc: ServerError) -> web.Response:
+    body = _WebError(ErrorBody(type=exc.error_type, message=exc.message, data=exc.data))
+    return _json_response(body, status=HTTP_STATUS.get(exc.error_type, 400))
+
+
+def _oauth_error(kind: str, description: str, *, status: int = 400) -> web.Response:
+    return _json_response(_OAuthError(kind, description), status=status)
+
+
+async def _drain(request: web.Request) -> None:
+    """Read and drop the rest of a request body, so the client sees the reply."""
+    while await request.content.readany():
+        pass

@@ -1,0 +1,130 @@
+"""Customer access tokens: the sandbox's side of the Accounts API (digest §7).
+
+Pure bookkeeping, no I/O: :class:`TokenRegistry` issues tokens that expire and
+answers "whose token is this, and is it still valid?". The web glue in
+:mod:`rxlivechat.sandbox.server` serves it as ``POST /v2/customer/token``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+import msgspec
+
+from .ids import IdFactory, utc_now
+
+__all__ = ["IssuedToken", "TokenRegistry", "strip_bearer"]
+
+
+class IssuedToken(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The Accounts API's token response (``POST /v2/customer/token``)."""
+
+    access_token: str
+    entity_id: str
+    expires_in: int
+    token_type: str = "Bearer"
+    organization_id: str
+    client_id: str | None = None
+
+
+class _Grant(msgspec.Struct, kw_only=True):
+    customer_id: str
+    organization_id: str
+    expires_at: datetime.datetime
+
+
+def strip_bearer(token: str) -> str:
+    """The token without a leading ``Bearer `` (any case), and without spaces."""
+    token = token.strip()
+    scheme, _, rest = token.partition(" ")
+    if rest and scheme.lower() == "bearer":
+        return rest.strip()
+    return token
+
+
+class TokenRegistry:
+    """Issues customer access tokens and checks them.
+
+    Args:
+        ids: where token secrets come from.
+        ttl: default lifetime in seconds (LiveChat: 28 800, 8 h).
+        now: the clock (the wall clock by default).
+    """
+
+    def __init__(
+        self,
+        ids: IdFactory,
+        *,
+        ttl: float = 28800,
+        now: Callable[[], datetime.datetime] = utc_now,
+    ) -> None:
+        self.ttl = ttl
+        """Lifetime of new tokens, in seconds."""
+        self._ids = ids
+        self._now = now
+        self._grants: dict[str, _Grant] = {}
+
+    # Public methods -----------------------------------------------------------------
+
+    def issue(
+        self,
+        customer_id: str,
+        organization_id: str,
+        *,
+        ttl: float | None = None,
+        client_id: str | None = None,
+    ) -> IssuedToken:
+        """Issue a new token for ``customer_id``.
+
+        Args:
+            customer_id: the customer the token stands for (``entity_id``).
+            organization_id: the organization the customer belongs to.
+            ttl: lifetime in seconds; the registry's default when ``None``.
+            client_id: echoed in the response when given.
+
+        Returns:
+            The Accounts API response.
+        """
+        lifetime = self.ttl if ttl is None else ttl
+        token = self._ids.access_token()
+        self._grants[token] = _Grant(
+            customer_id=customer_id,
+            organization_id=organization_id,
+            expires_at=self._now() + datetime.timedelta(seconds=lifetime),
+        )
+        return IssuedToken(
+            access_token=token,
+            entity_id=customer_id,
+            # The wire field is whole seconds; a sub-second test ttl reads as 0.
+            expires_in=int(lifetime),
+            organization_id=organization_id,
+            client_id=client_id,
+        )
+
+    def check(self, token: str, organization_id: str | None = None) -> str | None:
+        """The customer id of a valid token, or ``None``.
+
+        Args:
+            token: the token, with or without a ``Bearer`` prefix.
+            organization_id: when given, the token must belong to it.
+
+        Returns:
+            The customer id, or ``None`` for an unknown, expired, revoked or
+            foreign token.
+        """
+        grant = self._grants.get(strip_bearer(token))
+        if grant is None or grant.expires_at <= self._now():
+            return None
+        if organization_id is not None and grant.organization_id != organization_id:
+            return None
+        return grant.customer_id
+
+    def expires_at(self, token: str) -> datetime.datetime | None:
+        """When a known token expires (``None`` for an unknown one)."""
+        grant = self._grants.get(strip_bearer(token))
+        return None if grant is None else grant.expires_at
+
+    def revoke(self, token: str) -> bool:
+        """Forget a token; returns whether it was known."""
+        return self._grants.pop(strip_bearer(token), None) is not None

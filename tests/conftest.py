@@ -1,0 +1,62 @@
+"""Shared test rules: every async test runs in asyncio debug mode and must leave
+no task behind (sockets left open fail through ResourceWarning, as warnings are
+errors)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import rxlivechat
+from rxlivechat.sandbox import Sandbox
+
+
+@pytest.fixture(autouse=True)
+async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    before = asyncio.all_tasks()
+    yield
+    current = asyncio.current_task()
+    leftover: list[asyncio.Task[Any]] = []
+    for _ in range(50):  # give cancelled tasks a moment to unwind
+        leftover = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and t not in before and not t.done()
+        ]
+        if not leftover:
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"{request.node.name} left tasks running: {leftover}")
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """A sandbox server on 127.0.0.1 for one test."""
+    async with Sandbox() as server:
+        yield server
+
+
+@pytest.fixture
+async def sdk(sandbox: Sandbox) -> AsyncIterator[rxlivechat.CustomerSDK]:
+    """A customer logged in to the test's sandbox."""
+    customer = connect(sandbox)
+    await customer.wait_connected(timeout=10)
+    yield customer
+    await customer.destroy()
+
+
+def connect(sandbox: Sandbox, **options: Any) -> rxlivechat.CustomerSDK:
+    """``rxlivechat.init`` against ``sandbox`` (starts connecting)."""
+    settings: dict[str, Any] = {
+        "organization_id": sandbox.organization_id,
+        "client_id": "test-client",
+        "api_url": sandbox.api_url,
+        "accounts_url": sandbox.accounts_url,
+        "request_timeout": 5.0,
+    }
+    return rxlivechat.init(**(settings | options))

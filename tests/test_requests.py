@@ -1,0 +1,246 @@
+"""Correlation and flow control, without sockets: a recording socket stands in
+for aiohttp, and replies are real frames fed through the real codec."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from rxlivechat._requests import Requests
+from rxlivechat.exceptions import (
+    ConnectionLost,
+    NotFoundError,
+    RequestTimeoutError,
+    SDKClosedError,
+)
+from rxlivechat.protocol.connection import Session
+from rxlivechat.protocol.methods import GetCustomer, Login, SendEvent
+from rxlivechat.protocol.models import Message
+
+
+class RecordingSocket:
+    """Collects what the SDK would write to the WebSocket."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(json.loads(data))
+
+
+class Outcomes:
+    def __init__(self) -> None:
+        self.results: list[Any] = []
+        self.errors: list[Exception] = []
+
+    def on_result(self, result: Any, _: Any) -> None:
+        self.results.append(result)
+
+    def on_error(self, exc: Exception) -> None:
+        self.errors.append(exc)
+
+
+class CountingDict(dict[str, Any]):
+    """A dict that counts every lookup the correlation makes."""
+
+    operations = 0
+
+    def pop(self, *args: Any) -> Any:
+        CountingDict.operations += 1
+        return super().pop(*args)
+
+    def get(self, *args: Any) -> Any:
+        CountingDict.operations += 1
+        return super().get(*args)
+
+    def __getitem__(self, key: str) -> Any:
+        CountingDict.operations += 1
+        return super().__getitem__(key)
+
+
+def logged_in(
+    max_in_flight: int = 10, timeout: float = 5.0
+) -> tuple[Requests, Session, RecordingSocket]:
+    session = Session()
+    session.connection_made()
+    requests = Requests(session, timeout=timeout, max_in_flight=max_in_flight)
+    socket = RecordingSocket()
+    requests.attach(socket)  # type: ignore[arg-type]
+    outcomes = Outcomes()
+    requests.submit(
+        Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
+    )
+    reply(
+        requests,
+        session,
+        socket.sent[-1],
+        {"customer": {"id": "c", "type": "customer"}},
+    )
+    requests.ready()
+    socket.sent.clear()
+    return requests, session, socket
+
+
+def reply(
+    requests: Requests, session: Session, request: dict[str, Any], payload: Any
+) -> None:
+    frame = {
+        "request_id": request["request_id"],
+        "action": request["action"],
+        "type": "response",
+        "success": True,
+        "payload": payload,
+    }
+    requests.on_frame(session.receive(json.dumps(frame)))
+
+
+def fail(
+    requests: Requests, session: Session, request: dict[str, Any], kind: str
+) -> None:
+    frame = {
+        "request_id": request["request_id"],
+        "action": request["action"],
+        "type": "response",
+        "success": False,
+        "payload": {"error": {"type": kind, "message": "m"}},
+    }
+    requests.on_frame(session.receive(json.dumps(frame)))
+
+
+async def test_at_most_ten_in_flight_the_rest_wait_in_order() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    for _ in range(25):
+        requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    assert len(socket.sent) == 10
+    assert (requests.in_flight, requests.waiting) == (10, 15)
+    while socket.sent:
+        request = socket.sent.pop(0)
+        reply(
+            requests,
+            session,
+            request,
+            {"id": request["request_id"], "type": "customer"},
+        )
+        assert requests.in_flight <= 10
+    assert [r.id for r in outcomes.results] == [str(i) for i in range(2, 27)]
+    assert outcomes.errors == []
+
+
+async def test_nothing_but_login_goes_out_before_login() -> None:
+    session = Session()
+    session.connection_made()
+    requests = Requests(session, timeout=5)
+    socket = RecordingSocket()
+    requests.attach(socket)  # type: ignore[arg-type]
+    outcomes = Outcomes()
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    assert socket.sent == []
+    requests.submit(
+        Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
+    )
+    assert [r["action"] for r in socket.sent] == ["login"]
+
+
+async def test_server_error_becomes_its_exception() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    fail(requests, session, socket.sent[0], "not_found")
+    (error,) = outcomes.errors
+    assert isinstance(error, NotFoundError)
+    assert (error.action, error.request_id) == (
+        "get_customer",
+        socket.sent[0]["request_id"],
+    )
+
+
+async def test_timeout_settles_and_frees_the_slot() -> None:
+    requests, session, socket = logged_in(max_in_flight=1, timeout=0.05)
+    outcomes = Outcomes()
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error, timeout=5)
+    await asyncio.sleep(0.1)
+    assert [type(e) for e in outcomes.errors] == [RequestTimeoutError]
+    assert len(socket.sent) == 2  # the second went out when the first gave up
+    reply(requests, session, socket.sent[0], {"id": "late", "type": "customer"})
+    assert outcomes.results == []  # a late reply to an abandoned request is dropped
+
+
+async def test_abandoned_requests_never_call_back() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    queued = [
+        requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+        for _ in range(12)
+    ]
+    for pending in queued:
+        requests.abandon(pending)
+    for request in socket.sent:
+        reply(requests, session, request, {"id": "x", "type": "customer"})
+    assert (outcomes.results, outcomes.errors) == ([], [])
+    assert (requests.in_flight, requests.waiting) == (0, 0)
+
+
+async def test_a_drop_requeues_safe_requests_and_fails_the_others() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    requests.submit(
+        SendEvent(chat_id="C", event=Message(text="x")),
+        outcomes.on_result,
+        outcomes.on_error,
+    )
+    requests.detach()
+    assert [type(e) for e in outcomes.errors] == [ConnectionLost]
+    assert "may or may not" in str(outcomes.errors[0])
+    assert requests.waiting == 1
+    # After the next login, the safe request is written again, with a new id.
+    session.connection_made()
+    new_socket = RecordingSocket()
+    requests.attach(new_socket)  # type: ignore[arg-type]
+    requests.submit(
+        Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
+    )
+    reply(
+        requests,
+        session,
+        new_socket.sent[0],
+        {"customer": {"id": "c", "type": "customer"}},
+    )
+    requests.ready()
+    assert [r["action"] for r in new_socket.sent] == ["login", "get_customer"]
+    assert new_socket.sent[1]["request_id"] != socket.sent[0]["request_id"]
+
+
+async def test_close_fails_everything() -> None:
+    requests, _, _ = logged_in(max_in_flight=2)
+    outcomes = Outcomes()
+    for _ in range(5):
+        requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    requests.close(SDKClosedError("bye"))
+    assert [type(e) for e in outcomes.errors] == [SDKClosedError] * 5
+
+
+@pytest.mark.parametrize("in_flight", [1, 1000])
+async def test_correlation_cost_does_not_grow_with_requests_in_flight(
+    in_flight: int,
+) -> None:
+    requests, session, socket = logged_in(max_in_flight=2000)
+    requests._in_flight = CountingDict()
+    outcomes = Outcomes()
+    for _ in range(in_flight):
+        requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    # A push, and a reply: the frames every request pays for.
+    CountingDict.operations = 0
+    requests.on_frame(
+        session.receive(
+            b'{"action":"incoming_multicast","type":"push","payload":{"content":1}}'
+        )
+    )
+    reply(requests, session, socket.sent[-1], {"id": "c", "type": "customer"})
+    assert CountingDict.operations == 1  # one dict pop, whatever the count
+    assert len(outcomes.results) == 1

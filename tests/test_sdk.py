@@ -1,0 +1,444 @@
+"""The SDK against the sandbox, over real loopback sockets: connection and methods."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any
+
+import pytest
+import reactivex as rx
+
+import rxlivechat
+from rxlivechat import (
+    Chat,
+    ChatsSummary,
+    CloseThreadResult,
+    Custom,
+    CustomerSDK,
+    InvalidArgumentError,
+    Message,
+    NotFoundError,
+    RateChatResult,
+    RequestTimeoutError,
+    SDKClosedError,
+    ThreadsSummary,
+)
+from rxlivechat._transport import rtm_url, web_url
+from rxlivechat.protocol.methods import GetCustomer, ListThreads
+from rxlivechat.protocol.models import RichMessageButton, RichMessageElement
+from rxlivechat.sandbox import Sandbox
+
+from .conftest import connect
+
+
+def events_of(sdk: CustomerSDK) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+    sdk.subscribe(seen.append)
+    return seen
+
+
+async def until(predicate: Any, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.005)
+
+
+# URLs ---------------------------------------------------------------------------------
+
+
+def test_rtm_url_maps_http_to_ws_and_https_to_wss() -> None:
+    assert rtm_url("https://api.livechatinc.com", "org") == (
+        "wss://api.livechatinc.com/v3.6/customer/rtm/ws?organization_id=org"
+    )
+    assert rtm_url("http://127.0.0.1:8080/", "a b") == (
+        "ws://127.0.0.1:8080/v3.6/customer/rtm/ws?organization_id=a+b"
+    )
+    assert web_url("https://x", "upload_file", "o") == (
+        "https://x/v3.6/customer/action/upload_file?organization_id=o"
+    )
+
+
+# Connection -------------------------------------------------------------------------
+
+
+async def test_init_connects_and_emits_customer_id_then_connected(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox)
+    seen = events_of(sdk)
+    await sdk.wait_connected(timeout=5)
+    await until(lambda: any(name == "connected" for name, _ in seen))
+    names = [name for name, _ in seen]
+    assert names.index("customer_id") < names.index("connected")
+    connected = dict(seen)["connected"]
+    assert connected.total_chats == 0
+    assert connected.chats_summary == []
+    assert dict(seen)["customer_id"] == sdk.customer_id
+    await sdk.destroy()
+
+
+async def test_auto_connect_false_waits_for_connect(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, auto_connect=False)
+    await asyncio.sleep(0.05)
+    assert not sdk.connected
+    assert sandbox.count("login") == 0
+    sdk.connect()
+    await sdk.wait_connected(timeout=5)
+    assert sandbox.count("login") == 1
+    await sdk.destroy()
+
+
+async def test_login_sends_the_configured_customer_data(sandbox: Sandbox) -> None:
+    sdk = connect(
+        sandbox,
+        group_id=0,
+        referrer="https://example.com/ref",
+        page={"url": "https://example.com/p", "title": "P"},
+        customer={"name": "Ann", "email": "ann@example.com"},
+    )
+    await sdk.wait_connected(timeout=5)
+    customer = await sdk.call(GetCustomer())
+    assert (customer.name, customer.email) == ("Ann", "ann@example.com")
+    await sdk.destroy()
+
+
+async def test_a_custom_token_provider_replaces_the_token_fetch(
+    sandbox: Sandbox,
+) -> None:
+    calls = 0
+
+    async def provider() -> rxlivechat.Token:
+        nonlocal calls
+        calls += 1
+        issued = await sandbox.create_customer_token()
+        return rxlivechat.Token(
+            access_token=issued.access_token, entity_id=issued.entity_id
+        )
+
+    sdk = connect(sandbox, token_provider=provider, accounts_url="http://127.0.0.1:9")
+    await sdk.wait_connected(timeout=5)
+    assert calls == 1
+    await sdk.destroy()
+
+
+def test_bad_options_are_refused_before_connecting() -> None:
+    with pytest.raises(InvalidArgumentError):
+        rxlivechat.CustomerSDK(organization_id="", client_id="c")
+    with pytest.raises(InvalidArgumentError):
+        rxlivechat.CustomerSDK(organization_id="o", client_id="c", request_timeout=0)
+    with pytest.raises(InvalidArgumentError):
+        rxlivechat.CustomerSDK(
+            organization_id="o",
+            client_id="c",
+            page={"url": 1},  # type: ignore[dict-item]
+        )
+
+
+async def test_pings_keep_the_connection_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("rxlivechat.sdk.PING_INTERVAL", 0.05)
+    async with Sandbox(ping_timeout=0.3) as sandbox:
+        sdk = connect(sandbox)
+        seen = events_of(sdk)
+        await sdk.wait_connected(timeout=5)
+        await asyncio.sleep(0.8)
+        assert sdk.connected
+        assert sandbox.count("ping") >= 5
+        assert "connection_lost" not in [name for name, _ in seen]
+        await sdk.destroy()
+
+
+# Methods ----------------------------------------------------------------------------
+
+
+async def test_start_chat_returns_the_chat_with_its_initial_events(
+    sdk: CustomerSDK,
+) -> None:
+    chat = await sdk.start_chat([Message(text="Hello")])
+    assert isinstance(chat, Chat)
+    assert chat.thread is not None
+    assert [e.text for e in chat.thread.events or () if isinstance(e, Message)] == [
+        "Hello"
+    ]
+    assert any(user.id == sdk.customer_id for user in chat.users)
+
+
+async def test_send_event_returns_the_complete_event(sdk: CustomerSDK) -> None:
+    chat = await sdk.start_chat()
+    assert chat.thread is not None
+    event = await sdk.send_event(chat.id, Message(text="hi", custom_id="c-1"))
+    assert isinstance(event, Message)
+    assert event.id is not None
+    assert event.id.startswith(chat.thread.id)
+    assert event.author_id == sdk.customer_id
+    assert event.created_at is not None
+    assert event.created_at.tzinfo is not None
+    assert event.thread_id == chat.thread.id
+    assert event.custom_id == "c-1"
+
+
+async def test_send_event_bad_input_is_refused_before_sending(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    before = sandbox.count("send_event")
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_event("", Message(text="x"))
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_event("CHAT", {"type": "message", "text": "x"})  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_event("CHAT", Message(text="x" * (16 * 1024 + 1)))
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_event("CHAT", Message(text=42))  # type: ignore[arg-type]
+    assert sandbox.count("send_event") == before
+
+
+async def test_a_server_error_arrives_as_its_exception_class(sdk: CustomerSDK) -> None:
+    with pytest.raises(NotFoundError) as info:
+        await sdk.send_event("NOSUCHCHAT", Message(text="x"))
+    assert info.value.error_type == "not_found"
+    assert info.value.action == "send_event"
+
+
+async def test_injected_server_errors_reach_the_caller(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    sandbox.fail_next("list_chats", "internal")
+    with pytest.raises(rxlivechat.InternalServerError):
+        await sdk.get_chats_summary()
+    assert isinstance(await sdk.get_chats_summary(), ChatsSummary)
+
+
+async def test_close_thread(sdk: CustomerSDK) -> None:
+    chat = await sdk.start_chat()
+    assert await sdk.close_thread(chat.id) == CloseThreadResult(success=True)
+    with pytest.raises(rxlivechat.ServerError):
+        await sdk.close_thread(chat.id)  # nothing left to close
+    with pytest.raises(InvalidArgumentError):
+        sdk.close_thread(123)  # type: ignore[arg-type]
+
+
+async def test_get_chats_summary_in_v1_shape(sdk: CustomerSDK) -> None:
+    chat = await sdk.start_chat([Message(text="first")])
+    summary = await sdk.get_chats_summary()
+    assert summary.total_chats == 1
+    (item,) = summary.chats_summary
+    assert item.id == chat.id
+    assert item.active is True
+    assert sdk.customer_id in item.users
+    assert isinstance(item.last_event, Message)
+    assert item.last_event.text == "first"
+    assert item.last_thread == (chat.thread.id if chat.thread else None)
+    assert sdk.customer_id in (item.last_seen_timestamps or {})
+    for bad in [(-1, 10), (0, 0), (0, 26), ("0", 10)]:
+        with pytest.raises(InvalidArgumentError):
+            sdk.get_chats_summary(*bad)  # type: ignore[arg-type]
+
+
+async def test_get_chat_threads_and_threads_summary(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = await sdk.start_chat([Message(text="one")])
+    await sdk.close_thread(chat.id)
+    await sdk.call(
+        rxlivechat.protocol.methods.ResumeChat(
+            chat=rxlivechat.protocol.methods.ResumeChatSpec(id=chat.id)
+        )
+    )
+    await sdk.send_event(chat.id, Message(text="two"))
+    summary = await sdk.get_chat_threads_summary(chat.id)
+    assert isinstance(summary, ThreadsSummary)
+    assert summary.total_threads == 2
+    first, second = summary.threads_summary
+    assert first.order < second.order
+    assert (first.total_events, second.total_events) >= (1, 1)
+    threads = await sdk.get_chat_threads(chat.id, [first.id, second.id])
+    assert [t.id for t in threads] == [first.id, second.id]
+    assert [t.active for t in threads] == [False, True]
+    texts = [e.text for t in threads for e in t.events if isinstance(e, Message)]
+    assert texts == ["one", "two"]
+    offset = await sdk.get_chat_threads_summary(chat.id, offset=1, limit=1)
+    assert [t.id for t in offset.threads_summary] == [second.id]
+    with pytest.raises(InvalidArgumentError):
+        sdk.get_chat_threads_summary(chat.id, limit=1001)
+    with pytest.raises(InvalidArgumentError):
+        sdk.get_chat_threads(chat.id, "not-a-list")
+
+
+async def test_get_predicted_agent(sdk: CustomerSDK, sandbox: Sandbox) -> None:
+    sandbox.agent("Jane")
+    agent = await sdk.get_predicted_agent()
+    assert agent.name == "Jane"
+    sandbox.fail_next("get_predicted_agent", "group_offline")
+    with pytest.raises(rxlivechat.GroupOfflineError):
+        await sdk.get_predicted_agent()
+
+
+async def test_rate_chat_rates_the_latest_thread(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = await sdk.start_chat()
+    assert chat.thread is not None
+    result = await sdk.rate_chat(chat.id, "good", comment="thanks")
+    assert result == RateChatResult(id=chat.thread.id)
+    threads = await sdk.call(ListThreads(chat_id=chat.id))
+    assert threads.threads[0].properties == {
+        "rating": {"score": 1, "comment": "thanks"}
+    }
+    with pytest.raises(InvalidArgumentError):
+        sdk.rate_chat(chat.id, "meh")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        sdk.rate_chat(chat.id, True)  # type: ignore[arg-type]
+
+
+async def test_update_methods(sdk: CustomerSDK, sandbox: Sandbox) -> None:
+    chat = await sdk.start_chat()
+    assert chat.thread is not None
+    props = {"routing": {"email_follow_up": True}}
+    await sdk.update_chat_properties(chat.id, props)
+    await sdk.update_chat_thread_properties(
+        chat.id, chat.thread.id, {"rating": {"score": 0}}
+    )
+    await sdk.update_customer(name="Bob", email="bob@example.com", fields={"a": "1"})
+    customer = await sdk.call(GetCustomer())
+    assert customer.name == "Bob"
+    assert customer.session_fields == [{"a": "1"}]
+    page = await sdk.update_customer_page("https://example.com/x", title="X")
+    assert page is not None
+    when = datetime.datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+    seen = await sdk.update_last_seen_timestamp(chat.id, when)
+    assert seen.timestamp == when
+    millis = await sdk.update_last_seen_timestamp(chat.id, 1_700_000_000_000)
+    assert millis.timestamp == datetime.datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=datetime.UTC
+    )
+    with pytest.raises(InvalidArgumentError):
+        sdk.update_customer()
+    with pytest.raises(InvalidArgumentError):
+        sdk.update_customer(fields={str(i): "v" for i in range(101)})
+    with pytest.raises(InvalidArgumentError):
+        sdk.update_last_seen_timestamp(chat.id, datetime.datetime(2030, 1, 1))
+    with pytest.raises(InvalidArgumentError):
+        sdk.update_chat_properties(chat.id, "nope")  # type: ignore[arg-type]
+
+
+async def test_send_postback(sdk: CustomerSDK, sandbox: Sandbox) -> None:
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    button = RichMessageButton(text="Yes", type="message", postback_id="action_yes")
+    rich = await agent.send_rich_message(
+        chat.id, [RichMessageElement(title="Ready?", buttons=[button])]
+    )
+    assert chat.thread is not None
+    assert rich.id is not None
+    await sdk.send_postback(chat.id, chat.thread.id, rich.id, "action_yes")
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_postback(chat.id, chat.thread.id, rich.id, "")
+
+
+async def test_methods_compose_as_operators(sdk: CustomerSDK) -> None:
+    chat = await sdk.start_chat()
+    texts: rx.Observable[str] = rx.from_iterable(["a", "b", "c"])
+    sent = await (
+        texts.concat_map(lambda text: sdk.send_event(chat.id, Message(text=text)))
+        .map(lambda event: event.text if isinstance(event, Message) else None)
+        .to_list()
+    )
+    assert sent == ["a", "b", "c"]
+
+
+async def test_methods_are_cold_each_subscription_sends(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = await sdk.start_chat()
+    send = sdk.send_event(chat.id, Custom(content={"n": 1}))
+    before = sandbox.count("send_event")
+    await asyncio.sleep(0.05)
+    assert sandbox.count("send_event") == before  # nothing sent before subscribing
+    first = await send
+    second = await send
+    assert first.id != second.id
+    assert sandbox.count("send_event") == before + 2
+
+
+async def test_disposing_before_the_reply_abandons_the_request(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    sandbox.delay_replies(0.2, action="list_chats")
+    got: list[Any] = []
+    subscription = sdk.get_chats_summary().subscribe(got.append, got.append)
+    await until(lambda: sandbox.count("list_chats") >= 2)  # connect + this one
+    subscription.dispose()
+    await asyncio.sleep(0.3)
+    assert got == []
+    assert sdk._requests.in_flight == 0
+
+
+async def test_request_timeout(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, request_timeout=0.1)
+    await sdk.wait_connected(timeout=5)
+    sandbox.delay_replies(0.5, action="get_customer")
+    with pytest.raises(RequestTimeoutError):
+        await sdk.call(GetCustomer())
+    await sdk.destroy()
+
+
+async def test_more_than_ten_requests_wait_instead_of_failing(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    sandbox.delay_replies(0.05, action="get_customer")
+    results = await asyncio.gather(*(sdk.call(GetCustomer()) for _ in range(35)))
+    assert len(results) == 35
+    assert sandbox.count("get_customer") == 35
+
+
+# Lifecycle ----------------------------------------------------------------------------
+
+
+async def test_destroy_settles_pending_requests_and_completes_the_stream(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox)
+    completed = asyncio.Event()
+    sdk.subscribe(on_completed=completed.set)
+    await sdk.wait_connected(timeout=5)
+    sandbox.delay_replies(5.0, action="get_customer")
+    calls = [
+        asyncio.ensure_future(_awaited(sdk.call(GetCustomer()))) for _ in range(15)
+    ]
+    await until(lambda: sandbox.count("get_customer") >= 10)
+    await sdk.destroy()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(isinstance(o, SDKClosedError) for o in outcomes), outcomes
+    assert completed.is_set()
+    with pytest.raises(SDKClosedError):
+        sdk.start_chat()
+    with pytest.raises(SDKClosedError):
+        sdk.on("new_event", print)
+
+
+async def _awaited(observable: Any) -> Any:
+    return await observable
+
+
+async def test_disconnect_stops_without_reconnecting(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox)
+    await sdk.wait_connected(timeout=5)
+    await sdk.disconnect()
+    logins = sandbox.count("login")
+    await asyncio.sleep(0.2)
+    assert sandbox.count("login") == logins
+    assert not sdk.connected
+    sdk.connect()
+    await sdk.wait_connected(timeout=5)
+    assert sandbox.count("login") == logins + 1
+    await sdk.destroy()
+
+
+async def test_async_with_destroys(sandbox: Sandbox) -> None:
+    async with connect(sandbox) as sdk:
+        await sdk.wait_connected(timeout=5)
+    with pytest.raises(SDKClosedError):
+        sdk.get_chats_summary()

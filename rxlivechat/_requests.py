@@ -110,6 +110,7 @@ class Requests:
         self._in_flight: dict[str, Pending] = {}
         self._socket: Socket | None = None
         self._ready = False
+        self._halted: LiveChatError | None = None
 
     # Public methods -----------------------------------------------------------------
 
@@ -143,6 +144,10 @@ class Requests:
             urgent: send before login and ahead of the queue (``login``, ``ping``).
         """
         pending = Pending(method, on_result, on_error)
+        if self._halted is not None:
+            pending.done = True
+            on_error(self._halted)
+            return pending
         delay = self._timeout if timeout is None else timeout
         pending._timer = asyncio.get_running_loop().call_later(
             delay, self._expire, pending
@@ -220,8 +225,12 @@ class Requests:
                     )
                 )
 
-    def close(self, error: LiveChatError) -> None:
-        """Fail every queued and in-flight request with ``error``."""
+    def halt(self, error: LiveChatError) -> None:
+        """Fail every request with ``error``: queued, in flight, and new ones.
+
+        New requests keep failing until :meth:`resume`.
+        """
+        self._halted = error
         self._socket = None
         self._ready = False
         everything = [*self._in_flight.values(), *self._queue]
@@ -231,6 +240,10 @@ class Requests:
             if not pending.done:
                 self._finish(pending)
                 pending.on_error(error)
+
+    def resume(self) -> None:
+        """Accept requests again (they wait for the next login)."""
+        self._halted = None
 
     # Private methods ----------------------------------------------------------------
 

@@ -5,8 +5,8 @@
     LiveChatError
     ├── InvalidArgumentError        bad input, refused before anything is sent
     ├── ProtocolError               bytes that are not a valid frame (protocol/)
-    ├── SDKClosedError              the SDK was destroyed, or the request was dropped
-    │                               by disconnect()/destroy()
+    ├── SDKClosedError              the SDK was destroyed or disconnected, or the
+    │                               server stopped it for good
     ├── TransportError              the network (sdk, _transport)
     │   ├── ConnectError            could not open the socket or fetch a token
     │   └── ConnectionLost          the socket dropped while a request was in flight;
@@ -105,7 +105,11 @@ class ProtocolError(LiveChatError):
 
 
 class SDKClosedError(LiveChatError):
-    """The SDK was destroyed, or ``disconnect()`` dropped this request."""
+    """The SDK is not running.
+
+    It was destroyed, disconnected by ``disconnect()``, or stopped for good by the
+    server (the ``disconnected`` event says why).
+    """
 
 
 class TransportError(LiveChatError):

@@ -65,6 +65,7 @@ from .protocol.models import (
     Properties,
     Thread,
 )
+from .recovery import EventLedger, missed_events
 from .results import (
     ChatsSummary,
     ChatThread,
@@ -187,6 +188,9 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         self._customer_id: str | None = None
         self._active_chats: dict[str, bool] = {}
         self._sneak_peeks: dict[str, _SneakPeek] = {}
+        self._ledger = EventLedger()
+        self._recovering = False
+        self._held: list[Push[Any]] = []
         self.frames: Observable[Frame] = self._frames
         """Every frame the server sends, typed: the one hot stream."""
 
@@ -221,6 +225,7 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         if self._runner is not None and not self._runner.done():
             return
         self._stopping = False
+        self._requests.resume()
         self._runner = asyncio.get_running_loop().create_task(
             self._run(), name="rxlivechat-connection"
         )
@@ -262,7 +267,9 @@ class CustomerSDK(Observable[tuple[str, Any]]):
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
         await self._drop_socket()
-        self._requests.close(SDKClosedError("disconnect() was called"))
+        self._requests.halt(
+            SDKClosedError("disconnected by disconnect(); call connect() to resume")
+        )
         self._cancel_timers()
 
     async def destroy(self) -> None:
@@ -280,7 +287,7 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
-        self._requests.close(SDKClosedError("the SDK was destroyed"))
+        self._requests.halt(SDKClosedError("the SDK was destroyed"))
         for subscriptions in self._listeners.values():
             for subscription in subscriptions:
                 subscription.dispose()
@@ -800,9 +807,13 @@ class CustomerSDK(Observable[tuple[str, Any]]):
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
                 return Disposable()
             task = self._spawn(factory())
+            disposed = False
 
             def settle(task: asyncio.Task[T]) -> None:
-                if task.cancelled():
+                if disposed:
+                    return
+                if task.cancelled():  # by destroy(), not by the subscriber
+                    observer.on_error(SDKClosedError("the SDK was destroyed"))
                     return
                 exc = task.exception()
                 if exc is not None:
@@ -814,6 +825,8 @@ class CustomerSDK(Observable[tuple[str, Any]]):
             task.add_done_callback(settle)
 
             def cancel() -> None:
+                nonlocal disposed
+                disposed = True
                 task.cancel()
 
             return Disposable(cancel)
@@ -855,8 +868,11 @@ class CustomerSDK(Observable[tuple[str, Any]]):
                     self._emit("connection_lost", None)
             if stop_reason is not None:
                 self._stopping = True
-                self._requests.close(
-                    SDKClosedError(f"disconnected for good: {stop_reason.reason}")
+                self._requests.halt(
+                    SDKClosedError(
+                        f"disconnected for good ({stop_reason.reason}); "
+                        "call connect() to try again"
+                    )
                 )
                 self._emit("disconnected", stop_reason)
                 return
@@ -898,23 +914,52 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         return None if reader.cancelled() else reader.result()
 
     async def _logged_in(self, token: Token, restoring: bool) -> None:
-        """Log in, announce the connection, then ping until cancelled."""
-        login = await self._login(token)
-        self._customer_id = login.customer.id
-        self._requests.ready()
-        self._connected.set()
-        self._emit("customer_id", login.customer.id)
-        self._emit("user_data", login.customer)
-        summary = await self._ask(m.ListChats(limit=10))
-        for chat in summary.chats_summary:
-            self._active_chats[chat.id] = chat.active
-        connected = ev.Connected(
-            chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
-            total_chats=summary.total_chats,
-            customer_id=login.customer.id,
-        )
-        self._emit("connection_restored" if restoring else "connected", connected)
+        """Log in, announce the connection, recover missed events, then ping."""
+        self._recovering = restoring
+        self._held.clear()
+        try:
+            login = await self._login(token)
+            self._customer_id = login.customer.id
+            self._requests.ready()
+            self._connected.set()
+            self._emit("customer_id", login.customer.id)
+            self._emit("user_data", login.customer)
+            summary = await self._ask(m.ListChats(limit=25))
+            for chat in summary.chats_summary:
+                self._active_chats[chat.id] = chat.active
+                if chat.id not in self._ledger.chats:
+                    self._ledger.know(chat.id)
+                    last = chats_summary_item(chat).last_events_per_type or {}
+                    self._ledger.mark_seen(chat.id, last.values())
+            connected = ev.Connected(
+                chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
+                total_chats=summary.total_chats,
+                customer_id=login.customer.id,
+            )
+            self._emit("connection_restored" if restoring else "connected", connected)
+            if restoring:
+                await self._recover()
+        finally:
+            self._recovering = False
+            self._held.clear()
         await self._ping_loop()
+
+    async def _recover(self) -> None:
+        """Emit the events missed while disconnected, then the held live ones."""
+        for chat_id in self._ledger.chats:
+            since = self._ledger.newest(chat_id)
+            for thread_id, event in await missed_events(self._ask, chat_id, since):
+                if self._ledger.admit(chat_id, event):
+                    new = ev.NewEvent(
+                        chat=chat_id,
+                        thread=thread_id,
+                        event=ev.with_thread(event, thread_id),
+                    )
+                    self._emit("new_event", new)
+        self._recovering = False
+        held, self._held = self._held, []
+        for frame in held:
+            self._on_push(frame)
 
     async def _login(self, token: Token) -> m.LoginResult:
         login = m.Login(
@@ -956,8 +1001,17 @@ class CustomerSDK(Observable[tuple[str, Any]]):
 
     def _on_push(self, frame: Push[Any]) -> ev.Disconnected | None:
         payload = frame.payload
-        if isinstance(payload, p.IncomingChat):
+        if isinstance(payload, p.IncomingEvent):
+            if self._recovering:  # held until the missed events are out
+                self._held.append(frame)
+                return None
+            if not self._ledger.admit(payload.chat_id, payload.event):
+                return None  # already shown (recovered, or a duplicate)
+        elif isinstance(payload, p.IncomingChat):
             self._active_chats[payload.chat.id] = True
+            thread = payload.chat.thread
+            self._ledger.know(payload.chat.id)
+            self._ledger.mark_seen(payload.chat.id, (thread and thread.events) or ())
         elif isinstance(payload, p.ChatDeactivated):
             self._active_chats[payload.chat_id] = False
         for name, event in ev.events_of_push(frame):

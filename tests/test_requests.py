@@ -221,7 +221,7 @@ async def test_close_fails_everything() -> None:
     outcomes = Outcomes()
     for _ in range(5):
         requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
-    requests.close(SDKClosedError("bye"))
+    requests.halt(SDKClosedError("bye"))
     assert [type(e) for e in outcomes.errors] == [SDKClosedError] * 5
 
 

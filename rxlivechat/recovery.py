@@ -1,0 +1,123 @@
+"""No lost events: what the customer missed while the socket was down.
+
+Pushes are delivered once, on the socket of the moment (digest §1.3: "no retries"),
+so events sent while the SDK was reconnecting never arrive as pushes. After every
+reconnect the SDK asks each chat it knows for its newest events, back to the last
+one it had seen, and emits those it missed as ``new_event``, in order, before any
+live event that arrived meanwhile (those wait in a buffer).
+
+Rules:
+
+1. Every ``new_event`` the SDK emits goes through :meth:`EventLedger.admit`, so an
+   event is emitted at most once, whichever way (live push or recovery) it came.
+2. The ledger remembers, per chat, the newest event seen (the high-water mark,
+   in server time) and the ids of the last :data:`REMEMBERED_IDS` events.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+
+from .protocol.methods import ListThreads, ListThreadsResult
+from .protocol.models import Event
+
+__all__ = ["REMEMBERED_IDS", "EventLedger", "missed_events"]
+
+REMEMBERED_IDS = 2000
+"""Event ids remembered per chat to drop duplicates."""
+
+_MIN_TIME = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
+class _ChatMemory:
+    __slots__ = ("ids", "newest")
+
+    def __init__(self) -> None:
+        self.ids: OrderedDict[str, None] = OrderedDict()
+        self.newest: datetime.datetime | None = None
+
+
+class EventLedger:
+    """Which events of which chats the customer has already been shown."""
+
+    def __init__(self) -> None:
+        self._chats: dict[str, _ChatMemory] = {}
+
+    @property
+    def chats(self) -> list[str]:
+        """The chats the ledger knows (to recover after a reconnect)."""
+        return list(self._chats)
+
+    def know(self, chat_id: str) -> None:
+        """Start watching a chat (no events seen yet)."""
+        self._chats.setdefault(chat_id, _ChatMemory())
+
+    def newest(self, chat_id: str) -> datetime.datetime | None:
+        """When the newest event seen in the chat was created, if any."""
+        memory = self._chats.get(chat_id)
+        return None if memory is None else memory.newest
+
+    def admit(self, chat_id: str, event: Event) -> bool:
+        """Record ``event``; ``False`` if it was seen before (drop it)."""
+        memory = self._chats.get(chat_id)
+        if memory is None:
+            memory = self._chats[chat_id] = _ChatMemory()
+        if event.id is not None:
+            if event.id in memory.ids:
+                return False
+            memory.ids[event.id] = None
+            if len(memory.ids) > REMEMBERED_IDS:
+                memory.ids.popitem(last=False)
+        created = event.created_at
+        if created is not None and (memory.newest is None or created > memory.newest):
+            memory.newest = created
+        return True
+
+    def mark_seen(self, chat_id: str, events: Iterable[Event]) -> None:
+        """Record events the customer got another way (e.g. in ``incoming_chat``)."""
+        for event in events:
+            self.admit(chat_id, event)
+
+
+async def missed_events(
+    ask: Callable[[ListThreads], Awaitable[ListThreadsResult]],
+    chat_id: str,
+    since: datetime.datetime | None,
+    *,
+    page_size: int = 25,
+) -> list[tuple[str, Event]]:
+    """The events of ``chat_id`` created at or after ``since``, oldest first.
+
+    Walks ``list_threads`` from the newest thread back, only as far as ``since``.
+    With ``since=None`` (no event seen in that chat yet), the whole chat.
+
+    Returns:
+        ``(thread_id, event)`` pairs, oldest first; the caller drops those already
+        seen (the boundary event itself comes back too).
+    """
+    found: list[tuple[datetime.datetime, int, str, Event]] = []
+    request = ListThreads(
+        chat_id=chat_id, sort_order="desc", min_events_count=page_size
+    )
+    order = 0
+    while True:
+        page = await ask(request)
+        reached = False
+        for thread in page.threads:
+            for event in thread.events or ():
+                created = event.created_at or _MIN_TIME
+                if since is not None and created < since:
+                    reached = True
+                    continue
+                order += 1
+                found.append((created, order, thread.id, event))
+            if since is not None and thread.created_at < since:
+                reached = True
+        if reached or page.next_page_id is None:
+            break
+        request = ListThreads(chat_id=chat_id, page_id=page.next_page_id)
+    # Threads come newest first, events oldest first within each: sort by time.
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [(thread_id, event) for _, _, thread_id, event in found]

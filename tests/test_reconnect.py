@@ -1,0 +1,275 @@
+"""Surviving a bad network: reconnect, no lost events, tokens, terminal reasons.
+
+Everything runs against the sandbox over real sockets; faults are the sandbox's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+
+from rxlivechat import ConnectionLost, CustomerSDK, Message, NewEvent, SDKClosedError
+from rxlivechat.protocol.methods import GetCustomer
+from rxlivechat.sandbox import Sandbox
+from rxlivechat.sdk import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
+
+from .conftest import connect
+
+FAST = {"reconnect_delay": (0.005, 0.05)}
+
+
+class Recorder:
+    def __init__(self, sdk: CustomerSDK) -> None:
+        self.items: list[tuple[str, Any]] = []
+        sdk.subscribe(self.items.append)
+
+    def of(self, name: str) -> list[Any]:
+        return [payload for n, payload in self.items if n == name]
+
+    def texts_by(self, author_id: str) -> list[str]:
+        return [
+            e.event.text
+            for e in self.of("new_event")
+            if isinstance(e, NewEvent)
+            and isinstance(e.event, Message)
+            and e.event.author_id == author_id
+        ]
+
+    async def wait_for(
+        self, name: str, count: int = 1, timeout: float = 10
+    ) -> list[Any]:
+        async with asyncio.timeout(timeout):
+            while len(self.of(name)) < count:
+                await asyncio.sleep(0.005)
+        return self.of(name)
+
+
+async def test_a_drop_is_lost_then_restored_with_the_chats_summary(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox, **FAST)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    await sandbox.drop_connections()
+    (restored,) = await seen.wait_for("connection_restored")
+    names = [n for n, _ in seen.items]
+    assert names.index("connection_lost") < names.index("connection_restored")
+    assert [c.id for c in restored.chats_summary] == [chat.id]
+    assert not seen.of("disconnected")
+    assert sdk.connected
+    await sdk.destroy()
+
+
+async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, **FAST)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    rng = random.Random(7)
+    total = 1000
+
+    async def talk() -> None:
+        for i in range(total):
+            await agent.send_message(chat.id, f"m{i}")
+            if i % 10 == 0:
+                await asyncio.sleep(0)
+
+    async def chaos() -> None:
+        for _ in range(50):
+            await asyncio.sleep(rng.uniform(0.0, 0.02))
+            await sandbox.drop_connections()
+
+    await asyncio.gather(talk(), chaos())
+
+    def received() -> list[str]:
+        return seen.texts_by(agent.id)
+
+    async with asyncio.timeout(30):
+        while len(received()) < total:
+            await asyncio.sleep(0.01)
+    assert received() == [f"m{i}" for i in range(total)]
+    assert len(seen.of("connection_lost")) >= 10
+    await sdk.destroy()
+
+
+async def test_reconnect_delays_grow_with_jitter_and_stay_capped(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox, reconnect_delay=(0.01, 0.08))
+    await sdk.wait_connected(timeout=5)
+    delays: list[float] = []
+    choose = sdk._backoff
+
+    def record(attempt: int) -> float:
+        delay = choose(attempt)
+        delays.append(delay)
+        return delay
+
+    sdk._backoff = record  # type: ignore[method-assign]
+    sandbox.refuse_connections(0.6)
+    await sandbox.drop_connections()
+    await asyncio.sleep(0.7)
+    await sdk.wait_connected(timeout=5)
+    assert len(delays) >= 5
+    assert all(0 <= d <= 0.08 for d in delays)
+    assert len(set(delays)) == len(delays)  # jittered
+    assert max(delays[4:]) > 0.01  # grew past the base
+    await sdk.destroy()
+
+
+def test_backoff_never_overflows_or_spins() -> None:
+    sdk = CustomerSDK(organization_id="o", client_id="c", reconnect_delay=(0.5, 30))
+    samples = [sdk._backoff(attempt) for attempt in (1, 2, 10, 1000, 10**6)]
+    assert all(0 <= d <= 30 for d in samples)
+    ceilings = [max(sdk._backoff(10**6) for _ in range(200))]
+    assert ceilings[0] > 10  # still spread up to the cap, not collapsed to 0
+
+
+async def test_requests_made_during_an_outage_complete_after_reconnect(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox, **FAST)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    sandbox.refuse_connections(0.3)
+    await sandbox.drop_connections()
+    await seen.wait_for("connection_lost")
+    customer = await sdk.call(GetCustomer())  # waits for the connection
+    assert customer.id == sdk.customer_id
+    await sdk.destroy()
+
+
+async def test_in_flight_requests_at_a_drop_settle(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, **FAST)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    sandbox.delay_replies(0.3)
+    safe = asyncio.ensure_future(_await(sdk.call(GetCustomer())))
+    unsafe = asyncio.ensure_future(_await(sdk.send_event(chat.id, Message(text="x"))))
+    await asyncio.sleep(0.05)
+    await sandbox.drop_connections()
+    sandbox.delay_replies(0)
+    assert (await safe).id == sdk.customer_id  # re-sent after the reconnect
+    with pytest.raises(ConnectionLost, match="may or may not"):
+        await unsafe
+    await sdk.destroy()
+
+
+async def test_token_expiry_on_a_live_socket_refreshes_and_loses_nothing() -> None:
+    async with Sandbox(token_ttl=1) as sandbox:
+        sdk = connect(sandbox, **FAST)
+        seen = Recorder(sdk)
+        await sdk.wait_connected(timeout=5)
+        chat = await sdk.start_chat()
+        agent = sandbox.agent("Jane")
+        await agent.join(chat.id)
+        for i in range(30):
+            await agent.send_message(chat.id, f"t{i}")
+            await asyncio.sleep(0.05)
+        await seen.wait_for("connection_restored")
+        async with asyncio.timeout(5):
+            while len(seen.texts_by(agent.id)) < 30:
+                await asyncio.sleep(0.01)
+        assert seen.texts_by(agent.id) == [f"t{i}" for i in range(30)]
+        assert sandbox.count("login") >= 2
+        assert not seen.of("disconnected")
+        await sdk.destroy()
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "license_not_found",
+        "license_expired",
+        "unsupported_version",
+        "too_many_connections",
+        "logged_out_remotely",
+        "customer_banned",
+        "customer_temporarily_blocked",
+        "inactivity_timeout",
+    ],
+)
+async def test_terminal_reasons_stop_for_good(sandbox: Sandbox, reason: str) -> None:
+    assert reason not in RECONNECT_REASONS | REFRESH_TOKEN_REASONS
+    sdk = connect(sandbox, **FAST)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    logins = sandbox.count("login")
+    await sandbox.disconnect_customers(reason)
+    (gone,) = await seen.wait_for("disconnected")
+    assert gone.reason == reason
+    await asyncio.sleep(0.1)
+    assert sandbox.count("login") == logins
+    with pytest.raises(SDKClosedError):
+        await sdk.call(GetCustomer())
+    await sdk.destroy()
+
+
+@pytest.mark.parametrize("reason", sorted(RECONNECT_REASONS | REFRESH_TOKEN_REASONS))
+async def test_other_reasons_reconnect(sandbox: Sandbox, reason: str) -> None:
+    sdk = connect(sandbox, **FAST)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    await sandbox.disconnect_customers(reason)
+    await seen.wait_for("connection_restored")
+    assert not seen.of("disconnected")
+    await sdk.destroy()
+
+
+async def test_disconnect_during_reconnect_really_stops(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, **FAST)
+    await sdk.wait_connected(timeout=5)
+    sandbox.refuse_connections(5)
+    await sandbox.drop_connections()
+    await asyncio.sleep(0.05)
+    await sdk.disconnect()
+    attempts = sandbox.count("login")
+    await asyncio.sleep(0.2)
+    assert sandbox.count("login") == attempts
+    await sdk.destroy()
+
+
+async def test_disconnect_during_login_really_stops(sandbox: Sandbox) -> None:
+    sandbox.delay_replies(0.3, action="login")
+    sdk = connect(sandbox, **FAST)
+    await sandbox.wait_for_login()
+    await sdk.disconnect()
+    assert not sdk.connected
+    await asyncio.sleep(0.4)
+    assert not sdk.connected
+    await sdk.destroy()
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_nothing_hangs_after_destroy_at_a_random_moment(
+    sandbox: Sandbox, seed: int
+) -> None:
+    rng = random.Random(seed)
+    sdk = connect(sandbox, **FAST)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    sandbox.delay_replies(rng.uniform(0, 0.05))
+    calls = [
+        asyncio.ensure_future(_await(sdk.send_event(chat.id, Message(text=str(i)))))
+        for i in range(30)
+    ]
+    calls += [asyncio.ensure_future(_await(sdk.call(GetCustomer()))) for _ in range(10)]
+    await asyncio.sleep(rng.uniform(0, 0.1))
+    if rng.random() < 0.5:
+        await sandbox.drop_connections()
+        await asyncio.sleep(rng.uniform(0, 0.02))
+    await (sdk.destroy() if seed % 2 else sdk.disconnect())
+    async with asyncio.timeout(2):
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert len(outcomes) == 40  # every one settled: a result or an error
+    await sdk.destroy()
+
+
+async def _await(observable: Any) -> Any:
+    return await observable

@@ -442,3 +442,37 @@ async def test_async_with_destroys(sandbox: Sandbox) -> None:
         await sdk.wait_connected(timeout=5)
     with pytest.raises(SDKClosedError):
         sdk.get_chats_summary()
+
+
+# Sneak peeks --------------------------------------------------------------------------
+
+
+async def test_sneak_peeks_are_throttled_and_the_latest_text_wins(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox, sneak_peek_interval=0.2)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    for text in ("H", "He", "Hel", "Hell", "Hello"):
+        sdk.set_sneak_peek(chat.id, text)  # a burst: leading edge, then trailing
+    await until(lambda: len(agent.sneak_peeks(chat.id)) >= 2, timeout=2)
+    await asyncio.sleep(0.3)
+    assert [p.text for p in agent.sneak_peeks(chat.id)] == ["H", "Hello"]
+    assert sandbox.count("send_sneak_peek") == 2
+    sent = agent.sneak_peeks(chat.id)
+    assert (sent[1].sent_at - sent[0].sent_at).total_seconds() >= 0.15
+    await sdk.destroy()
+
+
+async def test_sneak_peeks_are_sent_only_while_the_chat_is_active(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = await sdk.start_chat()
+    await sdk.close_thread(chat.id)
+    await until(lambda: not sdk._active_chats.get(chat.id, True))
+    sdk.set_sneak_peek(chat.id, "ignored")
+    await asyncio.sleep(0.05)
+    assert sandbox.count("send_sneak_peek") == 0
+    with pytest.raises(InvalidArgumentError):
+        sdk.set_sneak_peek(chat.id, 5)  # type: ignore[arg-type]

@@ -25,8 +25,10 @@ from .protocol.models import Event
 
 __all__ = ["REMEMBERED_IDS", "EventLedger", "missed_events"]
 
-REMEMBERED_IDS = 2000
-"""Event ids remembered per chat to drop duplicates."""
+REMEMBERED_IDS = 256
+"""Event ids remembered per chat to drop duplicates. Duplicates can only come from
+the overlap between a recovery walk and the live pushes held meanwhile, all at or
+after the high-water mark, so the last few hundred ids are plenty."""
 
 _MIN_TIME = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 

@@ -95,6 +95,10 @@ PING_INTERVAL = 15.0
 
 MAX_TEXT_BYTES = 16 * 1024
 
+STABLE_AFTER = 10.0
+"""A connection that lasted this long (seconds) resets the reconnect backoff, so a
+server that accepts and drops at once is not hammered at the base delay."""
+
 # customer_disconnected reasons (digest §3.1, §8): what the SDK does about each.
 RECONNECT_REASONS = frozenset(
     {
@@ -188,6 +192,7 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         self._customer_id: str | None = None
         self._active_chats: dict[str, bool] = {}
         self._sneak_peeks: dict[str, _SneakPeek] = {}
+        self._connected_at = 0.0
         self._ledger = EventLedger()
         self._recovering = False
         self._held: list[Push[Any]] = []
@@ -383,15 +388,19 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         _require_range("limit", limit, 1, 25)
 
         async def run() -> ChatsSummary:
-            page_size = limit if offset == 0 else 25
-            request = m.ListChats(limit=page_size)
+            # v3.6 has no offset: walk the cursor, newest first, only until the
+            # window [offset, offset + limit) is in hand. The first request fixes
+            # the page size for the whole walk (later ones send only page_id),
+            # so ask for the whole window at once when it fits in one page.
+            wanted = offset + limit
+            request = m.ListChats(limit=min(wanted, 25))  # 25: list_chats' maximum
             chats: list[Any] = []
             total = 0
             while True:
                 page = await self._ask(request)
                 total = page.total_chats
                 chats.extend(page.chats_summary)
-                if len(chats) >= offset + limit or page.next_page_id is None:
+                if len(chats) >= wanted or page.next_page_id is None:
                     break
                 request = m.ListChats(page_id=page.next_page_id)
             for summary in chats[offset : offset + limit]:
@@ -435,14 +444,25 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         _require_range("limit", limit, 1, 1000)
 
         async def run() -> ThreadsSummary:
-            request = m.ListThreads(chat_id=chat_id, sort_order="asc", limit=100)
+            # No v3.6 equivalent: walk list_threads oldest first, only until the
+            # window [offset, offset + limit) is in hand. Pages carry every event
+            # of their threads, so ask for no more threads than the window needs
+            # (at most 100, the maximum); the first request fixes the page size.
+            wanted = offset + limit
+            request = m.ListThreads(
+                chat_id=chat_id, sort_order="asc", limit=min(wanted, 100)
+            )
             threads: list[Thread] = []
             total = 0
             while True:
                 page = await self._ask(request)
                 total = page.found_threads
                 threads.extend(page.threads)
-                if len(threads) >= offset + limit or page.next_page_id is None:
+                if (
+                    len(threads) >= wanted
+                    or offset >= total  # the window starts past the last thread
+                    or page.next_page_id is None
+                ):
                     break
                 request = m.ListThreads(chat_id=chat_id, page_id=page.next_page_id)
             return ThreadsSummary(
@@ -843,15 +863,13 @@ class CustomerSDK(Observable[tuple[str, Any]]):
 
     async def _run(self) -> None:
         """Connect, log in, read until the socket drops; again, with backoff."""
+        loop = asyncio.get_running_loop()
         attempt = 0
         was_connected = False
         while not self._stopping:
             stop_reason: ev.Disconnected | None = None
             try:
                 stop_reason = await self._session_once(was_connected)
-                if self._connected.is_set():
-                    attempt = 0
-                was_connected = was_connected or self._connected.is_set()
             except _Stop as stop:
                 stop_reason = stop.reason
             except LiveChatError as exc:
@@ -865,7 +883,10 @@ class CustomerSDK(Observable[tuple[str, Any]]):
                 self._connected.clear()
                 await self._drop_socket()
                 if lost:
+                    was_connected = True
                     self._emit("connection_lost", None)
+            if lost and loop.time() - self._connected_at >= STABLE_AFTER:
+                attempt = 0  # it was a good connection: start the backoff afresh
             if stop_reason is not None:
                 self._stopping = True
                 self._requests.halt(
@@ -922,6 +943,7 @@ class CustomerSDK(Observable[tuple[str, Any]]):
             self._customer_id = login.customer.id
             self._requests.ready()
             self._connected.set()
+            self._connected_at = asyncio.get_running_loop().time()
             self._emit("customer_id", login.customer.id)
             self._emit("user_data", login.customer)
             summary = await self._ask(m.ListChats(limit=25))

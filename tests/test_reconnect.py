@@ -273,3 +273,30 @@ async def test_nothing_hangs_after_destroy_at_a_random_moment(
 
 async def _await(observable: Any) -> Any:
     return await observable
+
+
+async def test_a_stable_connection_resets_the_backoff(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rxlivechat.sdk.STABLE_AFTER", 0.2)
+    sdk = connect(sandbox, **FAST)
+    attempts: list[int] = []
+    choose = sdk._backoff
+
+    def record(attempt: int) -> float:
+        attempts.append(attempt)
+        return choose(attempt)
+
+    sdk._backoff = record  # type: ignore[method-assign]
+    await sdk.wait_connected(timeout=5)
+    for _ in range(3):  # short-lived connections: the attempt count grows
+        await sandbox.drop_connections()
+        await asyncio.sleep(0.1)
+        await sdk.wait_connected(timeout=5)
+    assert attempts == [1, 2, 3]
+    await asyncio.sleep(0.25)  # this one is stable
+    await sandbox.drop_connections()
+    await asyncio.sleep(0.1)
+    await sdk.wait_connected(timeout=5)
+    assert attempts[-1] == 1
+    await sdk.destroy()

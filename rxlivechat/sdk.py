@@ -38,6 +38,8 @@ from reactivex.disposable import Disposable, SerialDisposable
 from . import events as ev
 from ._requests import Pending, Requests
 from ._transport import Socket, connect, rtm_url
+from ._web import WebClient
+from .actions import CustomerActions
 from .auth import CustomerTokenProvider, Token, TokenProvider
 from .exceptions import (
     AuthenticationError,
@@ -117,7 +119,7 @@ REFRESH_TOKEN_REASONS = frozenset({"access_token_expired", "access_token_revoked
 # too many connections, unsupported version, logged out remotely, ...).
 
 
-class CustomerSDK(Observable[tuple[str, Any]]):
+class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     """A LiveChat customer: connection, methods and the event stream.
 
     The object is itself an ``Observable`` of ``(event_name, payload)`` tuples,
@@ -196,6 +198,12 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         self._ledger = EventLedger()
         self._recovering = False
         self._held: list[Push[Any]] = []
+        self._web = WebClient(
+            self._http_session,
+            self._token,
+            api_url=api_url,
+            organization_id=organization_id,
+        )
         self.frames: Observable[Frame] = self._frames
         """Every frame the server sends, typed: the one hot stream."""
 
@@ -365,6 +373,18 @@ class CustomerSDK(Observable[tuple[str, Any]]):
         self._check_alive()
         _validate(method)
         return self._call(method, lambda result, _: result)
+
+    def web_call(self, method: Method[R]) -> Observable[R]:
+        """Send any v3.6 action over the Web API (HTTP) with the customer's token.
+
+        For actions the API serves only over HTTP (``get_configuration``,
+        ``check_goals``...); a cold, awaitable observable of the typed result.
+        """
+        self._check_alive()
+        _validate(method)
+        if method.web is None:
+            raise InvalidArgumentError(f"{method.action!r} has no Web API form")
+        return self._from_coroutine(lambda: self._web.call(method))
 
     # Seed methods -----------------------------------------------------------------
 

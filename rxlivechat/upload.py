@@ -24,14 +24,9 @@ from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject
 
 from ._transport import map_errors, web_url
+from ._web import web_error
 from .auth import Token
-from .exceptions import (
-    InvalidArgumentError,
-    ProtocolError,
-    UploadCancelledError,
-    server_error,
-)
-from .protocol.frames import ErrorBody
+from .exceptions import InvalidArgumentError, ProtocolError, UploadCancelledError
 from .protocol.methods import UploadFileResult
 from .results import SendFileResult
 
@@ -220,7 +215,7 @@ class FileUpload(Observable[SendFileResult]):
                 body = await response.read()
                 status = response.status
         if status != 200:
-            raise _web_error(body, status)
+            raise web_error(body, status, "upload_file")
         try:
             result = msgspec.json.decode(body, type=UploadFileResult)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -228,17 +223,3 @@ class FileUpload(Observable[SendFileResult]):
         await self._send(result.url)
         self._progress.on_completed()
         return result.url
-
-
-class _WebError(msgspec.Struct):
-    error: ErrorBody
-
-
-def _web_error(body: bytes, status: int) -> Exception:
-    try:
-        error = msgspec.json.decode(body, type=_WebError).error
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return ProtocolError(f"upload_file failed with HTTP {status}")
-    return server_error(
-        error.type, error.message, data=error.data, action="upload_file"
-    )

@@ -16,7 +16,9 @@ from rxlivechat.protocol.models import Message
 from rxlivechat.sandbox import Sandbox
 
 
-async def test_an_action_over_http_matches_rtm(sdk: CustomerSDK, sandbox: Sandbox) -> None:
+async def test_an_action_over_http_matches_rtm(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
     over_http = await sdk.web_call(GetCustomer())
     over_rtm = await sdk.call(GetCustomer())
     assert over_http.id == over_rtm.id == sdk.customer_id

@@ -62,6 +62,27 @@ reads, and writes whose second application changes nothing."""
 OnResult = Callable[[Any, "Pending"], None]
 OnError = Callable[[Exception], None]
 
+ECHO_WAIT = 2.0
+"""Seconds to wait, after a reply, for the push our request caused (see
+:meth:`Requests.await_echo`)."""
+
+
+class _Echo:
+    """A wait for the push a request caused, when it follows the reply."""
+
+    __slots__ = ("deliver", "give_up", "match", "timer")
+
+    def __init__(
+        self,
+        match: Callable[[Push[Any]], Any],
+        deliver: Callable[[Any], None],
+        give_up: Callable[[], None],
+    ) -> None:
+        self.match = match
+        self.deliver = deliver
+        self.give_up = give_up
+        self.timer: asyncio.TimerHandle | None = None
+
 
 class Pending:
     """One request, from submission until it settles."""
@@ -111,6 +132,7 @@ class Requests:
         self._socket: Socket | None = None
         self._ready = False
         self._halted: LiveChatError | None = None
+        self._echoes: dict[str, _Echo] = {}
 
     # Public methods -----------------------------------------------------------------
 
@@ -178,6 +200,11 @@ class Requests:
             pending = self._in_flight.get(request_id)
             if pending is not None:
                 pending.pushes.append(frame)
+            elif (echo := self._echoes.get(request_id)) is not None:
+                value = echo.match(frame)
+                if value is not None:
+                    self._end_echo(request_id)
+                    echo.deliver(value)
             return
         pending = self._in_flight.pop(request_id, None)
         if pending is None:
@@ -189,6 +216,37 @@ class Requests:
             pending.on_error(_error_of(frame))
         if self._queue:
             self._pump()
+
+    def await_echo(
+        self,
+        request_id: str,
+        match: Callable[[Push[Any]], Any],
+        deliver: Callable[[Any], None],
+        give_up: Callable[[], None],
+        *,
+        timeout: float = ECHO_WAIT,
+    ) -> Callable[[], None]:
+        """Wait for a push carrying ``request_id`` after its reply has come.
+
+        The server's copy of ``incoming_event`` (or ``incoming_chat``) carries the
+        id of the request that caused it, before or after the reply. When it comes
+        after, this catches it: the first push for which ``match`` returns a value
+        is passed to ``deliver``; with none within ``timeout`` seconds, or when the
+        socket drops first, ``give_up`` is called instead.
+
+        Returns:
+            A function that cancels the wait (neither callback is called then).
+        """
+        echo = _Echo(match, deliver, give_up)
+        echo.timer = asyncio.get_running_loop().call_later(
+            timeout, self._echo_timed_out, request_id
+        )
+        self._echoes[request_id] = echo
+
+        def cancel() -> None:
+            self._end_echo(request_id, echo)
+
+        return cancel
 
     def attach(self, socket: Socket) -> None:
         """A socket is open: urgent requests (login, ping) may be written."""
@@ -210,6 +268,7 @@ class Requests:
         self._socket = None
         self._ready = False
         self._session.connection_lost()
+        self._give_up_echoes()
         lost = list(self._in_flight.values())
         self._in_flight.clear()
         for pending in reversed(lost):
@@ -233,6 +292,7 @@ class Requests:
         self._halted = error
         self._socket = None
         self._ready = False
+        self._give_up_echoes()
         everything = [*self._in_flight.values(), *self._queue]
         self._in_flight.clear()
         self._queue.clear()
@@ -264,6 +324,24 @@ class Requests:
         pending.request_id = request_id
         self._in_flight[request_id] = pending
         socket.send(data)
+
+    def _end_echo(self, request_id: str, echo: _Echo | None = None) -> _Echo | None:
+        current = self._echoes.get(request_id)
+        if current is None or (echo is not None and current is not echo):
+            return None
+        del self._echoes[request_id]
+        if current.timer is not None:
+            current.timer.cancel()
+        return current
+
+    def _echo_timed_out(self, request_id: str) -> None:
+        echo = self._end_echo(request_id)
+        if echo is not None:
+            echo.give_up()
+
+    def _give_up_echoes(self) -> None:
+        for request_id in list(self._echoes):
+            self._echo_timed_out(request_id)
 
     def _expire(self, pending: Pending) -> None:
         if pending.done:

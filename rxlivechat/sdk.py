@@ -31,8 +31,7 @@ from typing import Any, Literal, TypeVar
 
 import aiohttp
 import msgspec
-import reactivex as rx
-from reactivex import Observable, abc, operators as ops
+from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SerialDisposable
 
 from . import events as ev
@@ -557,16 +556,13 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         )
         _validate(method)
 
-        def echoed(result: m.SendEventResult, pending: Pending) -> Event | None:
-            for push in pending.pushes:
-                payload = push.payload
-                if isinstance(payload, p.IncomingEvent):
-                    return ev.with_thread(payload.event, payload.thread_id)
+        def echoed(push: Push[Any]) -> Event | None:
+            payload = push.payload
+            if isinstance(payload, p.IncomingEvent):
+                return ev.with_thread(payload.event, payload.thread_id)
             return None
 
-        def fallback(result: m.SendEventResult) -> Observable[Event]:
-            # The server did not send our copy of incoming_event before the reply:
-            # read the event back.
+        def read_back(result: m.SendEventResult) -> Observable[Event]:
             async def run() -> Event:
                 chat = await self._ask(m.GetChat(chat_id=chat_id))
                 for found in (chat.thread and chat.thread.events) or ():
@@ -578,7 +574,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
 
             return self._from_coroutine(run)
 
-        return self._call_or(method, echoed, fallback)
+        return self._call_echoed(method, echoed, read_back)
 
     def send_file(
         self,
@@ -680,18 +676,15 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         method = m.StartChat(chat=spec, continuous=continuous, active=active)
         _validate(method)
 
-        def echoed(result: m.StartChatResult, pending: Pending) -> Chat | None:
-            for push in pending.pushes:
-                if isinstance(push.payload, p.IncomingChat):
-                    self._active_chats[push.payload.chat.id] = True
-                    return push.payload.chat
-            self._active_chats[result.chat_id] = True
-            return None
+        def echoed(push: Push[Any]) -> Chat | None:
+            payload = push.payload
+            return payload.chat if isinstance(payload, p.IncomingChat) else None
 
-        def fallback(result: m.StartChatResult) -> Observable[Chat]:
+        def read_back(result: m.StartChatResult) -> Observable[Chat]:
+            self._active_chats[result.chat_id] = True
             return self._call(m.GetChat(chat_id=result.chat_id), lambda c, _: c)
 
-        return self._call_or(method, echoed, fallback)
+        return self._call_echoed(method, echoed, read_back)
 
     def update_chat_properties(
         self, chat_id: str, properties: Properties
@@ -801,19 +794,58 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
 
         return Observable(subscribe)
 
-    def _call_or(
+    def _call_echoed(
         self,
         method: Method[R],
-        shape: Callable[[R, Pending], T | None],
-        fallback: Callable[[R], Observable[T]],
+        match: Callable[[Push[Any]], T | None],
+        read_back: Callable[[R], Observable[T]],
     ) -> Observable[T]:
-        """Like :meth:`_call`; when ``shape`` gives ``None``, emit ``fallback``'s."""
+        """A request whose value is the push it causes (our copy carries its id).
 
-        def pick(result: R, pending: Pending) -> Observable[T]:
-            value = shape(result, pending)
-            return fallback(result) if value is None else rx.of(value)
+        .. code-block:: text
 
-        return self._call(method, pick).pipe(ops.concat_all())
+            send_event ─► reply {event_id} ─┬─ incoming_event (ours) ─► --event|
+                                            └─ none within ECHO_WAIT  ─► read_back
+
+        The push may come before or after the reply; ``match`` turns it into the
+        value. Without it, ``read_back(result)`` supplies the value.
+        """
+
+        def subscribe(
+            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            if self._destroyed:
+                observer.on_error(SDKClosedError("the SDK was destroyed"))
+                return Disposable()
+            serial = SerialDisposable()
+
+            def deliver(value: T) -> None:
+                observer.on_next(value)
+                observer.on_completed()
+
+            def on_result(result: R, pending: Pending) -> None:
+                for push in pending.pushes:
+                    value = match(push)
+                    if value is not None:
+                        deliver(value)
+                        return
+
+                def give_up() -> None:
+                    serial.disposable = read_back(result).subscribe(
+                        observer, scheduler=scheduler
+                    )
+
+                assert pending.request_id is not None
+                cancel = self._requests.await_echo(
+                    pending.request_id, match, deliver, give_up
+                )
+                serial.disposable = Disposable(cancel)
+
+            pending = self._requests.submit(method, on_result, observer.on_error)
+            serial.disposable = Disposable(lambda: self._requests.abandon(pending))
+            return serial
+
+        return Observable(subscribe)
 
     async def _ask(self, method: Method[R], *, urgent: bool = False) -> R:
         """Send ``method`` and wait for its result (for multi-step methods).

@@ -63,7 +63,7 @@ class ScriptedAgent:
         self.name = record.name
         self.pushes: list[tuple[str, PushPayload | Model]] = []
         self._customer_events: deque[IncomingEvent] = deque()
-        self._chats: deque[IncomingChat] = deque()
+        self._chats: deque[str] = deque()
         self._unread: deque[tuple[str, PushPayload | Model]] = deque()
         self._changed = asyncio.Event()
 
@@ -251,14 +251,16 @@ class ScriptedAgent:
     async def next_chat(self, *, timeout: float = 5.0) -> str:
         """Wait for the next chat (or resumed chat) of the agent's groups.
 
+        An agent created while chats of its groups were already active finds them
+        first, oldest first.
+
         Returns:
             The chat id (each new thread is returned once).
 
         Raises:
             TimeoutError: none came in time.
         """
-        push = await self._take(self._chats, lambda _: True, timeout)
-        return push.chat.id
+        return await self._take(self._chats, lambda _: True, timeout)
 
     async def next_push(
         self, action: str | None = None, *, timeout: float = 5.0
@@ -285,7 +287,12 @@ class ScriptedAgent:
             if chat is not None and push.event.author_id == chat.customer_id:
                 self._customer_events.append(push)
         elif isinstance(push, IncomingChat):
-            self._chats.append(push)
+            self._chats.append(push.chat.id)
+        self._changed.set()
+
+    def waiting(self, chat_id: str) -> None:
+        """Queue a chat for :meth:`next_chat` (an active chat the agent can take)."""
+        self._chats.append(chat_id)
         self._changed.set()
 
     # Private methods ----------------------------------------------------------------

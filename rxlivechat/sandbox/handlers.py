@@ -197,10 +197,13 @@ class Handlers:
         """The state every handler reads and changes."""
         self.chats_per_customer = chats_per_customer
         """The ``start_chat`` limit per customer."""
-        self._table: dict[str, Callable[[CustomerRecord, Any], Outcome[Any]]] = {
-            method.action: getattr(self, "_" + method.action)
-            for method in _customer_methods()
-        }
+        # An action added to the catalogue without a handler here is answered
+        # "Unknown action" (validation) until one is written.
+        self._table: dict[str, Callable[[CustomerRecord, Any], Outcome[Any]]] = {}
+        for method in _customer_methods():
+            handler = getattr(self, "_" + method.action, None)
+            if handler is not None:
+                self._table[method.action] = handler
 
     # Public methods -------------------------------------------------------------------
 
@@ -740,7 +743,8 @@ class Handlers:
     def _get_customer(
         self, customer: CustomerRecord, req: m.GetCustomer
     ) -> Outcome[m.GetCustomerResult]:
-        return Outcome(self.store.customer_model(customer, statistics=True))
+        # The docs' sample shows no statistics here (login has them).
+        return Outcome(self.store.customer_model(customer))
 
     # Status and other -----------------------------------------------------------------
 
@@ -967,8 +971,8 @@ class Handlers:
         if agent.id not in chat.user_ids:
             # Agents may write without joining; they show as not present.
             chat.user_ids.append(agent.id)
-        if isinstance(event, Message | SystemMessage | RichMessage):
-            self._check_event(event)
+        if not isinstance(event, SystemEvent | UnknownEvent):
+            event = self._check_event(event, agent=True)
         thread = self._writable_thread(chat, attach_to_last_thread)
         return self._append(chat, thread, event, agent.id)
 
@@ -1335,15 +1339,18 @@ class Handlers:
         return Access(group_ids=list(access.group_ids))
 
     def _check_new_events(self, events: list[Event] | None) -> list[Event]:
-        checked = []
-        for event in events or ():
-            self._check_event(event)
-            checked.append(event)
-        return checked
+        return [self._check_event(event) for event in events or ()]
 
-    def _check_event(self, event: Event) -> None:
+    def _check_event(self, event: Event, *, agent: bool = False) -> Event:
+        """Validate an event a user sends; returns it with server-filled fields.
+
+        Agents may send ``file`` events with any URL.
+        """
         if isinstance(event, SystemEvent | UnknownEvent):
             raise ValidationError(f"Cannot send an event of type {event_type(event)}")
+        if event.recipients not in (None, "all", "agents"):
+            raise ValidationError("recipients must be all or agents")
+        self._check_properties(event.properties)
         if isinstance(event, Message):
             if not event.text:
                 raise ValidationError("Message text cannot be empty")
@@ -1358,13 +1365,24 @@ class Handlers:
                 if len(element.buttons or []) > LIMITS.rich_message_buttons:
                     raise ValidationError("Too many rich message buttons (max 13)")
         elif isinstance(event, File):
-            if self.store.files.get(event.url) is None:
+            # The URL must come from upload_file (the docs: "the LiveChat CDN").
+            stored = self.store.files.get(event.url)
+            if stored is None:
+                if agent:
+                    return event
                 raise ValidationError("File url must come from upload_file")
+            image = stored.content_type.startswith("image/")
+            return msgspec.structs.replace(
+                event,
+                name=stored.name,
+                content_type=stored.content_type,
+                size=len(stored.data),
+                thumbnail_url=event.url if image else None,
+                thumbnail2x_url=event.url if image else None,
+            )
         elif isinstance(event, Form) and not event.fields:
             raise ValidationError("Form needs fields")
-        if event.recipients not in (None, "all", "agents"):
-            raise ValidationError("recipients must be all or agents")
-        self._check_properties(event.properties)
+        return event
 
     def _check_properties(self, properties: Properties | None) -> None:
         for namespace, values in (properties or {}).items():

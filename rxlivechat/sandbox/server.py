@@ -484,6 +484,13 @@ class Sandbox:
         agent = self._agents.get(record.id)
         if agent is None:
             agent = self._agents[record.id] = ScriptedAgent(self, record)
+            # A new agent finds the active chats of its groups it is not in yet,
+            # as if they had been waiting in the queue (see next_chat).
+            for chat in self.store.chats.values():
+                groups = set(chat.access.group_ids)
+                reachable = 0 in groups or bool(groups & set(record.group_ids))
+                if chat.active and reachable and record.id not in chat.present:
+                    agent.waiting(chat.id)
         return agent
 
     def seed_chat(
@@ -549,16 +556,17 @@ class Sandbox:
         Raises:
             TimeoutError: not in time.
         """
-        async with asyncio.timeout(timeout):
-            while True:
-                live = [
-                    c
-                    for c in self.connections
-                    if c.logged_in and customer_id in (None, c.customer_id)
-                ]
-                if len(live) >= count:
-                    return
-                await asyncio.sleep(0.01)
+
+        def enough() -> bool:
+            live = [
+                c
+                for c in self.connections
+                if c.logged_in and customer_id in (None, c.customer_id)
+            ]
+            return len(live) >= count
+
+        if not await self._wait_until(enough, timeout=timeout):
+            raise TimeoutError(f"fewer than {count} logged-in sockets")
 
     # Faults -------------------------------------------------------------------------
 
@@ -630,15 +638,14 @@ class Sandbox:
         """
         for out in pushes:
             push = out.push
-            to_customers = isinstance(push, PushPayload)
             plain: bytes | None = None
             for user_id in sorted(out.to):
                 agent = self._agents.get(user_id)
                 if agent is not None:
                     agent.receive(push)
                     continue
-                if not isinstance(push, PushPayload) or not to_customers:
-                    continue
+                if not isinstance(push, PushPayload):
+                    continue  # agent-side notices never reach customers
                 for conn in list(self._by_customer.get(user_id, ())):
                     if conn.closing or not conn.wants(push.action):
                         continue
@@ -676,6 +683,18 @@ class Sandbox:
 
     # The app ------------------------------------------------------------------------
 
+    async def _wait_until(
+        self, condition: Callable[[], bool], *, timeout: float
+    ) -> bool:
+        """Poll ``condition`` (state changes in other tasks); False on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition():
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._refuse_middleware])
         app.router.add_get(RTM_PATH, self._rtm)
@@ -707,6 +726,8 @@ class Sandbox:
             *(c.close(code=code) for c in list(self._connections)),
             return_exceptions=True,
         )
+        # Give handlers a moment to see the client's close reply, then cut the rest.
+        await self._wait_until(lambda: not self._connections, timeout=1.0)
         for conn in list(self._connections):
             conn.abort()
         tasks = list(self._background)

@@ -526,6 +526,7 @@ class Store:
             created_at=created_at or self.clock.now(),
             author_id=author_id,
             deleted=None,
+            thread_id=None,  # an SDK-side convenience field, never stored or sent
             properties=_copy_properties(event.properties) or None,
         )
         thread.index[stored.id] = len(thread.events)  # type: ignore[index]

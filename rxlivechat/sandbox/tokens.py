@@ -23,7 +23,7 @@ class IssuedToken(msgspec.Struct, kw_only=True, omit_defaults=True):
     access_token: str
     entity_id: str
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str  # always "Bearer" (no default: omit_defaults would drop it)
     organization_id: str
     client_id: str | None = None
 
@@ -98,8 +98,25 @@ class TokenRegistry:
             entity_id=customer_id,
             # The wire field is whole seconds; a sub-second test ttl reads as 0.
             expires_in=int(lifetime),
+            token_type="Bearer",
             organization_id=organization_id,
             client_id=client_id,
+        )
+
+    def register(
+        self,
+        token: str,
+        customer_id: str,
+        organization_id: str,
+        *,
+        ttl: float | None = None,
+    ) -> None:
+        """Accept a token chosen by the caller (e.g. one printed in the docs)."""
+        lifetime = self.ttl if ttl is None else ttl
+        self._grants[strip_bearer(token)] = _Grant(
+            customer_id=customer_id,
+            organization_id=organization_id,
+            expires_at=self._now() + datetime.timedelta(seconds=lifetime),
         )
 
     def check(self, token: str, organization_id: str | None = None) -> str | None:

@@ -88,6 +88,8 @@ class Rtm:
         async with asyncio.timeout(timeout):
             while True:
                 msg = await self.ws.receive()
+                if msg.type is aiohttp.WSMsgType.CLOSE:
+                    return int(msg.data)
                 if msg.type in (
                     aiohttp.WSMsgType.CLOSE,
                     aiohttp.WSMsgType.CLOSING,

@@ -1,0 +1,158 @@
+"""Scripted agents: what they do reaches the customer's socket, and back."""
+
+from __future__ import annotations
+
+import pytest
+
+from rxlivechat.exceptions import ChatInactiveError
+from rxlivechat.protocol import methods as m
+from rxlivechat.protocol.models import (
+    Agent,
+    Message,
+    RichMessage,
+    RichMessageButton,
+    RichMessageElement,
+    SystemMessage,
+)
+from rxlivechat.protocol.pushes import GreetingAccepted
+from rxlivechat.sandbox import IncomingSneakPeek, Sandbox
+
+from .conftest import Connect, Rtm
+
+
+async def started(sandbox: Sandbox, connect: Connect) -> tuple[Rtm, str]:
+    rtm = await connect(sandbox)
+    chat = await rtm.call(m.StartChat())
+    await rtm.push("incoming_chat")
+    return rtm, chat.chat_id
+
+
+async def test_agent_joins_writes_and_leaves(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    agent = sandbox.agent("Jane", job_title="Support Hero")
+    assert sandbox.agent("Jane") is agent
+    assert await agent.next_chat() == chat_id
+    await agent.join(chat_id)
+    added = (await rtm.push("user_added_to_chat")).payload
+    assert isinstance(added.user, Agent)
+    assert (added.user.id, added.user.name, added.user.job_title) == (
+        agent.id,
+        "Jane",
+        "Support Hero",
+    )
+    await agent.typing(chat_id)
+    typing = (await rtm.push("incoming_typing_indicator")).payload.typing_indicator
+    assert (typing.author_id, typing.is_typing) == (agent.id, True)
+    sent = await agent.send_message(chat_id, "Hello!", custom_id="a1")
+    event = (await rtm.push("incoming_event")).payload.event
+    assert event == sent
+    assert (event.author_id, event.text, event.custom_id) == (agent.id, "Hello!", "a1")
+    card = await agent.send_rich_message(
+        chat_id,
+        [RichMessageElement(title="Pick", buttons=[RichMessageButton(text="Yes")])],
+        template_id="quick_replies",
+    )
+    assert isinstance((await rtm.push("incoming_event")).payload.event, RichMessage)
+    assert card.id is not None
+    await agent.thinking(chat_id, "Looking it up")
+    assert (await rtm.push("incoming_thinking_indicator")).payload.title == (
+        "Looking it up"
+    )
+    await agent.leave(chat_id)
+    removed = (await rtm.push("user_removed_from_chat")).payload
+    assert removed.user_id == agent.id
+
+
+async def test_agent_hears_the_customer(sandbox: Sandbox, connect: Connect) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    agent = sandbox.agent("Jane")
+    await agent.join(chat_id)
+    await rtm.call(m.SendSneakPeek(chat_id=chat_id, sneak_peek_text="I wa"))
+    await rtm.call(m.SendEvent(chat_id=chat_id, event=Message(text="I want a refund")))
+    event = await agent.next_customer_event(chat_id, timeout=2)
+    assert isinstance(event, Message)
+    assert event.text == "I want a refund"
+    (peek,) = agent.sneak_peeks(chat_id)
+    assert peek.text == "I wa"
+    assert peek.sent_at.tzinfo is not None
+    notice = await agent.next_push("incoming_sneak_peek")
+    assert isinstance(notice, IncomingSneakPeek)
+    with pytest.raises(TimeoutError):
+        await agent.next_customer_event(chat_id, timeout=0.05)
+
+
+async def test_agent_properties_and_seen(sandbox: Sandbox, connect: Connect) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    agent = sandbox.agent("Jane")
+    await agent.join(chat_id)
+    message = await agent.send_message(chat_id, "Rate me")
+    thread_id = message.id.rsplit("_", 1)[0] if message.id else ""
+    await agent.update_chat_properties(chat_id, {"routing": {"pinned": True}})
+    assert (await rtm.push("chat_properties_updated")).payload.properties == {
+        "routing": {"pinned": True}
+    }
+    await agent.update_thread_properties(chat_id, thread_id, {"lc2": {"x": 1}})
+    assert (await rtm.push("thread_properties_updated")).payload.thread_id == thread_id
+    assert message.id is not None
+    await agent.update_event_properties(
+        chat_id, thread_id, message.id, {"status": {"delivered": True}}
+    )
+    pushed = (await rtm.push("event_properties_updated")).payload
+    assert pushed.event_id == message.id
+    await agent.mark_seen(chat_id)
+    seen = (await rtm.push("events_marked_as_seen")).payload
+    assert seen.user_id == agent.id
+
+
+async def test_agent_transfers_and_deactivates(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    jane, john = sandbox.agent("Jane"), sandbox.agent("John")
+    await jane.join(chat_id)
+    assert (await rtm.push("user_added_to_chat")).payload.user.id == jane.id
+    await jane.transfer(chat_id, agent_ids=[john.id])
+    moved = (await rtm.push("chat_transferred")).payload
+    assert moved.transferred_to.agent_ids == [john.id]
+    assert (await rtm.push("user_removed_from_chat")).payload.user_id == jane.id
+    assert (await rtm.push("user_added_to_chat")).payload.user.id == john.id
+    await john.deactivate(chat_id)
+    closing = (await rtm.push("incoming_event")).payload.event
+    assert isinstance(closing, SystemMessage)
+    assert closing.system_message_type == "manual_archived_agent"
+    assert (await rtm.push("chat_deactivated")).payload.user_id == john.id
+    with pytest.raises(ChatInactiveError):
+        await john.send_message(chat_id, "too late")
+
+
+async def test_agent_greets_a_customer(sandbox: Sandbox, connect: Connect) -> None:
+    token = await sandbox.create_customer_token()
+    rtm = await connect(sandbox, token.access_token)
+    agent = sandbox.agent("Jane")
+    greeting_id, unique_id = await agent.send_greeting(token.entity_id, "Need help?")
+    shown = (await rtm.push("incoming_greeting")).payload
+    assert (shown.id, shown.unique_id, shown.agent.id) == (
+        greeting_id,
+        unique_id,
+        agent.id,
+    )
+    await rtm.call(m.AcceptGreeting(greeting_id=greeting_id, unique_id=unique_id))
+    assert (await rtm.push("greeting_accepted")).payload.unique_id == unique_id
+    accepted = await agent.next_push("greeting_accepted")
+    assert isinstance(accepted, GreetingAccepted)
+
+
+async def test_group_status_and_multicast_reach_customers(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm = await connect(sandbox)
+    await sandbox.set_group_status(0, "offline")
+    groups = (await rtm.push("groups_status_updated")).payload.groups
+    assert [(g.id, g.status) for g in groups] == [(0, "offline")]
+    assert (await rtm.error(m.StartChat())).error.type == "groups_offline"
+    await sandbox.multicast({"type": "announcement"})
+    assert (await rtm.push("incoming_multicast")).payload.content == {
+        "type": "announcement"
+    }

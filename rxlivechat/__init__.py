@@ -62,7 +62,7 @@ from .exceptions import (
     WrongProductVersionError,
     server_error,
 )
-from .history import ChatHistory, HistoryPage
+from .history import ChatHistory, HistoryPage, then_live
 from .protocol.frames import API_VERSION
 from .protocol.models import (
     Access,
@@ -184,4 +184,5 @@ __all__ = [
     "__version__",
     "init",
     "server_error",
+    "then_live",
 ]

@@ -49,7 +49,7 @@ from .exceptions import (
     SDKClosedError,
     ServerError,
 )
-from .history import ChatHistory
+from .history import EVENTS_PER_PAGE, ChatHistory
 from .protocol import methods as m, pushes as p
 from .protocol.base import EmptyResult, Method
 from .protocol.connection import Session
@@ -760,11 +760,18 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             lambda _, __: LastSeenTimestamp(timestamp=seen),
         )
 
-    def get_chat_history(self, chat_id: str) -> ChatHistory:
-        """The chat's history, newest first: see :class:`ChatHistory`."""
+    def get_chat_history(
+        self, chat_id: str, *, events_per_page: int = EVENTS_PER_PAGE
+    ) -> ChatHistory:
+        """The chat's history, newest first: see :class:`ChatHistory`.
+
+        Args:
+            chat_id: the chat.
+            events_per_page: how many events (at least) each page asks for, 1-100.
+        """
         self._check_alive()
         _require_str("chat_id", chat_id)
-        return ChatHistory(self, chat_id)
+        return ChatHistory(self, chat_id, events_per_page=events_per_page)
 
     # Internals: requests ----------------------------------------------------------
 

@@ -244,3 +244,71 @@ async def test_correlation_cost_does_not_grow_with_requests_in_flight(
     reply(requests, session, socket.sent[-1], {"id": "c", "type": "customer"})
     assert CountingDict.operations == 1  # one dict pop, whatever the count
     assert len(outcomes.results) == 1
+
+
+def push_for(request_id: str, event_id: str) -> bytes:
+    return json.dumps(
+        {
+            "request_id": request_id,
+            "action": "incoming_event",
+            "type": "push",
+            "payload": {
+                "chat_id": "C",
+                "thread_id": "T",
+                "event": {"id": event_id, "type": "message", "text": "x"},
+            },
+        }
+    ).encode()
+
+
+async def test_a_push_before_the_reply_is_kept_with_the_request() -> None:
+    requests, session, socket = logged_in()
+    seen: list[Any] = []
+    requests.submit(
+        SendEvent(chat_id="C", event=Message(text="x")),
+        lambda result, pending: seen.append(pending.pushes),
+        seen.append,
+    )
+    request_id = socket.sent[0]["request_id"]
+    requests.on_frame(session.receive(push_for(request_id, "T_1")))
+    reply(requests, session, socket.sent[0], {"event_id": "T_1"})
+    ((push,),) = seen
+    assert push.payload.event.id == "T_1"
+
+
+async def test_a_push_after_the_reply_is_caught_by_await_echo() -> None:
+    requests, session, socket = logged_in()
+    caught: list[Any] = []
+    gave_up: list[bool] = []
+
+    def on_result(result: Any, pending: Any) -> None:
+        assert pending.pushes == []
+        requests.await_echo(
+            pending.request_id,
+            lambda push: push.payload.event.id,
+            caught.append,
+            lambda: gave_up.append(True),
+        )
+
+    requests.submit(SendEvent(chat_id="C", event=Message(text="x")), on_result, print)
+    request_id = socket.sent[0]["request_id"]
+    reply(requests, session, socket.sent[0], {"event_id": "T_1"})
+    requests.on_frame(session.receive(push_for("other", "T_9")))  # not ours
+    requests.on_frame(session.receive(push_for(request_id, "T_1")))
+    assert (caught, gave_up) == (["T_1"], [])
+
+
+async def test_await_echo_gives_up_on_timeout_and_on_a_drop() -> None:
+    requests, _, _ = logged_in()
+    gave_up: list[str] = []
+    requests.await_echo(
+        "1", lambda p: p, print, lambda: gave_up.append("timeout"), timeout=0.01
+    )
+    requests.await_echo("2", lambda p: p, print, lambda: gave_up.append("drop"))
+    cancelled = requests.await_echo(
+        "3", lambda p: p, print, lambda: gave_up.append("x")
+    )
+    cancelled()
+    await asyncio.sleep(0.05)
+    requests.detach()
+    assert gave_up == ["timeout", "drop"]

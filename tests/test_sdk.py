@@ -165,7 +165,9 @@ async def test_start_chat_returns_the_chat_with_its_initial_events(
     assert any(user.id == sdk.customer_id for user in chat.users)
 
 
-async def test_send_event_returns_the_complete_event(sdk: CustomerSDK) -> None:
+async def test_send_event_returns_the_complete_event(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
     chat = await sdk.start_chat()
     assert chat.thread is not None
     event = await sdk.send_event(chat.id, Message(text="hi", custom_id="c-1"))
@@ -177,6 +179,7 @@ async def test_send_event_returns_the_complete_event(sdk: CustomerSDK) -> None:
     assert event.created_at.tzinfo is not None
     assert event.thread_id == chat.thread.id
     assert event.custom_id == "c-1"
+    assert sandbox.count("get_chat") == 0  # taken from our incoming_event, not re-read
 
 
 async def test_send_event_bad_input_is_refused_before_sending(

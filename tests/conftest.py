@@ -13,6 +13,8 @@ import pytest
 import rxlivechat
 from rxlivechat.sandbox import Sandbox
 
+from .helpers import connect
+
 
 @pytest.fixture(autouse=True)
 async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None]:
@@ -48,15 +50,3 @@ async def sdk(sandbox: Sandbox) -> AsyncIterator[rxlivechat.CustomerSDK]:
     await customer.wait_connected(timeout=10)
     yield customer
     await customer.destroy()
-
-
-def connect(sandbox: Sandbox, **options: Any) -> rxlivechat.CustomerSDK:
-    """``rxlivechat.init`` against ``sandbox`` (starts connecting)."""
-    settings: dict[str, Any] = {
-        "organization_id": sandbox.organization_id,
-        "client_id": "test-client",
-        "api_url": sandbox.api_url,
-        "accounts_url": sandbox.accounts_url,
-        "request_timeout": 5.0,
-    }
-    return rxlivechat.init(**(settings | options))

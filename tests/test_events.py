@@ -24,7 +24,7 @@ from rxlivechat.protocol.frames import Push
 from rxlivechat.protocol.models import Agent
 from rxlivechat.sandbox import Sandbox
 
-from .conftest import connect
+from .helpers import Recorder, awaited, connect
 
 
 def push(action: str, payload: str) -> Push[Any]:
@@ -74,23 +74,6 @@ def test_pushes_without_a_v1_name_keep_their_own() -> None:
 
 
 # Over the sandbox ---------------------------------------------------------------------
-
-
-class Recorder:
-    def __init__(self, sdk: CustomerSDK) -> None:
-        self.items: list[tuple[str, Any]] = []
-        sdk.subscribe(self.items.append)
-
-    def of(self, name: str) -> list[Any]:
-        return [payload for n, payload in self.items if n == name]
-
-    async def wait_for(
-        self, name: str, count: int = 1, timeout: float = 5
-    ) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len(self.of(name)) < count:
-                await asyncio.sleep(0.005)
-        return self.of(name)
 
 
 async def test_agent_activity_reaches_the_customer_as_v1_events(
@@ -197,7 +180,7 @@ async def test_the_sdk_is_an_observable_for_pipelines(sdk: CustomerSDK) -> None:
         .take(3)
         .to_list()
     )
-    collecting = asyncio.ensure_future(_await(texts))
+    collecting = asyncio.ensure_future(awaited(texts))
     chat = await sdk.start_chat()
     for text in ("x", "y", "z"):
         await sdk.send_event(chat.id, Message(text=text))
@@ -210,7 +193,7 @@ async def test_frames_is_the_one_hot_stream(sdk: CustomerSDK) -> None:
     observers = len(sdk._frames.observers)
     chat = await sdk.start_chat()
     results = await asyncio.gather(
-        *(_await(sdk.send_event(chat.id, Message(text=str(i)))) for i in range(20))
+        *(awaited(sdk.send_event(chat.id, Message(text=str(i)))) for i in range(20))
     )
     assert len(results) == 20
     assert len(sdk._frames.observers) == observers  # no subscriber per request
@@ -241,7 +224,3 @@ async def test_disconnected_reason_stops_for_good(sandbox: Sandbox) -> None:
     await asyncio.sleep(0.2)
     assert sandbox.count("login") == logins
     await sdk.destroy()
-
-
-async def _await(observable: Any) -> Any:
-    return await observable

@@ -7,7 +7,6 @@ the walk itself always goes over the WebSocket.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from rxlivechat.protocol.models import Event
 from rxlivechat.sandbox import RecordedRequest, Sandbox
 from rxlivechat.sandbox.store import ChatRecord
 
-from .conftest import connect
+from .helpers import connect, until
 
 
 def seed(
@@ -68,12 +67,6 @@ def ids(events: list[Event]) -> list[str]:
 
 def flat(pages: list[list[str]]) -> list[str]:
     return [event_id for page in pages for event_id in page]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.005)
 
 
 def list_threads_sent(sandbox: Sandbox) -> list[ListThreads]:

@@ -7,44 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
 
 import pytest
 
-from rxlivechat import ConnectionLost, CustomerSDK, Message, NewEvent, SDKClosedError
+from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sdk import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 
-from .conftest import connect
+from .helpers import Recorder, awaited, connect
 
 FAST = {"reconnect_delay": (0.005, 0.05)}
-
-
-class Recorder:
-    def __init__(self, sdk: CustomerSDK) -> None:
-        self.items: list[tuple[str, Any]] = []
-        sdk.subscribe(self.items.append)
-
-    def of(self, name: str) -> list[Any]:
-        return [payload for n, payload in self.items if n == name]
-
-    def texts_by(self, author_id: str) -> list[str]:
-        return [
-            e.event.text
-            for e in self.of("new_event")
-            if isinstance(e, NewEvent)
-            and isinstance(e.event, Message)
-            and e.event.author_id == author_id
-        ]
-
-    async def wait_for(
-        self, name: str, count: int = 1, timeout: float = 10
-    ) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len(self.of(name)) < count:
-                await asyncio.sleep(0.005)
-        return self.of(name)
 
 
 async def test_a_drop_is_lost_then_restored_with_the_chats_summary(
@@ -56,7 +29,7 @@ async def test_a_drop_is_lost_then_restored_with_the_chats_summary(
     chat = await sdk.start_chat()
     await sandbox.drop_connections()
     (restored,) = await seen.wait_for("connection_restored")
-    names = [n for n, _ in seen.items]
+    names = seen.names()
     assert names.index("connection_lost") < names.index("connection_restored")
     assert [c.id for c in restored.chats_summary] == [chat.id]
     assert not seen.of("disconnected")
@@ -150,8 +123,8 @@ async def test_in_flight_requests_at_a_drop_settle(sandbox: Sandbox) -> None:
     await sdk.wait_connected(timeout=5)
     chat = await sdk.start_chat()
     sandbox.delay_replies(0.3)
-    safe = asyncio.ensure_future(_await(sdk.call(GetCustomer())))
-    unsafe = asyncio.ensure_future(_await(sdk.send_event(chat.id, Message(text="x"))))
+    safe = asyncio.ensure_future(awaited(sdk.call(GetCustomer())))
+    unsafe = asyncio.ensure_future(awaited(sdk.send_event(chat.id, Message(text="x"))))
     await asyncio.sleep(0.05)
     await sandbox.drop_connections()
     sandbox.delay_replies(0)
@@ -256,10 +229,12 @@ async def test_nothing_hangs_after_destroy_at_a_random_moment(
     chat = await sdk.start_chat()
     sandbox.delay_replies(rng.uniform(0, 0.05))
     calls = [
-        asyncio.ensure_future(_await(sdk.send_event(chat.id, Message(text=str(i)))))
+        asyncio.ensure_future(awaited(sdk.send_event(chat.id, Message(text=str(i)))))
         for i in range(30)
     ]
-    calls += [asyncio.ensure_future(_await(sdk.call(GetCustomer()))) for _ in range(10)]
+    calls += [
+        asyncio.ensure_future(awaited(sdk.call(GetCustomer()))) for _ in range(10)
+    ]
     await asyncio.sleep(rng.uniform(0, 0.1))
     if rng.random() < 0.5:
         await sandbox.drop_connections()
@@ -269,10 +244,6 @@ async def test_nothing_hangs_after_destroy_at_a_random_moment(
         outcomes = await asyncio.gather(*calls, return_exceptions=True)
     assert len(outcomes) == 40  # every one settled: a result or an error
     await sdk.destroy()
-
-
-async def _await(observable: Any) -> Any:
-    return await observable
 
 
 async def test_a_stable_connection_resets_the_backoff(

@@ -29,20 +29,7 @@ from rxlivechat.protocol.methods import GetCustomer, ListThreads
 from rxlivechat.protocol.models import RichMessageButton, RichMessageElement
 from rxlivechat.sandbox import Sandbox
 
-from .conftest import connect
-
-
-def events_of(sdk: CustomerSDK) -> list[tuple[str, Any]]:
-    seen: list[tuple[str, Any]] = []
-    sdk.subscribe(seen.append)
-    return seen
-
-
-async def until(predicate: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.005)
-
+from .helpers import Recorder, awaited, connect, until
 
 # URLs ---------------------------------------------------------------------------------
 
@@ -66,15 +53,14 @@ async def test_init_connects_and_emits_customer_id_then_connected(
     sandbox: Sandbox,
 ) -> None:
     sdk = connect(sandbox)
-    seen = events_of(sdk)
+    seen = Recorder(sdk)
     await sdk.wait_connected(timeout=5)
-    await until(lambda: any(name == "connected" for name, _ in seen))
-    names = [name for name, _ in seen]
+    (connected,) = await seen.wait_for("connected")
+    names = seen.names()
     assert names.index("customer_id") < names.index("connected")
-    connected = dict(seen)["connected"]
     assert connected.total_chats == 0
     assert connected.chats_summary == []
-    assert dict(seen)["customer_id"] == sdk.customer_id
+    assert seen.of("customer_id") == [sdk.customer_id]
     await sdk.destroy()
 
 
@@ -141,12 +127,12 @@ async def test_pings_keep_the_connection_alive(
     monkeypatch.setattr("rxlivechat.sdk.PING_INTERVAL", 0.05)
     async with Sandbox(ping_timeout=0.3) as sandbox:
         sdk = connect(sandbox)
-        seen = events_of(sdk)
+        seen = Recorder(sdk)
         await sdk.wait_connected(timeout=5)
         await asyncio.sleep(0.8)
         assert sdk.connected
         assert sandbox.count("ping") >= 5
-        assert "connection_lost" not in [name for name, _ in seen]
+        assert "connection_lost" not in seen.names()
         await sdk.destroy()
 
 
@@ -408,9 +394,7 @@ async def test_destroy_settles_pending_requests_and_completes_the_stream(
     sdk.subscribe(on_completed=completed.set)
     await sdk.wait_connected(timeout=5)
     sandbox.delay_replies(5.0, action="get_customer")
-    calls = [
-        asyncio.ensure_future(_awaited(sdk.call(GetCustomer()))) for _ in range(15)
-    ]
+    calls = [asyncio.ensure_future(awaited(sdk.call(GetCustomer()))) for _ in range(15)]
     await until(lambda: sandbox.count("get_customer") >= 10)
     await sdk.destroy()
     outcomes = await asyncio.gather(*calls, return_exceptions=True)
@@ -420,10 +404,6 @@ async def test_destroy_settles_pending_requests_and_completes_the_stream(
         sdk.start_chat()
     with pytest.raises(SDKClosedError):
         sdk.on("new_event", print)
-
-
-async def _awaited(observable: Any) -> Any:
-    return await observable
 
 
 async def test_disconnect_stops_without_reconnecting(sandbox: Sandbox) -> None:

@@ -19,6 +19,8 @@ from rxlivechat import (
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.upload import MAX_FILE_SIZE, prepare_file
 
+from .helpers import awaited
+
 
 def test_prepare_file_refuses_what_cannot_be_sent(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
@@ -87,7 +89,7 @@ async def test_cancel_aborts_the_upload(sdk: CustomerSDK, sandbox: Sandbox) -> N
     chat = await sdk.start_chat()
     sandbox.delay_replies(1.0, action="upload_file")
     upload = sdk.send_file(chat.id, b"x" * 200_000)
-    running = asyncio.ensure_future(_await(upload))
+    running = asyncio.ensure_future(awaited(upload))
     await asyncio.sleep(0.05)
     upload.cancel()
     with pytest.raises(UploadCancelledError):
@@ -105,7 +107,3 @@ async def test_an_upload_server_error_is_typed(
 
     with pytest.raises(EntityTooLargeError):
         await sdk.send_file(chat.id, b"abc")
-
-
-async def _await(observable: object) -> object:
-    return await observable  # type: ignore[misc]

@@ -9,6 +9,9 @@
     chat = await sdk.start_chat([Message(text="Hello")])
 """
 
+import logging as _logging
+
+from .actions import CancelRateResult
 from .auth import CustomerTokenProvider, Token, TokenProvider
 from .events import (
     ChatPropertiesUpdated,
@@ -76,6 +79,7 @@ from .protocol.models import (
     FilledForm,
     Form,
     Message,
+    Postback,
     RichMessage,
     SystemEvent,
     SystemMessage,
@@ -99,12 +103,17 @@ from .upload import FileUpload
 
 __version__ = "0.1.0"
 
+# A library logs, it does not print: without the application's own logging
+# configuration, nothing shows (not even the WARNING-and-up "last resort" output).
+_logging.getLogger("rxlivechat").addHandler(_logging.NullHandler())
+
 __all__ = [
     "API_VERSION",
     "Access",
     "Agent",
     "AuthenticationError",
     "AuthorizationError",
+    "CancelRateResult",
     "Chat",
     "ChatAnonymizedError",
     "ChatHistory",
@@ -151,6 +160,7 @@ __all__ = [
     "NotAllowedError",
     "NotFoundError",
     "PendingRequestsLimitReachedError",
+    "Postback",
     "ProtocolError",
     "RateChatResult",
     "RequestTimeoutError",

@@ -1,30 +1,96 @@
 """Every v3.6 customer action beyond the seed's (v1) methods, in the same form.
 
-Each method validates its input, then returns a cold, awaitable ``Observable`` of
-its typed result; subscribing sends the request (RTM, or the Web API for the
-actions that exist only over HTTP). :class:`CustomerActions` is a base class of
-:class:`~rxlivechat.sdk.CustomerSDK`; it relies on the SDK's ``call`` (RTM) and
-``web_call`` (HTTP).
+Each method validates its input (raising
+:class:`~rxlivechat.exceptions.InvalidArgumentError` before anything is sent),
+then returns a cold, awaitable ``Observable`` of its typed result; subscribing
+sends the request (RTM, or the Web API for the actions that exist only over
+HTTP), and the server's error arrives as the
+:class:`~rxlivechat.exceptions.ServerError` subclass of its type.
+
+.. code-block:: text
+
+    sdk.list_threads("PJ0MRSHTDG", limit=5)   subscribe ─► list_threads ──► --result|
+    sdk.get_configuration(0, "0.1.1")         subscribe ─► HTTP GET     ──► --result|
+
+:class:`CustomerActions` is a base class of :class:`~rxlivechat.sdk.CustomerSDK`;
+it relies on the SDK's ``call`` (RTM), ``web_call`` (HTTP) and a few of its
+internals, declared below. Names are the actions' own, in snake_case, and keyword
+arguments mirror the wire fields, except that a chat, thread or group sent as a
+bare ``id`` is spelled ``chat_id``/``group_id`` (as the seed's methods do).
+
+Where a seed method does the same job in the v1 way, both exist (``docs/actions.md``
+has the table): :meth:`list_chats` (cursor) next to ``get_chats_summary`` (offset),
+:meth:`mark_events_as_seen` (``datetime``) next to ``update_last_seen_timestamp``
+(epoch milliseconds), :meth:`set_customer_session_fields` (ordered list) next to
+``update_customer(fields=...)`` (map), :meth:`send_rich_message_postback` next to
+``send_postback``, :meth:`deactivate_chat` next to ``close_thread``.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import datetime
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
 
-from reactivex import Observable
+from reactivex import Observable, operators as ops
 
-from .protocol import methods as m
-from .protocol.base import Method
+from ._validate import (
+    convert,
+    require_aware,
+    require_choice,
+    require_event,
+    require_http_url,
+    require_properties,
+    require_property_names,
+    require_range,
+    require_session_fields,
+    require_str,
+    require_type,
+    validate,
+)
+from .exceptions import InvalidArgumentError
+from .protocol import methods as m, pushes as p
+from .protocol.base import EmptyResult, Method, Model
+from .protocol.frames import Push
+from .protocol.models import (
+    Access,
+    Chat,
+    Customer,
+    Event,
+    EventBase,
+    Postback,
+    Properties,
+    PropertyNames,
+)
 
-__all__ = ["CustomerActions"]
+__all__ = ["CancelRateResult", "CustomerActions"]
 
 R = TypeVar("R")
+T = TypeVar("T")
+
+SortOrder = Literal["asc", "desc"]
+FormType = Literal["prechat", "postchat", "ticket"]
+
+_SORT_ORDERS = ("asc", "desc")
+_FORM_TYPES = ("prechat", "postchat", "ticket")
+_MAX_CHATS_PAGE = 25
+_MAX_THREADS_PAGE = 100
+_MAX_MIN_EVENTS = 100
+
+
+class CancelRateResult(Model):
+    """``cancel_rate``: ``id`` is the thread whose rating was removed."""
+
+    id: str
 
 
 class CustomerActions:
     """The v3.6 actions the seed's methods do not cover."""
 
-    # Provided by CustomerSDK.
+    # Provided by CustomerSDK ----------------------------------------------------------
+
+    _active_chats: dict[str, bool]
+
     def call(self, method: Method[R]) -> Observable[R]:  # pragma: no cover
         """Send an RTM action (see :meth:`CustomerSDK.call`)."""
         raise NotImplementedError
@@ -33,8 +99,853 @@ class CustomerActions:
         """Send a Web API action (see :meth:`CustomerSDK.web_call`)."""
         raise NotImplementedError
 
-    # Customer -----------------------------------------------------------------------
+    def _call_echoed(  # pragma: no cover
+        self,
+        method: Method[R],
+        match: Callable[[Push[Any]], T | None],
+        read_back: Callable[[R], Observable[T]],
+    ) -> Observable[T]:
+        raise NotImplementedError
 
-    def get_customer(self) -> Observable[m.GetCustomerResult]:
-        """The customer's own data (name, e-mail, session fields, statistics)."""
+    def _from_coroutine(  # pragma: no cover
+        self, factory: Callable[[], Awaitable[T]]
+    ) -> Observable[T]:
+        raise NotImplementedError
+
+    async def _ask(  # pragma: no cover
+        self, method: Method[R], *, urgent: bool = False
+    ) -> R:
+        raise NotImplementedError
+
+    def _check_alive(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # Chats ----------------------------------------------------------------------------
+
+    def list_chats(
+        self,
+        *,
+        limit: int | None = None,
+        sort_order: SortOrder | None = None,
+        page_id: str | None = None,
+    ) -> Observable[m.ListChatsResult]:
+        """One page of the customer's chat summaries (v3.6 cursor paging).
+
+        The first request may set ``limit`` and ``sort_order``; the next pages
+        send only the ``page_id`` of the previous reply. (The seed's
+        ``get_chats_summary`` pages by offset, in the v1 shape.)
+
+        Args:
+            limit: chats per page, 1-25 (the server's default is 10).
+            sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
+            page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
+
+        Returns:
+            An observable of the page: ``chats_summary``, ``total_chats``,
+            ``next_page_id`` and ``previous_page_id`` (each only when that page
+            exists).
+
+        Raises:
+            InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+        """
+        _check_page(page_id, limit=limit, sort_order=sort_order)
+        if limit is not None:
+            require_range("limit", limit, 1, _MAX_CHATS_PAGE)
+        if sort_order is not None:
+            require_choice("sort_order", sort_order, _SORT_ORDERS)
+        method = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
+
+        def track(page: m.ListChatsResult) -> None:
+            for chat in page.chats_summary:
+                self._active_chats[chat.id] = chat.active
+
+        return self.call(method).pipe(ops.do_action(on_next=track))
+
+    def list_threads(
+        self,
+        chat_id: str,
+        *,
+        sort_order: SortOrder | None = None,
+        limit: int | None = None,
+        page_id: str | None = None,
+        min_events_count: int | None = None,
+    ) -> Observable[m.ListThreadsResult]:
+        """One page of a chat's threads, with their events (cursor paging).
+
+        Args:
+            chat_id: the chat.
+            sort_order: ``"desc"`` (newest threads first, the default) or ``"asc"``.
+            limit: threads per page, 1-100 (the server's default is 3); not with
+                ``min_events_count``.
+            page_id: ``next_page_id``/``previous_page_id`` of a previous reply;
+                alone (with ``chat_id``).
+            min_events_count: 1-100: as many threads as it takes to hold this
+                many events.
+
+        Returns:
+            An observable of the page: ``threads``, ``found_threads``,
+            ``next_page_id``, ``previous_page_id``.
+
+        Raises:
+            InvalidArgumentError: a bad argument, or a forbidden combination.
+        """
+        require_str("chat_id", chat_id)
+        _check_page(
+            page_id,
+            limit=limit,
+            sort_order=sort_order,
+            min_events_count=min_events_count,
+        )
+        if limit is not None and min_events_count is not None:
+            raise InvalidArgumentError("limit cannot be combined with min_events_count")
+        if limit is not None:
+            require_range("limit", limit, 1, _MAX_THREADS_PAGE)
+        if min_events_count is not None:
+            require_range("min_events_count", min_events_count, 1, _MAX_MIN_EVENTS)
+        if sort_order is not None:
+            require_choice("sort_order", sort_order, _SORT_ORDERS)
+        return self.call(
+            m.ListThreads(
+                chat_id=chat_id,
+                sort_order=sort_order,
+                limit=limit,
+                page_id=page_id,
+                min_events_count=min_events_count,
+            )
+        )
+
+    def get_chat(self, chat_id: str, thread_id: str | None = None) -> Observable[Chat]:
+        """A chat with one thread: ``thread_id``, or the latest one.
+
+        Args:
+            chat_id: the chat.
+            thread_id: a thread of it (the latest when ``None``).
+
+        Returns:
+            An observable of the :class:`~rxlivechat.protocol.models.Chat` (its
+            ``thread`` holds the thread's events; ``None`` in a chat without one).
+
+        Raises:
+            InvalidArgumentError: a bad id.
+        """
+        require_str("chat_id", chat_id)
+        if thread_id is not None:
+            require_str("thread_id", thread_id)
+        return self.call(m.GetChat(chat_id=chat_id, thread_id=thread_id))
+
+    def resume_chat(
+        self,
+        chat_id: str,
+        events: Iterable[Event] = (),
+        access: Access | None = None,
+        properties: Properties | None = None,
+        *,
+        thread_properties: Properties | None = None,
+        continuous: bool | None = None,
+        active: bool | None = None,
+    ) -> Observable[Chat]:
+        """Open a new thread in an inactive chat, optionally with initial events.
+
+        Args:
+            chat_id: the chat to resume.
+            events: the new thread's first events.
+            access: the chat's new access (``Access(group_ids=[...])``).
+            properties: chat properties to set.
+            thread_properties: the new thread's properties.
+            continuous: ``True``/``False`` switch continuous mode; ``None`` keeps it.
+            active: ``False`` opens an inactive thread.
+
+        Returns:
+            An observable of the chat with its new thread (from the
+            ``incoming_chat`` push the request causes). It errors with
+            ``ValidationError`` when the chat is already active and
+            ``GroupsOfflineError`` when no group can take it.
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        require_str("chat_id", chat_id)
+        if isinstance(events, EventBase | str | Mapping):
+            raise InvalidArgumentError("events must be a list of events")
+        initial = list(events)
+        for event in initial:
+            require_event(event)
+        if properties is not None:
+            properties = require_properties("properties", properties)
+        if thread_properties is not None:
+            thread_properties = require_properties(
+                "thread_properties", thread_properties
+            )
+        for name, flag in (("continuous", continuous), ("active", active)):
+            if flag is not None:
+                require_type(name, flag, bool)
+        thread = (
+            m.ThreadSpec(events=initial or None, properties=thread_properties)
+            if initial or thread_properties
+            else None
+        )
+        method = m.ResumeChat(
+            chat=m.ResumeChatSpec(
+                id=chat_id, access=access, properties=properties, thread=thread
+            ),
+            continuous=continuous,
+            active=active,
+        )
+
+        def echoed(push: Push[Any]) -> Chat | None:
+            payload = push.payload
+            return payload.chat if isinstance(payload, p.IncomingChat) else None
+
+        def read_back(result: m.ResumeChatResult) -> Observable[Chat]:
+            self._active_chats[chat_id] = active is not False
+            return self.call(m.GetChat(chat_id=chat_id, thread_id=result.thread_id))
+
+        self._check_alive()
+        validate(method)
+        return self._call_echoed(method, echoed, read_back)
+
+    def deactivate_chat(self, chat_id: str) -> Observable[EmptyResult]:
+        """Close the chat's open thread (v3.6 form of the seed's ``close_thread``).
+
+        The chat's members get a ``manual_archived_customer`` system message
+        (``new_event``), then ``thread_closed``.
+
+        Args:
+            chat_id: the chat (sent as ``id``).
+
+        Returns:
+            An observable of the empty reply; it errors with ``ChatInactiveError``
+            when nothing is open.
+
+        Raises:
+            InvalidArgumentError: a bad id.
+        """
+        require_str("chat_id", chat_id)
+        return self.call(m.DeactivateChat(id=chat_id))
+
+    # Events ---------------------------------------------------------------------------
+
+    def delete_event(
+        self, chat_id: str, thread_id: str, event_id: str
+    ) -> Observable[EmptyResult]:
+        """Delete one of the customer's events (members get ``event_deleted``).
+
+        Args:
+            chat_id: the chat.
+            thread_id: the event's thread.
+            event_id: the event.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id.
+        """
+        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
+        return self.call(
+            m.DeleteEvent(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
+        )
+
+    def mark_events_as_seen(
+        self, chat_id: str, seen_up_to: datetime.datetime
+    ) -> Observable[EmptyResult]:
+        """Mark the chat's events seen up to a time (``events_marked_as_seen``).
+
+        The v3.6 form of the seed's ``update_last_seen_timestamp``, which also
+        takes epoch milliseconds and defaults to now.
+
+        Args:
+            chat_id: the chat.
+            seen_up_to: a timezone-aware time (sent as RFC 3339, microseconds).
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id, or a naive or non-``datetime`` time.
+        """
+        require_str("chat_id", chat_id)
+        require_aware("seen_up_to", seen_up_to)
+        return self.call(m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen_up_to))
+
+    def send_rich_message_postback(
+        self,
+        chat_id: str,
+        thread_id: str,
+        event_id: str,
+        postback: Postback | Mapping[str, Any],
+    ) -> Observable[EmptyResult]:
+        """Report a click on a rich message button, with every v3.6 field.
+
+        The seed's ``send_postback`` sends only ``id`` and ``toggled``.
+
+        Args:
+            chat_id: the chat.
+            thread_id: the rich message's thread.
+            event_id: the rich message.
+            postback: ``Postback(id=..., toggled=..., button_type=...,
+                button_value=..., ecommerce=...)`` or the same as a mapping.
+
+        Returns:
+            An observable of the empty reply (members of an active thread get
+            ``incoming_rich_message_postback``).
+
+        Raises:
+            InvalidArgumentError: a bad id or postback.
+        """
+        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
+        if not isinstance(postback, Postback | Mapping):
+            raise InvalidArgumentError(
+                f"postback must be a Postback, not {type(postback).__name__}"
+            )
+        converted = convert(postback, Postback, "postback")
+        assert converted is not None
+        require_str("postback.id", converted.id)
+        require_type("postback.toggled", converted.toggled, bool)
+        return self.call(
+            m.SendRichMessagePostback(
+                chat_id=chat_id,
+                thread_id=thread_id,
+                event_id=event_id,
+                postback=converted,
+            )
+        )
+
+    def request_welcome_message(
+        self, *, id: str | None = None, group_id: int | None = None
+    ) -> Observable[m.RequestWelcomeMessageResult]:
+        """Ask for a welcome message; it comes as ``incoming_welcome_message``.
+
+        Args:
+            id: the previous welcome message's id, if any.
+            group_id: the group to ask (the customer's by default).
+
+        Returns:
+            An observable of the reply: the message ``id``, the
+            ``predicted_agent`` and ``queue``. It errors with
+            ``GroupOfflineError`` or ``GroupUnavailableError`` when nobody can
+            answer.
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        if id is not None:
+            require_str("id", id)
+        if group_id is not None:
+            require_range("group_id", group_id, 0, None)
+        return self.call(m.RequestWelcomeMessage(id=id, group_id=group_id))
+
+    # Properties -----------------------------------------------------------------------
+
+    def delete_chat_properties(
+        self, chat_id: str, properties: PropertyNames
+    ) -> Observable[EmptyResult]:
+        """Delete chat properties (members get ``chat_properties_deleted``).
+
+        Args:
+            chat_id: the chat (sent as ``id``).
+            properties: ``{"namespace": ["name", ...]}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or property names.
+        """
+        require_str("chat_id", chat_id)
+        names = require_property_names("properties", properties)
+        return self.call(m.DeleteChatProperties(id=chat_id, properties=names))
+
+    def delete_thread_properties(
+        self, chat_id: str, thread_id: str, properties: PropertyNames
+    ) -> Observable[EmptyResult]:
+        """Delete thread properties (members get ``thread_properties_deleted``).
+
+        Args:
+            chat_id: the chat.
+            thread_id: the thread.
+            properties: ``{"namespace": ["name", ...]}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or property names.
+        """
+        _require_ids(chat_id=chat_id, thread_id=thread_id)
+        names = require_property_names("properties", properties)
+        return self.call(
+            m.DeleteThreadProperties(
+                chat_id=chat_id, thread_id=thread_id, properties=names
+            )
+        )
+
+    def update_event_properties(
+        self, chat_id: str, thread_id: str, event_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set event properties (members get ``event_properties_updated``).
+
+        Args:
+            chat_id: the chat.
+            thread_id: the event's thread.
+            event_id: the event.
+            properties: ``{"namespace": {"name": value}}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or properties.
+        """
+        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
+        values = require_properties("properties", properties)
+        return self.call(
+            m.UpdateEventProperties(
+                chat_id=chat_id,
+                thread_id=thread_id,
+                event_id=event_id,
+                properties=values,
+            )
+        )
+
+    def delete_event_properties(
+        self, chat_id: str, thread_id: str, event_id: str, properties: PropertyNames
+    ) -> Observable[EmptyResult]:
+        """Delete event properties (members get ``event_properties_deleted``).
+
+        Args:
+            chat_id: the chat.
+            thread_id: the event's thread.
+            event_id: the event.
+            properties: ``{"namespace": ["name", ...]}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or property names.
+        """
+        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
+        names = require_property_names("properties", properties)
+        return self.call(
+            m.DeleteEventProperties(
+                chat_id=chat_id,
+                thread_id=thread_id,
+                event_id=event_id,
+                properties=names,
+            )
+        )
+
+    def list_license_properties(
+        self, *, namespace: str | None = None, name: str | None = None
+    ) -> Observable[Properties]:
+        """The license's properties (Web API ``GET``, no token needed).
+
+        Args:
+            namespace: only this namespace.
+            name: only properties with this name.
+
+        Returns:
+            An observable of ``{"namespace": {"name": value}}``.
+
+        Raises:
+            InvalidArgumentError: a bad filter.
+        """
+        _require_optional_str(namespace=namespace, name=name)
+        return self.web_call(m.ListLicenseProperties(namespace=namespace, name=name))
+
+    def list_group_properties(
+        self,
+        group_id: int,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+    ) -> Observable[Properties]:
+        """A group's properties (Web API ``GET``, no token needed).
+
+        Args:
+            group_id: the group (sent as ``id``).
+            namespace: only this namespace.
+            name: only properties with this name.
+
+        Returns:
+            An observable of ``{"namespace": {"name": value}}``; it errors with
+            ``GroupNotFoundError`` for an unknown group.
+
+        Raises:
+            InvalidArgumentError: a bad group id or filter.
+        """
+        require_range("group_id", group_id, 0, None)
+        _require_optional_str(namespace=namespace, name=name)
+        return self.web_call(
+            m.ListGroupProperties(id=group_id, namespace=namespace, name=name)
+        )
+
+    def cancel_rate(
+        self, chat_id: str, properties: Iterable[str] = ("score",)
+    ) -> Observable[CancelRateResult]:
+        """Remove the rating of the chat's latest thread (the seed's ``rate_chat``).
+
+        The JS SDK's ``cancelRate``: ``delete_thread_properties`` of the
+        ``rating`` namespace on the latest thread.
+
+        Args:
+            chat_id: the chat.
+            properties: the ``rating`` properties to delete: ``"score"`` and/or
+                ``"comment"``.
+
+        Returns:
+            An observable of the thread whose rating was removed; it errors with
+            :class:`InvalidArgumentError` when the chat has no thread.
+
+        Raises:
+            InvalidArgumentError: a bad id or property names.
+        """
+        require_str("chat_id", chat_id)
+        names = require_property_names("properties", {"rating": properties})
+        self._check_alive()
+
+        async def run() -> CancelRateResult:
+            chat = await self._ask(m.GetChat(chat_id=chat_id))
+            if chat.thread is None:
+                raise InvalidArgumentError(f"chat {chat_id!r} has no thread to unrate")
+            await self._ask(
+                m.DeleteThreadProperties(
+                    chat_id=chat_id, thread_id=chat.thread.id, properties=names
+                )
+            )
+            return CancelRateResult(id=chat.thread.id)
+
+        return self._from_coroutine(run)
+
+    # Customer -------------------------------------------------------------------------
+
+    def get_customer(self) -> Observable[Customer]:
+        """The customer's own data (name, e-mail, session fields...).
+
+        Returns:
+            An observable of the :class:`~rxlivechat.protocol.models.Customer`.
+        """
         return self.call(m.GetCustomer())
+
+    def set_customer_session_fields(
+        self, session_fields: Iterable[Mapping[str, str]]
+    ) -> Observable[EmptyResult]:
+        """Replace the customer's session fields, in order (at most 100).
+
+        The v3.6 form; the seed's ``update_customer(fields={...})`` takes a map.
+
+        Args:
+            session_fields: single-key maps, e.g. ``[{"plan": "pro"}, {"id": "7"}]``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: not a list of single-key string maps, or too many.
+        """
+        fields = require_session_fields("session_fields", session_fields)
+        return self.call(m.SetCustomerSessionFields(session_fields=fields))
+
+    def request_email_verification(self, callback_uri: str) -> Observable[EmptyResult]:
+        """E-mail the customer a verification link (Web API only).
+
+        When the customer confirms, LiveChat posts the verified address to
+        ``callback_uri``.
+
+        Args:
+            callback_uri: an ``http``/``https`` URL of yours.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: not an http(s) URL.
+        """
+        require_http_url("callback_uri", callback_uri)
+        return self.web_call(m.RequestEmailVerification(callback_uri=callback_uri))
+
+    def activate_customer_page(self) -> Observable[EmptyResult]:
+        """Tell LiveChat the customer's page is in the foreground (RTM only).
+
+        Not in the v3.6 reference; the official Python SDK sends it.
+
+        Returns:
+            An observable of the empty reply.
+        """
+        return self.call(m.ActivateCustomerPage())
+
+    def deactivate_customer_page(self) -> Observable[EmptyResult]:
+        """Tell LiveChat the customer's page went to the background (RTM only).
+
+        Not in the v3.6 reference; the official Python SDK sends it.
+
+        Returns:
+            An observable of the empty reply.
+        """
+        return self.call(m.DeactivateCustomerPage())
+
+    # Greetings ------------------------------------------------------------------------
+
+    def accept_greeting(
+        self, greeting_id: int, unique_id: str
+    ) -> Observable[EmptyResult]:
+        """Accept a greeting shown by ``incoming_greeting`` (``greeting_accepted``).
+
+        Args:
+            greeting_id: the greeting's ``id`` (the configured greeting).
+            unique_id: the greeting's ``unique_id`` (this display of it).
+
+        Returns:
+            An observable of the empty reply; it errors with
+            ``GreetingNotFoundError`` when it is no longer shown.
+
+        Raises:
+            InvalidArgumentError: a bad id.
+        """
+        require_range("greeting_id", greeting_id, 0, None)
+        require_str("unique_id", unique_id)
+        return self.call(m.AcceptGreeting(greeting_id=greeting_id, unique_id=unique_id))
+
+    def cancel_greeting(self, unique_id: str) -> Observable[EmptyResult]:
+        """Reject a greeting shown by ``incoming_greeting`` (``greeting_canceled``).
+
+        Args:
+            unique_id: the greeting's ``unique_id``.
+
+        Returns:
+            An observable of the empty reply; it errors with
+            ``GreetingNotFoundError`` when it is no longer shown.
+
+        Raises:
+            InvalidArgumentError: a bad id.
+        """
+        require_str("unique_id", unique_id)
+        return self.call(m.CancelGreeting(unique_id=unique_id))
+
+    def send_greeting_button_clicked(
+        self, greeting_unique_id: str, button_id: str
+    ) -> Observable[EmptyResult]:
+        """Report a click on a greeting's button.
+
+        Args:
+            greeting_unique_id: the greeting's ``unique_id``.
+            button_id: the button.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id.
+        """
+        require_str("greeting_unique_id", greeting_unique_id)
+        require_str("button_id", button_id)
+        return self.call(
+            m.SendGreetingButtonClicked(
+                greeting_unique_id=greeting_unique_id, button_id=button_id
+            )
+        )
+
+    # Status and configuration ---------------------------------------------------------
+
+    def list_group_statuses(
+        self, group_ids: Iterable[int] | None = None, *, all: bool | None = None
+    ) -> Observable[dict[int, str]]:
+        """Group availability: ``online``, ``online_for_queue`` or ``offline``.
+
+        Args:
+            group_ids: these groups (unknown ones are left out of the reply).
+            all: every group; the default when ``group_ids`` is ``None``.
+
+        Returns:
+            An observable of ``{group_id: status}`` (ids as ``int``; the wire
+            has them as strings).
+
+        Raises:
+            InvalidArgumentError: bad ids, or both ``group_ids`` and ``all``.
+        """
+        if all is not None:
+            require_type("all", all, bool)
+        ids: list[int] | None = None
+        if group_ids is not None:
+            if all:
+                raise InvalidArgumentError("pass group_ids or all=True, not both")
+            if isinstance(group_ids, str | bytes | Mapping) or not isinstance(
+                group_ids, Iterable
+            ):
+                raise InvalidArgumentError("group_ids must be a list of ints")
+            ids = list(group_ids)
+            for group_id in ids:
+                require_range("group_ids[]", group_id, 0, None)
+        elif all is False:
+            raise InvalidArgumentError("all=False needs group_ids")
+        method = m.ListGroupStatuses(all=True if ids is None else None, group_ids=ids)
+
+        def by_id(result: m.ListGroupStatusesResult) -> dict[int, str]:
+            return {int(k): v for k, v in result.groups_status.items()}
+
+        return self.call(method).pipe(ops.map(by_id))
+
+    def get_form(self, group_id: int, type: FormType) -> Observable[m.GetFormResult]:
+        """A group's form: pre-chat, post-chat or ticket.
+
+        Args:
+            group_id: the group.
+            type: ``"prechat"``, ``"postchat"`` or ``"ticket"``.
+
+        Returns:
+            An observable of ``enabled`` and, when enabled, the ``form``.
+
+        Raises:
+            InvalidArgumentError: a bad group id or form type.
+        """
+        require_range("group_id", group_id, 0, None)
+        require_choice("type", type, _FORM_TYPES)
+        return self.call(m.GetForm(group_id=group_id, type=type))
+
+    def get_url_info(self, url: str) -> Observable[m.GetUrlInfoResult]:
+        """A link preview: the page's title, description and image.
+
+        Args:
+            url: an ``http``/``https`` URL.
+
+        Returns:
+            An observable of ``title``, ``description``, ``image_url`` (a copy on
+            LiveChat's CDN), ``image_original_url``, ``image_width``,
+            ``image_height`` and ``url``.
+
+        Raises:
+            InvalidArgumentError: not an http(s) URL.
+        """
+        require_http_url("url", url)
+        return self.call(m.GetUrlInfo(url=url))
+
+    def get_dynamic_configuration(
+        self,
+        *,
+        group_id: int | None = None,
+        url: str | None = None,
+        channel_type: str | None = None,
+        test: bool | None = None,
+    ) -> Observable[m.GetDynamicConfigurationResult]:
+        """The widget's dynamic configuration (Web API ``GET``).
+
+        Args:
+            group_id: the group (the customer's by default).
+            url: the page the widget is on.
+            channel_type: the channel, e.g. ``"code"``.
+            test: ask for the test configuration.
+
+        Returns:
+            An observable of ``organization_id``, ``default_widget``,
+            ``livechat_active`` and ``livechat`` (``config_version``,
+            ``localization_version``, ``language``... for the calls below).
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        if group_id is not None:
+            require_range("group_id", group_id, 0, None)
+        _require_optional_str(url=url, channel_type=channel_type)
+        if test is not None:
+            require_type("test", test, bool)
+        return self.web_call(
+            m.GetDynamicConfiguration(
+                group_id=group_id, url=url, channel_type=channel_type, test=test
+            )
+        )
+
+    def get_configuration(
+        self, group_id: int, version: str
+    ) -> Observable[m.GetConfigurationResult]:
+        """The widget's configuration of a group (Web API ``GET``).
+
+        Args:
+            group_id: the group.
+            version: ``livechat.config_version`` of the dynamic configuration.
+
+        Returns:
+            An observable of ``buttons``, the forms, ``integrations`` and
+            ``properties`` (``group`` and ``license``).
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        require_range("group_id", group_id, 0, None)
+        require_str("version", version)
+        return self.web_call(m.GetConfiguration(group_id=group_id, version=version))
+
+    def get_localization(
+        self, group_id: int, language: str, version: str
+    ) -> Observable[dict[str, str]]:
+        """The widget's phrases in a language (Web API ``GET``).
+
+        Args:
+            group_id: the group.
+            language: a language code, e.g. ``"en"``.
+            version: ``livechat.localization_version`` of the dynamic configuration.
+
+        Returns:
+            An observable of ``{"Phrase_key": "text"}``.
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        require_range("group_id", group_id, 0, None)
+        require_str("language", language)
+        require_str("version", version)
+        return self.web_call(
+            m.GetLocalization(group_id=group_id, language=language, version=version)
+        )
+
+    def check_goals(
+        self,
+        session_fields: Iterable[Mapping[str, str]],
+        group_id: int,
+        page_url: str,
+    ) -> Observable[EmptyResult]:
+        """Check goals for a customer who cannot chat now (Web API only).
+
+        Meant for offline customers when the license's customer limit is reached.
+
+        Args:
+            session_fields: single-key maps, e.g. ``[{"plan": "pro"}]``.
+            group_id: the group.
+            page_url: the page the customer is on.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad argument.
+        """
+        fields = require_session_fields("session_fields", session_fields)
+        require_range("group_id", group_id, 0, None)
+        require_http_url("page_url", page_url)
+        return self.web_call(
+            m.CheckGoals(session_fields=fields, group_id=group_id, page_url=page_url)
+        )
+
+
+def _check_page(page_id: str | None, **others: Any) -> None:
+    """A later page takes nothing but ``page_id`` (digest §5)."""
+    if page_id is None:
+        return
+    require_str("page_id", page_id)
+    given = sorted(name for name, value in others.items() if value is not None)
+    if given:
+        raise InvalidArgumentError(
+            f"page_id cannot be combined with {', '.join(given)}: a later page "
+            "keeps the first request's settings"
+        )
+
+
+def _require_ids(**ids: Any) -> None:
+    for name, value in ids.items():
+        require_str(name, value)
+
+
+def _require_optional_str(**values: Any) -> None:
+    for name, value in values.items():
+        if value is not None:
+            require_str(name, value)

@@ -36,8 +36,9 @@ import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
+from ._validate import require_range
 from .events import NewEvent, with_thread
-from .exceptions import InvalidArgumentError, SDKClosedError
+from .exceptions import SDKClosedError
 from .protocol.base import Model
 from .protocol.methods import ListThreads
 from .protocol.models import Event, Thread
@@ -125,7 +126,7 @@ class ChatHistory(Observable[Event]):
         events_per_page: int = EVENTS_PER_PAGE,
     ) -> None:
         super().__init__()
-        _require_int("events_per_page", events_per_page, 1, MAX_EVENTS_PER_PAGE)
+        require_range("events_per_page", events_per_page, 1, MAX_EVENTS_PER_PAGE)
         self._sdk = sdk
         self.chat_id = chat_id
         """The chat whose history this is."""
@@ -232,7 +233,7 @@ class ChatHistory(Observable[Event]):
                 live: what a chat window shows first). ``None`` walks it all.
         """
         if pages is not None:
-            _require_int("pages", pages, 1, None)
+            require_range("pages", pages, 1, None)
         history = self if pages is None else self._events(max_pages=pages)
         return history.pipe(then_live(self._sdk, self.chat_id))
 
@@ -414,14 +415,6 @@ def then_live(
         return Observable(subscribe)
 
     return operator
-
-
-def _require_int(name: str, value: object, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(f"{name} must be int, not {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise InvalidArgumentError(f"{name} must be {bound}, not {value}")
 
 
 def _deliver_events(

@@ -37,6 +37,15 @@ from reactivex.disposable import Disposable, SerialDisposable
 from . import events as ev
 from ._requests import Pending, Requests
 from ._transport import Socket, connect, rtm_url
+from ._validate import (
+    convert,
+    require_event,
+    require_range,
+    require_str,
+    require_type,
+    to_datetime,
+    validate,
+)
 from ._web import WebClient
 from .actions import CustomerActions
 from .auth import CustomerTokenProvider, Token, TokenProvider
@@ -59,9 +68,7 @@ from .protocol.models import (
     Agent,
     Chat,
     Event,
-    EventBase,
     File,
-    Message,
     Postback,
     Properties,
     Thread,
@@ -93,8 +100,6 @@ DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
 
 PING_INTERVAL = 15.0
 """Seconds between RTM pings (digest §1.3: the server drops a socket after ~30 s)."""
-
-MAX_TEXT_BYTES = 16 * 1024
 
 STABLE_AFTER = 10.0
 """A connection that lasted this long (seconds) resets the reconnect backoff, so a
@@ -155,8 +160,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         application: m.Application | None = None,
     ) -> None:
         super().__init__()
-        _require_str("organization_id", organization_id)
-        _require_str("client_id", client_id)
+        require_str("organization_id", organization_id)
+        require_str("client_id", client_id)
         if request_timeout <= 0:
             raise InvalidArgumentError("request_timeout must be positive")
         self.organization_id = organization_id
@@ -164,9 +169,9 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         self.api_url = api_url
         self.accounts_url = accounts_url
         self._group_id = group_id
-        self._page = _convert(page, m.CustomerPage, "page")
+        self._page = convert(page, m.CustomerPage, "page")
         self._referrer = referrer
-        self._customer = _convert(customer, m.LoginCustomer, "customer")
+        self._customer = convert(customer, m.LoginCustomer, "customer")
         self._application = application or m.Application(name="rxlivechat")
         self._request_timeout = request_timeout
         self._connect_timeout = connect_timeout
@@ -192,6 +197,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         self._connected = asyncio.Event()
         self._customer_id: str | None = None
         self._active_chats: dict[str, bool] = {}
+        self._side_storage: dict[str, str] = {}
         self._sneak_peeks: dict[str, _SneakPeek] = {}
         self._connected_at = 0.0
         self._ledger = EventLedger()
@@ -370,7 +376,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             server's error type.
         """
         self._check_alive()
-        _validate(method)
+        validate(method)
         return self._call(method, lambda result, _: result)
 
     def web_call(self, method: Method[R]) -> Observable[R]:
@@ -380,7 +386,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         ``check_goals``...); a cold, awaitable observable of the typed result.
         """
         self._check_alive()
-        _validate(method)
+        validate(method)
         if method.web is None:
             raise InvalidArgumentError(f"{method.action!r} has no Web API form")
         return self._from_coroutine(lambda: self._web.call(method))
@@ -390,7 +396,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     def close_thread(self, chat_id: str) -> Observable[CloseThreadResult]:
         """Close the chat's active thread (``deactivate_chat``)."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
+        require_str("chat_id", chat_id)
         return self._call(
             m.DeactivateChat(id=chat_id), lambda _, __: CloseThreadResult(success=True)
         )
@@ -403,8 +409,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         v3.6 pages by cursor only; pages are walked as far as ``offset`` needs.
         """
         self._check_alive()
-        _require_range("offset", offset, 0, None)
-        _require_range("limit", limit, 1, 25)
+        require_range("offset", offset, 0, None)
+        require_range("limit", limit, 1, 25)
 
         async def run() -> ChatsSummary:
             # v3.6 has no offset: walk the cursor, newest first, only until the
@@ -438,12 +444,12 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[list[ChatThread]]:
         """The given threads of a chat, with their events (one ``get_chat`` each)."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
+        require_str("chat_id", chat_id)
         if isinstance(thread_ids, str):
             raise InvalidArgumentError("thread_ids must be a list of ids, not a str")
         ids = list(thread_ids)
         for thread_id in ids:
-            _require_str("thread_ids[]", thread_id)
+            require_str("thread_ids[]", thread_id)
 
         async def run() -> list[ChatThread]:
             chats = await asyncio.gather(
@@ -458,9 +464,9 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[ThreadsSummary]:
         """A page of a chat's threads, oldest first: id, order, total events."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
-        _require_range("offset", offset, 0, None)
-        _require_range("limit", limit, 1, 1000)
+        require_str("chat_id", chat_id)
+        require_range("offset", offset, 0, None)
+        require_range("limit", limit, 1, 1000)
 
         async def run() -> ThreadsSummary:
             # No v3.6 equivalent: walk list_threads oldest first, only until the
@@ -502,7 +508,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         """The agent the chat would most likely be routed to."""
         self._check_alive()
         if group_id is not None:
-            _require_range("group_id", group_id, 0, None)
+            require_range("group_id", group_id, 0, None)
         return self._call(
             m.GetPredictedAgent(group_id=group_id), lambda result, _: result.agent
         )
@@ -515,14 +521,14 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[RateChatResult]:
         """Rate the chat's latest thread: 1/"good" or 0/"bad", with a comment."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
+        require_str("chat_id", chat_id)
         value = _SCORES.get(score)
         if value is None or isinstance(score, bool):
             raise InvalidArgumentError(
                 f"score must be 0, 1, 'good' or 'bad', not {score!r}"
             )
         if comment is not None:
-            _require_type("comment", comment, str)
+            require_type("comment", comment, str)
         rating: dict[str, Any] = {"score": value}
         if comment is not None:
             rating["comment"] = comment
@@ -547,14 +553,14 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[Event]:
         """Send an event; emits it complete (id, author, created_at, thread)."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
-        _require_event(event)
+        require_str("chat_id", chat_id)
+        require_event(event)
         method = m.SendEvent(
             chat_id=chat_id,
             event=event,
             attach_to_last_thread=attach_to_last_thread or None,
         )
-        _validate(method)
+        validate(method)
 
         def echoed(push: Push[Any]) -> Event | None:
             payload = push.payload
@@ -593,7 +599,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             ``.progress`` (an observable of 0..1) and ``.cancel()``.
         """
         self._check_alive()
-        _require_str("chat_id", chat_id)
+        require_str("chat_id", chat_id)
         from .upload import prepare_file
 
         prepared = prepare_file(file, name=name, content_type=content_type)
@@ -626,8 +632,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             ("event_id", event_id),
             ("postback_id", postback_id),
         ):
-            _require_str(key, value)
-        _require_type("toggled", toggled, bool)
+            require_str(key, value)
+        require_type("toggled", toggled, bool)
         return self._call(
             m.SendRichMessagePostback(
                 chat_id=chat_id,
@@ -645,8 +651,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         latest text is always delivered (leading and trailing edge).
         """
         self._check_alive()
-        _require_str("chat_id", chat_id)
-        _require_type("text", text, str)
+        require_str("chat_id", chat_id)
+        require_type("text", text, str)
         throttle = self._sneak_peeks.get(chat_id)
         if throttle is None:
             throttle = self._sneak_peeks[chat_id] = _SneakPeek(
@@ -667,14 +673,14 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         self._check_alive()
         initial = list(events)
         for event in initial:
-            _require_event(event)
+            require_event(event)
         spec = m.StartChatSpec(
             access=access,
             properties=properties,
             thread=m.ThreadSpec(events=initial) if initial else None,
         )
         method = m.StartChat(chat=spec, continuous=continuous, active=active)
-        _validate(method)
+        validate(method)
 
         def echoed(push: Push[Any]) -> Chat | None:
             payload = push.payload
@@ -691,7 +697,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[EmptyResult]:
         """Set chat properties: ``{"namespace": {"name": value}}``."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
+        require_str("chat_id", chat_id)
         return self.call(m.UpdateChatProperties(id=chat_id, properties=properties))
 
     def update_chat_thread_properties(
@@ -699,8 +705,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[EmptyResult]:
         """Set thread properties: ``{"namespace": {"name": value}}``."""
         self._check_alive()
-        _require_str("chat_id", chat_id)
-        _require_str("thread_id", thread_id)
+        require_str("chat_id", chat_id)
+        require_str("thread_id", thread_id)
         return self.call(
             m.UpdateThreadProperties(
                 chat_id=chat_id, thread_id=thread_id, properties=properties
@@ -740,7 +746,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     ) -> Observable[m.UpdateCustomerPageResult]:
         """Tell LiveChat which page the customer is on."""
         self._check_alive()
-        _require_str("url", url)
+        require_str("url", url)
         return self.call(m.UpdateCustomerPage(url=url, title=title))
 
     def update_last_seen_timestamp(
@@ -753,8 +759,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         ``timestamp`` may be an aware ``datetime`` or epoch milliseconds (v1).
         """
         self._check_alive()
-        _require_str("chat_id", chat_id)
-        seen = _to_datetime(timestamp)
+        require_str("chat_id", chat_id)
+        seen = to_datetime(timestamp)
         return self._call(
             m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen),
             lambda _, __: LastSeenTimestamp(timestamp=seen),
@@ -770,7 +776,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             events_per_page: how many events (at least) each page asks for, 1-100.
         """
         self._check_alive()
-        _require_str("chat_id", chat_id)
+        require_str("chat_id", chat_id)
         return ChatHistory(self, chat_id, events_per_page=events_per_page)
 
     # Internals: requests ----------------------------------------------------------
@@ -1050,6 +1056,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             group_id=self._group_id,
             referrer=self._referrer,
             application=self._application,
+            customer_side_storage=self._side_storage or None,
         )
         try:
             return await self._ask(login, urgent=True)
@@ -1095,6 +1102,9 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             self._ledger.mark_seen(payload.chat.id, (thread and thread.events) or ())
         elif isinstance(payload, p.ChatDeactivated):
             self._active_chats[payload.chat_id] = False
+        elif isinstance(payload, p.CustomerSideStorageUpdated):
+            # Kept for the next login, as the docs ask (digest §2.1, §3).
+            self._side_storage = dict(payload.customer_side_storage)
         for name, event in ev.events_of_push(frame):
             self._emit(name, event)
         if isinstance(payload, p.CustomerDisconnected):
@@ -1246,71 +1256,7 @@ def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:
     return sdk
 
 
-# Validation --------------------------------------------------------------------------
-
-
-def _require_type(name: str, value: Any, kind: type) -> None:
-    if not isinstance(value, kind):
-        raise InvalidArgumentError(
-            f"{name} must be {kind.__name__}, not {type(value).__name__}"
-        )
-
-
-def _require_str(name: str, value: Any) -> None:
-    _require_type(name, value, str)
-    if not value:
-        raise InvalidArgumentError(f"{name} must not be empty")
-
-
-def _require_range(name: str, value: Any, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(f"{name} must be int, not {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise InvalidArgumentError(f"{name} must be {bound}, not {value}")
-
-
-def _require_event(event: Any) -> None:
-    if not isinstance(event, EventBase):
-        raise InvalidArgumentError(
-            f"event must be an event Struct (Message, File, ...), not "
-            f"{type(event).__name__}"
-        )
-
-
-def _validate(method: Method[Any]) -> None:
-    """Check every field of ``method`` against its annotation, before sending."""
-    try:
-        msgspec.convert(msgspec.to_builtins(method), type(method))
-    except (msgspec.ValidationError, TypeError) as exc:
-        raise InvalidArgumentError(f"invalid {method.action} request: {exc}") from None
-    event = getattr(method, "event", None)
-    if isinstance(event, Message) and len(event.text.encode()) > MAX_TEXT_BYTES:
-        raise InvalidArgumentError("a message text is limited to 16 KB")
-
-
-def _convert(value: Any, kind: type[T], name: str) -> T | None:
-    if value is None or isinstance(value, kind):
-        return value
-    try:
-        return msgspec.convert(value, kind)
-    except msgspec.ValidationError as exc:
-        raise InvalidArgumentError(f"invalid {name}: {exc}") from None
-
-
-def _to_datetime(value: datetime.datetime | float | None) -> datetime.datetime:
-    if value is None:
-        return datetime.datetime.now(datetime.UTC)
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            raise InvalidArgumentError("timestamp must be timezone-aware")
-        return value
-    if not isinstance(value, bool) and isinstance(value, int | float):
-        return datetime.datetime.fromtimestamp(value / 1000, datetime.UTC)
-    raise InvalidArgumentError(
-        "timestamp must be a datetime or epoch milliseconds, "
-        f"not {type(value).__name__}"
-    )
+# Shaping -----------------------------------------------------------------------------
 
 
 def _chat_thread(chat_id: str, thread: Thread) -> ChatThread:

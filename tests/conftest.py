@@ -13,7 +13,7 @@ import pytest
 import rxlivechat
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import connect
+from .helpers import CREATED, connect
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +22,8 @@ async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None
     loop.set_debug(True)
     before = asyncio.all_tasks()
     yield
+    while CREATED:
+        await CREATED.pop().destroy()
     current = asyncio.current_task()
     leftover: list[asyncio.Task[Any]] = []
     for _ in range(50):  # give cancelled tasks a moment to unwind

@@ -11,6 +11,11 @@ from rxlivechat import CustomerSDK, Message, NewEvent
 from rxlivechat.sandbox import Sandbox
 
 
+CREATED: list[CustomerSDK] = []
+"""Every SDK :func:`connect` made; tests/conftest.py destroys them after each test,
+so a failing assertion cannot leave a socket open for the next test to trip on."""
+
+
 def connect(sandbox: Sandbox, **options: Any) -> CustomerSDK:
     """``rxlivechat.init`` against ``sandbox`` (starts connecting)."""
     settings: dict[str, Any] = {
@@ -20,7 +25,9 @@ def connect(sandbox: Sandbox, **options: Any) -> CustomerSDK:
         "accounts_url": sandbox.accounts_url,
         "request_timeout": 5.0,
     }
-    return rxlivechat.init(**(settings | options))
+    sdk = rxlivechat.init(**(settings | options))
+    CREATED.append(sdk)
+    return sdk
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

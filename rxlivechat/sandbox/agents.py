@@ -142,6 +142,26 @@ class ScriptedAgent:
             lambda h: h.agent_thinking(self.id, chat_id, title, description)
         )
 
+    async def preview(
+        self, chat_id: str, text: str, *, custom_id: str | None = None
+    ) -> None:
+        """Show a message still being written: ``incoming_event_preview``."""
+        await self._run(
+            lambda h: h.agent_event_preview(self.id, chat_id, text, custom_id=custom_id)
+        )
+
+    async def edit_message(self, chat_id: str, event_id: str, text: str) -> Message:
+        """Change the text of one of the agent's messages: ``event_updated``.
+
+        Returns:
+            The new version of the message (same id).
+        """
+        updated, pushes = self._sandbox.handlers.agent_edit_message(
+            self.id, chat_id, event_id, text
+        )
+        await self._sandbox.deliver(pushes)
+        return updated
+
     async def update_chat_properties(
         self, chat_id: str, properties: Properties
     ) -> None:

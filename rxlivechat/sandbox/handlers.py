@@ -52,6 +52,7 @@ from ..protocol.models import (
     Message,
     Properties,
     PropertyNames,
+    Queue,
     RichMessage,
     SessionFields,
     SystemEvent,
@@ -70,17 +71,20 @@ from ..protocol.pushes import (
     EventPropertiesDeleted,
     EventPropertiesUpdated,
     EventsMarkedAsSeen,
+    EventUpdated,
     GreetingAccepted,
     GreetingCanceled,
     GroupsStatusUpdated,
     IncomingChat,
     IncomingEvent,
+    IncomingEventPreview,
     IncomingGreeting,
     IncomingMulticast,
     IncomingRichMessagePostback,
     IncomingThinkingIndicator,
     IncomingTypingIndicator,
     IncomingWelcomeMessage,
+    QueuePositionUpdated,
     ThreadPropertiesDeleted,
     ThreadPropertiesUpdated,
     TypingIndicator,
@@ -1011,6 +1015,57 @@ class Handlers:
         )
         return [Outgoing(push, self._members(chat) - {agent.id})]
 
+    def agent_event_preview(
+        self, agent_id: str, chat_id: str, text: str, *, custom_id: str | None = None
+    ) -> list[Outgoing]:
+        """An agent's message still being written (``incoming_event_preview``).
+
+        Nothing is stored: the preview has no id, and the finished message comes
+        later as an ordinary event.
+        """
+        chat, agent = self._agent_chat(agent_id, chat_id)
+        thread = self._writable_thread(chat, False)
+        push = IncomingEventPreview(
+            chat_id=chat.id,
+            thread_id=thread.id,
+            event=Message(
+                text=text,
+                author_id=agent.id,
+                created_at=self.store.clock.now(),
+                custom_id=custom_id,
+            ),
+        )
+        return [Outgoing(push, self._members(chat) - {agent.id})]
+
+    def agent_edit_message(
+        self, agent_id: str, chat_id: str, event_id: str, text: str
+    ) -> tuple[Message, list[Outgoing]]:
+        """An agent changes the text of its own message (``event_updated``).
+
+        Returns:
+            The stored new version (same id) and the push carrying it whole.
+
+        Raises:
+            NotFoundError: no such event in the chat.
+            AuthorizationError: the event is not the agent's own message.
+        """
+        chat, agent = self._agent_chat(agent_id, chat_id)
+        found = [(t, e) for t in chat.threads if (e := t.event(event_id)) is not None]
+        if not found:
+            raise NotFoundError("Event not found")
+        ((thread, event),) = found
+        if not isinstance(event, Message) or event.author_id != agent.id:
+            raise AuthorizationError("Only the author's own messages can be edited")
+        if not text or len(text.encode()) > LIMITS.text_bytes:
+            raise ValidationError("Message text must have 1 byte to 16 KB")
+        updated = msgspec.structs.replace(event, text=text)
+        thread.replace_event(updated)
+        audience = self._members(chat)
+        if not self.store.visible(updated, chat.customer_id):
+            audience = audience - {chat.customer_id}
+        push = EventUpdated(chat_id=chat.id, thread_id=thread.id, event=updated)
+        return updated, [Outgoing(push, audience)]
+
     def agent_update_properties(
         self,
         agent_id: str,
@@ -1170,6 +1225,35 @@ class Handlers:
         group.status = status
         push = GroupsStatusUpdated(groups=[GroupStatus(id=group.id, status=status)])
         return [Outgoing(push, frozenset(self.store.customers))]
+
+    def set_queue_position(
+        self, chat_id: str, position: int, wait_time: int
+    ) -> list[Outgoing]:
+        """Queue a chat's open thread at ``position`` (``queue_position_updated``).
+
+        ``wait_time`` is the estimated wait in seconds. The thread keeps the time
+        it was first queued (``thread.queue.queued_at``); the push has none (§3).
+
+        Raises:
+            NotFoundError: no such chat.
+            ChatInactiveError: the chat has no open thread.
+        """
+        chat = self.store.chats.get(chat_id)
+        if chat is None:
+            raise NotFoundError("Chat not found")
+        thread = self._writable_thread(chat, False)
+        queued_at = (
+            thread.queue.queued_at if thread.queue is not None else None
+        ) or self.store.clock.now()
+        thread.queue = Queue(
+            position=position, wait_time=wait_time, queued_at=queued_at
+        )
+        push = QueuePositionUpdated(
+            chat_id=chat.id,
+            thread_id=thread.id,
+            queue=Queue(position=position, wait_time=wait_time),
+        )
+        return [Outgoing(push, self._members(chat))]
 
     def multicast(self, content: Any, author_id: str | None = None) -> list[Outgoing]:
         """An ``incoming_multicast`` to every customer."""

@@ -531,6 +531,20 @@ class Sandbox:
         """Set a group ``online``/``online_for_queue``/``offline`` (pushes it)."""
         await self.deliver(self.handlers.set_group_status(group_id, status))
 
+    async def set_queue_position(
+        self, chat_id: str, position: int, wait_time: int = 60
+    ) -> None:
+        """Queue a chat's open thread: ``queue_position_updated``.
+
+        Args:
+            chat_id: the chat.
+            position: its place in the queue (1 is next).
+            wait_time: the estimated wait in seconds.
+        """
+        await self.deliver(
+            self.handlers.set_queue_position(chat_id, position, wait_time)
+        )
+
     async def multicast(self, content: Any, author_id: str | None = None) -> None:
         """Send ``incoming_multicast`` to every connected customer."""
         await self.deliver(self.handlers.multicast(content, author_id))

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rxlivechat.exceptions import ChatInactiveError
+from rxlivechat.exceptions import (
+    AuthorizationError,
+    ChatInactiveError,
+    NotFoundError,
+    ValidationError,
+)
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.models import (
     Agent,
@@ -156,3 +161,65 @@ async def test_group_status_and_multicast_reach_customers(
     assert (await rtm.push("incoming_multicast")).payload.content == {
         "type": "announcement"
     }
+
+
+async def test_agent_previews_and_edits_a_message(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    jane, john = sandbox.agent("Jane"), sandbox.agent("John")
+    await jane.join(chat_id)
+    await jane.preview(chat_id, "Let me", custom_id="d1")
+    preview = (await rtm.push("incoming_event_preview")).payload
+    assert isinstance(preview.event, Message)
+    assert (preview.event.text, preview.event.author_id, preview.event.id) == (
+        "Let me",
+        jane.id,
+        None,
+    )
+    assert preview.event.custom_id == "d1"
+    assert preview.event.created_at is not None
+    sent = await jane.send_message(chat_id, "Let me check")
+    await rtm.push("incoming_event")
+    assert sent.id is not None
+    edited = await jane.edit_message(chat_id, sent.id, "Checked: all good")
+    assert (edited.id, edited.text, edited.created_at) == (
+        sent.id,
+        "Checked: all good",
+        sent.created_at,
+    )
+    updated = (await rtm.push("event_updated")).payload
+    assert updated.event == edited
+    chat = await rtm.call(m.GetChat(chat_id=chat_id))
+    assert [e.text for e in chat.thread.events if e.id == sent.id] == [
+        "Checked: all good"
+    ]
+    with pytest.raises(AuthorizationError):
+        await john.edit_message(chat_id, sent.id, "not mine")
+    with pytest.raises(NotFoundError):
+        await jane.edit_message(chat_id, "NOPE_1", "x")
+    with pytest.raises(ValidationError):
+        await jane.edit_message(chat_id, sent.id, "")
+
+
+async def test_queue_position_updates(sandbox: Sandbox, connect: Connect) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    await sandbox.set_queue_position(chat_id, 2, wait_time=90)
+    queued = (await rtm.push("queue_position_updated")).payload
+    assert (queued.chat_id, queued.queue.position, queued.queue.wait_time) == (
+        chat_id,
+        2,
+        90,
+    )
+    assert queued.queue.queued_at is None  # the push has none (§3)
+    first = (await rtm.call(m.GetChat(chat_id=chat_id))).thread.queue
+    await sandbox.set_queue_position(chat_id, 1, wait_time=10)
+    await rtm.push("queue_position_updated")
+    second = (await rtm.call(m.GetChat(chat_id=chat_id))).thread.queue
+    assert (second.position, second.wait_time) == (1, 10)
+    assert second.queued_at == first.queued_at is not None
+    await rtm.call(m.DeactivateChat(id=chat_id))
+    with pytest.raises(ChatInactiveError):
+        await sandbox.set_queue_position(chat_id, 1)
+    with pytest.raises(NotFoundError):
+        await sandbox.set_queue_position("NOSUCHCHAT", 1)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ._transport import Socket
 from .exceptions import (
@@ -58,6 +58,8 @@ SAFE_TO_REPEAT = frozenset(
 )
 """Actions re-sent after a reconnect when their socket dropped before the reply:
 reads, and writes whose second application changes nothing."""
+
+R = TypeVar("R")
 
 OnResult = Callable[[Any, "Pending"], None]
 OnError = Callable[[Exception], None]
@@ -180,6 +182,28 @@ class Requests:
             self._queue.append(pending)
             self._pump()
         return pending
+
+    async def ask(self, method: Method[R], *, urgent: bool = False) -> R:
+        """Send ``method`` and wait for its result (for multi-step work).
+
+        Cancelling the wait abandons the request.
+        """
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+
+        def on_result(result: R, _: Pending) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        def on_error(exc: Exception) -> None:
+            if not future.done():
+                future.set_exception(exc)
+
+        pending = self.submit(method, on_result, on_error, urgent=urgent)
+        try:
+            return await future
+        finally:
+            if not future.done() or future.cancelled():
+                self.abandon(pending)
 
     def abandon(self, pending: Pending) -> None:
         """Forget ``pending``: no callback will be called. Its reply is dropped."""

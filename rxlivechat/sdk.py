@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import datetime
 import logging
-import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -35,8 +34,9 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SerialDisposable
 
 from . import events as ev
+from ._connection import Connection
 from ._requests import Pending, Requests
-from ._transport import Socket, connect, rtm_url
+from ._throttle import Throttle
 from ._validate import (
     convert,
     require_event,
@@ -48,15 +48,11 @@ from ._validate import (
 )
 from ._web import WebClient
 from .actions import CustomerActions
-from .auth import CustomerTokenProvider, Token, TokenProvider
+from .auth import Token, TokenProvider
 from .exceptions import (
-    AuthenticationError,
     ConnectError,
     InvalidArgumentError,
-    LiveChatError,
-    ProtocolError,
     SDKClosedError,
-    ServerError,
 )
 from .history import EVENTS_PER_PAGE, ChatHistory
 from .protocol import methods as m, pushes as p
@@ -73,7 +69,6 @@ from .protocol.models import (
     Properties,
     Thread,
 )
-from .recovery import EventLedger, missed_events
 from .results import (
     ChatsSummary,
     ChatThread,
@@ -97,30 +92,6 @@ R = TypeVar("R")
 
 DEFAULT_API_URL = "https://api.livechatinc.com"
 DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
-
-PING_INTERVAL = 15.0
-"""Seconds between RTM pings (digest §1.3: the server drops a socket after ~30 s)."""
-
-STABLE_AFTER = 10.0
-"""A connection that lasted this long (seconds) resets the reconnect backoff, so a
-server that accepts and drops at once is not hammered at the base delay."""
-
-# customer_disconnected reasons (digest §3.1, §8): what the SDK does about each.
-RECONNECT_REASONS = frozenset(
-    {
-        "connection_timeout",
-        "connection_evicted",
-        "internal_error",
-        "service_temporarily_unavailable",
-        "too_many_unauthorized_connections",
-        "misdirected_connection",
-        "connection_lost",
-    }
-)
-REFRESH_TOKEN_REASONS = frozenset({"access_token_expired", "access_token_revoked"})
-"""Reasons after which the SDK fetches a new token, then reconnects."""
-# Any reason in neither set stops the SDK for good (banned, license not found,
-# too many connections, unsupported version, logged out remotely, ...).
 
 
 class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
@@ -168,18 +139,8 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         self.client_id = client_id
         self.api_url = api_url
         self.accounts_url = accounts_url
-        self._group_id = group_id
-        self._page = convert(page, m.CustomerPage, "page")
-        self._referrer = referrer
-        self._customer = convert(customer, m.LoginCustomer, "customer")
-        self._application = application or m.Application(name="rxlivechat")
-        self._request_timeout = request_timeout
-        self._connect_timeout = connect_timeout
         self._sneak_peek_interval = sneak_peek_interval
-        self._reconnect_delay = reconnect_delay
 
-        self._http: aiohttp.ClientSession | None = None
-        self._token_provider = token_provider
         self._session = Session()
         self._requests = Requests(self._session, timeout=request_timeout)
         self._frames: HotStream[Frame] = HotStream(self._report_subscriber_error)
@@ -187,28 +148,38 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             self._report_subscriber_error
         )
         self._frames.subscribe(self._requests.on_frame)
-        self._listeners: dict[tuple[str, Callable[..., Any]], list[abc.DisposableBase]]
-        self._listeners = {}
-        self._runner: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._destroyed = False
-        self._stopping = False
-        self._socket: Socket | None = None
-        self._connected = asyncio.Event()
-        self._customer_id: str | None = None
-        self._active_chats: dict[str, bool] = {}
-        self._side_storage: dict[str, str] = {}
-        self._sneak_peeks: dict[str, _SneakPeek] = {}
-        self._connected_at = 0.0
-        self._ledger = EventLedger()
-        self._recovering = False
-        self._held: list[Push[Any]] = []
+        self._connection = Connection(
+            api_url=api_url,
+            accounts_url=accounts_url,
+            organization_id=organization_id,
+            client_id=client_id,
+            login=m.Login(
+                token="",
+                customer=convert(customer, m.LoginCustomer, "customer"),
+                customer_page=convert(page, m.CustomerPage, "page"),
+                group_id=group_id,
+                referrer=referrer,
+                application=application or m.Application(name="rxlivechat"),
+            ),
+            token_provider=token_provider,
+            requests=self._requests,
+            session=self._session,
+            frames=self._frames,
+            emit=self._emit,
+            connect_timeout=connect_timeout,
+            reconnect_delay=reconnect_delay,
+        )
         self._web = WebClient(
-            self._http_session,
-            self._token,
+            self._connection.http,
+            self._connection.token,
             api_url=api_url,
             organization_id=organization_id,
         )
+        self._listeners: dict[tuple[str, Callable[..., Any]], list[abc.DisposableBase]]
+        self._listeners = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._destroyed = False
+        self._sneak_peeks: dict[str, Throttle[str]] = {}
         self.frames: Observable[Frame] = self._frames
         """Every frame the server sends, typed: the one hot stream."""
 
@@ -226,12 +197,16 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     @property
     def connected(self) -> bool:
         """Whether the customer is logged in on an open socket right now."""
-        return self._connected.is_set()
+        return self._connection.connected.is_set()
 
     @property
     def customer_id(self) -> str | None:
         """The customer's id, once logged in."""
-        return self._customer_id
+        return self._connection.customer_id
+
+    @property
+    def _active_chats(self) -> dict[str, bool]:
+        return self._connection.active_chats
 
     def connect(self) -> None:
         """Start connecting (and reconnecting) in the background.
@@ -240,13 +215,9 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         SDK is already connecting does nothing.
         """
         self._check_alive()
-        if self._runner is not None and not self._runner.done():
-            return
-        self._stopping = False
-        self._requests.resume()
-        self._runner = asyncio.get_running_loop().create_task(
-            self._run(), name="rxlivechat-connection"
-        )
+        if not self._connection.running:
+            self._requests.resume()
+            self._connection.start()
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the customer is logged in.
@@ -256,18 +227,19 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             SDKClosedError: the SDK stopped before connecting.
         """
         self._check_alive()
-        waiter = asyncio.ensure_future(self._connected.wait())
-        runner = self._runner
+        connected = self._connection.connected
+        waiter = asyncio.ensure_future(connected.wait())
         watch: set[asyncio.Future[Any]] = {waiter}
-        if runner is not None:
-            watch.add(runner)
+        task = self._connection.task
+        if task is not None:
+            watch.add(task)
         try:
             done, _ = await asyncio.wait(
                 watch, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             waiter.cancel()
-        if self._connected.is_set():
+        if connected.is_set():
             return
         if not done:
             raise TimeoutError(f"not connected within {timeout} s")
@@ -278,13 +250,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
 
         ``connect()`` starts again.
         """
-        self._stopping = True
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        await self._drop_socket()
+        await self._connection.stop()
         self._requests.halt(
             SDKClosedError("disconnected by disconnect(); call connect() to resume")
         )
@@ -312,9 +278,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         self._listeners.clear()
         self._events.on_completed()
         self._frames.on_completed()
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        await self._connection.close()
 
     async def __aenter__(self) -> CustomerSDK:
         return self
@@ -575,7 +539,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
                     if found.id == result.event_id and chat.thread:
                         return ev.with_thread(found, chat.thread.id)
                 return msgspec.structs.replace(
-                    event, id=result.event_id, author_id=self._customer_id
+                    event, id=result.event_id, author_id=self.customer_id
                 )
 
             return self._from_coroutine(run)
@@ -655,9 +619,17 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         require_type("text", text, str)
         throttle = self._sneak_peeks.get(chat_id)
         if throttle is None:
-            throttle = self._sneak_peeks[chat_id] = _SneakPeek(
-                self, chat_id, self._sneak_peek_interval
-            )
+
+            def send(text: str) -> None:
+                if not self._active_chats.get(chat_id, False):
+                    return  # only while the chat is active
+                self._call(
+                    m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text),
+                    lambda _, __: None,
+                ).subscribe(on_error=lambda exc: log.info("sneak peek failed: %s", exc))
+
+            throttle = Throttle(send, self._sneak_peek_interval)
+            self._sneak_peeks[chat_id] = throttle
         throttle.offer(text)
 
     def start_chat(
@@ -860,27 +832,9 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
 
         return Observable(subscribe)
 
-    async def _ask(self, method: Method[R], *, urgent: bool = False) -> R:
-        """Send ``method`` and wait for its result (for multi-step methods).
-
-        ``urgent`` requests (login, ping) go out before login, ahead of the queue.
-        """
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-
-        def on_result(result: R, _: Pending) -> None:
-            if not future.done():
-                future.set_result(result)
-
-        def on_error(exc: Exception) -> None:
-            if not future.done():
-                future.set_exception(exc)
-
-        pending = self._requests.submit(method, on_result, on_error, urgent=urgent)
-        try:
-            return await future
-        finally:
-            if not future.done() or future.cancelled():
-                self._requests.abandon(pending)
+    async def _ask(self, method: Method[R]) -> R:
+        """Send ``method`` and wait for its result (for multi-step methods)."""
+        return await self._requests.ask(method)
 
     def _from_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Observable[T]:
         """A cold observable that runs ``factory()`` per subscription."""
@@ -924,242 +878,13 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         task.add_done_callback(self._tasks.discard)
         return task
 
-    # Internals: connection --------------------------------------------------------
-
-    async def _run(self) -> None:
-        """Connect, log in, read until the socket drops; again, with backoff."""
-        loop = asyncio.get_running_loop()
-        attempt = 0
-        was_connected = False
-        while not self._stopping:
-            stop_reason: ev.Disconnected | None = None
-            try:
-                stop_reason = await self._session_once(was_connected)
-            except _Stop as stop:
-                stop_reason = stop.reason
-            except LiveChatError as exc:
-                log.info("connection attempt failed: %s", exc)
-                self._emit("error", exc)
-            except Exception as exc:  # a bug: report it, and keep the SDK alive
-                log.exception("unexpected error in the connection loop")
-                self._emit("error", exc)
-            finally:
-                lost = self._connected.is_set()
-                self._connected.clear()
-                await self._drop_socket()
-                if lost:
-                    was_connected = True
-                    self._emit("connection_lost", None)
-            if lost and loop.time() - self._connected_at >= STABLE_AFTER:
-                attempt = 0  # it was a good connection: start the backoff afresh
-            if stop_reason is not None:
-                self._stopping = True
-                self._requests.halt(
-                    SDKClosedError(
-                        f"disconnected for good ({stop_reason.reason}); "
-                        "call connect() to try again"
-                    )
-                )
-                self._emit("disconnected", stop_reason)
-                return
-            attempt += 1
-            await asyncio.sleep(self._backoff(attempt))
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, capped; never overflows."""
-        base, cap = self._reconnect_delay
-        ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
-        return random.uniform(0, ceiling)
-
-    async def _session_once(self, restoring: bool) -> ev.Disconnected | None:
-        """One socket's life. Returns a reason to stop for good, or ``None``."""
-        http = self._http_session()
-        token = await self._token()
-        socket = await connect(
-            http,
-            rtm_url(self.api_url, self.organization_id),
-            timeout=self._connect_timeout,
-        )
-        self._socket = socket
-        self._session.connection_made()
-        self._requests.attach(socket)
-        reader = self._spawn(self._read(socket))
-        life = self._spawn(self._logged_in(token, restoring))
-        try:
-            await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            # Whichever ends first ends the other: a closed socket cancels a
-            # pending login; a failed login closes the socket.
-            for task in (life, reader):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait({task})
-            self._requests.detach()
-        if not life.cancelled() and life.exception() is not None:
-            raise _as_exception(life.exception())  # type: ignore[arg-type]
-        return None if reader.cancelled() else reader.result()
-
-    async def _logged_in(self, token: Token, restoring: bool) -> None:
-        """Log in, announce the connection, recover missed events, then ping."""
-        self._recovering = restoring
-        self._held.clear()
-        try:
-            login = await self._login(token)
-            self._customer_id = login.customer.id
-            self._requests.ready()
-            self._connected.set()
-            self._connected_at = asyncio.get_running_loop().time()
-            self._emit("customer_id", login.customer.id)
-            self._emit("user_data", login.customer)
-            summary = await self._ask(m.ListChats(limit=25))
-            for chat in summary.chats_summary:
-                self._active_chats[chat.id] = chat.active
-                if chat.id not in self._ledger.chats:
-                    self._ledger.know(chat.id)
-                    last = chats_summary_item(chat).last_events_per_type or {}
-                    self._ledger.mark_seen(chat.id, last.values())
-            connected = ev.Connected(
-                chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
-                total_chats=summary.total_chats,
-                customer_id=login.customer.id,
-            )
-            self._emit("connection_restored" if restoring else "connected", connected)
-            if restoring:
-                await self._recover()
-        finally:
-            self._recovering = False
-            self._held.clear()
-        await self._ping_loop()
-
-    async def _recover(self) -> None:
-        """Emit the events missed while disconnected, then the held live ones."""
-        for chat_id in self._ledger.chats:
-            since = self._ledger.newest(chat_id)
-            for thread_id, event in await missed_events(self._ask, chat_id, since):
-                if self._ledger.admit(chat_id, event):
-                    new = ev.NewEvent(
-                        chat=chat_id,
-                        thread=thread_id,
-                        event=ev.with_thread(event, thread_id),
-                    )
-                    self._emit("new_event", new)
-        self._recovering = False
-        held, self._held = self._held, []
-        for frame in held:
-            self._on_push(frame)
-
-    async def _login(self, token: Token) -> m.LoginResult:
-        login = m.Login(
-            token=token.authorization,
-            customer=self._customer,
-            customer_page=self._page,
-            group_id=self._group_id,
-            referrer=self._referrer,
-            application=self._application,
-            customer_side_storage=self._side_storage or None,
-        )
-        try:
-            return await self._ask(login, urgent=True)
-        except AuthenticationError:
-            self._invalidate_token()
-            raise
-        except ServerError as exc:
-            if exc.error_type in {"customer_banned", "license_expired",
-                                  "license_not_found", "wrong_product_version",
-                                  "unsupported_version"}:  # fmt: skip
-                raise _Stop(ev.Disconnected(reason=exc.error_type)) from exc
-            raise
-
-    async def _read(self, socket: Socket) -> ev.Disconnected | None:
-        """Read until the socket closes; returns a reason to stop for good."""
-        stop: ev.Disconnected | None = None
-        async for data in socket.messages():
-            try:
-                frame = self._session.receive(data)
-            except ProtocolError as exc:
-                log.warning("skipped a malformed frame: %s", exc)
-                self._emit("error", exc)
-                continue
-            self._frames.on_next(frame)
-            if isinstance(frame, Push):
-                reason = self._on_push(frame)
-                if reason is not None:
-                    stop = reason
-        return stop
-
-    def _on_push(self, frame: Push[Any]) -> ev.Disconnected | None:
-        payload = frame.payload
-        if isinstance(payload, p.IncomingEvent):
-            if self._recovering:  # held until the missed events are out
-                self._held.append(frame)
-                return None
-            if not self._ledger.admit(payload.chat_id, payload.event):
-                return None  # already shown (recovered, or a duplicate)
-        elif isinstance(payload, p.IncomingChat):
-            self._active_chats[payload.chat.id] = True
-            thread = payload.chat.thread
-            self._ledger.know(payload.chat.id)
-            self._ledger.mark_seen(payload.chat.id, (thread and thread.events) or ())
-        elif isinstance(payload, p.ChatDeactivated):
-            self._active_chats[payload.chat_id] = False
-        elif isinstance(payload, p.CustomerSideStorageUpdated):
-            # Kept for the next login, as the docs ask (digest §2.1, §3).
-            self._side_storage = dict(payload.customer_side_storage)
-        for name, event in ev.events_of_push(frame):
-            self._emit(name, event)
-        if isinstance(payload, p.CustomerDisconnected):
-            reason = payload.reason
-            if reason in REFRESH_TOKEN_REASONS:
-                self._invalidate_token()
-            elif reason not in RECONNECT_REASONS:
-                data = msgspec.to_builtins(payload.data) if payload.data else None
-                return ev.Disconnected(reason=reason, data=data)
-        return None
-
-    async def _ping_loop(self) -> None:
-        """Ping every 15 s; a ping with no reply means a dead socket: drop it."""
-        while True:
-            await asyncio.sleep(PING_INTERVAL)
-            try:
-                await self._ask(m.Ping(), urgent=True)
-            except LiveChatError as exc:
-                log.info("ping failed (%s); dropping the socket", exc)
-                return
-
-    async def _drop_socket(self) -> None:
-        socket, self._socket = self._socket, None
-        if socket is not None:
-            await socket.close()
-
-    async def _token(self) -> Token:
-        if self._token_provider is None:
-            self._token_provider = CustomerTokenProvider(
-                self._http_session(),
-                accounts_url=self.accounts_url,
-                client_id=self.client_id,
-                organization_id=self.organization_id,
-            )
-        token = await self._token_provider()
-        if isinstance(token, str):
-            return Token(access_token=token)
-        return token
-
-    def _invalidate_token(self) -> None:
-        invalidate = getattr(self._token_provider, "invalidate", None)
-        if callable(invalidate):
-            invalidate()
-
-    def _http_session(self) -> aiohttp.ClientSession:
-        if self._http is None:
-            self._http = aiohttp.ClientSession(
-                cookie_jar=aiohttp.CookieJar(unsafe=True)
-            )
-        return self._http
+    # Internals: plumbing ---------------------------------------------------------
 
     def _upload_context(
         self,
     ) -> tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]:
-        return (self._http_session(), self._token, self.api_url, self.organization_id)
+        connection = self._connection
+        return (connection.http(), connection.token, self.api_url, self.organization_id)
 
     def _cancel_timers(self) -> None:
         for throttle in self._sneak_peeks.values():
@@ -1193,49 +918,6 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
     def _check_alive(self) -> None:
         if self._destroyed:
             raise SDKClosedError("the SDK was destroyed")
-
-
-class _Stop(Exception):
-    def __init__(self, reason: ev.Disconnected) -> None:
-        super().__init__(reason.reason)
-        self.reason = reason
-
-
-class _SneakPeek:
-    """The throttle of one chat's sneak peeks: leading and trailing edge."""
-
-    def __init__(self, sdk: CustomerSDK, chat_id: str, interval: float) -> None:
-        self._sdk = sdk
-        self._chat_id = chat_id
-        self._interval = interval
-        self._last_sent = float("-inf")
-        self._text: str | None = None
-        self._timer: asyncio.TimerHandle | None = None
-
-    def offer(self, text: str) -> None:
-        loop = asyncio.get_running_loop()
-        wait = self._last_sent + self._interval - loop.time()
-        self._text = text
-        if wait <= 0 and self._timer is None:
-            self._flush()
-        elif self._timer is None:
-            self._timer = loop.call_later(wait, self._flush)
-
-    def _flush(self) -> None:
-        self._timer = None
-        text, self._text = self._text, None
-        if text is None or not self._sdk._active_chats.get(self._chat_id, False):
-            return
-        self._last_sent = asyncio.get_running_loop().time()
-        self._sdk._call(
-            m.SendSneakPeek(chat_id=self._chat_id, sneak_peek_text=text),
-            lambda _, __: None,
-        ).subscribe(on_error=lambda exc: log.info("sneak peek failed: %s", exc))
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
 
 _SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}

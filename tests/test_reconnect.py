@@ -11,9 +11,9 @@ import random
 import pytest
 
 from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
+from rxlivechat._connection import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
-from rxlivechat.sdk import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 
 from .helpers import Recorder, awaited, connect, until
 
@@ -77,14 +77,14 @@ async def test_reconnect_delays_grow_with_jitter_and_stay_capped(
     sdk = connect(sandbox, reconnect_delay=(0.01, 0.08))
     await sdk.wait_connected(timeout=5)
     chosen: list[tuple[int, float]] = []
-    choose = sdk._backoff
+    choose = sdk._connection.backoff
 
     def record(attempt: int) -> float:
         delay = choose(attempt)
         chosen.append((attempt, delay))
         return delay
 
-    sdk._backoff = record  # type: ignore[method-assign]
+    sdk._connection.backoff = record  # type: ignore[method-assign]
     sandbox.refuse_connections(1.0)
     await sandbox.drop_connections()
     await until(lambda: len(chosen) >= 5)
@@ -100,9 +100,9 @@ async def test_reconnect_delays_grow_with_jitter_and_stay_capped(
 
 def test_backoff_never_overflows_or_spins() -> None:
     sdk = CustomerSDK(organization_id="o", client_id="c", reconnect_delay=(0.5, 30))
-    samples = [sdk._backoff(attempt) for attempt in (1, 2, 10, 1000, 10**6)]
+    samples = [sdk._connection.backoff(attempt) for attempt in (1, 2, 10, 1000, 10**6)]
     assert all(0 <= d <= 30 for d in samples)
-    ceilings = [max(sdk._backoff(10**6) for _ in range(200))]
+    ceilings = [max(sdk._connection.backoff(10**6) for _ in range(200))]
     assert ceilings[0] > 10  # still spread up to the cap, not collapsed to 0
 
 
@@ -251,16 +251,16 @@ async def test_nothing_hangs_after_destroy_at_a_random_moment(
 async def test_a_stable_connection_resets_the_backoff(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rxlivechat.sdk.STABLE_AFTER", 0.2)
+    monkeypatch.setattr("rxlivechat._connection.STABLE_AFTER", 0.2)
     sdk = connect(sandbox, **FAST)
     attempts: list[int] = []
-    choose = sdk._backoff
+    choose = sdk._connection.backoff
 
     def record(attempt: int) -> float:
         attempts.append(attempt)
         return choose(attempt)
 
-    sdk._backoff = record  # type: ignore[method-assign]
+    sdk._connection.backoff = record  # type: ignore[method-assign]
     await sdk.wait_connected(timeout=5)
     for _ in range(3):  # short-lived connections: the attempt count grows
         await sandbox.drop_connections()

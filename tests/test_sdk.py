@@ -124,7 +124,7 @@ def test_bad_options_are_refused_before_connecting() -> None:
 async def test_pings_keep_the_connection_alive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("rxlivechat.sdk.PING_INTERVAL", 0.05)
+    monkeypatch.setattr("rxlivechat._connection.PING_INTERVAL", 0.05)
     async with Sandbox(ping_timeout=0.3) as sandbox:
         sdk = connect(sandbox)
         seen = Recorder(sdk)

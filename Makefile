@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest sandbox clean
+.PHONY: demo test lint typecheck pytest notebooks docs docs-serve dist sandbox clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,9 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/python -m rxlivechat demo
 
-test: lint typecheck pytest
+# Everything CI checks: lint, types, the tests (the notebooks and the packaging
+# test included), and the docs built in strict mode.
+test: lint typecheck pytest docs
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -23,11 +25,24 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
+# The test suite; pyproject.toml adds notebooks/ (run by nbmake) to the paths.
 pytest: $(BIN)/.installed
 	$(BIN)/python -X dev -m pytest
+
+notebooks: $(BIN)/.installed
+	$(BIN)/python -X dev -m pytest notebooks
+
+docs: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+dist: $(BIN)/.installed
+	$(BIN)/python -m build --outdir dist .
 
 sandbox: $(BIN)/.installed
 	$(BIN)/python -m rxlivechat sandbox
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site .mypy_cache .ruff_cache

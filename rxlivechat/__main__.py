@@ -1,4 +1,7 @@
-"""The command line: ``python -m rxlivechat demo | sandbox | tail``."""
+"""The command line: ``python -m rxlivechat demo | sandbox | tail``.
+
+Installed as the ``rxlivechat`` script too.
+"""
 
 from __future__ import annotations
 
@@ -8,49 +11,116 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "parser"]
+
+_EPILOG = """\
+examples:
+  rxlivechat demo                          a customer and a scripted agent chat
+  rxlivechat sandbox --port 8080           a LiveChat-compatible server to test against
+  rxlivechat tail --seconds 5              the event stream as JSON lines (sandbox)
+  rxlivechat tail --organization-id ID --client-id CLIENT   ... of a real organization
+
+documentation: the docs/ folder of the source (mkdocs), built by `make docs`
+"""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the command line (one subcommand per job)."""
+    from . import __version__
+
+    root = argparse.ArgumentParser(
         prog="rxlivechat",
-        description="A reactive customer SDK for LiveChat's Customer Chat API v3.6.",
+        description="A reactive customer SDK for LiveChat's Customer Chat API v3.6, "
+        "with a local sandbox server.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
         "demo",
         help="a customer and a scripted agent chat on the embedded sandbox",
-        description="Start the embedded sandbox, connect a customer, chat with a "
-        "scripted agent, print the live event stream, then walk the history.",
+        description="Start the embedded sandbox on 127.0.0.1, connect a customer, "
+        "chat with a scripted agent while printing the live event stream (an RxPY "
+        "pipeline), rate and close the chat, then walk its history. Needs no "
+        "account and no network; exits 0.",
     )
     demo.add_argument(
-        "--messages", type=int, default=3, help="agent replies to wait for"
+        "--messages",
+        type=int,
+        default=3,
+        metavar="N",
+        help="how many question/answer turns (1 to 3; default: %(default)s)",
     )
 
     sandbox = commands.add_parser(
         "sandbox",
         help="run the sandbox server standalone",
-        description="Serve a LiveChat-compatible Customer Chat API on 127.0.0.1.",
+        description="Serve a LiveChat-compatible Customer Chat API v3.6 (RTM "
+        "WebSocket, Web API, customer token endpoint) on 127.0.0.1 until Ctrl-C. "
+        "Prints the URLs, the organization id and a fresh customer access token, one "
+        "'key: value' per line, then serves.",
     )
-    sandbox.add_argument("--port", type=int, default=8080, help="port (0: any free)")
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="the port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    sandbox.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https/wss with a throwaway certificate (its CA file is printed)",
+    )
+    sandbox.add_argument(
+        "--seed",
+        default=None,
+        help="seed the ids and tokens, for reproducible runs",
+    )
 
     tail = commands.add_parser(
         "tail",
         help="print a customer's event stream as JSON lines",
-        description="Connect as a customer and print every event as one JSON line "
-        "until Ctrl-C. Without --organization-id, an embedded sandbox is started.",
+        description="Connect as a customer and print every event of the SDK's stream "
+        'as one JSON line, {"event": name, "payload": ...}, until Ctrl-C. Without '
+        "--organization-id, an embedded sandbox is started and a scripted agent says "
+        "hello, so there is something to see.",
     )
-    tail.add_argument("--organization-id", help="a real or sandbox organization id")
-    tail.add_argument("--client-id", default="rxlivechat-tail")
-    tail.add_argument("--api-url", default="https://api.livechatinc.com")
-    tail.add_argument("--accounts-url", default="https://accounts.livechat.com")
     tail.add_argument(
-        "--seconds", type=float, default=None, help="stop after this long"
+        "--organization-id",
+        metavar="ID",
+        help="the LiveChat organization (default: an embedded sandbox)",
     )
+    tail.add_argument(
+        "--client-id",
+        default="rxlivechat-tail",
+        help="the app's client id (default: %(default)s)",
+    )
+    tail.add_argument(
+        "--api-url",
+        default="https://api.livechatinc.com",
+        metavar="URL",
+        help="the Customer Chat API (default: %(default)s)",
+    )
+    tail.add_argument(
+        "--accounts-url",
+        default="https://accounts.livechat.com",
+        metavar="URL",
+        help="the Accounts API, for the customer token (default: %(default)s)",
+    )
+    tail.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )
+    return root
 
-    args = parser.parse_args(argv)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (130 after Ctrl-C)."""
+    args = parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "demo":
             from .demo import run_demo
@@ -59,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from .sandbox.cli import serve_forever
 
-            asyncio.run(serve_forever(port=args.port))
+            asyncio.run(serve_forever(port=args.port, tls=args.tls, seed=args.seed))
             return 0
         from .tail import run_tail
 

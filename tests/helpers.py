@@ -10,7 +10,6 @@ import rxlivechat
 from rxlivechat import CustomerSDK, Message, NewEvent
 from rxlivechat.sandbox import Sandbox
 
-
 CREATED: list[CustomerSDK] = []
 """Every SDK :func:`connect` made; tests/conftest.py destroys them after each test,
 so a failing assertion cannot leave a socket open for the next test to trip on."""

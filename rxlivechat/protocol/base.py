@@ -4,6 +4,8 @@ Rules of this package (``rxlivechat/protocol/``):
 
 1. It imports the standard library, msgspec and ``rxlivechat.exceptions`` only:
    no asyncio, no aiohttp, no reactivex (``tests/test_layers.py`` checks).
+   :class:`Model`'s ``str()`` and ``_repr_html_`` import ``rxlivechat.display``
+   when called, which keeps to the same rule.
 2. Field names are the wire names (LiveChat's JSON is already snake_case).
 3. Optional fields default to ``None`` and are left out when encoding
    (``omit_defaults``): the server rejects nulls it does not expect.
@@ -41,8 +43,22 @@ Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 """An RFC 3339 timestamp; decoding refuses one without a timezone."""
 
 
-class Model(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base of every wire object: keyword-only, and defaults left off the wire."""
+class Model(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults=True):
+    """Base of every wire object: keyword-only, and defaults left off the wire.
+
+    ``repr()`` leaves out the fields at their defaults; ``str()`` and Jupyter's
+    ``_repr_html_`` show the value readably (:mod:`rxlivechat.display`).
+    """
+
+    def __str__(self) -> str:
+        from ..display import text  # stdlib and this package only: see rule 1
+
+        return text(self)
+
+    def _repr_html_(self) -> str:
+        from ..display import html
+
+        return html(self)
 
 
 ResultT = TypeVar("ResultT")

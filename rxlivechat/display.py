@@ -1,0 +1,615 @@
+"""Readable output: short text for terminals, HTML for Jupyter.
+
+Every typed value of rxlivechat (events, chats, threads, history pages,
+summaries, the SDK's event payloads) is a :class:`~rxlivechat.protocol.base.Model`,
+and every model shows itself through this module:
+
+- ``print(value)`` / ``str(value)`` gives :func:`text`: one line for an event or
+  a small payload, a heading and one line per event for a chat, a thread or a
+  history page;
+- in Jupyter, the last expression of a cell is shown as :func:`html`: a table;
+- ``repr(value)`` stays the Struct's repr, without the fields left at their
+  defaults (``Message(id='Q1_3', ..., text='hi')``).
+
+.. code-block:: python
+
+    >>> print(event)
+    2024-05-01 12:03:04  8f2e41c0  Hello! Yes, we ship to all of Europe.
+
+For a conversation with names instead of ids, use :class:`Transcript`. For a
+progress bar on ``send_file``, :func:`progress_bar` (needs ``tqdm``).
+
+This module imports only the standard library (and ``tqdm`` inside
+:func:`progress_bar`), so the protocol core can use it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html as _html
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import msgspec
+
+from .protocol.base import Model
+from .protocol.models import (
+    Agent,
+    Chat,
+    Custom,
+    Customer,
+    EventBase,
+    File,
+    FilledForm,
+    Form,
+    Message,
+    RichMessage,
+    SystemEvent,
+    SystemMessage,
+    Thread,
+    UnknownEvent,
+    UserBase,
+)
+
+__all__ = [
+    "MAX_LINES",
+    "Transcript",
+    "event_text",
+    "html",
+    "progress_bar",
+    "text",
+]
+
+MAX_LINES = 50
+"""How many events :func:`text` and :func:`html` show for one container."""
+
+_TEXT_WIDTH = 120
+_ID_WIDTH = 8
+
+_STYLE = (
+    "<style>"
+    ".rxlc{border-collapse:collapse;font-size:0.9em;margin:0.2em 0}"
+    ".rxlc th,.rxlc td{padding:0.15em 0.6em;text-align:left;vertical-align:top;"
+    "border-bottom:1px solid rgba(127,127,127,0.25)}"
+    ".rxlc caption{text-align:left;font-weight:bold;padding:0.2em 0}"
+    ".rxlc .t{white-space:nowrap;opacity:0.7}"
+    ".rxlc .k{opacity:0.7}"
+    "</style>"
+)
+
+
+# Public functions --------------------------------------------------------------------
+
+
+def text(value: Any) -> str:
+    """Short, human text for ``value`` (what ``str()`` of a model returns).
+
+    Events are one line: time, author and text. Chats, threads, history pages
+    and summaries are a heading and one indented line per item (at most
+    :data:`MAX_LINES`). Other models fall back to their ``repr``.
+    """
+    if isinstance(value, EventBase):
+        return _event_line(value)
+    if isinstance(value, UserBase):
+        return _user_text(value)
+    if isinstance(value, Thread):
+        head = (
+            f"Thread {value.id} ({_active(value.active)}, "
+            f"{_count(value.events or [], 'event')}, {_when(value.created_at)})"
+        )
+        return _block(head, value.events or [])
+    if isinstance(value, Chat):
+        return _chat_text(value)
+    name = type(value).__name__
+    renderer = _TEXT.get(name)
+    if renderer is not None and _ours(value):
+        return renderer(value)
+    return _generic_text(value)
+
+
+def html(value: Any) -> str:
+    """An HTML table for ``value`` (what Jupyter shows for a model)."""
+    if isinstance(value, EventBase):
+        where = f" in thread {value.thread_id}" if value.thread_id else ""
+        caption = f"{type(value).__name__} {value.id or ''}{where}"
+        return _STYLE + _events_table([value], caption=" ".join(caption.split()))
+    if isinstance(value, Thread):
+        return _STYLE + _events_table(
+            value.events or [],
+            caption=f"Thread {value.id} · {_active(value.active)} · "
+            f"{_count(value.events or [], 'event')} · {_when(value.created_at)}",
+        )
+    if isinstance(value, Chat):
+        return _STYLE + _chat_html(value)
+    name = type(value).__name__
+    renderer = _HTML.get(name)
+    if renderer is not None and _ours(value):
+        return _STYLE + renderer(value)
+    return _STYLE + _fields_table(value)
+
+
+def event_text(event: EventBase) -> str:
+    """What an event says, in one line: a message's text, a file's name...
+
+    This is the ``text`` column of
+    :func:`~rxlivechat.dataframe.history_to_dataframe`, and the text of
+    :func:`text` without the time and author.
+    """
+    match event:
+        case Message():
+            return event.text
+        case File():
+            details = ", ".join(
+                part
+                for part in (event.content_type, _size(event.size))
+                if part is not None
+            )
+            name = event.name or event.url.rsplit("/", 1)[-1]
+            return f"[file] {name}" + (f" ({details})" if details else "")
+        case SystemMessage():
+            return event.text or f"[{event.system_message_type}]"
+        case RichMessage():
+            titles = [e.title for e in event.elements or () if e.title]
+            return f"[rich_message {event.template_id}] " + " | ".join(titles)
+        case FilledForm() | Form():
+            return f"[{event.type}] {_count(event.fields, 'field')}"
+        case Custom():
+            return f"[custom] {_short(repr(event.content), 80)}"
+        case SystemEvent():
+            return f"[system {event.subtype or event.source or ''}]".replace(" ]", "]")
+        case UnknownEvent():
+            return f"[{event.original_type}]"
+    return f"[{event.type}]"
+
+
+class Transcript:
+    """A conversation to read: events in time order, authors by name.
+
+    Args:
+        events: the events, in any order (a history walk comes newest page
+            first; the transcript sorts by ``created_at``).
+        users: who is who: the ``users`` of a :class:`~rxlivechat.Chat`, any
+            ``Customer``/``Agent`` objects, or a mapping of user id to name.
+            Authors not found are shown by a short id.
+
+    Example:
+        >>> events = await sdk.get_chat_history(chat.id).pipe(ops.to_list())
+        >>> transcript = Transcript(events, users=chat.users)
+        >>> print(transcript)               # or just `transcript` in Jupyter
+        12:03:01  You   Hi! Do you ship to Norway?
+        12:03:04  Jane  Hello! Yes, we ship to all of Europe.
+    """
+
+    def __init__(
+        self,
+        events: Iterable[EventBase],
+        users: Iterable[UserBase] | Mapping[str, str] | None = None,
+    ) -> None:
+        self.events: list[EventBase] = sorted(events, key=_event_time)
+        """The events, oldest first."""
+        self.names: dict[str, str] = _names(users)
+        """User id → the name shown."""
+
+    def author(self, event: EventBase) -> str:
+        """The name shown for the event's author (``system`` when it has none)."""
+        if event.author_id is None:
+            return "system"
+        return self.names.get(event.author_id) or event.author_id[:_ID_WIDTH]
+
+    def lines(self) -> list[str]:
+        """One line per event: time, author, text."""
+        width = max((len(self.author(e)) for e in self.events), default=0)
+        return [
+            f"{_clock(e.created_at)}  {self.author(e):<{width}}  {event_text(e)}"
+            for e in self.events
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return f"<Transcript of {_count(self.events, 'event')}>"
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td class='t'>{_e(_clock(e.created_at))}</td>"
+            f"<th>{_e(self.author(e))}</th><td>{_e(event_text(e))}</td></tr>"
+            for e in self.events
+        )
+        return f"{_STYLE}<table class='rxlc'>{rows}</table>"
+
+
+def progress_bar(
+    description: str | None = None, **tqdm_options: Any
+) -> Callable[[float], None]:
+    """A ``tqdm`` bar, as a callback of fractions 0..1 (needs the ``tqdm`` extra).
+
+    Made for ``send_file``'s ``on_progress``; the bar closes when it reaches 1:
+
+    .. code-block:: python
+
+        from rxlivechat.display import progress_bar
+
+        await sdk.send_file(chat.id, "report.pdf", on_progress=progress_bar("report"))
+
+    Args:
+        description: the bar's label.
+        **tqdm_options: passed to ``tqdm.tqdm`` (``leave``, ``file``...).
+
+    Raises:
+        ImportError: ``tqdm`` is not installed (``pip install 'rxlivechat[tqdm]'``).
+    """
+    try:
+        from tqdm import tqdm
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "progress_bar needs tqdm: pip install 'rxlivechat[tqdm]'"
+        ) from exc
+    options: dict[str, Any] = {"total": 100, "unit": "%", "desc": description}
+    bar = tqdm(**(options | tqdm_options))
+    done = 0
+
+    def update(fraction: float) -> None:
+        nonlocal done
+        percent = max(0, min(100, round(fraction * 100)))
+        if percent > done:
+            bar.update(percent - done)
+            done = percent
+        if fraction >= 1:
+            bar.close()
+
+    return update
+
+
+# Text ------------------------------------------------------------------------------
+
+
+def _ours(value: Any) -> bool:
+    """Whether ``value``'s class is one of this package's (not a namesake)."""
+    return isinstance(value, Model) and type(value).__module__.startswith("rxlivechat")
+
+
+def _event_line(event: EventBase, names: Mapping[str, str] | None = None) -> str:
+    author_id = event.author_id or "system"
+    author = ((names or {}).get(author_id) or author_id)[:_ID_WIDTH]
+    return f"{_when(event.created_at)}  {author:>{_ID_WIDTH}}  " + _short(
+        event_text(event), _TEXT_WIDTH
+    )
+
+
+def _user_text(user: UserBase) -> str:
+    kind = "Agent" if isinstance(user, Agent) else "Customer"
+    name = getattr(user, "name", None)
+    extra = ""
+    if isinstance(user, Customer) and user.email:
+        extra = f" <{user.email}>"
+    if isinstance(user, Agent) and user.is_bot:
+        kind = "Bot"
+    label = f"{name}{extra} ({user.id})" if name else f"{user.id}{extra}"
+    return f"{kind} {label}"
+
+
+def _chat_text(chat: Chat) -> str:
+    users = ", ".join(_user_text(u) for u in chat.users) or "no users"
+    head = f"Chat {chat.id} ({users})"
+    if chat.thread is None:
+        return head
+    thread = chat.thread
+    events = thread.events or []
+    head += (
+        f"\n  thread {thread.id} ({_active(thread.active)}, {_count(events, 'event')})"
+    )
+    return _block(head, events, indent="    ", names=_names(chat.users))
+
+
+def _block(
+    head: str,
+    events: Iterable[EventBase],
+    *,
+    indent: str = "  ",
+    names: Mapping[str, str] | None = None,
+) -> str:
+    items = list(events)
+    lines = [head] + [indent + _event_line(e, names) for e in items[:MAX_LINES]]
+    if len(items) > MAX_LINES:
+        lines.append(f"{indent}… {len(items) - MAX_LINES} more")
+    return "\n".join(lines)
+
+
+def _history_page_text(page: Any) -> str:
+    head = (
+        f"HistoryPage ({'last page' if page.done else 'more pages'}): "
+        f"{_count(page.threads, 'thread')}, {_count(page.value, 'event')}"
+    )
+    return _block(head, page.value)
+
+
+def _chat_thread_text(thread: Any) -> str:
+    head = (
+        f"ChatThread {thread.id} of chat {thread.chat} ({_active(thread.active)}, "
+        f"{_count(thread.events, 'event')}, {_when(thread.created_at)})"
+    )
+    return _block(head, thread.events)
+
+
+def _chats_summary_text(summary: Any) -> str:
+    lines = [
+        f"ChatsSummary: {len(summary.chats_summary)} of "
+        f"{_count_n(summary.total_chats, 'chat')}"
+    ]
+    lines += ["  " + _chats_summary_item_text(c) for c in summary.chats_summary]
+    return "\n".join(lines)
+
+
+def _chats_summary_item_text(item: Any) -> str:
+    last = ""
+    if item.last_event is not None:
+        last = f", last: {_short(event_text(item.last_event), 60)}"
+    return f"{item.id} ({_active(item.active)}, {_count(item.users, 'user')}{last})"
+
+
+def _threads_summary_text(summary: Any) -> str:
+    lines = [
+        f"ThreadsSummary: {len(summary.threads_summary)} of "
+        f"{_count_n(summary.total_threads, 'thread')}"
+    ]
+    lines += [
+        f"  {t.id} ({_count_n(t.total_events, 'event')})"
+        for t in summary.threads_summary
+    ]
+    return "\n".join(lines)
+
+
+def _new_event_text(new: Any) -> str:
+    return f"new_event in {new.chat}: {_event_line(new.event)}"
+
+
+def _connected_text(connected: Any) -> str:
+    return (
+        f"connected as customer {connected.customer_id} "
+        f"({_count_n(connected.total_chats, 'chat')})"
+    )
+
+
+def _generic_text(value: Any) -> str:
+    """``Name(field=value, ...)``: the fields not at their defaults, each short."""
+    if not _plain_model(value):
+        return repr(value)
+    parts = [f"{name}={_short_value(item)}" for name, item in _set_fields(value)]
+    return f"{type(value).__name__}({', '.join(parts)})"
+
+
+def _short_value(item: Any) -> str:
+    """A field's value in a few characters: nested objects by their label."""
+    if isinstance(item, EventBase):
+        return f"<{item.type} {item.id or ''}>".replace(" >", ">")
+    if isinstance(item, UserBase):
+        return f"<{_user_text(item)}>"
+    if isinstance(item, Chat | Thread):
+        return f"<{type(item).__name__} {item.id}>"
+    if isinstance(item, Model):
+        return f"<{type(item).__name__}>"
+    if isinstance(item, datetime.datetime):
+        return _when(item)
+    if isinstance(item, str):
+        return repr(_short(item, 60))
+    if isinstance(item, list | tuple | dict):
+        if len(item) > 3 or any(isinstance(i, Model) for i in item):
+            return f"[{_count(item, 'item')}]"
+        return _short(repr(item), 60)
+    return _short(repr(item), 60)
+
+
+def _plain_model(value: Any) -> bool:
+    """A Struct that shows its fields (not one whose repr hides some, as Token)."""
+    return isinstance(value, msgspec.Struct) and (
+        type(value).__repr__ is Model.__repr__
+    )
+
+
+def _set_fields(value: msgspec.Struct) -> list[tuple[str, Any]]:
+    """The fields of ``value`` not left at their defaults, in order."""
+    fields = []
+    for field in msgspec.structs.fields(value):
+        item = getattr(value, field.name)
+        default = field.default
+        if default is not msgspec.NODEFAULT and item == default:
+            continue
+        if field.default_factory is not msgspec.NODEFAULT and item == (
+            field.default_factory()
+        ):
+            continue
+        fields.append((field.name, item))
+    return fields
+
+
+_TEXT: dict[str, Callable[[Any], str]] = {
+    "HistoryPage": _history_page_text,
+    "ChatThread": _chat_thread_text,
+    "ChatsSummary": _chats_summary_text,
+    "ChatsSummaryItem": _chats_summary_item_text,
+    "ThreadsSummary": _threads_summary_text,
+    "NewEvent": _new_event_text,
+    "Connected": _connected_text,
+}
+
+
+# HTML ------------------------------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return _html.escape(str(value), quote=True)
+
+
+def _events_table(
+    events: Iterable[EventBase],
+    caption: str | None,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    items = list(events)
+    names = names or {}
+    rows = []
+    for event in items[:MAX_LINES]:
+        author = event.author_id or "system"
+        shown = names.get(author) or author[:_ID_WIDTH]
+        rows.append(
+            f"<tr><td class='t'>{_e(_when(event.created_at))}</td>"
+            f"<td title='{_e(author)}'>{_e(shown)}</td>"
+            f"<td class='k'>{_e(event.type)}</td>"
+            f"<td>{_e(event_text(event))}</td></tr>"
+        )
+    if len(items) > MAX_LINES:
+        rows.append(f"<tr><td colspan='4'>… {len(items) - MAX_LINES} more</td></tr>")
+    head = f"<caption>{_e(caption)}</caption>" if caption else ""
+    columns = "<tr><th>time</th><th>author</th><th>type</th><th>text</th></tr>"
+    return f"<table class='rxlc'>{head}{columns}{''.join(rows)}</table>"
+
+
+def _chat_html(chat: Chat) -> str:
+    names = _names(chat.users)
+    users = ", ".join(_user_text(u) for u in chat.users) or "no users"
+    caption = f"Chat {chat.id} · {users}"
+    if chat.thread is None:
+        return f"<table class='rxlc'><caption>{_e(caption)}</caption></table>"
+    thread = chat.thread
+    events = thread.events or []
+    caption += (
+        f" · thread {thread.id} ({_active(thread.active)}, {_count(events, 'event')})"
+    )
+    return _events_table(events, caption, names)
+
+
+def _history_page_html(page: Any) -> str:
+    caption = (
+        f"HistoryPage · {'last page' if page.done else 'more pages'} · "
+        f"{_count(page.threads, 'thread')} · {_count(page.value, 'event')}"
+    )
+    return _events_table(page.value, caption)
+
+
+def _chat_thread_html(thread: Any) -> str:
+    caption = (
+        f"ChatThread {thread.id} of chat {thread.chat} · {_active(thread.active)}"
+        f" · {_count(thread.events, 'event')}"
+    )
+    return _events_table(thread.events, caption)
+
+
+def _chats_summary_html(summary: Any) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(c.id)}</td><td>{_e(_active(c.active))}</td>"
+        f"<td>{len(c.users)}</td>"
+        f"<td>{_e(event_text(c.last_event) if c.last_event else '')}</td></tr>"
+        for c in summary.chats_summary
+    )
+    return (
+        f"<table class='rxlc'><caption>ChatsSummary · {len(summary.chats_summary)}"
+        f" of {_e(_count_n(summary.total_chats, 'chat'))}</caption>"
+        "<tr><th>chat</th><th>state</th><th>users</th><th>last event</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _threads_summary_html(summary: Any) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(t.id)}</td><td>{t.total_events}</td></tr>"
+        for t in summary.threads_summary
+    )
+    return (
+        "<table class='rxlc'><caption>ThreadsSummary · "
+        f"{len(summary.threads_summary)} of "
+        f"{_e(_count_n(summary.total_threads, 'thread'))}</caption>"
+        f"<tr><th>thread</th><th>events</th></tr>{rows}</table>"
+    )
+
+
+def _new_event_html(new: Any) -> str:
+    return _events_table([new.event], f"new_event in chat {new.chat}")
+
+
+def _fields_table(value: Any) -> str:
+    """A table of the fields not left at their defaults; or the repr."""
+    if not _plain_model(value):
+        # Not a plain model (e.g. Token, whose repr hides its secret).
+        return f"<pre>{_e(repr(value))}</pre>"
+    rows = []
+    for name, item in _set_fields(value):
+        shown = text(item) if isinstance(item, Model) else _short_value(item)
+        rows.append(f"<tr><th>{_e(name)}</th><td>{_e(shown)}</td></tr>")
+    caption = f"<caption>{_e(type(value).__name__)}</caption>"
+    return f"<table class='rxlc'>{caption}{''.join(rows)}</table>"
+
+
+_HTML: dict[str, Callable[[Any], str]] = {
+    "HistoryPage": _history_page_html,
+    "ChatThread": _chat_thread_html,
+    "ChatsSummary": _chats_summary_html,
+    "ThreadsSummary": _threads_summary_html,
+    "NewEvent": _new_event_html,
+}
+
+
+# Small helpers ---------------------------------------------------------------------
+
+
+def _names(users: Iterable[UserBase] | Mapping[str, str] | None) -> dict[str, str]:
+    if users is None:
+        return {}
+    if isinstance(users, Mapping):
+        return {str(k): str(v) for k, v in users.items()}
+    names: dict[str, str] = {}
+    for user in users:
+        name = getattr(user, "name", None)
+        if name:
+            names[user.id] = name
+        elif isinstance(user, Customer):
+            names[user.id] = "customer"
+    return names
+
+
+def _event_time(event: EventBase) -> datetime.datetime:
+    return event.created_at or _EPOCH
+
+
+def _when(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return "-" * 19
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def _clock(moment: datetime.datetime | None) -> str:
+    return "--:--:--" if moment is None else f"{moment:%H:%M:%S}"
+
+
+def _active(active: bool) -> str:
+    return "active" if active else "closed"
+
+
+def _count(items: Iterable[Any] | Any, noun: str) -> str:
+    return _count_n(len(list(items)), noun)
+
+
+def _count_n(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _short(line: str, width: int) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _size(size: int | None) -> str | None:
+    if size is None:
+        return None
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000 or unit == "MB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return None  # pragma: no cover
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)

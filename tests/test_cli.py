@@ -1,0 +1,135 @@
+"""The command line, run as a user would: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import rxlivechat
+
+CLI = [sys.executable, "-m", "rxlivechat"]
+SCRIPT = Path(sys.executable).with_name("rxlivechat")
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "mentions"),
+    [
+        ((), ["demo", "sandbox", "tail", "--version"]),
+        (("demo",), ["--messages", "scripted agent"]),
+        (("sandbox",), ["--port", "--tls", "--seed", "127.0.0.1"]),
+        (("tail",), ["--organization-id", "--seconds", "JSON"]),
+    ],
+)
+def test_help_describes_every_command(
+    command: tuple[str, ...], mentions: list[str]
+) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    for word in mentions:
+        assert word in result.stdout
+
+
+def test_no_command_is_a_usage_error() -> None:
+    result = run()
+    assert result.returncode == 2
+    assert "usage: rxlivechat" in result.stderr
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the package is not installed here")
+def test_the_installed_script_is_the_same_cli() -> None:
+    result = subprocess.run(
+        [str(SCRIPT), "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"rxlivechat {rxlivechat.__version__}"
+
+
+def test_demo_exits_0_after_a_whole_conversation() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("sandbox on http://127.0.0.1:")
+    assert "new_event" in out
+    assert "Hello! Yes, we ship to all of Europe." in out
+    assert "history, newest page first:" in out
+    assert out.rstrip().endswith("done")
+
+
+def test_tail_prints_the_event_stream_as_json_lines() -> None:
+    result = run("tail", "--seconds", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    events = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all(set(e) == {"event", "payload"} for e in events)
+    names = [e["event"] for e in events]
+    assert names.index("customer_id") < names.index("connected")
+    said = [
+        e["payload"]["event"]["text"]
+        for e in events
+        if e["event"] == "new_event" and e["payload"]["event"]["type"] == "message"
+    ]
+    assert "Hi! This is the sandbox's scripted agent." in said
+
+
+def test_sandbox_prints_how_to_reach_it_then_serves_until_interrupted() -> None:
+    proc = subprocess.Popen(
+        [*CLI, "sandbox", "--port", "0", "--seed", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        info: dict[str, str] = {}
+        for line in proc.stdout:
+            if line.startswith("serving until interrupted"):
+                break
+            key, _, value = line.rstrip("\n").partition(": ")
+            info[key] = value
+        assert set(info) >= {
+            "api_url",
+            "accounts_url",
+            "rtm_url",
+            "organization_id",
+            "customer_id",
+            "access_token",
+        }, info
+        assert info["api_url"].startswith("http://127.0.0.1:")
+
+        # One request with the printed token: the customer it belongs to.
+        request = urllib.request.Request(
+            f"{info['api_url']}/v3.6/customer/action/get_customer"
+            f"?organization_id={info['organization_id']}",
+            data=b"{}",
+            headers={
+                "Authorization": f"Bearer {info['access_token']}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            customer = json.loads(response.read())
+        assert customer["id"] == info["customer_id"]
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()

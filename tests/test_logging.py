@@ -1,0 +1,114 @@
+"""Logging: everything under the ``rxlivechat`` logger, no printing, no token."""
+
+from __future__ import annotations
+
+import ast
+import logging
+from pathlib import Path
+
+import pytest
+
+import rxlivechat
+from rxlivechat.auth import CustomerTokenProvider, Token
+from rxlivechat.sandbox import Sandbox
+
+from .helpers import connect, until
+
+PACKAGE = Path(rxlivechat.__file__).parent
+
+# The command line and the demo are the only places that write to the terminal.
+MAY_WRITE = {"__main__.py", "demo.py", "tail.py", "sandbox/cli.py"}
+
+
+async def test_no_access_token_reaches_a_log_record(
+    sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, every level
+    issued: list[str] = []
+    fetch = CustomerTokenProvider._fetch
+
+    async def recording_fetch(self: CustomerTokenProvider) -> Token:
+        token = await fetch(self)
+        issued.append(token.access_token)
+        return token
+
+    monkeypatch.setattr(CustomerTokenProvider, "_fetch", recording_fetch)
+
+    sdk = connect(sandbox, reconnect_delay=(0.02, 0.1))
+    seen: list[str] = []
+    sdk.subscribe(lambda item: seen.append(item[0]))
+    await sdk.wait_connected(timeout=10)
+
+    # A reconnect after the network dropped, with refused attempts in between
+    # (logged: "connection attempt failed").
+    sandbox.refuse_connections(0.3)
+    await sandbox.drop_connections()
+    await until(lambda: seen.count("connection_restored") == 1)
+
+    # A token refresh: LiveChat says the token expired.
+    await sandbox.disconnect_customers("access_token_expired")
+    await until(lambda: seen.count("connection_restored") == 2)
+    await until(lambda: len(issued) == 2)
+
+    # A login refused with a revoked token (the SDK drops it and fetches another).
+    sandbox.tokens.revoke(issued[-1])
+    await sandbox.drop_connections()
+    await until(lambda: seen.count("connection_restored") == 3)
+    await sdk.destroy()
+
+    assert len(issued) == 3
+    failed = [r for r in caplog.records if "connection attempt failed" in r.message]
+    assert failed  # the logging paths ran
+    assert all(r.name == "rxlivechat" for r in failed)
+    logged = "\n".join(
+        f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}"
+        for r in caplog.records
+    )
+    logged += caplog.text
+    for token in issued:
+        assert token not in logged
+    # And the library printed nothing.
+    out = capsys.readouterr()
+    assert (out.out, out.err) == ("", "")
+
+
+def test_the_package_logger_has_a_null_handler() -> None:
+    handlers = logging.getLogger("rxlivechat").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)
+
+
+def test_the_library_never_prints() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {
+                "print",
+                "breakpoint",
+            }:
+                offenders.append(f"{name}:{node.lineno} {ast.unparse(node)[:40]}")
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"stdout", "stderr"}
+                and getattr(node.value, "id", None) == "sys"
+                and name not in MAY_WRITE
+            ):
+                offenders.append(f"{name}:{node.lineno} sys.{node.attr}")
+    assert offenders == []
+
+
+def test_every_logger_is_under_rxlivechat() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "getLogger"
+            ):
+                (arg,) = node.args
+                assert isinstance(arg, ast.Constant), path
+                assert str(arg.value).split(".")[0] == "rxlivechat", path

@@ -251,6 +251,10 @@ class ScriptedAgent:
     ) -> Event:
         """Wait for the next event a customer sent to a chat the agent is in.
 
+        Events sent before the agent joined, such as ``start_chat``'s initial
+        events, are not returned: they came inside ``incoming_chat`` (read them
+        with ``next_push("incoming_chat")``).
+
         Args:
             chat_id: only this chat (any chat when ``None``).
             timeout: seconds to wait.

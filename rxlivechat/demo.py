@@ -30,20 +30,23 @@ ANSWERS = (
 )
 
 
-def describe(name: str, payload: Any) -> str:
+def describe(name: str, payload: Any, names: dict[str, str]) -> str:
     """One readable line for an event of the SDK's stream."""
+
+    def who(user_id: str | None) -> str:
+        return names.get(user_id or "", (user_id or "system")[:8])
+
     match name:
         case "new_event":
             event = payload.event
             text = getattr(event, "text", None) or f"<{event.type}>"
-            who = event.author_id or "system"
-            return f"new_event       {who[:8]:>8}: {text}"
-        case "user_is_typing" | "user_stopped_typing":
-            return f"{name:<15} {payload.user[:8]:>8}"
+            return f"{name:<21} {who(event.author_id):>8}: {text}"
+        case "user_is_typing" | "user_stopped_typing" | "user_joined_chat":
+            return f"{name:<21} {who(payload.user):>8}"
         case "connected":
-            return f"connected       as customer {payload.customer_id[:8]}"
+            return f"{name:<21} as customer {payload.customer_id[:8]}"
         case _:
-            return f"{name}"
+            return name
 
 
 def print_line(write: Callable[[str], object], line: str) -> None:
@@ -69,9 +72,13 @@ async def run_demo(replies: int = 3, out: TextIO | None = None) -> int:
             accounts_url=sandbox.accounts_url,
         ) as sdk:
             # The live event stream, through an RxPY pipeline.
+            names = {agent.id: agent.name}
+            sdk.on(
+                "customer_id", lambda customer_id: names.update({customer_id: "you"})
+            )
             printing = (
                 sdk.filter(lambda item: item[0] not in {"user_data", "customer_id"})
-                .map(lambda item: describe(*item))
+                .map(lambda item: describe(item[0], item[1], names))
                 .subscribe(lambda line: print_line(write, line))
             )
             await sdk.wait_connected(timeout=10)
@@ -94,6 +101,7 @@ async def run_demo(replies: int = 3, out: TextIO | None = None) -> int:
             async for page in sdk.get_chat_history(chat.id):
                 for event in page.value:
                     text = getattr(event, "text", None) or f"<{event.type}>"
-                    write(f"  {event.created_at:%H:%M:%S.%f}  {text}\n")
+                    author = names.get(event.author_id or "", "system")
+                    write(f"  {event.created_at:%H:%M:%S.%f}  {author:>6}: {text}\n")
     write("done\n")
     return 0

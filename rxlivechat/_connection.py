@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl as ssl_
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +115,7 @@ class Connection:
         emit: called with ``(event_name, payload)`` for the SDK's event stream.
         connect_timeout: seconds to open a socket.
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
+        ssl: the TLS context; ``None`` verifies with the system's authorities.
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class Connection:
         emit: Emit,
         connect_timeout: float,
         reconnect_delay: tuple[float, float],
+        ssl: ssl_.SSLContext | None = None,
     ) -> None:
         self._api_url = api_url
         self._accounts_url = accounts_url
@@ -144,6 +147,7 @@ class Connection:
         self._emit = emit
         self._connect_timeout = connect_timeout
         self._reconnect_delay = reconnect_delay
+        self._ssl = ssl
 
         self.connected = asyncio.Event()
         """Set while the customer is logged in on an open socket."""
@@ -204,7 +208,9 @@ class Connection:
         if self._http is None:
             # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
             jar = aiohttp.CookieJar(unsafe=True)
-            self._http = aiohttp.ClientSession(cookie_jar=jar)
+            # ssl=True: verify certificates (lc-sdk-python turns that off).
+            connector = aiohttp.TCPConnector(ssl=self._ssl or True)
+            self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
         return self._http
 
     async def token(self) -> Token:

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import datetime
 import logging
+import ssl as ssl_
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -110,6 +111,27 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         >>> chat = await sdk.start_chat([Message(text="Hello")])
 
     Use :func:`init` to make one.
+
+    Args:
+        organization_id: the LiveChat organization.
+        client_id: your application's client id (for customer tokens).
+        api_url: the Customer Chat API's base URL (``http(s)``; the socket uses
+            ``ws(s)``); a sandbox's ``api_url`` in tests.
+        accounts_url: the Accounts API's base URL (customer tokens).
+        group_id: the group to chat with (sent at login).
+        page: the page the customer is on, ``{"url", "title"}`` (sent at login).
+        referrer: the page's referrer (sent at login).
+        customer: customer data sent at login: ``name``, ``email``,
+            ``session_fields``...
+        token_provider: an async callable returning a :class:`Token`; replaces
+            the built-in customer token fetch (bring tokens from your backend).
+        request_timeout: seconds a request may wait, for a connection and a reply.
+        connect_timeout: seconds to open the WebSocket.
+        sneak_peek_interval: the sneak-peek throttle's interval in seconds.
+        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff.
+        application: the ``application`` reported at login.
+        ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
+            the system's certificate authorities (never turned off by default).
     """
 
     def __init__(
@@ -129,6 +151,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         sneak_peek_interval: float = 2.0,
         reconnect_delay: tuple[float, float] = (0.5, 30.0),
         application: m.Application | None = None,
+        ssl: ssl_.SSLContext | None = None,
     ) -> None:
         super().__init__()
         require_str("organization_id", organization_id)
@@ -168,6 +191,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             emit=self._emit,
             connect_timeout=connect_timeout,
             reconnect_delay=reconnect_delay,
+            ssl=ssl,
         )
         self._web = WebClient(
             self._connection.http,

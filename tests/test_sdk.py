@@ -459,3 +459,27 @@ async def test_sneak_peeks_are_sent_only_while_the_chat_is_active(
     assert sandbox.count("send_sneak_peek") == 0
     with pytest.raises(InvalidArgumentError):
         sdk.set_sneak_peek(chat.id, 5)  # type: ignore[arg-type]
+
+
+# TLS ----------------------------------------------------------------------------------
+
+
+async def test_tls_is_verified_by_default() -> None:
+    async with Sandbox(tls=True) as sandbox:
+        assert sandbox.api_url.startswith("https://")
+        sdk = connect(sandbox, reconnect_delay=(0.01, 0.05))
+        seen = Recorder(sdk)
+        errors = await seen.wait_for("error")
+        assert isinstance(errors[0], rxlivechat.ConnectError)  # self-signed: refused
+        assert "certificate" in str(errors[0]).lower()
+        assert not sdk.connected
+        await sdk.destroy()
+
+
+async def test_tls_with_a_trusted_context_connects_over_wss() -> None:
+    async with Sandbox(tls=True) as sandbox:
+        sdk = connect(sandbox, ssl=sandbox.ssl_context_for_clients())
+        await sdk.wait_connected(timeout=10)
+        chat = await sdk.start_chat([Message(text="over TLS")])
+        assert chat.id
+        await sdk.destroy()

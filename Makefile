@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest notebooks docs docs-serve dist sandbox clean
+.PHONY: bench demo test lint typecheck pytest notebooks docs docs-serve dist sandbox clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ sandbox: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) build dist site .mypy_cache .ruff_cache
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks

@@ -383,7 +383,11 @@ class Connection:
                 log.warning("skipped a malformed frame: %s", exc)
                 self._emit("error", exc)
                 continue
-            self._frames.on_next(frame)
+            # Replies first (one dict lookup), then the hot stream, which only
+            # costs something when someone subscribed to sdk.frames.
+            self._requests.on_frame(frame)
+            if self._frames.observers:
+                self._frames.on_next(frame)
             if isinstance(frame, Push):
                 reason = self._on_push(frame)
                 if reason is not None:

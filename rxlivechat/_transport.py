@@ -81,7 +81,8 @@ class Socket:
         """Yield every TEXT/BINARY message until the socket closes."""
         while True:
             msg = await self._ws.receive()
-            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            kind = msg.type
+            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
                 yield msg.data
             elif msg.type in (
                 aiohttp.WSMsgType.CLOSE,

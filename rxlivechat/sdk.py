@@ -2,13 +2,14 @@
 
 .. code-block:: text
 
-    socket ─► Session.receive ─► frames (hot) ─┬─► Requests.on_frame ─► methods
-                                               └─► events_of_push ───► events
+    socket ─► Session.receive ─┬─► Requests.on_frame (by request id) ─► methods
+         (Connection's reader) ├─► sdk.frames (hot: every frame, typed)
+                               └─► events_of_push ─► the SDK's event stream
 
 Rules:
 
-1. One task owns the connection (:meth:`CustomerSDK._run`): it connects, logs in,
-   reads, pings, and reconnects. Nothing else reads the socket.
+1. One task owns the connection (:class:`~rxlivechat._connection.Connection`): it
+   connects, logs in, reads, pings, and reconnects. Nothing else reads the socket.
 2. The frame and event streams live as long as the SDK: a dropped socket is an
    event (``connection_lost``), never ``on_error``/``on_completed``. Only
    :meth:`CustomerSDK.destroy` completes them.
@@ -25,7 +26,7 @@ import contextlib
 import datetime
 import logging
 import ssl as ssl_
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -33,6 +34,7 @@ import aiohttp
 import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SerialDisposable
+from reactivex.internal.exceptions import SequenceContainsNoElementsError
 
 from . import events as ev
 from ._connection import Connection
@@ -170,7 +172,6 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
         self._events: HotStream[tuple[str, Any]] = HotStream(
             self._report_subscriber_error
         )
-        self._frames.subscribe(self._requests.on_frame)
         self._connection = Connection(
             api_url=api_url,
             accounts_url=accounts_url,
@@ -801,7 +802,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             pending = self._requests.submit(method, on_result, observer.on_error)
             return Disposable(lambda: self._requests.abandon(pending))
 
-        return Observable(subscribe)
+        return _Call(subscribe)
 
     def _call_echoed(
         self,
@@ -854,7 +855,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             serial.disposable = Disposable(lambda: self._requests.abandon(pending))
             return serial
 
-        return Observable(subscribe)
+        return _Call(subscribe)
 
     async def _ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result (for multi-step methods)."""
@@ -894,7 +895,7 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
 
             return Disposable(cancel)
 
-        return Observable(subscribe)
+        return _Call(subscribe)
 
     def _spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
         task: asyncio.Task[T] = asyncio.ensure_future(coro)
@@ -945,6 +946,48 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
 
 
 _SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
+
+
+class _Call(Observable[T]):
+    """A method's cold observable, with a fast ``await``.
+
+    ``Observable.__await__`` goes through ``to_future``, the trampoline scheduler
+    and an auto-detach observer; this calls the subscribe function directly with
+    an observer that settles a future. Same result: the last value, the error, or
+    ``SequenceContainsNoElementsError``; the subscription is disposed when the
+    future is done (so cancelling the awaiting task abandons the request).
+    """
+
+    def __await__(self) -> Generator[Any, None, T]:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        subscription = self._subscribe_core(_FutureObserver(future), None)
+        future.add_done_callback(lambda _: subscription.dispose())
+        return future.__await__()
+
+
+class _FutureObserver(abc.ObserverBase[T]):
+    __slots__ = ("_future", "_has_value", "_value")
+
+    def __init__(self, future: asyncio.Future[T]) -> None:
+        self._future = future
+        self._has_value = False
+        self._value: Any = None
+
+    def on_next(self, value: T) -> None:
+        self._value = value
+        self._has_value = True
+
+    def on_error(self, error: Exception) -> None:
+        if not self._future.done():
+            self._future.set_exception(error)
+
+    def on_completed(self) -> None:
+        if self._future.done():
+            return
+        if self._has_value:
+            self._future.set_result(self._value)
+        else:
+            self._future.set_exception(SequenceContainsNoElementsError())
 
 
 def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:

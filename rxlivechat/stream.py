@@ -38,10 +38,17 @@ class HotStream(Subject[T]):
         super().__init__()
         self._report = report
 
-    def _on_next_core(self, value: T) -> None:
-        with self.lock:
-            observers = self.observers.copy()
-        for observer in observers:
+    def on_next(self, value: T) -> None:
+        """Deliver ``value`` to every subscriber, each on its own.
+
+        No lock: the SDK's streams live on one asyncio loop (and ``list.copy`` is
+        atomic), so this skips ``Subject``'s lock and call layers on the per-frame
+        path.
+        """
+        if self.is_stopped:
+            return
+        self.check_disposed()
+        for observer in self.observers.copy():
             try:
                 observer.on_next(value)
             except Exception as exc:

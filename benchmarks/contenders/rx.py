@@ -1,0 +1,145 @@
+"""rxlivechat, used the way its README shows."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import Any
+
+import reactivex as rx
+from reactivex import operators as ops
+
+import rxlivechat
+from rxlivechat import Event, Message, NewEvent
+
+from ..measure import Span, raise_nofile, rss_bytes
+from ..servers import Server
+from ..stub_server import CHAT_ID, HOLD_CHAT_ID
+from .common import HELD, WARM_UP, Counter, burst, ratio
+
+
+async def _stub_token() -> rxlivechat.Token:
+    return rxlivechat.Token(access_token="bench")
+
+
+async def _connect(server: Server, org: str, **options: Any) -> rxlivechat.CustomerSDK:
+    settings: dict[str, Any] = {
+        "organization_id": org or server.organization_id,
+        "client_id": "bench",
+        "api_url": server.api_url,
+        "accounts_url": server.accounts_url,
+    }
+    if not server.organization_id:  # the stub issues no tokens
+        settings["token_provider"] = _stub_token
+    sdk = rxlivechat.init(**(settings | options))
+    await sdk.wait_connected(timeout=30)
+    return sdk
+
+
+async def _send(sdk: rxlivechat.CustomerSDK, chat_id: str, count: int) -> None:
+    for _ in range(count):
+        event = await sdk.send_event(chat_id, Message(text="hello"))
+        assert event.id is not None
+
+
+async def seq(server: Server, org: str, n: int) -> dict[str, Any]:
+    async with await _connect(server, org) as sdk:
+        await _send(sdk, CHAT_ID, WARM_UP)
+        with Span() as span:
+            await _send(sdk, CHAT_ID, n)
+    return span.result(n)
+
+
+async def e2e_seq(server: Server, org: str, n: int) -> dict[str, Any]:
+    async with await _connect(server, org) as sdk:
+        chat = await sdk.start_chat([Message(text="hi")])
+        await _send(sdk, chat.id, WARM_UP)
+        with Span() as span:
+            await _send(sdk, chat.id, n)
+    return span.result(n)
+
+
+async def window(server: Server, org: str, n: int) -> dict[str, Any]:
+    async with await _connect(server, org) as sdk:
+        await _send(sdk, CHAT_ID, WARM_UP)
+        with Span() as span:
+            await asyncio.gather(*(_send(sdk, CHAT_ID, n // 10) for _ in range(10)))
+    return span.result(n // 10 * 10)
+
+
+async def at_once(server: Server, org: str, n: int) -> dict[str, Any]:
+    """Batches of 1,000 submitted at once; the SDK keeps 10 on the socket."""
+    batches = max(1, n // 1000)
+    async with await _connect(server, org) as sdk:
+        await _send(sdk, CHAT_ID, WARM_UP)
+
+        def send(_: int) -> rx.Observable[Event]:
+            return sdk.send_event(CHAT_ID, Message(text="hi"))
+
+        with Span() as span:
+            for _ in range(batches):
+                sent = rx.from_iterable(range(1000)).pipe(ops.flat_map(send))
+                done = await sent.pipe(ops.count())
+                assert done == 1000
+    return span.result(batches * 1000)
+
+
+async def pushes(server: Server, org: str, n: int) -> dict[str, Any]:
+    async with await _connect(server, org) as sdk:
+        counter = Counter(lambda p: isinstance(p, NewEvent) and p.event.id is not None)
+        sdk.on("new_event", counter)
+        await burst(server, org, counter, 1000)  # warm-up
+        span = await burst(server, org, counter, n)
+    return span.result(n)
+
+
+async def waiting(server: Server, org: str, n: int) -> dict[str, Any]:
+    """Push bursts with 0, 1,000, 1,000 and 0 requests waiting (ABBA)."""
+    async with await _connect(server, org, request_timeout=600.0) as sdk:
+        counter = Counter(lambda p: isinstance(p, NewEvent) and p.event.id is not None)
+        sdk.on("new_event", counter)
+        await burst(server, org, counter, 1000)  # warm-up
+        idle = [await burst(server, org, counter, n)]
+        answered: list[Any] = []
+        held = [
+            sdk.send_event(HOLD_CHAT_ID, Message(text="held")).subscribe(
+                answered.append, answered.append
+            )
+            for _ in range(HELD)
+        ]
+        await asyncio.sleep(0.1)  # let the first 10 reach the socket
+        busy = [await burst(server, org, counter, n) for _ in range(2)]
+        if answered:
+            raise RuntimeError(f"{len(answered)} held requests were settled")
+        for subscription in reversed(held):  # queued ones first: nothing more is sent
+            subscription.dispose()
+        idle.append(await burst(server, org, counter, n))
+    return ratio(idle, busy, n)
+
+
+async def logins(server: Server, org: str, n: int) -> dict[str, Any]:
+    """``n`` customers, each its own SDK, connected at once; RSS per connection."""
+    raise_nofile(4 * n + 256)
+    first = await _connect(server, org)  # pays for lazy imports and caches
+    await first.destroy()
+    gc.collect()
+    before = rss_bytes()
+    sdks: list[rxlivechat.CustomerSDK] = []
+    try:
+        with Span() as span:
+            sdks.extend(
+                rxlivechat.init(
+                    organization_id=server.organization_id,
+                    client_id="bench",
+                    api_url=server.api_url,
+                    accounts_url=server.accounts_url,
+                )
+                for _ in range(n)
+            )
+            await asyncio.gather(*(sdk.wait_connected(timeout=120) for sdk in sdks))
+        await asyncio.sleep(1.0)  # idle
+        gc.collect()
+        after = rss_bytes()
+    finally:
+        await asyncio.gather(*(sdk.destroy() for sdk in sdks))
+    return span.result(n, rss_per_conn=(after - before) / n)

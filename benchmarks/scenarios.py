@@ -1,0 +1,167 @@
+"""What is measured: the scenarios, their sizes per contender, and the targets."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+CONTENDERS = ("rx", "raw", "lc")
+NAMES = {"rx": "rxlivechat", "raw": "raw floor", "lc": "lc-sdk-python"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    field: str
+    """Key in a client's JSON result."""
+    label: str
+    unit: str
+    higher_is_better: bool
+    scale: float = 1.0
+    """Multiplies the raw value for display (e.g. bytes → KiB)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """An issue 7 target on one metric of rxlivechat."""
+
+    text: str
+    met: Callable[[dict[str, float]], bool | None]
+    """Given the medians by contender, whether the target is met (None: unknown)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    key: str
+    """The function each contender module defines for it."""
+    title: str
+    server: str
+    """``stub``, ``sandbox`` (one per round) or ``fresh-sandbox`` (one per run)."""
+    sizes: dict[str, int]
+    """``n`` per contender; a contender missing here does not run it."""
+    metrics: tuple[Metric, ...]
+    targets: dict[str, tuple[Target, ...]] = dataclasses.field(default_factory=dict)
+    """Targets by metric field."""
+    unsupported: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Why a contender cannot run it."""
+
+
+def _at_least(factor: float, other: str) -> Callable[[dict[str, float]], bool | None]:
+    def met(medians: dict[str, float]) -> bool | None:
+        if "rx" not in medians or other not in medians:
+            return None
+        return medians["rx"] >= factor * medians[other]
+
+    return met
+
+
+def _rx_between(
+    low: float | None, high: float | None
+) -> Callable[[dict[str, float]], bool | None]:
+    def met(medians: dict[str, float]) -> bool | None:
+        value = medians.get("rx")
+        if value is None:
+            return None
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    return met
+
+
+PER_S = "/s"
+US = "µs"
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "seq",
+        "1. sequential `send_event` round trips (stub)",
+        "stub",
+        {"rx": 5000, "raw": 5000, "lc": 20},
+        (
+            Metric("rate", "round trips", PER_S, True),
+            Metric("cpu_us", "client CPU per round trip", US, False),
+        ),
+        {
+            "rate": (
+                Target("≥ 0.5x floor", _at_least(0.5, "raw")),
+                Target("≥ 100x lc", _at_least(100, "lc")),
+            )
+        },
+    ),
+    Scenario(
+        "e2e_seq",
+        "1e. sequential `send_event` round trips (sandbox, end to end)",
+        "sandbox",
+        {"rx": 2000, "raw": 2000, "lc": 20},
+        (
+            Metric("rate", "round trips", PER_S, True),
+            Metric("cpu_us", "client CPU per round trip", US, False),
+        ),
+    ),
+    Scenario(
+        "window",
+        "2a. 10 requests in flight (stub)",
+        "stub",
+        {"rx": 5000, "raw": 5000, "lc": 100},
+        (Metric("rate", "completed", PER_S, True),),
+    ),
+    Scenario(
+        "at_once",
+        "2b. 1,000 submitted at once, 10 on the socket (stub)",
+        "stub",
+        {"rx": 5000, "raw": 5000},
+        (Metric("rate", "completed", PER_S, True),),
+        unsupported={
+            "lc": "no queue: each call blocks a thread (1,000 at once = 1,000 threads)"
+        },
+    ),
+    Scenario(
+        "pushes",
+        "3. burst of 100,000 `incoming_event` pushes to a subscriber (stub)",
+        "stub",
+        {"rx": 100_000, "raw": 100_000, "lc": 100_000},
+        (
+            Metric("rate", "pushes delivered", PER_S, True),
+            Metric("cpu_us", "client CPU per push", US, False),
+        ),
+        {
+            "rate": (
+                Target("≥ 0.5x floor", _at_least(0.5, "raw")),
+                Target("≥ 5x lc", _at_least(5, "lc")),
+            )
+        },
+    ),
+    Scenario(
+        "waiting",
+        "4. per-frame cost, 0 vs 1,000 requests waiting (stub, 50,000-push bursts)",
+        "stub",
+        {"rx": 50_000, "raw": 50_000},
+        (
+            Metric("rate", "pushes, 0 waiting", PER_S, True),
+            Metric("busy_rate", "pushes, 1,000 waiting", PER_S, True),
+            Metric("ratio", "rate with 1,000 waiting ÷ with 0", "x", True),
+        ),
+        {"ratio": (Target("≥ 0.8", _rx_between(0.8, None)),)},
+        unsupported={
+            "lc": "sync API: a waiting request is a blocked thread that re-scans the "
+            "whole frame list every 0.2 s and gives up after 3 s"
+        },
+    ),
+    Scenario(
+        "logins",
+        "6. 1,000 logged-in customers in one process (sandbox)",
+        "fresh-sandbox",
+        {"rx": 1000, "raw": 1000, "lc": 1000},
+        (
+            Metric("wall_s", "connect + login, all customers", "s", False),
+            Metric("rss_per_conn", "RSS per idle connection", "KiB", False, 1 / 1024),
+        ),
+        {"rss_per_conn": (Target("≤ 64 KiB", _rx_between(None, 64 * 1024)),)},
+    ),
+)
+
+
+def quick(scenario: Scenario) -> Scenario:
+    """The same scenario, much smaller: a smoke test of the harness."""
+    sizes = {name: max(n // 20, 10) for name, n in scenario.sizes.items()}
+    if scenario.key == "at_once":
+        sizes = dict.fromkeys(sizes, 1000)
+    return dataclasses.replace(scenario, sizes=sizes)

@@ -28,87 +28,9 @@ from rxlivechat._connection import Connection
 from rxlivechat.protocol import pushes as p
 from rxlivechat.protocol.base import METHODS, PUSHES, Model, PushPayload
 
+from .digest import ACTIONS, LC_SDK_ONLY, PUSH_NAMES
+
 TESTS = Path(__file__).resolve().parent
-
-# The digest's §2.0 table, in its order: 38 documented actions, and ping.
-ACTIONS = [
-    "login",
-    "ping",
-    "list_chats",
-    "list_threads",
-    "get_chat",
-    "start_chat",
-    "resume_chat",
-    "deactivate_chat",
-    "send_event",
-    "delete_event",
-    "upload_file",
-    "send_rich_message_postback",
-    "send_sneak_peek",
-    "update_chat_properties",
-    "delete_chat_properties",
-    "update_thread_properties",
-    "delete_thread_properties",
-    "update_event_properties",
-    "delete_event_properties",
-    "list_license_properties",
-    "list_group_properties",
-    "update_customer",
-    "update_customer_page",
-    "set_customer_session_fields",
-    "get_customer",
-    "list_group_statuses",
-    "get_form",
-    "get_predicted_agent",
-    "get_url_info",
-    "mark_events_as_seen",
-    "accept_greeting",
-    "cancel_greeting",
-    "send_greeting_button_clicked",
-    "request_welcome_message",
-    "request_email_verification",
-    "check_goals",
-    "get_dynamic_configuration",
-    "get_configuration",
-    "get_localization",
-]
-
-# Actions the official Python SDK (lc-sdk-python, v3.6) sends that the reference
-# does not list; the catalogue and the SDK have them too.
-UNDOCUMENTED_ACTIONS = ["activate_customer_page", "deactivate_customer_page"]
-
-# The digest's §3 table, in its order: 29 pushes.
-PUSH_NAMES = [
-    "incoming_chat",
-    "chat_deactivated",
-    "chat_transferred",
-    "user_added_to_chat",
-    "user_removed_from_chat",
-    "incoming_event_preview",
-    "incoming_event",
-    "event_deleted",
-    "event_updated",
-    "incoming_rich_message_postback",
-    "chat_properties_updated",
-    "chat_properties_deleted",
-    "thread_properties_updated",
-    "thread_properties_deleted",
-    "event_properties_updated",
-    "event_properties_deleted",
-    "customer_updated",
-    "customer_side_storage_updated",
-    "customer_disconnected",
-    "groups_status_updated",
-    "incoming_thinking_indicator",
-    "incoming_typing_indicator",
-    "incoming_multicast",
-    "events_marked_as_seen",
-    "incoming_greeting",
-    "greeting_accepted",
-    "greeting_canceled",
-    "incoming_welcome_message",
-    "queue_position_updated",
-]
 
 INTERNAL = {"login": "_login", "ping": "_ping_loop"}
 """Actions the SDK sends by itself (connecting, keeping the socket alive)."""
@@ -190,7 +112,7 @@ def test_the_digest_lists_are_whole() -> None:
 
 
 def test_the_catalogue_has_exactly_the_documented_actions() -> None:
-    assert set(METHODS) == set(ACTIONS) | set(UNDOCUMENTED_ACTIONS)
+    assert set(METHODS) == set(ACTIONS) | set(LC_SDK_ONLY)
 
 
 def test_the_catalogue_has_exactly_the_documented_pushes() -> None:
@@ -204,7 +126,7 @@ def test_every_push_has_an_event_mapping() -> None:
 # Actions ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action", ACTIONS + UNDOCUMENTED_ACTIONS)
+@pytest.mark.parametrize("action", ACTIONS + LC_SDK_ONLY)
 def test_every_action_has_an_sdk_method(action: str) -> None:
     if action in INTERNAL:  # sent by the connection itself
         assert callable(getattr(Connection, INTERNAL[action], None))
@@ -219,7 +141,7 @@ def test_every_action_method_is_called_by_a_test() -> None:
     called = set(_called_attributes())
     missing = {
         name
-        for action in ACTIONS + UNDOCUMENTED_ACTIONS
+        for action in ACTIONS + LC_SDK_ONLY
         if action not in INTERNAL
         for name in sdk_names(action)
         if name not in called

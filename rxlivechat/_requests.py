@@ -97,6 +97,7 @@ class Pending:
         "on_result",
         "pushes",
         "request_id",
+        "resent",
     )
 
     def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
@@ -108,6 +109,8 @@ class Pending:
         self.pushes: list[Push[Any]] = []
         """Pushes that carried this request's id before its reply (our copies)."""
         self.done = False
+        self.resent = False
+        """Whether a drop already sent this request back to the queue once."""
         self._timer: asyncio.TimerHandle | None = None
 
 
@@ -285,9 +288,9 @@ class Requests:
         """The socket dropped: settle or re-queue what was on it.
 
         Requests whose action is in :data:`SAFE_TO_REPEAT` go back to the front of
-        the queue, to be written again after the next login; the others fail
-        with :class:`ConnectionLost`, since the server may or may not have
-        applied them.
+        the queue, to be written again (once) after the next login; the others,
+        and those already re-sent once, fail with :class:`ConnectionLost`, since
+        the server may or may not have applied them.
         """
         self._socket = None
         self._ready = False
@@ -297,7 +300,8 @@ class Requests:
         self._in_flight.clear()
         for pending in reversed(lost):
             pending.request_id = None
-            if pending.method.action in SAFE_TO_REPEAT:
+            if pending.method.action in SAFE_TO_REPEAT and not pending.resent:
+                pending.resent = True
                 self._queue.appendleft(pending)
             else:
                 self._finish(pending)

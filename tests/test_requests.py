@@ -312,3 +312,26 @@ async def test_await_echo_gives_up_on_timeout_and_on_a_drop() -> None:
     await asyncio.sleep(0.05)
     requests.detach()
     assert gave_up == ["timeout", "drop"]
+
+
+async def test_a_safe_request_is_re_sent_once_only() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    for drop in range(2):
+        requests.detach()
+        session.connection_made()
+        requests.attach(socket)  # type: ignore[arg-type]
+        requests.submit(
+            Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
+        )
+        reply(
+            requests,
+            session,
+            socket.sent[-1],
+            {"customer": {"id": "c", "type": "customer"}},
+        )
+        requests.ready()
+        if drop == 0:
+            assert socket.sent[-1]["action"] == "get_customer"  # re-sent
+    assert [type(e) for e in outcomes.errors] == [ConnectionLost]  # not twice

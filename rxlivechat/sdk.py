@@ -245,15 +245,14 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             self._connection.start()
 
     async def wait_connected(self, timeout: float | None = None) -> None:
-        """Wait until the customer is logged in.
+        """Wait until the customer is logged in (returns at once if it is).
 
         Raises:
             TimeoutError: not connected within ``timeout`` seconds.
-            SDKClosedError: the SDK stopped before connecting.
+            SDKClosedError: the SDK stopped for good before connecting.
         """
         self._check_alive()
-        connected = self._connection.connected
-        waiter = asyncio.ensure_future(connected.wait())
+        waiter = asyncio.ensure_future(self._connection.connected.wait())
         watch: set[asyncio.Future[Any]] = {waiter}
         task = self._connection.task
         if task is not None:
@@ -264,11 +263,12 @@ class CustomerSDK(CustomerActions, Observable[tuple[str, Any]]):
             )
         finally:
             waiter.cancel()
-        if connected.is_set():
+        # Logged in at that moment: success, even if the socket dropped since.
+        if waiter in done:
             return
-        if not done:
-            raise TimeoutError(f"not connected within {timeout} s")
-        raise SDKClosedError("the SDK stopped before it could connect")
+        if task is not None and task in done:
+            raise SDKClosedError("the SDK stopped before it could connect")
+        raise TimeoutError(f"not connected within {timeout} s")
 
     async def disconnect(self) -> None:
         """Close the connection; no reconnect. Every pending request fails.

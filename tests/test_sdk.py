@@ -483,3 +483,17 @@ async def test_tls_with_a_trusted_context_connects_over_wss() -> None:
         chat = await sdk.start_chat([Message(text="over TLS")])
         assert chat.id
         await sdk.destroy()
+
+
+async def test_wait_connected_counts_a_login_that_dropped_at_once() -> None:
+    # Under heavy churn the socket may drop right after the login: the wait
+    # saw the customer logged in and must say so, not that the SDK stopped.
+    sdk = rxlivechat.CustomerSDK(organization_id="o", client_id="c")
+    waiting = asyncio.ensure_future(sdk.wait_connected(timeout=5))
+    await asyncio.sleep(0.01)  # the wait is waiting
+    sdk._connection.connected.set()
+    sdk._connection.connected.clear()
+    await waiting
+    with pytest.raises(TimeoutError):
+        await sdk.wait_connected(timeout=0.01)
+    await sdk.destroy()

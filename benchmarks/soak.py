@@ -58,6 +58,7 @@ async def soak(
         sdks: list[rxlivechat.CustomerSDK] = []
         received: list[Counter[str]] = []
         lost_events: list[int] = []
+        stopped: list[Any] = []
         for _ in range(customers):
             sdk = rxlivechat.init(
                 organization_id=sandbox.organization_id,
@@ -75,6 +76,7 @@ async def soak(
 
             sdk.on("new_event", count)
             sdk.on("connection_lost", lambda _: lost_events.append(1))
+            sdk.on("disconnected", stopped.append)
             sdks.append(sdk)
             received.append(counts)
         await asyncio.gather(*(s.wait_connected(timeout=60) for s in sdks))
@@ -138,6 +140,7 @@ async def soak(
         "lost": missing,
         "duplicated": duplicated,
         "connection drops seen": len(lost_events),
+        "customers stopped for good": len(stopped),
         "RSS start (MiB)": round(memory["start"] / 1024, 1),
         "RSS middle (MiB)": round(memory.get("middle", 0) / 1024, 1),
         "RSS end (MiB)": round(memory["end"] / 1024, 1),

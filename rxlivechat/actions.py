@@ -29,11 +29,12 @@ has the table): :meth:`list_chats` (cursor) next to ``get_chats_summary`` (offse
 from __future__ import annotations
 
 import datetime
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, operators as ops
 
+from ._operators import RequestOperators
 from ._validate import (
     convert,
     require_aware,
@@ -50,7 +51,7 @@ from ._validate import (
 )
 from .exceptions import InvalidArgumentError
 from .protocol import methods as m, pushes as p
-from .protocol.base import EmptyResult, Method, Model
+from .protocol.base import EmptyResult, Model
 from .protocol.frames import Push
 from .protocol.models import (
     Access,
@@ -84,41 +85,8 @@ class CancelRateResult(Model):
     id: str
 
 
-class CustomerActions:
+class CustomerActions(RequestOperators):
     """The v3.6 actions the seed's methods do not cover."""
-
-    # Provided by CustomerSDK ----------------------------------------------------------
-
-    @property
-    def _active_chats(self) -> dict[str, bool]:  # pragma: no cover
-        raise NotImplementedError
-
-    def call(self, method: Method[R]) -> Observable[R]:  # pragma: no cover
-        """Send an RTM action (see :meth:`CustomerSDK.call`)."""
-        raise NotImplementedError
-
-    def web_call(self, method: Method[R]) -> Observable[R]:  # pragma: no cover
-        """Send a Web API action (see :meth:`CustomerSDK.web_call`)."""
-        raise NotImplementedError
-
-    def _call_echoed(  # pragma: no cover
-        self,
-        method: Method[R],
-        match: Callable[[Push[Any]], T | None],
-        read_back: Callable[[R], Observable[T]],
-    ) -> Observable[T]:
-        raise NotImplementedError
-
-    def _from_coroutine(  # pragma: no cover
-        self, factory: Callable[[], Awaitable[T]]
-    ) -> Observable[T]:
-        raise NotImplementedError
-
-    async def _ask(self, method: Method[R]) -> R:  # pragma: no cover
-        raise NotImplementedError
-
-    def _check_alive(self) -> None:  # pragma: no cover
-        raise NotImplementedError
 
     # Chats ----------------------------------------------------------------------------
 

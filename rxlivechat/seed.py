@@ -1,0 +1,476 @@
+"""The seed's methods: the JS Customer SDK v1 surface, built on v3.6.
+
+Each returns a cold, awaitable observable of a result in the v1 shape
+(:mod:`rxlivechat.results`), with the v1 "Returned value" fields in snake_case;
+the digest's §6.1 says how each maps onto v3.6. Input is checked before anything
+is sent. The v3.6 actions beyond these are in :mod:`rxlivechat.actions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Literal
+
+import aiohttp
+import msgspec
+from reactivex import Observable
+
+from . import events as ev
+from ._operators import RequestOperators
+from ._throttle import Throttle
+from ._validate import (
+    require_event,
+    require_range,
+    require_str,
+    require_type,
+    to_datetime,
+    validate,
+)
+from .auth import Token
+from .exceptions import InvalidArgumentError
+from .protocol import methods as m, pushes as p
+from .protocol.base import EmptyResult
+from .protocol.frames import Push
+from .protocol.models import (
+    Access,
+    Agent,
+    Chat,
+    Event,
+    File,
+    Postback,
+    Properties,
+    Thread,
+)
+from .results import (
+    ChatsSummary,
+    ChatThread,
+    CloseThreadResult,
+    LastSeenTimestamp,
+    RateChatResult,
+    ThreadsSummary,
+    ThreadSummaryItem,
+    chats_summary_item,
+    thread_order,
+)
+from .upload import FileSource, FileUpload
+
+__all__ = ["SeedMethods"]
+
+log = logging.getLogger("rxlivechat")
+
+
+class SeedMethods(RequestOperators):
+    """The v1 methods; a base class of :class:`~rxlivechat.sdk.CustomerSDK`."""
+
+    _sneak_peeks: dict[str, Throttle[str]]
+    _sneak_peek_interval: float
+
+    def _upload_context(  # pragma: no cover - CustomerSDK's
+        self,
+    ) -> tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]:
+        raise NotImplementedError
+
+    # Seed methods -----------------------------------------------------------------
+
+    def close_thread(self, chat_id: str) -> Observable[CloseThreadResult]:
+        """Close the chat's active thread (``deactivate_chat``)."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        return self._call(
+            m.DeactivateChat(id=chat_id), lambda _, __: CloseThreadResult(success=True)
+        )
+
+    def get_chats_summary(
+        self, offset: int = 0, limit: int = 10
+    ) -> Observable[ChatsSummary]:
+        """A page of the customer's chats, newest first (v1 offset paging).
+
+        v3.6 pages by cursor only; pages are walked as far as ``offset`` needs.
+        """
+        self._check_alive()
+        require_range("offset", offset, 0, None)
+        require_range("limit", limit, 1, 25)
+
+        async def run() -> ChatsSummary:
+            # v3.6 has no offset: walk the cursor, newest first, only until the
+            # window [offset, offset + limit) is in hand. The first request fixes
+            # the page size for the whole walk (later ones send only page_id),
+            # so ask for the whole window at once when it fits in one page.
+            wanted = offset + limit
+            request = m.ListChats(limit=min(wanted, 25))  # 25: list_chats' maximum
+            chats: list[Any] = []
+            total = 0
+            while True:
+                page = await self._ask(request)
+                total = page.total_chats
+                chats.extend(page.chats_summary)
+                if len(chats) >= wanted or page.next_page_id is None:
+                    break
+                request = m.ListChats(page_id=page.next_page_id)
+            for summary in chats[offset : offset + limit]:
+                self._active_chats[summary.id] = summary.active
+            return ChatsSummary(
+                chats_summary=[
+                    chats_summary_item(c) for c in chats[offset : offset + limit]
+                ],
+                total_chats=total,
+            )
+
+        return self._from_coroutine(run)
+
+    def get_chat_threads(
+        self, chat_id: str, thread_ids: Iterable[str]
+    ) -> Observable[list[ChatThread]]:
+        """The given threads of a chat, with their events (one ``get_chat`` each)."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        if isinstance(thread_ids, str):
+            raise InvalidArgumentError("thread_ids must be a list of ids, not a str")
+        ids = list(thread_ids)
+        for thread_id in ids:
+            require_str("thread_ids[]", thread_id)
+
+        async def run() -> list[ChatThread]:
+            chats = await asyncio.gather(
+                *(self._ask(m.GetChat(chat_id=chat_id, thread_id=t)) for t in ids)
+            )
+            return [_chat_thread(chat_id, chat.thread) for chat in chats if chat.thread]
+
+        return self._from_coroutine(run)
+
+    def get_chat_threads_summary(
+        self, chat_id: str, offset: int = 0, limit: int = 25
+    ) -> Observable[ThreadsSummary]:
+        """A page of a chat's threads, oldest first: id, order, total events."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        require_range("offset", offset, 0, None)
+        require_range("limit", limit, 1, 1000)
+
+        async def run() -> ThreadsSummary:
+            # No v3.6 equivalent: walk list_threads oldest first, only until the
+            # window [offset, offset + limit) is in hand. Pages carry every event
+            # of their threads, so ask for no more threads than the window needs
+            # (at most 100, the maximum); the first request fixes the page size.
+            wanted = offset + limit
+            request = m.ListThreads(
+                chat_id=chat_id, sort_order="asc", limit=min(wanted, 100)
+            )
+            threads: list[Thread] = []
+            total = 0
+            while True:
+                page = await self._ask(request)
+                total = page.found_threads
+                threads.extend(page.threads)
+                if (
+                    len(threads) >= wanted
+                    or offset >= total  # the window starts past the last thread
+                    or page.next_page_id is None
+                ):
+                    break
+                request = m.ListThreads(chat_id=chat_id, page_id=page.next_page_id)
+            return ThreadsSummary(
+                threads_summary=[
+                    ThreadSummaryItem(
+                        id=t.id,
+                        order=thread_order(t.created_at),
+                        total_events=len(t.events or ()),
+                    )
+                    for t in threads[offset : offset + limit]
+                ],
+                total_threads=total,
+            )
+
+        return self._from_coroutine(run)
+
+    def get_predicted_agent(self, group_id: int | None = None) -> Observable[Agent]:
+        """The agent the chat would most likely be routed to."""
+        self._check_alive()
+        if group_id is not None:
+            require_range("group_id", group_id, 0, None)
+        return self._call(
+            m.GetPredictedAgent(group_id=group_id), lambda result, _: result.agent
+        )
+
+    def rate_chat(
+        self,
+        chat_id: str,
+        score: Literal[0, 1, "good", "bad"],
+        comment: str | None = None,
+    ) -> Observable[RateChatResult]:
+        """Rate the chat's latest thread: 1/"good" or 0/"bad", with a comment."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        value = _SCORES.get(score)
+        if value is None or isinstance(score, bool):
+            raise InvalidArgumentError(
+                f"score must be 0, 1, 'good' or 'bad', not {score!r}"
+            )
+        if comment is not None:
+            require_type("comment", comment, str)
+        rating: dict[str, Any] = {"score": value}
+        if comment is not None:
+            rating["comment"] = comment
+
+        async def run() -> RateChatResult:
+            chat = await self._ask(m.GetChat(chat_id=chat_id))
+            if chat.thread is None:
+                raise InvalidArgumentError(f"chat {chat_id!r} has no thread to rate")
+            await self._ask(
+                m.UpdateThreadProperties(
+                    chat_id=chat_id,
+                    thread_id=chat.thread.id,
+                    properties={"rating": rating},
+                )
+            )
+            return RateChatResult(id=chat.thread.id)
+
+        return self._from_coroutine(run)
+
+    def send_event(
+        self, chat_id: str, event: Event, attach_to_last_thread: bool = False
+    ) -> Observable[Event]:
+        """Send an event; emits it complete (id, author, created_at, thread)."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        require_event(event)
+        method = m.SendEvent(
+            chat_id=chat_id,
+            event=event,
+            attach_to_last_thread=attach_to_last_thread or None,
+        )
+        validate(method)
+
+        def echoed(push: Push[Any]) -> Event | None:
+            payload = push.payload
+            if isinstance(payload, p.IncomingEvent):
+                return ev.with_thread(payload.event, payload.thread_id)
+            return None
+
+        def read_back(result: m.SendEventResult) -> Observable[Event]:
+            async def run() -> Event:
+                chat = await self._ask(m.GetChat(chat_id=chat_id))
+                for found in (chat.thread and chat.thread.events) or ():
+                    if found.id == result.event_id and chat.thread:
+                        return ev.with_thread(found, chat.thread.id)
+                return msgspec.structs.replace(
+                    event, id=result.event_id, author_id=self.customer_id
+                )
+
+            return self._from_coroutine(run)
+
+        return self._call_echoed(method, echoed, read_back)
+
+    def send_file(
+        self,
+        chat_id: str,
+        file: FileSource,
+        custom_id: str | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        *,
+        name: str | None = None,
+        content_type: str | None = None,
+    ) -> FileUpload:
+        """Upload a file (≤ 10 MB) and send it to the chat as a ``file`` event.
+
+        Returns:
+            A :class:`FileUpload`: an awaitable observable of the result with
+            ``.progress`` (an observable of 0..1) and ``.cancel()``.
+        """
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        from .upload import prepare_file
+
+        prepared = prepare_file(file, name=name, content_type=content_type)
+
+        async def send(url: str) -> None:
+            await self._ask(
+                m.SendEvent(chat_id=chat_id, event=_file_event(url, custom_id))
+            )
+
+        return FileUpload(
+            self._upload_context,
+            prepared,
+            send,
+            on_progress=on_progress,
+        )
+
+    def send_postback(
+        self,
+        chat_id: str,
+        thread_id: str,
+        event_id: str,
+        postback_id: str,
+        toggled: bool = True,
+    ) -> Observable[EmptyResult]:
+        """Send a rich message button's postback."""
+        self._check_alive()
+        for key, value in (
+            ("chat_id", chat_id),
+            ("thread_id", thread_id),
+            ("event_id", event_id),
+            ("postback_id", postback_id),
+        ):
+            require_str(key, value)
+        require_type("toggled", toggled, bool)
+        return self._call(
+            m.SendRichMessagePostback(
+                chat_id=chat_id,
+                thread_id=thread_id,
+                event_id=event_id,
+                postback=Postback(id=postback_id, toggled=toggled),
+            ),
+            lambda result, _: result,
+        )
+
+    def set_sneak_peek(self, chat_id: str, text: str) -> None:
+        """Show the agents what the customer is typing.
+
+        Sent only while the chat is active, at most once per 2 s per chat; the
+        latest text is always delivered (leading and trailing edge).
+        """
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        require_type("text", text, str)
+        throttle = self._sneak_peeks.get(chat_id)
+        if throttle is None:
+
+            def send(text: str) -> None:
+                if not self._active_chats.get(chat_id, False):
+                    return  # only while the chat is active
+                self._call(
+                    m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text),
+                    lambda _, __: None,
+                ).subscribe(on_error=lambda exc: log.info("sneak peek failed: %s", exc))
+
+            throttle = Throttle(send, self._sneak_peek_interval)
+            self._sneak_peeks[chat_id] = throttle
+        throttle.offer(text)
+
+    def start_chat(
+        self,
+        events: Iterable[Event] = (),
+        access: Access | None = None,
+        properties: Properties | None = None,
+        *,
+        continuous: bool | None = None,
+        active: bool | None = None,
+    ) -> Observable[Chat]:
+        """Start a chat, optionally with initial events; emits the chat."""
+        self._check_alive()
+        initial = list(events)
+        for event in initial:
+            require_event(event)
+        spec = m.StartChatSpec(
+            access=access,
+            properties=properties,
+            thread=m.ThreadSpec(events=initial) if initial else None,
+        )
+        method = m.StartChat(chat=spec, continuous=continuous, active=active)
+        validate(method)
+
+        def echoed(push: Push[Any]) -> Chat | None:
+            payload = push.payload
+            return payload.chat if isinstance(payload, p.IncomingChat) else None
+
+        def read_back(result: m.StartChatResult) -> Observable[Chat]:
+            self._active_chats[result.chat_id] = True
+            return self._call(m.GetChat(chat_id=result.chat_id), lambda c, _: c)
+
+        return self._call_echoed(method, echoed, read_back)
+
+    def update_chat_properties(
+        self, chat_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set chat properties: ``{"namespace": {"name": value}}``."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        return self.call(m.UpdateChatProperties(id=chat_id, properties=properties))
+
+    def update_chat_thread_properties(
+        self, chat_id: str, thread_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set thread properties: ``{"namespace": {"name": value}}``."""
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        require_str("thread_id", thread_id)
+        return self.call(
+            m.UpdateThreadProperties(
+                chat_id=chat_id, thread_id=thread_id, properties=properties
+            )
+        )
+
+    def update_customer(
+        self,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        fields: Mapping[str, str] | None = None,
+        avatar: str | None = None,
+    ) -> Observable[EmptyResult]:
+        """Update the customer's name, e-mail, avatar and session fields.
+
+        ``fields`` is v1's map; it is sent as v3.6's ordered ``session_fields``.
+        """
+        self._check_alive()
+        if name is None and email is None and fields is None and avatar is None:
+            raise InvalidArgumentError("update_customer needs at least one field")
+        session_fields = None
+        if fields is not None:
+            if not isinstance(fields, Mapping):
+                raise InvalidArgumentError("fields must be a mapping of str to str")
+            if len(fields) > 100:
+                raise InvalidArgumentError("at most 100 session fields")
+            session_fields = [{str(k): v} for k, v in fields.items()]
+        return self.call(
+            m.UpdateCustomer(
+                name=name, email=email, avatar=avatar, session_fields=session_fields
+            )
+        )
+
+    def update_customer_page(
+        self, url: str, title: str | None = None
+    ) -> Observable[m.UpdateCustomerPageResult]:
+        """Tell LiveChat which page the customer is on."""
+        self._check_alive()
+        require_str("url", url)
+        return self.call(m.UpdateCustomerPage(url=url, title=title))
+
+    def update_last_seen_timestamp(
+        self,
+        chat_id: str,
+        timestamp: datetime.datetime | float | None = None,
+    ) -> Observable[LastSeenTimestamp]:
+        """Mark the chat's events as seen up to ``timestamp`` (default: now).
+
+        ``timestamp`` may be an aware ``datetime`` or epoch milliseconds (v1).
+        """
+        self._check_alive()
+        require_str("chat_id", chat_id)
+        seen = to_datetime(timestamp)
+        return self._call(
+            m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen),
+            lambda _, __: LastSeenTimestamp(timestamp=seen),
+        )
+
+
+_SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
+
+
+def _chat_thread(chat_id: str, thread: Thread) -> ChatThread:
+    return ChatThread(
+        id=thread.id,
+        chat=chat_id,
+        active=thread.active,
+        order=thread_order(thread.created_at),
+        users=list(thread.user_ids),
+        events=[ev.with_thread(e, thread.id) for e in thread.events or ()],
+        created_at=thread.created_at,
+    )
+
+
+def _file_event(url: str, custom_id: str | None) -> Event:
+    return File(url=url, custom_id=custom_id)

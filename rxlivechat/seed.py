@@ -457,6 +457,8 @@ class SeedMethods(RequestOperators):
         )
 
 
+# rate_chat's scores: v1 documents 0/1, and its sample passes "good"/"bad"
+# (digest §6.1); the wire wants rating.score 1 (good) or 0 (bad).
 _SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
 
 

@@ -365,7 +365,7 @@ async def test_destroying_the_sdk_mid_walk_errors_instead_of_hanging(
     await sdk.wait_connected(timeout=5)
     chat = seed(sandbox, sdk, threads=10, events=5)
     history = sdk.get_chat_history(chat.id)
-    sandbox.delay_replies(3.0, action="list_threads")  # pending at destroy()
+    sandbox.delay_replies(60.0, action="list_threads")  # still pending at destroy()
     failed: asyncio.Future[Exception] = asyncio.get_running_loop().create_future()
     history.subscribe(on_error=failed.set_result)
     pending_next = asyncio.ensure_future(history.next())

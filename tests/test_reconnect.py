@@ -124,7 +124,7 @@ async def test_in_flight_requests_at_a_drop_settle(sandbox: Sandbox) -> None:
     sdk = connect(sandbox, **FAST)
     await sdk.wait_connected(timeout=5)
     chat = await sdk.start_chat()
-    sandbox.delay_replies(0.3)
+    sandbox.delay_replies(10.0)  # both still in flight at the drop
     safe = asyncio.ensure_future(awaited(sdk.call(GetCustomer())))
     unsafe = asyncio.ensure_future(awaited(sdk.send_event(chat.id, Message(text="x"))))
     await asyncio.sleep(0.05)
@@ -211,12 +211,13 @@ async def test_disconnect_during_reconnect_really_stops(sandbox: Sandbox) -> Non
 
 
 async def test_disconnect_during_login_really_stops(sandbox: Sandbox) -> None:
-    sandbox.delay_replies(0.3, action="login")
+    sandbox.delay_replies(10.0, action="login")  # still logging in at disconnect()
     sdk = connect(sandbox, **FAST)
-    await sandbox.wait_for_login()
+    await until(lambda: sandbox.count("login") == 1)  # received, not yet answered
     await sdk.disconnect()
     assert not sdk.connected
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(0.2)
+    assert sandbox.count("login") == 1  # no reconnect
     assert not sdk.connected
     await sdk.destroy()
 

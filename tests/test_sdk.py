@@ -355,12 +355,12 @@ async def test_methods_are_cold_each_subscription_sends(
 async def test_disposing_before_the_reply_abandons_the_request(
     sdk: CustomerSDK, sandbox: Sandbox
 ) -> None:
-    sandbox.delay_replies(0.2, action="list_chats")
+    sandbox.delay_replies(1.0, action="list_chats")
     got: list[Any] = []
     subscription = sdk.get_chats_summary().subscribe(got.append, got.append)
     await until(lambda: sandbox.count("list_chats") >= 2)  # connect + this one
     subscription.dispose()
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.5)  # the reply came, and was dropped
     assert got == []
     assert sdk._requests.in_flight == 0
 
@@ -368,7 +368,7 @@ async def test_disposing_before_the_reply_abandons_the_request(
 async def test_request_timeout(sandbox: Sandbox) -> None:
     sdk = connect(sandbox, request_timeout=0.1)
     await sdk.wait_connected(timeout=5)
-    sandbox.delay_replies(0.5, action="get_customer")
+    sandbox.delay_replies(3.0, action="get_customer")
     with pytest.raises(RequestTimeoutError):
         await sdk.call(GetCustomer())
     await sdk.destroy()
@@ -393,7 +393,7 @@ async def test_destroy_settles_pending_requests_and_completes_the_stream(
     completed = asyncio.Event()
     sdk.subscribe(on_completed=completed.set)
     await sdk.wait_connected(timeout=5)
-    sandbox.delay_replies(5.0, action="get_customer")
+    sandbox.delay_replies(60.0, action="get_customer")  # pending at destroy()
     calls = [asyncio.ensure_future(awaited(sdk.call(GetCustomer()))) for _ in range(15)]
     await until(lambda: sandbox.count("get_customer") >= 10)
     await sdk.destroy()

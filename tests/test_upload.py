@@ -87,7 +87,7 @@ async def test_a_too_big_file_is_refused_before_any_byte_is_sent(
 
 async def test_cancel_aborts_the_upload(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     chat = await sdk.start_chat()
-    sandbox.delay_replies(1.0, action="upload_file")
+    sandbox.delay_replies(30.0, action="upload_file")  # still running at cancel()
     upload = sdk.send_file(chat.id, b"x" * 200_000)
     running = asyncio.ensure_future(awaited(upload))
     await asyncio.sleep(0.05)

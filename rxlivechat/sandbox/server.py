@@ -48,6 +48,7 @@ from ..exceptions import (
     ProtocolError,
     ServerError,
     ServerRequestTimeoutError,
+    ServiceUnavailableError,
     UnsupportedVersionError,
     ValidationError,
     server_error,
@@ -332,6 +333,7 @@ class Sandbox:
         self._by_customer: dict[str, set[Connection]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
         self._certificate: SelfSignedCertificate | None = None
 
     # Lifecycle ----------------------------------------------------------------------
@@ -352,6 +354,7 @@ class Sandbox:
         """Start serving (a free port is chosen when ``port`` is 0)."""
         if self.tls and self._certificate is None:
             self._certificate = await asyncio.to_thread(SelfSignedCertificate)
+        self._stopping = asyncio.Event()
         runner = web.AppRunner(
             self._make_app(),
             access_log=None,
@@ -734,6 +737,7 @@ class Sandbox:
         return await handler(request)
 
     async def _stop(self, code: int) -> None:
+        self._stopping.set()  # wakes requests held by delay_replies()
         for conn in list(self._connections):
             conn.cancel_timers()
         await asyncio.gather(
@@ -865,10 +869,15 @@ class Sandbox:
         delay = self.faults.delay_for(action)
         if delay <= 0:
             return
-        if delay >= self.request_timeout:
-            await asyncio.sleep(self.request_timeout)
-            raise ServerRequestTimeoutError("Request timed out")
-        await asyncio.sleep(delay)
+        try:  # sleep, but end at once when the sandbox stops (nothing left behind)
+            await asyncio.wait_for(
+                self._stopping.wait(), min(delay, self.request_timeout)
+            )
+        except TimeoutError:
+            if delay >= self.request_timeout:
+                raise ServerRequestTimeoutError("Request timed out") from None
+            return
+        raise ServiceUnavailableError("the sandbox is shutting down")
 
     def _dispatch_rtm(
         self, conn: Connection, req: Request[Method[Any]]

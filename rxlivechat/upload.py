@@ -148,7 +148,8 @@ class FileUpload(Observable[SendFileResult]):
         self._on_progress = on_progress
         self._progress: BehaviorSubject[float] = BehaviorSubject(0.0)
         self.progress: Observable[float] = self._progress
-        """Fractions 0..1 of the file uploaded; completes when the upload ends."""
+        """Fractions 0..1 of the file uploaded; completes when the upload succeeds,
+        errors (like the result) when it fails or is cancelled."""
         self._tasks: set[asyncio.Task[str]] = set()
         self._cancelled = False
 
@@ -172,14 +173,20 @@ class FileUpload(Observable[SendFileResult]):
 
         def settle(task: asyncio.Task[str]) -> None:
             self._tasks.discard(task)
+            error: Exception | None = None
+            if task.cancelled():
+                error = UploadCancelledError("the upload was cancelled")
+            elif (exc := task.exception()) is not None:
+                error = exc if isinstance(exc, Exception) else Exception(exc)
+            if not self._tasks:  # the last upload ended: so does its progress
+                if error is None:
+                    self._progress.on_completed()
+                else:
+                    self._progress.on_error(error)
             if disposed:
                 return
-            if task.cancelled():
-                observer.on_error(UploadCancelledError("the upload was cancelled"))
-                return
-            exc = task.exception()
-            if exc is not None:
-                observer.on_error(exc if isinstance(exc, Exception) else Exception(exc))
+            if error is not None:
+                observer.on_error(error)
             else:
                 observer.on_next(SendFileResult(url=task.result()))
                 observer.on_completed()
@@ -221,5 +228,4 @@ class FileUpload(Observable[SendFileResult]):
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ProtocolError(f"unexpected upload_file reply: {exc}") from None
         await self._send(result.url)
-        self._progress.on_completed()
         return result.url

@@ -68,6 +68,13 @@ def logged_in(
     session.connection_made()
     requests = Requests(session, timeout=timeout, max_in_flight=max_in_flight)
     socket = RecordingSocket()
+    log_in(requests, session, socket)
+    socket.sent.clear()
+    return requests, session, socket
+
+
+def log_in(requests: Requests, session: Session, socket: RecordingSocket) -> None:
+    """Attach ``socket``, send a login on it and answer it: the gate opens."""
     requests.attach(socket)  # type: ignore[arg-type]
     outcomes = Outcomes()
     requests.submit(
@@ -80,8 +87,6 @@ def logged_in(
         {"customer": {"id": "c", "type": "customer"}},
     )
     requests.ready()
-    socket.sent.clear()
-    return requests, session, socket
 
 
 def reply(
@@ -201,17 +206,7 @@ async def test_a_drop_requeues_safe_requests_and_fails_the_others() -> None:
     # After the next login, the safe request is written again, with a new id.
     session.connection_made()
     new_socket = RecordingSocket()
-    requests.attach(new_socket)  # type: ignore[arg-type]
-    requests.submit(
-        Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
-    )
-    reply(
-        requests,
-        session,
-        new_socket.sent[0],
-        {"customer": {"id": "c", "type": "customer"}},
-    )
-    requests.ready()
+    log_in(requests, session, new_socket)
     assert [r["action"] for r in new_socket.sent] == ["login", "get_customer"]
     assert new_socket.sent[1]["request_id"] != socket.sent[0]["request_id"]
 
@@ -321,17 +316,7 @@ async def test_a_safe_request_is_re_sent_once_only() -> None:
     for drop in range(2):
         requests.detach()
         session.connection_made()
-        requests.attach(socket)  # type: ignore[arg-type]
-        requests.submit(
-            Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
-        )
-        reply(
-            requests,
-            session,
-            socket.sent[-1],
-            {"customer": {"id": "c", "type": "customer"}},
-        )
-        requests.ready()
+        log_in(requests, session, socket)
         if drop == 0:
             assert socket.sent[-1]["action"] == "get_customer"  # re-sent
     assert [type(e) for e in outcomes.errors] == [ConnectionLost]  # not twice

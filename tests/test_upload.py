@@ -89,11 +89,15 @@ async def test_cancel_aborts_the_upload(sdk: CustomerSDK, sandbox: Sandbox) -> N
     chat = await sdk.start_chat()
     sandbox.delay_replies(30.0, action="upload_file")  # still running at cancel()
     upload = sdk.send_file(chat.id, b"x" * 200_000)
+    progress_ended: list[Exception] = []
+    upload.progress.subscribe(on_error=progress_ended.append)
     running = asyncio.ensure_future(awaited(upload))
     await asyncio.sleep(0.05)
     upload.cancel()
     with pytest.raises(UploadCancelledError):
         await running
+    await asyncio.sleep(0)
+    assert [type(e) for e in progress_ended] == [UploadCancelledError]  # no hang
     with pytest.raises(UploadCancelledError):
         await upload  # a cancelled upload stays cancelled
 

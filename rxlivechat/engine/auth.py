@@ -17,39 +17,11 @@ from typing import TypeAlias
 import aiohttp
 import msgspec
 
-from ._transport import map_errors
-from .exceptions import ConnectError
-from .protocol.base import Model
+from ..exceptions import ConnectError
+from ..protocol.tokens import Token
+from .transport import MAX_HTTP_BODY, map_errors, read_limited
 
-__all__ = ["CustomerTokenProvider", "Token", "TokenProvider"]
-
-
-class Token(Model):
-    """A customer access token, as the Accounts API issues it."""
-
-    access_token: str
-    entity_id: str = ""
-    """The customer's id."""
-    expires_in: int = 28800
-    """Lifetime in seconds, counted from :attr:`created_at`."""
-    token_type: str = "Bearer"
-    organization_id: str | None = None
-    created_at: datetime.datetime = msgspec.field(
-        default_factory=lambda: datetime.datetime.now(datetime.UTC)
-    )
-
-    @property
-    def expires_at(self) -> datetime.datetime:
-        """When the token stops working."""
-        return self.created_at + datetime.timedelta(seconds=self.expires_in)
-
-    @property
-    def authorization(self) -> str:
-        """The value for ``Authorization`` headers and the login ``token`` field."""
-        return f"{self.token_type} {self.access_token}"
-
-    def __repr__(self) -> str:  # never show the secret
-        return f"Token(entity_id={self.entity_id!r}, expires_at={self.expires_at})"
+__all__ = ["CustomerTokenProvider", "TokenProvider"]
 
 
 TokenProvider: TypeAlias = Callable[[], Awaitable[Token]]
@@ -69,6 +41,7 @@ class CustomerTokenProvider:
         client_id: the application's client id.
         organization_id: the LiveChat organization.
         refresh_before: a cached token this close to expiry is replaced.
+        timeout: seconds the token request may take.
     """
 
     def __init__(
@@ -79,12 +52,14 @@ class CustomerTokenProvider:
         client_id: str,
         organization_id: str,
         refresh_before: datetime.timedelta = datetime.timedelta(minutes=5),
+        timeout: float = 15.0,
     ) -> None:
         self._http = http
         self._url = f"{accounts_url.rstrip('/')}/v2/customer/token"
         self._client_id = client_id
         self._organization_id = organization_id
         self._refresh_before = refresh_before
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._token: Token | None = None
         self.fetches = 0
         """How many times a token was fetched (not served from the cache)."""
@@ -112,8 +87,10 @@ class CustomerTokenProvider:
             body["entity_id"] = self._token.entity_id
         self.fetches += 1
         with map_errors("cannot fetch a customer token"):
-            async with self._http.post(self._url, json=body) as response:
-                data = await response.read()
+            async with self._http.post(
+                self._url, json=body, timeout=self._timeout
+            ) as response:
+                data = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
         if status != 200:
             raise ConnectError(
@@ -122,5 +99,5 @@ class CustomerTokenProvider:
             )
         try:
             return msgspec.json.decode(data, type=Token)
-        except msgspec.ValidationError as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise ConnectError(f"unexpected token response: {exc}") from None

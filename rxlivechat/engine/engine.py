@@ -1,4 +1,9 @@
-"""The customer's connection, and the state the pushes keep up to date.
+"""The engine: one asyncio object that runs a customer, free of reactivex.
+
+It alone owns the Sans-I/O session (through :class:`~.requests.Requests`), the
+socket's life, the token, the Web API client and what the pushes say (active
+chats, the event ledger, side storage). It reports upward to one
+:class:`Listener`: every decoded frame, and every SDK event by name.
 
 One task connects, logs in, reads, pings and reconnects:
 
@@ -10,62 +15,67 @@ One task connects, logs in, reads, pings and reconnects:
 
 Rules:
 
-1. One task owns the connection (:meth:`Connection.start`); on each socket one
-   reader task feeds every frame to the hot stream. Nothing else reads the socket.
+1. One task owns the connection (:meth:`Engine.start`); on each socket one
+   reader task feeds every frame to the listener. Nothing else reads the socket.
 2. A closed socket ends the login (or the ping loop) and vice versa: the two tasks
    of a socket's life are raced, and the loser is cancelled.
 3. A ``customer_disconnected`` reason either reconnects, refreshes the token then
    reconnects, or stops for good (docs/reconnect.md has the table).
-4. Timers are asyncio timers on the SDK's loop.
+4. Cancellation is never swallowed: cancelling the task (or the loop ending)
+   stops it at once. :meth:`Engine.close` and :meth:`Engine.stop` take effect
+   when called and return a task that finishes closing.
+5. The engine holds no reference to what listens to it beyond the listener, so
+   an SDK dropped without ``destroy()`` can be collected (and then closes it).
+6. Timers are asyncio timers on the engine's loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
-import random
 import ssl as ssl_
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import msgspec
 
-from . import events as ev
-from ._requests import Requests
-from ._transport import Socket, connect, rtm_url
-from .auth import CustomerTokenProvider, Token, TokenProvider
-from .exceptions import (
+from .. import events as ev
+from ..exceptions import (
     AuthenticationError,
+    ConnectionLost,
     LiveChatError,
     ProtocolError,
     SDKClosedError,
     ServerError,
 )
-from .protocol import methods as m, pushes as p
-from .protocol.connection import Session
-from .protocol.frames import Frame, Push
+from ..protocol import methods as m, pushes as p
+from ..protocol.base import Method
+from ..protocol.frames import Frame, Push
+from ..protocol.session import Session
+from ..protocol.tokens import Token
+from ..results import chats_summary_item
+from .auth import CustomerTokenProvider, TokenProvider
+from .backoff import Backoff
 from .recovery import EventLedger, missed_events
-from .results import chats_summary_item
-from .stream import HotStream
+from .requests import OnError, OnResult, Pending, Requests
+from .transport import Socket, connect, rtm_url
+from .web import PreparedFile, WebClient
 
 __all__ = [
     "PING_INTERVAL",
     "RECONNECT_REASONS",
     "REFRESH_TOKEN_REASONS",
-    "STABLE_AFTER",
-    "Connection",
+    "Engine",
+    "Listener",
+    "Options",
 ]
 
 log = logging.getLogger("rxlivechat")
 
 PING_INTERVAL = 15.0
 """Seconds between RTM pings (digest §1.3: the server drops a socket after ~30 s)."""
-
-STABLE_AFTER = 10.0
-"""A connection that lasted this long (seconds) resets the reconnect backoff, so a
-server that accepts and drops at once is not hammered at the base delay."""
 
 # customer_disconnected reasons (digest §3.1, §8): what the SDK does about each.
 RECONNECT_REASONS = frozenset(
@@ -95,77 +105,113 @@ FATAL_LOGIN_ERRORS = frozenset(
 )
 """Login errors that no retry can mend: the SDK stops for good."""
 
-Emit = Callable[[str, Any], None]
+R = TypeVar("R")
 
 
-class Connection:
-    """Connects, logs in, reads, pings and reconnects; keeps what pushes tell.
+class Listener(Protocol):
+    """What the engine reports to: the Rx surface implements it."""
 
-    Args:
-        api_url: the API's base URL (``http(s)://``; the socket is ``ws(s)://``).
-        accounts_url: the Accounts API's base URL (customer tokens).
+    def on_frame(self, frame: Frame) -> None:
+        """Every frame the server sent, typed (after its request was settled)."""
+
+    def on_event(self, name: str, payload: Any) -> None:
+        """An SDK event: a push's v1 form, or the connection's life
+        (``connected``, ``connection_lost``, ``error``, ...)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Options:
+    """Everything the engine needs to run one customer.
+
+    Attributes:
         organization_id: the LiveChat organization.
         client_id: the application's client id (for the token request).
+        api_url: the API's base URL (``http(s)://``; the socket is ``ws(s)://``).
+        accounts_url: the Accounts API's base URL (customer tokens).
         login: the login request, less its token and side storage.
         token_provider: an async callable returning a :class:`Token`; ``None``
             fetches customer tokens from ``accounts_url``.
-        requests: the request multiplexer to attach each socket to.
-        session: the Sans-I/O session state.
-        frames: the hot stream every decoded frame goes to.
-        emit: called with ``(event_name, payload)`` for the SDK's event stream.
+        request_timeout: seconds a request (or any HTTP exchange) may take.
         connect_timeout: seconds to open a socket.
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
+        reconnects_per_minute: the storm bound (see :class:`.backoff.Backoff`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
     """
 
-    def __init__(
-        self,
-        *,
-        api_url: str,
-        accounts_url: str,
-        organization_id: str,
-        client_id: str,
-        login: m.Login,
-        token_provider: TokenProvider | None,
-        requests: Requests,
-        session: Session,
-        frames: HotStream[Frame],
-        emit: Emit,
-        connect_timeout: float,
-        reconnect_delay: tuple[float, float],
-        ssl: ssl_.SSLContext | None = None,
-    ) -> None:
-        self._api_url = api_url
-        self._accounts_url = accounts_url
-        self._organization_id = organization_id
-        self._client_id = client_id
-        self._login_template = login
-        self._token_provider = token_provider
-        self._requests = requests
-        self._session = session
-        self._frames = frames
-        self._emit = emit
-        self._connect_timeout = connect_timeout
-        self._reconnect_delay = reconnect_delay
-        self._ssl = ssl
+    organization_id: str
+    client_id: str
+    api_url: str
+    accounts_url: str
+    login: m.Login
+    token_provider: TokenProvider | None = None
+    request_timeout: float = 15.0
+    connect_timeout: float = 10.0
+    reconnect_delay: tuple[float, float] = (0.5, 30.0)
+    reconnects_per_minute: int = 20
+    ssl: ssl_.SSLContext | None = None
 
-        self.connected = asyncio.Event()
-        """Set while the customer is logged in on an open socket."""
+
+
+MAX_CHATS = 1_000
+"""Chats whose state (active or not, events seen) the engine remembers. Chat ids
+come from the server's pushes, so the memory is bounded: the least recently
+heard-of chat is forgotten first (it is still recovered by ``list_chats``)."""
+
+
+class Engine:
+    """Runs one customer: token, socket, login, requests, pings, reconnects.
+
+    The Rx surface (:class:`~rxlivechat.sdk.CustomerSDK`) holds one engine and
+    uses only this class's public methods and attributes.
+
+    Args:
+        options: what to connect to, and how.
+        listener: told of every frame and every SDK event.
+    """
+
+    def __init__(self, options: Options, listener: Listener) -> None:
+        self.options = options
+        self._listener = listener
+        self._session: Session[Pending] = Session()
+        self._requests = Requests(self._session, timeout=options.request_timeout)
+        self._backoff = Backoff(
+            *options.reconnect_delay, per_minute=options.reconnects_per_minute
+        )
+        self._token_provider = options.token_provider
+        self._web = WebClient(
+            self.http,
+            self.token,
+            api_url=options.api_url,
+            organization_id=options.organization_id,
+            timeout=options.request_timeout,
+        )
         self.customer_id: str | None = None
         """The customer's id, once logged in."""
         self.active_chats: dict[str, bool] = {}
         """Chat id → whether it has an active thread, as far as the pushes tell."""
         self._side_storage: dict[str, str] = {}
-        self._ledger = EventLedger()
+        self._ledger = EventLedger(max_chats=MAX_CHATS)
         self._recovering = False
         self._held: list[Push[Any]] = []
-        self._connected_at = 0.0
         self._http: aiohttp.ClientSession | None = None
         self._socket: Socket | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
+        self._closing: asyncio.Task[None] | None = None
+        self._login_waiters: set[asyncio.Future[None]] = set()
+        self._logged_in_this_attempt = False
 
-    # Public methods -----------------------------------------------------------------
+    # State --------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Whether the customer is logged in on an open socket right now."""
+        return self._session.logged_in
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: the engine is done for good."""
+        return self._closing is not None
 
     @property
     def running(self) -> bool:
@@ -173,35 +219,139 @@ class Connection:
         return self._runner is not None and not self._runner.done()
 
     @property
-    def task(self) -> asyncio.Task[None] | None:
-        """The connection task, while it runs (it ends when the SDK stops)."""
-        return self._runner if self.running else None
+    def in_flight(self) -> int:
+        """Requests on the socket, not answered yet."""
+        return self._requests.in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a connection or a free slot."""
+        return self._requests.waiting
+
+    # Life ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the connection task, unless it runs already."""
+        """Start connecting (and reconnecting) in the background; no-op if running.
+
+        Raises:
+            SDKClosedError: the engine was closed.
+        """
+        if self.closed:
+            raise SDKClosedError("the SDK was destroyed")
         if not self.running:
             self._stopping = False
+            self._requests.resume()
             self._runner = asyncio.get_running_loop().create_task(
                 self._run(), name="rxlivechat-connection"
             )
 
-    async def stop(self) -> None:
-        """Stop the connection task and close the socket; no reconnect."""
+    def stop(self, error: LiveChatError) -> asyncio.Task[None]:
+        """Stop for now: no reconnect; every request fails with ``error``.
+
+        Takes effect at once; the task it returns finishes closing the socket
+        (awaiting it is optional). :meth:`start` starts again.
+        """
+        was_running = self.running
         self._stopping = True
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        await self._drop_socket()
-        self.connected.clear()
+        self._requests.halt(error)
+        self._wake_waiters(error)
+        if was_running:
+            self._emit("disconnected", ev.Disconnected(reason="manual"))
+        return asyncio.get_running_loop().create_task(self._finish(runner))
 
-    async def close(self) -> None:
-        """Stop, and close the HTTP session (tokens, Web API, uploads)."""
-        await self.stop()
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+    def close(self) -> asyncio.Task[None]:
+        """Stop for good and release the socket and the HTTP session.
+
+        Takes effect at once (later calls raise :class:`SDKClosedError`); the
+        task it returns finishes closing. Calling it again returns the same task.
+        """
+        if self._closing is None:
+            stopped = self.stop(SDKClosedError("the SDK was destroyed"))
+            self._requests.close()
+            self._closing = asyncio.get_running_loop().create_task(
+                self._release(stopped), name="rxlivechat-close"
+            )
+        return self._closing
+
+    def abandon_unclosed(self) -> None:
+        """Close from a finalizer: the loop may be gone, so nothing may raise."""
+        if self.closed:
+            return
+        try:
+            self.close()
+        except RuntimeError:  # no running loop: cancel what still can be
+            if self._runner is not None and not self._runner.get_loop().is_closed():
+                self._runner.get_loop().call_soon_threadsafe(self._runner.cancel)
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until the customer is logged in (returns at once if it is).
+
+        Raises:
+            TimeoutError: not connected within ``timeout`` seconds.
+            SDKClosedError: the engine stopped before connecting.
+        """
+        if self.connected:
+            return
+        if self.closed or not self.running:
+            raise SDKClosedError(
+                "the SDK was destroyed"
+                if self.closed
+                else "not connecting: call connect() first"
+            )
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._login_waiters.add(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+        except TimeoutError:
+            raise TimeoutError(f"not connected within {timeout} s") from None
+        finally:
+            self._login_waiters.discard(waiter)
+
+    # Requests -----------------------------------------------------------------------
+
+    def submit(
+        self,
+        method: Method[Any],
+        on_result: OnResult,
+        on_error: OnError,
+        *,
+        timeout: float | None = None,
+    ) -> Pending:
+        """Queue ``method`` on the socket; exactly one callback will be called."""
+        return self._requests.submit(method, on_result, on_error, timeout=timeout)
+
+    def abandon(self, pending: Pending) -> None:
+        """Forget ``pending``: no callback will be called."""
+        self._requests.abandon(pending)
+
+    async def ask(self, method: Method[R]) -> R:
+        """Send ``method`` and wait for its result; cancelling abandons it."""
+        return await self._requests.ask(method)
+
+    def await_echo(
+        self,
+        request_id: str,
+        match: Callable[[Push[Any]], Any],
+        deliver: Callable[[Any], None],
+        give_up: Callable[[], None],
+    ) -> Callable[[], None]:
+        """Wait for the push a request caused, after its reply; see
+        :meth:`.requests.Requests.await_echo`."""
+        return self._requests.await_echo(request_id, match, deliver, give_up)
+
+    async def web_call(self, method: Method[R]) -> R:
+        """Send ``method`` over the Web API (HTTP) with the customer's token."""
+        return await self._web.call(method)
+
+    async def upload(self, file: PreparedFile, report: Callable[[float], None]) -> str:
+        """Upload ``file`` (Web API ``upload_file``); returns its URL."""
+        return await self._web.upload(file, report)
+
+    # HTTP and tokens ----------------------------------------------------------------
 
     def http(self) -> aiohttp.ClientSession:
         """The HTTP session; its cookie jar keeps the customer's identity."""
@@ -209,7 +359,7 @@ class Connection:
             # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
             jar = aiohttp.CookieJar(unsafe=True)
             # ssl=True: verify certificates (lc-sdk-python turns that off).
-            connector = aiohttp.TCPConnector(ssl=self._ssl or True)
+            connector = aiohttp.TCPConnector(ssl=self.options.ssl or True)
             self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
         return self._http
 
@@ -218,77 +368,67 @@ class Connection:
         if self._token_provider is None:
             self._token_provider = CustomerTokenProvider(
                 self.http(),
-                accounts_url=self._accounts_url,
-                client_id=self._client_id,
-                organization_id=self._organization_id,
+                accounts_url=self.options.accounts_url,
+                client_id=self.options.client_id,
+                organization_id=self.options.organization_id,
+                timeout=self.options.request_timeout,
             )
-        token = await self._token_provider()
+        try:
+            async with asyncio.timeout(self.options.request_timeout):
+                token = await self._token_provider()
+        except TimeoutError:
+            raise ConnectionLost(
+                f"no customer token within {self.options.request_timeout} s"
+            ) from None
         if isinstance(token, str):  # a provider that hands out bare tokens
             return Token(access_token=token)
         return token
-
-    def backoff(self, attempt: int) -> float:
-        """The delay before reconnect ``attempt`` (1, 2, ...).
-
-        Full jitter under an exponential ceiling, capped; the exponent is bounded,
-        so the delay never overflows to 0 (the JS SDK's does after ~1,000 tries).
-        """
-        base, cap = self._reconnect_delay
-        ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
-        return random.uniform(0, ceiling)
 
     # The connection task ------------------------------------------------------------
 
     async def _run(self) -> None:
         """Connect, log in, read until the socket drops; again, with backoff."""
         loop = asyncio.get_running_loop()
-        attempt = 0
-        was_connected = False
-        while not self._stopping:
-            stop_reason: ev.Disconnected | None = None
+        restoring = False
+        while True:
+            reason: ev.Disconnected | None = None
             try:
-                stop_reason = await self._socket_life(was_connected)
+                reason = await self._socket_life(restoring)
             except _Stop as stop:
-                stop_reason = stop.reason
+                reason = stop.reason
             except LiveChatError as exc:
                 log.info("connection attempt failed: %s", exc)
                 self._emit("error", exc)
             except Exception as exc:  # a bug: report it, and keep the SDK alive
                 log.exception("unexpected error in the connection loop")
                 self._emit("error", exc)
-            finally:
-                lost = self.connected.is_set()
-                self.connected.clear()
-                await self._drop_socket()
-                if lost:
-                    was_connected = True
-                    self._emit("connection_lost", None)
-            if lost and loop.time() - self._connected_at >= STABLE_AFTER:
-                attempt = 0  # it was a good connection: start the backoff afresh
-            if stop_reason is not None:
+            restoring = restoring or self.customer_id is not None
+            if reason is not None:
                 self._stopping = True
                 self._requests.halt(
                     SDKClosedError(
-                        f"disconnected for good ({stop_reason.reason}); "
+                        f"disconnected for good ({reason.reason}); "
                         "call connect() to try again"
                     )
                 )
-                self._emit("disconnected", stop_reason)
+                self._wake_waiters(SDKClosedError(f"disconnected ({reason.reason})"))
+                self._emit("disconnected", reason)
                 return
-            attempt += 1
-            await asyncio.sleep(self.backoff(attempt))
+            if not self._logged_in_this_attempt:
+                self._backoff.failed()
+            await asyncio.sleep(self._backoff.next_delay(loop.time()))
 
     async def _socket_life(self, restoring: bool) -> ev.Disconnected | None:
         """One socket's life. Returns a reason to stop for good, or ``None``."""
+        self._logged_in_this_attempt = False
         token = await self.token()
         socket = await connect(
             self.http(),
-            rtm_url(self._api_url, self._organization_id),
-            timeout=self._connect_timeout,
+            rtm_url(self.options.api_url, self.options.organization_id),
+            timeout=self.options.connect_timeout,
         )
         self._socket = socket
-        self._session.connection_made()
-        self._requests.attach(socket)
+        self._requests.connection_made(socket)
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
         life = loop.create_task(self._logged_in(token, restoring))
@@ -296,12 +436,18 @@ class Connection:
             await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             # Whichever ends first ends the other: a closed socket cancels a
-            # pending login; a failed login closes the socket.
-            for task in (life, reader):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait({task})
-            self._requests.detach()
+            # pending login; a failed login closes the socket. A cancellation of
+            # this task still propagates, after the cleanup.
+            life.cancel()
+            reader.cancel()
+            was_logged_in = self._session.logged_in
+            self._requests.connection_lost()
+            if was_logged_in and not self._stopping:
+                self._emit("connection_lost", None)
+            try:
+                await asyncio.wait({life, reader})
+            finally:
+                await self._drop_socket()
         error = None if life.cancelled() else life.exception()
         if error is not None:
             raise error
@@ -309,20 +455,22 @@ class Connection:
 
     async def _logged_in(self, token: Token, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
+        login = await self._login(token)
+        self._logged_in_this_attempt = True
+        self._backoff.logged_in()
+        self.customer_id = login.customer.id
+        self._wake_waiters(None)
+        self._emit("customer_id", login.customer.id)
+        self._emit("user_data", login.customer)
+        pinger = asyncio.get_running_loop().create_task(
+            self._ping_loop(), name="rxlivechat-ping"
+        )
         self._recovering = restoring
-        self._held.clear()
         try:
-            login = await self._login(token)
-            self.customer_id = login.customer.id
-            self._requests.ready()
-            self.connected.set()
-            self._connected_at = asyncio.get_running_loop().time()
-            self._emit("customer_id", login.customer.id)
-            self._emit("user_data", login.customer)
             summary = await self._requests.ask(m.ListChats(limit=25))
             for chat in summary.chats_summary:
-                self.active_chats[chat.id] = chat.active
-                if chat.id not in self._ledger.chats:
+                self._remember_chat(chat.id, chat.active)
+                if not self._ledger.knows(chat.id):
                     self._ledger.know(chat.id)
                     last = chats_summary_item(chat).last_events_per_type or {}
                     self._ledger.mark_seen(chat.id, last.values())
@@ -334,14 +482,20 @@ class Connection:
             self._emit("connection_restored" if restoring else "connected", connected)
             if restoring:
                 await self._recover()
+            self._recovering = False
+            held, self._held = self._held, []
+            for frame in held:
+                self._on_push(frame)
+            await pinger  # returns when a ping goes unanswered: drop the socket
         finally:
             self._recovering = False
             self._held.clear()
-        await self._ping_loop()
+            pinger.cancel()
+            await asyncio.wait({pinger})
 
     async def _login(self, token: Token) -> m.LoginResult:
         login = msgspec.structs.replace(
-            self._login_template,
+            self.options.login,
             token=token.authorization,
             customer_side_storage=self._side_storage or None,
         )
@@ -356,10 +510,19 @@ class Connection:
             raise
 
     async def _recover(self) -> None:
-        """Emit the events missed while disconnected, then the held live ones."""
+        """Emit the events missed while disconnected, chat by chat.
+
+        A chat whose walk fails with a server error is skipped and reported (an
+        ``error`` event), so one broken chat cannot stop every reconnect.
+        """
         for chat_id in self._ledger.chats:
             since = self._ledger.newest(chat_id)
-            missed = await missed_events(self._requests.ask, chat_id, since)
+            try:
+                missed = await missed_events(self._requests.ask, chat_id, since)
+            except (ServerError, ProtocolError) as exc:
+                log.warning("skipped recovering chat %s: %s", chat_id, exc)
+                self._emit("error", exc)
+                continue
             for thread_id, event in missed:
                 if self._ledger.admit(chat_id, event):
                     new = ev.NewEvent(
@@ -368,26 +531,20 @@ class Connection:
                         event=ev.with_thread(event, thread_id),
                     )
                     self._emit("new_event", new)
-        self._recovering = False
-        held, self._held = self._held, []
-        for frame in held:
-            self._on_push(frame)
 
     async def _read(self, socket: Socket) -> ev.Disconnected | None:
         """Read until the socket closes; returns a reason to stop for good."""
         stop: ev.Disconnected | None = None
+        receive = self._requests.receive
+        listener = self._listener
         async for data in socket.messages():
             try:
-                frame = self._session.receive(data)
+                frame, _ = receive(data)
             except ProtocolError as exc:
                 log.warning("skipped a malformed frame: %s", exc)
                 self._emit("error", exc)
                 continue
-            # Replies first (one dict lookup), then the hot stream, which only
-            # costs something when someone subscribed to sdk.frames.
-            self._requests.on_frame(frame)
-            if self._frames.observers:
-                self._frames.on_next(frame)
+            listener.on_frame(frame)
             if isinstance(frame, Push):
                 reason = self._on_push(frame)
                 if reason is not None:
@@ -404,12 +561,12 @@ class Connection:
             if not self._ledger.admit(payload.chat_id, payload.event):
                 return None  # already shown (recovered, or a duplicate)
         elif isinstance(payload, p.IncomingChat):
-            self.active_chats[payload.chat.id] = True
+            self._remember_chat(payload.chat.id, True)
             thread = payload.chat.thread
             self._ledger.know(payload.chat.id)
             self._ledger.mark_seen(payload.chat.id, (thread and thread.events) or ())
         elif isinstance(payload, p.ChatDeactivated):
-            self.active_chats[payload.chat_id] = False
+            self._remember_chat(payload.chat_id, False)
         elif isinstance(payload, p.CustomerSideStorageUpdated):
             # Kept for the next login, as the docs ask (digest §2.1, §3).
             self._side_storage = dict(payload.customer_side_storage)
@@ -425,7 +582,7 @@ class Connection:
         return None
 
     async def _ping_loop(self) -> None:
-        """Ping every 15 s; a ping with no reply means a dead socket: drop it."""
+        """Ping every 15 s; a ping with no reply means a dead socket: return."""
         while True:
             await asyncio.sleep(PING_INTERVAL)
             try:
@@ -435,6 +592,39 @@ class Connection:
                 return
 
     # Private methods ----------------------------------------------------------------
+
+    def _emit(self, name: str, payload: Any) -> None:
+        if not self.closed or name == "disconnected":
+            self._listener.on_event(name, payload)
+
+    def _remember_chat(self, chat_id: str, active: bool) -> None:
+        chats = self.active_chats
+        chats.pop(chat_id, None)
+        chats[chat_id] = active
+        if len(chats) > MAX_CHATS:
+            del chats[next(iter(chats))]
+
+    def _wake_waiters(self, error: LiveChatError | None) -> None:
+        for waiter in self._login_waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
+        self._login_waiters.clear()
+
+    async def _finish(self, runner: asyncio.Task[None] | None) -> None:
+        if runner is not None:
+            await asyncio.wait({runner})
+        await self._drop_socket()
+
+    async def _release(self, stopped: Awaitable[None]) -> None:
+        try:
+            await stopped
+        finally:
+            if self._http is not None:
+                http, self._http = self._http, None
+                await http.close()
 
     async def _drop_socket(self) -> None:
         socket, self._socket = self._socket, None

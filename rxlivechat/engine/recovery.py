@@ -20,15 +20,22 @@ import datetime
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 
-from .protocol.methods import ListThreads, ListThreadsResult
-from .protocol.models import Event
+from ..exceptions import ProtocolError
+from ..protocol.methods import ListThreads, ListThreadsResult
+from ..protocol.models import Event
 
-__all__ = ["REMEMBERED_IDS", "EventLedger", "missed_events"]
+__all__ = ["MAX_RECOVERY_PAGES", "REMEMBERED_IDS", "EventLedger", "missed_events"]
 
 REMEMBERED_IDS = 256
 """Event ids remembered per chat to drop duplicates. Duplicates can only come from
 the overlap between a recovery walk and the live pushes held meanwhile, all at or
 after the high-water mark, so the last few hundred ids are plenty."""
+
+MAX_RECOVERY_PAGES = 100
+"""Pages of ``list_threads`` one chat's recovery walks at most (with the default
+page size, 2,500 events or more): a walk that has not reached the last event
+seen by then is cut short, so a server that pages for ever cannot hold the
+connection in recovery."""
 
 _MIN_TIME = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
@@ -42,19 +49,29 @@ class _ChatMemory:
 
 
 class EventLedger:
-    """Which events of which chats the customer has already been shown."""
+    """Which events of which chats the customer has already been shown.
 
-    def __init__(self) -> None:
-        self._chats: dict[str, _ChatMemory] = {}
+    Args:
+        max_chats: chats remembered at most; the least recently heard-of chat is
+            forgotten first.
+    """
+
+    def __init__(self, *, max_chats: int = 1_000) -> None:
+        self._chats: OrderedDict[str, _ChatMemory] = OrderedDict()
+        self._max_chats = max_chats
 
     @property
     def chats(self) -> list[str]:
         """The chats the ledger knows (to recover after a reconnect)."""
         return list(self._chats)
 
+    def knows(self, chat_id: str) -> bool:
+        """Whether the ledger watches ``chat_id``."""
+        return chat_id in self._chats
+
     def know(self, chat_id: str) -> None:
         """Start watching a chat (no events seen yet)."""
-        self._chats.setdefault(chat_id, _ChatMemory())
+        self._memory(chat_id)
 
     def newest(self, chat_id: str) -> datetime.datetime | None:
         """When the newest event seen in the chat was created, if any."""
@@ -63,9 +80,7 @@ class EventLedger:
 
     def admit(self, chat_id: str, event: Event) -> bool:
         """Record ``event``; ``False`` if it was seen before (drop it)."""
-        memory = self._chats.get(chat_id)
-        if memory is None:
-            memory = self._chats[chat_id] = _ChatMemory()
+        memory = self._memory(chat_id)
         if event.id is not None:
             if event.id in memory.ids:
                 return False
@@ -82,6 +97,17 @@ class EventLedger:
         for event in events:
             self.admit(chat_id, event)
 
+    def _memory(self, chat_id: str) -> _ChatMemory:
+        chats = self._chats
+        memory = chats.get(chat_id)
+        if memory is None:
+            memory = chats[chat_id] = _ChatMemory()
+            if len(chats) > self._max_chats:
+                chats.popitem(last=False)
+        else:
+            chats.move_to_end(chat_id)
+        return memory
+
 
 async def missed_events(
     ask: Callable[[ListThreads], Awaitable[ListThreadsResult]],
@@ -89,6 +115,7 @@ async def missed_events(
     since: datetime.datetime | None,
     *,
     page_size: int = 25,
+    max_pages: int = MAX_RECOVERY_PAGES,
 ) -> list[tuple[str, Event]]:
     """The events of ``chat_id`` created at or after ``since``, oldest first.
 
@@ -98,13 +125,17 @@ async def missed_events(
     Returns:
         ``(thread_id, event)`` pairs, oldest first; the caller drops those already
         seen (the boundary event itself comes back too).
+
+    Raises:
+        ProtocolError: the server repeated a page id (it would page for ever).
     """
     found: list[tuple[datetime.datetime, int, str, Event]] = []
     request = ListThreads(
         chat_id=chat_id, sort_order="desc", min_events_count=page_size
     )
     order = 0
-    while True:
+    pages: set[str] = set()
+    for _ in range(max_pages):
         page = await ask(request)
         reached = False
         for thread in page.threads:
@@ -119,6 +150,9 @@ async def missed_events(
                 reached = True
         if reached or page.next_page_id is None:
             break
+        if page.next_page_id in pages:
+            raise ProtocolError(f"list_threads of {chat_id} repeats a page id")
+        pages.add(page.next_page_id)
         request = ListThreads(chat_id=chat_id, page_id=page.next_page_id)
     # Threads come newest first, events oldest first within each: sort by time.
     found.sort(key=lambda item: (item[0], item[1]))

@@ -1,15 +1,22 @@
-"""Requests in flight: correlation by request id, flow control and settlement.
+"""Requests from submission to settlement: flow control, timers, echoes.
 
 Rules:
 
-1. A reply is matched to its request with one dict lookup: the cost per frame does
-   not grow with the number of requests in flight (digest §1.3 allows 10).
-2. At most ``max_in_flight`` requests are on the socket at once; the rest wait in
-   order (the JS SDK lets the server refuse them instead).
-3. Every request settles exactly once: a result, a server error, a timeout, a
-   connection loss or a close. A request disposed of before its reply is forgotten
-   and its reply dropped.
-4. Timers are asyncio timers on the SDK's loop, never threads.
+1. :class:`Requests` is the only driver of the Sans-I/O
+   :class:`~rxlivechat.protocol.session.Session`: it opens and loses the
+   session's socket, sends through it and decodes every frame with it. The
+   session keeps the one table of requests in flight (as :class:`Pending`
+   tickets) and the one "logged in" state; nothing here copies either.
+2. A reply is matched to its request with one dict lookup: the cost per frame does
+   not grow with the number of requests in flight or waiting.
+3. At most ``max_in_flight`` requests are on the socket at once (the server's
+   limit, digest §1.3); the rest wait in order. A slot is freed when the reply
+   arrives or the socket drops, never earlier: an abandoned request still counts
+   until then, since the server still counts it.
+4. Every request settles exactly once: a result, a server error, a timeout, a
+   connection loss or a close. An abandoned request is forgotten and its reply
+   dropped.
+5. Timers are asyncio timers on the engine's loop, never threads.
 """
 
 from __future__ import annotations
@@ -19,18 +26,18 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._transport import Socket
-from .exceptions import (
+from ..exceptions import (
     ConnectionLost,
     LiveChatError,
     RequestTimeoutError,
     server_error,
 )
-from .protocol.base import Method
-from .protocol.connection import Session
-from .protocol.frames import ErrorResponse, Frame, Push, Response
+from ..protocol.base import Method
+from ..protocol.frames import ErrorResponse, Frame, Push, Response
+from ..protocol.session import Session
+from .transport import Socket
 
-__all__ = ["SAFE_TO_REPEAT", "Pending", "Requests"]
+__all__ = ["ECHO_WAIT", "SAFE_TO_REPEAT", "Pending", "Requests"]
 
 SAFE_TO_REPEAT = frozenset(
     {
@@ -68,6 +75,11 @@ ECHO_WAIT = 2.0
 """Seconds to wait, after a reply, for the push our request caused (see
 :meth:`Requests.await_echo`)."""
 
+MAX_EARLY_PUSHES = 16
+"""Pushes kept per request that carry its id before its reply comes (our copies
+of what it caused: one or two in practice). More are dropped, so a server that
+floods them cannot grow the client's memory."""
+
 
 class _Echo:
     """A wait for the push a request caused, when it follows the reply."""
@@ -87,10 +99,11 @@ class _Echo:
 
 
 class Pending:
-    """One request, from submission until it settles."""
+    """One request, from submission until it settles: the session's ticket."""
 
     __slots__ = (
         "_timer",
+        "abandoned",
         "done",
         "method",
         "on_error",
@@ -98,10 +111,12 @@ class Pending:
         "pushes",
         "request_id",
         "resent",
+        "result_type",
     )
 
     def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
         self.method = method
+        self.result_type: type[Any] = method.result_type
         self.on_result = on_result
         self.on_error = on_error
         self.request_id: str | None = None
@@ -109,6 +124,9 @@ class Pending:
         self.pushes: list[Push[Any]] = []
         """Pushes that carried this request's id before its reply (our copies)."""
         self.done = False
+        """Settled, or abandoned: no callback will be called any more."""
+        self.abandoned = False
+        """Abandoned while on the socket: its slot is freed when the reply comes."""
         self.resent = False
         """Whether a drop already sent this request back to the queue once."""
         self._timer: asyncio.TimerHandle | None = None
@@ -117,14 +135,20 @@ class Pending:
 class Requests:
     """Correlates replies with requests and keeps the in-flight count in bounds.
 
-    The SDK attaches a socket when one is open (:meth:`attach`), opens the gate
-    once logged in (:meth:`ready`), feeds every frame to :meth:`on_frame`, and
-    detaches the socket when it drops (:meth:`detach`).
+    The engine opens the session on a socket (:meth:`connection_made`), feeds
+    every message to :meth:`receive`, and reports the socket's loss
+    (:meth:`connection_lost`). Queued requests go out once the session is logged
+    in: the login reply itself opens the gate.
+
+    Args:
+        session: the Sans-I/O session this object alone drives.
+        timeout: default seconds until a request fails, waiting included.
+        max_in_flight: requests on the socket at once.
     """
 
     def __init__(
         self,
-        session: Session,
+        session: Session[Pending],
         *,
         timeout: float,
         max_in_flight: int = 10,
@@ -133,18 +157,21 @@ class Requests:
         self._timeout = timeout
         self._max_in_flight = max_in_flight
         self._queue: deque[Pending] = deque()
-        self._in_flight: dict[str, Pending] = {}
         self._socket: Socket | None = None
-        self._ready = False
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
 
     # Public methods -----------------------------------------------------------------
 
     @property
+    def timeout(self) -> float:
+        """The default request timeout, in seconds."""
+        return self._timeout
+
+    @property
     def in_flight(self) -> int:
         """Requests written to the socket and not answered yet."""
-        return len(self._in_flight)
+        return len(self._session.in_flight)
 
     @property
     def waiting(self) -> int:
@@ -209,40 +236,55 @@ class Requests:
                 self.abandon(pending)
 
     def abandon(self, pending: Pending) -> None:
-        """Forget ``pending``: no callback will be called. Its reply is dropped."""
+        """Forget ``pending``: no callback will be called. Its reply is dropped.
+
+        A request already on the socket keeps its slot until its reply comes or
+        the socket drops (rule 3).
+        """
         if pending.done:
             return
         self._finish(pending)
-        if pending.request_id is not None:
-            self._in_flight.pop(pending.request_id, None)
-            self._session.abandon(pending.request_id)
-        self._pump()
+        pending.abandoned = True
+        pending.pushes.clear()
 
-    def on_frame(self, frame: Frame) -> None:
-        """Settle the request ``frame`` answers, if any (one dict lookup)."""
-        request_id = frame.request_id
-        if request_id is None:
-            return
+    def connection_made(self, socket: Socket) -> None:
+        """A socket is open: urgent requests (login, ping) may be written."""
+        self._socket = socket
+        self._session.connection_made()
+
+    def receive(self, data: bytes | str) -> tuple[Frame, Pending | None]:
+        """Decode one message, settle the request it answers, if any.
+
+        Returns:
+            The frame, and the request it concerns (see
+            :meth:`~rxlivechat.protocol.session.Session.receive`).
+
+        Raises:
+            ProtocolError: the message is not a valid frame.
+        """
+        was_logged_in = self._session.logged_in
+        frame, pending = self._session.receive(data)
+        if frame.request_id is None:
+            return frame, None
         if isinstance(frame, Push):
-            pending = self._in_flight.get(request_id)
             if pending is not None:
-                pending.pushes.append(frame)
-            elif (echo := self._echoes.get(request_id)) is not None:
+                if not pending.done and len(pending.pushes) < MAX_EARLY_PUSHES:
+                    pending.pushes.append(frame)
+            elif (echo := self._echoes.get(frame.request_id)) is not None:
                 value = echo.match(frame)
                 if value is not None:
-                    self._end_echo(request_id)
+                    self._end_echo(frame.request_id)
                     echo.deliver(value)
-            return
-        pending = self._in_flight.pop(request_id, None)
-        if pending is None:
-            return
-        self._finish(pending)
-        if isinstance(frame, Response):
-            pending.on_result(frame.payload, pending)
-        else:
-            pending.on_error(_error_of(frame))
-        if self._queue:
+            return frame, pending
+        if pending is not None and not pending.done:
+            self._finish(pending)
+            if isinstance(frame, Response):
+                pending.on_result(frame.payload, pending)
+            else:
+                pending.on_error(_error_of(frame))
+        if self._queue or (self._session.logged_in and not was_logged_in):
             self._pump()
+        return frame, pending
 
     def await_echo(
         self,
@@ -275,16 +317,7 @@ class Requests:
 
         return cancel
 
-    def attach(self, socket: Socket) -> None:
-        """A socket is open: urgent requests (login, ping) may be written."""
-        self._socket = socket
-
-    def ready(self) -> None:
-        """Logged in: write queued requests, up to the in-flight limit."""
-        self._ready = True
-        self._pump()
-
-    def detach(self) -> None:
+    def connection_lost(self) -> None:
         """The socket dropped: settle or re-queue what was on it.
 
         Requests whose action is in :data:`SAFE_TO_REPEAT` go back to the front of
@@ -293,13 +326,12 @@ class Requests:
         the server may or may not have applied them.
         """
         self._socket = None
-        self._ready = False
-        self._session.connection_lost()
+        lost = self._session.connection_lost()
         self._give_up_echoes()
-        lost = list(self._in_flight.values())
-        self._in_flight.clear()
         for pending in reversed(lost):
             pending.request_id = None
+            if pending.done:
+                continue
             if pending.method.action in SAFE_TO_REPEAT and not pending.resent:
                 pending.resent = True
                 self._queue.appendleft(pending)
@@ -318,11 +350,8 @@ class Requests:
         New requests keep failing until :meth:`resume`.
         """
         self._halted = error
-        self._socket = None
-        self._ready = False
         self._give_up_echoes()
-        everything = [*self._in_flight.values(), *self._queue]
-        self._in_flight.clear()
+        everything = [*self._session.in_flight.values(), *self._queue]
         self._queue.clear()
         for pending in everything:
             if not pending.done:
@@ -333,13 +362,20 @@ class Requests:
         """Accept requests again (they wait for the next login)."""
         self._halted = None
 
+    def close(self) -> None:
+        """Close the session for good (after :meth:`halt`)."""
+        self._socket = None
+        self._session.close()
+
     # Private methods ----------------------------------------------------------------
 
     def _pump(self) -> None:
-        while (
-            self._ready and self._queue and len(self._in_flight) < self._max_in_flight
-        ):
-            pending = self._queue.popleft()
+        if not self._session.logged_in:
+            return
+        in_flight = self._session.in_flight
+        queue = self._queue
+        while queue and len(in_flight) < self._max_in_flight:
+            pending = queue.popleft()
             if not pending.done:
                 self._write(pending)
 
@@ -348,9 +384,8 @@ class Requests:
         if socket is None:  # an urgent request with no socket: wait like others
             self._queue.appendleft(pending)
             return
-        request_id, data = self._session.send(pending.method)
+        request_id, data = self._session.send(pending.method, pending)
         pending.request_id = request_id
-        self._in_flight[request_id] = pending
         socket.send(data)
 
     def _end_echo(self, request_id: str, echo: _Echo | None = None) -> _Echo | None:

@@ -20,15 +20,43 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
-from .exceptions import ConnectError, ConnectionLost
-from .protocol.frames import API_VERSION
+from ..exceptions import ConnectError, ConnectionLost, ProtocolError
+from ..protocol.frames import API_VERSION
 
-__all__ = ["Socket", "connect", "map_errors", "rtm_url", "web_url"]
+__all__ = [
+    "MAX_HTTP_BODY",
+    "MAX_MESSAGE_SIZE",
+    "Socket",
+    "connect",
+    "map_errors",
+    "read_limited",
+    "rtm_url",
+    "web_url",
+]
 
 log = logging.getLogger("rxlivechat")
 
 MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 """Large enough for a 100-thread history page; aiohttp's default is 4 MiB."""
+
+MAX_HTTP_BODY = 16 * 1024 * 1024
+"""The largest HTTP reply read (tokens, Web API results): a server that sends
+more is broken or hostile, and the client's memory is not its to take."""
+
+
+async def read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The reply's body, refused with :class:`ProtocolError` past ``limit`` bytes."""
+    length = response.content_length
+    if length is not None and length > limit:
+        raise ProtocolError(f"HTTP reply of {length} bytes is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(f"HTTP reply is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def rtm_url(api_url: str, organization_id: str) -> str:
@@ -50,7 +78,8 @@ def web_url(api_url: str, action: str, organization_id: str) -> str:
 
 @contextlib.contextmanager
 def map_errors(what: str, *, lost: bool = False) -> Iterator[None]:
-    """Turn aiohttp and OS errors into :class:`ConnectError` (or ``ConnectionLost``)."""
+    """Turn aiohttp and OS errors, and timeouts, into :class:`ConnectError` (or
+    ``ConnectionLost``)."""
     try:
         yield
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -78,17 +107,22 @@ class Socket:
         self._outbox.put_nowait(data)
 
     async def messages(self) -> AsyncIterator[bytes]:
-        """Yield every TEXT/BINARY message until the socket closes."""
+        """Yield every TEXT/BINARY message until the socket closes.
+
+        Raises:
+            ConnectionLost: the socket failed (a message over the size limit...).
+        """
         while True:
             msg = await self._ws.receive()
             kind = msg.type
             if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
                 yield msg.data
-            elif msg.type in (
+            elif kind is aiohttp.WSMsgType.ERROR:  # e.g. a message over the limit
+                raise ConnectionLost(f"the socket failed: {msg.data!r}")
+            elif kind in (
                 aiohttp.WSMsgType.CLOSE,
                 aiohttp.WSMsgType.CLOSING,
                 aiohttp.WSMsgType.CLOSED,
-                aiohttp.WSMsgType.ERROR,
             ):
                 return
 

@@ -1,9 +1,12 @@
-"""The Web API (HTTP) side of the Customer Chat API, for actions RTM does not have.
+"""The Web API (HTTP) side of the Customer Chat API: calls and uploads, one client.
 
 ``POST <api_url>/v3.6/customer/action/<action>?organization_id=…`` with the payload
 as the JSON body, or ``GET`` with it as query parameters for the five GET actions
 (digest §1.2); ``Authorization: Bearer <customer token>``, the same token as the
-socket's. Errors come back as an HTTP status and ``{"error": {...}}``.
+socket's. ``upload_file`` is a multipart POST. Errors come back as an HTTP status
+and ``{"error": {...}}``.
+
+Every exchange has the request timeout and a size limit on the reply.
 """
 
 from __future__ import annotations
@@ -12,21 +15,35 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
+import aiohttp.abc
+import aiohttp.payload
 import msgspec
 
-from ._transport import map_errors, web_url
-from .auth import Token
-from .exceptions import InvalidArgumentError, ProtocolError, server_error
-from .protocol import codec
-from .protocol.base import Method
-from .protocol.frames import ErrorBody
+from ..exceptions import InvalidArgumentError, ProtocolError, server_error
+from ..protocol import codec
+from ..protocol.base import Method
+from ..protocol.frames import ErrorBody
+from ..protocol.methods import UploadFileResult
+from ..protocol.tokens import Token
+from .transport import MAX_HTTP_BODY, map_errors, read_limited, web_url
 
-__all__ = ["NO_AUTH", "WebClient", "web_error"]
+__all__ = ["CHUNK", "NO_AUTH", "PreparedFile", "WebClient", "web_error"]
 
 R = TypeVar("R")
 
 NO_AUTH = frozenset({"list_license_properties", "list_group_properties"})
 """Actions the Web API serves without a token (digest §1.2)."""
+
+CHUNK = 64 * 1024
+"""Bytes an upload writes at a time (and reports progress after)."""
+
+
+class PreparedFile(msgspec.Struct, frozen=True):
+    """A file read into memory and checked, ready to upload."""
+
+    name: str
+    content_type: str
+    data: bytes
 
 
 class _WebError(msgspec.Struct):
@@ -37,13 +54,22 @@ def web_error(body: bytes, status: int, action: str) -> Exception:
     """The exception for a Web API error reply."""
     try:
         error = msgspec.json.decode(body, type=_WebError).error
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return ProtocolError(f"{action} failed with HTTP {status}", action=action)
     return server_error(error.type, error.message, data=error.data, action=action)
 
 
 class WebClient:
-    """Calls Web API actions with the SDK's HTTP session and token."""
+    """Calls Web API actions, and uploads files, with the customer's token.
+
+    Args:
+        http: returns the engine's HTTP session (made on first use).
+        token: returns a valid customer token.
+        api_url: the API's base URL.
+        organization_id: the LiveChat organization.
+        timeout: seconds a call may take; an upload may wait this long for
+            each read or connect (its total time grows with the file).
+    """
 
     def __init__(
         self,
@@ -52,11 +78,16 @@ class WebClient:
         *,
         api_url: str,
         organization_id: str,
+        timeout: float,
     ) -> None:
         self._http = http
         self._token = token
         self._api_url = api_url
         self._organization_id = organization_id
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._upload_timeout = aiohttp.ClientTimeout(
+            sock_connect=timeout, sock_read=timeout
+        )
 
     async def call(self, method: Method[R]) -> R:
         """Send ``method`` over HTTP and decode its typed result.
@@ -64,7 +95,8 @@ class WebClient:
         Raises:
             InvalidArgumentError: the action has no Web API form.
             ServerError: the server answered with an error (its subclass).
-            ConnectError: the request could not be made.
+            ConnectError: the request could not be made, or timed out.
+            ProtocolError: the reply does not decode, or is too large.
         """
         verb = method.web
         action = method.action
@@ -76,19 +108,89 @@ class WebClient:
         url = web_url(self._api_url, action, self._organization_id)
         with map_errors(f"{action} failed"):
             if verb == "GET":
-                request = self._http().get(url, params=_query(method), headers=headers)
+                request = self._http().get(
+                    url, params=_query(method), headers=headers, timeout=self._timeout
+                )
             else:
                 headers["Content-Type"] = "application/json"
                 request = self._http().post(
-                    url, data=codec.encode(method), headers=headers
+                    url,
+                    data=codec.encode(method),
+                    headers=headers,
+                    timeout=self._timeout,
                 )
             async with request as response:
-                body = await response.read()
+                body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
         if status != 200:
             raise web_error(body, status, action)
         result: R = codec.decode(body, method.result_type)
         return result
+
+    async def upload(self, file: PreparedFile, report: Callable[[float], None]) -> str:
+        """Upload ``file`` with ``upload_file``; returns its URL.
+
+        Args:
+            file: the checked file.
+            report: called with the fraction of the file handed to the socket.
+
+        Raises:
+            ServerError: the server refused the file (its subclass).
+            ConnectError: the upload could not be made, or stalled.
+            ProtocolError: the reply does not decode.
+        """
+        token = await self._token()
+        form = aiohttp.FormData()
+        form.add_field(
+            "file",
+            _ProgressPayload(file.data, report),
+            filename=file.name,
+            content_type=file.content_type,
+        )
+        url = web_url(self._api_url, "upload_file", self._organization_id)
+        with map_errors("upload failed"):
+            async with self._http().post(
+                url,
+                data=form,
+                headers={"Authorization": token.authorization},
+                timeout=self._upload_timeout,
+            ) as response:
+                body = await read_limited(response, MAX_HTTP_BODY)
+                status = response.status
+        if status != 200:
+            raise web_error(body, status, "upload_file")
+        try:
+            return msgspec.json.decode(body, type=UploadFileResult).url
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            raise ProtocolError(f"unexpected upload_file reply: {exc}") from None
+
+
+class _ProgressPayload(aiohttp.payload.Payload):
+    """The file's bytes, written in chunks, reporting the fraction written."""
+
+    def __init__(self, data: bytes, report: Callable[[float], None], **kwargs: Any):
+        super().__init__(data, **kwargs)
+        self._data = data
+        self._size = len(data)
+        self._report = report
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._data.decode(encoding, errors)
+
+    async def write(self, writer: aiohttp.abc.AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: aiohttp.abc.AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        view = memoryview(self._data)
+        if content_length is not None:
+            view = view[:content_length]
+        total = max(len(view), 1)
+        for start in range(0, len(view), CHUNK):
+            chunk = view[start : start + CHUNK]
+            await writer.write(chunk)
+            self._report((start + len(chunk)) / total)
 
 
 def _query(method: Method[Any]) -> dict[str, str]:

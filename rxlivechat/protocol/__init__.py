@@ -9,11 +9,20 @@ SDK and the sandbox server share these types.
 - :mod:`.methods`: one Struct per action, naming its result type.
 - :mod:`.pushes`: one Struct per push.
 - :mod:`.codec`: bytes ⇄ typed frames.
-- :mod:`.connection`: the session state and request ids.
+- :mod:`.session`: the session state, request ids and the requests in flight.
 """
 
 from . import methods, models, pushes
-from .base import METHODS, PUSHES, EmptyResult, Method, Model, PushPayload, Timestamp
+from .base import (
+    METHODS,
+    PUSHES,
+    EmptyResult,
+    Method,
+    Model,
+    PushPayload,
+    Ticket,
+    Timestamp,
+)
 from .codec import (
     decode,
     decode_frame,
@@ -22,7 +31,6 @@ from .codec import (
     encode_frame,
     encode_request,
 )
-from .connection import Session, State
 from .frames import (
     API_VERSION,
     ErrorBody,
@@ -32,6 +40,7 @@ from .frames import (
     Request,
     Response,
 )
+from .session import Session, State
 
 __all__ = [
     "API_VERSION",
@@ -49,6 +58,7 @@ __all__ = [
     "Response",
     "Session",
     "State",
+    "Ticket",
     "Timestamp",
     "decode",
     "decode_frame",

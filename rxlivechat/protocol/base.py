@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 import typing
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -36,6 +36,7 @@ __all__ = [
     "Method",
     "Model",
     "PushPayload",
+    "Ticket",
     "Timestamp",
 ]
 
@@ -101,6 +102,18 @@ class Method(Model, Generic[ResultT]):
         action = cls.__dict__.get("action")
         if isinstance(action, str):
             METHODS[action] = cls
+
+
+class Ticket(Protocol):
+    """A request in flight, as the session keeps it: it knows its result type.
+
+    A :class:`Method` subclass is a ticket, and so is the engine's ``Pending``.
+    """
+
+    @property
+    def result_type(self) -> type[Any]:
+        """The type the request's success reply decodes into."""
+        ...
 
 
 class PushPayload(Model):

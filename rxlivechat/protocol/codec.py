@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from ..exceptions import ProtocolError
-from .base import METHODS, PUSHES, Method
+from .base import METHODS, PUSHES, Method, Ticket
 from .frames import (
     API_VERSION,
     ErrorBody,
@@ -201,14 +201,15 @@ def decode(data: bytes | str | msgspec.Raw, tp: type[T]) -> T:
 
 def decode_frame(
     data: bytes | str,
-    pending: Mapping[str, type[Method[Any]]] | None = None,
+    pending: Mapping[str, Ticket] | None = None,
 ) -> Frame:
     """Decode one frame the server sent.
 
     Args:
         data: the bytes (or text) of one WebSocket message.
-        pending: request id → the method it was sent as. A reply to one of these
-            decodes into that method's result type; any other reply decodes by its
+        pending: request id → what it was sent as (a method class, or any
+            :class:`~rxlivechat.protocol.base.Ticket`). A reply to one of these
+            decodes into its result type; any other reply decodes by its
             action name.
 
     Returns:
@@ -290,13 +291,11 @@ def decode_request(
 # Helpers --------------------------------------------------------------------------
 
 
-def _result_type(
-    env: _Envelope, pending: Mapping[str, type[Method[Any]]] | None
-) -> type[Any]:
+def _result_type(env: _Envelope, pending: Mapping[str, Ticket] | None) -> type[Any]:
     if pending is not None and env.request_id is not None:
-        method = pending.get(env.request_id)
-        if method is not None:
-            return method.result_type
+        ticket = pending.get(env.request_id)
+        if ticket is not None:
+            return ticket.result_type
     method = METHODS.get(env.action)
     return dict if method is None else method.result_type
 

@@ -2,9 +2,12 @@
 
 Rules:
 
-1. All session state lives here: the connection state, the request ids, and which
-   method each pending request was sent as (so its reply decodes into the right
-   result type). Futures, timers and sockets live in the SDK, which drives this.
+1. All session state lives here, once: the connection state (logged in or not),
+   the request ids, and the one table of requests in flight. Each entry is the
+   caller's *ticket* for that request (the engine's ``Pending``; anything with a
+   ``result_type``), so a reply decodes into the right result type and comes
+   back with the ticket it settles. Futures, timers and sockets live in the
+   engine, which is this object's only driver.
 2. This file never awaits, never reads a clock and never touches a socket.
 
 The state machine (digest §1.3):
@@ -17,7 +20,7 @@ The state machine (digest §1.3):
     any state ──close()──► CLOSED (final)
 
 Before login only ``login`` and ``ping`` may be sent. After ``connection_lost()``
-every pending request is returned to the caller to settle, and ids keep counting
+every ticket in flight is returned to the caller to settle, and ids keep counting
 up, so a late reply from an old socket can never match a new request.
 """
 
@@ -25,14 +28,18 @@ from __future__ import annotations
 
 import enum
 import itertools
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 from ..exceptions import ProtocolError, SDKClosedError
-from .base import Method
+from .base import Method, Ticket
 from .codec import decode_frame, encode_request
 from .frames import Frame, Push, Response
 
-__all__ = ["Session", "State"]
+__all__ = ["Session", "State", "Ticket"]
+
+
+T = TypeVar("T", bound=Ticket)
 
 
 class State(enum.Enum):
@@ -47,14 +54,14 @@ class State(enum.Enum):
 _ALLOWED_BEFORE_LOGIN = frozenset({"login", "ping"})
 
 
-class Session:
-    """Request ids, pending requests and login state of a customer RTM session.
+class Session(Generic[T]):
+    """Request ids, the requests in flight and the login state of an RTM session.
 
     Example:
         >>> from rxlivechat.protocol.methods import Ping
         >>> session = Session()
         >>> session.connection_made()
-        >>> request_id, data = session.send(Ping())
+        >>> request_id, data = session.send(Ping(), Ping)
         >>> data
         b'{"request_id":"1","action":"ping","payload":{}}'
     """
@@ -64,14 +71,19 @@ class Session:
         """The current :class:`State`."""
         self._id_prefix = id_prefix
         self._ids = itertools.count(1)
-        self._pending: dict[str, type[Method[Any]]] = {}
+        self._in_flight: dict[str, T] = {}
 
     # Public methods -----------------------------------------------------------------
 
     @property
-    def pending(self) -> dict[str, type[Method[Any]]]:
-        """Request id → method class, for requests sent and not yet answered."""
-        return self._pending
+    def in_flight(self) -> Mapping[str, T]:
+        """Request id → ticket, for requests sent and not yet answered."""
+        return self._in_flight
+
+    @property
+    def logged_in(self) -> bool:
+        """Whether the login succeeded on the open socket."""
+        return self.state is State.LOGGED_IN
 
     def connection_made(self) -> None:
         """Record that a socket is open.
@@ -81,8 +93,13 @@ class Session:
         self._require_open()
         self.state = State.CONNECTED
 
-    def send(self, method: Method[Any]) -> tuple[str, bytes]:
+    def send(self, method: Method[Any], ticket: T) -> tuple[str, bytes]:
         """Allocate a request id for ``method`` and encode its frame.
+
+        Args:
+            method: the request's payload.
+            ticket: kept until the reply; it names the reply's result type and
+                comes back from :meth:`receive` with the reply.
 
         Returns:
             ``(request_id, data)``. After calling this method: send ``data`` as one
@@ -99,54 +116,60 @@ class Session:
             raise ProtocolError(f"cannot send {method.action!r} before login")
         request_id = f"{self._id_prefix}{next(self._ids)}"
         data = encode_request(method, request_id)
-        self._pending[request_id] = type(method)
+        self._in_flight[request_id] = ticket
         return request_id, data
 
-    def receive(self, data: bytes | str) -> Frame:
+    def receive(self, data: bytes | str) -> tuple[Frame, T | None]:
         """Decode one message from the server and update the state.
 
         Returns:
-            The typed frame. A reply to a pending request is no longer pending.
+            The typed frame, and the ticket of the request it concerns: for a
+            reply, the request it settles (no longer in flight); for a push
+            carrying one of our request ids (our copy of what we caused), that
+            request, still in flight; otherwise ``None``.
 
         Raises:
             ProtocolError: the message is not a valid frame; the state is unchanged.
         """
-        frame = decode_frame(data, self._pending)
-        # A push may carry our request id too (our copy of what we caused); only
-        # a response settles the request.
-        if frame.request_id is not None and not isinstance(frame, Push):
-            method = self._pending.pop(frame.request_id, None)
-            if (
-                method is not None
-                and method.action == "login"
-                and isinstance(frame, Response)
-                and self.state is State.CONNECTED
-            ):
-                self.state = State.LOGGED_IN
-        return frame
+        frame = decode_frame(data, self._in_flight)
+        request_id = frame.request_id
+        if request_id is None:
+            return frame, None
+        if isinstance(frame, Push):
+            return frame, self._in_flight.get(request_id)
+        ticket = self._in_flight.pop(request_id, None)
+        if (
+            ticket is not None
+            and frame.action == "login"
+            and isinstance(frame, Response)
+            and self.state is State.CONNECTED
+        ):
+            self.state = State.LOGGED_IN
+        return frame, ticket
 
     def abandon(self, request_id: str) -> None:
-        """Forget a pending request whose reply is no longer wanted."""
-        self._pending.pop(request_id, None)
+        """Forget a request whose reply is no longer wanted."""
+        self._in_flight.pop(request_id, None)
 
-    def connection_lost(self) -> list[str]:
+    def connection_lost(self) -> list[T]:
         """Record that the socket is gone.
 
         Returns:
-            The ids of the requests that were still pending; the caller must settle
-            each of them (retry or fail), since no reply will come.
+            The tickets of the requests still in flight, in the order they were
+            sent; the caller must settle each of them (retry or fail), since no
+            reply will come.
         """
-        lost = list(self._pending)
-        self._pending.clear()
+        lost = list(self._in_flight.values())
+        self._in_flight.clear()
         if self.state is not State.CLOSED:
             self.state = State.NOT_CONNECTED
         return lost
 
-    def close(self) -> list[str]:
+    def close(self) -> list[T]:
         """Close the session for good.
 
         Returns:
-            The ids of the requests that were still pending, to be settled.
+            The tickets of the requests still in flight, to be settled.
         """
         lost = self.connection_lost()
         self.state = State.CLOSED

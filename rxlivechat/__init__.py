@@ -11,8 +11,7 @@
 
 import logging as _logging
 
-from .actions import CancelRateResult
-from .auth import CustomerTokenProvider, Token, TokenProvider
+from .engine import CustomerTokenProvider, TokenProvider
 from .events import (
     ChatPropertiesUpdated,
     ChatThreadPropertiesUpdated,
@@ -66,6 +65,8 @@ from .exceptions import (
     server_error,
 )
 from .history import ChatHistory, HistoryPage, then_live
+from .methods.actions import CancelRateResult
+from .methods.upload import FileUpload
 from .protocol.frames import API_VERSION
 from .protocol.models import (
     Access,
@@ -87,6 +88,7 @@ from .protocol.models import (
     UnknownEvent,
     User,
 )
+from .protocol.tokens import Token
 from .results import (
     ChatsSummary,
     ChatsSummaryItem,
@@ -99,7 +101,6 @@ from .results import (
     ThreadSummaryItem,
 )
 from .sdk import CustomerSDK, init
-from .upload import FileUpload
 
 __version__ = "0.1.0"
 

@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "demo":
-            from .demo import run_demo
+            from .cli.demo import run_demo
 
             return asyncio.run(run_demo(replies=args.messages))
         if args.command == "sandbox":
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(serve_forever(port=args.port, tls=args.tls, seed=args.seed))
             return 0
-        from .tail import run_tail
+        from .cli.tail import run_tail
 
         return asyncio.run(
             run_tail(

@@ -30,21 +30,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from ._validate import require_range
 from .events import NewEvent, with_thread
 from .exceptions import SDKClosedError
+from .methods.calls import Calls
+from .methods.validate import require_range
 from .protocol.base import Model
 from .protocol.methods import ListThreads
 from .protocol.models import Event, Thread
-
-if TYPE_CHECKING:
-    from .sdk import CustomerSDK
 
 __all__ = [
     "EVENTS_PER_PAGE",
@@ -101,7 +99,8 @@ class ChatHistory(Observable[Event]):
     subscribe twice, walk twice.
 
     Args:
-        sdk: the SDK to send ``list_threads`` with.
+        calls: the SDK's requests, to send ``list_threads`` with.
+        live: the SDK's event stream (for :meth:`then_live`).
         chat_id: the chat.
         events_per_page: the ``min_events_count`` of each request (1 to 100): a
             page holds the fewest newest threads that reach this many events.
@@ -120,14 +119,16 @@ class ChatHistory(Observable[Event]):
 
     def __init__(
         self,
-        sdk: CustomerSDK,
+        calls: Calls,
+        live: Observable[tuple[str, Any]],
         chat_id: str,
         *,
         events_per_page: int = EVENTS_PER_PAGE,
     ) -> None:
         super().__init__()
         require_range("events_per_page", events_per_page, 1, MAX_EVENTS_PER_PAGE)
-        self._sdk = sdk
+        self._calls = calls
+        self._live = live
         self.chat_id = chat_id
         """The chat whose history this is."""
         self.events_per_page = events_per_page
@@ -162,7 +163,7 @@ class ChatHistory(Observable[Event]):
             RequestTimeoutError: no reply in time (same retry rule).
             SDKClosedError: the SDK was destroyed.
         """
-        self._sdk._check_alive()
+        self._calls.check_alive()
         failures = self._failures
         async with self._lock:
             if self._failures != failures:
@@ -171,7 +172,7 @@ class ChatHistory(Observable[Event]):
                 assert self._last_error is not None
                 raise self._last_error
             if self._cursor is None:
-                self._cursor = _Cursor(self._sdk, self.chat_id, self.events_per_page)
+                self._cursor = _Cursor(self._calls, self.chat_id, self.events_per_page)
             try:
                 return await self._cursor.next_page()
             except Exception as exc:
@@ -187,8 +188,8 @@ class ChatHistory(Observable[Event]):
         Pages with no thread (the one reply of an empty chat) are skipped, so an
         empty chat iterates zero times. Independent of :meth:`next`.
         """
-        self._sdk._check_alive()
-        return _PageIterator(_Cursor(self._sdk, self.chat_id, self.events_per_page))
+        self._calls.check_alive()
+        return _PageIterator(_Cursor(self._calls, self.chat_id, self.events_per_page))
 
     # Observables ----------------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class ChatHistory(Observable[Event]):
         if pages is not None:
             require_range("pages", pages, 1, None)
         history = self if pages is None else self._events(max_pages=pages)
-        return history.pipe(then_live(self._sdk, self.chat_id))
+        return history.pipe(then_live(self._live, self.chat_id))
 
     def _subscribe_core(
         self,
@@ -268,11 +269,11 @@ class ChatHistory(Observable[Event]):
         after ``deliver`` returned, and only if the subscription is still alive
         (a ``take(n)`` downstream disposes it from inside ``on_next``).
         """
-        sdk = self._sdk
-        if sdk._destroyed:
+        calls = self._calls
+        if calls.closed:
             observer.on_error(SDKClosedError("the SDK was destroyed"))
             return Disposable()
-        cursor = _Cursor(sdk, self.chat_id, self.events_per_page)
+        cursor = _Cursor(calls, self.chat_id, self.events_per_page)
         stopped = False
 
         def is_stopped() -> bool:
@@ -282,7 +283,7 @@ class ChatHistory(Observable[Event]):
             try:
                 observer.on_error(exc)
             except Exception as unhandled:  # no on_error handler: RxPY re-raises
-                sdk._report_subscriber_error(unhandled)
+                calls.report(unhandled)
 
         async def run() -> None:
             fetched = 0
@@ -308,7 +309,7 @@ class ChatHistory(Observable[Event]):
                 if not stopped:
                     fail(exc)
 
-        task = sdk._spawn(run())
+        task = calls.spawn(run())
 
         def dispose() -> None:
             nonlocal stopped
@@ -451,8 +452,8 @@ class _Cursor:
     the same page is asked for again.
     """
 
-    def __init__(self, sdk: CustomerSDK, chat_id: str, events_per_page: int) -> None:
-        self._sdk = sdk
+    def __init__(self, calls: Calls, chat_id: str, events_per_page: int) -> None:
+        self._calls = calls
         self._chat_id = chat_id
         self._events_per_page = events_per_page
         self._page_id: str | None = None
@@ -465,7 +466,7 @@ class _Cursor:
             return HistoryPage(done=True)
         # A request made after destroy() would wait for a connection that never
         # comes (until its timeout): refuse it now.
-        self._sdk._check_alive()
+        self._calls.check_alive()
         if self._started:
             assert self._page_id is not None
             # Digest §5: later pages send nothing but the page id (and chat id).
@@ -476,7 +477,7 @@ class _Cursor:
                 sort_order="desc",
                 min_events_count=self._events_per_page,
             )
-        result = await self._sdk._ask(request)
+        result = await self._calls.ask(request)
         self._started = True
         self._page_id = result.next_page_id
         self.done = result.next_page_id is None

@@ -1,27 +1,27 @@
-"""The customer SDK: one hot stream in, methods as operators out.
+"""The customer SDK: the Rx surface on one engine.
 
 .. code-block:: text
 
-    socket ─► Session.receive ─┬─► Requests.on_frame (by request id) ─► methods
-         (Connection's reader) ├─► sdk.frames (hot: every frame, typed)
-                               └─► events_of_push ─► the SDK's event stream
+    Engine (rxlivechat.engine) ──on_frame──► sdk.frames (hot: every frame, typed)
+        ▲     asyncio, no Rx     ──on_event──► the SDK's event stream, on/once/off
+        │
+    Calls (rxlivechat.methods.calls) ◄── the method groups (seed, actions), history
 
 Rules:
 
-1. One task owns the connection (:class:`~rxlivechat._connection.Connection`): it
-   connects, logs in, reads, pings, and reconnects. Nothing else reads the socket.
+1. :class:`CustomerSDK` holds one :class:`~rxlivechat.engine.Engine` by
+   composition, and the Rx layer reaches it through one
+   :class:`~rxlivechat.methods.calls.Calls`: the method groups and the history
+   use nothing else.
 2. The frame and event streams live as long as the SDK: a dropped socket is an
    event (``connection_lost``), never ``on_error``/``on_completed``. Only
    :meth:`CustomerSDK.destroy` completes them.
 3. Every method validates its input and raises :class:`InvalidArgumentError`
    before anything is sent, then returns a cold observable: subscribing sends the
    request, disposing abandons it. Every observable is awaitable.
-4. All timers run on the SDK's asyncio loop.
-
-:class:`CustomerSDK` is the facade: lifecycle, streams and listeners here; the
-seed's (v1) methods in :mod:`rxlivechat.seed`; the other v3.6 actions in
-:mod:`rxlivechat.actions`; the request machinery they share in
-:mod:`rxlivechat._operators`; the connection in :mod:`rxlivechat._connection`.
+4. ``destroy()`` and ``disconnect()`` take effect when called; what they return
+   finishes closing the socket, and awaiting it is optional. An SDK collected
+   without ``destroy()`` warns (``ResourceWarning``) and closes its engine.
 """
 
 from __future__ import annotations
@@ -30,44 +30,108 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_
-from collections.abc import Awaitable, Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
 from reactivex import Observable, abc
-from reactivex.disposable import SerialDisposable
+from reactivex.disposable import Disposable
 
-from ._connection import Connection
-from ._requests import Requests
-from ._throttle import Throttle
-from ._validate import (
-    convert,
-    require_str,
-)
-from ._web import WebClient
-from .actions import CustomerActions
-from .auth import Token, TokenProvider
-from .exceptions import (
-    InvalidArgumentError,
-    SDKClosedError,
-)
+from .engine import Engine, Options, TokenProvider
+from .exceptions import InvalidArgumentError, SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory
+from .methods.actions import CustomerActions
+from .methods.calls import Calls
+from .methods.seed import SeedMethods
+from .methods.throttle import Throttle
+from .methods.validate import convert, require_str
 from .protocol import methods as m
-from .protocol.connection import Session
 from .protocol.frames import Frame
-from .seed import SeedMethods
 from .stream import HotStream
 
 __all__ = ["CustomerSDK", "init"]
 
 log = logging.getLogger("rxlivechat")
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 DEFAULT_API_URL = "https://api.livechatinc.com"
 DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
+
+
+class _Streams:
+    """The engine's listener: the SDK's hot streams and its named handlers.
+
+    It holds no reference to the SDK, so a running engine never keeps an SDK
+    alive that its user dropped.
+    """
+
+    def __init__(self) -> None:
+        self.events: HotStream[tuple[str, Any]] = HotStream(self.report)
+        self.frames: HotStream[Frame] = HotStream(self.report)
+        # on()/once() handlers by event name: one dict lookup per event, however
+        # many handlers listen to other names.
+        self.handlers: dict[str, list[Callable[[Any], Any]]] = {}
+        self.completed = False
+
+    def on_frame(self, frame: Frame) -> None:
+        if self.frames.observers:
+            self.frames.on_next(frame)
+
+    def on_event(self, name: str, payload: Any) -> None:
+        if self.completed:
+            return
+        if self.events.observers:
+            self.events.on_next((name, payload))
+        handlers = self.handlers.get(name)
+        if handlers:
+            for fn in handlers.copy():
+                try:
+                    fn(payload)
+                except Exception as exc:
+                    self.report(exc)
+
+    def listen(
+        self, name: str, fn: Callable[[Any], Any], *, once: bool = False
+    ) -> abc.DisposableBase:
+        """Call ``fn(payload)`` on ``name`` events; dispose to stop."""
+        handlers = self.handlers.setdefault(name, [])
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                handlers.remove(handler)
+            if not handlers and self.handlers.get(name) is handlers:
+                del self.handlers[name]
+
+        if once:
+
+            def handler(payload: Any) -> None:
+                stop()
+                fn(payload)
+
+        else:
+            handler = fn
+        handlers.append(handler)
+        return Disposable(stop)
+
+    def report(self, exc: Exception) -> None:
+        """A subscriber or handler raised: log it, and emit an ``error`` event."""
+        log.error("a subscriber raised: %r", exc, exc_info=exc)
+        if self.completed:
+            return
+        # Delivered by plain loops: an error handler that raises again is only
+        # logged, never re-reported (no loops).
+        for observer in self.events.observers.copy():
+            with contextlib.suppress(Exception):
+                observer.on_next(("error", exc))
+        for fn in self.handlers.get("error", []).copy():
+            with contextlib.suppress(Exception):
+                fn(exc)
+
+    def complete(self) -> None:
+        self.completed = True
+        self.handlers.clear()
+        self.events.on_completed()
+        self.frames.on_completed()
 
 
 class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
@@ -138,48 +202,65 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self.api_url = api_url
         self.accounts_url = accounts_url
         self._sneak_peek_interval = sneak_peek_interval
+        self._sneak_peeks: dict[str, Throttle[str]] = {}
 
-        self._session = Session()
-        self._requests = Requests(self._session, timeout=request_timeout)
-        self._frames: HotStream[Frame] = HotStream(self._report_subscriber_error)
-        self._events: HotStream[tuple[str, Any]] = HotStream(
-            self._report_subscriber_error
-        )
-        self._connection = Connection(
-            api_url=api_url,
-            accounts_url=accounts_url,
-            organization_id=organization_id,
-            client_id=client_id,
-            login=m.Login(
-                token="",
-                customer=convert(customer, m.LoginCustomer, "customer"),
-                customer_page=convert(page, m.CustomerPage, "page"),
-                group_id=group_id,
-                referrer=referrer,
-                application=application or m.Application(name="rxlivechat"),
+        self._streams = _Streams()
+        self._engine = Engine(
+            Options(
+                organization_id=organization_id,
+                client_id=client_id,
+                api_url=api_url,
+                accounts_url=accounts_url,
+                login=m.Login(
+                    token="",
+                    customer=convert(customer, m.LoginCustomer, "customer"),
+                    customer_page=convert(page, m.CustomerPage, "page"),
+                    group_id=group_id,
+                    referrer=referrer,
+                    application=application or m.Application(name="rxlivechat"),
+                ),
+                token_provider=token_provider,
+                request_timeout=request_timeout,
+                connect_timeout=connect_timeout,
+                reconnect_delay=reconnect_delay,
+                ssl=ssl,
             ),
-            token_provider=token_provider,
-            requests=self._requests,
-            session=self._session,
-            frames=self._frames,
-            emit=self._emit,
-            connect_timeout=connect_timeout,
-            reconnect_delay=reconnect_delay,
-            ssl=ssl,
+            self._streams,
         )
-        self._web = WebClient(
-            self._connection.http,
-            self._connection.token,
-            api_url=api_url,
-            organization_id=organization_id,
-        )
+        self._calls = Calls(self._engine, self._streams.report)
+        self._closing: asyncio.Task[None] | None = None
         self._listeners: dict[tuple[str, Callable[..., Any]], list[abc.DisposableBase]]
         self._listeners = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._destroyed = False
-        self._sneak_peeks: dict[str, Throttle[str]] = {}
-        self.frames: Observable[Frame] = self._frames
+        self.frames: Observable[Frame] = self._streams.frames
         """Every frame the server sends, typed: the one hot stream."""
+
+    def __repr__(self) -> str:
+        state = (
+            "destroyed"
+            if self._engine.closed
+            else "connected"
+            if self._engine.connected
+            else "connecting"
+            if self._engine.running
+            else "not connected"
+        )
+        return (
+            f"<CustomerSDK organization_id={self.organization_id!r} "
+            f"customer_id={self.customer_id!r} {state}>"
+        )
+
+    def __del__(self) -> None:
+        engine: Engine | None = getattr(self, "_engine", None)
+        if engine is None or engine.closed:
+            return
+        warnings.warn(
+            f"{self!r} was dropped without destroy(); closing it. Call destroy(), "
+            "or use `async with rxlivechat.init(...) as sdk:`",
+            ResourceWarning,
+            stacklevel=1,
+            source=self,
+        )
+        engine.abandon_unclosed()
 
     # Observable -------------------------------------------------------------------
 
@@ -188,95 +269,69 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         observer: abc.ObserverBase[tuple[str, Any]],
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
-        return self._events.subscribe(observer, scheduler=scheduler)
+        return self._streams.events.subscribe(observer, scheduler=scheduler)
 
     # Connection -------------------------------------------------------------------
 
     @property
     def connected(self) -> bool:
         """Whether the customer is logged in on an open socket right now."""
-        return self._connection.connected.is_set()
-
-    @property
-    def customer_id(self) -> str | None:
-        """The customer's id, once logged in."""
-        return self._connection.customer_id
-
-    @property
-    def _active_chats(self) -> dict[str, bool]:
-        return self._connection.active_chats
+        return self._engine.connected
 
     def connect(self) -> None:
         """Start connecting (and reconnecting) in the background.
 
         ``init()`` calls this unless ``auto_connect=False``. Calling it while the
         SDK is already connecting does nothing.
+
+        Raises:
+            SDKClosedError: the SDK was destroyed.
         """
         self._check_alive()
-        if not self._connection.running:
-            self._requests.resume()
-            self._connection.start()
+        self._engine.start()
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the customer is logged in (returns at once if it is).
 
         Raises:
             TimeoutError: not connected within ``timeout`` seconds.
-            SDKClosedError: the SDK stopped for good before connecting.
+            SDKClosedError: the SDK stopped for good (or was never started with
+                :meth:`connect`) before connecting.
         """
         self._check_alive()
-        waiter = asyncio.ensure_future(self._connection.connected.wait())
-        watch: set[asyncio.Future[Any]] = {waiter}
-        task = self._connection.task
-        if task is not None:
-            watch.add(task)
-        try:
-            done, _ = await asyncio.wait(
-                watch, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            waiter.cancel()
-        # Logged in at that moment: success, even if the socket dropped since.
-        if waiter in done:
-            return
-        if task is not None and task in done:
-            raise SDKClosedError("the SDK stopped before it could connect")
-        raise TimeoutError(f"not connected within {timeout} s")
+        await self._engine.wait_connected(timeout)
 
-    async def disconnect(self) -> None:
+    def disconnect(self) -> asyncio.Task[None]:
         """Close the connection; no reconnect. Every pending request fails.
 
-        ``connect()`` starts again.
+        Takes effect at once; awaiting what it returns (optional) waits until
+        the socket is closed. :meth:`connect` starts again.
         """
-        await self._connection.stop()
-        self._requests.halt(
+        self._cancel_timers()
+        return self._engine.stop(
             SDKClosedError("disconnected by disconnect(); call connect() to resume")
         )
-        self._cancel_timers()
 
-    async def destroy(self) -> None:
-        """Disconnect, complete the event streams and remove every listener.
+    def destroy(self) -> asyncio.Task[None]:
+        """Disconnect for good, complete the event streams, remove every listener.
 
-        Any later call raises :class:`SDKClosedError`.
+        Takes effect at once: any later call raises :class:`SDKClosedError`.
+        Awaiting what it returns (optional; twice is fine) waits until the
+        socket and the HTTP session are closed.
         """
-        if self._destroyed:
-            return
-        await self.disconnect()
-        self._destroyed = True
-        self._session.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        self._requests.halt(SDKClosedError("the SDK was destroyed"))
-        for subscriptions in self._listeners.values():
-            for subscription in subscriptions:
-                subscription.dispose()
-        self._listeners.clear()
-        self._events.on_completed()
-        self._frames.on_completed()
-        await self._connection.close()
+        if self._closing is None:
+            self._cancel_timers()
+            tasks = self._calls.cancel_tasks()
+            closing = self._engine.close()
+            for subscriptions in self._listeners.values():
+                for subscription in subscriptions:
+                    subscription.dispose()
+            self._listeners.clear()
+            self._streams.complete()
+            self._closing = asyncio.get_running_loop().create_task(
+                _closed(closing, tasks), name="rxlivechat-destroy"
+            )
+        return self._closing
 
     async def __aenter__(self) -> CustomerSDK:
         return self
@@ -294,33 +349,23 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
     def on(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
         """Call ``fn(payload)`` on every ``name`` event; returns the subscription."""
         self._check_alive()
-        subscription = self._events.subscribe(
-            lambda item: fn(item[1]) if item[0] == name else None
-        )
+        subscription = self._streams.listen(name, fn)
         self._listeners.setdefault((name, fn), []).append(subscription)
         return subscription
 
     def once(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
         """Call ``fn(payload)`` on the next ``name`` event only."""
         self._check_alive()
-        holder = SerialDisposable()
-
-        def deliver(item: tuple[str, Any]) -> None:
-            if item[0] == name and not holder.is_disposed:
-                holder.dispose()
-                self._forget_listener(name, fn, holder)
-                fn(item[1])
-
-        holder.disposable = self._events.subscribe(deliver)
-        self._listeners.setdefault((name, fn), []).append(holder)
-        return holder
+        subscription = self._streams.listen(name, fn, once=True)
+        self._listeners.setdefault((name, fn), []).append(subscription)
+        return subscription
 
     def off(self, name: str, fn: Callable[[Any], Any]) -> None:
         """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`."""
         for subscription in self._listeners.pop((name, fn), []):
             subscription.dispose()
 
-    # History (needs the whole SDK: its requests and its event stream) ---------
+    # History --------------------------------------------------------------------
 
     def get_chat_history(
         self, chat_id: str, *, events_per_page: int = EVENTS_PER_PAGE
@@ -333,44 +378,21 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         """
         self._check_alive()
         require_str("chat_id", chat_id)
-        return ChatHistory(self, chat_id, events_per_page=events_per_page)
+        return ChatHistory(self._calls, self, chat_id, events_per_page=events_per_page)
 
-    # Internals: plumbing ---------------------------------------------------------
-
-    def _upload_context(
-        self,
-    ) -> tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]:
-        connection = self._connection
-        return (connection.http(), connection.token, self.api_url, self.organization_id)
+    # Internals ------------------------------------------------------------------
 
     def _cancel_timers(self) -> None:
         for throttle in self._sneak_peeks.values():
             throttle.cancel()
         self._sneak_peeks.clear()
 
-    # Internals: events ------------------------------------------------------------
 
-    def _emit(self, name: str, payload: Any) -> None:
-        if not self._destroyed:
-            self._events.on_next((name, payload))
-
-    def _report_subscriber_error(self, exc: Exception) -> None:
-        log.error("a subscriber raised: %r", exc, exc_info=exc)
-        if not self._destroyed:
-            # Delivered by plain Subject logic: an error handler that raises
-            # again is only logged, never re-reported (no loops).
-            for observer in self._events.observers.copy():
-                with contextlib.suppress(Exception):
-                    observer.on_next(("error", exc))
-
-    def _forget_listener(
-        self, name: str, fn: Callable[..., Any], subscription: abc.DisposableBase
-    ) -> None:
-        subscriptions = self._listeners.get((name, fn), [])
-        if subscription in subscriptions:
-            subscriptions.remove(subscription)
-        if not subscriptions:
-            self._listeners.pop((name, fn), None)
+async def _closed(closing: asyncio.Task[None], tasks: list[asyncio.Task[Any]]) -> None:
+    """Wait for the engine to close and the SDK's cancelled tasks to end."""
+    if tasks:
+        await asyncio.wait(tasks)
+    await closing
 
 
 def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from rxlivechat import CustomerSDK, events as ev
-from rxlivechat._connection import Connection
+from rxlivechat.engine import Engine
 from rxlivechat.protocol import pushes as p
 from rxlivechat.protocol.base import METHODS, PUSHES, Model, PushPayload
 
@@ -129,7 +129,7 @@ def test_every_push_has_an_event_mapping() -> None:
 @pytest.mark.parametrize("action", ACTIONS + LC_SDK_ONLY)
 def test_every_action_has_an_sdk_method(action: str) -> None:
     if action in INTERNAL:  # sent by the connection itself
-        assert callable(getattr(Connection, INTERNAL[action], None))
+        assert callable(getattr(Engine, INTERNAL[action], None))
         return
     for name in sdk_names(action):
         method = getattr(CustomerSDK, name, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import rxlivechat
-from rxlivechat.auth import CustomerTokenProvider, Token
+from rxlivechat import CustomerTokenProvider, Token
 from rxlivechat.sandbox import Sandbox
 
 from .helpers import connect, until

@@ -11,7 +11,7 @@ import random
 import pytest
 
 from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
-from rxlivechat._connection import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
+from rxlivechat.engine.engine import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 

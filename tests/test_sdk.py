@@ -24,7 +24,7 @@ from rxlivechat import (
     SDKClosedError,
     ThreadsSummary,
 )
-from rxlivechat._transport import rtm_url, web_url
+from rxlivechat.engine.transport import rtm_url, web_url
 from rxlivechat.protocol.methods import GetCustomer, ListThreads
 from rxlivechat.protocol.models import RichMessageButton, RichMessageElement
 from rxlivechat.sandbox import Sandbox
@@ -124,7 +124,7 @@ def test_bad_options_are_refused_before_connecting() -> None:
 async def test_pings_keep_the_connection_alive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("rxlivechat._connection.PING_INTERVAL", 0.05)
+    monkeypatch.setattr("rxlivechat.engine.engine.PING_INTERVAL", 0.05)
     async with Sandbox(ping_timeout=0.3) as sandbox:
         sdk = connect(sandbox)
         seen = Recorder(sdk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rxlivechat._throttle import Throttle
+from rxlivechat.methods.throttle import Throttle
 
 
 async def test_first_goes_at_once_then_only_the_latest_per_interval() -> None:

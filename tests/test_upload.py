@@ -17,7 +17,7 @@ from rxlivechat import (
     UploadCancelledError,
 )
 from rxlivechat.sandbox import Sandbox
-from rxlivechat.upload import MAX_FILE_SIZE, prepare_file
+from rxlivechat.methods.upload import MAX_FILE_SIZE, prepare_file
 
 from .helpers import awaited
 

@@ -12,9 +12,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from . import init
-from .protocol.models import Message
-from .sandbox import Sandbox
+from .. import init
+from ..protocol.models import Message
+from ..sandbox import Sandbox
 
 __all__ = ["run_demo"]
 

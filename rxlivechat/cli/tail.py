@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import msgspec
 
-from . import init
+from .. import init
 
 __all__ = ["json_line", "run_tail"]
 
@@ -38,7 +38,7 @@ async def _target(
     if organization_id is not None:
         yield organization_id, api_url, accounts_url, None
         return
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     async with Sandbox() as sandbox:
         yield sandbox.organization_id, sandbox.api_url, sandbox.accounts_url, sandbox
@@ -75,7 +75,7 @@ async def run_tail(
 
 
 async def _say_hello(sdk: Any, sandbox: Any) -> None:
-    from .protocol.models import Message
+    from ..protocol.models import Message
 
     chat = await sdk.start_chat([Message(text="Hello from tail")])
     agent = sandbox.agent("Jane")

@@ -115,8 +115,11 @@ class Listener(Protocol):
         """Every frame the server sent, typed (after its request was settled)."""
 
     def on_event(self, name: str, payload: Any) -> None:
-        """An SDK event: a push's v1 form, or the connection's life
-        (``connected``, ``connection_lost``, ``error``, ...)."""
+        """An SDK event: a push's v1 form, or the connection's life.
+
+        Names include ``connected``, ``connection_lost``, ``error`` and every
+        push's v1 name (:mod:`rxlivechat.events`).
+        """
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -149,7 +152,6 @@ class Options:
     reconnect_delay: tuple[float, float] = (0.5, 30.0)
     reconnects_per_minute: int = 20
     ssl: ssl_.SSLContext | None = None
-
 
 
 MAX_CHATS = 1_000
@@ -339,8 +341,10 @@ class Engine:
         deliver: Callable[[Any], None],
         give_up: Callable[[], None],
     ) -> Callable[[], None]:
-        """Wait for the push a request caused, after its reply; see
-        :meth:`.requests.Requests.await_echo`."""
+        """Wait for the push a request caused, after its reply.
+
+        See :meth:`.requests.Requests.await_echo`.
+        """
         return self._requests.await_echo(request_id, match, deliver, give_up)
 
     async def web_call(self, method: Method[R]) -> R:

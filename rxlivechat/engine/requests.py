@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from ..exceptions import (
     ConnectionLost,
     LiveChatError,
+    ProtocolError,
     RequestTimeoutError,
     server_error,
 )
@@ -263,7 +264,19 @@ class Requests:
             ProtocolError: the message is not a valid frame.
         """
         was_logged_in = self._session.logged_in
-        frame, pending = self._session.receive(data)
+        try:
+            frame, pending = self._session.receive(data)
+        except ProtocolError as exc:
+            # A reply we cannot read still answers its request: fail it now
+            # rather than let it wait for its timeout.
+            failed = self._session.in_flight.get(exc.request_id or "")
+            if failed is not None and exc.action is not None:
+                self._session.abandon(exc.request_id or "")
+                if not failed.done:
+                    self._finish(failed)
+                    failed.on_error(exc)
+                self._pump()
+            raise
         if frame.request_id is None:
             return frame, None
         if isinstance(frame, Push):

@@ -78,8 +78,10 @@ def web_url(api_url: str, action: str, organization_id: str) -> str:
 
 @contextlib.contextmanager
 def map_errors(what: str, *, lost: bool = False) -> Iterator[None]:
-    """Turn aiohttp and OS errors, and timeouts, into :class:`ConnectError` (or
-    ``ConnectionLost``)."""
+    """Turn aiohttp and OS errors, and timeouts, into our errors.
+
+    They become :class:`ConnectError`, or :class:`ConnectionLost` with ``lost``.
+    """
     try:
         yield
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:

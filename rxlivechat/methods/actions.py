@@ -34,8 +34,22 @@ from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, operators as ops
 
-from ._operators import RequestOperators
-from ._validate import (
+from ..exceptions import InvalidArgumentError
+from ..protocol import methods as m, pushes as p
+from ..protocol.base import EmptyResult, Model
+from ..protocol.frames import Push
+from ..protocol.models import (
+    Access,
+    Chat,
+    Customer,
+    Event,
+    EventBase,
+    Postback,
+    Properties,
+    PropertyNames,
+)
+from .calls import MethodGroup
+from .validate import (
     convert,
     require_aware,
     require_choice,
@@ -48,20 +62,6 @@ from ._validate import (
     require_str,
     require_type,
     validate,
-)
-from .exceptions import InvalidArgumentError
-from .protocol import methods as m, pushes as p
-from .protocol.base import EmptyResult, Model
-from .protocol.frames import Push
-from .protocol.models import (
-    Access,
-    Chat,
-    Customer,
-    Event,
-    EventBase,
-    Postback,
-    Properties,
-    PropertyNames,
 )
 
 __all__ = ["CancelRateResult", "CustomerActions"]
@@ -85,7 +85,7 @@ class CancelRateResult(Model):
     id: str
 
 
-class CustomerActions(RequestOperators):
+class CustomerActions(MethodGroup):
     """The v3.6 actions the seed's methods do not cover."""
 
     # Chats ----------------------------------------------------------------------------

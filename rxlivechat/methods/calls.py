@@ -12,8 +12,10 @@ Rules:
    request (retries get new request ids), and disposing it abandons the request.
 2. ``await`` on a method settles a future directly (:class:`_Call`), without
    reactivex's ``to_future`` and trampoline: the same result, a third of the cost.
-3. Multi-step methods run as one task per subscription (:meth:`_from_coroutine`);
-   ``destroy()`` cancels them and their subscribers get ``SDKClosedError``.
+3. Multi-step methods run as one task per subscription (:meth:`Calls.from_coroutine`);
+   closing cancels them and their subscribers get ``SDKClosedError``.
+4. :class:`Calls` is the Rx layer's one handle on the engine: the method groups
+   (:class:`MethodGroup`) and the history reach the engine through it only.
 """
 
 from __future__ import annotations
@@ -26,84 +28,54 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SerialDisposable
 from reactivex.internal.exceptions import SequenceContainsNoElementsError
 
-from ._requests import Pending, Requests
-from ._validate import validate
-from ._web import WebClient
-from .exceptions import ConnectError, InvalidArgumentError, SDKClosedError
-from .protocol.base import Method
-from .protocol.frames import Push
+from ..engine import Engine, Pending
+from ..exceptions import ConnectError, InvalidArgumentError, SDKClosedError
+from ..protocol.base import Method
+from ..protocol.frames import Push
+from .validate import validate
 
-__all__ = ["RequestOperators"]
+__all__ = ["Calls", "MethodGroup"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class RequestOperators:
-    """The machinery every method of :class:`~rxlivechat.sdk.CustomerSDK` uses.
+class Calls:
+    """Cold, awaitable observables of requests on one :class:`Engine`.
 
-    A base class: the SDK sets the attributes below in its ``__init__`` and
-    provides the connection state (``customer_id``, ``_active_chats``).
+    Args:
+        engine: the engine that sends them.
+        report: called with an exception a subscriber raised (the SDK's
+            ``error`` event).
     """
 
-    _requests: Requests
-    _web: WebClient
-    _tasks: set[asyncio.Task[Any]]
-    _destroyed: bool
+    def __init__(self, engine: Engine, report: Callable[[Exception], None]) -> None:
+        self.engine = engine
+        """The engine; the method groups read its state (``customer_id``...)."""
+        self.report = report
+        """Reports an error a subscriber raised."""
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
-    def customer_id(self) -> str | None:  # pragma: no cover - CustomerSDK's
-        """The customer's id, once logged in."""
-        raise NotImplementedError
+    def closed(self) -> bool:
+        """Whether the SDK was destroyed."""
+        return self.engine.closed
 
-    @property
-    def _active_chats(self) -> dict[str, bool]:  # pragma: no cover - CustomerSDK's
-        raise NotImplementedError
+    def check_alive(self) -> None:
+        """Raise :class:`SDKClosedError` once the SDK was destroyed."""
+        if self.engine.closed:
+            raise SDKClosedError("the SDK was destroyed")
 
-    # The generic methods -----------------------------------------------------------
-
-    def call(self, method: Method[R]) -> Observable[R]:
-        """Send any v3.6 RTM action; a cold, awaitable observable of its result.
-
-        .. code-block:: text
-
-            call(ListThreads(...))   subscribe ─► request ──reply──► --result|
-
-        Args:
-            method: the action's payload, e.g. ``ListThreads(chat_id="PJ0MRSHTDG")``.
-
-        Returns:
-            An observable that sends the request on each subscription and emits the
-            typed result, or errors with the :class:`ServerError` subclass of the
-            server's error type.
-        """
-        self._check_alive()
-        validate(method)
-        return self._call(method, lambda result, _: result)
-
-    def web_call(self, method: Method[R]) -> Observable[R]:
-        """Send any v3.6 action over the Web API (HTTP) with the customer's token.
-
-        For actions the API serves only over HTTP (``get_configuration``,
-        ``check_goals``...); a cold, awaitable observable of the typed result.
-        """
-        self._check_alive()
-        validate(method)
-        if method.web is None:
-            raise InvalidArgumentError(f"{method.action!r} has no Web API form")
-        return self._from_coroutine(lambda: self._web.call(method))
-
-    # Internals ----------------------------------------------------------
-
-    def _call(
+    def call(
         self, method: Method[Any], shape: Callable[[Any, Pending], T]
     ) -> Observable[T]:
         """A cold observable of one request, its result passed through ``shape``."""
+        engine = self.engine
 
         def subscribe(
             observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            if self._destroyed:
+            if engine.closed:
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
                 return Disposable()
 
@@ -116,12 +88,12 @@ class RequestOperators:
                 observer.on_next(value)
                 observer.on_completed()
 
-            pending = self._requests.submit(method, on_result, observer.on_error)
-            return Disposable(lambda: self._requests.abandon(pending))
+            pending = engine.submit(method, on_result, observer.on_error)
+            return Disposable(lambda: engine.abandon(pending))
 
         return _Call(subscribe)
 
-    def _call_echoed(
+    def echoed(
         self,
         method: Method[R],
         match: Callable[[Push[Any]], T | None],
@@ -137,11 +109,12 @@ class RequestOperators:
         The push may come before or after the reply; ``match`` turns it into the
         value. Without it, ``read_back(result)`` supplies the value.
         """
+        engine = self.engine
 
         def subscribe(
             observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            if self._destroyed:
+            if engine.closed:
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
                 return Disposable()
             serial = SerialDisposable()
@@ -163,31 +136,29 @@ class RequestOperators:
                     )
 
                 assert pending.request_id is not None
-                cancel = self._requests.await_echo(
-                    pending.request_id, match, deliver, give_up
-                )
+                cancel = engine.await_echo(pending.request_id, match, deliver, give_up)
                 serial.disposable = Disposable(cancel)
 
-            pending = self._requests.submit(method, on_result, observer.on_error)
-            serial.disposable = Disposable(lambda: self._requests.abandon(pending))
+            pending = engine.submit(method, on_result, observer.on_error)
+            serial.disposable = Disposable(lambda: engine.abandon(pending))
             return serial
 
         return _Call(subscribe)
 
-    async def _ask(self, method: Method[R]) -> R:
+    async def ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result (for multi-step methods)."""
-        return await self._requests.ask(method)
+        return await self.engine.ask(method)
 
-    def _from_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Observable[T]:
+    def from_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Observable[T]:
         """A cold observable that runs ``factory()`` per subscription."""
 
         def subscribe(
             observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            if self._destroyed:
+            if self.engine.closed:
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
                 return Disposable()
-            task = self._spawn(factory())
+            task = self.spawn(factory())
             disposed = False
 
             def settle(task: asyncio.Task[T]) -> None:
@@ -214,15 +185,104 @@ class RequestOperators:
 
         return _Call(subscribe)
 
-    def _spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
+    def spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
+        """Run ``coro`` as a task that closing the SDK cancels."""
         task: asyncio.Task[T] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def cancel_tasks(self) -> list[asyncio.Task[Any]]:
+        """Cancel every spawned task; returns them (to await their end)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+
+class MethodGroup:
+    """Base of the method groups: they reach the engine through ``_calls`` only.
+
+    :class:`~rxlivechat.sdk.CustomerSDK` sets ``_calls`` in its ``__init__``;
+    the helpers below are the groups' whole vocabulary.
+    """
+
+    _calls: Calls
+
+    @property
+    def customer_id(self) -> str | None:
+        """The customer's id, once logged in."""
+        return self._calls.engine.customer_id
+
+    # The generic methods -----------------------------------------------------------
+
+    def call(self, method: Method[R]) -> Observable[R]:
+        """Send any v3.6 RTM action; a cold, awaitable observable of its result.
+
+        .. code-block:: text
+
+            call(ListThreads(...))   subscribe ─► request ──reply──► --result|
+
+        Args:
+            method: the action's payload, e.g. ``ListThreads(chat_id="PJ0MRSHTDG")``.
+
+        Returns:
+            An observable that sends the request on each subscription and emits the
+            typed result, or errors with the :class:`ServerError` subclass of the
+            server's error type.
+
+        Raises:
+            InvalidArgumentError: ``method`` is not a valid request payload.
+            SDKClosedError: the SDK was destroyed.
+        """
+        self._check_alive()
+        validate(method)
+        return self._call(method, lambda result, _: result)
+
+    def web_call(self, method: Method[R]) -> Observable[R]:
+        """Send any v3.6 action over the Web API (HTTP) with the customer's token.
+
+        For actions the API serves only over HTTP (``get_configuration``,
+        ``check_goals``...); a cold, awaitable observable of the typed result.
+
+        Raises:
+            InvalidArgumentError: ``method`` is invalid or has no Web API form.
+            SDKClosedError: the SDK was destroyed.
+        """
+        self._check_alive()
+        validate(method)
+        if method.web is None:
+            raise InvalidArgumentError(f"{method.action!r} has no Web API form")
+        engine = self._calls.engine
+        return self._from_coroutine(lambda: engine.web_call(method))
+
+    # The groups' helpers -------------------------------------------------------------
+
+    @property
+    def _active_chats(self) -> dict[str, bool]:
+        return self._calls.engine.active_chats
+
     def _check_alive(self) -> None:
-        if self._destroyed:
-            raise SDKClosedError("the SDK was destroyed")
+        self._calls.check_alive()
+
+    def _call(
+        self, method: Method[Any], shape: Callable[[Any, Pending], T]
+    ) -> Observable[T]:
+        return self._calls.call(method, shape)
+
+    def _call_echoed(
+        self,
+        method: Method[R],
+        match: Callable[[Push[Any]], T | None],
+        read_back: Callable[[R], Observable[T]],
+    ) -> Observable[T]:
+        return self._calls.echoed(method, match, read_back)
+
+    async def _ask(self, method: Method[R]) -> R:
+        return await self._calls.ask(method)
+
+    def _from_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Observable[T]:
+        return self._calls.from_coroutine(factory)
 
 
 class _Call(Observable[T]):

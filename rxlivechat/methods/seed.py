@@ -3,7 +3,7 @@
 Each returns a cold, awaitable observable of a result in the v1 shape
 (:mod:`rxlivechat.results`), with the v1 "Returned value" fields in snake_case;
 the digest's §6.1 says how each maps onto v3.6. Input is checked before anything
-is sent. The v3.6 actions beyond these are in :mod:`rxlivechat.actions`.
+is sent. The v3.6 actions beyond these are in :mod:`rxlivechat.methods.actions`.
 """
 
 from __future__ import annotations
@@ -11,30 +11,18 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-import aiohttp
 import msgspec
 from reactivex import Observable
 
-from . import events as ev
-from ._operators import RequestOperators
-from ._throttle import Throttle
-from ._validate import (
-    require_event,
-    require_range,
-    require_str,
-    require_type,
-    to_datetime,
-    validate,
-)
-from .auth import Token
-from .exceptions import InvalidArgumentError
-from .protocol import methods as m, pushes as p
-from .protocol.base import EmptyResult
-from .protocol.frames import Push
-from .protocol.models import (
+from .. import events as ev
+from ..exceptions import InvalidArgumentError
+from ..protocol import methods as m, pushes as p
+from ..protocol.base import EmptyResult
+from ..protocol.frames import Push
+from ..protocol.models import (
     Access,
     Agent,
     Chat,
@@ -44,7 +32,7 @@ from .protocol.models import (
     Properties,
     Thread,
 )
-from .results import (
+from ..results import (
     ChatsSummary,
     ChatThread,
     CloseThreadResult,
@@ -55,23 +43,28 @@ from .results import (
     chats_summary_item,
     thread_order,
 )
+from .calls import MethodGroup
+from .throttle import Throttle
 from .upload import FileSource, FileUpload
+from .validate import (
+    require_event,
+    require_range,
+    require_str,
+    require_type,
+    to_datetime,
+    validate,
+)
 
 __all__ = ["SeedMethods"]
 
 log = logging.getLogger("rxlivechat")
 
 
-class SeedMethods(RequestOperators):
+class SeedMethods(MethodGroup):
     """The v1 methods; a base class of :class:`~rxlivechat.sdk.CustomerSDK`."""
 
     _sneak_peeks: dict[str, Throttle[str]]
     _sneak_peek_interval: float
-
-    def _upload_context(  # pragma: no cover - CustomerSDK's
-        self,
-    ) -> tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]:
-        raise NotImplementedError
 
     # Seed methods -----------------------------------------------------------------
 
@@ -292,7 +285,7 @@ class SeedMethods(RequestOperators):
             )
 
         return FileUpload(
-            self._upload_context,
+            self._calls.engine.upload,
             prepared,
             send,
             on_progress=on_progress,

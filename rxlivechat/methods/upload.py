@@ -1,8 +1,8 @@
-"""``send_file``: the Web API ``upload_file`` with progress and cancel.
+"""``send_file``: a file checked up front, then uploaded with progress and cancel.
 
 The file is checked (type, ≤ 10 MB) when ``send_file`` is called, before any byte
-is sent. The body is written in 64 KiB chunks with a known Content-Length, and
-progress is reported as the fraction of the file handed to the socket.
+is sent. The engine's Web API client uploads it in 64 KiB chunks and reports the
+fraction handed to the socket; :class:`FileUpload` is its Rx face.
 """
 
 from __future__ import annotations
@@ -15,44 +15,27 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
-import aiohttp
-import aiohttp.abc
-import aiohttp.payload
-import msgspec
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.subject import BehaviorSubject
 
-from ._transport import map_errors, web_url
-from ._web import web_error
-from .auth import Token
-from .exceptions import InvalidArgumentError, ProtocolError, UploadCancelledError
-from .protocol.methods import UploadFileResult
-from .results import SendFileResult
+from ..engine import PreparedFile
+from ..exceptions import InvalidArgumentError, UploadCancelledError
+from ..results import SendFileResult
 
 __all__ = ["MAX_FILE_SIZE", "FileSource", "FileUpload", "PreparedFile", "prepare_file"]
 
 MAX_FILE_SIZE = 10 * 1024 * 1024
 """The API's upload limit (10 MB), checked before uploading."""
 
-CHUNK = 64 * 1024
 
 FileSource: TypeAlias = (
     "str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]"
 )
 """What ``send_file`` accepts: a path, the bytes, or a binary file object."""
 
-UploadContext = Callable[
-    [], tuple[aiohttp.ClientSession, Callable[[], Awaitable[Token]], str, str]
-]
-
-
-class PreparedFile(msgspec.Struct, frozen=True):
-    """A file read into memory and checked, ready to upload."""
-
-    name: str
-    content_type: str
-    data: bytes
+Upload = Callable[[PreparedFile, Callable[[float], None]], Awaitable[str]]
+"""Uploads a file, reporting progress; returns its URL (the engine's ``upload``)."""
 
 
 def prepare_file(
@@ -91,34 +74,6 @@ def prepare_file(
     )
 
 
-class _ProgressPayload(aiohttp.payload.Payload):
-    """The file's bytes, written in chunks, reporting the fraction written."""
-
-    def __init__(self, data: bytes, report: Callable[[float], None], **kwargs: Any):
-        super().__init__(data, **kwargs)
-        self._data = data
-        self._size = len(data)
-        self._report = report
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return self._data.decode(encoding, errors)
-
-    async def write(self, writer: aiohttp.abc.AbstractStreamWriter) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(
-        self, writer: aiohttp.abc.AbstractStreamWriter, content_length: int | None
-    ) -> None:
-        view = memoryview(self._data)
-        if content_length is not None:
-            view = view[:content_length]
-        total = max(len(view), 1)
-        for start in range(0, len(view), CHUNK):
-            chunk = view[start : start + CHUNK]
-            await writer.write(chunk)
-            self._report((start + len(chunk)) / total)
-
-
 class FileUpload(Observable[SendFileResult]):
     """One ``send_file``: an awaitable observable of the result, with progress.
 
@@ -134,14 +89,14 @@ class FileUpload(Observable[SendFileResult]):
 
     def __init__(
         self,
-        context: UploadContext,
+        upload: Upload,
         file: PreparedFile,
         send: Callable[[str], Awaitable[None]],
         *,
         on_progress: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__()
-        self._context = context
+        self._upload = upload
         self.file = file
         """The checked file."""
         self._send = send
@@ -205,27 +160,6 @@ class FileUpload(Observable[SendFileResult]):
             self._on_progress(fraction)
 
     async def _run(self) -> str:
-        http, token_provider, api_url, organization_id = self._context()
-        token = await token_provider()
-        form = aiohttp.FormData()
-        form.add_field(
-            "file",
-            _ProgressPayload(self.file.data, self._report),
-            filename=self.file.name,
-            content_type=self.file.content_type,
-        )
-        url = web_url(api_url, "upload_file", organization_id)
-        with map_errors("upload failed"):
-            async with http.post(
-                url, data=form, headers={"Authorization": token.authorization}
-            ) as response:
-                body = await response.read()
-                status = response.status
-        if status != 200:
-            raise web_error(body, status, "upload_file")
-        try:
-            result = msgspec.json.decode(body, type=UploadFileResult)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ProtocolError(f"unexpected upload_file reply: {exc}") from None
-        await self._send(result.url)
-        return result.url
+        url = await self._upload(self.file, self._report)
+        await self._send(url)
+        return url

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from .exceptions import InvalidArgumentError
-from .protocol.base import Method
-from .protocol.models import EventBase, Message, Properties, PropertyNames
+from ..exceptions import InvalidArgumentError
+from ..protocol.base import Method
+from ..protocol.models import EventBase, Message, Properties, PropertyNames
 
 __all__ = [
     "MAX_SESSION_FIELDS",

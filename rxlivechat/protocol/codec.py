@@ -167,6 +167,8 @@ def _envelope(data: bytes | str) -> _Envelope:
         return _envelope_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ProtocolError(f"not a Customer Chat API frame: {exc}") from None
+    except RecursionError:  # msgspec's answer to JSON nested ~1,000 deep
+        raise ProtocolError("not a Customer Chat API frame: nested too deep") from None
 
 
 def decode(data: bytes | str | msgspec.Raw, tp: type[T]) -> T:
@@ -189,6 +191,8 @@ def decode(data: bytes | str | msgspec.Raw, tp: type[T]) -> T:
         first_error = exc
     except msgspec.DecodeError as exc:
         raise ProtocolError(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("malformed JSON: nested too deep") from None
     # Slow path: maybe only an unknown event type broke the tagged union.
     try:
         tree = _any_decoder.decode(data)
@@ -249,11 +253,13 @@ def decode_frame(
             ) from None
         return ErrorResponse(action=env.action, error=error, request_id=env.request_id)
     result_type = _result_type(env, pending)
-    return Response(
-        action=env.action,
-        payload=decode(env.payload, result_type),
-        request_id=env.request_id,
-    )
+    try:
+        payload = decode(env.payload, result_type)
+    except ProtocolError as exc:  # name the request, so it fails at once
+        raise ProtocolError(
+            str(exc), action=env.action, request_id=env.request_id
+        ) from None
+    return Response(action=env.action, payload=payload, request_id=env.request_id)
 
 
 def decode_request(

@@ -1,5 +1,5 @@
 """Correlation and flow control, without sockets: a recording socket stands in
-for aiohttp, and replies are real frames fed through the real codec."""
+for aiohttp, and replies are real frames fed through the real codec and session."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
-from rxlivechat._requests import Requests
+from rxlivechat.engine.requests import MAX_EARLY_PUSHES, Pending, Requests
 from rxlivechat.exceptions import (
     ConnectionLost,
     NotFoundError,
+    ProtocolError,
     RequestTimeoutError,
     SDKClosedError,
 )
-from rxlivechat.protocol.connection import Session
+from rxlivechat.protocol.session import Session
 from rxlivechat.protocol.methods import GetCustomer, Login, SendEvent
 from rxlivechat.protocol.models import Message
 
@@ -63,9 +64,8 @@ class CountingDict(dict[str, Any]):
 
 def logged_in(
     max_in_flight: int = 10, timeout: float = 5.0
-) -> tuple[Requests, Session, RecordingSocket]:
-    session = Session()
-    session.connection_made()
+) -> tuple[Requests, Session[Pending], RecordingSocket]:
+    session: Session[Pending] = Session()
     requests = Requests(session, timeout=timeout, max_in_flight=max_in_flight)
     socket = RecordingSocket()
     log_in(requests, session, socket)
@@ -73,9 +73,11 @@ def logged_in(
     return requests, session, socket
 
 
-def log_in(requests: Requests, session: Session, socket: RecordingSocket) -> None:
-    """Attach ``socket``, send a login on it and answer it: the gate opens."""
-    requests.attach(socket)  # type: ignore[arg-type]
+def log_in(
+    requests: Requests, session: Session[Pending], socket: RecordingSocket
+) -> None:
+    """Open the session on ``socket``, log in and answer it: the gate opens."""
+    requests.connection_made(socket)  # type: ignore[arg-type]
     outcomes = Outcomes()
     requests.submit(
         Login(token="t"), outcomes.on_result, outcomes.on_error, urgent=True
@@ -86,11 +88,13 @@ def log_in(requests: Requests, session: Session, socket: RecordingSocket) -> Non
         socket.sent[-1],
         {"customer": {"id": "c", "type": "customer"}},
     )
-    requests.ready()
 
 
 def reply(
-    requests: Requests, session: Session, request: dict[str, Any], payload: Any
+    requests: Requests,
+    session: Session[Pending],
+    request: dict[str, Any],
+    payload: Any,
 ) -> None:
     frame = {
         "request_id": request["request_id"],
@@ -99,11 +103,11 @@ def reply(
         "success": True,
         "payload": payload,
     }
-    requests.on_frame(session.receive(json.dumps(frame)))
+    requests.receive(json.dumps(frame))
 
 
 def fail(
-    requests: Requests, session: Session, request: dict[str, Any], kind: str
+    requests: Requests, session: Session[Pending], request: dict[str, Any], kind: str
 ) -> None:
     frame = {
         "request_id": request["request_id"],
@@ -112,7 +116,7 @@ def fail(
         "success": False,
         "payload": {"error": {"type": kind, "message": "m"}},
     }
-    requests.on_frame(session.receive(json.dumps(frame)))
+    requests.receive(json.dumps(frame))
 
 
 async def test_at_most_ten_in_flight_the_rest_wait_in_order() -> None:
@@ -136,11 +140,10 @@ async def test_at_most_ten_in_flight_the_rest_wait_in_order() -> None:
 
 
 async def test_nothing_but_login_goes_out_before_login() -> None:
-    session = Session()
-    session.connection_made()
+    session: Session[Pending] = Session()
     requests = Requests(session, timeout=5)
     socket = RecordingSocket()
-    requests.attach(socket)  # type: ignore[arg-type]
+    requests.connection_made(socket)  # type: ignore[arg-type]
     outcomes = Outcomes()
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
     assert socket.sent == []
@@ -163,16 +166,34 @@ async def test_server_error_becomes_its_exception() -> None:
     )
 
 
-async def test_timeout_settles_and_frees_the_slot() -> None:
+async def test_a_timeout_settles_but_the_slot_waits_for_the_reply() -> None:
     requests, session, socket = logged_in(max_in_flight=1, timeout=0.05)
     outcomes = Outcomes()
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error, timeout=5)
     await asyncio.sleep(0.1)
     assert [type(e) for e in outcomes.errors] == [RequestTimeoutError]
-    assert len(socket.sent) == 2  # the second went out when the first gave up
+    # The server still counts the first as pending: its slot stays taken, so
+    # the second is not sent into a PendingRequestsLimitReached refusal.
+    assert len(socket.sent) == 1
+    assert (requests.in_flight, requests.waiting) == (1, 1)
     reply(requests, session, socket.sent[0], {"id": "late", "type": "customer"})
     assert outcomes.results == []  # a late reply to an abandoned request is dropped
+    assert len(socket.sent) == 2  # ...and frees the slot: the second goes out
+
+
+async def test_a_cancelled_request_frees_its_slot_on_a_drop() -> None:
+    requests, session, socket = logged_in(max_in_flight=1)
+    outcomes = Outcomes()
+    first = requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    requests.abandon(first)
+    assert (requests.in_flight, requests.waiting) == (1, 1)
+    requests.connection_lost()
+    assert requests.in_flight == 0
+    log_in(requests, session, socket)
+    assert [r["action"] for r in socket.sent[-2:]] == ["login", "get_customer"]
+    assert outcomes.errors == []
 
 
 async def test_abandoned_requests_never_call_back() -> None:
@@ -199,12 +220,11 @@ async def test_a_drop_requeues_safe_requests_and_fails_the_others() -> None:
         outcomes.on_result,
         outcomes.on_error,
     )
-    requests.detach()
+    requests.connection_lost()
     assert [type(e) for e in outcomes.errors] == [ConnectionLost]
     assert "may or may not" in str(outcomes.errors[0])
     assert requests.waiting == 1
     # After the next login, the safe request is written again, with a new id.
-    session.connection_made()
     new_socket = RecordingSocket()
     log_in(requests, session, new_socket)
     assert [r["action"] for r in new_socket.sent] == ["login", "get_customer"]
@@ -225,19 +245,18 @@ async def test_correlation_cost_does_not_grow_with_requests_in_flight(
     in_flight: int,
 ) -> None:
     requests, session, socket = logged_in(max_in_flight=2000)
-    requests._in_flight = CountingDict()
+    session._in_flight = CountingDict()
     outcomes = Outcomes()
     for _ in range(in_flight):
         requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
     # A push, and a reply: the frames every request pays for.
     CountingDict.operations = 0
-    requests.on_frame(
-        session.receive(
-            b'{"action":"incoming_multicast","type":"push","payload":{"content":1}}'
-        )
+    requests.receive(
+        b'{"action":"incoming_multicast","type":"push","payload":{"content":1}}'
     )
     reply(requests, session, socket.sent[-1], {"id": "c", "type": "customer"})
-    assert CountingDict.operations == 1  # one dict pop, whatever the count
+    # One lookup types the reply, one pop settles it: whatever the count.
+    assert CountingDict.operations == 2
     assert len(outcomes.results) == 1
 
 
@@ -265,7 +284,7 @@ async def test_a_push_before_the_reply_is_kept_with_the_request() -> None:
         seen.append,
     )
     request_id = socket.sent[0]["request_id"]
-    requests.on_frame(session.receive(push_for(request_id, "T_1")))
+    requests.receive(push_for(request_id, "T_1"))
     reply(requests, session, socket.sent[0], {"event_id": "T_1"})
     ((push,),) = seen
     assert push.payload.event.id == "T_1"
@@ -288,8 +307,8 @@ async def test_a_push_after_the_reply_is_caught_by_await_echo() -> None:
     requests.submit(SendEvent(chat_id="C", event=Message(text="x")), on_result, print)
     request_id = socket.sent[0]["request_id"]
     reply(requests, session, socket.sent[0], {"event_id": "T_1"})
-    requests.on_frame(session.receive(push_for("other", "T_9")))  # not ours
-    requests.on_frame(session.receive(push_for(request_id, "T_1")))
+    requests.receive(push_for("other", "T_9"))  # not ours
+    requests.receive(push_for(request_id, "T_1"))
     assert (caught, gave_up) == (["T_1"], [])
 
 
@@ -305,7 +324,7 @@ async def test_await_echo_gives_up_on_timeout_and_on_a_drop() -> None:
     )
     cancelled()
     await asyncio.sleep(0.05)
-    requests.detach()
+    requests.connection_lost()
     assert gave_up == ["timeout", "drop"]
 
 
@@ -314,9 +333,40 @@ async def test_a_safe_request_is_re_sent_once_only() -> None:
     outcomes = Outcomes()
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
     for drop in range(2):
-        requests.detach()
-        session.connection_made()
+        requests.connection_lost()
         log_in(requests, session, socket)
         if drop == 0:
             assert socket.sent[-1]["action"] == "get_customer"  # re-sent
     assert [type(e) for e in outcomes.errors] == [ConnectionLost]  # not twice
+
+
+async def test_pushes_before_a_reply_are_bounded() -> None:
+    requests, session, socket = logged_in()
+    seen: list[Any] = []
+    requests.submit(
+        SendEvent(chat_id="C", event=Message(text="x")),
+        lambda result, pending: seen.append(len(pending.pushes)),
+        seen.append,
+    )
+    request_id = socket.sent[0]["request_id"]
+    for n in range(1000):  # a server flooding copies of what the request caused
+        requests.receive(push_for(request_id, f"T_{n}"))
+    reply(requests, session, socket.sent[0], {"event_id": "T_1"})
+    assert seen == [MAX_EARLY_PUSHES]
+
+
+async def test_a_reply_that_does_not_decode_fails_its_request_at_once() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
+    bad = {
+        "request_id": socket.sent[0]["request_id"],
+        "action": "get_customer",
+        "type": "response",
+        "success": True,
+        "payload": {"id": 42},
+    }
+    with pytest.raises(ProtocolError):
+        requests.receive(json.dumps(bad))
+    assert [type(e) for e in outcomes.errors] == [ProtocolError]
+    assert requests.in_flight == 0

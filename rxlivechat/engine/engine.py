@@ -463,7 +463,6 @@ class Engine:
         self._logged_in_this_attempt = True
         self._backoff.logged_in()
         self.customer_id = login.customer.id
-        self._wake_waiters(None)
         self._emit("customer_id", login.customer.id)
         self._emit("user_data", login.customer)
         pinger = asyncio.get_running_loop().create_task(
@@ -484,6 +483,7 @@ class Engine:
                 customer_id=login.customer.id,
             )
             self._emit("connection_restored" if restoring else "connected", connected)
+            self._wake_waiters(None)
             if restoring:
                 await self._recover()
             self._recovering = False

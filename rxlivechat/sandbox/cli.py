@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import textwrap
 from typing import TextIO
 
 from .server import Sandbox
 
-__all__ = ["serve_forever"]
+__all__ = ["banner", "serve_forever"]
 
 
 async def serve_forever(
@@ -22,8 +23,9 @@ async def serve_forever(
 ) -> None:
     """Serve the sandbox and print how to reach it; runs until cancelled.
 
-    Prints the API URL, the accounts URL, the organization id and a fresh
-    customer token (one ``key: value`` per line), then waits.
+    Prints the URLs (the agent console's too), the organization id and a fresh
+    customer token, one ``key: value`` per line; then, after a blank line,
+    snippets that connect our SDK and the JS Customer SDK to it; then waits.
 
     Args:
         port: the port to listen on (0: any free port).
@@ -40,6 +42,7 @@ async def serve_forever(
             "api_url": sandbox.api_url,
             "accounts_url": sandbox.accounts_url,
             "rtm_url": sandbox.ws_url,
+            "console_url": sandbox.console.url,
             "organization_id": sandbox.organization_id,
             "customer_id": token.entity_id,
             "access_token": token.access_token,
@@ -49,8 +52,68 @@ async def serve_forever(
             stream.write(f"{key}: {value}\n")
         if tls:
             stream.write(f"ca_file: {sandbox.ca_file}\n")
+        stream.write(banner(sandbox))
         stream.write("serving until interrupted (Ctrl-C)\n")
         stream.flush()
         if ready is not None:
             ready.set()
         await asyncio.Event().wait()
+
+
+def banner(sandbox: Sandbox) -> str:
+    """How to use a running sandbox: its console and two copy-paste snippets.
+
+    The Python snippet is a script that connects :func:`rxlivechat.init` to the
+    sandbox; the JS snippet initialises ``@livechat/customer-sdk`` with its
+    organization id (that SDK has no URL option: the text says what to route).
+    """
+    api_url, organization_id = sandbox.api_url, sandbox.organization_id
+    tls = sandbox.tls
+    python = "\n".join(
+        [
+            "import asyncio",
+            *(["import ssl"] if tls else []),
+            "",
+            "import rxlivechat",
+            "",
+            "",
+            "async def main():",
+            "    async with rxlivechat.init(",
+            f'        organization_id="{organization_id}",',
+            '        client_id="my-app",',
+            f'        api_url="{api_url}",',
+            f'        accounts_url="{api_url}",',
+            *(
+                [f"        ssl=ssl.create_default_context(cafile={sandbox.ca_file!r}),"]
+                if tls
+                else []
+            ),
+            "    ) as sdk:",
+            "        await sdk.wait_connected(timeout=10)",
+            '        print("connected as customer", sdk.customer_id)',
+            "",
+            "",
+            "asyncio.run(main())",
+        ]
+    )
+    javascript = "\n".join(
+        [
+            "import * as CustomerSDK from '@livechat/customer-sdk'",
+            "",
+            "const sdk = CustomerSDK.init({",
+            f"  organizationId: '{organization_id}',",
+            "  clientId: 'my-app',",
+            "})",
+        ]
+    )
+    return (
+        f"\nAgent console (play the agent in a browser): {sandbox.console.url}\n"
+        f"\nPython (pip install rxlivechat):\n\n{textwrap.indent(python, '    ')}\n"
+        "\nJavaScript (npm install @livechat/customer-sdk):\n\n"
+        f"{textwrap.indent(javascript, '    ')}\n\n"
+        "  The JS SDK has no URL option: it always calls https://api.livechatinc.com\n"
+        "  (/v3.5/customer/...) and https://accounts.livechatinc.com\n"
+        f"  (/v2/customer/token). Route both hosts to {api_url} (a local proxy,\n"
+        "  or in Node a fetch/WebSocket wrapper that rewrites the URLs): the\n"
+        "  sandbox serves the same paths, in v3.5 and v3.6.\n\n"
+    )

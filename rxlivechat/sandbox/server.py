@@ -8,6 +8,7 @@ What it serves (all on one ``127.0.0.1`` port):
 ``POST /v2/customer/token``                     customer tokens (digest §7)
 ``DELETE /v2/customer/token``                   revoke the Bearer token
 ``GET /api/file/lc/att/<org>/<key>/<name>``     files uploaded with ``upload_file``
+``GET /console/``                               the agent console (:mod:`.console`)
 ==============================================  ===================================
 
 Rules:
@@ -67,6 +68,7 @@ from ..protocol.frames import (
 from ..protocol.pushes import CustomerDisconnected, DisconnectionData
 from ._tls import SelfSignedCertificate
 from .agents import ScriptedAgent
+from .console import CONSOLE_PATH, Console
 from .faults import FaultPlan, RecordedRequest, RequestLog
 from .handlers import LIMITS, Handlers, Outgoing
 from .ids import Clock, IdFactory
@@ -328,6 +330,8 @@ class Sandbox:
         """Injected faults; the fault methods below are shortcuts to it."""
         self.requests = RequestLog()
         """Every request received, oldest first (see :meth:`count`)."""
+        self.console = Console(self)
+        """The agent console, a web page at ``/console/`` (see :mod:`.console`)."""
         self._agents: dict[str, ScriptedAgent] = {}
         self._connections: set[Connection] = set()
         self._by_customer: dict[str, set[Connection]] = {}
@@ -722,6 +726,7 @@ class Sandbox:
             "/v2/customer/{organization_id}/{group_id}/token", self._token
         )
         app.router.add_get(FILES_PATH + "/{org}/{key}/{name}", self._file)
+        app.add_subapp(CONSOLE_PATH, self.console.app())
         return app
 
     @web.middleware

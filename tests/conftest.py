@@ -13,7 +13,7 @@ import pytest
 import rxlivechat
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import CREATED, connect
+from .helpers import CREATED
 
 
 @pytest.fixture(autouse=True)
@@ -38,17 +38,22 @@ async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None
     pytest.fail(f"{request.node.name} left tasks running: {leftover}")
 
 
+# The plugin's fixtures (rxlivechat.sandbox.pytest_plugin), as our tests name them.
+
+
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
+def livechat_customer_options() -> dict[str, Any]:
+    """Customers connect as tests/helpers.connect does."""
+    return {"client_id": "test-client", "request_timeout": 5.0}
+
+
+@pytest.fixture
+def sandbox(livechat_sandbox: Sandbox) -> Sandbox:
     """A sandbox server on 127.0.0.1 for one test."""
-    async with Sandbox() as server:
-        yield server
+    return livechat_sandbox
 
 
 @pytest.fixture
-async def sdk(sandbox: Sandbox) -> AsyncIterator[rxlivechat.CustomerSDK]:
-    """A customer logged in to the test's sandbox."""
-    customer = connect(sandbox)
-    await customer.wait_connected(timeout=10)
-    yield customer
-    await customer.destroy()
+def sdk(livechat_customer: rxlivechat.CustomerSDK) -> rxlivechat.CustomerSDK:
+    """A customer logged in to the test's sandbox (destroyed after it)."""
+    return livechat_customer

@@ -7,42 +7,52 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import pytest
 
 from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
 from rxlivechat._connection import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 from rxlivechat.protocol.methods import GetCustomer
-from rxlivechat.sandbox import Sandbox
+from rxlivechat.sandbox import Sandbox, ScriptedAgent
+from rxlivechat.sandbox.pytest_plugin import Faults
 
 from .helpers import Recorder, awaited, connect, until
 
 FAST = {"reconnect_delay": (0.005, 0.05)}
 
 
+@pytest.fixture
+def livechat_customer_options(
+    livechat_customer_options: dict[str, Any],
+) -> dict[str, Any]:
+    """The plugin's customer (``livechat_customer``) reconnects fast here."""
+    return livechat_customer_options | FAST
+
+
 async def test_a_drop_is_lost_then_restored_with_the_chats_summary(
-    sandbox: Sandbox,
+    livechat_customer: CustomerSDK, livechat_faults: Faults
 ) -> None:
-    sdk = connect(sandbox, **FAST)
+    sdk = livechat_customer
     seen = Recorder(sdk)
-    await sdk.wait_connected(timeout=5)
     chat = await sdk.start_chat()
-    await sandbox.drop_connections()
+    await livechat_faults.drop_connections()
     (restored,) = await seen.wait_for("connection_restored")
     names = seen.names()
     assert names.index("connection_lost") < names.index("connection_restored")
     assert [c.id for c in restored.chats_summary] == [chat.id]
     assert not seen.of("disconnected")
     assert sdk.connected
-    await sdk.destroy()
 
 
-async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> None:
-    sdk = connect(sandbox, **FAST)
+async def test_agent_messages_survive_fifty_random_drops(
+    livechat_customer: CustomerSDK,
+    livechat_agent: ScriptedAgent,
+    livechat_faults: Faults,
+) -> None:
+    sdk, agent = livechat_customer, livechat_agent
     seen = Recorder(sdk)
-    await sdk.wait_connected(timeout=5)
     chat = await sdk.start_chat()
-    agent = sandbox.agent("Jane")
     await agent.join(chat.id)
     rng = random.Random(7)
     total = 1000
@@ -56,7 +66,7 @@ async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> No
     async def chaos() -> None:
         for _ in range(50):
             await asyncio.sleep(rng.uniform(0.0, 0.02))
-            await sandbox.drop_connections()
+            await livechat_faults.drop_connections()
 
     await asyncio.gather(talk(), chaos())
 
@@ -68,7 +78,6 @@ async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> No
             await asyncio.sleep(0.01)
     assert received() == [f"m{i}" for i in range(total)]
     assert seen.of("connection_lost")  # drops that hit a reconnect are not counted
-    await sdk.destroy()
 
 
 async def test_reconnect_delays_grow_with_jitter_and_stay_capped(

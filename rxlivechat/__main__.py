@@ -58,9 +58,10 @@ def parser() -> argparse.ArgumentParser:
         "sandbox",
         help="run the sandbox server standalone",
         description="Serve a LiveChat-compatible Customer Chat API v3.6 (RTM "
-        "WebSocket, Web API, customer token endpoint) on 127.0.0.1 until Ctrl-C. "
-        "Prints the URLs, the organization id and a fresh customer access token, one "
-        "'key: value' per line, then serves.",
+        "WebSocket, Web API, customer token endpoint) and an agent console (a web "
+        "page where you play the agent) on 127.0.0.1 until Ctrl-C. Prints the URLs, "
+        "the organization id and a fresh customer access token, one 'key: value' per "
+        "line, then snippets for Python and the JS SDK, then serves.",
     )
     sandbox.add_argument(
         "--port",

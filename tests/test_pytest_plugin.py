@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from .test_layers import _isolated
 
 pytest_plugins = ["pytester"]
 
@@ -76,6 +79,22 @@ def test_the_plugin_is_registered_by_its_entry_point() -> None:
         if e.value.startswith("rxlivechat")
     ]
     assert entry.value == "rxlivechat.sandbox.pytest_plugin"
+
+
+def test_the_sandbox_imports_neither_the_plugin_nor_the_client() -> None:
+    probe = (
+        "import rxlivechat.sandbox, rxlivechat.sandbox.cli\n"
+        "loaded = ('pytest', 'reactivex', 'rxlivechat.sdk',"
+        " 'rxlivechat.sandbox.pytest_plugin')\n"
+        "print(','.join(m for m in loaded if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _isolated(probe)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == ""
 
 
 def test_the_fixtures_are_listed_with_their_docs(pytester: pytest.Pytester) -> None:

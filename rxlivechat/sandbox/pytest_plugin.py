@@ -3,16 +3,14 @@
 Installing rxlivechat registers this plugin: pytest loads it by itself, and these
 fixtures are available in every test, no import needed.
 
-==========================  =======================================================
-``livechat_sandbox``        a running :class:`~rxlivechat.sandbox.Sandbox`, a new
-                            organization for each test
-``livechat_agent``          a :class:`~rxlivechat.sandbox.ScriptedAgent` of it
-``livechat_customer``       a connected :class:`~rxlivechat.CustomerSDK`
-                            (``rxlivechat.init`` on the sandbox), destroyed after
-``livechat_faults``         the fault controls (:class:`Faults`)
-``livechat_sandbox_options``   keyword arguments for ``Sandbox(...)`` (override it)
-``livechat_customer_options``  keyword arguments for ``rxlivechat.init(...)``
-==========================  =======================================================
+* ``livechat_sandbox``: a running :class:`~rxlivechat.sandbox.Sandbox`, a new
+  organization for each test;
+* ``livechat_agent``: a :class:`~rxlivechat.sandbox.ScriptedAgent` of it;
+* ``livechat_customer``: a connected :class:`~rxlivechat.CustomerSDK`
+  (``rxlivechat.init`` on the sandbox), destroyed after the test;
+* ``livechat_faults``: the fault controls (:class:`Faults`);
+* ``livechat_sandbox_options``, ``livechat_customer_options``: the keyword
+  arguments of ``Sandbox(...)`` and ``rxlivechat.init(...)``; override them.
 
 The fixtures are async and need `pytest-asyncio <https://pytest-asyncio.readthedocs.io>`_
 (0.24 or later); they run in the test's event loop (function scope) in both of its

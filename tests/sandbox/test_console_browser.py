@@ -100,7 +100,7 @@ async def test_a_person_answers_a_customer_through_the_console(
     await item.click()
     events = page.locator("#events .event")
     await expect(events.last).to_contain_text("Do you ship to Norway?")
-    await expect(page.locator("#chat-status")).to_contain_text("active")
+    await expect(page.locator("#chat-status")).to_have_text("active")
 
     # What the customer types shows as a sneak peek, in the chat and the list.
     sdk.set_sneak_peek(chat.id, "And to Oslo, by Friday")

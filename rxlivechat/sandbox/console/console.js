@@ -100,8 +100,9 @@ function renderAll() {
 }
 
 function sortedChats() {
+  // Open chats first, then the latest activity first.
   return [...view.chats.values()].sort((a, b) =>
-    (b.updated_at || "").localeCompare(a.updated_at || ""));
+    (b.active - a.active) || (b.updated_at || "").localeCompare(a.updated_at || ""));
 }
 
 function renderChatList() {
@@ -145,12 +146,14 @@ function renderConversation() {
   if (!chat) return;
 
   $("chat-title").textContent = customerName(chat);
+  const [statusClass, statusText] = statusOf(chat);
+  $("chat-status").className = `badge ${statusClass}`;
+  $("chat-status").textContent = statusText;
   const c = chat.customer;
-  const details = [c.email, c.page_title || c.page_url, `chat ${chat.id}`].filter(Boolean);
-  $("chat-details").textContent = details.join(" · ");
-  const [, statusText] = statusOf(chat);
-  const agents = chat.agents.length ? ` · agents: ${chat.agents.join(", ")}` : "";
-  $("chat-status").textContent = statusText + agents;
+  const agents = chat.agents.length ? `agents: ${chat.agents.join(", ")}` : "no agent";
+  const details = [c.email, c.page_title || c.page_url, agents, `chat ${chat.id}`];
+  $("chat-details").textContent = details.filter(Boolean).join(" · ");
+  $("chat-details").title = c.page_url || "";
 
   $("join").hidden = !chat.active || chat.joined;
   for (const id of ["transfer", "transfer-target", "close", "send", "reply"]) {

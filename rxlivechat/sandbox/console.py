@@ -36,13 +36,15 @@ import asyncio
 import contextlib
 import datetime
 import importlib.resources
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import WSCloseCode, web
 
 from ..exceptions import NotFoundError, ServerError, ValidationError
+from ..protocol.base import Model, PushPayload
 from ..protocol.models import (
     Custom,
     Event,
@@ -71,6 +73,8 @@ __all__ = [
     "ConsoleState",
     "ConsoleUser",
 ]
+
+logger = logging.getLogger("rxlivechat.sandbox")
 
 CONSOLE_PATH = "/console"
 """Where the sandbox mounts the console (its page is at ``/console/``)."""
@@ -206,8 +210,9 @@ class Console:
 
     Args:
         sandbox: the sandbox it is part of.
-        agent_name: the agent the person plays; ``None`` plays the organization's
-            first agent, or a new ``"Console Agent"`` when there is none.
+        agent_name: the agent the person plays (by name; created if needed);
+            ``None`` plays the organization's first agent, or a new
+            ``"Console Agent"`` when there is none.
         poll_interval: how often (seconds) the agent's new pushes are looked at.
     """
 
@@ -219,7 +224,8 @@ class Console:
         poll_interval: float = 0.05,
     ) -> None:
         self._sandbox = sandbox
-        self._agent_name = agent_name
+        self.agent_name = agent_name
+        """The agent to play; set it before the console is first used."""
         self._agent: ScriptedAgent | None = None
         self._poll_interval = poll_interval
         self._sockets: dict[web.WebSocketResponse, asyncio.Lock] = {}
@@ -237,7 +243,7 @@ class Console:
         """The agent the person plays (created on first use)."""
         if self._agent is None:
             store = self._sandbox.store
-            name = self._agent_name
+            name = self.agent_name
             if name is None:
                 first = next(iter(store.agents.values()), None)
                 name = first.name if first is not None else DEFAULT_AGENT_NAME
@@ -388,16 +394,23 @@ class Console:
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
             new, read = agent.pushes[read:], len(agent.pushes)
-            for _, push in new:
-                if isinstance(push, IncomingChat):
-                    await self._accept(push.chat.id)
-                chat_id = getattr(push, "chat_id", None)
-                if isinstance(chat_id, str):
-                    self._dirty.add(chat_id)
-            dirty, self._dirty = self._dirty, set()
-            for chat_id in sorted(dirty):
-                if chat_id in self._sandbox.store.chats:
-                    await self._broadcast(_Update(self.chat(chat_id)))
+            try:
+                await self._show(push for _, push in new)
+            except Exception:  # one bad update must not end the feed
+                logger.exception("sandbox console: an update failed")
+
+    async def _show(self, pushes: Iterable[PushPayload | Model]) -> None:
+        """Take new chats, then send every changed chat to every page."""
+        for push in pushes:
+            if isinstance(push, IncomingChat):
+                await self._accept(push.chat.id)
+            chat_id = getattr(push, "chat_id", None)
+            if isinstance(chat_id, str):
+                self._dirty.add(chat_id)
+        dirty, self._dirty = self._dirty, set()
+        for chat_id in sorted(dirty):
+            if chat_id in self._sandbox.store.chats:
+                await self._broadcast(_Update(self.chat(chat_id)))
 
     async def _accept_waiting_chats(self) -> None:
         groups = set(self._sandbox.store.agents[self.agent.id].group_ids)

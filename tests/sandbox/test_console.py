@@ -142,16 +142,17 @@ async def test_nothing_changes_until_the_console_is_used(
     assert added.user.id == agent.id
 
 
-async def test_transfer_targets_are_the_other_agents(
+async def test_the_agent_to_play_can_be_named_and_the_others_are_targets(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     sandbox.agent("Jane")
-    sandbox.agent("Bob")
+    sandbox.console.agent_name = "Bob"
     async with http.get(sandbox.console.url + "api/state") as response:
         state = await response.json()
-    names = [a.name for a in sandbox.store.agents.values()]
-    assert state["agent"]["name"] == names[0]
-    assert [a["name"] for a in state["agents"]] == names[1:]
+    assert state["agent"] == {"id": sandbox.agent("Bob").id, "name": "Bob"}
+    others = [a.name for a in sandbox.store.agents.values() if a.name != "Bob"]
+    assert "Jane" in others
+    assert [a["name"] for a in state["agents"]] == others  # transfer targets
 
 
 # Live ---------------------------------------------------------------------------------

@@ -173,7 +173,7 @@ async def test_a_customer_is_answered_through_the_console(
 
         # Accepting chats: the console's agent joins the waiting chat.
         added = (await rtm.push("user_added_to_chat")).payload
-        assert added.user.name == "Console Agent"
+        assert added.user.id == sandbox.console.agent.id
         await feed.chat_until(lambda c: c["joined"])
 
         # The customer types (a sneak peek), then sends: the console sees both.

@@ -100,10 +100,10 @@ def banner(sandbox: Sandbox) -> str:
         [
             "import * as CustomerSDK from '@livechat/customer-sdk'",
             "",
-            "const sdk = CustomerSDK.init({",
-            f"  organizationId: '{organization_id}',",
-            "  clientId: 'my-app',",
-            "})",
+            "const sdk = CustomerSDK.init(",
+            f"  {{ organizationId: '{organization_id}', clientId: 'my-app' }},",
+            "  'sandbox', // env: its hosts become api.sandbox.livechatinc.com...",
+            ")",
         ]
     )
     return (
@@ -111,9 +111,10 @@ def banner(sandbox: Sandbox) -> str:
         f"\nPython (pip install rxlivechat):\n\n{textwrap.indent(python, '    ')}\n"
         "\nJavaScript (npm install @livechat/customer-sdk):\n\n"
         f"{textwrap.indent(javascript, '    ')}\n\n"
-        "  The JS SDK has no URL option: it always calls https://api.livechatinc.com\n"
-        "  (/v3.5/customer/...) and https://accounts.livechatinc.com\n"
-        f"  (/v2/customer/token). Route both hosts to {api_url} (a local proxy,\n"
-        "  or in Node a fetch/WebSocket wrapper that rewrites the URLs): the\n"
-        "  sandbox serves the same paths, in v3.5 and v3.6.\n\n"
+        "  The JS SDK has no URL option: it builds its hosts from env (the second\n"
+        "  argument): https://api.sandbox.livechatinc.com (wss:// for the socket)\n"
+        "  and https://accounts.sandbox.livechatinc.com. Route both to\n"
+        f"  {api_url}: a local proxy for a browser; in Node, wrap WebSocket\n"
+        "  and XMLHttpRequest as tests/js/browser-shims.mjs in rxlivechat's source\n"
+        "  does. The sandbox serves the same paths, in v3.5 and v3.6.\n\n"
     )

@@ -26,6 +26,7 @@ else:
     HAVE_PLAYWRIGHT = True
 
 CHROMIUM = Path("/usr/bin/chromium")
+WAIT_MS = 15_000  # how long the page may take to show something (a busy machine)
 FLAGS = [
     "--headless",
     "--no-sandbox",  # needed as root
@@ -68,6 +69,8 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
         )
         try:
             page = await browser.new_page()
+            page.set_default_timeout(WAIT_MS)
+            expect.set_options(timeout=WAIT_MS)
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on(
                 "console",

@@ -95,6 +95,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         accounts_url: the Accounts API's base URL (customer tokens).
         group_id: the group to chat with (sent at login).
         page: the page the customer is on, ``{"url", "title"}`` (sent at login).
+            Here and below, a model may be a Struct or the plain dict of its
+            wire form (snake_case keys; a bad or unknown key is refused).
         referrer: the page's referrer (sent at login).
         customer: customer data sent at login: ``name``, ``email``,
             ``session_fields``...
@@ -125,7 +127,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         connect_timeout: float = 10.0,
         sneak_peek_interval: float = 2.0,
         reconnect_delay: tuple[float, float] = (0.5, 30.0),
-        application: m.Application | None = None,
+        application: m.Application | Mapping[str, Any] | None = None,
         ssl: ssl_.SSLContext | None = None,
     ) -> None:
         super().__init__()
@@ -156,7 +158,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 customer_page=convert(page, m.CustomerPage, "page"),
                 group_id=group_id,
                 referrer=referrer,
-                application=application or m.Application(name="rxlivechat"),
+                application=convert(application, m.Application, "application")
+                or m.Application(name="rxlivechat"),
             ),
             token_provider=token_provider,
             requests=self._requests,

@@ -669,7 +669,7 @@ BAD_INPUT: dict[str, tuple[tuple[str, ...], list[Call]]] = {
         [
             lambda s: s.resume_chat(""),
             lambda s: s.resume_chat("C", Message(text="x")),  # type: ignore[arg-type]
-            lambda s: s.resume_chat("C", [{"type": "message"}]),  # type: ignore[list-item]
+            lambda s: s.resume_chat("C", [{"type": "message"}]),
             lambda s: s.resume_chat("C", [Message(text="x" * (16 * 1024 + 1))]),
             lambda s: s.resume_chat("C", properties="p"),  # type: ignore[arg-type]
             lambda s: s.resume_chat("C", thread_properties={"ns": 1}),  # type: ignore[dict-item]

@@ -40,7 +40,7 @@ from .actions import CancelRateResult, FormType, SortOrder
 from .exceptions import SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory, HistoryPage
 from .protocol import methods as m
-from .protocol.base import EmptyResult
+from .protocol.base import EmptyResult, Method
 from .protocol.models import (
     Access,
     Agent,
@@ -83,6 +83,7 @@ __all__ = [
 log = logging.getLogger("rxlivechat")
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_QUEUED_EVENTS = 10_000
 """Events :meth:`SyncCustomerSDK.events` keeps while nobody reads; past this, the
@@ -349,6 +350,14 @@ class SyncCustomerSDK:
         self._runner.call(lambda: self.sdk.set_sneak_peek(chat_id, text))
 
     # The actions (each the blocking form of the async method) ---------------------
+
+    def call(self, method: Method[R], *, timeout: float | None = None) -> R:
+        """Blocking :meth:`~rxlivechat.CustomerSDK.call`: any RTM action's result."""
+        return self._ask(lambda sdk: sdk.call(method), timeout)
+
+    def web_call(self, method: Method[R], *, timeout: float | None = None) -> R:
+        """Blocking :meth:`~rxlivechat.CustomerSDK.web_call` (Web API)."""
+        return self._ask(lambda sdk: sdk.web_call(method), timeout)
 
     def accept_greeting(
         self, greeting_id: int, unique_id: str, *, timeout: float | None = None

@@ -126,13 +126,13 @@ class _LoopThread:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
+        except TimeoutError:
+            if future.done():
+                raise  # the call's own TimeoutError
+            future.cancel()  # abandon the call
+            raise TimeoutError(f"no result within {timeout} s") from None
         except BaseException:
-            # A timeout, or Ctrl-C while blocked: abandon the call (cancelling a
-            # finished one does nothing, and its own error goes up unchanged).
-            if not future.done():
-                future.cancel()
-                if timeout is not None:
-                    raise TimeoutError(f"no result within {timeout} s") from None
+            future.cancel()  # Ctrl-C while blocked: abandon the call
             raise
 
     def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:
@@ -248,10 +248,12 @@ class SyncCustomerSDK:
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(Exception):
-            if self._runner.alive:
-                self._runner.run(self._destroy(), CLOSE_TIMEOUT)
-        self._runner.stop()
+        try:
+            with contextlib.suppress(Exception):
+                if self._runner.alive:
+                    self._runner.run(self._destroy(), CLOSE_TIMEOUT)
+        finally:
+            self._runner.stop()
 
     async def _destroy(self) -> None:
         await self.sdk.destroy()
@@ -959,7 +961,7 @@ class SyncEvents(Iterator[tuple[str, Any]]):
         self._runner = runner
         self._timeout = timeout
         self._queue: queue.Queue[Any] = queue.Queue(max(1, max_queued))
-        self._done = False
+        self._done = True  # until subscribed
         self._subscription = runner.call(
             lambda: sdk.subscribe(
                 on_next=self._put,
@@ -967,6 +969,7 @@ class SyncEvents(Iterator[tuple[str, Any]]):
                 on_completed=lambda: self._put(self._END),
             )
         )
+        self._done = False
 
     def _put(self, item: Any) -> None:  # on the SDK's thread
         while True:
@@ -1108,10 +1111,12 @@ class Sandbox:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        with contextlib.suppress(Exception):
-            if runner.alive:
-                runner.run(self.sandbox.close(), CLOSE_TIMEOUT)
-        runner.stop()
+        try:
+            with contextlib.suppress(Exception):
+                if runner.alive:
+                    runner.run(self.sandbox.close(), CLOSE_TIMEOUT)
+        finally:
+            runner.stop()
 
     def run(self, start: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
         """Run ``start()`` on the sandbox's loop and block for its result."""

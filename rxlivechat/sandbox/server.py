@@ -68,6 +68,7 @@ from ..protocol.frames import (
 from ..protocol.pushes import CustomerDisconnected, DisconnectionData
 from ._tls import SelfSignedCertificate
 from .agents import ScriptedAgent
+from .cors import cors_middleware
 from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
 from .handlers import LIMITS, Handlers, Outgoing
@@ -745,7 +746,7 @@ class Sandbox:
         return True
 
     def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._refuse_middleware])
+        app = web.Application(middlewares=[cors_middleware, self._refuse_middleware])
         app.router.add_get(_RTM_ROUTE, self._rtm)
         app.router.add_route("*", _WEB_ROUTE, self._web)
         app.router.add_post(TOKEN_PATH, self._token)

@@ -243,3 +243,20 @@ async def test_update_customer_page_names_the_new_group_in_3_6_only(
         assert again.groups is None  # no change the second time
         (customer,) = sandbox.store.customers.values()
         assert customer.group_id == 1
+
+
+async def test_widget_reads_need_no_configuration_version(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    # `version` only names a cached copy; the sandbox serves its current one.
+    for action, query in (
+        ("get_configuration", {"group_id": "0"}),
+        ("get_localization", {"group_id": "0", "language": "en"}),
+        ("get_configuration", {"group_id": "0", "version": "0.0.1"}),
+    ):
+        async with http.get(sandbox.action_url(action), params=query) as response:
+            assert response.status == 200, (action, await response.text())
+    async with http.get(
+        sandbox.action_url("get_configuration"), params={"version": "1"}
+    ) as response:
+        assert (await response.json())["error"]["type"] == "validation"

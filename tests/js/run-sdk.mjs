@@ -96,6 +96,12 @@ try {
       availability,
     };
   });
+  // The cookie grant again, as on a token refresh: the accounts cookies the
+  // first grant set go back, and name the same customer.
+  await step("getFreshToken", async () => {
+    const token = await sdk.auth.getFreshToken();
+    return { entity_id: token.entityId, token_type: token.tokenType, expires_in: token.expiresIn };
+  });
   await step("getPredictedAgent", async () => {
     const { agent, queue } = await sdk.getPredictedAgent();
     return { name: agent.name, queue };

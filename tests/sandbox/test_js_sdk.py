@@ -30,6 +30,7 @@ RUN_TIMEOUT = 120.0
 
 STEPS = [
     "connected",
+    "getFreshToken",
     "getPredictedAgent",
     "listGroupStatuses",
     "startChat",
@@ -143,14 +144,19 @@ async def test_official_js_sdk_runs_its_core_flow(node: str) -> None:
         assert {p["version"] for p in pushes} == {"3.5"}
         # Its token came from the cookie grant, asked from the page's origin.
         tokens = [t for t in traffic if t.get("url") == "/v2/customer/token"]
-        assert tokens
-        assert all(t["status"] == 200 for t in tokens)
-        assert tokens[0]["origin"] == "https://shop.example"
-        assert "__lc_cid" in summary["cookies"]
+        assert [t["status"] for t in tokens] == [200, 200]
+        assert {t["origin"] for t in tokens} == {"https://shop.example"}
+        assert tokens[0]["cookies"] == []
+        assert "__lc_cid" in tokens[1]["cookies"]
 
-        # Login, the default roster, the groups.
+        # Login, the refresh (the same customer), the default roster, the groups.
         customer_id = value["connected"]["customer_id"]
         assert customer_id in sandbox.store.customers
+        assert value["getFreshToken"] == {
+            "entity_id": customer_id,
+            "token_type": "Bearer",
+            "expires_in": 28_800_000,
+        }
         assert value["connected"]["availability"] == "online"
         assert value["getPredictedAgent"] == {"name": "Sam Taylor", "queue": False}
         assert value["listGroupStatuses"] == {"0": "online"}

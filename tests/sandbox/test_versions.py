@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 
 from rxlivechat.protocol import methods as m
@@ -23,6 +25,12 @@ from rxlivechat.sandbox.versions import (
 
 from .conftest import Rtm
 
+VECTOR = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "vectors"
+    / "update_customer_page.response.json"
+)
 NEW_IN_3_6 = ("delete_event", "request_welcome_message", "send_greeting_button_clicked")
 
 
@@ -240,6 +248,9 @@ async def test_update_customer_page_names_the_new_group_in_3_6_only(
                 m.UpdateCustomerPage(url="https://livechatinc.com/pricing?plan=team")
             )
         assert [g.id for g in routed.groups or []] == (groups or [])
+        if version == "3.6" and VECTOR.is_file():  # the docs' example, exactly
+            documented = json.loads(VECTOR.read_text())["payload"]
+            assert msgspec.to_builtins(routed) == documented
         assert again.groups is None  # no change the second time
         (customer,) = sandbox.store.customers.values()
         assert customer.group_id == 1

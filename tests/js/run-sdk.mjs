@@ -14,7 +14,8 @@ import { installBrowserShims } from "./browser-shims.mjs";
 
 const ENV = "sandbox"; // the SDK's env: its hosts become api.sandbox.livechatinc.com...
 const STEP_TIMEOUT_MS = 10_000;
-const PAGE_URL = "https://shop.example/products/42";
+// A widget developer's page: their dev server, another origin than the sandbox.
+const PAGE_URL = "http://localhost:5173/products/42";
 
 const apiUrl = process.env.LIVECHAT_SANDBOX_API_URL;
 const organizationId = process.env.LIVECHAT_SANDBOX_ORGANIZATION_ID;
@@ -76,8 +77,6 @@ async function step(name, run) {
 function waitForEvent(sdk, name) {
   return new Promise((resolve) => sdk.once(name, resolve));
 }
-
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let sdk;
 try {
@@ -192,9 +191,12 @@ try {
     const event = await sdk.sendEvent({ chatId, event: { type: "file", url } });
     return { url, progress, type: event.type, name: event.name, content_type: event.contentType };
   });
-  // Pushes caused by the last requests (system messages...) arrive after their
-  // replies: give them a moment to be handled before leaving.
-  await step("settle", () => pause(300));
+  // One more round trip, so the pushes the last requests caused (the rating's
+  // system messages...) have reached the SDK's handlers before it is destroyed.
+  await step("lastThread", async () => {
+    const { thread } = await sdk.getChat({ chatId });
+    return thread.events.map((e) => e.systemMessageType ?? e.type);
+  });
   await step("destroy", async () => {
     sdk.destroy();
     const after = await sdk.getCustomer().then(

@@ -6,7 +6,7 @@ import aiohttp
 
 from rxlivechat.sandbox import Sandbox
 
-PAGE = "https://shop.example"
+PAGE = "http://localhost:5173"  # a widget developer's dev server
 
 
 async def test_preflight_of_an_upload_is_allowed(

@@ -38,10 +38,17 @@ async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None
     pytest.fail(f"{request.node.name} left tasks running: {leftover}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sandbox(**options): Sandbox(...) options of the test's sandbox"
+    )
+
+
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    """A sandbox server on 127.0.0.1 for one test."""
-    async with Sandbox() as server:
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A sandbox server on 127.0.0.1 for one test (``@pytest.mark.sandbox(...)``)."""
+    marker = request.node.get_closest_marker("sandbox")
+    async with Sandbox(**(marker.kwargs if marker else {})) as server:
         yield server
 
 

@@ -304,6 +304,7 @@ async def test_send_rich_message_postback(sdk: CustomerSDK, sandbox: Sandbox) ->
     assert request.postback == postback
 
 
+@pytest.mark.sandbox(agents=[])  # Jane is the only agent online
 async def test_request_welcome_message(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     seen = Recorder(sdk)
     jane = sandbox.agent("Jane")

@@ -255,6 +255,7 @@ async def test_get_chat_threads_and_threads_summary(
         sdk.get_chat_threads(chat.id, "not-a-list")
 
 
+@pytest.mark.sandbox(agents=[])  # Jane is the only agent online
 async def test_get_predicted_agent(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     sandbox.agent("Jane")
     agent = await sdk.get_predicted_agent()

@@ -11,7 +11,7 @@ Rules:
 1. Only consecutive *failed* attempts (no login reached) grow the delay; a login
    resets the count, so a session that was healthy reconnects at once.
 2. Jitter is "equal": a delay is drawn between half its ceiling and the ceiling,
-   so delays spread out yet never shrink while failures go on.
+   so delays spread out, yet (below the cap) each is at least the one before.
 3. The storm bound counts reconnects, whatever their outcome: a server that
    accepts, logs in and drops at once is reconnected to at most ``per_minute``
    times a minute.

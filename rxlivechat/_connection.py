@@ -44,6 +44,7 @@ from ._transport import Socket, connect, rtm_url
 from .auth import CustomerTokenProvider, Token, TokenProvider
 from .exceptions import (
     AuthenticationError,
+    InvalidArgumentError,
     LiveChatError,
     ProtocolError,
     SDKClosedError,
@@ -151,7 +152,10 @@ class Connection:
         self._connect_timeout = connect_timeout
         self._reconnect_delay = reconnect_delay
         self._reconnects_per_minute = reconnects_per_minute
-        ReconnectPolicy(*reconnect_delay, per_minute=reconnects_per_minute)  # checks
+        try:  # refuse bad settings now, not in the connection task
+            ReconnectPolicy(*reconnect_delay, per_minute=reconnects_per_minute)
+        except ValueError as exc:
+            raise InvalidArgumentError(str(exc)) from None
         self._ssl = ssl
 
         self.connected = asyncio.Event()

@@ -17,6 +17,9 @@ Rules:
    before anything is sent, then returns a cold observable: subscribing sends the
    request, disposing abandons it. Every observable is awaitable.
 4. All timers run on the SDK's asyncio loop.
+5. ``destroy()`` and ``disconnect()`` act when called and return a :class:`Closing`
+   (optionally awaited) that finishes closing the socket; an SDK collected while
+   connected warns (``ResourceWarning``) and stops its connection.
 
 :class:`CustomerSDK` is the facade: lifecycle, streams and listeners here; the
 seed's (v1) methods in :mod:`rxlivechat.seed`; the other v3.6 actions in

@@ -145,6 +145,7 @@ class Connection:
         self._client_id = client_id
         self._login_template = login
         self._token_provider = token_provider
+        self._own_provider = token_provider is None
         self._requests = requests
         self._session = session
         self._frames = frames
@@ -199,15 +200,17 @@ class Connection:
                 self._run(previous), name="rxlivechat-connection"
             )
 
-    def stop(self) -> None:
+    def stop(self) -> asyncio.Task[None] | None:
         """Stop now: no reconnect; the task closes its socket as it ends.
 
-        :meth:`stopped` waits for that.
+        Returns:
+            The task, to wait for its end (``asyncio.wait``), or ``None``.
         """
         self._stopping = True
         self.connected.clear()
         if self._runner is not None:
             self._runner.cancel()
+        return self._runner
 
     def abandon(self) -> None:
         """Cancel the connection task from any thread (its owner was collected).
@@ -221,15 +224,11 @@ class Connection:
         with contextlib.suppress(RuntimeError):  # the loop is closed: nothing runs
             runner.get_loop().call_soon_threadsafe(runner.cancel)
 
-    async def stopped(self) -> None:
-        """Wait until the connection task has ended (its socket closed)."""
-        runner = self._runner
-        if runner is not None and runner is not asyncio.current_task():
-            await asyncio.wait({runner})
-
     async def close_http(self) -> None:
         """Close the HTTP session (tokens, Web API, uploads); reopened on demand."""
         http, self._http = self._http, None
+        if self._own_provider:
+            self._token_provider = None  # it holds the session: made anew with it
         if http is not None:
             await http.close()
 

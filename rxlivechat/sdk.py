@@ -269,12 +269,12 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         """
         if self._destroyed:
             return self.destroy()
-        self._connection.stop()
+        runner = self._connection.stop()
         self._requests.halt(
             SDKClosedError("disconnected by disconnect(); call connect() to resume")
         )
         self._cancel_timers()
-        return Closing.spawn(self._connection.stopped())
+        return Closing.spawn(_ended({runner} if runner else set()))
 
     def destroy(self) -> Closing:
         """Disconnect, complete the event streams and remove every listener.
@@ -290,13 +290,15 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             return self._closing
         self._destroyed = True
         self._finalizer.detach()
-        self._connection.stop()
+        runner = self._connection.stop()
         self._requests.halt(SDKClosedError("the SDK was destroyed"))
         self._cancel_timers()
         self._session.close()
         tasks = set(self._tasks)
         for task in tasks:
             task.cancel()
+        if runner is not None:
+            tasks.add(runner)
         for subscriptions in self._listeners.values():
             for subscription in subscriptions:
                 subscription.dispose()
@@ -449,11 +451,19 @@ async def _logged(closing: Awaitable[None]) -> None:
         log.exception("error while closing the SDK")
 
 
-async def _close(connection: Connection, tasks: set[asyncio.Task[Any]]) -> None:
-    """The background half of ``destroy()``: wait for the tasks, close the I/O."""
-    await connection.stopped()
+async def _ended(tasks: set[asyncio.Task[Any]]) -> None:
+    """Wait until ``tasks`` (cancelled) have ended.
+
+    The connection task closes its socket as it ends. ``asyncio.wait`` raises only
+    if the waiter itself is cancelled, never for the tasks.
+    """
     if tasks:
         await asyncio.wait(tasks)
+
+
+async def _close(connection: Connection, tasks: set[asyncio.Task[Any]]) -> None:
+    """The background half of ``destroy()``: wait for the tasks, close the I/O."""
+    await _ended(tasks)
     await connection.close_http()
 
 

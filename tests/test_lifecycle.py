@@ -346,6 +346,10 @@ def test_cancelling_the_connection_task_stops_it_at_once(tmp_path: Path) -> None
                     await sdk.call(GetCustomer())
                 except SDKClosedError:
                     print("request SDKClosedError")
+                sandbox.refuse_connections(0)
+                sdk.connect()  # a new connection task, a new HTTP session
+                customer = await sdk.call(GetCustomer())
+                print("after connect()", customer.id == sdk.customer_id)
                 await sdk.destroy()
                 print("sdk tasks", sdk_tasks())
 
@@ -356,6 +360,7 @@ def test_cancelling_the_connection_task_stops_it_at_once(tmp_path: Path) -> None
     assert child.lines() == [
         "cancelled True",
         "request SDKClosedError",
+        "after connect() True",
         "sdk tasks []",
     ]
     child.assert_quiet()
@@ -400,11 +405,12 @@ async def test_disconnect_then_connect_at_once_keeps_one_socket(
     sdk = connect(sandbox)
     seen = Recorder(sdk)
     await seen.wait_for("connected")
-    sdk.disconnect()  # not awaited: the old socket is still closing
+    closing = sdk.disconnect()  # not awaited yet: the old socket is still closing
     assert not sdk.connected
     with pytest.raises(SDKClosedError, match="disconnect"):
         await sdk.call(GetCustomer())
     sdk.connect()
+    await closing  # the old socket's closing, not the new connection
     await seen.wait_for("connected", count=2)
     customer = await sdk.call(GetCustomer())
     assert customer.id == sdk.customer_id

@@ -12,7 +12,7 @@ from rxlivechat._backoff import STORM_WINDOW, ReconnectPolicy
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import Recorder, connect, until
+from .helpers import Recorder, connect
 
 
 def highest(low: float, high: float) -> float:
@@ -188,4 +188,3 @@ async def test_the_storm_bound_holds_back_a_server_that_drops_at_once(
     assert sandbox.count("login") == logins
     assert not sdk.connected
     await sdk.destroy()  # ends the long wait at once
-    await until(lambda: sdk._connection.task is None)

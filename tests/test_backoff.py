@@ -127,8 +127,8 @@ async def test_drops_after_healthy_logins_reconnect_at_once_every_time(
     sandbox: Sandbox,
 ) -> None:
     # The old policy counted these drops: by the 10th, the wait could reach the
-    # cap (30 s). Now each is one reconnect within the base delay (0.5 s).
-    sdk = connect(sandbox)
+    # cap (30 s). Now each is one reconnect within the base delay (0.2 s here).
+    sdk = connect(sandbox, reconnect_delay=(0.2, 30.0))
     seen = Recorder(sdk)
     await sdk.wait_connected(timeout=5)
     for drop in range(1, 11):

@@ -304,7 +304,7 @@ def test_cancelling_a_task_awaiting_a_request_leaves_the_sdk_serving(
                         await sdk.call(GetCustomer())
                 except TimeoutError:
                     print("timed out await: TimeoutError")
-                sandbox.delay_replies(0)
+                sandbox.delay_replies(0, action="get_customer")
                 customer = await sdk.call(GetCustomer())
                 print("later request", customer.id == sdk.customer_id)
                 print("connected", sdk.connected, "logins", sandbox.count("login"))

@@ -57,22 +57,15 @@ class RedisServer:
             raise RuntimeError(_MISSING)
         for _ in range(attempts):
             self.port = _free_port()
+            options = {
+                "--bind": "127.0.0.1",
+                "--port": str(self.port),
+                "--save": "",
+                "--appendonly": "no",
+                "--dir": str(self.directory),
+            }
             self._process = subprocess.Popen(
-                [
-                    executable,
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.directory),
-                    "--protected-mode",
-                    "yes",
-                ],  # fmt: skip
+                [executable, *(word for pair in options.items() for word in pair)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

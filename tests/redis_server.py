@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["RedisServer", "redis_server", "redis_url"]
+__all__ = ["RedisServer", "free_port", "redis_server", "redis_url"]
 
 _MISSING = (
     "redis-server is not installed (Debian: apt-get install redis-server; "
@@ -30,7 +30,8 @@ _MISSING = (
 )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -50,13 +51,13 @@ class RedisServer:
         """``redis://127.0.0.1:<port>/0``."""
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, *, attempts: int = 3) -> None:
-        """Start on a free port; retry when another process took the port first."""
+    def start(self, *, port: int | None = None, attempts: int = 3) -> None:
+        """Start on ``port``, or a free one (retried if another process takes it)."""
         executable = shutil.which("redis-server")
         if executable is None:
             raise RuntimeError(_MISSING)
         for _ in range(attempts):
-            self.port = _free_port()
+            self.port = port or free_port()
             options = {
                 "--bind": "127.0.0.1",
                 "--port": str(self.port),

@@ -133,9 +133,9 @@ class SQLiteStore(BatchingStore):
     def _connect(self) -> None:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
+            self._check_or_create(db)  # before WAL: that rewrites the header
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            self._check_or_create(db)
         except BaseException:
             db.close()
             raise

@@ -100,12 +100,16 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _check_name(what: str, value: object) -> str:
-    if not isinstance(value, str) or not value or ":" in value:
-        raise InvalidArgumentError(
-            f"{what} must be a non-empty string without ':', got {value!r}"
-        )
-    return value
+def _check_customer(organization_id: object, key: object) -> CustomerKey:
+    # Redis keys are "<prefix>:<org>:<key>:<what>": with no ":" in the organization
+    # id and fixed <what> words, any key (even "sms:+15550100") names one customer.
+    if not isinstance(organization_id, str) or not organization_id:
+        raise InvalidArgumentError("organization_id must be a non-empty string")
+    if ":" in organization_id:
+        raise InvalidArgumentError(f"organization_id has a ':': {organization_id!r}")
+    if not isinstance(key, str) or not key:
+        raise InvalidArgumentError(f"key must be a non-empty string, got {key!r}")
+    return organization_id, key
 
 
 class BatchingStore:
@@ -197,11 +201,12 @@ class BatchingStore:
         """The handle of one customer, named by organization and key.
 
         Raises:
-            InvalidArgumentError: an empty name, or one with a ``:``.
+            InvalidArgumentError: an empty name, or an organization id with a
+                ``:``.
         """
         return CustomerHandle(
             self,
-            (_check_name("organization_id", organization_id), _check_name("key", key)),
+            _check_customer(organization_id, key),
         )
 
     # Commits -----------------------------------------------------------------------

@@ -159,6 +159,11 @@ class BatchingStore:
         """Open the store (counted: only the first call opens the backend)."""
         async with self._open_lock:
             if self._opened == 0:
+                # Fresh primitives: a store may be reopened under another loop.
+                self._flush_lock = asyncio.Lock()
+                self._dirty, self._full = asyncio.Event(), asyncio.Event()
+                if self._pending:
+                    self._dirty.set()
                 await self._backend_open()
                 self._writer = asyncio.create_task(
                     self._write_in_background(), name=f"{type(self).__name__} writer"

@@ -18,7 +18,8 @@ imported when a :class:`RedisStore` opens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import StoreCorruptError, StoreError
@@ -131,7 +132,7 @@ class RedisStore(BatchingStore):
             ) from None
         client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
         try:
-            async with _errors(self):
+            with _errors(self):
                 format_key = f"{self.prefix}:format"
                 await client.setnx(format_key, FORMAT)
                 found = await client.get(format_key)
@@ -155,7 +156,7 @@ class RedisStore(BatchingStore):
     async def _backend_load(self, customer: CustomerKey) -> Snapshot:
         where = f"{self.url} ({self._key(customer, '*')})"
         client = self._redis()
-        async with _errors(self):
+        with _errors(self):
             identity, side_storage = await client.mget(
                 self._key(customer, "identity"), self._key(customer, "side_storage")
             )
@@ -174,54 +175,52 @@ class RedisStore(BatchingStore):
     async def _backend_write(
         self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]
     ) -> None:
-        async with _errors(self), self._redis().pipeline(transaction=False) as pipe:
-            for customer, chats in batch.items():
-                args: list[str | int] = [self.recent_ids]
-                for chat_id, update in chats.items():
-                    args += (
-                        chat_id,
-                        update.event_id,
-                        time_text(update.created_at),
-                        update.thread_id,
-                        encode(update.ids[-self.recent_ids :]).decode(),
+        with _errors(self):
+            async with self._redis().pipeline(transaction=False) as pipe:
+                for customer, chats in batch.items():
+                    args: list[str | int] = [self.recent_ids]
+                    for chat_id, update in chats.items():
+                        args += (
+                            chat_id,
+                            update.event_id,
+                            time_text(update.created_at),
+                            update.thread_id,
+                            encode(update.ids[-self.recent_ids :]).decode(),
+                        )
+                    await self._merge(
+                        keys=[self._key(customer, "checkpoints")],
+                        args=args,
+                        client=pipe,
                     )
-                await self._merge(
-                    keys=[self._key(customer, "checkpoints")], args=args, client=pipe
-                )
-            await pipe.execute()
+                await pipe.execute()
 
     async def _backend_save_identity(
         self, customer: CustomerKey, identity: Identity
     ) -> None:
-        async with _errors(self):
+        with _errors(self):
             await self._redis().set(self._key(customer, "identity"), encode(identity))
 
     async def _backend_save_side_storage(
         self, customer: CustomerKey, storage: dict[str, str]
     ) -> None:
-        async with _errors(self):
+        with _errors(self):
             await self._redis().set(
                 self._key(customer, "side_storage"), encode(storage)
             )
 
 
-class _errors:
+@contextlib.contextmanager
+def _errors(store: RedisStore) -> Iterator[None]:
     """Turn redis-py's errors into store errors (WRONGTYPE: not our data)."""
+    import redis.exceptions
 
-    def __init__(self, store: RedisStore) -> None:
-        self._store = store
-
-    async def __aenter__(self) -> None:
-        pass
-
-    async def __aexit__(
-        self, exc_type: Any, exc: BaseException | None, tb: Any
-    ) -> None:
-        import redis.exceptions
-
-        if isinstance(exc, redis.exceptions.ResponseError) and "WRONGTYPE" in str(exc):
+    try:
+        yield
+    except redis.exceptions.ResponseError as exc:
+        if "WRONGTYPE" in str(exc):
             raise StoreCorruptError(
-                f"{self._store.url}: a key of the store holds another type: {exc}"
+                f"{store.url}: a key of the store holds another type: {exc}"
             ) from None
-        if isinstance(exc, redis.exceptions.RedisError):
-            raise StoreError(f"{self._store.url}: {exc}") from None
+        raise StoreError(f"{store.url}: {exc}") from None
+    except redis.exceptions.RedisError as exc:
+        raise StoreError(f"{store.url}: {exc}") from None

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from typing import Any
 
 import pytest
 
 from rxlivechat.exceptions import InvalidArgumentError, StoreError
 from rxlivechat.stores import (
     RECENT_IDS,
+    BatchingStore,
     ChatCheckpoint,
     CustomerStore,
     Identity,
+    RedisStore,
     Snapshot,
+    SQLiteStore,
     Store,
 )
 
@@ -271,9 +275,54 @@ async def test_a_process_killed_after_a_flush_keeps_what_was_flushed(
     assert checkpoint.recent_ids[-1] == "e299"
 
 
-async def _load(kind: str, target: str) -> Snapshot:
-    from rxlivechat.stores import RedisStore, SQLiteStore
+async def test_the_loop_keeps_running_while_a_big_batch_is_written(
+    durable: tuple[str, str],
+) -> None:
+    store = _store(*durable, flush_interval=3600, batch_size=10**6)
+    ticks = 0
 
-    store = SQLiteStore(target) if kind == "sqlite" else RedisStore(target)
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
     async with store.customer(ORG, KEY) as customer:
+        for i in range(10_000):
+            customer.commit(f"chat-{i % 2000}", f"e{i}", at(i), "t1")
+        beat = asyncio.create_task(heartbeat())
+        await asyncio.sleep(0)
+        before = ticks
+        await customer.flush()  # one batch of 2,000 chats: a thread, or sockets
+        during = ticks - before
+        beat.cancel()
+        await asyncio.gather(beat, return_exceptions=True)
+        assert store.batches_written == 1
+        assert len((await customer.load()).checkpoints) == 2000
+    assert during > 1  # the loop ticked while the batch was written
+
+
+def _store(kind: str, target: str, **options: Any) -> BatchingStore:
+    if kind == "sqlite":
+        return SQLiteStore(target, **options)
+    return RedisStore(target, **options)
+
+
+async def _load(kind: str, target: str) -> Snapshot:
+    async with _store(kind, target).customer(ORG, KEY) as customer:
         return await customer.load()
+
+
+def test_a_store_can_be_reopened_under_another_event_loop(
+    make_store: StoreFactory,
+) -> None:
+    store = make_store(flush_interval=0.01)
+
+    async def commit_and_wait(event_id: str, n: int) -> None:
+        async with store.customer(ORG, KEY) as customer:
+            customer.commit("c1", event_id, at(n), "t1")
+            while store.batches_written < n:  # the background writer, this loop
+                await asyncio.sleep(0.01)
+
+    asyncio.run(commit_and_wait("e1", 1))
+    asyncio.run(commit_and_wait("e2", 2))

@@ -3,7 +3,6 @@ per customer."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -150,33 +149,6 @@ async def test_a_killed_holder_does_not_lock_the_customer_forever(
     await holder.kill()
     async with SQLiteStore(path).customer(ORG, KEY) as customer:
         customer.commit("c1", "e1", at(1), "t1")
-
-
-async def test_the_loop_keeps_running_while_a_big_batch_is_written(
-    tmp_path: Path,
-) -> None:
-    store = SQLiteStore(tmp_path / "store.db", flush_interval=3600, batch_size=10**6)
-    ticks = 0
-
-    async def heartbeat() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    async with store.customer(ORG, KEY) as customer:
-        for i in range(10_000):
-            customer.commit(f"chat-{i % 2000}", f"e{i}", at(i), "t1")
-        beat = asyncio.create_task(heartbeat())
-        await asyncio.sleep(0)
-        before = ticks
-        await customer.flush()  # one transaction of 2,000 rows, on the thread
-        during = ticks - before
-        beat.cancel()
-        await asyncio.gather(beat, return_exceptions=True)
-        assert store.batches_written == 1
-        assert len((await customer.load()).checkpoints) == 2000
-    assert during > 1  # the loop ticked while the thread wrote
 
 
 def test_a_path_is_shorthand_for_an_sqlite_store(tmp_path: Path) -> None:

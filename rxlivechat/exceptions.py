@@ -143,7 +143,7 @@ class UploadCancelledError(LiveChatError):
 
 
 class StoreError(LiveChatError):
-    """A checkpoint store (:mod:`rxlivechat.stores`) cannot be opened, read or written."""
+    """A store (:mod:`rxlivechat.stores`) cannot be opened, read or written."""
 
 
 class StoreCorruptError(StoreError):

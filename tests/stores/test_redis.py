@@ -133,6 +133,26 @@ async def test_a_failed_batch_stays_buffered_for_the_next_try(
         server.stop()
 
 
+async def test_the_background_writer_retries_until_the_server_is_back(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer(redis_server.directory)
+    server.start()
+    store = RedisStore(server.url, flush_interval=0.01)
+    try:
+        async with store.customer(ORG, KEY) as customer:
+            server.stop()
+            customer.commit("c1", "e1", at(1), "t1")
+            while "writing checkpoints failed" not in caplog.text:
+                await asyncio.sleep(0.01)
+            server.start(port=server.port)
+            while store.batches_written == 0:
+                await asyncio.sleep(0.01)
+            assert (await customer.load()).checkpoints["c1"].event_id == "e1"
+    finally:
+        server.stop()
+
+
 def test_importing_the_stores_does_not_import_redis() -> None:
     probe = "import sys, rxlivechat.stores; print('redis' in sys.modules)"
     out = subprocess.run(

@@ -156,3 +156,12 @@ def test_a_path_is_shorthand_for_an_sqlite_store(tmp_path: Path) -> None:
     assert isinstance(store, SQLiteStore)
     assert store.path == tmp_path / "a.db"
     assert isinstance(as_store(tmp_path / "b.db"), SQLiteStore)
+
+
+async def test_processes_creating_one_new_store_at_once_both_succeed(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "store.db")
+    children = [await spawn("open", "sqlite", path, key) for key in ("a", "b", "c")]
+    assert [await child.line() for child in children] == ["opened"] * 3
+    assert [await child.finish() for child in children] == [0] * 3

@@ -99,6 +99,7 @@ from .results import (
     ThreadSummaryItem,
 )
 from .sdk import CustomerSDK, init
+from .sync import connect_sync
 from .upload import FileUpload
 
 __version__ = "0.1.0"
@@ -192,6 +193,7 @@ __all__ = [
     "ValidationError",
     "WrongProductVersionError",
     "__version__",
+    "connect_sync",
     "init",
     "server_error",
     "then_live",

@@ -7,6 +7,7 @@ One task connects, logs in, reads, pings and reconnects:
     run ─► token ─► socket ─► login ─► list_chats ─► "connected"/"connection_restored"
      ▲                          │        └─► recover missed events ─► ping every 15 s
      └── backoff ◄── "connection_lost" ◄── the socket closes, or a ping goes unanswered
+     (ReconnectPolicy)
 
 Rules:
 
@@ -17,6 +18,11 @@ Rules:
 3. A ``customer_disconnected`` reason either reconnects, refreshes the token then
    reconnects, or stops for good (docs/reconnect.md has the table).
 4. Timers are asyncio timers on the SDK's loop.
+5. Cancellation is never swallowed: cancelling the connection task (``stop()``, or
+   the loop ending) ends it at once, closing its socket on the way out. Child tasks
+   are awaited with ``asyncio.wait``, which raises only this task's cancellation.
+6. Nothing here holds the SDK strongly (its callbacks arrive as weak references),
+   so an SDK dropped while connected can be garbage-collected.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import ssl as ssl_
 from collections.abc import Callable
 from typing import Any
@@ -33,11 +38,13 @@ import aiohttp
 import msgspec
 
 from . import events as ev
+from ._backoff import ReconnectPolicy
 from ._requests import Requests
 from ._transport import Socket, connect, rtm_url
 from .auth import CustomerTokenProvider, Token, TokenProvider
 from .exceptions import (
     AuthenticationError,
+    InvalidArgumentError,
     LiveChatError,
     ProtocolError,
     SDKClosedError,
@@ -54,7 +61,6 @@ __all__ = [
     "PING_INTERVAL",
     "RECONNECT_REASONS",
     "REFRESH_TOKEN_REASONS",
-    "STABLE_AFTER",
     "Connection",
 ]
 
@@ -62,10 +68,6 @@ log = logging.getLogger("rxlivechat")
 
 PING_INTERVAL = 15.0
 """Seconds between RTM pings (digest §1.3: the server drops a socket after ~30 s)."""
-
-STABLE_AFTER = 10.0
-"""A connection that lasted this long (seconds) resets the reconnect backoff, so a
-server that accepts and drops at once is not hammered at the base delay."""
 
 # customer_disconnected reasons (digest §3.1, §8): what the SDK does about each.
 RECONNECT_REASONS = frozenset(
@@ -115,6 +117,7 @@ class Connection:
         emit: called with ``(event_name, payload)`` for the SDK's event stream.
         connect_timeout: seconds to open a socket.
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
+        reconnects_per_minute: the storm bound (see :class:`ReconnectPolicy`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
     """
 
@@ -133,6 +136,7 @@ class Connection:
         emit: Emit,
         connect_timeout: float,
         reconnect_delay: tuple[float, float],
+        reconnects_per_minute: int = 20,
         ssl: ssl_.SSLContext | None = None,
     ) -> None:
         self._api_url = api_url
@@ -141,12 +145,18 @@ class Connection:
         self._client_id = client_id
         self._login_template = login
         self._token_provider = token_provider
+        self._own_provider = token_provider is None
         self._requests = requests
         self._session = session
         self._frames = frames
         self._emit = emit
         self._connect_timeout = connect_timeout
         self._reconnect_delay = reconnect_delay
+        self._reconnects_per_minute = reconnects_per_minute
+        try:  # refuse bad settings now, not in the connection task
+            ReconnectPolicy(*reconnect_delay, per_minute=reconnects_per_minute)
+        except ValueError as exc:
+            raise InvalidArgumentError(str(exc)) from None
         self._ssl = ssl
 
         self.connected = asyncio.Event()
@@ -159,9 +169,8 @@ class Connection:
         self._ledger = EventLedger()
         self._recovering = False
         self._held: list[Push[Any]] = []
-        self._connected_at = 0.0
         self._http: aiohttp.ClientSession | None = None
-        self._socket: Socket | None = None
+        self._cookies: aiohttp.CookieJar | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -169,8 +178,10 @@ class Connection:
 
     @property
     def running(self) -> bool:
-        """Whether the connection task is running (connected or trying to be)."""
-        return self._runner is not None and not self._runner.done()
+        """Whether the connection task runs and was not told to stop."""
+        return (
+            self._runner is not None and not self._runner.done() and not self._stopping
+        )
 
     @property
     def task(self) -> asyncio.Task[None] | None:
@@ -178,39 +189,60 @@ class Connection:
         return self._runner if self.running else None
 
     def start(self) -> None:
-        """Start the connection task, unless it runs already."""
+        """Start the connection task, unless it runs already.
+
+        A task still closing after :meth:`stop` is waited for first.
+        """
         if not self.running:
             self._stopping = False
+            previous = self._runner
             self._runner = asyncio.get_running_loop().create_task(
-                self._run(), name="rxlivechat-connection"
+                self._run(previous), name="rxlivechat-connection"
             )
 
-    async def stop(self) -> None:
-        """Stop the connection task and close the socket; no reconnect."""
-        self._stopping = True
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        await self._drop_socket()
-        self.connected.clear()
+    def stop(self) -> asyncio.Task[None] | None:
+        """Stop now: no reconnect; the task closes its socket as it ends.
 
-    async def close(self) -> None:
-        """Stop, and close the HTTP session (tokens, Web API, uploads)."""
-        await self.stop()
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        Returns:
+            The task, to wait for its end (``asyncio.wait``), or ``None``.
+        """
+        self._stopping = True
+        self.connected.clear()
+        if self._runner is not None:
+            self._runner.cancel()
+        return self._runner
+
+    def abandon(self) -> None:
+        """Cancel the connection task from any thread (its owner was collected).
+
+        Unlike :meth:`stop`, the task then also fails pending requests and closes
+        the HTTP session, as when the loop ends.
+        """
+        runner = self._runner
+        if runner is None or runner.done():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing runs
+            runner.get_loop().call_soon_threadsafe(runner.cancel)
+
+    async def close_http(self) -> None:
+        """Close the HTTP session (tokens, Web API, uploads); reopened on demand."""
+        http, self._http = self._http, None
+        if self._own_provider:
+            self._token_provider = None  # it holds the session: made anew with it
+        if http is not None:
+            await http.close()
 
     def http(self) -> aiohttp.ClientSession:
         """The HTTP session; its cookie jar keeps the customer's identity."""
         if self._http is None:
-            # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
-            jar = aiohttp.CookieJar(unsafe=True)
+            if self._cookies is None:  # kept across sessions: the identity lives here
+                # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
+                self._cookies = aiohttp.CookieJar(unsafe=True)
             # ssl=True: verify certificates (lc-sdk-python turns that off).
             connector = aiohttp.TCPConnector(ssl=self._ssl or True)
-            self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
+            self._http = aiohttp.ClientSession(
+                cookie_jar=self._cookies, connector=connector
+            )
         return self._http
 
     async def token(self) -> Token:
@@ -227,56 +259,56 @@ class Connection:
             return Token(access_token=token)
         return token
 
-    def backoff(self, attempt: int) -> float:
-        """The delay before reconnect ``attempt`` (1, 2, ...).
-
-        Full jitter under an exponential ceiling, capped; the exponent is bounded,
-        so the delay never overflows to 0 (the JS SDK's does after ~1,000 tries).
-        """
-        base, cap = self._reconnect_delay
-        ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
-        return random.uniform(0, ceiling)
-
     # The connection task ------------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _run(self, previous: asyncio.Task[None] | None) -> None:
         """Connect, log in, read until the socket drops; again, with backoff."""
+        if previous is not None:
+            await asyncio.wait({previous})  # one socket at a time
         loop = asyncio.get_running_loop()
-        attempt = 0
+        policy = ReconnectPolicy(
+            *self._reconnect_delay, per_minute=self._reconnects_per_minute
+        )
         was_connected = False
-        while not self._stopping:
-            stop_reason: ev.Disconnected | None = None
-            try:
-                stop_reason = await self._socket_life(was_connected)
-            except _Stop as stop:
-                stop_reason = stop.reason
-            except LiveChatError as exc:
-                log.info("connection attempt failed: %s", exc)
-                self._emit("error", exc)
-            except Exception as exc:  # a bug: report it, and keep the SDK alive
-                log.exception("unexpected error in the connection loop")
-                self._emit("error", exc)
-            finally:
-                lost = self.connected.is_set()
-                self.connected.clear()
-                await self._drop_socket()
-                if lost:
-                    was_connected = True
-                    self._emit("connection_lost", None)
-            if lost and loop.time() - self._connected_at >= STABLE_AFTER:
-                attempt = 0  # it was a good connection: start the backoff afresh
-            if stop_reason is not None:
-                self._stopping = True
-                self._requests.halt(
-                    SDKClosedError(
-                        f"disconnected for good ({stop_reason.reason}); "
-                        "call connect() to try again"
+        try:
+            while True:
+                stop_reason: ev.Disconnected | None = None
+                try:
+                    stop_reason = await self._socket_life(was_connected)
+                except _Stop as stop:
+                    stop_reason = stop.reason
+                except LiveChatError as exc:
+                    log.info("connection attempt failed: %s", exc)
+                    self._emit("error", exc)
+                except Exception as exc:  # a bug: report it, and keep the SDK alive
+                    log.exception("unexpected error in the connection loop")
+                    self._emit("error", exc)
+                finally:
+                    logged_in = self.connected.is_set()
+                    self.connected.clear()
+                    if logged_in:
+                        was_connected = True
+                        self._emit("connection_lost", None)
+                if stop_reason is not None:
+                    self._stopping = True
+                    self._requests.halt(
+                        SDKClosedError(
+                            f"disconnected for good ({stop_reason.reason}); "
+                            "call connect() to try again"
+                        )
                     )
-                )
-                self._emit("disconnected", stop_reason)
-                return
-            attempt += 1
-            await asyncio.sleep(self.backoff(attempt))
+                    self._emit("disconnected", stop_reason)
+                    return
+                delay = policy.next_delay(loop.time(), logged_in=logged_in)
+                await asyncio.sleep(delay)
+        except asyncio.CancelledError:
+            if self._runner is asyncio.current_task() and not self._stopping:
+                # Cancelled from outside (the loop is ending, or the SDK was
+                # collected): nothing will reconnect, so settle and close now.
+                self._stopping = True
+                self._requests.halt(SDKClosedError("the connection task was cancelled"))
+                await self.close_http()
+            raise
 
     async def _socket_life(self, restoring: bool) -> ev.Disconnected | None:
         """One socket's life. Returns a reason to stop for good, or ``None``."""
@@ -286,7 +318,15 @@ class Connection:
             rtm_url(self._api_url, self._organization_id),
             timeout=self._connect_timeout,
         )
-        self._socket = socket
+        try:
+            return await self._use(socket, token, restoring)
+        finally:
+            await socket.close()
+
+    async def _use(
+        self, socket: Socket, token: Token, restoring: bool
+    ) -> ev.Disconnected | None:
+        """Read ``socket`` and log in on it, until either ends."""
         self._session.connection_made()
         self._requests.attach(socket)
         loop = asyncio.get_running_loop()
@@ -296,12 +336,14 @@ class Connection:
             await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             # Whichever ends first ends the other: a closed socket cancels a
-            # pending login; a failed login closes the socket.
-            for task in (life, reader):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait({task})
-            self._requests.detach()
+            # pending login; a failed login closes the socket. asyncio.wait raises
+            # only if this task is cancelled, never for the children.
+            reader.cancel()
+            life.cancel()
+            try:
+                await asyncio.wait({reader, life})
+            finally:
+                self._requests.detach()
         error = None if life.cancelled() else life.exception()
         if error is not None:
             raise error
@@ -316,7 +358,6 @@ class Connection:
             self.customer_id = login.customer.id
             self._requests.ready()
             self.connected.set()
-            self._connected_at = asyncio.get_running_loop().time()
             self._emit("customer_id", login.customer.id)
             self._emit("user_data", login.customer)
             summary = await self._requests.ask(m.ListChats(limit=25))
@@ -435,11 +476,6 @@ class Connection:
                 return
 
     # Private methods ----------------------------------------------------------------
-
-    async def _drop_socket(self) -> None:
-        socket, self._socket = self._socket, None
-        if socket is not None:
-            await socket.close()
 
     def _invalidate_token(self) -> None:
         invalidate = getattr(self._token_provider, "invalidate", None)

@@ -17,6 +17,9 @@ Rules:
    before anything is sent, then returns a cold observable: subscribing sends the
    request, disposing abandons it. Every observable is awaitable.
 4. All timers run on the SDK's asyncio loop.
+5. ``destroy()`` and ``disconnect()`` act when called and return a :class:`Closing`
+   (optionally awaited) that finishes closing the socket; an SDK collected while
+   connected warns (``ResourceWarning``) and stops its connection.
 
 :class:`CustomerSDK` is the facade: lifecycle, streams and listeners here; the
 seed's (v1) methods in :mod:`rxlivechat.seed`; the other v3.6 actions in
@@ -30,7 +33,9 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_
-from collections.abc import Awaitable, Callable, Mapping
+import warnings
+import weakref
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -59,7 +64,7 @@ from .protocol.frames import Frame
 from .seed import SeedMethods
 from .stream import HotStream
 
-__all__ = ["CustomerSDK", "init"]
+__all__ = ["Closing", "CustomerSDK", "init"]
 
 log = logging.getLogger("rxlivechat")
 
@@ -95,6 +100,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         accounts_url: the Accounts API's base URL (customer tokens).
         group_id: the group to chat with (sent at login).
         page: the page the customer is on, ``{"url", "title"}`` (sent at login).
+            Here and below, a model may be a Struct or the plain dict of its
+            wire form (snake_case keys; a bad or unknown key is refused).
         referrer: the page's referrer (sent at login).
         customer: customer data sent at login: ``name``, ``email``,
             ``session_fields``...
@@ -103,7 +110,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         request_timeout: seconds a request may wait, for a connection and a reply.
         connect_timeout: seconds to open the WebSocket.
         sneak_peek_interval: the sneak-peek throttle's interval in seconds.
-        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff.
+        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff
+            (docs/reconnect.md: a login resets it; failed attempts grow it).
+        reconnects_per_minute: at most this many reconnects in any minute.
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
             the system's certificate authorities (never turned off by default).
@@ -125,7 +134,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         connect_timeout: float = 10.0,
         sneak_peek_interval: float = 2.0,
         reconnect_delay: tuple[float, float] = (0.5, 30.0),
-        application: m.Application | None = None,
+        reconnects_per_minute: int = 20,
+        application: m.Application | Mapping[str, Any] | None = None,
         ssl: ssl_.SSLContext | None = None,
     ) -> None:
         super().__init__()
@@ -141,10 +151,11 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
         self._session = Session()
         self._requests = Requests(self._session, timeout=request_timeout)
-        self._frames: HotStream[Frame] = HotStream(self._report_subscriber_error)
-        self._events: HotStream[tuple[str, Any]] = HotStream(
-            self._report_subscriber_error
-        )
+        # The connection task holds the streams and the emitter: weakly bound
+        # to self, so an SDK dropped while connected can still be collected.
+        report = _weakly(self._report_subscriber_error)
+        self._frames: HotStream[Frame] = HotStream(report)
+        self._events: HotStream[tuple[str, Any]] = HotStream(report)
         self._connection = Connection(
             api_url=api_url,
             accounts_url=accounts_url,
@@ -156,15 +167,17 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 customer_page=convert(page, m.CustomerPage, "page"),
                 group_id=group_id,
                 referrer=referrer,
-                application=application or m.Application(name="rxlivechat"),
+                application=convert(application, m.Application, "application")
+                or m.Application(name="rxlivechat"),
             ),
             token_provider=token_provider,
             requests=self._requests,
             session=self._session,
             frames=self._frames,
-            emit=self._emit,
+            emit=_weakly(self._emit),
             connect_timeout=connect_timeout,
             reconnect_delay=reconnect_delay,
+            reconnects_per_minute=reconnects_per_minute,
             ssl=ssl,
         )
         self._web = WebClient(
@@ -177,6 +190,12 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self._listeners = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._destroyed = False
+        self._closing: Closing | None = None
+        # Collected while connected: warn, and stop the connection task.
+        self._finalizer = weakref.finalize(
+            self, _collected, self._connection, f"CustomerSDK({organization_id!r})"
+        )
+        self._finalizer.atexit = False
         self._sneak_peeks: dict[str, Throttle[str]] = {}
         self.frames: Observable[Frame] = self._frames
         """Every frame the server sends, typed: the one hot stream."""
@@ -243,40 +262,54 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             raise SDKClosedError("the SDK stopped before it could connect")
         raise TimeoutError(f"not connected within {timeout} s")
 
-    async def disconnect(self) -> None:
+    def disconnect(self) -> Closing:
         """Close the connection; no reconnect. Every pending request fails.
 
-        ``connect()`` starts again.
+        Takes effect at once: reconnecting stops, pending requests fail with
+        :class:`SDKClosedError`, timers are cancelled. The socket closes in the
+        background; await the result to wait for that (optional, any number of
+        times). ``connect()`` starts again.
         """
-        await self._connection.stop()
+        if self._destroyed:
+            return self.destroy()
+        runner = self._connection.stop()
         self._requests.halt(
             SDKClosedError("disconnected by disconnect(); call connect() to resume")
         )
         self._cancel_timers()
+        return Closing.spawn(_ended({runner} if runner else set()))
 
-    async def destroy(self) -> None:
+    def destroy(self) -> Closing:
         """Disconnect, complete the event streams and remove every listener.
 
-        Any later call raises :class:`SDKClosedError`.
+        Takes effect at once: reconnecting stops, pending requests fail, the
+        streams complete, and any later call raises :class:`SDKClosedError`. The
+        socket and the HTTP session close in the background; await the result to
+        wait for that (optional, any number of times)::
+
+            await sdk.destroy()   # or just sdk.destroy()
         """
-        if self._destroyed:
-            return
-        await self.disconnect()
+        if self._closing is not None:
+            return self._closing
         self._destroyed = True
-        self._session.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        self._finalizer.detach()
+        runner = self._connection.stop()
         self._requests.halt(SDKClosedError("the SDK was destroyed"))
+        self._cancel_timers()
+        self._session.close()
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if runner is not None:
+            tasks.add(runner)
         for subscriptions in self._listeners.values():
             for subscription in subscriptions:
                 subscription.dispose()
         self._listeners.clear()
         self._events.on_completed()
         self._frames.on_completed()
-        await self._connection.close()
+        self._closing = Closing.spawn(_close(self._connection, tasks))
+        return self._closing
 
     async def __aenter__(self) -> CustomerSDK:
         return self
@@ -371,6 +404,97 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             subscriptions.remove(subscription)
         if not subscriptions:
             self._listeners.pop((name, fn), None)
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
+"""Closing tasks, held until done (the loop keeps only weak references)."""
+
+
+class Closing:
+    """What :meth:`CustomerSDK.destroy` and :meth:`~CustomerSDK.disconnect` return.
+
+    The SDK has stopped by the time you get it; awaiting it waits until the socket
+    (and, after ``destroy()``, the HTTP session) is closed. Awaiting is optional
+    and may be repeated; the closing runs either way, held here until it is done.
+    Cancelling a wait does not interrupt the closing.
+    """
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: asyncio.Task[None] | None) -> None:
+        self._task = task
+
+    @classmethod
+    def spawn(cls, closing: Awaitable[None]) -> Closing:
+        """Run ``closing`` as a task on the running loop (none: nothing to close)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop: no socket or session was ever opened
+            if asyncio.iscoroutine(closing):
+                closing.close()
+            return cls(None)
+        task = loop.create_task(_logged(closing), name="rxlivechat-closing")
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+        return cls(task)
+
+    def done(self) -> bool:
+        """Whether the closing has finished."""
+        return self._task is None or self._task.done()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if self._task is not None and not self._task.done():
+            yield from asyncio.shield(self._task).__await__()
+
+
+async def _logged(closing: Awaitable[None]) -> None:
+    try:
+        await closing
+    except Exception:  # nobody may be awaiting: never leave it unretrieved
+        log.exception("error while closing the SDK")
+
+
+async def _ended(tasks: set[asyncio.Task[Any]]) -> None:
+    """Wait until ``tasks`` (cancelled) have ended.
+
+    The connection task closes its socket as it ends. ``asyncio.wait`` raises only
+    if the waiter itself is cancelled, never for the tasks.
+    """
+    if tasks:
+        await asyncio.wait(tasks)
+
+
+async def _close(connection: Connection, tasks: set[asyncio.Task[Any]]) -> None:
+    """The background half of ``destroy()``: wait for the tasks, close the I/O."""
+    await _ended(tasks)
+    await connection.close_http()
+
+
+def _collected(connection: Connection, name: str) -> None:
+    """An SDK was garbage-collected: stop its connection, and say so."""
+    if connection.running:
+        connection.abandon()
+        warnings.warn(
+            f"{name} was garbage-collected while connected; its socket is closed "
+            "now. Call `sdk.destroy()` (or use `async with`) when done with it.",
+            ResourceWarning,
+            stacklevel=1,  # raised from the garbage collector: no caller to blame
+        )
+
+
+def _weakly(method: Callable[..., None]) -> Callable[..., None]:
+    """``method`` (a bound method) without a strong reference to its object.
+
+    Calls are dropped once the object is gone.
+    """
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+
+    return call
 
 
 def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:

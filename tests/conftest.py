@@ -38,7 +38,20 @@ async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None
     pytest.fail(f"{request.node.name} left tasks running: {leftover}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sandbox(**options): Sandbox(...) options of the test's sandbox"
+    )
+
+
 # The plugin's fixtures (rxlivechat.sandbox.pytest_plugin), as our tests name them.
+
+
+@pytest.fixture
+def livechat_sandbox_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The test's ``@pytest.mark.sandbox(...)`` options."""
+    marker = request.node.get_closest_marker("sandbox")
+    return dict(marker.kwargs) if marker else {}
 
 
 @pytest.fixture
@@ -49,7 +62,7 @@ def livechat_customer_options() -> dict[str, Any]:
 
 @pytest.fixture
 def sandbox(livechat_sandbox: Sandbox) -> Sandbox:
-    """A sandbox server on 127.0.0.1 for one test."""
+    """A sandbox server on 127.0.0.1 for one test (``@pytest.mark.sandbox(...)``)."""
     return livechat_sandbox
 
 

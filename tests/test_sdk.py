@@ -175,7 +175,7 @@ async def test_send_event_bad_input_is_refused_before_sending(
     with pytest.raises(InvalidArgumentError):
         sdk.send_event("", Message(text="x"))
     with pytest.raises(InvalidArgumentError):
-        sdk.send_event("CHAT", {"type": "message", "text": "x"})  # type: ignore[arg-type]
+        sdk.send_event("CHAT", {"type": "message", "text": 42})
     with pytest.raises(InvalidArgumentError):
         sdk.send_event("CHAT", Message(text="x" * (16 * 1024 + 1)))
     with pytest.raises(InvalidArgumentError):
@@ -255,6 +255,7 @@ async def test_get_chat_threads_and_threads_summary(
         sdk.get_chat_threads(chat.id, "not-a-list")
 
 
+@pytest.mark.sandbox(agents=[])  # Jane is the only agent online
 async def test_get_predicted_agent(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     sandbox.agent("Jane")
     agent = await sdk.get_predicted_agent()

@@ -5,6 +5,7 @@ What it serves (all on one ``127.0.0.1`` port):
 ==============================================  ===================================
 ``GET /v3.6/customer/rtm/ws?organization_id=``  the RTM WebSocket (digest §1.3)
 ``POST|GET /v3.6/customer/action/<action>``     the Web API (JSON body; GET: query)
+``/v3.5/customer/...``                          the same in v3.5 (:mod:`.versions`)
 ``POST /v2/customer/token``                     customer tokens (digest §7)
 ``DELETE /v2/customer/token``                   revoke the Bearer token
 ``GET /api/file/lc/att/<org>/<key>/<name>``     files uploaded with ``upload_file``
@@ -69,11 +70,22 @@ from ..protocol.pushes import CustomerDisconnected, DisconnectionData
 from ._tls import SelfSignedCertificate
 from .agents import ScriptedAgent
 from .console import CONSOLE_PATH, Console
+from .cors import cors_middleware
+from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
 from .handlers import LIMITS, Handlers, Outgoing
 from .ids import Clock, IdFactory
+from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .store import ChatRecord, CustomerRecord, Store, StoredFile
 from .tokens import IssuedToken, TokenRegistry, strip_bearer
+from .versions import (
+    LEGACY_UNTIL,
+    SUPPORTED_VERSIONS,
+    Subscription,
+    adapt_result,
+    knows_action,
+    request_version,
+)
 
 __all__ = ["HTTP_STATUS", "Sandbox"]
 
@@ -110,7 +122,9 @@ HTTP_STATUS: dict[str, int] = {
 """The HTTP status the Web API answers each error type with (the docs give none)."""
 
 RTM_PATH = f"/v{API_VERSION}/customer/rtm/ws"
-WEB_PATH = f"/v{API_VERSION}/customer/action/{{action}}"
+# Every version is routed; an unsupported one is refused with unsupported_version.
+_RTM_ROUTE = "/v{version}/customer/rtm/ws"
+_WEB_ROUTE = "/v{version}/customer/action/{action}"
 TOKEN_PATH = "/v2/customer/token"
 FILES_PATH = "/api/file/lc/att"
 
@@ -125,6 +139,11 @@ _ANONYMOUS = frozenset(
         "get_localization",
     }
 )
+
+
+# The docs mark `version` required here, but it only names a cached copy: the
+# sandbox serves its current configuration whatever is asked, and without one.
+_VERSIONED_READS = frozenset({"get_configuration", "get_localization"})
 
 
 class _WebError(msgspec.Struct):
@@ -160,16 +179,22 @@ class Connection:
     """
 
     def __init__(
-        self, sandbox: Sandbox, ws: web.WebSocketResponse, request: web.Request
+        self,
+        sandbox: Sandbox,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        version: str = API_VERSION,
     ) -> None:
         self._sandbox = sandbox
+        self.version = version
+        """The API version of the socket's path (``/v3.5/`` or ``/v3.6/``)."""
         self._ws = ws
         self._transport = request.transport
         self.customer_id: str | None = None
         self.token: str | None = None
         self.pending = 0
-        self.subscriptions: frozenset[str] | None = None
-        """Push names the client subscribed to at login (``None``: every push)."""
+        self.subscription = Subscription(version)
+        """The pushes the client gets, and their versions (set at login)."""
         self.tasks: set[asyncio.Task[None]] = set()
         self._send_lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
@@ -198,7 +223,7 @@ class Connection:
 
     def wants(self, push: str) -> bool:
         """Whether the client subscribed to this push (digest §1.5)."""
-        return self.subscriptions is None or push in self.subscriptions
+        return self.subscription.version_of(push) is not None
 
     async def disconnect(
         self,
@@ -214,7 +239,7 @@ class Connection:
         self.cancel_timers()
         push = CustomerDisconnected(reason=reason, data=data)
         await self.send(
-            encode_frame(Push(action=push.action, payload=push, version=API_VERSION))
+            encode_frame(Push(action=push.action, payload=push, version=self.version))
         )
         await self.close(code=code, message=reason)
 
@@ -288,6 +313,10 @@ class Sandbox:
         request_timeout: a reply delayed this long (by a fault) is answered
             ``request_timeout`` instead (LiveChat: 15 s).
         max_upload_bytes: ``upload_file`` limit (10 MB).
+        agents: the agents online from the start (names or
+            :class:`~.roster.RosterAgent`); one by default, ``[]`` for none.
+        groups: the groups (:class:`~.roster.RosterGroup`); the default group
+            0 is kept unless given.
     """
 
     def __init__(
@@ -305,6 +334,8 @@ class Sandbox:
         pending_requests_limit: int = 10,
         request_timeout: float = 15.0,
         max_upload_bytes: int = LIMITS.upload_bytes,
+        agents: Iterable[str | RosterAgent] = DEFAULT_AGENTS,
+        groups: Iterable[RosterGroup] = (),
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox binds loopback addresses only")
@@ -322,6 +353,7 @@ class Sandbox:
         self.clock = Clock()
         self.store = Store(self.ids, self.clock, organization_id=organization_id)
         """The state (pure; tests may read and change it directly)."""
+        staff(self.store, agents, groups)
         self.handlers = Handlers(self.store, chats_per_customer=chats_per_customer)
         """The request handlers (pure)."""
         self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
@@ -652,14 +684,17 @@ class Sandbox:
         *,
         requester: Connection | None = None,
         request_id: str | None = None,
+        action: str | None = None,
     ) -> None:
         """Send pushes to their customers' connections and agents' inboxes.
 
-        The requester's copy carries ``request_id`` (digest §1.4).
+        Each is stamped with the version the connection gets it in; the
+        requester's copy of the push answering ``action`` carries ``request_id``
+        (digest §1.4, :mod:`.echoes`).
         """
         for out in pushes:
             push = out.push
-            plain: bytes | None = None
+            plain: dict[str, bytes] = {}
             for user_id in sorted(out.to):
                 agent = self._agents.get(user_id)
                 if agent is not None:
@@ -668,27 +703,25 @@ class Sandbox:
                 if not isinstance(push, PushPayload):
                     continue  # agent-side notices never reach customers
                 for conn in list(self._by_customer.get(user_id, ())):
-                    if conn.closing or not conn.wants(push.action):
+                    version = conn.subscription.version_of(push.action)
+                    if conn.closing or version is None:
                         continue
-                    if conn is requester and request_id is not None:
+                    echo = conn is requester and carries_request_id(action, push.action)
+                    if echo:
                         data = encode_frame(
                             Push(
                                 action=push.action,
                                 payload=push,
                                 request_id=request_id,
-                                version=API_VERSION,
+                                version=version,
                             )
                         )
                     else:
-                        if plain is None:
-                            plain = encode_frame(
-                                Push(
-                                    action=push.action,
-                                    payload=push,
-                                    version=API_VERSION,
-                                )
+                        if version not in plain:
+                            plain[version] = encode_frame(
+                                Push(action=push.action, payload=push, version=version)
                             )
-                        data = plain
+                        data = plain[version]
                     await conn.send(data)
 
     def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
@@ -717,9 +750,9 @@ class Sandbox:
         return True
 
     def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._refuse_middleware])
-        app.router.add_get(RTM_PATH, self._rtm)
-        app.router.add_route("*", WEB_PATH, self._web)
+        app = web.Application(middlewares=[cors_middleware, self._refuse_middleware])
+        app.router.add_get(_RTM_ROUTE, self._rtm)
+        app.router.add_route("*", _WEB_ROUTE, self._web)
         app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_delete(TOKEN_PATH, self._revoke)
         app.router.add_post(
@@ -770,10 +803,19 @@ class Sandbox:
             max_msg_size=LIMITS.upload_bytes,
             decode_text=False,
         )
+        version = request.match_info["version"]
+        supported = version in SUPPORTED_VERSIONS
+        if version in LEGACY_UNTIL:
+            ws.headers["Legacy"] = LEGACY_UNTIL[version]
         await ws.prepare(request)
-        conn = Connection(self, ws, request)
+        conn = Connection(self, ws, request, version if supported else API_VERSION)
         self._connections.add(conn)
         try:
+            if not supported:
+                await conn.disconnect(
+                    "unsupported_version", code=WSCloseCode.POLICY_VIOLATION
+                )
+                return ws
             if request.query.get("organization_id") != self.organization_id:
                 # Unknown organization: refuse with the §3.1 reason, then close.
                 await conn.disconnect(
@@ -868,7 +910,9 @@ class Sandbox:
             await conn.send(frame)
         finally:
             conn.pending -= 1
-        await self.deliver(pushes, requester=conn, request_id=req.request_id)
+        await self.deliver(
+            pushes, requester=conn, request_id=req.request_id, action=req.action
+        )
 
     async def _apply_delay(self, action: str) -> None:
         delay = self.faults.delay_for(action)
@@ -888,8 +932,9 @@ class Sandbox:
         self, conn: Connection, req: Request[Method[Any]]
     ) -> tuple[Any, list[Outgoing]]:
         method = req.payload
-        if req.version not in (None, API_VERSION):
-            raise UnsupportedVersionError("Cannot call unsupported API versions.")
+        version = request_version(req.version, conn.version)
+        if not knows_action(version, req.action):
+            raise ValidationError(f"Unknown action: {req.action}")
         if not type(method).rtm:
             raise ValidationError(f"Action {req.action} is not available on RTM")
         if conn.closing:
@@ -902,7 +947,7 @@ class Sandbox:
             # Only login and ping before login (§10); the type is (inferred).
             raise AuthorizationError("Not logged in")
         outcome = self.handlers.handle(conn.customer_id, method)
-        return outcome.result, outcome.pushes
+        return adapt_result(req.action, outcome.result, version), outcome.pushes
 
     def _login(self, conn: Connection, login: m.Login) -> tuple[Any, list[Outgoing]]:
         if conn.customer_id is not None:
@@ -913,13 +958,11 @@ class Sandbox:
         customer = self.handlers.login_customer(customer_id)
         if customer.banned:
             raise CustomerBannedError("Customer is banned")
+        subscription = Subscription(conn.version, login.pushes)
         outcome = self.handlers.handle(customer_id, login)
         conn.customer_id = customer_id
         conn.token = strip_bearer(login.token)
-        pushes = login.pushes
-        if pushes is not None:
-            names = pushes.get(API_VERSION, [])
-            conn.subscriptions = None if "all" in names else frozenset(names)
+        conn.subscription = subscription
         self._by_customer.setdefault(customer_id, set()).add(conn)
         conn.arm(self.ping_timeout, "connection_timeout")
         expires_at = self.tokens.expires_at(conn.token)
@@ -935,11 +978,27 @@ class Sandbox:
     # Web API ------------------------------------------------------------------------
 
     async def _web(self, request: web.Request) -> web.StreamResponse:
+        version = request.match_info["version"]
+        response = await self._web_action(request, version)
+        if version in LEGACY_UNTIL:
+            response.headers["Legacy"] = LEGACY_UNTIL[version]
+        return response
+
+    async def _web_action(
+        self, request: web.Request, version: str
+    ) -> web.StreamResponse:
         action = request.match_info["action"]
         method_type = METHODS.get(action)
         customer_id: str | None = None
         try:
-            if method_type is None or method_type.web is None:
+            if version not in SUPPORTED_VERSIONS:
+                self.requests.append(RecordedRequest("web", action, None, None))
+                raise UnsupportedVersionError("Cannot call unsupported API versions.")
+            if (
+                method_type is None
+                or method_type.web is None
+                or not knows_action(version, action)
+            ):
                 self.requests.append(RecordedRequest("web", action, None, None))
                 raise NotFoundError(f"Unknown action: {action}")
             if request.method != method_type.web:
@@ -964,7 +1023,7 @@ class Sandbox:
         except ServerError as exc:
             return _error_response(exc)
         await self.deliver(outcome.pushes)
-        return _json_response(outcome.result)
+        return _json_response(adapt_result(action, outcome.result, version))
 
     def _web_customer(self, request: web.Request, action: str) -> str | None:
         header = request.headers.get("Authorization")
@@ -984,6 +1043,8 @@ class Sandbox:
     ) -> Method[Any]:
         if request.method == "GET":
             params = {k: v for k, v in request.query.items() if k != "organization_id"}
+            if method_type.action in _VERSIONED_READS:
+                params.setdefault("version", "latest")
             try:
                 method: Method[Any] = msgspec.convert(params, method_type, strict=False)
                 return method

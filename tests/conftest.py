@@ -44,26 +44,28 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-# The plugin's fixtures (rxlivechat.sandbox.pytest_plugin), as our tests name them.
+@pytest.fixture
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A sandbox server on 127.0.0.1 for one test (``@pytest.mark.sandbox(...)``)."""
+    marker = request.node.get_closest_marker("sandbox")
+    async with Sandbox(**(marker.kwargs if marker else {})) as server:
+        yield server
+
+
+# The plugin's fixtures (rxlivechat.sandbox.pytest_plugin) on the test's sandbox, so
+# a module that overrides ``sandbox`` gets its customers and agents there too.
 
 
 @pytest.fixture
-def livechat_sandbox_options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The test's ``@pytest.mark.sandbox(...)`` options."""
-    marker = request.node.get_closest_marker("sandbox")
-    return dict(marker.kwargs) if marker else {}
+def livechat_sandbox(sandbox: Sandbox) -> Sandbox:
+    """The test's sandbox."""
+    return sandbox
 
 
 @pytest.fixture
 def livechat_customer_options() -> dict[str, Any]:
     """Customers connect as tests/helpers.connect does."""
     return {"client_id": "test-client", "request_timeout": 5.0}
-
-
-@pytest.fixture
-def sandbox(livechat_sandbox: Sandbox) -> Sandbox:
-    """A sandbox server on 127.0.0.1 for one test (``@pytest.mark.sandbox(...)``)."""
-    return livechat_sandbox
 
 
 @pytest.fixture

@@ -155,8 +155,23 @@ def test_the_options_fixtures_configure_the_sandbox_and_the_customer(
             assert len(set(ORGANIZATIONS)) == 1  # the same seed, the same ids
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    pytester.makepyfile(
+        test_marker="""
+        import pytest
+
+
+        @pytest.mark.livechat_sandbox(chats_per_customer=3, agents=[])
+        async def test_marked(livechat_sandbox):
+            assert livechat_sandbox.handlers.chats_per_customer == 3
+            assert livechat_sandbox.store.agents == {}
+
+
+        async def test_unmarked(livechat_sandbox):
+            assert livechat_sandbox.handlers.chats_per_customer == 1
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=4)
 
 
 def test_the_tls_sandbox_gets_a_customer_that_trusts_it(

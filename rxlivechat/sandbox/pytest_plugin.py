@@ -10,7 +10,8 @@ fixtures are available in every test, no import needed.
   (``rxlivechat.init`` on the sandbox), destroyed after the test;
 * ``livechat_faults``: the fault controls (:class:`Faults`);
 * ``livechat_sandbox_options``, ``livechat_customer_options``: the keyword
-  arguments of ``Sandbox(...)`` and ``rxlivechat.init(...)``; override them.
+  arguments of ``Sandbox(...)`` and ``rxlivechat.init(...)``; override them (or
+  mark a test ``@pytest.mark.livechat_sandbox(**options)``).
 
 The fixtures are async and need `pytest-asyncio <https://pytest-asyncio.readthedocs.io>`_
 (0.24 or later); they run in the test's event loop (function scope) in both of its
@@ -121,13 +122,25 @@ class Faults:
         await self._sandbox.set_group_status(group_id, status)
 
 
-@pytest.fixture
-def livechat_sandbox_options() -> dict[str, Any]:
-    """Keyword arguments for the ``Sandbox`` of ``livechat_sandbox``; override it.
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``livechat_sandbox`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "livechat_sandbox(**options): Sandbox(...) options of the test's "
+        "livechat_sandbox (rxlivechat)",
+    )
 
-    Example: ``return {"seed": 1, "chats_per_customer": 2}``.
+
+@pytest.fixture
+def livechat_sandbox_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Keyword arguments for the ``Sandbox`` of ``livechat_sandbox``.
+
+    By default, those of the test's ``@pytest.mark.livechat_sandbox(...)`` marker
+    (e.g. ``seed=1, chats_per_customer=2``); override the fixture for a whole
+    module or class.
     """
-    return {}
+    marker = request.node.get_closest_marker("livechat_sandbox")
+    return dict(marker.kwargs) if marker is not None else {}
 
 
 @pytest.fixture

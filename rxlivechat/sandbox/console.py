@@ -158,7 +158,7 @@ class ConsoleChat(msgspec.Struct):
 
 
 class ConsoleState(msgspec.Struct):
-    """Everything the page shows; chats with the latest activity first."""
+    """Everything the page shows; open chats first, then the latest activity first."""
 
     organization_id: str
     agent: ConsoleUser
@@ -256,7 +256,7 @@ class Console:
         agent = self.agent
         store = self._sandbox.store
         chats = [self.chat(chat_id) for chat_id in store.chats]
-        chats.sort(key=lambda c: c.updated_at or _EPOCH, reverse=True)
+        chats.sort(key=lambda c: (c.active, c.updated_at or _EPOCH), reverse=True)
         return ConsoleState(
             organization_id=store.organization_id,
             agent=ConsoleUser(agent.id, agent.name),

@@ -300,6 +300,17 @@ async def test_every_event_type_reads_as_text(
     assert chat["events"][-4]["url"] == "https://files.example/a.pdf"
 
 
+async def test_open_chats_come_first_then_the_latest(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    older_open = sandbox.seed_chat(active=True)
+    closed = sandbox.seed_chat()
+    newer_open = sandbox.seed_chat(active=True)
+    async with http.get(sandbox.console.url + "api/state") as response:
+        chats = (await response.json())["chats"]
+    assert [c["id"] for c in chats] == [newer_open, older_open, closed]
+
+
 # Refusals -----------------------------------------------------------------------------
 
 

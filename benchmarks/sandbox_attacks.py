@@ -111,7 +111,8 @@ async def main(args: argparse.Namespace) -> None:
         async with http.post(token_url, json=grant) as r:
             victim = (await r.json())["entity_id"]
         async with http.post(token_url, json=grant, cookies={"__lc_cid": victim}) as r:
-            report("cookie_grant_with_id_only_gets_victim", (await r.json()).get("entity_id") == victim)
+            got = (await r.json()).get("entity_id")
+            report("cookie_grant_with_id_only_gets_victim", got == victim)
         async with http.post(
             token_url,
             json={**grant, "grant_type": "agent_token"},
@@ -124,8 +125,11 @@ async def main(args: argparse.Namespace) -> None:
             report("expires_in_negative_status", r.status)
         status, url = await upload(b"<script>1</script>", content_type="text/html")
         async with http.get(url) as r:
-            report("html_upload_served_as", f"{r.headers.get('Content-Type')} / {r.headers.get('Content-Disposition', 'inline')}")
-        other = url.replace(sandbox.organization_id, "00000000-0000-4000-8000-000000000000")
+            served = r.headers.get("Content-Type")
+            disposition = r.headers.get("Content-Disposition", "inline")
+            report("html_upload_served_as", f"{served} / {disposition}")
+        foreign = "00000000-0000-4000-8000-000000000000"
+        other = url.replace(sandbox.organization_id, foreign)
         async with http.get(other) as r:
             report("file_under_foreign_org_status", r.status)
         status, _ = await upload(b"+ADw-", content_type="text/plain; charset=utf-7")
@@ -149,9 +153,7 @@ async def main(args: argparse.Namespace) -> None:
         keys = []
         for _ in range(156):
             keys.append((await upload(b"x"))[1].rsplit("/", 2)[1])
-        words = [
-            (int(k, 16) >> (32 * i)) & 0xFFFFFFFF for k in keys for i in range(4)
-        ]
+        words = [(int(k, 16) >> (32 * i)) & 0xFFFFFFFF for k in keys for i in range(4)]
         clone = random.Random()
         clone.setstate((3, (*(untemper(w) for w in words[-624:]), 624), None))
         predicted = f"{clone.getrandbits(128):032x}"
@@ -173,7 +175,8 @@ async def main(args: argparse.Namespace) -> None:
             async with http.ws_connect(sandbox.ws_url, max_msg_size=0) as ws:
                 for _ in range(args.frames):
                     await ws.send_str(frame)
-                    if (await ws.receive(timeout=10)).type is not aiohttp.WSMsgType.TEXT:
+                    reply = await ws.receive(timeout=10)
+                    if reply.type is not aiohttp.WSMsgType.TEXT:
                         break
         except aiohttp.ClientError:
             pass
@@ -210,13 +213,19 @@ async def main(args: argparse.Namespace) -> None:
         login = {"action": "login", "payload": {"token": f"Bearer {token}"}}
         writer.write(masked_text(json.dumps(login).encode().ljust(200)))
         await sandbox.wait_for_login()
-        flood = asyncio.ensure_future(
-            asyncio.gather(*(sandbox.multicast({"t": "x" * 200_000}) for _ in range(40)))
-        )
+
+        async def flood_all() -> None:
+            big = {"t": "x" * 200_000}
+            await asyncio.gather(*(sandbox.multicast(big) for _ in range(40)))
+
+        flood = asyncio.create_task(flood_all())
         started = time.monotonic()
         await asyncio.sleep(args.wait)
         open_now = sum([await still_open(r) for r, _ in peers])
-        report(f"silent_or_half_open_still_open_after_{args.wait}s", f"{open_now}/{args.silent}")
+        report(
+            f"silent_or_half_open_still_open_after_{args.wait}s",
+            f"{open_now}/{args.silent}",
+        )
         report(
             f"stuck_reader_connected_after_{args.wait}s",
             any(c.logged_in for c in sandbox.connections),

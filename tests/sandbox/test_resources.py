@@ -181,6 +181,7 @@ async def test_a_customer_that_stops_reading_is_dropped(connect: Connect) -> Non
         try:
             # It never reads again: multicasts fill its buffers, then block.
             big = {"text": "x" * 200_000}
+
             async def flood_all() -> None:
                 await asyncio.gather(*(sandbox.multicast(big) for _ in range(40)))
 

@@ -65,8 +65,8 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--port",
         type=int,
-        default=8080,
-        help="the port to listen on; 0 picks a free one (default: %(default)s)",
+        default=0,
+        help="the port to listen on (default: a free one, printed at start)",
     )
     sandbox.add_argument(
         "--tls",

@@ -12,7 +12,7 @@ __all__ = ["serve_forever"]
 
 
 async def serve_forever(
-    port: int = 8080,
+    port: int = 0,
     *,
     host: str = "127.0.0.1",
     tls: bool = False,
@@ -26,7 +26,7 @@ async def serve_forever(
     customer token (one ``key: value`` per line), then waits.
 
     Args:
-        port: the port to listen on (0: any free port).
+        port: the port to listen on (0, the default: a free port).
         host: the loopback address to bind.
         tls: serve ``https``/``wss`` with a throwaway certificate.
         seed: seeds ids (reproducible organization id and tokens).

@@ -125,6 +125,11 @@ WEB_PATH = f"/v{API_VERSION}/customer/action/{{action}}"
 TOKEN_PATH = "/v2/customer/token"
 FILES_PATH = "/api/file/lc/att"
 IDENTITY_COOKIE_AGE = 2 * 365 * 24 * 3600  # the Accounts API's cookies: 2 years
+CORS_PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST, DELETE",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
 
 # Web actions that need no customer token (digest §1.2; the widget configuration
 # reads are made before a customer exists, so the sandbox lets them through too).
@@ -806,16 +811,34 @@ class Sandbox:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        """Serve only requests that name the sandbox, from pages it trusts."""
+        """Serve only requests that name the sandbox, from pages it trusts.
+
+        Pages of the configured widget origins also get CORS answers, so a
+        widget in the browser can fetch tokens and call the Web API.
+        """
         if not host_allowed(request.headers.get("Host"), self.port):
             return _error_response(AuthorizationError("Unknown Host"))
         origin = request.headers.get("Origin")
-        if origin is not None:
-            origin = normalize_origin(origin)
-            trusted = own_origins(self.port, tls=self.tls) | self.allowed_origins
-            if origin not in trusted:
-                return _error_response(AuthorizationError("Origin not allowed"))
-        return await handler(request)
+        if origin is None:
+            return await handler(request)
+        origin = normalize_origin(origin)
+        if origin not in own_origins(self.port, tls=self.tls) | self.allowed_origins:
+            return _error_response(AuthorizationError("Origin not allowed"))
+        preflight = (
+            request.method == "OPTIONS"
+            and "Access-Control-Request-Method" in request.headers
+        )
+        if preflight:
+            response: web.StreamResponse = web.Response(
+                status=204, headers=CORS_PREFLIGHT
+            )
+        else:
+            response = await handler(request)
+        if origin in self.allowed_origins and not response.prepared:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
+        return response
 
     @web.middleware
     async def _refuse_middleware(

@@ -345,3 +345,14 @@ def test_memory_budgets_have_defaults() -> None:
     assert 0 < sandbox.requests.max_bytes <= 128 * MB
     assert 0 < sandbox.requests.max_entries <= 1_000_000
     assert 64 * 1024 <= sandbox.max_frame_bytes <= sandbox.max_upload_bytes
+
+
+async def test_json_nested_too_deep_is_refused_and_the_socket_lives(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm = await connect(sandbox)
+    nested = "[" * 5000 + "]" * 5000
+    await rtm.ws.send_str(f'{{"action": "ping", "payload": {{"x": {nested}}}}}')
+    reply = json.loads((await rtm.ws.receive(timeout=3)).data)
+    assert reply["payload"]["error"]["type"] == "validation"
+    await rtm.call(m.Ping())

@@ -7,6 +7,7 @@ socket) against a sandbox on loopback, and checks the honest path still works.
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import re
 from typing import Any
@@ -440,3 +441,56 @@ async def test_foreign_origin_http_requests_are_refused(
     async with http.post(token_url(sandbox), json=body, headers=headers) as r:
         assert r.status == 403
     assert sandbox.count() == 0
+
+
+async def test_the_command_line_sandbox_takes_a_free_port_by_default() -> None:
+    # A fixed well-known port is one any web page can guess; two default
+    # sandboxes side by side also show no port is fixed.
+    from rxlivechat.__main__ import parser
+    from rxlivechat.sandbox.cli import serve_forever
+
+    assert parser().parse_args(["sandbox"]).port == 0
+    outs = [io.StringIO(), io.StringIO()]
+    readies = [asyncio.Event(), asyncio.Event()]
+    servers = [
+        asyncio.ensure_future(serve_forever(out=out, ready=ready))
+        for out, ready in zip(outs, readies, strict=True)
+    ]
+    try:
+        async with asyncio.timeout(10):
+            await asyncio.gather(*(ready.wait() for ready in readies))
+        urls = {out.getvalue().splitlines()[0] for out in outs}
+        assert len(urls) == 2
+    finally:
+        for server in servers:
+            server.cancel()
+        await asyncio.gather(*servers, return_exceptions=True)
+
+
+async def test_configured_widget_origins_get_cors_answers(
+    http: aiohttp.ClientSession,
+) -> None:
+    widget = "http://localhost:3000"
+    async with Sandbox(allowed_origins=[widget]) as sandbox:
+        preflight = {
+            "Origin": widget,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        async with http.options(token_url(sandbox), headers=preflight) as r:
+            assert r.status == 204
+            assert r.headers["Access-Control-Allow-Origin"] == widget
+            assert "POST" in r.headers["Access-Control-Allow-Methods"]
+            assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+        body = {**TOKEN_BODY, "organization_id": sandbox.organization_id}
+        async with http.post(
+            token_url(sandbox), json=body, headers={"Origin": widget}
+        ) as r:
+            assert r.status == 200
+            assert r.headers["Access-Control-Allow-Origin"] == widget
+            assert r.headers["Access-Control-Allow-Credentials"] == "true"
+        # Another origin gets neither an answer nor CORS headers.
+        preflight["Origin"] = "http://localhost:3001"
+        async with http.options(token_url(sandbox), headers=preflight) as r:
+            assert r.status == 403
+            assert "Access-Control-Allow-Origin" not in r.headers

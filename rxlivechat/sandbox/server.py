@@ -1153,7 +1153,10 @@ class Sandbox:
             f"{self.api_url}{FILES_PATH}/{self.organization_id}/{stored.key}/"
             f"{quote(stored.name)}"
         )
-        self.uploads.add(url, stored)
+        try:
+            self.uploads.add(url, stored)
+        except ValueError:  # larger than the whole budget
+            raise EntityTooLargeError("Upload limit exceeded (10MB).") from None
         return m.UploadFileResult(url=url)
 
     async def _read_upload(

@@ -76,7 +76,15 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--seed",
         default=None,
-        help="seed the ids and tokens, for reproducible runs",
+        help="seed the ids, for reproducible runs (tokens stay secret)",
+    )
+    sandbox.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages of this origin (e.g. http://localhost:3000, a widget under "
+        "development) call the sandbox from a browser; repeatable",
     )
 
     tail = commands.add_parser(
@@ -129,7 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from .sandbox.cli import serve_forever
 
-            asyncio.run(serve_forever(port=args.port, tls=args.tls, seed=args.seed))
+            asyncio.run(
+                serve_forever(
+                    port=args.port,
+                    tls=args.tls,
+                    seed=args.seed,
+                    allowed_origins=args.allow_origin,
+                )
+            )
             return 0
         from .tail import run_tail
 

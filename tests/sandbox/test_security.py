@@ -449,18 +449,26 @@ async def test_the_command_line_sandbox_takes_a_free_port_by_default() -> None:
     from rxlivechat.__main__ import parser
     from rxlivechat.sandbox.cli import serve_forever
 
-    assert parser().parse_args(["sandbox"]).port == 0
+    widget = "http://localhost:3000"
+    args = parser().parse_args(["sandbox", "--allow-origin", widget])
+    assert (args.port, args.allow_origin) == (0, [widget])
     outs = [io.StringIO(), io.StringIO()]
     readies = [asyncio.Event(), asyncio.Event()]
     servers = [
-        asyncio.ensure_future(serve_forever(out=out, ready=ready))
+        asyncio.ensure_future(
+            serve_forever(out=out, ready=ready, allowed_origins=args.allow_origin)
+        )
         for out, ready in zip(outs, readies, strict=True)
     ]
     try:
         async with asyncio.timeout(10):
             await asyncio.gather(*(ready.wait() for ready in readies))
-        urls = {out.getvalue().splitlines()[0] for out in outs}
+        urls = {out.getvalue().splitlines()[0].split(": ")[1] for out in outs}
         assert len(urls) == 2
+        async with aiohttp.ClientSession() as http:
+            for url in urls:
+                async with http.get(f"{url}/nowhere", headers={"Origin": widget}) as r:
+                    assert r.status == 404  # served (not 403), and not found
     finally:
         for server in servers:
             server.cancel()

@@ -1180,7 +1180,7 @@ class Sandbox:
                 continue
             if not isinstance(part, BodyPartReader):
                 raise ValidationError("The file part cannot be multipart itself")
-            name = getattr(part, "filename", None) or "file"
+            name = part.filename or "file"
             try:
                 content_type = upload_content_type(
                     part.headers.get("Content-Type"), name

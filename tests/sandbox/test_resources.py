@@ -173,24 +173,20 @@ def text_frame(payload: bytes) -> bytes:
 async def test_a_customer_that_stops_reading_is_dropped(connect: Connect) -> None:
     async with Sandbox(send_timeout=1.0) as sandbox:
         bystander = await connect(sandbox)
-        token = (await sandbox.create_customer_token()).access_token
+        token = await sandbox.create_customer_token()
         reader, writer = await raw_websocket(sandbox, rcvbuf=4096)
-        login = {"action": "login", "payload": {"token": f"Bearer {token}"}}
+        login = {"action": "login", "payload": {"token": token.access_token}}
         writer.write(text_frame(json.dumps(login).encode()))
-        await sandbox.wait_for_login(count=2)
+        await sandbox.wait_for_login(token.entity_id)
+        (stuck,) = sandbox.connections_of(token.entity_id)
         try:
-            # It never reads again: multicasts fill its buffers, then block.
-            big = {"text": "x" * 200_000}
-
-            async def flood_all() -> None:
-                await asyncio.gather(*(sandbox.multicast(big) for _ in range(40)))
-
-            flood = asyncio.create_task(flood_all())
+            # It never reads again: 50 MB of frames fill the socket buffers
+            # (a few MB), then each send waits on backpressure.
+            frame = b"x" * 500_000
+            flood = asyncio.gather(*(stuck.send(frame) for _ in range(100)))
             async with asyncio.timeout(15):
-                while len(sandbox.connections) > 1:
-                    await asyncio.sleep(0.05)
-                await flood
-            await bystander.call(m.Ping())
+                await flood  # every send ends: the stuck peer was dropped
+            assert sandbox.connections_of(token.entity_id) == []
             assert await closed_by_server(reader, timeout=10)
         finally:
             writer.close()

@@ -178,7 +178,7 @@ async def main(args: argparse.Namespace) -> None:
                     reply = await ws.receive(timeout=10)
                     if reply.type is not aiohttp.WSMsgType.TEXT:
                         break
-        except aiohttp.ClientError:
+        except (aiohttp.ClientError, ConnectionError):  # refused: too big
             pass
         await asyncio.sleep(0.5)
         report(

@@ -22,6 +22,7 @@ import os
 import random
 import socket
 import time
+import tracemalloc
 from typing import Any
 
 import aiohttp
@@ -39,6 +40,12 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024 / MB
     return 0.0
+
+
+def retained_mb() -> float:
+    """MB still allocated from what was allocated since tracemalloc started."""
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0] / MB
 
 
 def report(name: str, value: Any) -> None:
@@ -84,6 +91,33 @@ def untemper(value: int) -> int:
     for _ in range(3):
         result = value ^ (result >> 11)
     return result & 0xFFFFFFFF
+
+
+async def flood_before_login(sandbox: Sandbox, frames: int, frame_mb: float) -> None:
+    """Send big decodable frames on a socket that never logs in.
+
+    A session of its own: what the client keeps of a refused frame (the
+    exception's traceback holds it) goes with it.
+    """
+    frame = json.dumps(
+        {
+            "action": "send_event",
+            "payload": {
+                "chat_id": "X",
+                "event": {"type": "message", "text": "x" * int(frame_mb * MB)},
+            },
+        }
+    )
+    async with aiohttp.ClientSession() as http:
+        try:
+            async with http.ws_connect(sandbox.ws_url, max_msg_size=0) as ws:
+                for _ in range(frames):
+                    await ws.send_str(frame)
+                    reply = await ws.receive(timeout=10)
+                    if reply.type is not aiohttp.WSMsgType.TEXT:
+                        break
+        except (aiohttp.ClientError, ConnectionError):  # refused: too big
+            pass
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -160,42 +194,29 @@ async def main(args: argparse.Namespace) -> None:
         actual = (await upload(b"x"))[1].rsplit("/", 2)[1]
         report("next_file_key_predicted", predicted == actual)
 
-        # Memory -------------------------------------------------------------------
+        # Memory: RSS (client included, never shrinks) and what stays allocated
+        # once the attack's objects are gone (tracemalloc: the sandbox's share).
         base = rss_mb()
-        frame = json.dumps(
-            {
-                "action": "send_event",
-                "payload": {
-                    "chat_id": "X",
-                    "event": {"type": "message", "text": "x" * int(args.frame_mb * MB)},
-                },
-            }
-        )
-        try:
-            async with http.ws_connect(sandbox.ws_url, max_msg_size=0) as ws:
-                for _ in range(args.frames):
-                    await ws.send_str(frame)
-                    reply = await ws.receive(timeout=10)
-                    if reply.type is not aiohttp.WSMsgType.TEXT:
-                        break
-        except (aiohttp.ClientError, ConnectionError):  # refused: too big
-            pass
+        tracemalloc.start()
+        await flood_before_login(sandbox, args.frames, args.frame_mb)
         await asyncio.sleep(0.5)
-        report(
-            f"rss_after_{args.frames}x{args.frame_mb}MB_frames_before_login_MB",
-            f"{base:.0f} -> {rss_mb():.0f}",
-        )
+        name = f"{args.frames}x{args.frame_mb}MB_frames_before_login"
+        report(f"rss_after_{name}_MB", f"{base:.0f} -> {rss_mb():.0f}")
+        report(f"retained_after_{name}_MB", f"{retained_mb():.1f}")
+        tracemalloc.stop()
         base = rss_mb()
+        tracemalloc.start()
         payload = os.urandom(int(args.upload_mb * MB))
         for _ in range(args.uploads):
             await upload(payload)
         for _ in range(3000):
             async with http.post(token_url, json=grant) as r:
                 await r.read()
-        report(
-            f"rss_after_{args.uploads}x{args.upload_mb}MB_uploads_3000_tokens_MB",
-            f"{base:.0f} -> {rss_mb():.0f}",
-        )
+        del payload
+        name = f"{args.uploads}x{args.upload_mb}MB_uploads_3000_tokens"
+        report(f"rss_after_{name}_MB", f"{base:.0f} -> {rss_mb():.0f}")
+        report(f"retained_after_{name}_MB", f"{retained_mb():.1f}")
+        tracemalloc.stop()
 
         # Connections --------------------------------------------------------------
         peers = [await open_raw(sandbox.port) for _ in range(args.silent)]

@@ -335,6 +335,9 @@ class Sandbox:
             the oldest are forgotten first and their URLs answer 404.
         request_log_entries: requests kept in :attr:`requests` (10 000).
         request_log_bytes: payload bytes kept in :attr:`requests` (16 MiB).
+        max_idle_connections: HTTP connections kept without a request in
+            progress (256); beyond that the oldest are closed, so a flood of
+            silent connections cannot use up the process's file descriptors.
     """
 
     def __init__(
@@ -361,6 +364,7 @@ class Sandbox:
         upload_budget_bytes: int = 100 * 1024 * 1024,
         request_log_entries: int = 10_000,
         request_log_bytes: int = 16 * 1024 * 1024,
+        max_idle_connections: int = 256,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox binds loopback addresses only")
@@ -383,6 +387,7 @@ class Sandbox:
         self.send_timeout = send_timeout
         self.max_frame_bytes = max_frame_bytes
         self.max_body_bytes = max_body_bytes
+        self.max_idle_connections = max_idle_connections
         self.ids = IdFactory(seed)
         self.clock = Clock()
         self.store = Store(self.ids, self.clock, organization_id=organization_id)
@@ -406,6 +411,8 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._certificate: SelfSignedCertificate | None = None
+        self._in_request: dict[asyncio.BaseTransport, int] = {}
+        """Transports with a request in a handler (WebSockets stay in one)."""
 
     # Lifecycle ----------------------------------------------------------------------
 
@@ -456,6 +463,8 @@ class Sandbox:
         self._runner = runner
         address = runner.addresses[0]
         self.port = int(address[1])
+        assert runner.server is not None
+        _ = self.spawn(self._close_idle_beyond_cap(runner.server))
 
     async def close(self) -> None:
         """Close every socket, end every task, stop serving, remove the certificate."""
@@ -811,6 +820,22 @@ class Sandbox:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
+        """Note the request as in progress (see the idle cap), then check it."""
+        transport = request.transport
+        if transport is None:  # the client is already gone
+            return await handler(request)
+        self._in_request[transport] = self._in_request.get(transport, 0) + 1
+        try:
+            return await self._guarded(request, handler)
+        finally:
+            if (left := self._in_request.pop(transport) - 1) > 0:
+                self._in_request[transport] = left
+
+    async def _guarded(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
         """Serve only requests that name the sandbox, from pages it trusts.
 
         Pages of the configured widget origins also get CORS answers, so a
@@ -839,6 +864,24 @@ class Sandbox:
             response.headers["Access-Control-Allow-Credentials"] = "true"
             response.headers["Vary"] = "Origin"
         return response
+
+    async def _close_idle_beyond_cap(self, server: web.Server) -> None:
+        """Keep at most ``max_idle_connections`` connections outside a request.
+
+        Timeouts bound how long a silent connection lives; this bounds how
+        many there are, oldest closed first.
+        """
+        opened: dict[Any, float] = {}
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.25)
+            handlers = server.connections
+            now = loop.time()
+            opened = {h: opened.get(h, now) for h in handlers}
+            idle = [h for h in handlers if h.transport not in self._in_request]
+            excess = len(idle) - self.max_idle_connections
+            for handler in sorted(idle, key=opened.__getitem__)[: max(excess, 0)]:
+                handler.force_close()
 
     @web.middleware
     async def _refuse_middleware(

@@ -132,11 +132,32 @@ async def test_a_stalled_body_is_cut_off(short: Sandbox) -> None:
         writer.close()
 
 
+async def test_idle_connections_beyond_the_cap_are_closed_oldest_first(
+    connect: Connect,
+) -> None:
+    # Timeouts bound how long a silent connection lives, the cap how many:
+    # 1,030 of them used to exhaust a 1,024-descriptor limit.
+    async with Sandbox(max_idle_connections=20) as sandbox:
+        bystander = await connect(sandbox)
+        peers = [await open_raw(sandbox.port) for _ in range(60)]
+        try:
+            closed = await asyncio.gather(
+                *(closed_by_server(reader, timeout=3) for reader, _ in peers)
+            )
+            assert sum(closed) >= 40
+            assert not any(closed[-10:])  # the newest are kept
+            await bystander_works(sandbox, bystander)
+        finally:
+            for _, writer in peers:
+                writer.close()
+
+
 def test_timeouts_have_realistic_defaults() -> None:
     sandbox = Sandbox()
     assert 5 <= sandbox.http_idle_timeout <= 120
     assert 5 <= sandbox.http_body_timeout <= 120
     assert 1 <= sandbox.send_timeout <= sandbox.ping_timeout
+    assert 64 <= sandbox.max_idle_connections <= 512
 
 
 # A customer that stops reading ----------------------------------------------------

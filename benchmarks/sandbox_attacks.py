@@ -6,6 +6,7 @@ compare (``PYTHONPATH=<old checkout> python benchmarks/sandbox_attacks.py``)::
 
     python benchmarks/sandbox_attacks.py [--frames 30] [--frame-mb 0.9]
         [--uploads 30] [--upload-mb 10] [--silent 200] [--wait 40]
+        [--descriptors 1030]
 
 Prints one ``name: value`` line per measurement. The sandbox runs in this
 process, so RSS is the sandbox's (plus the small raw clients').
@@ -20,7 +21,9 @@ import gc
 import json
 import os
 import random
+import resource
 import socket
+import sys
 import time
 import tracemalloc
 from typing import Any
@@ -118,6 +121,57 @@ async def flood_before_login(sandbox: Sandbox, frames: int, frame_mb: float) -> 
                         break
         except (aiohttp.ClientError, ConnectionError):  # refused: too big
             pass
+
+
+async def descriptor_exhaustion(silent: int) -> None:
+    """``silent`` idle connections to a sandbox limited to 1,024 descriptors.
+
+    The sandbox runs as ``python -m rxlivechat sandbox`` in a child process (its
+    descriptors are its own); can a new client still get a token?
+    """
+
+    def limit_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rxlivechat",
+        "sandbox",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        preexec_fn=limit_descriptors,
+    )
+    assert child.stdout is not None
+    printed: dict[str, str] = {}
+    while "access_token" not in printed:
+        key, _, value = (await child.stdout.readline()).decode().partition(": ")
+        printed[key] = value.strip()
+    url = printed["api_url"]
+    peers = [
+        await asyncio.open_connection("127.0.0.1", int(url.rsplit(":", 1)[1]))
+        for _ in range(silent)
+    ]
+    grant = {
+        "grant_type": "cookie",
+        "client_id": "c",
+        "response_type": "token",
+        "organization_id": printed["organization_id"],
+    }
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            asyncio.timeout(5),
+            http.post(f"{url}/v2/customer/token", json=grant) as r,
+        ):
+            outcome = str(r.status)
+    except TimeoutError:
+        outcome = "timed out (5 s)"
+    report(f"token_fetch_with_{silent}_silent_connections_1024_fds", outcome)
+    for _, writer in peers:
+        writer.close()
+    child.terminate()
+    await child.wait()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -259,6 +313,8 @@ async def main(args: argparse.Namespace) -> None:
         flood.cancel()
         await asyncio.gather(flood, return_exceptions=True)
         report("elapsed_s", round(time.monotonic() - started, 1))
+    if args.descriptors:
+        await descriptor_exhaustion(args.descriptors)
 
 
 if __name__ == "__main__":
@@ -269,4 +325,5 @@ if __name__ == "__main__":
     parser.add_argument("--upload-mb", type=float, default=10)
     parser.add_argument("--silent", type=int, default=200)
     parser.add_argument("--wait", type=float, default=40)
+    parser.add_argument("--descriptors", type=int, default=1030)
     asyncio.run(main(parser.parse_args()))

@@ -60,6 +60,7 @@ _PASSIVE = frozenset(
 _PASSIVE_FAMILIES = ("audio/", "video/")
 _TOKEN = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
 _MIME = re.compile(rf"{_TOKEN}/{_TOKEN}")
+_CHARSET = re.compile(r"[a-z0-9][a-z0-9._:-]{0,39}")
 # Bytes that matter to an HTML or header parser; an ASCII-compatible charset
 # encodes them as themselves (UTF-7, UTF-16 and UTF-32 do not).
 _PROBE = "<>&\"'+-=:;/\\ azAZ09"
@@ -125,7 +126,7 @@ def upload_content_type(declared: str | None, filename: str) -> str:
             charset = value.strip().strip('"').lower()
     if charset is None:
         return mime
-    if not _ascii_compatible(charset):
+    if not _CHARSET.fullmatch(charset) or not _ascii_compatible(charset):
         raise ValueError(f"unusable charset {charset!r}")
     return f"{mime}; charset={charset}"
 

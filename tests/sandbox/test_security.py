@@ -14,11 +14,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, strategies as st
 from yarl import URL
 
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.codec import decode
 from rxlivechat.sandbox import IssuedToken, Sandbox
+from rxlivechat.sandbox.security import file_headers, host_allowed, upload_content_type
 
 from .conftest import Connect
 
@@ -502,3 +504,34 @@ async def test_configured_widget_origins_get_cors_answers(
         async with http.options(token_url(sandbox), headers=preflight) as r:
             assert r.status == 403
             assert "Access-Control-Allow-Origin" not in r.headers
+
+
+# The pure checks, fuzzed ------------------------------------------------------------
+
+
+@given(st.text(max_size=40))
+def test_only_loopback_names_pass_the_host_check(host: str) -> None:
+    if host_allowed(host, 8080):
+        name = host.strip().lower().removesuffix(":8080")
+        assert name in ("127.0.0.1", "localhost", "[::1]")
+
+
+@given(st.text(max_size=60), st.text(max_size=30))
+def test_stored_types_are_clean_or_refused(declared: str, filename: str) -> None:
+    try:
+        stored = upload_content_type(declared, filename)
+    except ValueError:
+        return
+    mime, _, charset = stored.partition("; charset=")
+    assert re.fullmatch(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+", mime)
+    if charset:
+        assert re.fullmatch(r"[a-z0-9._:-]+", charset)
+        assert "<>&+".encode(charset) == b"<>&+"
+
+
+@given(st.text(max_size=40), st.sampled_from(["text/html", "image/png", "x/y"]))
+def test_file_headers_hold_no_line_breaks(name: str, content_type: str) -> None:
+    served, headers = file_headers(content_type, name)
+    for value in (served, *headers.values()):
+        assert value.isprintable()
+        assert value.isascii()

@@ -66,8 +66,8 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--port",
         type=int,
-        default=8080,
-        help="the port to listen on; 0 picks a free one (default: %(default)s)",
+        default=0,
+        help="the port to listen on (default: a free one, printed at start)",
     )
     sandbox.add_argument(
         "--tls",
@@ -77,7 +77,15 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--seed",
         default=None,
-        help="seed the ids and tokens, for reproducible runs",
+        help="seed the ids, for reproducible runs (tokens stay secret)",
+    )
+    sandbox.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages of this origin (e.g. http://localhost:3000, a widget under "
+        "development) call the sandbox from a browser; repeatable",
     )
 
     tail = commands.add_parser(
@@ -130,7 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from .sandbox.cli import serve_forever
 
-            asyncio.run(serve_forever(port=args.port, tls=args.tls, seed=args.seed))
+            asyncio.run(
+                serve_forever(
+                    port=args.port,
+                    tls=args.tls,
+                    seed=args.seed,
+                    allowed_origins=args.allow_origin,
+                )
+            )
             return 0
         from .tail import run_tail
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+from collections.abc import Sequence
 from typing import TextIO
 
 from .server import Sandbox
@@ -13,11 +14,12 @@ __all__ = ["banner", "serve_forever"]
 
 
 async def serve_forever(
-    port: int = 8080,
+    port: int = 0,
     *,
     host: str = "127.0.0.1",
     tls: bool = False,
     seed: int | str | None = None,
+    allowed_origins: Sequence[str] = (),
     out: TextIO | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
@@ -28,15 +30,18 @@ async def serve_forever(
     snippets that connect our SDK and the JS Customer SDK to it; then waits.
 
     Args:
-        port: the port to listen on (0: any free port).
+        port: the port to listen on (0, the default: a free port).
         host: the loopback address to bind.
         tls: serve ``https``/``wss`` with a throwaway certificate.
-        seed: seeds ids (reproducible organization id and tokens).
+        seed: seeds ids (a reproducible organization id; never tokens).
+        allowed_origins: browser origins (a widget page's) that may call it.
         out: where to print (standard output by default).
         ready: set once the server listens and the lines are printed.
     """
     stream = out if out is not None else sys.stdout
-    async with Sandbox(host=host, port=port, tls=tls, seed=seed) as sandbox:
+    async with Sandbox(
+        host=host, port=port, tls=tls, seed=seed, allowed_origins=allowed_origins
+    ) as sandbox:
         token = await sandbox.create_customer_token()
         lines = {
             "api_url": sandbox.api_url,

@@ -56,6 +56,9 @@ STEPS = [
     "destroy",
 ]
 
+PAGE_ORIGIN = "http://localhost:5173"
+"""The widget page the harness plays (browser-shims.mjs): a configured origin."""
+
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
@@ -119,7 +122,7 @@ async def _run_harness(node: str, sandbox: Sandbox) -> dict[str, Any]:
 
 @pytest.mark.timeout(600)  # the first run installs the packages
 async def test_official_js_sdk_runs_its_core_flow(node: str) -> None:
-    async with Sandbox(seed=14) as sandbox:
+    async with Sandbox(seed=14, allowed_origins=[PAGE_ORIGIN]) as sandbox:
         summary = await _run_harness(node, sandbox)
         steps = {step["name"]: step for step in summary["steps"]}
         value = {name: step.get("value") for name, step in steps.items()}
@@ -144,7 +147,7 @@ async def test_official_js_sdk_runs_its_core_flow(node: str) -> None:
         # Its token came from the cookie grant, asked from the page's origin.
         tokens = [t for t in traffic if t.get("url") == "/v2/customer/token"]
         assert [t["status"] for t in tokens] == [200, 200]
-        assert {t["origin"] for t in tokens} == {"http://localhost:5173"}
+        assert {t["origin"] for t in tokens} == {PAGE_ORIGIN}
         assert tokens[0]["cookies"] == []
         assert "__lc_cid" in tokens[1]["cookies"]
 

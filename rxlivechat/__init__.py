@@ -101,6 +101,7 @@ from .results import (
     ThreadSummaryItem,
 )
 from .sdk import CustomerSDK, init
+from .sync import connect_sync
 
 __version__ = "0.1.0"
 
@@ -193,6 +194,7 @@ __all__ = [
     "ValidationError",
     "WrongProductVersionError",
     "__version__",
+    "connect_sync",
     "init",
     "server_error",
     "then_live",

@@ -58,15 +58,16 @@ def parser() -> argparse.ArgumentParser:
         "sandbox",
         help="run the sandbox server standalone",
         description="Serve a LiveChat-compatible Customer Chat API v3.6 (RTM "
-        "WebSocket, Web API, customer token endpoint) on 127.0.0.1 until Ctrl-C. "
-        "Prints the URLs, the organization id and a fresh customer access token, one "
-        "'key: value' per line, then serves.",
+        "WebSocket, Web API, customer token endpoint) and an agent console (a web "
+        "page where you play the agent) on 127.0.0.1 until Ctrl-C. Prints the URLs, "
+        "the organization id and a fresh customer access token, one 'key: value' per "
+        "line, then snippets for Python and the JS SDK, then serves.",
     )
     sandbox.add_argument(
         "--port",
         type=int,
-        default=8080,
-        help="the port to listen on; 0 picks a free one (default: %(default)s)",
+        default=0,
+        help="the port to listen on (default: a free one, printed at start)",
     )
     sandbox.add_argument(
         "--tls",
@@ -76,7 +77,15 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--seed",
         default=None,
-        help="seed the ids and tokens, for reproducible runs",
+        help="seed the ids, for reproducible runs (tokens stay secret)",
+    )
+    sandbox.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages of this origin (e.g. http://localhost:3000, a widget under "
+        "development) call the sandbox from a browser; repeatable",
     )
 
     tail = commands.add_parser(
@@ -129,7 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from .sandbox.cli import serve_forever
 
-            asyncio.run(serve_forever(port=args.port, tls=args.tls, seed=args.seed))
+            asyncio.run(
+                serve_forever(
+                    port=args.port,
+                    tls=args.tls,
+                    seed=args.seed,
+                    allowed_origins=args.allow_origin,
+                )
+            )
             return 0
         from .cli.tail import run_tail
 

@@ -13,6 +13,9 @@
     │                               it may or may not have been applied
     ├── RequestTimeoutError         no reply within the client's request timeout
     ├── UploadCancelledError        send_file(...).cancel() was called
+    ├── StoreError                  a checkpoint store cannot be opened, read or written
+    │   ├── StoreCorruptError       not a store, damaged, or another program's data
+    │   └── StoreLockedError        the customer is open in another process (SQLite)
     └── ServerError                 the server answered with an error object
         ├── AuthenticationError     error.type == "authentication"
         ├── AuthorizationError      error.type == "authorization"
@@ -61,6 +64,9 @@ __all__ = [
     "ServerError",
     "ServerRequestTimeoutError",
     "ServiceUnavailableError",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLockedError",
     "TooManyRequestsError",
     "TransportError",
     "UnsupportedVersionError",
@@ -134,6 +140,26 @@ class RequestTimeoutError(LiveChatError, TimeoutError):
 
 class UploadCancelledError(LiveChatError):
     """A file upload was cancelled by its caller."""
+
+
+class StoreError(LiveChatError):
+    """A store (:mod:`rxlivechat.stores`) cannot be opened, read or written."""
+
+
+class StoreCorruptError(StoreError):
+    """The store holds data that is not ours, or not readable.
+
+    A file that is not an SQLite database, a damaged one, an SQLite database of
+    another program, or Redis keys of an unknown format. Nothing is overwritten.
+    """
+
+
+class StoreLockedError(StoreError):
+    """Another process (or another handle) has this customer open in the SQLite store.
+
+    An SQLite store serves each customer to one process at a time; use
+    :class:`~rxlivechat.stores.RedisStore` for processes that share customers.
+    """
 
 
 class ServerError(LiveChatError):

@@ -31,7 +31,7 @@ import contextlib
 import logging
 import ssl as ssl_
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -39,6 +39,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
 from .engine import Engine, Options, TokenProvider
+from .engine.engine import spawn_held
 from .exceptions import InvalidArgumentError, SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory
 from .methods.actions import CustomerActions
@@ -50,7 +51,7 @@ from .protocol import methods as m
 from .protocol.frames import Frame
 from .stream import HotStream
 
-__all__ = ["CustomerSDK", "init"]
+__all__ = ["Closing", "CustomerSDK", "init"]
 
 log = logging.getLogger("rxlivechat")
 
@@ -159,6 +160,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         accounts_url: the Accounts API's base URL (customer tokens).
         group_id: the group to chat with (sent at login).
         page: the page the customer is on, ``{"url", "title"}`` (sent at login).
+            Here and below, a model may be a Struct or the plain dict of its
+            wire form (snake_case keys; a bad or unknown key is refused).
         referrer: the page's referrer (sent at login).
         customer: customer data sent at login: ``name``, ``email``,
             ``session_fields``...
@@ -167,7 +170,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         request_timeout: seconds a request may wait, for a connection and a reply.
         connect_timeout: seconds to open the WebSocket.
         sneak_peek_interval: the sneak-peek throttle's interval in seconds.
-        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff.
+        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff
+            (docs/reconnect.md: a login resets it; failed attempts grow it).
+        reconnects_per_minute: at most this many reconnects in any minute.
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
             the system's certificate authorities (never turned off by default).
@@ -189,7 +194,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         connect_timeout: float = 10.0,
         sneak_peek_interval: float = 2.0,
         reconnect_delay: tuple[float, float] = (0.5, 30.0),
-        application: m.Application | None = None,
+        reconnects_per_minute: int = 20,
+        application: m.Application | Mapping[str, Any] | None = None,
         ssl: ssl_.SSLContext | None = None,
     ) -> None:
         super().__init__()
@@ -217,18 +223,20 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                     customer_page=convert(page, m.CustomerPage, "page"),
                     group_id=group_id,
                     referrer=referrer,
-                    application=application or m.Application(name="rxlivechat"),
+                    application=convert(application, m.Application, "application")
+                    or m.Application(name="rxlivechat"),
                 ),
                 token_provider=token_provider,
                 request_timeout=request_timeout,
                 connect_timeout=connect_timeout,
                 reconnect_delay=reconnect_delay,
+                reconnects_per_minute=reconnects_per_minute,
                 ssl=ssl,
             ),
             self._streams,
         )
         self._calls = Calls(self._engine, self._streams.report)
-        self._closing: asyncio.Task[None] | None = None
+        self._closing: Closing | None = None
         self._listeners: dict[tuple[str, Callable[..., Any]], list[abc.DisposableBase]]
         self._listeners = {}
         self.frames: Observable[Frame] = self._streams.frames
@@ -301,18 +309,20 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self._check_alive()
         await self._engine.wait_connected(timeout)
 
-    def disconnect(self) -> asyncio.Task[None]:
+    def disconnect(self) -> Closing:
         """Close the connection; no reconnect. Every pending request fails.
 
         Takes effect at once; awaiting what it returns (optional) waits until
         the socket is closed. :meth:`connect` starts again.
         """
         self._cancel_timers()
-        return self._engine.stop(
-            SDKClosedError("disconnected by disconnect(); call connect() to resume")
+        return Closing(
+            self._engine.stop(
+                SDKClosedError("disconnected by disconnect(); call connect() to resume")
+            )
         )
 
-    def destroy(self) -> asyncio.Task[None]:
+    def destroy(self) -> Closing:
         """Disconnect for good, complete the event streams, remove every listener.
 
         Takes effect at once: any later call raises :class:`SDKClosedError`.
@@ -328,9 +338,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                     subscription.dispose()
             self._listeners.clear()
             self._streams.complete()
-            self._closing = asyncio.get_running_loop().create_task(
-                _closed(closing, tasks), name="rxlivechat-destroy"
-            )
+            self._closing = Closing(_closed(closing, tasks))
         return self._closing
 
     async def __aenter__(self) -> CustomerSDK:
@@ -388,11 +396,37 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self._sneak_peeks.clear()
 
 
-async def _closed(closing: asyncio.Task[None], tasks: list[asyncio.Task[Any]]) -> None:
-    """Wait for the engine to close and the SDK's cancelled tasks to end."""
+class Closing:
+    """What :meth:`CustomerSDK.destroy` and :meth:`~CustomerSDK.disconnect` return.
+
+    The SDK has stopped by the time you get it; awaiting it waits until the socket
+    (and, after ``destroy()``, the HTTP session) is closed. Awaiting is optional
+    and may be repeated; the closing runs either way, held until it is done.
+    Cancelling a wait does not interrupt the closing.
+    """
+
+    __slots__ = ("_task",)
+
+    def __init__(self, closing: Awaitable[None] | None) -> None:
+        self._task = None if closing is None else spawn_held(closing, "closing")
+
+    def done(self) -> bool:
+        """Whether the closing has finished."""
+        return self._task is None or self._task.done()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if self._task is not None and not self._task.done():
+            yield from asyncio.shield(self._task).__await__()
+
+
+async def _closed(
+    closing: Awaitable[None] | None, tasks: list[asyncio.Task[Any]]
+) -> None:
+    """Wait for the SDK's cancelled tasks to end and the engine to close."""
     if tasks:
         await asyncio.wait(tasks)
-    await closing
+    if closing is not None:
+        await closing
 
 
 def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:

@@ -13,7 +13,7 @@ import pytest
 import rxlivechat
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import CREATED, connect
+from .helpers import CREATED
 
 
 @pytest.fixture(autouse=True)
@@ -38,17 +38,37 @@ async def _no_leaked_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None
     pytest.fail(f"{request.node.name} left tasks running: {leftover}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sandbox(**options): Sandbox(...) options of the test's sandbox"
+    )
+
+
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    """A sandbox server on 127.0.0.1 for one test."""
-    async with Sandbox() as server:
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A sandbox server on 127.0.0.1 for one test (``@pytest.mark.sandbox(...)``)."""
+    marker = request.node.get_closest_marker("sandbox")
+    async with Sandbox(**(marker.kwargs if marker else {})) as server:
         yield server
 
 
+# The plugin's fixtures (rxlivechat.sandbox.pytest_plugin) on the test's sandbox, so
+# a module that overrides ``sandbox`` gets its customers and agents there too.
+
+
 @pytest.fixture
-async def sdk(sandbox: Sandbox) -> AsyncIterator[rxlivechat.CustomerSDK]:
-    """A customer logged in to the test's sandbox."""
-    customer = connect(sandbox)
-    await customer.wait_connected(timeout=10)
-    yield customer
-    await customer.destroy()
+def livechat_sandbox(sandbox: Sandbox) -> Sandbox:
+    """The test's sandbox."""
+    return sandbox
+
+
+@pytest.fixture
+def livechat_customer_options() -> dict[str, Any]:
+    """Customers connect as tests/helpers.connect does."""
+    return {"client_id": "test-client", "request_timeout": 5.0}
+
+
+@pytest.fixture
+def sdk(livechat_customer: rxlivechat.CustomerSDK) -> rxlivechat.CustomerSDK:
+    """A customer logged in to the test's sandbox (destroyed after it)."""
+    return livechat_customer

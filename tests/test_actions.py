@@ -14,6 +14,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from reactivex import Observable
 
@@ -303,6 +304,7 @@ async def test_send_rich_message_postback(sdk: CustomerSDK, sandbox: Sandbox) ->
     assert request.postback == postback
 
 
+@pytest.mark.sandbox(agents=[])  # Jane is the only agent online
 async def test_request_welcome_message(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     seen = Recorder(sdk)
     jane = sandbox.agent("Jane")
@@ -669,7 +671,7 @@ BAD_INPUT: dict[str, tuple[tuple[str, ...], list[Call]]] = {
         [
             lambda s: s.resume_chat(""),
             lambda s: s.resume_chat("C", Message(text="x")),  # type: ignore[arg-type]
-            lambda s: s.resume_chat("C", [{"type": "message"}]),  # type: ignore[list-item]
+            lambda s: s.resume_chat("C", [{"type": "message"}]),
             lambda s: s.resume_chat("C", [Message(text="x" * (16 * 1024 + 1))]),
             lambda s: s.resume_chat("C", properties="p"),  # type: ignore[arg-type]
             lambda s: s.resume_chat("C", thread_properties={"ns": 1}),  # type: ignore[dict-item]
@@ -1267,3 +1269,65 @@ async def test_customer_disconnected_reaches_the_stream(
     assert gone.reason == "logged_out_remotely"
     (stopped,) = await seen.wait_for("disconnected")
     assert stopped.reason == "logged_out_remotely"
+
+
+# The v3.6 names of the seed's methods ------------------------------------------------
+
+
+async def test_send_sneak_peek_sends_at_once_unthrottled(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat, _ = await started(sdk)
+    agent = sandbox.agent("Jane")
+    for text in ("H", "He", "Hel"):  # no throttle: each call is one request
+        assert await sdk.send_sneak_peek(chat.id, text) == EmptyResult()
+    assert [p.text for p in agent.sneak_peeks(chat.id)] == ["H", "He", "Hel"]
+    assert sandbox.count("send_sneak_peek") == 3
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_sneak_peek(chat.id, 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        sdk.send_sneak_peek("", "x")
+    assert sandbox.count("send_sneak_peek") == 3
+
+
+async def test_update_thread_properties_is_the_v36_name(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    seen = Recorder(sdk)
+    chat, thread_id = await started(sdk)
+    props = {"routing": {"transcript_email": "b@example.com"}}
+    assert await sdk.update_thread_properties(chat.id, thread_id, props) == (
+        EmptyResult()
+    )
+    updated = await pushed(seen, "thread_properties_updated")
+    assert (updated.chat, updated.thread, updated.properties) == (
+        chat.id,
+        thread_id,
+        props,
+    )
+    with pytest.raises(InvalidArgumentError):
+        sdk.update_thread_properties(chat.id, thread_id, {"routing": 1})  # type: ignore[dict-item]
+    assert sandbox.count("update_thread_properties") == 1
+
+
+async def test_upload_file_uploads_without_sending_an_event(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat, _ = await started(sdk)
+    data = b"%PDF-1.4 upload only"
+    reported: list[float] = []
+    result = await sdk.upload_file(data, reported.append, name="a.pdf")
+    assert reported[-1] == 1.0
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(result.url) as response,
+    ):
+        assert await response.read() == data
+    assert sandbox.count("upload_file") == 1
+    assert sandbox.count("send_event") == 0
+    thread = (await sdk.get_chat(chat.id)).thread
+    assert thread is not None
+    assert not thread.events  # uploaded, not sent
+    with pytest.raises(InvalidArgumentError):
+        sdk.upload_file(42)  # type: ignore[arg-type]
+    assert sandbox.count("upload_file") == 1

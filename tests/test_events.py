@@ -190,13 +190,13 @@ async def test_the_sdk_is_an_observable_for_pipelines(sdk: CustomerSDK) -> None:
 async def test_frames_is_the_one_hot_stream(sdk: CustomerSDK) -> None:
     frames: list[Any] = []
     sdk.frames.subscribe(frames.append)
-    observers = len(sdk._frames.observers)
+    observers = len(sdk._streams.frames.observers)
     chat = await sdk.start_chat()
     results = await asyncio.gather(
         *(awaited(sdk.send_event(chat.id, Message(text=str(i)))) for i in range(20))
     )
     assert len(results) == 20
-    assert len(sdk._frames.observers) == observers  # no subscriber per request
+    assert len(sdk._streams.frames.observers) == observers  # no subscriber per request
     actions = {f.action for f in frames}
     assert {"start_chat", "send_event", "incoming_event", "incoming_chat"} <= actions
 

@@ -158,7 +158,7 @@ async def test_disposing_mid_walk_sends_no_further_request_and_leaves_nothing(
 ) -> None:
     chat = seed(sandbox, sdk, threads=200, events=25)
     history = sdk.get_chat_history(chat.id)
-    tasks_before = set(sdk._tasks)
+    tasks_before = set(sdk._calls._tasks)
     sandbox.delay_replies(0.02, action="list_threads")
     got: list[Event] = []
     ended: list[Any] = []
@@ -172,8 +172,8 @@ async def test_disposing_mid_walk_sends_no_further_request_and_leaves_nothing(
     assert sandbox.count("list_threads") == sent
     assert 0 < len(got) < 5000
     assert ended == []
-    assert sdk._requests.in_flight == 0
-    await until(lambda: set(sdk._tasks) <= tasks_before)
+    assert sdk._engine.in_flight == 0
+    await until(lambda: set(sdk._calls._tasks) <= tasks_before)
 
 
 async def test_disposing_before_the_first_request_sends_nothing(

@@ -56,6 +56,11 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_quickstart(
         names = set(archive.namelist())
     assert "rxlivechat/py.typed" in names
     assert "rxlivechat/sandbox/server.py" in names
+    for name in ("index.html", "console.js", "console.css"):  # the agent console
+        assert f"rxlivechat/sandbox/console/{name}" in names
+    with zipfile.ZipFile(wheel) as archive:
+        entry_points = archive.read(f"rxlivechat-{version}.dist-info/entry_points.txt")
+    assert b"rxlivechat = rxlivechat.sandbox.pytest_plugin" in entry_points
     assert f"rxlivechat-{version}.dist-info/licenses/LICENSE" in names
     assert not any(name.startswith("tests/") for name in names)
     with tarfile.open(sdist) as archive:

@@ -7,42 +7,54 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import pytest
 
 from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
 from rxlivechat.engine.engine import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 from rxlivechat.protocol.methods import GetCustomer
-from rxlivechat.sandbox import Sandbox
+from rxlivechat.sandbox import Sandbox, ScriptedAgent
+from rxlivechat.sandbox.pytest_plugin import Faults
 
 from .helpers import Recorder, awaited, connect, until
 
-FAST = {"reconnect_delay": (0.005, 0.05)}
+# Fast reconnects, and no storm bound: these tests drop sockets on purpose, often.
+# (The backoff policy itself is tested in tests/test_backoff.py.)
+FAST = {"reconnect_delay": (0.005, 0.05), "reconnects_per_minute": 10_000}
+
+
+@pytest.fixture
+def livechat_customer_options(
+    livechat_customer_options: dict[str, Any],
+) -> dict[str, Any]:
+    """The plugin's customer (``livechat_customer``) reconnects fast here."""
+    return livechat_customer_options | FAST
 
 
 async def test_a_drop_is_lost_then_restored_with_the_chats_summary(
-    sandbox: Sandbox,
+    livechat_customer: CustomerSDK, livechat_faults: Faults
 ) -> None:
-    sdk = connect(sandbox, **FAST)
+    sdk = livechat_customer
     seen = Recorder(sdk)
-    await sdk.wait_connected(timeout=5)
     chat = await sdk.start_chat()
-    await sandbox.drop_connections()
+    await livechat_faults.drop_connections()
     (restored,) = await seen.wait_for("connection_restored")
     names = seen.names()
     assert names.index("connection_lost") < names.index("connection_restored")
     assert [c.id for c in restored.chats_summary] == [chat.id]
     assert not seen.of("disconnected")
     assert sdk.connected
-    await sdk.destroy()
 
 
-async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> None:
-    sdk = connect(sandbox, **FAST)
+async def test_agent_messages_survive_fifty_random_drops(
+    livechat_customer: CustomerSDK,
+    livechat_agent: ScriptedAgent,
+    livechat_faults: Faults,
+) -> None:
+    sdk, agent = livechat_customer, livechat_agent
     seen = Recorder(sdk)
-    await sdk.wait_connected(timeout=5)
     chat = await sdk.start_chat()
-    agent = sandbox.agent("Jane")
     await agent.join(chat.id)
     rng = random.Random(7)
     total = 1000
@@ -56,7 +68,7 @@ async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> No
     async def chaos() -> None:
         for _ in range(50):
             await asyncio.sleep(rng.uniform(0.0, 0.02))
-            await sandbox.drop_connections()
+            await livechat_faults.drop_connections()
 
     await asyncio.gather(talk(), chaos())
 
@@ -68,42 +80,6 @@ async def test_agent_messages_survive_fifty_random_drops(sandbox: Sandbox) -> No
             await asyncio.sleep(0.01)
     assert received() == [f"m{i}" for i in range(total)]
     assert seen.of("connection_lost")  # drops that hit a reconnect are not counted
-    await sdk.destroy()
-
-
-async def test_reconnect_delays_grow_with_jitter_and_stay_capped(
-    sandbox: Sandbox,
-) -> None:
-    sdk = connect(sandbox, reconnect_delay=(0.01, 0.08))
-    await sdk.wait_connected(timeout=5)
-    chosen: list[tuple[int, float]] = []
-    choose = sdk._connection.backoff
-
-    def record(attempt: int) -> float:
-        delay = choose(attempt)
-        chosen.append((attempt, delay))
-        return delay
-
-    sdk._connection.backoff = record  # type: ignore[method-assign]
-    sandbox.refuse_connections(1.0)
-    await sandbox.drop_connections()
-    await until(lambda: len(chosen) >= 5)
-    await sdk.wait_connected(timeout=5)
-    attempts = [attempt for attempt, _ in chosen]
-    assert attempts == list(range(1, len(chosen) + 1))  # counted, not reset
-    for attempt, delay in chosen:  # full jitter under a growing, capped ceiling
-        assert 0 <= delay <= min(0.08, 0.01 * 2 ** (attempt - 1))
-    delays = [delay for _, delay in chosen]
-    assert len(set(delays)) == len(delays)  # jittered, never a fixed step
-    await sdk.destroy()
-
-
-def test_backoff_never_overflows_or_spins() -> None:
-    sdk = CustomerSDK(organization_id="o", client_id="c", reconnect_delay=(0.5, 30))
-    samples = [sdk._connection.backoff(attempt) for attempt in (1, 2, 10, 1000, 10**6)]
-    assert all(0 <= d <= 30 for d in samples)
-    ceilings = [max(sdk._connection.backoff(10**6) for _ in range(200))]
-    assert ceilings[0] > 10  # still spread up to the cap, not collapsed to 0
 
 
 async def test_requests_made_during_an_outage_complete_after_reconnect(
@@ -246,31 +222,4 @@ async def test_nothing_hangs_after_destroy_at_a_random_moment(
     async with asyncio.timeout(2):
         outcomes = await asyncio.gather(*calls, return_exceptions=True)
     assert len(outcomes) == 40  # every one settled: a result or an error
-    await sdk.destroy()
-
-
-async def test_a_stable_connection_resets_the_backoff(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("rxlivechat._connection.STABLE_AFTER", 0.2)
-    sdk = connect(sandbox, **FAST)
-    attempts: list[int] = []
-    choose = sdk._connection.backoff
-
-    def record(attempt: int) -> float:
-        attempts.append(attempt)
-        return choose(attempt)
-
-    sdk._connection.backoff = record  # type: ignore[method-assign]
-    await sdk.wait_connected(timeout=5)
-    for _ in range(3):  # short-lived connections: the attempt count grows
-        await sandbox.drop_connections()
-        await asyncio.sleep(0.1)
-        await sdk.wait_connected(timeout=5)
-    assert attempts == [1, 2, 3]
-    await asyncio.sleep(0.25)  # this one is stable
-    await sandbox.drop_connections()
-    await asyncio.sleep(0.1)
-    await sdk.wait_connected(timeout=5)
-    assert attempts[-1] == 1
     await sdk.destroy()

@@ -175,7 +175,7 @@ async def test_send_event_bad_input_is_refused_before_sending(
     with pytest.raises(InvalidArgumentError):
         sdk.send_event("", Message(text="x"))
     with pytest.raises(InvalidArgumentError):
-        sdk.send_event("CHAT", {"type": "message", "text": "x"})  # type: ignore[arg-type]
+        sdk.send_event("CHAT", {"type": "message", "text": 42})
     with pytest.raises(InvalidArgumentError):
         sdk.send_event("CHAT", Message(text="x" * (16 * 1024 + 1)))
     with pytest.raises(InvalidArgumentError):
@@ -255,6 +255,7 @@ async def test_get_chat_threads_and_threads_summary(
         sdk.get_chat_threads(chat.id, "not-a-list")
 
 
+@pytest.mark.sandbox(agents=[])  # Jane is the only agent online
 async def test_get_predicted_agent(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     sandbox.agent("Jane")
     agent = await sdk.get_predicted_agent()
@@ -362,7 +363,7 @@ async def test_disposing_before_the_reply_abandons_the_request(
     subscription.dispose()
     await asyncio.sleep(1.5)  # the reply came, and was dropped
     assert got == []
-    assert sdk._requests.in_flight == 0
+    assert sdk._engine.in_flight == 0
 
 
 async def test_request_timeout(sandbox: Sandbox) -> None:
@@ -488,12 +489,24 @@ async def test_tls_with_a_trusted_context_connects_over_wss() -> None:
 async def test_wait_connected_counts_a_login_that_dropped_at_once() -> None:
     # Under heavy churn the socket may drop right after the login: the wait
     # saw the customer logged in and must say so, not that the SDK stopped.
-    sdk = rxlivechat.CustomerSDK(organization_id="o", client_id="c")
+    sdk = rxlivechat.init(
+        organization_id="o",
+        client_id="c",
+        api_url="http://127.0.0.1:9",  # nothing listens: it keeps trying
+        accounts_url="http://127.0.0.1:9",
+    )
     waiting = asyncio.ensure_future(sdk.wait_connected(timeout=5))
     await asyncio.sleep(0.01)  # the wait is waiting
-    sdk._connection.connected.set()
-    sdk._connection.connected.clear()
+    sdk._engine._wake_waiters(None)  # a login, announced, then gone at once
     await waiting
+    assert not sdk.connected
     with pytest.raises(TimeoutError):
         await sdk.wait_connected(timeout=0.01)
+    await sdk.destroy()
+
+
+async def test_wait_connected_without_connect_says_to_call_it() -> None:
+    sdk = rxlivechat.init(organization_id="o", client_id="c", auto_connect=False)
+    with pytest.raises(SDKClosedError, match=r"call connect\(\)"):
+        await sdk.wait_connected(timeout=5)
     await sdk.destroy()

@@ -16,8 +16,8 @@ from rxlivechat import (
     SendFileResult,
     UploadCancelledError,
 )
-from rxlivechat.sandbox import Sandbox
 from rxlivechat.methods.upload import MAX_FILE_SIZE, prepare_file
+from rxlivechat.sandbox import Sandbox
 
 from .helpers import awaited
 

@@ -1,15 +1,22 @@
-"""When to reconnect: a pure policy, tested on counted time (no asyncio here).
+"""The reconnect policy: how long to wait before the next attempt. Pure, no I/O.
+
+.. code-block:: text
+
+    attempt ──logged in──► drop ─► wait ≤ base            (a healthy session)
+    attempt ──failed────► wait base·2ᵏ (jittered, ≤ cap)  (k failures in a row)
+    and never more than ``per_minute`` reconnects in any 60 s window (storms)
 
 Rules:
 
-1. Only consecutive *failed attempts* (attempts that did not reach a login) grow
-   the delay: full jitter under ``base * 2**failures``, capped. A successful
-   login resets the count, so a drop after a healthy session reconnects within
-   ``base`` seconds however many drops came before.
-2. A separate bound protects the server from storms: at most ``per_minute``
-   attempts start in any rolling 60 s; the next one waits for the window.
-3. The exponent is bounded, so the delay never overflows (the JS SDK's reaches 0
-   after ~1,000 tries).
+1. Only consecutive *failed* attempts (no login reached) grow the delay; a login
+   resets the count, so a session that was healthy reconnects at once.
+2. Jitter is "equal": a delay is drawn between half its ceiling and the ceiling,
+   so delays spread out, yet (below the cap) each is at least the one before.
+3. The storm bound counts reconnects, whatever their outcome: a server that
+   accepts, logs in and drops at once is reconnected to at most ``per_minute``
+   times a minute.
+4. Time is an argument (``now``, seconds on any monotonic clock): no asyncio here,
+   so the tests run it on injected time.
 """
 
 from __future__ import annotations
@@ -18,32 +25,21 @@ import random
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["Backoff"]
+__all__ = ["STORM_WINDOW", "ReconnectPolicy"]
 
-WINDOW = 60.0
-"""Seconds of the storm bound's rolling window."""
+STORM_WINDOW = 60.0
+"""The rolling window (seconds) of the storm bound."""
 
 
-class Backoff:
-    """Reconnect delays for one connection.
+class ReconnectPolicy:
+    """Chooses the delay before each reconnect.
 
     Args:
-        base: seconds; the ceiling of the first delay, and of every delay after
-            a successful login.
-        cap: seconds; no delay is longer (except to honour ``per_minute``).
-        per_minute: attempts allowed in any rolling minute.
-        jitter: returns a float in ``[0, 1)``; ``random.random`` by default.
-
-    Example:
-        >>> backoff = Backoff(0.5, 30.0, jitter=lambda: 1.0)
-        >>> backoff.next_delay(now=0.0)
-        0.5
-        >>> backoff.failed(); backoff.failed()
-        >>> backoff.next_delay(now=1.0)
-        2.0
-        >>> backoff.logged_in()
-        >>> backoff.next_delay(now=5.0)
-        0.5
+        base: the ceiling after a login (seconds), doubled per failed attempt.
+        cap: the largest ceiling (seconds).
+        per_minute: at most this many reconnects start in any 60 s window.
+        uniform: draws a number between its two arguments (``random.uniform``);
+            tests pass their own.
     """
 
     def __init__(
@@ -52,40 +48,37 @@ class Backoff:
         cap: float,
         *,
         per_minute: int = 20,
-        jitter: Callable[[], float] = random.random,
+        uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         if base <= 0 or cap < base:
-            raise ValueError("reconnect delays need 0 < base <= cap")
+            raise ValueError("reconnect_delay must be (base, cap) with 0 < base <= cap")
         if per_minute < 1:
-            raise ValueError("per_minute must be at least 1")
+            raise ValueError("reconnects_per_minute must be at least 1")
         self.base = base
         self.cap = cap
         self.per_minute = per_minute
-        self._jitter = jitter
+        self._uniform = uniform
         self.failures = 0
-        """Consecutive attempts that did not reach a login."""
-        self._starts: deque[float] = deque()
+        """Attempts in a row that did not reach login."""
+        self._starts: deque[float] = deque(maxlen=per_minute)
 
-    def failed(self) -> None:
-        """An attempt ended before its login succeeded."""
-        self.failures += 1
+    def ceiling(self) -> float:
+        """The largest delay the next reconnect may wait (before the storm bound)."""
+        # The exponent is bounded, so the ceiling never overflows.
+        return min(self.cap, self.base * 2.0 ** min(self.failures, 64))
 
-    def logged_in(self) -> None:
-        """A login succeeded: the next drop reconnects within ``base``."""
-        self.failures = 0
-
-    def next_delay(self, now: float) -> float:
-        """Seconds to wait, from ``now``, before the next attempt; records it.
+    def next_delay(self, now: float, *, logged_in: bool) -> float:
+        """Record how an attempt ended at ``now``; the seconds to wait before the next.
 
         Args:
-            now: the current time in seconds on any monotonic clock.
+            now: the current time, in seconds on a monotonic clock.
+            logged_in: whether the attempt reached login (then dropped).
         """
-        ceiling = min(self.cap, self.base * 2 ** min(self.failures, 32))
-        delay = self._jitter() * ceiling
-        starts = self._starts
-        while starts and starts[0] <= now - WINDOW:
-            starts.popleft()
-        if len(starts) >= self.per_minute:
-            delay = max(delay, starts[0] + WINDOW - now)
-        starts.append(now + delay)
-        return delay
+        self.failures = 0 if logged_in else self.failures + 1
+        ceiling = self.ceiling()
+        start = now + self._uniform(ceiling / 2, ceiling)
+        if len(self._starts) == self.per_minute:
+            # per_minute reconnects already: wait until the oldest leaves the window.
+            start = max(start, self._starts[0] + STORM_WINDOW)
+        self._starts.append(start)
+        return start - now

@@ -57,19 +57,21 @@ from ..protocol.session import Session
 from ..protocol.tokens import Token
 from ..results import chats_summary_item
 from .auth import CustomerTokenProvider, TokenProvider
-from .backoff import Backoff
+from .backoff import ReconnectPolicy
 from .recovery import EventLedger, missed_events
 from .requests import OnError, OnResult, Pending, Requests
 from .transport import Socket, connect, rtm_url
 from .web import PreparedFile, WebClient
 
 __all__ = [
+    "FATAL_LOGIN_ERRORS",
     "PING_INTERVAL",
     "RECONNECT_REASONS",
     "REFRESH_TOKEN_REASONS",
     "Engine",
     "Listener",
     "Options",
+    "spawn_held",
 ]
 
 log = logging.getLogger("rxlivechat")
@@ -176,7 +178,7 @@ class Engine:
         self._listener = listener
         self._session: Session[Pending] = Session()
         self._requests = Requests(self._session, timeout=options.request_timeout)
-        self._backoff = Backoff(
+        self._backoff = ReconnectPolicy(
             *options.reconnect_delay, per_minute=options.reconnects_per_minute
         )
         self._token_provider = options.token_provider
@@ -196,9 +198,10 @@ class Engine:
         self._recovering = False
         self._held: list[Push[Any]] = []
         self._http: aiohttp.ClientSession | None = None
-        self._socket: Socket | None = None
         self._runner: asyncio.Task[None] | None = None
+        self._stopped_runner: asyncio.Task[None] | None = None
         self._stopping = False
+        self._closed = False
         self._closing: asyncio.Task[None] | None = None
         self._login_waiters: set[asyncio.Future[None]] = set()
         self._logged_in_this_attempt = False
@@ -213,12 +216,17 @@ class Engine:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called: the engine is done for good."""
-        return self._closing is not None
+        return self._closed
 
     @property
     def running(self) -> bool:
         """Whether the connection task is running (connected or trying to be)."""
         return self._runner is not None and not self._runner.done()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The connection task, while it runs."""
+        return self._runner if self.running else None
 
     @property
     def in_flight(self) -> int:
@@ -244,10 +252,11 @@ class Engine:
             self._stopping = False
             self._requests.resume()
             self._runner = asyncio.get_running_loop().create_task(
-                self._run(), name="rxlivechat-connection"
+                self._run(previous=self._stopped_runner),
+                name="rxlivechat-connection",
             )
 
-    def stop(self, error: LiveChatError) -> asyncio.Task[None]:
+    def stop(self, error: LiveChatError) -> asyncio.Task[None] | None:
         """Stop for now: no reconnect; every request fails with ``error``.
 
         Takes effect at once; the task it returns finishes closing the socket
@@ -258,35 +267,47 @@ class Engine:
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.cancel()
+            self._stopped_runner = runner
         self._requests.halt(error)
         self._wake_waiters(error)
         if was_running:
             self._emit("disconnected", ev.Disconnected(reason="manual"))
-        return asyncio.get_running_loop().create_task(self._finish(runner))
+        return spawn_held(self._finish(runner), "stop")
 
-    def close(self) -> asyncio.Task[None]:
+    def close(self) -> asyncio.Task[None] | None:
         """Stop for good and release the socket and the HTTP session.
 
         Takes effect at once (later calls raise :class:`SDKClosedError`); the
-        task it returns finishes closing. Calling it again returns the same task.
+        task it returns finishes closing (``None``: no loop runs, so nothing was
+        ever opened). Calling it again returns the same task.
         """
-        if self._closing is None:
+        if not self._closed:
+            self._closed = True
             stopped = self.stop(SDKClosedError("the SDK was destroyed"))
             self._requests.close()
-            self._closing = asyncio.get_running_loop().create_task(
-                self._release(stopped), name="rxlivechat-close"
-            )
+            self._closing = spawn_held(self._release(stopped), "close")
         return self._closing
 
     def abandon_unclosed(self) -> None:
         """Close from a finalizer: the loop may be gone, so nothing may raise."""
         if self.closed:
             return
+        runner = self._runner
+        if runner is None:
+            self._closed = True
+            return
+        loop = runner.get_loop()
+        if loop.is_closed():
+            self._closed = True
+            return
         try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
             self.close()
-        except RuntimeError:  # no running loop: cancel what still can be
-            if self._runner is not None and not self._runner.get_loop().is_closed():
-                self._runner.get_loop().call_soon_threadsafe(self._runner.cancel)
+        else:  # collected on another thread: close on the engine's own loop
+            loop.call_soon_threadsafe(self.close)
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the customer is logged in (returns at once if it is).
@@ -390,7 +411,28 @@ class Engine:
 
     # The connection task ------------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _run(self, previous: asyncio.Task[None] | None) -> None:
+        """Run the connection; a cancellation from outside stops it for now.
+
+        :meth:`stop` and :meth:`close` cancel it too, having settled everything
+        first; any other cancellation (the loop ending, a user's ``cancel()``)
+        fails what is pending here, since nothing will send it.
+        """
+        try:
+            if previous is not None:  # one socket at a time: let it close first
+                await asyncio.wait({previous})
+            await self._connect_forever()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                self._stopping = True
+                error = SDKClosedError(
+                    "the connection task was cancelled; call connect() to resume"
+                )
+                self._requests.halt(error)
+                self._wake_waiters(error)
+            raise
+
+    async def _connect_forever(self) -> None:
         """Connect, log in, read until the socket drops; again, with backoff."""
         loop = asyncio.get_running_loop()
         restoring = False
@@ -418,9 +460,10 @@ class Engine:
                 self._wake_waiters(SDKClosedError(f"disconnected ({reason.reason})"))
                 self._emit("disconnected", reason)
                 return
-            if not self._logged_in_this_attempt:
-                self._backoff.failed()
-            await asyncio.sleep(self._backoff.next_delay(loop.time()))
+            delay = self._backoff.next_delay(
+                loop.time(), logged_in=self._logged_in_this_attempt
+            )
+            await asyncio.sleep(delay)
 
     async def _socket_life(self, restoring: bool) -> ev.Disconnected | None:
         """One socket's life. Returns a reason to stop for good, or ``None``."""
@@ -431,7 +474,6 @@ class Engine:
             rtm_url(self.options.api_url, self.options.organization_id),
             timeout=self.options.connect_timeout,
         )
-        self._socket = socket
         self._requests.connection_made(socket)
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
@@ -451,7 +493,7 @@ class Engine:
             try:
                 await asyncio.wait({life, reader})
             finally:
-                await self._drop_socket()
+                await socket.close()
         error = None if life.cancelled() else life.exception()
         if error is not None:
             raise error
@@ -461,7 +503,6 @@ class Engine:
         """Log in, announce the connection, recover missed events, then ping."""
         login = await self._login(token)
         self._logged_in_this_attempt = True
-        self._backoff.logged_in()
         self.customer_id = login.customer.id
         self._emit("customer_id", login.customer.id)
         self._emit("user_data", login.customer)
@@ -617,28 +658,54 @@ class Engine:
                     waiter.set_exception(error)
         self._login_waiters.clear()
 
-    async def _finish(self, runner: asyncio.Task[None] | None) -> None:
-        if runner is not None:
+    @staticmethod
+    async def _finish(runner: asyncio.Task[None] | None) -> None:
+        if runner is not None:  # its socket closes as it ends
             await asyncio.wait({runner})
-        await self._drop_socket()
 
-    async def _release(self, stopped: Awaitable[None]) -> None:
+    async def _release(self, stopped: Awaitable[None] | None) -> None:
         try:
-            await stopped
+            if stopped is not None:
+                await stopped
         finally:
             if self._http is not None:
                 http, self._http = self._http, None
                 await http.close()
 
-    async def _drop_socket(self) -> None:
-        socket, self._socket = self._socket, None
-        if socket is not None:
-            await socket.close()
-
     def _invalidate_token(self) -> None:
         invalidate = getattr(self._token_provider, "invalidate", None)
         if callable(invalidate):
             invalidate()
+
+
+_HELD: set[asyncio.Task[Any]] = set()
+"""Closing tasks nobody may await: held here until done (the loop keeps only
+weak references to its tasks)."""
+
+
+def spawn_held(work: Awaitable[None], what: str) -> asyncio.Task[None] | None:
+    """Run ``work`` as a task held until done, its errors logged.
+
+    Returns ``None`` (and runs nothing) when no loop is running: then nothing was
+    ever opened that needs closing.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if asyncio.iscoroutine(work):
+            work.close()
+        return None
+
+    async def logged() -> None:
+        try:
+            await work
+        except Exception:  # nobody may be awaiting: never leave it unretrieved
+            log.exception("error while the SDK was closing (%s)", what)
+
+    task = loop.create_task(logged(), name=f"rxlivechat-{what}")
+    _HELD.add(task)
+    task.add_done_callback(_HELD.discard)
+    return task
 
 
 class _Stop(Exception):

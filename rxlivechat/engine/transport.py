@@ -131,10 +131,13 @@ class Socket:
     async def close(self) -> None:
         """Close the socket and stop the writer; safe to call more than once."""
         self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
-        with contextlib.suppress(Exception):
-            await self._ws.close()
+        try:
+            with contextlib.suppress(Exception):  # never BaseException: see below
+                await self._ws.close()
+        finally:
+            # asyncio.wait, not `await writer`: it raises only if *this* task is
+            # cancelled, so the caller's own cancellation is never swallowed.
+            await asyncio.wait({self._writer})
 
     async def _write_loop(self) -> None:
         ws = self._ws

@@ -29,7 +29,7 @@ has the table): :meth:`list_chats` (cursor) next to ``get_chats_summary`` (offse
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, operators as ops
@@ -43,17 +43,17 @@ from ..protocol.models import (
     Chat,
     Customer,
     Event,
-    EventBase,
     Postback,
     Properties,
     PropertyNames,
 )
 from .calls import MethodGroup
+from .upload import FileSource, FileUpload, prepare_file
 from .validate import (
     convert,
     require_aware,
     require_choice,
-    require_event,
+    require_events,
     require_http_url,
     require_properties,
     require_property_names,
@@ -61,6 +61,7 @@ from .validate import (
     require_session_fields,
     require_str,
     require_type,
+    to_model,
     validate,
 )
 
@@ -204,8 +205,8 @@ class CustomerActions(MethodGroup):
     def resume_chat(
         self,
         chat_id: str,
-        events: Iterable[Event] = (),
-        access: Access | None = None,
+        events: Iterable[Event | Mapping[str, Any]] = (),
+        access: Access | Mapping[str, Any] | None = None,
         properties: Properties | None = None,
         *,
         thread_properties: Properties | None = None,
@@ -216,8 +217,10 @@ class CustomerActions(MethodGroup):
 
         Args:
             chat_id: the chat to resume.
-            events: the new thread's first events.
-            access: the chat's new access (``Access(group_ids=[...])``).
+            events: the new thread's first events (Structs, or the plain dicts
+                of their wire form: ``{"type": "message", "text": "Hi"}``).
+            access: the chat's new access (``Access(group_ids=[...])`` or
+                ``{"group_ids": [...]}``).
             properties: chat properties to set.
             thread_properties: the new thread's properties.
             continuous: ``True``/``False`` switch continuous mode; ``None`` keeps it.
@@ -233,11 +236,7 @@ class CustomerActions(MethodGroup):
             InvalidArgumentError: a bad argument.
         """
         require_str("chat_id", chat_id)
-        if isinstance(events, EventBase | str | Mapping):
-            raise InvalidArgumentError("events must be a list of events")
-        initial = list(events)
-        for event in initial:
-            require_event(event)
+        initial = require_events(events)
         if properties is not None:
             properties = require_properties("properties", properties)
         if thread_properties is not None:
@@ -254,7 +253,10 @@ class CustomerActions(MethodGroup):
         )
         method = m.ResumeChat(
             chat=m.ResumeChatSpec(
-                id=chat_id, access=access, properties=properties, thread=thread
+                id=chat_id,
+                access=convert(access, Access, "access"),
+                properties=properties,
+                thread=thread,
             ),
             continuous=continuous,
             active=active,
@@ -362,12 +364,7 @@ class CustomerActions(MethodGroup):
             InvalidArgumentError: a bad id or postback.
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        if not isinstance(postback, Postback | Mapping):
-            raise InvalidArgumentError(
-                f"postback must be a Postback, not {type(postback).__name__}"
-            )
-        converted = convert(postback, Postback, "postback")
-        assert converted is not None
+        converted = to_model(postback, Postback, "postback")
         require_str("postback.id", converted.id)
         require_type("postback.toggled", converted.toggled, bool)
         return self.call(
@@ -403,7 +400,90 @@ class CustomerActions(MethodGroup):
             require_range("group_id", group_id, 0, None)
         return self.call(m.RequestWelcomeMessage(id=id, group_id=group_id))
 
+    def send_sneak_peek(self, chat_id: str, text: str) -> Observable[EmptyResult]:
+        """Show the agents what the customer is typing, now (``send_sneak_peek``).
+
+        The direct v3.6 action: one request per call, not throttled, sent whether
+        or not the chat is active. The seed's ``set_sneak_peek`` is the throttled
+        form for keystrokes (at most one per 2 s per chat, active chats only).
+
+        Args:
+            chat_id: the chat.
+            text: what the customer has typed so far (sent as ``sneak_peek_text``).
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or text.
+        """
+        require_str("chat_id", chat_id)
+        require_type("text", text, str)
+        return self.call(m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text))
+
+    def upload_file(
+        self,
+        file: FileSource,
+        on_progress: Callable[[float], None] | None = None,
+        *,
+        name: str | None = None,
+        content_type: str | None = None,
+    ) -> FileUpload:
+        """Upload a file (≤ 10 MB) to LiveChat's CDN, without sending it.
+
+        The v3.6 action (Web API only). Send the URL in a ``File`` event within
+        24 hours, or use the seed's ``send_file``, which does both.
+
+        Args:
+            file: a path, the bytes, or a binary file object.
+            on_progress: called with fractions 0..1 of the file uploaded.
+            name: the file name (default: the path's, or ``"file"``).
+            content_type: the MIME type (default: guessed from the name).
+
+        Returns:
+            A :class:`~rxlivechat.methods.upload.FileUpload` whose result's
+            ``url`` is the uploaded file's, with ``.progress`` and ``.cancel()``.
+
+        Raises:
+            InvalidArgumentError: not a file, or over 10 MB.
+        """
+        self._check_alive()
+        prepared = prepare_file(file, name=name, content_type=content_type)
+
+        async def keep(url: str) -> None:
+            return None  # upload only: the caller sends the URL
+
+        return FileUpload(
+            self._calls.engine.upload, prepared, keep, on_progress=on_progress
+        )
+
     # Properties -----------------------------------------------------------------------
+
+    def update_thread_properties(
+        self, chat_id: str, thread_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set thread properties (members get ``thread_properties_updated``).
+
+        The v3.6 name of the seed's ``update_chat_thread_properties``.
+
+        Args:
+            chat_id: the chat.
+            thread_id: the thread.
+            properties: ``{"namespace": {"name": value}}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or properties.
+        """
+        _require_ids(chat_id=chat_id, thread_id=thread_id)
+        values = require_properties("properties", properties)
+        return self.call(
+            m.UpdateThreadProperties(
+                chat_id=chat_id, thread_id=thread_id, properties=values
+            )
+        )
 
     def delete_chat_properties(
         self, chat_id: str, properties: PropertyNames

@@ -20,7 +20,7 @@ from reactivex import Observable
 from .. import events as ev
 from ..exceptions import InvalidArgumentError
 from ..protocol import methods as m, pushes as p
-from ..protocol.base import EmptyResult
+from ..protocol.base import EmptyResult, Model
 from ..protocol.frames import Push
 from ..protocol.models import (
     Access,
@@ -47,15 +47,19 @@ from .calls import MethodGroup
 from .throttle import Throttle
 from .upload import FileSource, FileUpload
 from .validate import (
-    require_event,
+    convert,
+    require_events,
+    require_properties,
     require_range,
     require_str,
     require_type,
     to_datetime,
+    to_event,
+    to_model,
     validate,
 )
 
-__all__ = ["SeedMethods"]
+__all__ = ["CustomerUpdate", "SeedMethods"]
 
 log = logging.getLogger("rxlivechat")
 
@@ -224,12 +228,19 @@ class SeedMethods(MethodGroup):
         return self._from_coroutine(run)
 
     def send_event(
-        self, chat_id: str, event: Event, attach_to_last_thread: bool = False
+        self,
+        chat_id: str,
+        event: Event | Mapping[str, Any],
+        attach_to_last_thread: bool = False,
     ) -> Observable[Event]:
-        """Send an event; emits it complete (id, author, created_at, thread)."""
+        """Send an event; emits it complete (id, author, created_at, thread).
+
+        ``event`` is an event Struct (``Message(text="hi")``) or the plain dict
+        of its wire form (``{"type": "message", "text": "hi"}``).
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
-        require_event(event)
+        event = to_event(event)
         method = m.SendEvent(
             chat_id=chat_id,
             event=event,
@@ -243,6 +254,8 @@ class SeedMethods(MethodGroup):
                 return ev.with_thread(payload.event, payload.thread_id)
             return None
 
+        sent = event
+
         def read_back(result: m.SendEventResult) -> Observable[Event]:
             async def run() -> Event:
                 chat = await self._ask(m.GetChat(chat_id=chat_id))
@@ -250,7 +263,7 @@ class SeedMethods(MethodGroup):
                     if found.id == result.event_id and chat.thread:
                         return ev.with_thread(found, chat.thread.id)
                 return msgspec.structs.replace(
-                    event, id=result.event_id, author_id=self.customer_id
+                    sent, id=result.event_id, author_id=self.customer_id
                 )
 
             return self._from_coroutine(run)
@@ -345,20 +358,24 @@ class SeedMethods(MethodGroup):
 
     def start_chat(
         self,
-        events: Iterable[Event] = (),
-        access: Access | None = None,
+        events: Iterable[Event | Mapping[str, Any]] = (),
+        access: Access | Mapping[str, Any] | None = None,
         properties: Properties | None = None,
         *,
         continuous: bool | None = None,
         active: bool | None = None,
     ) -> Observable[Chat]:
-        """Start a chat, optionally with initial events; emits the chat."""
+        """Start a chat, optionally with initial events; emits the chat.
+
+        Events and ``access`` may be Structs or the plain dicts of their wire
+        form (``[{"type": "message", "text": "Hi"}]``, ``{"group_ids": [0]}``).
+        """
         self._check_alive()
-        initial = list(events)
-        for event in initial:
-            require_event(event)
+        initial = require_events(events)
+        if properties is not None:
+            properties = require_properties("properties", properties)
         spec = m.StartChatSpec(
-            access=access,
+            access=convert(access, Access, "access"),
             properties=properties,
             thread=m.ThreadSpec(events=initial) if initial else None,
         )
@@ -381,7 +398,8 @@ class SeedMethods(MethodGroup):
         """Set chat properties: ``{"namespace": {"name": value}}``."""
         self._check_alive()
         require_str("chat_id", chat_id)
-        return self.call(m.UpdateChatProperties(id=chat_id, properties=properties))
+        values = require_properties("properties", properties)
+        return self.call(m.UpdateChatProperties(id=chat_id, properties=values))
 
     def update_chat_thread_properties(
         self, chat_id: str, thread_id: str, properties: Properties
@@ -390,14 +408,17 @@ class SeedMethods(MethodGroup):
         self._check_alive()
         require_str("chat_id", chat_id)
         require_str("thread_id", thread_id)
+        values = require_properties("properties", properties)
         return self.call(
             m.UpdateThreadProperties(
-                chat_id=chat_id, thread_id=thread_id, properties=properties
+                chat_id=chat_id, thread_id=thread_id, properties=values
             )
         )
 
     def update_customer(
         self,
+        customer: CustomerUpdate | Mapping[str, Any] | None = None,
+        /,
         *,
         name: str | None = None,
         email: str | None = None,
@@ -406,9 +427,23 @@ class SeedMethods(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Update the customer's name, e-mail, avatar and session fields.
 
-        ``fields`` is v1's map; it is sent as v3.6's ordered ``session_fields``.
+        Pass them as keywords, or as one dict like the JS SDK's object
+        (``update_customer({"name": "Jane", "fields": {"plan": "pro"}})``), not
+        both. ``fields`` is v1's map; it is sent as v3.6's ordered ``session_fields``.
         """
         self._check_alive()
+        if customer is not None:
+            if (name, email, fields, avatar) != (None, None, None, None):
+                raise InvalidArgumentError(
+                    "pass the customer as a dict or as keywords, not both"
+                )
+            given = to_model(customer, CustomerUpdate, "customer")
+            name, email, fields, avatar = (
+                given.name,
+                given.email,
+                given.fields,
+                given.avatar,
+            )
         if name is None and email is None and fields is None and avatar is None:
             raise InvalidArgumentError("update_customer needs at least one field")
         session_fields = None
@@ -425,11 +460,24 @@ class SeedMethods(MethodGroup):
         )
 
     def update_customer_page(
-        self, url: str, title: str | None = None
+        self,
+        url: str | m.CustomerPage | Mapping[str, Any],
+        title: str | None = None,
     ) -> Observable[m.UpdateCustomerPageResult]:
-        """Tell LiveChat which page the customer is on."""
+        """Tell LiveChat which page the customer is on.
+
+        ``url`` may also be the whole page, as the JS SDK's object:
+        ``update_customer_page({"url": "https://...", "title": "Pricing"})``.
+        """
         self._check_alive()
+        if not isinstance(url, str):
+            if title is not None:
+                raise InvalidArgumentError("pass the title inside the page, not both")
+            page = to_model(url, m.CustomerPage, "page")
+            url, title = page.url, page.title
         require_str("url", url)
+        if title is not None:
+            require_type("title", title, str)
         return self.call(m.UpdateCustomerPage(url=url, title=title))
 
     def update_last_seen_timestamp(
@@ -448,6 +496,16 @@ class SeedMethods(MethodGroup):
             m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen),
             lambda _, __: LastSeenTimestamp(timestamp=seen),
         )
+
+
+class CustomerUpdate(Model):
+    """``update_customer``'s fields as one object (the JS SDK's form)."""
+
+    name: str | None = None
+    email: str | None = None
+    avatar: str | None = None
+    fields: dict[str, str] | None = None
+    """v1's session fields map, sent as v3.6's ordered ``session_fields``."""
 
 
 # rate_chat's scores: v1 documents 0/1, and its sample passes "good"/"bad"

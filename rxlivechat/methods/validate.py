@@ -8,15 +8,25 @@ Nothing here sends anything or touches a loop.
 from __future__ import annotations
 
 import datetime
+import difflib
+import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
+import msgspec.inspect as mi
 
 from ..exceptions import InvalidArgumentError
 from ..protocol.base import Method
-from ..protocol.models import EventBase, Message, Properties, PropertyNames
+from ..protocol.models import (
+    EVENT_TYPES,
+    Event,
+    EventBase,
+    Message,
+    Properties,
+    PropertyNames,
+)
 
 __all__ = [
     "MAX_SESSION_FIELDS",
@@ -25,6 +35,7 @@ __all__ = [
     "require_aware",
     "require_choice",
     "require_event",
+    "require_events",
     "require_http_url",
     "require_property_names",
     "require_properties",
@@ -33,6 +44,8 @@ __all__ = [
     "require_str",
     "require_type",
     "to_datetime",
+    "to_event",
+    "to_model",
     "validate",
 ]
 
@@ -93,6 +106,110 @@ def require_event(event: Any) -> None:
         )
     if isinstance(event, Message) and len(str(event.text).encode()) > MAX_TEXT_BYTES:
         raise InvalidArgumentError("a message text is limited to 16 KB")
+
+
+def to_event(value: Any, name: str = "event") -> Event:
+    """An event Struct, or the plain dict of its wire form converted to one.
+
+    ``{"type": "message", "text": "hi"}`` becomes ``Message(text="hi")``; a bad
+    dict is refused naming the field (``event.text: expected str, got int``).
+    """
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        if kind not in EVENT_TYPES:
+            listed = ", ".join(repr(t) for t in sorted(EVENT_TYPES))
+            raise InvalidArgumentError(
+                f"{name}.type must be one of {listed}, not {kind!r}"
+            )
+        event: Event = _from_plain(value, Event, name)
+    else:
+        event = value
+    require_event(event)
+    return event
+
+
+def require_events(value: Any, name: str = "events") -> list[Event]:
+    """A list of events (Structs or plain dicts), each checked; or refuse it."""
+    if isinstance(value, EventBase | str | bytes | Mapping) or not isinstance(
+        value, Iterable
+    ):
+        raise InvalidArgumentError(f"{name} must be a list of events")
+    return [to_event(item, f"{name}[{n}]") for n, item in enumerate(value)]
+
+
+def to_model(value: Any, kind: type[T], name: str) -> T:
+    """``value`` if it is a ``kind``, else its plain dict (wire form) converted.
+
+    Keys must be the wire's snake_case names: an unknown key (a camelCase one
+    from the JS docs, a typo) is refused naming the field to use, and so is a
+    value of the wrong type (``page.url: expected str, got int``).
+    """
+    if isinstance(value, kind):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            f"{name} must be a {kind.__name__} or a dict, not {type(value).__name__}"
+        )
+    converted: T = _from_plain(value, kind, name)
+    return converted
+
+
+def _from_plain(value: Mapping[str, Any], kind: Any, name: str) -> Any:
+    _refuse_unknown_fields(value, mi.type_info(kind), name)
+    try:
+        return msgspec.convert(dict(value), kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgumentError(_field_error(name, str(exc))) from None
+
+
+def _field_error(name: str, message: str) -> str:
+    """Turn ``Expected `str`, got `int` - at `$.text``` into ``event.text: ...``."""
+    message, _, at = message.partition(" - at `$")
+    path = at.rstrip("`")
+    # "Expected `str`, got `int`" reads best bare; a quoted field name keeps quotes.
+    message = message.replace("`", "" if message.startswith("Expected") else "'")
+    return f"{name}{path}: {message[:1].lower()}{message[1:]}"
+
+
+def _refuse_unknown_fields(value: Any, info: mi.Type, path: str) -> None:
+    """Refuse keys a Struct does not have, at any depth.
+
+    The models ignore unknown keys when decoding the server's frames (the live
+    API adds fields); input from users must be exact.
+    """
+    if isinstance(info, mi.UnionType):
+        for option in info.types:
+            if isinstance(option, mi.StructType) and isinstance(value, Mapping):
+                tag_field = option.tag_field
+                if tag_field is None or value.get(tag_field) == option.tag:
+                    _refuse_unknown_fields(value, option, path)
+                    return
+            elif isinstance(option, mi.ListType) and isinstance(value, list | tuple):
+                _refuse_unknown_fields(value, option, path)
+                return
+    elif isinstance(info, mi.StructType) and isinstance(value, Mapping):
+        fields = {f.encode_name: f for f in info.fields}
+        for key in value:
+            if key not in fields and key != info.tag_field:
+                raise InvalidArgumentError(
+                    f"{path}: unknown field {key!r}{_did_you_mean(key, fields)}"
+                )
+        for key, field in fields.items():
+            if key in value:
+                _refuse_unknown_fields(value[key], field.type, f"{path}.{key}")
+    elif isinstance(info, mi.ListType) and isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            _refuse_unknown_fields(item, info.item_type, f"{path}[{n}]")
+
+
+def _did_you_mean(key: str, known: Collection[str]) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+    if snake in known:
+        return f"; did you mean {snake!r}?"
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f" (fields: {', '.join(sorted(known))})"
 
 
 def require_aware(name: str, value: Any) -> None:
@@ -187,13 +304,8 @@ def validate(method: Method[Any]) -> None:
 
 
 def convert(value: Any, kind: type[T], name: str) -> T | None:
-    """``value`` as a ``kind`` Struct (from a mapping), ``None`` kept; or refuse it."""
-    if value is None or isinstance(value, kind):
-        return value
-    try:
-        return msgspec.convert(value, kind)
-    except msgspec.ValidationError as exc:
-        raise InvalidArgumentError(f"invalid {name}: {exc}") from None
+    """``value`` as a ``kind`` Struct (see :func:`to_model`), ``None`` kept."""
+    return None if value is None else to_model(value, kind, name)
 
 
 def to_datetime(value: datetime.datetime | float | None) -> datetime.datetime:

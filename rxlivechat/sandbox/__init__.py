@@ -1,4 +1,4 @@
-"""A LiveChat-compatible Customer Chat API v3.6 server on loopback, for tests and demos.
+"""A LiveChat-compatible Customer Chat API server (v3.6, v3.5 beside it) on loopback.
 
 .. code-block:: python
 
@@ -12,8 +12,10 @@
 Layers (the same Sans-I/O split as the client):
 
 * :mod:`.store`, :mod:`.handlers`, :mod:`.pagination`, :mod:`.tokens`,
-  :mod:`.faults`, :mod:`.ids` are pure: state and request handling, no I/O;
-* :mod:`.server` (aiohttp.web) and :mod:`.agents` are the asyncio glue;
+  :mod:`.faults`, :mod:`.ids`, :mod:`.roster`, :mod:`.versions`,
+  :mod:`.echoes` are pure: state and request handling, no I/O;
+* :mod:`.server` (aiohttp.web), :mod:`.cors` and :mod:`.agents` are the
+  asyncio glue;
 * :mod:`.cli` runs it standalone (``python -m rxlivechat sandbox``).
 
 Every point where the sandbox had to guess the protocol is listed in
@@ -23,6 +25,7 @@ Every point where the sandbox had to guess the protocol is listed in
 from .agents import ScriptedAgent
 from .faults import RecordedRequest, RequestLog
 from .handlers import LIMITS, Handlers, IncomingSneakPeek, Outcome, Outgoing
+from .roster import RosterAgent, RosterGroup
 from .server import HTTP_STATUS, Connection, Sandbox
 from .store import SneakPeek, Store
 from .tokens import IssuedToken
@@ -38,6 +41,8 @@ __all__ = [
     "Outgoing",
     "RecordedRequest",
     "RequestLog",
+    "RosterAgent",
+    "RosterGroup",
     "Sandbox",
     "ScriptedAgent",
     "SneakPeek",

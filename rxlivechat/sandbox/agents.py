@@ -70,6 +70,11 @@ class ScriptedAgent:
     def __repr__(self) -> str:
         return f"<ScriptedAgent {self.name!r} {self.id}>"
 
+    @property
+    def token(self) -> str:
+        """The agent's access token: what the ``agent_token`` grant accepts."""
+        return self._sandbox.tokens.agent_token(self.id)
+
     # Acting -------------------------------------------------------------------------
 
     async def join(self, chat_id: str) -> None:

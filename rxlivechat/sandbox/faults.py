@@ -6,7 +6,9 @@ Pure bookkeeping (the clock is injected); :class:`~.server.Sandbox` consults a
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -21,10 +23,12 @@ class RecordedRequest:
     Attributes:
         transport: ``"rtm"`` or ``"web"`` (``"accounts"`` for token requests).
         action: the action name (``""`` when the frame could not be read).
-        payload: the typed request payload, or ``None`` when it did not decode.
+        payload: the typed request payload, or ``None`` when it did not decode,
+            was refused before login, or was shed to keep the log's size.
         customer_id: the requester, when known.
         request_id: the RTM ``request_id``, if any.
         at: ``time.monotonic()`` when it arrived.
+        size: bytes of the payload on the wire (what the log charges for it).
     """
 
     transport: str
@@ -33,13 +37,34 @@ class RecordedRequest:
     customer_id: str | None
     request_id: str | None = None
     at: float = field(default_factory=time.monotonic)
+    size: int = 0
 
 
 class RequestLog:
-    """Every request the sandbox received, oldest first (a read-only sequence)."""
+    """The requests the sandbox received, oldest first (a read-only sequence).
 
-    def __init__(self) -> None:
-        self._items: list[RecordedRequest] = []
+    Bounded, so a flood cannot grow it without end: it keeps the last
+    ``max_entries`` requests, and the payloads of the most recent ones up to
+    ``max_bytes`` (older entries stay, with ``payload=None``). :meth:`count`
+    stays exact for every request ever received.
+
+    Args:
+        max_entries: the most requests kept.
+        max_bytes: the most payload bytes (on the wire) kept.
+    """
+
+    def __init__(
+        self, *, max_entries: int = 10_000, max_bytes: int = 16 * 1024 * 1024
+    ) -> None:
+        self.max_entries = max_entries
+        """The most requests kept; older ones are forgotten (but counted)."""
+        self.max_bytes = max_bytes
+        """The most payload bytes kept; older payloads are shed first."""
+        self.payload_bytes = 0
+        """Payload bytes kept now."""
+        self._items: deque[RecordedRequest] = deque()
+        self._shed = 0  # the first _shed items carry no payload any more
+        self._counts: Counter[tuple[str, str, str | None]] = Counter()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -54,15 +79,35 @@ class RequestLog:
     def __getitem__(
         self, index: int | slice
     ) -> RecordedRequest | list[RecordedRequest]:
+        if isinstance(index, slice):
+            return list(self._items)[index]
         return self._items[index]
 
     def append(self, request: RecordedRequest) -> None:
-        """Record a request."""
+        """Record a request (then forget or shed the oldest beyond the bounds)."""
+        self._counts[request.transport, request.action, request.customer_id] += 1
+        if request.payload is not None:
+            self.payload_bytes += request.size
         self._items.append(request)
+        while len(self._items) > self.max_entries:
+            oldest = self._items.popleft()
+            if self._shed:
+                self._shed -= 1
+            elif oldest.payload is not None:
+                self.payload_bytes -= oldest.size
+        while self.payload_bytes > self.max_bytes and self._shed < len(self._items):
+            old = self._items[self._shed]
+            if old.payload is not None:
+                self.payload_bytes -= old.size
+                self._items[self._shed] = dataclasses.replace(old, payload=None)
+            self._shed += 1
 
     def clear(self) -> None:
-        """Forget every recorded request."""
+        """Forget every recorded request (and the counts)."""
         self._items.clear()
+        self._counts.clear()
+        self._shed = 0
+        self.payload_bytes = 0
 
     def count(
         self,
@@ -71,8 +116,18 @@ class RequestLog:
         transport: str | None = None,
         customer_id: str | None = None,
     ) -> int:
-        """How many requests match (every filter left ``None`` matches all)."""
-        return sum(1 for r in self if _matches(r, action, transport, customer_id))
+        """How many requests match (every filter left ``None`` matches all).
+
+        Exact for every request since the last :meth:`clear`, including those
+        the log no longer keeps.
+        """
+        return sum(
+            n
+            for (t, a, c), n in self._counts.items()
+            if (action is None or a == action)
+            and (transport is None or t == transport)
+            and (customer_id is None or c == customer_id)
+        )
 
     def of(
         self,

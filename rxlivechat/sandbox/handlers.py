@@ -723,7 +723,21 @@ class Handlers:
         customer.page_url = req.url
         customer.page_title = req.title
         customer.page_views_count += 1
-        return Outcome(m.UpdateCustomerPageResult())
+        # A page can route the customer to another group (the groups' pages);
+        # the reply names the new group only when the assignment changed.
+        routed = next(
+            (
+                g
+                for _, g in sorted(self.store.groups.items())
+                if any(req.url.startswith(page) for page in g.pages)
+            ),
+            None,
+        )
+        if routed is None or routed.id == customer.group_id:
+            return Outcome(m.UpdateCustomerPageResult())
+        customer.group_id = routed.id
+        status = GroupStatus(id=routed.id, status=routed.status)
+        return Outcome(m.UpdateCustomerPageResult(groups=[status]))
 
     def _activate_customer_page(
         self, customer: CustomerRecord, req: m.ActivateCustomerPage
@@ -747,8 +761,9 @@ class Handlers:
     def _get_customer(
         self, customer: CustomerRecord, req: m.GetCustomer
     ) -> Outcome[m.GetCustomerResult]:
-        # The docs' sample shows no statistics here (login has them).
-        return Outcome(self.store.customer_model(customer))
+        # The docs' sample shows none, but the JS SDK reads statistics.chats_count
+        # here (and the SDK v4 docs list them): the same counters as login's.
+        return Outcome(self.store.customer_model(customer, statistics=True))
 
     # Status and other -----------------------------------------------------------------
 

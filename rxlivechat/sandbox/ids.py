@@ -1,4 +1,4 @@
-"""Identifiers and timestamps shaped like LiveChat's, from a seedable source.
+"""Identifiers, secrets and timestamps shaped like LiveChat's.
 
 Shapes (digest §4.1):
 
@@ -11,6 +11,7 @@ customer id        UUID                                        ``b7eff798-f8df-.
 agent id           32 hex characters                           ``b5657aff34dd...``
 organization id    UUID
 access token       ``dal:<22 url-safe characters>``            ``dal:test_SZhSS...``
+file key           32 hex characters
 timestamp          RFC 3339 UTC with microseconds              ``...T12:01:18.909001Z``
 =================  ==========================================  =====================
 
@@ -18,14 +19,20 @@ msgspec writes a ``datetime`` without its fraction when the microseconds are 0,
 so :class:`Clock` never hands out such a timestamp: every generated time keeps
 the documented ``.ffffffZ`` form on the wire.
 
-This module does no I/O; the wall clock is the only outside input, and it can
-be replaced.
+Ids come from a seedable source (a seeded run repeats them); secrets (access
+tokens, file keys, identity cookies) always come from :mod:`secrets`: a
+Mersenne Twister's state can be fitted from 624 of its outputs (156 file keys),
+which would let a script predict the next customer's token.
+
+This module does no I/O; the wall clock and the OS's random source are the only
+outside inputs, and the clock can be replaced.
 """
 
 from __future__ import annotations
 
 import datetime
 import random
+import secrets
 import string
 import uuid
 from collections.abc import Callable
@@ -33,7 +40,6 @@ from collections.abc import Callable
 __all__ = ["Clock", "IdFactory", "utc_now"]
 
 _CHAT_ALPHABET = string.ascii_uppercase + string.digits
-_TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
 _ONE_US = datetime.timedelta(microseconds=1)
 
 
@@ -71,15 +77,16 @@ class Clock:
 
 
 class IdFactory:
-    """Unique identifiers of each kind, reproducible with a seed.
+    """Unique identifiers of each kind, reproducible with a seed, and secrets.
 
     Args:
-        seed: seeds the random source; ``None`` seeds from the OS.
+        seed: seeds the ids' random source; ``None`` uses the OS's source.
+            Secrets never come from it.
     """
 
     def __init__(self, seed: int | str | None = None) -> None:
-        self.random = random.Random(seed)
-        """The random source; the sandbox's other random choices use it too."""
+        self.random = random.SystemRandom() if seed is None else random.Random(seed)
+        """The ids' random source; the sandbox's other random choices use it too."""
         self._seen: set[str] = set()
 
     # Public methods -----------------------------------------------------------------
@@ -104,17 +111,30 @@ class IdFactory:
         """A new agent id: 32 lower-case hex characters."""
         return self._unique(lambda: f"{self.random.getrandbits(128):032x}")
 
-    def access_token(self, region: str = "dal") -> str:
-        """A new access token, ``<region>:<secret>``."""
-        return self._unique(lambda: f"{region}:{self._chars(_TOKEN_ALPHABET, 22)}")
-
     def hex_id(self) -> str:
-        """A new 32-hex-character id (greeting unique ids, file keys...)."""
+        """A new 32-hex-character id (greeting unique ids...)."""
         return self.agent_id()
 
     def uuid(self) -> str:
         """A new UUID (welcome message ids, form field ids...)."""
         return self._unique(self._uuid)
+
+    # Secrets (never seeded) ---------------------------------------------------------
+
+    @staticmethod
+    def access_token(region: str = "dal") -> str:
+        """A new access token, ``<region>:<22 url-safe characters>`` (128 bits)."""
+        return f"{region}:{secrets.token_urlsafe(16)}"
+
+    @staticmethod
+    def file_key() -> str:
+        """A new file key: 32 hex characters (128 bits), part of a file's URL."""
+        return secrets.token_hex(16)
+
+    @staticmethod
+    def secret() -> str:
+        """A new opaque secret (32 url-safe characters, 192 bits)."""
+        return secrets.token_urlsafe(24)
 
     # Private methods ----------------------------------------------------------------
 

@@ -5,9 +5,11 @@ What it serves (all on one ``127.0.0.1`` port):
 ==============================================  ===================================
 ``GET /v3.6/customer/rtm/ws?organization_id=``  the RTM WebSocket (digest §1.3)
 ``POST|GET /v3.6/customer/action/<action>``     the Web API (JSON body; GET: query)
+``/v3.5/customer/...``                          the same in v3.5 (:mod:`.versions`)
 ``POST /v2/customer/token``                     customer tokens (digest §7)
 ``DELETE /v2/customer/token``                   revoke the Bearer token
 ``GET /api/file/lc/att/<org>/<key>/<name>``     files uploaded with ``upload_file``
+``GET /console/``                               the agent console (:mod:`.console`)
 ==============================================  ===================================
 
 Rules:
@@ -21,6 +23,11 @@ Rules:
    ``pending_requests_limit`` requests can be pending on one socket; one more
    is answered ``pending_requests_limit_reached`` at once.
 4. Every task this module starts is tracked and ended by :meth:`Sandbox.close`.
+5. Nothing an outsider sends can pin a resource for long (:mod:`.security`
+   for who may connect): idle and half-open HTTP connections are closed after
+   ``http_idle_timeout``, a body that stalls after ``http_body_timeout``, a
+   socket whose peer stops reading after ``send_timeout``; bodies, frames, the
+   request log and the uploads all have size limits.
 """
 
 from __future__ import annotations
@@ -28,15 +35,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import mimetypes
 import ssl
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
 
 from ..exceptions import (
     AuthenticationError,
@@ -67,11 +73,31 @@ from ..protocol.frames import (
 from ..protocol.pushes import CustomerDisconnected, DisconnectionData
 from ._tls import SelfSignedCertificate
 from .agents import ScriptedAgent
+from .console import CONSOLE_PATH, Console
+from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
 from .handlers import LIMITS, Handlers, Outgoing
 from .ids import Clock, IdFactory
+from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
+from .security import (
+    allowed_origin_set,
+    file_headers,
+    host_allowed,
+    normalize_origin,
+    own_origins,
+    upload_content_type,
+)
 from .store import ChatRecord, CustomerRecord, Store, StoredFile
 from .tokens import IssuedToken, TokenRegistry, strip_bearer
+from .uploads import Uploads
+from .versions import (
+    LEGACY_UNTIL,
+    SUPPORTED_VERSIONS,
+    Subscription,
+    adapt_result,
+    knows_action,
+    request_version,
+)
 
 __all__ = ["HTTP_STATUS", "Sandbox"]
 
@@ -108,9 +134,17 @@ HTTP_STATUS: dict[str, int] = {
 """The HTTP status the Web API answers each error type with (the docs give none)."""
 
 RTM_PATH = f"/v{API_VERSION}/customer/rtm/ws"
-WEB_PATH = f"/v{API_VERSION}/customer/action/{{action}}"
+# Every version is routed; an unsupported one is refused with unsupported_version.
+_RTM_ROUTE = "/v{version}/customer/rtm/ws"
+_WEB_ROUTE = "/v{version}/customer/action/{action}"
 TOKEN_PATH = "/v2/customer/token"
 FILES_PATH = "/api/file/lc/att"
+IDENTITY_COOKIE_AGE = 2 * 365 * 24 * 3600  # the Accounts API's cookies: 2 years
+CORS_PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST, DELETE",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
 
 # Web actions that need no customer token (digest §1.2; the widget configuration
 # reads are made before a customer exists, so the sandbox lets them through too).
@@ -123,6 +157,11 @@ _ANONYMOUS = frozenset(
         "get_localization",
     }
 )
+
+
+# The docs mark `version` required here, but it only names a cached copy: the
+# sandbox serves its current configuration whatever is asked, and without one.
+_VERSIONED_READS = frozenset({"get_configuration", "get_localization"})
 
 
 class _WebError(msgspec.Struct):
@@ -158,16 +197,22 @@ class Connection:
     """
 
     def __init__(
-        self, sandbox: Sandbox, ws: web.WebSocketResponse, request: web.Request
+        self,
+        sandbox: Sandbox,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        version: str = API_VERSION,
     ) -> None:
         self._sandbox = sandbox
+        self.version = version
+        """The API version of the socket's path (``/v3.5/`` or ``/v3.6/``)."""
         self._ws = ws
         self._transport = request.transport
         self.customer_id: str | None = None
         self.token: str | None = None
         self.pending = 0
-        self.subscriptions: frozenset[str] | None = None
-        """Push names the client subscribed to at login (``None``: every push)."""
+        self.subscription = Subscription(version)
+        """The pushes the client gets, and their versions (set at login)."""
         self.tasks: set[asyncio.Task[None]] = set()
         self._send_lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
@@ -185,18 +230,27 @@ class Connection:
     # Public methods -----------------------------------------------------------------
 
     async def send(self, data: bytes, *, binary: bool = False) -> None:
-        """Send one message (TEXT unless ``binary``); a closed socket drops it."""
+        """Send one message (TEXT unless ``binary``); a closed socket drops it.
+
+        A peer that stops reading holds sends back (TCP backpressure); one
+        that lets a send wait ``send_timeout`` seconds is dropped.
+        """
         if self._ws.closed:
             return
-        async with self._send_lock:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await self._ws.send_frame(
-                    data, WSMsgType.BINARY if binary else WSMsgType.TEXT
-                )
+        try:
+            async with asyncio.timeout(self._sandbox.send_timeout):
+                async with self._send_lock:
+                    with contextlib.suppress(ConnectionError, RuntimeError):
+                        await self._ws.send_frame(
+                            data, WSMsgType.BINARY if binary else WSMsgType.TEXT
+                        )
+        except TimeoutError:
+            logger.info("sandbox: %r stopped reading; dropped", self)
+            self.abort()
 
     def wants(self, push: str) -> bool:
         """Whether the client subscribed to this push (digest §1.5)."""
-        return self.subscriptions is None or push in self.subscriptions
+        return self.subscription.version_of(push) is not None
 
     async def disconnect(
         self,
@@ -212,7 +266,7 @@ class Connection:
         self.cancel_timers()
         push = CustomerDisconnected(reason=reason, data=data)
         await self.send(
-            encode_frame(Push(action=push.action, payload=push, version=API_VERSION))
+            encode_frame(Push(action=push.action, payload=push, version=self.version))
         )
         await self.close(code=code, message=reason)
 
@@ -220,8 +274,12 @@ class Connection:
         """Close the socket with a close frame."""
         self.closing = True
         self.cancel_timers()
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await self._ws.close(code=code, message=message.encode())
+        try:
+            async with asyncio.timeout(self._sandbox.send_timeout):
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await self._ws.close(code=code, message=message.encode())
+        except TimeoutError:
+            self.abort()
 
     def abort(self) -> None:
         """Drop the TCP connection now: no close frame, no push."""
@@ -286,6 +344,30 @@ class Sandbox:
         request_timeout: a reply delayed this long (by a fault) is answered
             ``request_timeout`` instead (LiveChat: 15 s).
         max_upload_bytes: ``upload_file`` limit (10 MB).
+        agents: the agents online from the start (names or
+            :class:`~.roster.RosterAgent`); one by default, ``[]`` for none.
+        groups: the groups (:class:`~.roster.RosterGroup`); the default group
+            0 is kept unless given.
+        allowed_origins: browser origins (besides the sandbox's own) whose
+            pages may call the sandbox, e.g. ``["http://localhost:3000"]``.
+        http_idle_timeout: seconds an HTTP connection may sit without a whole
+            request (silent, half-sent headers, idle keep-alive) before it is
+            closed.
+        http_body_timeout: seconds a request body may take to arrive (for
+            uploads: between two chunks).
+        send_timeout: seconds a send to a WebSocket may wait on a peer that
+            does not read before the socket is dropped.
+        max_frame_bytes: the largest RTM message accepted (1 MiB); a larger
+            one closes the socket with 1009.
+        max_body_bytes: the largest Web API or token request body (1 MiB);
+            larger ones are answered 413 (uploads: ``max_upload_bytes``).
+        upload_budget_bytes: bytes of uploaded files kept in all (100 MiB);
+            the oldest are forgotten first and their URLs answer 404.
+        request_log_entries: requests kept in :attr:`requests` (10 000).
+        request_log_bytes: payload bytes kept in :attr:`requests` (16 MiB).
+        max_idle_connections: HTTP connections kept without a request in
+            progress (256); beyond that the oldest are closed, so a flood of
+            silent connections cannot use up the process's file descriptors.
     """
 
     def __init__(
@@ -303,9 +385,23 @@ class Sandbox:
         pending_requests_limit: int = 10,
         request_timeout: float = 15.0,
         max_upload_bytes: int = LIMITS.upload_bytes,
+        agents: Iterable[str | RosterAgent] = DEFAULT_AGENTS,
+        groups: Iterable[RosterGroup] = (),
+        allowed_origins: Sequence[str] = (),
+        http_idle_timeout: float = 30.0,
+        http_body_timeout: float = 30.0,
+        send_timeout: float = 10.0,
+        max_frame_bytes: int = 1024 * 1024,
+        max_body_bytes: int = 1024 * 1024,
+        upload_budget_bytes: int = 100 * 1024 * 1024,
+        request_log_entries: int = 10_000,
+        request_log_bytes: int = 16 * 1024 * 1024,
+        max_idle_connections: int = 256,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox binds loopback addresses only")
+        if upload_budget_bytes < max_upload_bytes:
+            raise ValueError("upload_budget_bytes must hold one maximal upload")
         self.host = host
         self.port = port
         self.login_timeout = login_timeout
@@ -316,18 +412,33 @@ class Sandbox:
         self.pending_requests_limit = pending_requests_limit
         self.request_timeout = request_timeout
         self.max_upload_bytes = max_upload_bytes
+        self.allowed_origins = allowed_origin_set(allowed_origins)
+        """Browser origins allowed besides the sandbox's own."""
+        self.http_idle_timeout = http_idle_timeout
+        self.http_body_timeout = http_body_timeout
+        self.send_timeout = send_timeout
+        self.max_frame_bytes = max_frame_bytes
+        self.max_body_bytes = max_body_bytes
+        self.max_idle_connections = max_idle_connections
         self.ids = IdFactory(seed)
         self.clock = Clock()
         self.store = Store(self.ids, self.clock, organization_id=organization_id)
         """The state (pure; tests may read and change it directly)."""
+        staff(self.store, agents, groups)
         self.handlers = Handlers(self.store, chats_per_customer=chats_per_customer)
         """The request handlers (pure)."""
         self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
         """Issued customer tokens."""
         self.faults = FaultPlan()
         """Injected faults; the fault methods below are shortcuts to it."""
-        self.requests = RequestLog()
-        """Every request received, oldest first (see :meth:`count`)."""
+        self.uploads = Uploads(self.store.files, upload_budget_bytes)
+        """Uploaded files, within ``upload_budget_bytes``."""
+        self.requests = RequestLog(
+            max_entries=request_log_entries, max_bytes=request_log_bytes
+        )
+        """The requests received, oldest first, bounded (see :meth:`count`)."""
+        self.console = Console(self)
+        """The agent console, a web page at ``/console/`` (see :mod:`.console`)."""
         self._agents: dict[str, ScriptedAgent] = {}
         self._connections: set[Connection] = set()
         self._by_customer: dict[str, set[Connection]] = {}
@@ -335,6 +446,8 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._certificate: SelfSignedCertificate | None = None
+        self._in_request: dict[asyncio.BaseTransport, int] = {}
+        """Transports with a request in a handler (WebSockets stay in one)."""
 
     # Lifecycle ----------------------------------------------------------------------
 
@@ -360,6 +473,12 @@ class Sandbox:
             access_log=None,
             handle_signals=False,
             shutdown_timeout=1.0,
+            # Since aiohttp 3.14.5 this also closes a connection that has not
+            # sent a whole request this long after it opened (silent or
+            # half-sent headers), not only an idle keep-alive one.
+            keepalive_timeout=self.http_idle_timeout,
+            # A stalled body gets 408, then at most this long to go away.
+            lingering_time=min(10.0, self.http_body_timeout),
         )
         await runner.setup()
         site = web.TCPSite(
@@ -379,6 +498,8 @@ class Sandbox:
         self._runner = runner
         address = runner.addresses[0]
         self.port = int(address[1])
+        assert runner.server is not None
+        _ = self.spawn(self._close_idle_beyond_cap(runner.server))
 
     async def close(self) -> None:
         """Close every socket, end every task, stop serving, remove the certificate."""
@@ -648,14 +769,17 @@ class Sandbox:
         *,
         requester: Connection | None = None,
         request_id: str | None = None,
+        action: str | None = None,
     ) -> None:
         """Send pushes to their customers' connections and agents' inboxes.
 
-        The requester's copy carries ``request_id`` (digest §1.4).
+        Each is stamped with the version the connection gets it in; the
+        requester's copy of the push answering ``action`` carries ``request_id``
+        (digest §1.4, :mod:`.echoes`).
         """
         for out in pushes:
             push = out.push
-            plain: bytes | None = None
+            plain: dict[str, bytes] = {}
             for user_id in sorted(out.to):
                 agent = self._agents.get(user_id)
                 if agent is not None:
@@ -664,27 +788,25 @@ class Sandbox:
                 if not isinstance(push, PushPayload):
                     continue  # agent-side notices never reach customers
                 for conn in list(self._by_customer.get(user_id, ())):
-                    if conn.closing or not conn.wants(push.action):
+                    version = conn.subscription.version_of(push.action)
+                    if conn.closing or version is None:
                         continue
-                    if conn is requester and request_id is not None:
+                    echo = conn is requester and carries_request_id(action, push.action)
+                    if echo:
                         data = encode_frame(
                             Push(
                                 action=push.action,
                                 payload=push,
                                 request_id=request_id,
-                                version=API_VERSION,
+                                version=version,
                             )
                         )
                     else:
-                        if plain is None:
-                            plain = encode_frame(
-                                Push(
-                                    action=push.action,
-                                    payload=push,
-                                    version=API_VERSION,
-                                )
+                        if version not in plain:
+                            plain[version] = encode_frame(
+                                Push(action=push.action, payload=push, version=version)
                             )
-                        data = plain
+                        data = plain[version]
                     await conn.send(data)
 
     def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
@@ -713,16 +835,90 @@ class Sandbox:
         return True
 
     def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._refuse_middleware])
-        app.router.add_get(RTM_PATH, self._rtm)
-        app.router.add_route("*", WEB_PATH, self._web)
+        app = web.Application(
+            middlewares=[self._guard_middleware, self._refuse_middleware],
+            client_max_size=self.max_body_bytes,
+        )
+        app.on_response_prepare.append(_no_sniffing)
+        app.router.add_get(_RTM_ROUTE, self._rtm)
+        app.router.add_route("*", _WEB_ROUTE, self._web)
         app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_delete(TOKEN_PATH, self._revoke)
         app.router.add_post(
             "/v2/customer/{organization_id}/{group_id}/token", self._token
         )
         app.router.add_get(FILES_PATH + "/{org}/{key}/{name}", self._file)
+        app.add_subapp(CONSOLE_PATH, self.console.app())
         return app
+
+    @web.middleware
+    async def _guard_middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        """Note the request as in progress (see the idle cap), then check it."""
+        transport = request.transport
+        if transport is None:  # the client is already gone
+            return await handler(request)
+        self._in_request[transport] = self._in_request.get(transport, 0) + 1
+        try:
+            return await self._guarded(request, handler)
+        finally:
+            if (left := self._in_request.pop(transport) - 1) > 0:
+                self._in_request[transport] = left
+
+    async def _guarded(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        """Serve only requests that name the sandbox, from pages it trusts.
+
+        Pages of the configured widget origins also get CORS answers, so a
+        widget in the browser can fetch tokens and call the Web API.
+        """
+        if not host_allowed(request.headers.get("Host"), self.port):
+            return _error_response(AuthorizationError("Unknown Host"))
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return await handler(request)
+        origin = normalize_origin(origin)
+        if origin not in own_origins(self.port, tls=self.tls) | self.allowed_origins:
+            return _error_response(AuthorizationError("Origin not allowed"))
+        preflight = (
+            request.method == "OPTIONS"
+            and "Access-Control-Request-Method" in request.headers
+        )
+        if preflight:
+            response: web.StreamResponse = web.Response(
+                status=204, headers=CORS_PREFLIGHT
+            )
+        else:
+            response = await handler(request)
+        if origin in self.allowed_origins and not response.prepared:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
+        return response
+
+    async def _close_idle_beyond_cap(self, server: web.Server) -> None:
+        """Keep at most ``max_idle_connections`` connections outside a request.
+
+        Timeouts bound how long a silent connection lives; this bounds how
+        many there are, oldest closed first.
+        """
+        opened: dict[Any, float] = {}
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.25)
+            handlers = server.connections
+            now = loop.time()
+            opened = {h: opened.get(h, now) for h in handlers}
+            idle = [h for h in handlers if h.transport not in self._in_request]
+            excess = len(idle) - self.max_idle_connections
+            for handler in sorted(idle, key=opened.__getitem__)[: max(excess, 0)]:
+                handler.force_close()
 
     @web.middleware
     async def _refuse_middleware(
@@ -762,13 +958,22 @@ class Sandbox:
         ws = web.WebSocketResponse(
             autoping=False,
             timeout=2.0,
-            max_msg_size=LIMITS.upload_bytes,
+            max_msg_size=self.max_frame_bytes,
             decode_text=False,
         )
+        version = request.match_info["version"]
+        supported = version in SUPPORTED_VERSIONS
+        if version in LEGACY_UNTIL:
+            ws.headers["Legacy"] = LEGACY_UNTIL[version]
         await ws.prepare(request)
-        conn = Connection(self, ws, request)
+        conn = Connection(self, ws, request, version if supported else API_VERSION)
         self._connections.add(conn)
         try:
+            if not supported:
+                await conn.disconnect(
+                    "unsupported_version", code=WSCloseCode.POLICY_VIOLATION
+                )
+                return ws
             if request.query.get("organization_id") != self.organization_id:
                 # Unknown organization: refuse with the §3.1 reason, then close.
                 await conn.disconnect(
@@ -806,7 +1011,11 @@ class Sandbox:
     async def _on_frame(self, conn: Connection, data: bytes | str) -> None:
         try:
             req = decode_request(data)
-        except ProtocolError as exc:
+        except (ProtocolError, RecursionError) as error:
+            # msgspec raises RecursionError for JSON nested too deep.
+            exc = error
+            if not isinstance(exc, ProtocolError):
+                exc = ProtocolError(str(error))
             self.requests.append(
                 RecordedRequest(
                     "rtm", exc.action or "", None, conn.customer_id, exc.request_id
@@ -822,9 +1031,17 @@ class Sandbox:
                 )
             )
             return
+        # Before login only login and ping are served: anything else is
+        # recorded without its payload (an outsider's flood must not fill memory).
+        refused = not conn.logged_in and req.action not in ("login", "ping")
         self.requests.append(
             RecordedRequest(
-                "rtm", req.action, req.payload, conn.customer_id, req.request_id
+                "rtm",
+                req.action,
+                None if refused else req.payload,
+                conn.customer_id,
+                req.request_id,
+                size=len(data),
             )
         )
         if req.action == "ping" and conn.logged_in and not conn.closing:
@@ -863,7 +1080,9 @@ class Sandbox:
             await conn.send(frame)
         finally:
             conn.pending -= 1
-        await self.deliver(pushes, requester=conn, request_id=req.request_id)
+        await self.deliver(
+            pushes, requester=conn, request_id=req.request_id, action=req.action
+        )
 
     async def _apply_delay(self, action: str) -> None:
         delay = self.faults.delay_for(action)
@@ -883,8 +1102,9 @@ class Sandbox:
         self, conn: Connection, req: Request[Method[Any]]
     ) -> tuple[Any, list[Outgoing]]:
         method = req.payload
-        if req.version not in (None, API_VERSION):
-            raise UnsupportedVersionError("Cannot call unsupported API versions.")
+        version = request_version(req.version, conn.version)
+        if not knows_action(version, req.action):
+            raise ValidationError(f"Unknown action: {req.action}")
         if not type(method).rtm:
             raise ValidationError(f"Action {req.action} is not available on RTM")
         if conn.closing:
@@ -897,7 +1117,7 @@ class Sandbox:
             # Only login and ping before login (§10); the type is (inferred).
             raise AuthorizationError("Not logged in")
         outcome = self.handlers.handle(conn.customer_id, method)
-        return outcome.result, outcome.pushes
+        return adapt_result(req.action, outcome.result, version), outcome.pushes
 
     def _login(self, conn: Connection, login: m.Login) -> tuple[Any, list[Outgoing]]:
         if conn.customer_id is not None:
@@ -908,13 +1128,11 @@ class Sandbox:
         customer = self.handlers.login_customer(customer_id)
         if customer.banned:
             raise CustomerBannedError("Customer is banned")
+        subscription = Subscription(conn.version, login.pushes)
         outcome = self.handlers.handle(customer_id, login)
         conn.customer_id = customer_id
         conn.token = strip_bearer(login.token)
-        pushes = login.pushes
-        if pushes is not None:
-            names = pushes.get(API_VERSION, [])
-            conn.subscriptions = None if "all" in names else frozenset(names)
+        conn.subscription = subscription
         self._by_customer.setdefault(customer_id, set()).add(conn)
         conn.arm(self.ping_timeout, "connection_timeout")
         expires_at = self.tokens.expires_at(conn.token)
@@ -930,11 +1148,27 @@ class Sandbox:
     # Web API ------------------------------------------------------------------------
 
     async def _web(self, request: web.Request) -> web.StreamResponse:
+        version = request.match_info["version"]
+        response = await self._web_action(request, version)
+        if version in LEGACY_UNTIL:
+            response.headers["Legacy"] = LEGACY_UNTIL[version]
+        return response
+
+    async def _web_action(
+        self, request: web.Request, version: str
+    ) -> web.StreamResponse:
         action = request.match_info["action"]
         method_type = METHODS.get(action)
         customer_id: str | None = None
         try:
-            if method_type is None or method_type.web is None:
+            if version not in SUPPORTED_VERSIONS:
+                self.requests.append(RecordedRequest("web", action, None, None))
+                raise UnsupportedVersionError("Cannot call unsupported API versions.")
+            if (
+                method_type is None
+                or method_type.web is None
+                or not knows_action(version, action)
+            ):
                 self.requests.append(RecordedRequest("web", action, None, None))
                 raise NotFoundError(f"Unknown action: {action}")
             if request.method != method_type.web:
@@ -951,15 +1185,17 @@ class Sandbox:
                 assert customer_id is not None
                 result: Any = await self._upload(request, customer_id)
                 return _json_response(result)
-            payload = await self._web_payload(request, method_type)
-            self.requests.append(RecordedRequest("web", action, payload, customer_id))
+            payload, size = await self._web_payload(request, method_type)
+            self.requests.append(
+                RecordedRequest("web", action, payload, customer_id, size=size)
+            )
             await self._apply_delay(action)
             self._raise_forced(action)
             outcome = self.handlers.handle(customer_id, payload)
         except ServerError as exc:
             return _error_response(exc)
         await self.deliver(outcome.pushes)
-        return _json_response(outcome.result)
+        return _json_response(adapt_result(action, outcome.result, version))
 
     def _web_customer(self, request: web.Request, action: str) -> str | None:
         header = request.headers.get("Authorization")
@@ -976,19 +1212,35 @@ class Sandbox:
 
     async def _web_payload(
         self, request: web.Request, method_type: type[Method[Any]]
-    ) -> Method[Any]:
+    ) -> tuple[Method[Any], int]:
+        """The request's method and its size in bytes."""
         if request.method == "GET":
             params = {k: v for k, v in request.query.items() if k != "organization_id"}
+            if method_type.action in _VERSIONED_READS:
+                params.setdefault("version", "latest")
             try:
                 method: Method[Any] = msgspec.convert(params, method_type, strict=False)
-                return method
+                return method, len(request.query_string)
             except msgspec.ValidationError as exc:
                 raise ValidationError(str(exc)) from None
-        body = await request.read()
+        body = await self._read_body(request)
         try:
-            return decode(body or b"{}", method_type)
-        except ProtocolError as exc:
+            return decode(body or b"{}", method_type), len(body)
+        except (ProtocolError, RecursionError) as exc:
             raise ValidationError(str(exc)) from None
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The whole body, within ``max_body_bytes`` and ``http_body_timeout``.
+
+        Raises:
+            web.HTTPRequestEntityTooLarge: the body is over the limit (413).
+            web.HTTPRequestTimeout: it stalled; the connection is closed (408).
+        """
+        try:
+            async with asyncio.timeout(self.http_body_timeout):
+                return await request.read()
+        except TimeoutError:
+            raise _timed_out(request) from None
 
     def _raise_forced(self, action: str) -> None:
         forced = self.faults.take_failure(action)
@@ -998,29 +1250,61 @@ class Sandbox:
     async def _upload(
         self, request: web.Request, customer_id: str
     ) -> m.UploadFileResult:
+        try:  # no gap of http_body_timeout between two reads
+            async with asyncio.timeout(self.http_body_timeout) as deadline:
+                stored = await self._read_upload(request, customer_id, deadline)
+        except TimeoutError:
+            raise _timed_out(request) from None
+        except ValueError as exc:  # aiohttp: a malformed multipart body
+            raise ValidationError(f"Malformed multipart body: {exc}") from None
+        url = (
+            f"{self.api_url}{FILES_PATH}/{self.organization_id}/{stored.key}/"
+            f"{quote(stored.name)}"
+        )
+        try:
+            self.uploads.add(url, stored)
+        except ValueError:  # larger than the whole budget
+            raise EntityTooLargeError("Upload limit exceeded (10MB).") from None
+        return m.UploadFileResult(url=url)
+
+    async def _read_upload(
+        self, request: web.Request, customer_id: str, deadline: asyncio.Timeout
+    ) -> StoredFile:
+        def progress() -> None:
+            loop = asyncio.get_running_loop()
+            deadline.reschedule(loop.time() + self.http_body_timeout)
+
         if not request.content_type.startswith("multipart/"):
             raise ValidationError("upload_file needs multipart/form-data")
         if (request.content_length or 0) > self.max_upload_bytes + 64 * 1024:
-            await _drain(request)
+            await _drain(request, self.max_upload_bytes, progress)
             raise EntityTooLargeError("Upload limit exceeded (10MB).")
         reader = await request.multipart()
         stored: StoredFile | None = None
         while (part := await reader.next()) is not None:
+            progress()
             if stored is not None or getattr(part, "name", None) != "file":
                 await part.release()
                 continue
+            if not isinstance(part, BodyPartReader):
+                raise ValidationError("The file part cannot be multipart itself")
+            name = part.filename or "file"
+            try:
+                content_type = upload_content_type(
+                    part.headers.get("Content-Type"), name
+                )
+            except ValueError as exc:
+                await _drain(request, self.max_upload_bytes, progress)
+                raise ValidationError(str(exc)) from None
             data = bytearray()
-            while chunk := await part.read_chunk(64 * 1024):  # type: ignore[union-attr]
+            while chunk := await part.read_chunk(64 * 1024):
+                progress()
                 data += chunk
                 if len(data) > self.max_upload_bytes:
-                    await _drain(request)
+                    await _drain(request, self.max_upload_bytes, progress)
                     raise EntityTooLargeError("Upload limit exceeded (10MB).")
-            name = getattr(part, "filename", None) or "file"
-            content_type = part.headers.get("Content-Type") or (
-                mimetypes.guess_type(name)[0] or "application/octet-stream"
-            )
             stored = StoredFile(
-                key=self.ids.hex_id(),
+                key=self.ids.file_key(),
                 name=name,
                 content_type=content_type,
                 data=bytes(data),
@@ -1028,24 +1312,25 @@ class Sandbox:
             )
         if stored is None:
             raise ValidationError("upload_file needs a multipart part named 'file'")
-        url = (
-            f"{self.api_url}{FILES_PATH}/{self.organization_id}/{stored.key}/"
-            f"{quote(stored.name)}"
-        )
-        self.store.files[url] = stored
-        return m.UploadFileResult(url=url)
+        return stored
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
-        key = request.match_info["key"]
-        for stored in self.store.files.values():
-            if stored.key == key:
-                return web.Response(body=stored.data, content_type=stored.content_type)
-        return _error_response(NotFoundError("File not found"))
+        stored = None
+        if request.match_info["org"] == self.organization_id:
+            stored = self.uploads.find(
+                request.match_info["key"], request.match_info["name"]
+            )
+        if stored is None:  # unknown, foreign, or evicted to keep the budget
+            return _error_response(NotFoundError("File not found"))
+        content_type, headers = file_headers(stored.content_type, stored.name)
+        response = web.Response(body=stored.data, headers=headers)
+        response.headers["Content-Type"] = content_type
+        return response
 
     # Accounts -----------------------------------------------------------------------
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        body = await self._read_body(request)
         try:
             if request.content_type == "application/x-www-form-urlencoded":
                 form = await request.post()
@@ -1056,26 +1341,44 @@ class Sandbox:
                 )
             else:
                 token_request = msgspec.json.decode(body or b"{}", type=_TokenRequest)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             return _oauth_error("invalid_request", str(exc))
         organization_id = request.match_info.get(
             "organization_id", token_request.organization_id
         )
         self.requests.append(
-            RecordedRequest("accounts", token_request.grant_type, token_request, None)
+            RecordedRequest(
+                "accounts",
+                token_request.grant_type,
+                token_request,
+                None,
+                size=len(body),
+            )
         )
         if not token_request.client_id:
             return _oauth_error("invalid_request", "client_id is required")
+        ttl = token_request.expires_in
+        if ttl is not None and not 1 <= ttl <= self.tokens.max_ttl:
+            return _oauth_error(
+                "invalid_request",
+                f"expires_in must be 1 to {self.tokens.max_ttl} seconds",
+            )
         if token_request.grant_type == "cookie":
             if organization_id != self.organization_id:
                 return _oauth_error("invalid_request", "unknown organization_id")
-            cookie = request.cookies.get("__lc_cid")
-            customer = self._customer(
-                cookie if cookie in self.store.customers else None
+            # The customer id is no secret (it is in every chat): the identity
+            # also needs its secret cookie, else this is a new customer.
+            cookie_id = request.cookies.get("__lc_cid")
+            known = self.tokens.check_identity(
+                cookie_id, request.cookies.get("__lc_cst")
             )
+            customer = self._customer(cookie_id if known else None)
         elif token_request.grant_type == "agent_token":
-            if not request.headers.get("Authorization"):
-                return _oauth_error("unauthorized", "agent token required")
+            agent_token = request.headers.get("Authorization", "")
+            if self.tokens.check_agent(agent_token) is None:
+                return _oauth_error(
+                    "unauthorized", "a sandbox agent's token is required", status=401
+                )
             if organization_id not in (None, self.organization_id):
                 return _oauth_error("invalid_request", "unknown organization_id")
             entity_id = token_request.entity_id
@@ -1090,7 +1393,7 @@ class Sandbox:
         issued = self.tokens.issue(
             customer.id,
             self.organization_id,
-            ttl=token_request.expires_in,
+            ttl=ttl,
             client_id=(
                 token_request.client_id
                 if token_request.grant_type == "agent_token"
@@ -1099,7 +1402,18 @@ class Sandbox:
         )
         response = _json_response(issued)
         if token_request.grant_type == "cookie":
-            response.set_cookie("__lc_cid", customer.id, httponly=True)
+            # Both renewed on every call (digest §7); Secure only over TLS.
+            for name, value in (
+                ("__lc_cid", customer.id),
+                ("__lc_cst", self.tokens.identity_secret(customer.id)),
+            ):
+                response.set_cookie(
+                    name,
+                    value,
+                    httponly=True,
+                    secure=self.tls,
+                    max_age=IDENTITY_COOKIE_AGE,
+                )
         return response
 
     async def _revoke(self, request: web.Request) -> web.StreamResponse:
@@ -1144,7 +1458,26 @@ def _oauth_error(kind: str, description: str, *, status: int = 400) -> web.Respo
     return _json_response(_OAuthError(kind, description), status=status)
 
 
-async def _drain(request: web.Request) -> None:
-    """Read and drop the rest of a request body, so the client sees the reply."""
-    while await request.content.readany():
-        pass
+async def _drain(
+    request: web.Request, limit: int, progress: Callable[[], None]
+) -> None:
+    """Read and drop up to ``limit`` more bytes, so the client sees the reply.
+
+    A body longer than that is left to aiohttp's lingering close.
+    """
+    while limit > 0 and (chunk := await request.content.readany()):
+        limit -= len(chunk)
+        progress()
+
+
+def _timed_out(request: web.Request) -> web.HTTPRequestTimeout:
+    """408 for a body that stalled; the connection is not reused."""
+    logger.info("sandbox: a request body to %s stalled", request.path)
+    answer = web.HTTPRequestTimeout(text="The request body stalled")
+    answer.force_close()
+    return answer
+
+
+async def _no_sniffing(request: web.Request, response: web.StreamResponse) -> None:
+    """Browsers must take every response for the type it declares."""
+    response.headers["X-Content-Type-Options"] = "nosniff"

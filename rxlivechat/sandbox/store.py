@@ -149,6 +149,8 @@ class GroupRecord:
     status: str = "online"
     language: str = "en"
     properties: Properties = field(default_factory=dict)
+    pages: tuple[str, ...] = ()
+    """URL prefixes of pages that assign a customer to this group."""
 
 
 @dataclass

@@ -1,13 +1,18 @@
 """Customer access tokens: the sandbox's side of the Accounts API (digest §7).
 
 Pure bookkeeping, no I/O: :class:`TokenRegistry` issues tokens that expire and
-answers "whose token is this, and is it still valid?". The web glue in
-:mod:`rxlivechat.sandbox.server` serves it as ``POST /v2/customer/token``.
+answers "whose token is this, and is it still valid?". It also keeps the two
+other secrets the Accounts API checks: each customer's identity secret (the
+``__lc_cst`` cookie, without which the cookie grant does not hand out that
+customer) and the tokens of the sandbox's own agents (the only ones the
+``agent_token`` grant accepts). Every secret comes from :mod:`secrets`. The web
+glue in :mod:`rxlivechat.sandbox.server` serves it as ``POST /v2/customer/token``.
 """
 
 from __future__ import annotations
 
 import datetime
+import hmac
 from collections.abc import Callable
 
 import msgspec
@@ -49,6 +54,7 @@ class TokenRegistry:
     Args:
         ids: where token secrets come from.
         ttl: default lifetime in seconds (LiveChat: 28 800, 8 h).
+        max_ttl: the longest lifetime a token request may ask for (30 days).
         now: the clock (the wall clock by default).
     """
 
@@ -57,13 +63,20 @@ class TokenRegistry:
         ids: IdFactory,
         *,
         ttl: float = 28800,
+        max_ttl: int = 30 * 24 * 3600,
         now: Callable[[], datetime.datetime] = utc_now,
     ) -> None:
         self.ttl = ttl
         """Lifetime of new tokens, in seconds."""
+        self.max_ttl = max_ttl
+        """The largest ``expires_in`` a token request may ask for, in seconds."""
         self._ids = ids
         self._now = now
         self._grants: dict[str, _Grant] = {}
+        self._identity_secrets: dict[str, str] = {}
+        self._agents_by_token: dict[str, str] = {}
+        self._agent_tokens: dict[str, str] = {}
+        self._issued_since_sweep = 0
 
     # Public methods -----------------------------------------------------------------
 
@@ -87,6 +100,9 @@ class TokenRegistry:
             The Accounts API response.
         """
         lifetime = self.ttl if ttl is None else ttl
+        if lifetime > self.max_ttl:
+            raise ValueError(f"a token lives at most {self.max_ttl} s")
+        self._sweep()
         token = self._ids.access_token()
         self._grants[token] = _Grant(
             customer_id=customer_id,
@@ -145,3 +161,46 @@ class TokenRegistry:
     def revoke(self, token: str) -> bool:
         """Forget a token; returns whether it was known."""
         return self._grants.pop(strip_bearer(token), None) is not None
+
+    # Identity secrets and agent tokens ---------------------------------------------
+
+    def identity_secret(self, customer_id: str) -> str:
+        """The customer's identity secret (the ``__lc_cst`` cookie), made once."""
+        secret = self._identity_secrets.get(customer_id)
+        if secret is None:
+            secret = self._identity_secrets[customer_id] = self._ids.secret()
+        return secret
+
+    def check_identity(self, customer_id: str | None, secret: str | None) -> bool:
+        """Whether ``secret`` is the identity secret handed out for ``customer_id``."""
+        known = self._identity_secrets.get(customer_id or "")
+        return (
+            known is not None
+            and secret is not None
+            and hmac.compare_digest(known.encode(), secret.encode())
+        )
+
+    def agent_token(self, agent_id: str) -> str:
+        """The access token of one of the sandbox's agents (made on first use)."""
+        token = self._agent_tokens.get(agent_id)
+        if token is None:
+            token = self._agent_tokens[agent_id] = self._ids.access_token()
+            self._agents_by_token[token] = agent_id
+        return token
+
+    def check_agent(self, token: str) -> str | None:
+        """The agent id of an agent token the sandbox issued, or ``None``."""
+        return self._agents_by_token.get(strip_bearer(token))
+
+    # Private methods ----------------------------------------------------------------
+
+    def _sweep(self) -> None:
+        """Now and then, forget expired tokens (a token per request adds up)."""
+        self._issued_since_sweep += 1
+        if self._issued_since_sweep < 1024:
+            return
+        self._issued_since_sweep = 0
+        now = self._now()
+        expired = [t for t, g in self._grants.items() if g.expires_at <= now]
+        for token in expired:
+            del self._grants[token]

@@ -17,9 +17,9 @@ from rxlivechat.exceptions import (
     RequestTimeoutError,
     SDKClosedError,
 )
-from rxlivechat.protocol.session import Session
 from rxlivechat.protocol.methods import GetCustomer, Login, SendEvent
 from rxlivechat.protocol.models import Message
+from rxlivechat.protocol.session import Session
 
 
 class RecordingSocket:
@@ -356,7 +356,7 @@ async def test_pushes_before_a_reply_are_bounded() -> None:
 
 
 async def test_a_reply_that_does_not_decode_fails_its_request_at_once() -> None:
-    requests, session, socket = logged_in()
+    requests, _, socket = logged_in()
     outcomes = Outcomes()
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
     bad = {

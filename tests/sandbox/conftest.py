@@ -107,8 +107,11 @@ Connect = Callable[..., Awaitable[Rtm]]
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(seed=1234) as server:
+async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A seeded sandbox; ``@pytest.mark.sandbox(...)`` adds options."""
+    marker = request.node.get_closest_marker("sandbox")
+    options = {"seed": 1234, **(marker.kwargs if marker else {})}
+    async with Sandbox(**options) as server:
         yield server
 
 

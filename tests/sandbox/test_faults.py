@@ -12,7 +12,7 @@ from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult
 from rxlivechat.protocol.frames import ErrorResponse, Response
 from rxlivechat.protocol.pushes import DisconnectionData
-from rxlivechat.sandbox import Sandbox
+from rxlivechat.sandbox import RecordedRequest, RequestLog, Sandbox
 
 from .conftest import Connect, until
 
@@ -172,3 +172,26 @@ async def test_errors_keep_request_ids(sandbox: Sandbox, connect: Connect) -> No
     assert isinstance(reply, ErrorResponse)
     assert (reply.request_id, reply.action) == ("mine", "ping")
     assert isinstance(await rtm.reply(await rtm.send(m.Ping())), Response)
+
+
+# The request log ------------------------------------------------------------------
+
+
+def test_the_request_log_sheds_old_payloads_then_old_entries() -> None:
+    log = RequestLog(max_entries=5, max_bytes=250)
+    for i in range(8):
+        log.append(RecordedRequest("rtm", f"a{i % 2}", {"n": i}, "c", size=100))
+    assert [r.payload for r in log] == [None, None, None, {"n": 6}, {"n": 7}]
+    assert log.payload_bytes == 200
+    assert [r.action for r in log[:2]] == ["a1", "a0"]
+    assert (log.count(), log.count("a0"), log.count(customer_id="c")) == (8, 4, 8)
+    assert log.count(transport="web") == 0
+    log.clear()
+    assert (len(log), log.count(), log.payload_bytes) == (0, 0, 0)
+
+
+def test_a_payload_over_the_budget_is_shed_at_once() -> None:
+    log = RequestLog(max_bytes=10)
+    log.append(RecordedRequest("web", "a", {"big": 1}, None, size=11))
+    assert log[0].payload is None
+    assert (log.count("a"), log.payload_bytes) == (1, 0)

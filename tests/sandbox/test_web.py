@@ -193,6 +193,7 @@ async def test_cookie_grant_issues_tokens(
         assert r.status == 200
         raw = await r.json()
         cookie = r.cookies["__lc_cid"].value
+        secret = r.cookies["__lc_cst"].value
     issued = msgspec.convert(raw, IssuedToken)
     assert sorted(raw) == [
         "access_token",
@@ -207,8 +208,9 @@ async def test_cookie_grant_issues_tokens(
     assert cookie == issued.entity_id
     rtm = await connect(sandbox, issued.access_token)
     assert (await rtm.call(m.GetCustomer())).id == issued.entity_id
-    # The cookie brings back the same customer (a form body works too).
-    async with http.post(url, data=body, cookies={"__lc_cid": cookie}) as r:
+    # The cookies bring back the same customer (a form body works too).
+    cookies = {"__lc_cid": cookie, "__lc_cst": secret}
+    async with http.post(url, data=body, cookies=cookies) as r:
         again = decode(await r.read(), IssuedToken)
     assert again.entity_id == issued.entity_id
     assert again.access_token != issued.access_token
@@ -220,7 +222,7 @@ async def test_agent_token_grant_with_entity_id(
     customer = sandbox.new_customer()
     url = f"{sandbox.accounts_url}/v2/customer/token"
     body = {"grant_type": "agent_token", "client_id": "c", "response_type": "token"}
-    headers = {"Authorization": "Bearer dal:agent"}
+    headers = {"Authorization": f"Bearer {sandbox.agent('Jane').token}"}
     async with http.post(
         url, json={**body, "entity_id": customer.id}, headers=headers
     ) as r:
@@ -240,7 +242,7 @@ async def test_agent_token_grant_with_entity_id(
         ({"grant_type": "agent_token", "client_id": "c"}, {}, "unauthorized"),
         (
             {"grant_type": "agent_token", "client_id": "c", "entity_id": "nobody"},
-            {"Authorization": "Bearer x"},
+            {"Authorization": "agent"},  # an agent's token, set below
             "invalid_request",
         ),
         (
@@ -257,10 +259,12 @@ async def test_token_errors(
     headers: dict[str, str],
     error: str,
 ) -> None:
+    if headers.get("Authorization") == "agent":
+        headers = {"Authorization": f"Bearer {sandbox.agent('Jane').token}"}
     async with http.post(
         f"{sandbox.accounts_url}/v2/customer/token", json=body, headers=headers
     ) as r:
-        assert r.status == 400
+        assert r.status == (401 if error == "unauthorized" else 400)
         assert (await r.json())["oauth_exception"] == error
 
 

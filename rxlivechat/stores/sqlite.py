@@ -1,0 +1,345 @@
+"""A store in one SQLite file (stdlib sqlite3, WAL), for one process per customer.
+
+Every SQLite call runs on one dedicated thread, so the event loop never waits on
+the disk; each batch of commits is one transaction. A customer is locked to the
+process that opened it with ``flock`` on a lock file next to the database: the OS
+drops the lock when that process dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import fcntl
+import functools
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from ..exceptions import StoreCorruptError, StoreError, StoreLockedError
+from ._batching import BatchingStore, ChatUpdate, CustomerKey, merge_checkpoint
+from ._codec import (
+    checkpoint_from_row,
+    decode_identity,
+    decode_side_storage,
+    encode,
+    time_text,
+)
+from .base import RECENT_IDS, Identity, Snapshot
+
+__all__ = ["FORMAT", "MAGIC", "SQLiteStore"]
+
+MAGIC = "rxlivechat-store"
+"""``meta.magic`` of every rxlivechat SQLite store."""
+
+FORMAT = 1
+"""The version of the tables below, in ``meta.format``."""
+
+_SCHEMA = """
+CREATE TABLE meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE customers (
+    organization_id TEXT NOT NULL,
+    customer_key TEXT NOT NULL,
+    identity TEXT,
+    side_storage TEXT,
+    PRIMARY KEY (organization_id, customer_key)
+);
+CREATE TABLE checkpoints (
+    organization_id TEXT NOT NULL,
+    customer_key TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    recent_ids TEXT NOT NULL,
+    PRIMARY KEY (organization_id, customer_key, chat_id)
+) WITHOUT ROWID;
+"""
+
+_T = TypeVar("_T")
+
+# SQLite's primary result codes that mean "these bytes are not a sound database".
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+class SQLiteStore(BatchingStore):
+    """Checkpoints in one SQLite file; a ``str`` path given as ``store=`` means this.
+
+    Each customer can be open in one process at a time; a second opener gets
+    :class:`~rxlivechat.exceptions.StoreLockedError` (use
+    :class:`~rxlivechat.stores.RedisStore` to share customers between processes).
+
+    Args:
+        path: the database file, created if missing; ``<path>.locks/`` holds the
+            customers' lock files.
+        flush_interval: seconds a commit may wait before its batch is written.
+        batch_size: a batch is written as soon as it holds this many commits.
+        recent_ids: how many event ids each checkpoint remembers.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        flush_interval: float = 0.05,
+        batch_size: int = 1000,
+        recent_ids: int = RECENT_IDS,
+    ) -> None:
+        super().__init__(
+            flush_interval=flush_interval, batch_size=batch_size, recent_ids=recent_ids
+        )
+        self.path = Path(path)
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._db: sqlite3.Connection | None = None
+        self._locks: dict[CustomerKey, int] = {}
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    # On the SQLite thread ---------------------------------------------------------
+
+    async def _run(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` on the store's thread; SQLite errors become store errors."""
+        if self._thread is None:
+            raise StoreError(f"{self!r} is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._thread, functools.partial(self._guarded, work)
+        )
+
+    def _guarded(self, work: Callable[[], _T]) -> _T:
+        try:
+            return work()
+        except sqlite3.DatabaseError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code in _CORRUPT:
+                raise StoreCorruptError(
+                    f"{self.path} is not an rxlivechat store, or it is damaged: {exc}"
+                ) from None
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"{self!r} is not open")
+        return self._db
+
+    def _connect(self) -> None:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            self._check_or_create(db)  # before WAL: that rewrites the header
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def _check_or_create(self, db: sqlite3.Connection) -> None:
+        if not _tables(db):
+            db.execute("BEGIN IMMEDIATE")  # another process may be creating it too
+            try:
+                if not _tables(db):
+                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                        db.execute(statement)
+                    db.executemany(
+                        "INSERT INTO meta VALUES (?, ?)",
+                        [("magic", MAGIC), ("format", str(FORMAT))],
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        try:
+            meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+        except sqlite3.OperationalError:  # no such table or columns
+            meta = {}
+        if meta.get("magic") != MAGIC:
+            raise StoreCorruptError(
+                f"{self.path} is an SQLite database of another program "
+                "(no rxlivechat meta table): refusing to touch it"
+            )
+        if meta.get("format") != str(FORMAT):
+            raise StoreCorruptError(
+                f"{self.path} has store format {meta.get('format')!r}; this "
+                f"rxlivechat reads format {FORMAT}"
+            )
+
+    def _close_connection(self) -> None:
+        for fd in self._locks.values():
+            os.close(fd)  # closing drops the flock
+        self._locks.clear()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # The backend ---------------------------------------------------------------------
+
+    async def _backend_open(self) -> None:
+        self._thread = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="rxlivechat-sqlite"
+        )
+        try:
+            await self._run(self._connect)
+        except BaseException:
+            self._thread.shutdown(wait=False)
+            self._thread = None
+            raise
+
+    async def _backend_close(self) -> None:
+        try:
+            await self._run(self._close_connection)
+        finally:
+            if self._thread is not None:
+                self._thread.shutdown(wait=False)
+                self._thread = None
+
+    async def _backend_claim(self, customer: CustomerKey) -> None:
+        await self._run(functools.partial(self._lock, customer))
+
+    async def _backend_release(self, customer: CustomerKey) -> None:
+        await self._run(functools.partial(self._unlock, customer))
+
+    def _lock_file(self, customer: CustomerKey) -> Path:
+        name = hashlib.sha256("\0".join(customer).encode()).hexdigest()[:32]
+        return self.path.with_name(self.path.name + ".locks") / f"{name}.lock"
+
+    def _lock(self, customer: CustomerKey) -> None:
+        path = self._lock_file(customer)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {path}: {exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            org, key = customer
+            raise StoreLockedError(
+                f"customer {key!r} of organization {org} is already open in "
+                f"{self.path} (by process {holder}): an SQLite store serves a "
+                "customer to one process at a time; use RedisStore to share "
+                "customers between processes"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._locks[customer] = fd
+
+    def _unlock(self, customer: CustomerKey) -> None:
+        fd = self._locks.pop(customer, None)
+        if fd is not None:
+            os.close(fd)
+
+    async def _backend_load(self, customer: CustomerKey) -> Snapshot:
+        return await self._run(functools.partial(self._load, customer))
+
+    def _load(self, customer: CustomerKey) -> Snapshot:
+        db = self._connection()
+        where = f"{self.path} ({':'.join(customer)})"
+        row = db.execute(
+            "SELECT identity, side_storage FROM customers"
+            " WHERE organization_id = ? AND customer_key = ?",
+            customer,
+        ).fetchone()
+        identity = side_storage = None
+        if row is not None:
+            identity = None if row[0] is None else decode_identity(row[0], where)
+            if row[1] is not None:
+                side_storage = decode_side_storage(row[1], where)
+        checkpoints = {
+            chat_id: checkpoint_from_row(chat_id, rest, where)
+            for chat_id, *rest in db.execute(
+                "SELECT chat_id, event_id, created_at, thread_id, recent_ids"
+                " FROM checkpoints WHERE organization_id = ? AND customer_key = ?",
+                customer,
+            )
+        }
+        return Snapshot(
+            identity=identity, checkpoints=checkpoints, side_storage=side_storage or {}
+        )
+
+    async def _backend_write(
+        self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]
+    ) -> None:
+        await self._run(functools.partial(self._write, batch))
+
+    def _write(self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]) -> None:
+        db = self._connection()
+        with _transaction(db):
+            for customer, chats in batch.items():
+                where = f"{self.path} ({':'.join(customer)})"
+                for chat_id, update in chats.items():
+                    row = db.execute(
+                        "SELECT event_id, created_at, thread_id, recent_ids"
+                        " FROM checkpoints WHERE organization_id = ?"
+                        " AND customer_key = ? AND chat_id = ?",
+                        (*customer, chat_id),
+                    ).fetchone()
+                    old = (
+                        None
+                        if row is None
+                        else checkpoint_from_row(chat_id, row, where)
+                    )
+                    new = merge_checkpoint(old, chat_id, update, self.recent_ids)
+                    db.execute(
+                        "INSERT OR REPLACE INTO checkpoints"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            *customer,
+                            chat_id,
+                            new.event_id,
+                            time_text(new.created_at),
+                            new.thread_id,
+                            encode(list(new.recent_ids)).decode(),
+                        ),
+                    )
+
+    async def _backend_save_identity(
+        self, customer: CustomerKey, identity: Identity
+    ) -> None:
+        await self._run(
+            functools.partial(self._save, customer, "identity", encode(identity))
+        )
+
+    async def _backend_save_side_storage(
+        self, customer: CustomerKey, storage: dict[str, str]
+    ) -> None:
+        await self._run(
+            functools.partial(self._save, customer, "side_storage", encode(storage))
+        )
+
+    def _save(self, customer: CustomerKey, column: str, value: bytes) -> None:
+        db = self._connection()
+        with _transaction(db):
+            db.execute(
+                "INSERT INTO customers (organization_id, customer_key, "
+                f"{column}) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+                f"{column} = excluded.{column}",
+                (*customer, value.decode()),
+            )
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {
+        name
+        for (name,) in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+    }
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

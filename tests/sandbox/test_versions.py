@@ -1,0 +1,273 @@
+"""v3.5 and v3.6 side by side: paths, request versions, push stamps, reply shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+import pytest
+
+from rxlivechat.protocol import methods as m
+from rxlivechat.protocol.frames import Response
+from rxlivechat.protocol.models import Message
+from rxlivechat.sandbox import Sandbox
+from rxlivechat.sandbox.roster import RosterGroup
+from rxlivechat.sandbox.versions import (
+    Subscription,
+    adapt_result,
+    knows_action,
+    knows_push,
+    request_version,
+)
+
+from .conftest import Rtm
+
+VECTOR = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "vectors"
+    / "update_customer_page.response.json"
+)
+NEW_IN_3_6 = ("delete_event", "request_welcome_message", "send_greeting_button_clicked")
+
+
+def ws_url(sandbox: Sandbox, version: str) -> str:
+    return sandbox.ws_url.replace("/v3.6/", f"/v{version}/")
+
+
+def web_url(sandbox: Sandbox, version: str, action: str) -> str:
+    return sandbox.action_url(action).replace("/v3.6/", f"/v{version}/")
+
+
+# The pure rules ---------------------------------------------------------------------
+
+
+def test_actions_and_pushes_new_in_3_6_are_unknown_in_3_5() -> None:
+    for action in NEW_IN_3_6:
+        assert knows_action("3.6", action)
+        assert not knows_action("3.5", action)
+    assert knows_action("3.5", "send_event")
+    assert not knows_push("3.5", "incoming_welcome_message")
+    assert knows_push("3.5", "incoming_event")
+    assert knows_push("3.6", "incoming_event_preview")
+
+
+@pytest.mark.parametrize(
+    ("requested", "connection", "expected"),
+    [(None, "3.5", "3.5"), ("3.6", "3.5", "3.6"), ("3.6", "3.6", "3.6")],
+)
+def test_a_request_may_ask_for_its_connections_version_or_a_higher_one(
+    requested: str | None, connection: str, expected: str
+) -> None:
+    assert request_version(requested, connection) == expected
+
+
+@pytest.mark.parametrize(("requested", "connection"), [("3.5", "3.6"), ("3.7", "3.6")])
+def test_lower_or_unserved_request_versions_are_refused(
+    requested: str, connection: str
+) -> None:
+    with pytest.raises(Exception, match="unsupported API versions") as caught:
+        request_version(requested, connection)
+    assert type(caught.value).__name__ == "UnsupportedVersionError"
+
+
+def test_subscription_defaults_to_every_push_of_the_connection() -> None:
+    legacy = Subscription("3.5")
+    assert legacy.version_of("incoming_event") == "3.5"
+    assert legacy.version_of("incoming_event_preview") is None
+    assert Subscription("3.6").version_of("incoming_event_preview") == "3.6"
+
+
+def test_subscription_lists_pushes_per_version() -> None:
+    subscription = Subscription(
+        "3.5",
+        {
+            "3.5": ["incoming_event", "customer_page_updated", "incoming_chat"],
+            "3.6": ["incoming_chat", "incoming_welcome_message"],
+            "3.7": ["all"],  # a preview the sandbox does not serve: ignored
+        },
+    )
+    assert subscription.version_of("incoming_event") == "3.5"
+    assert subscription.version_of("incoming_chat") == "3.6"  # the higher one
+    assert subscription.version_of("incoming_welcome_message") == "3.6"
+    assert subscription.version_of("chat_deactivated") is None
+    everything = Subscription("3.6", {"3.5": ["all"]})
+    assert everything.version_of("chat_deactivated") == "3.5"
+    assert everything.version_of("incoming_event_preview") is None
+
+
+def test_results_take_their_3_5_shape() -> None:
+    page = m.UpdateCustomerPageResult(groups=[])
+    assert adapt_result("update_customer_page", page, "3.6") is page
+    assert adapt_result("update_customer_page", page, "3.5").groups is None
+    dynamic = m.GetDynamicConfigurationResult(
+        organization_id="org",
+        default_widget="livechat",
+        livechat_active=True,
+        livechat=m.DynamicLivechatConfiguration(group_id=0, language="en"),
+    )
+    flat = adapt_result("get_dynamic_configuration", dynamic, "3.5")
+    assert flat["organization_id"] == "org"
+    assert flat["group_id"] == 0
+    assert "livechat" not in flat
+
+
+# Over the wire ----------------------------------------------------------------------
+
+
+async def open_rtm(
+    http: aiohttp.ClientSession, sandbox: Sandbox, version: str, **login: Any
+) -> tuple[aiohttp.ClientWebSocketResponse, Rtm]:
+    ws = await http.ws_connect(ws_url(sandbox, version))
+    rtm = Rtm(ws)
+    token = (await sandbox.create_customer_token()).access_token
+    await rtm.call(m.Login(token=f"Bearer {token}", **login))
+    return ws, rtm
+
+
+async def test_a_3_5_socket_gets_3_5_pushes_and_refuses_3_6_actions(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    ws, rtm = await open_rtm(http, sandbox, "3.5")
+    async with ws:
+        # The handshake's reply (aiohttp keeps it on the socket object).
+        assert ws._response.headers["Legacy"] == "2027-02-07"
+        chat = await rtm.call(m.StartChat())
+        pushed = await rtm.push("incoming_chat")
+        assert pushed.version == "3.5"
+        error = await rtm.error(m.RequestWelcomeMessage())
+        assert error.error.type == "validation"
+        # ...unless the request asks for 3.6 itself (§1.4).
+        await rtm.send_json(
+            {"version": "3.6", "request_id": "w", "action": "request_welcome_message"}
+        )
+        assert isinstance(await rtm.reply("w"), Response)
+        # The welcome push is 3.6-only: a 3.5 subscription never gets it.
+        await rtm.call(m.SendEvent(chat_id=chat.chat_id, event=Message(text="hi")))
+        await rtm.call(m.Ping())
+        assert {p.action for p in rtm.pushes} == {
+            "customer_side_storage_updated",
+            "incoming_event",
+        }
+        assert all(p.version == "3.5" for p in rtm.pushes)
+
+
+async def test_a_3_5_login_may_subscribe_to_3_6_pushes(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    ws, rtm = await open_rtm(
+        http,
+        sandbox,
+        "3.5",
+        pushes={"3.5": ["incoming_chat"], "3.6": ["incoming_welcome_message"]},
+    )
+    async with ws:
+        await rtm.call(m.StartChat())
+        await rtm.send_json(
+            {"version": "3.6", "request_id": "w", "action": "request_welcome_message"}
+        )
+        await rtm.reply("w")
+        welcome = await rtm.push("incoming_welcome_message")
+        chat = await rtm.push("incoming_chat")
+        assert (welcome.version, chat.version) == ("3.6", "3.5")
+
+
+async def test_one_customer_on_both_versions_gets_each_its_own_stamp(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    token = (await sandbox.create_customer_token()).access_token
+    stamps = {}
+    async with (
+        http.ws_connect(ws_url(sandbox, "3.5")) as old,
+        http.ws_connect(ws_url(sandbox, "3.6")) as new,
+    ):
+        legacy, current = Rtm(old), Rtm(new)
+        for rtm in (legacy, current):
+            await rtm.call(m.Login(token=f"Bearer {token}"))
+        await current.call(m.StartChat())
+        for name, rtm in (("3.5", legacy), ("3.6", current)):
+            stamps[name] = (await rtm.push("incoming_chat")).version
+    assert stamps == {"3.5": "3.5", "3.6": "3.6"}
+
+
+async def test_an_unserved_socket_version_is_disconnected(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with http.ws_connect(ws_url(sandbox, "3.1")) as ws:
+        push = json.loads((await ws.receive()).data)
+        assert push["action"] == "customer_disconnected"
+        assert push["payload"]["reason"] == "unsupported_version"
+        assert (await ws.receive()).type is aiohttp.WSMsgType.CLOSE
+
+
+async def test_web_api_serves_3_5_with_its_shapes_and_legacy_header(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(
+        web_url(sandbox, "3.5", "get_dynamic_configuration"), params={"group_id": 0}
+    ) as response:
+        assert response.status == 200
+        assert response.headers["Legacy"] == "2027-02-07"
+        body = await response.json()
+    assert body["group_id"] == 0
+    assert body["organization_id"] == sandbox.organization_id
+    assert body["online_group_ids"] == [0]
+    async with http.get(
+        web_url(sandbox, "3.6", "get_dynamic_configuration")
+    ) as response:
+        assert "Legacy" not in response.headers
+        assert (await response.json())["livechat"]["group_id"] == 0
+    token = (await sandbox.create_customer_token()).access_token
+    async with http.post(
+        web_url(sandbox, "3.5", "request_welcome_message"),
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        assert response.status == 404
+        assert (await response.json())["error"]["type"] == "not_found"
+    async with http.get(web_url(sandbox, "3.0", "get_localization")) as response:
+        assert (await response.json())["error"]["type"] == "unsupported_version"
+
+
+@pytest.mark.parametrize(("version", "groups"), [("3.6", [1]), ("3.5", None)])
+async def test_update_customer_page_names_the_new_group_in_3_6_only(
+    http: aiohttp.ClientSession, version: str, groups: list[int] | None
+) -> None:
+    async with Sandbox(
+        groups=[RosterGroup(1, "Pricing", pages=("https://livechatinc.com/pricing",))]
+    ) as sandbox:
+        ws, rtm = await open_rtm(http, sandbox, version)
+        async with ws:
+            routed = await rtm.call(
+                m.UpdateCustomerPage(url="https://livechatinc.com/pricing")
+            )
+            again = await rtm.call(
+                m.UpdateCustomerPage(url="https://livechatinc.com/pricing?plan=team")
+            )
+        assert [g.id for g in routed.groups or []] == (groups or [])
+        if version == "3.6" and VECTOR.is_file():  # the docs' example, exactly
+            documented = json.loads(VECTOR.read_text())["payload"]
+            assert msgspec.to_builtins(routed) == documented
+        assert again.groups is None  # no change the second time
+        (customer,) = sandbox.store.customers.values()
+        assert customer.group_id == 1
+
+
+async def test_widget_reads_need_no_configuration_version(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    # `version` only names a cached copy; the sandbox serves its current one.
+    for action, query in (
+        ("get_configuration", {"group_id": "0"}),
+        ("get_localization", {"group_id": "0", "language": "en"}),
+        ("get_configuration", {"group_id": "0", "version": "0.0.1"}),
+    ):
+        async with http.get(sandbox.action_url(action), params=query) as response:
+            assert response.status == 200, (action, await response.text())
+    async with http.get(
+        sandbox.action_url("get_configuration"), params={"version": "1"}
+    ) as response:
+        assert (await response.json())["error"]["type"] == "validation"

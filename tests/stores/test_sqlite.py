@@ -1,0 +1,167 @@
+"""SQLiteStore: one file, WAL, a thread; refuses what is not its own; one process
+per customer."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rxlivechat.exceptions import StoreCorruptError, StoreError, StoreLockedError
+from rxlivechat.stores import SQLiteStore, as_store
+from rxlivechat.stores.sqlite import FORMAT, MAGIC
+
+from .child import KEY, ORG, at
+from .spawn import spawn
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def test_a_new_file_gets_the_tables_the_docs_describe(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path).customer(ORG, KEY) as customer:
+        customer.commit("c1", "e1", at(1), "t1")
+        await customer.save_side_storage({"a": "b"})
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert dict(db.execute("SELECT name, value FROM meta")) == {
+            "magic": MAGIC,
+            "format": str(FORMAT),
+        }
+        assert db.execute("SELECT * FROM checkpoints").fetchall() == [
+            (ORG, KEY, "c1", "e1", "2026-12-01T09:00:01.000000+00:00", "t1", '["e1"]')
+        ]
+        assert db.execute("SELECT * FROM customers").fetchall() == [
+            (ORG, KEY, None, '{"a":"b"}')
+        ]
+    db.close()
+
+
+async def test_a_file_that_is_not_a_database_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"these are my notes, not a database\n" * 200)
+    before = digest(path)
+    with pytest.raises(StoreCorruptError, match="not an rxlivechat store"):
+        await SQLiteStore(path).open()
+    assert digest(path) == before
+
+
+async def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("INSERT INTO users (name) VALUES ('ada')")
+    db.close()
+    before = digest(path)
+    store = SQLiteStore(path)
+    with pytest.raises(StoreCorruptError, match="another program"):
+        await store.open()
+    assert not store.is_open
+    assert digest(path) == before
+
+
+async def test_a_database_with_a_foreign_meta_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT, data BLOB)")
+    db.close()
+    with pytest.raises(StoreCorruptError, match="another program"):
+        await SQLiteStore(path).open()
+
+
+async def test_a_store_of_another_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE name = 'format'")
+    db.close()
+    with pytest.raises(StoreCorruptError, match="format '99'"):
+        await SQLiteStore(path).open()
+
+
+async def test_a_damaged_store_is_an_error_not_an_empty_customer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path).customer(ORG, KEY) as customer:
+        for chat in range(200):  # enough rows for several pages
+            customer.commit(f"chat-{chat}", f"e{chat}", at(chat), "t1")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 3 * page
+    data[page:] = b"\xa5" * (len(data) - page)  # every page after the first
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorruptError):
+        async with SQLiteStore(path).customer(ORG, KEY) as customer:
+            await customer.load()
+
+
+async def test_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="unable to open"):
+        await SQLiteStore(tmp_path / "nowhere" / "store.db").open()
+
+
+async def test_a_second_handle_in_the_same_process_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path).customer(ORG, KEY):
+        second = SQLiteStore(path)
+        with pytest.raises(StoreLockedError, match="RedisStore"):
+            await second.customer(ORG, KEY).open()
+        assert not second.is_open  # the refused open closed what it opened
+        async with second.customer(ORG, "bob"):  # another customer is fine
+            pass
+
+
+async def test_another_process_is_refused_the_customer(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path).customer(ORG, KEY):
+        child = await spawn("open", "sqlite", str(path), KEY)
+        refusal = await child.line()
+        assert await child.finish() == 0
+        child = await spawn("open", "sqlite", str(path), "bob")
+        assert await child.line() == "opened"
+        assert await child.finish() == 0
+    assert refusal.startswith("refused StoreLockedError: customer 'alice'")
+    assert "use RedisStore to share" in refusal
+    child = await spawn("open", "sqlite", str(path), KEY)  # released at close
+    assert await child.line() == "opened"
+    assert await child.finish() == 0
+
+
+async def test_a_killed_holder_does_not_lock_the_customer_forever(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.db"
+    holder = await spawn("hold", "sqlite", str(path), KEY)
+    assert await holder.line() == "holding"
+    with pytest.raises(StoreLockedError, match=rf"by process {holder.process.pid}\b"):
+        await SQLiteStore(path).customer(ORG, KEY).open()
+    await holder.kill()
+    async with SQLiteStore(path).customer(ORG, KEY) as customer:
+        customer.commit("c1", "e1", at(1), "t1")
+
+
+def test_a_path_is_shorthand_for_an_sqlite_store(tmp_path: Path) -> None:
+    store = as_store(str(tmp_path / "a.db"))
+    assert isinstance(store, SQLiteStore)
+    assert store.path == tmp_path / "a.db"
+    assert isinstance(as_store(tmp_path / "b.db"), SQLiteStore)
+
+
+async def test_processes_creating_one_new_store_at_once_both_succeed(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "store.db")
+    children = [await spawn("open", "sqlite", path, key) for key in ("a", "b", "c")]
+    assert [await child.line() for child in children] == ["opened"] * 3
+    assert [await child.finish() for child in children] == [0] * 3

@@ -11,6 +11,7 @@
 
 import logging as _logging
 
+from . import display as _display  # noqa: F401  (registers how models show)
 from .engine import CustomerTokenProvider, TokenProvider
 from .events import (
     ChatPropertiesUpdated,

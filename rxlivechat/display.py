@@ -19,19 +19,23 @@ and every model shows itself through this module:
 For a conversation with names instead of ids, use :class:`Transcript`. For a
 progress bar on ``send_file``, :func:`progress_bar` (needs ``tqdm``).
 
-This module imports only the standard library (and ``tqdm`` inside
-:func:`progress_bar`), so the protocol core can use it.
+The forms are registered by type (``functools.singledispatch``); the protocol
+core reaches them through :func:`rxlivechat.protocol.base.show_with`, called
+below, so it imports nothing of this module.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import html as _html
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import msgspec
 
+from .events import Connected, NewEvent
+from .protocol import base
 from .protocol.base import Model
 from .protocol.models import (
     Agent,
@@ -49,6 +53,13 @@ from .protocol.models import (
     Thread,
     UnknownEvent,
     UserBase,
+)
+from .results import (
+    ChatsSummary,
+    ChatsSummaryItem,
+    ChatThread,
+    HistoryPage,
+    ThreadsSummary,
 )
 
 __all__ = [
@@ -81,50 +92,24 @@ _STYLE = (
 # Public functions --------------------------------------------------------------------
 
 
+@functools.singledispatch
 def text(value: Any) -> str:
     """Short, human text for ``value`` (what ``str()`` of a model returns).
 
     Events are one line: time, author and text. Chats, threads, history pages
     and summaries are a heading and one indented line per item (at most
-    :data:`MAX_LINES`). Other models fall back to their ``repr``.
+    :data:`MAX_LINES`). Other models show their fields that are set.
+    Dispatches on the value's type: ``text.register`` adds a form.
     """
-    if isinstance(value, EventBase):
-        return _event_line(value)
-    if isinstance(value, UserBase):
-        return _user_text(value)
-    if isinstance(value, Thread):
-        head = (
-            f"Thread {value.id} ({_active(value.active)}, "
-            f"{_count(value.events or [], 'event')}, {_when(value.created_at)})"
-        )
-        return _block(head, value.events or [])
-    if isinstance(value, Chat):
-        return _chat_text(value)
-    name = type(value).__name__
-    renderer = _TEXT.get(name)
-    if renderer is not None and _ours(value):
-        return renderer(value)
     return _generic_text(value)
 
 
+@functools.singledispatch
 def html(value: Any) -> str:
-    """An HTML table for ``value`` (what Jupyter shows for a model)."""
-    if isinstance(value, EventBase):
-        where = f" in thread {value.thread_id}" if value.thread_id else ""
-        caption = f"{type(value).__name__} {value.id or ''}{where}"
-        return _STYLE + _events_table([value], caption=" ".join(caption.split()))
-    if isinstance(value, Thread):
-        return _STYLE + _events_table(
-            value.events or [],
-            caption=f"Thread {value.id} · {_active(value.active)} · "
-            f"{_count(value.events or [], 'event')} · {_when(value.created_at)}",
-        )
-    if isinstance(value, Chat):
-        return _STYLE + _chat_html(value)
-    name = type(value).__name__
-    renderer = _HTML.get(name)
-    if renderer is not None and _ours(value):
-        return _STYLE + renderer(value)
+    """An HTML table for ``value`` (what Jupyter shows for a model).
+
+    Dispatches on the value's type, like :func:`text`.
+    """
     return _STYLE + _fields_table(value)
 
 
@@ -267,11 +252,6 @@ def progress_bar(
 # Text ------------------------------------------------------------------------------
 
 
-def _ours(value: Any) -> bool:
-    """Whether ``value``'s class is one of this package's (not a namesake)."""
-    return isinstance(value, Model) and type(value).__module__.startswith("rxlivechat")
-
-
 def _event_line(event: EventBase, names: Mapping[str, str] | None = None) -> str:
     author_id = event.author_id or "system"
     author = ((names or {}).get(author_id) or author_id)[:_ID_WIDTH]
@@ -319,7 +299,7 @@ def _block(
     return "\n".join(lines)
 
 
-def _history_page_text(page: Any) -> str:
+def _history_page_text(page: HistoryPage) -> str:
     head = (
         f"HistoryPage ({'last page' if page.done else 'more pages'}): "
         f"{_count(page.threads, 'thread')}, {_count(page.value, 'event')}"
@@ -327,7 +307,7 @@ def _history_page_text(page: Any) -> str:
     return _block(head, page.value)
 
 
-def _chat_thread_text(thread: Any) -> str:
+def _chat_thread_text(thread: ChatThread) -> str:
     head = (
         f"ChatThread {thread.id} of chat {thread.chat} ({_active(thread.active)}, "
         f"{_count(thread.events, 'event')}, {_when(thread.created_at)})"
@@ -335,7 +315,7 @@ def _chat_thread_text(thread: Any) -> str:
     return _block(head, thread.events)
 
 
-def _chats_summary_text(summary: Any) -> str:
+def _chats_summary_text(summary: ChatsSummary) -> str:
     lines = [
         f"ChatsSummary: {len(summary.chats_summary)} of "
         f"{_count_n(summary.total_chats, 'chat')}"
@@ -344,14 +324,14 @@ def _chats_summary_text(summary: Any) -> str:
     return "\n".join(lines)
 
 
-def _chats_summary_item_text(item: Any) -> str:
+def _chats_summary_item_text(item: ChatsSummaryItem) -> str:
     last = ""
     if item.last_event is not None:
         last = f", last: {_short(event_text(item.last_event), 60)}"
     return f"{item.id} ({_active(item.active)}, {_count(item.users, 'user')}{last})"
 
 
-def _threads_summary_text(summary: Any) -> str:
+def _threads_summary_text(summary: ThreadsSummary) -> str:
     lines = [
         f"ThreadsSummary: {len(summary.threads_summary)} of "
         f"{_count_n(summary.total_threads, 'thread')}"
@@ -363,11 +343,11 @@ def _threads_summary_text(summary: Any) -> str:
     return "\n".join(lines)
 
 
-def _new_event_text(new: Any) -> str:
+def _new_event_text(new: NewEvent) -> str:
     return f"new_event in {new.chat}: {_event_line(new.event)}"
 
 
-def _connected_text(connected: Any) -> str:
+def _connected_text(connected: Connected) -> str:
     return (
         f"connected as customer {connected.customer_id} "
         f"({_count_n(connected.total_chats, 'chat')})"
@@ -426,17 +406,6 @@ def _set_fields(value: msgspec.Struct) -> list[tuple[str, Any]]:
     return fields
 
 
-_TEXT: dict[str, Callable[[Any], str]] = {
-    "HistoryPage": _history_page_text,
-    "ChatThread": _chat_thread_text,
-    "ChatsSummary": _chats_summary_text,
-    "ChatsSummaryItem": _chats_summary_item_text,
-    "ThreadsSummary": _threads_summary_text,
-    "NewEvent": _new_event_text,
-    "Connected": _connected_text,
-}
-
-
 # HTML ------------------------------------------------------------------------------
 
 
@@ -482,7 +451,7 @@ def _chat_html(chat: Chat) -> str:
     return _events_table(events, caption, names)
 
 
-def _history_page_html(page: Any) -> str:
+def _history_page_html(page: HistoryPage) -> str:
     caption = (
         f"HistoryPage · {'last page' if page.done else 'more pages'} · "
         f"{_count(page.threads, 'thread')} · {_count(page.value, 'event')}"
@@ -490,7 +459,7 @@ def _history_page_html(page: Any) -> str:
     return _events_table(page.value, caption)
 
 
-def _chat_thread_html(thread: Any) -> str:
+def _chat_thread_html(thread: ChatThread) -> str:
     caption = (
         f"ChatThread {thread.id} of chat {thread.chat} · {_active(thread.active)}"
         f" · {_count(thread.events, 'event')}"
@@ -498,7 +467,7 @@ def _chat_thread_html(thread: Any) -> str:
     return _events_table(thread.events, caption)
 
 
-def _chats_summary_html(summary: Any) -> str:
+def _chats_summary_html(summary: ChatsSummary) -> str:
     rows = "".join(
         f"<tr><td>{_e(c.id)}</td><td>{_e(_active(c.active))}</td>"
         f"<td>{len(c.users)}</td>"
@@ -513,7 +482,7 @@ def _chats_summary_html(summary: Any) -> str:
     )
 
 
-def _threads_summary_html(summary: Any) -> str:
+def _threads_summary_html(summary: ThreadsSummary) -> str:
     rows = "".join(
         f"<tr><td>{_e(t.id)}</td><td>{t.total_events}</td></tr>"
         for t in summary.threads_summary
@@ -526,7 +495,7 @@ def _threads_summary_html(summary: Any) -> str:
     )
 
 
-def _new_event_html(new: Any) -> str:
+def _new_event_html(new: NewEvent) -> str:
     return _events_table([new.event], f"new_event in chat {new.chat}")
 
 
@@ -541,15 +510,6 @@ def _fields_table(value: Any) -> str:
         rows.append(f"<tr><th>{_e(name)}</th><td>{_e(shown)}</td></tr>")
     caption = f"<caption>{_e(type(value).__name__)}</caption>"
     return f"<table class='rxlc'>{caption}{''.join(rows)}</table>"
-
-
-_HTML: dict[str, Callable[[Any], str]] = {
-    "HistoryPage": _history_page_html,
-    "ChatThread": _chat_thread_html,
-    "ChatsSummary": _chats_summary_html,
-    "ThreadsSummary": _threads_summary_html,
-    "NewEvent": _new_event_html,
-}
 
 
 # Small helpers ---------------------------------------------------------------------
@@ -613,3 +573,62 @@ def _size(size: int | None) -> str | None:
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+# Dispatch by type --------------------------------------------------------------------
+
+
+def _thread_text(value: Thread) -> str:
+    head = (
+        f"Thread {value.id} ({_active(value.active)}, "
+        f"{_count(value.events or [], 'event')}, {_when(value.created_at)})"
+    )
+    return _block(head, value.events or [])
+
+
+def _event_html(value: EventBase) -> str:
+    where = f" in thread {value.thread_id}" if value.thread_id else ""
+    caption = f"{type(value).__name__} {value.id or ''}{where}"
+    return _events_table([value], caption=" ".join(caption.split()))
+
+
+def _thread_html(value: Thread) -> str:
+    return _events_table(
+        value.events or [],
+        caption=f"Thread {value.id} · {_active(value.active)} · "
+        f"{_count(value.events or [], 'event')} · {_when(value.created_at)}",
+    )
+
+
+def _register() -> None:
+    forms_text: list[tuple[type[Any], Callable[[Any], str]]] = [
+        (EventBase, _event_line),
+        (UserBase, _user_text),
+        (Thread, _thread_text),
+        (Chat, _chat_text),
+        (HistoryPage, _history_page_text),
+        (ChatThread, _chat_thread_text),
+        (ChatsSummary, _chats_summary_text),
+        (ChatsSummaryItem, _chats_summary_item_text),
+        (ThreadsSummary, _threads_summary_text),
+        (NewEvent, _new_event_text),
+        (Connected, _connected_text),
+    ]
+    for kind, form in forms_text:
+        text.register(kind, form)
+    forms_html: list[tuple[type[Any], Callable[[Any], str]]] = [
+        (EventBase, _event_html),
+        (Thread, _thread_html),
+        (Chat, _chat_html),
+        (HistoryPage, _history_page_html),
+        (ChatThread, _chat_thread_html),
+        (ChatsSummary, _chats_summary_html),
+        (ThreadsSummary, _threads_summary_html),
+        (NewEvent, _new_event_html),
+    ]
+    for kind, form in forms_html:
+        html.register(kind, lambda value, form=form: _STYLE + form(value))
+    base.show_with(text=text, html=html)
+
+
+_register()

@@ -40,9 +40,9 @@ from .events import NewEvent, with_thread
 from .exceptions import SDKClosedError
 from .methods.calls import Calls
 from .methods.validate import require_range
-from .protocol.base import Model
 from .protocol.methods import ListThreads
 from .protocol.models import Event, Thread
+from .results import HistoryPage
 
 __all__ = [
     "EVENTS_PER_PAGE",
@@ -57,24 +57,6 @@ EVENTS_PER_PAGE = 25
 
 MAX_EVENTS_PER_PAGE = 100
 """The largest ``min_events_count`` the server accepts (digest §2.2)."""
-
-
-class HistoryPage(Model):
-    """One page of a chat's history, and the seed iterator's ``{done, value}``.
-
-    Attributes:
-        done: no older page exists. The last page carries ``done=True`` *and* its
-            data (as in the JS SDK); ``next()`` then answers ``done=True`` with
-            empty lists.
-        value: the page's events, oldest first, each with ``thread_id`` set
-            (the seed v1's flat ``Event[]``).
-        threads: the page's threads, oldest first, holding the same events
-            (the JS SDK v2+ ``{threads}`` shape).
-    """
-
-    done: bool
-    value: list[Event] = msgspec.field(default_factory=list)
-    threads: list[Thread] = msgspec.field(default_factory=list)
 
 
 _Deliver: TypeAlias = Callable[

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime
 
+import msgspec
+
 from .protocol.base import Model
-from .protocol.models import ChatSummary, Event
+from .protocol.models import ChatSummary, Event, Thread
 
 __all__ = [
     "ChatThread",
     "ChatsSummary",
     "ChatsSummaryItem",
     "CloseThreadResult",
+    "HistoryPage",
     "LastSeenTimestamp",
     "RateChatResult",
     "SendFileResult",
@@ -119,3 +122,21 @@ def chats_summary_item(chat: ChatSummary) -> ChatsSummaryItem:
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+class HistoryPage(Model):
+    """One page of a chat's history, and the seed iterator's ``{done, value}``.
+
+    Attributes:
+        done: no older page exists. The last page carries ``done=True`` *and* its
+            data (as in the JS SDK); ``next()`` then answers ``done=True`` with
+            empty lists.
+        value: the page's events, oldest first, each with ``thread_id`` set
+            (the seed v1's flat ``Event[]``).
+        threads: the page's threads, oldest first, holding the same events
+            (the JS SDK v2+ ``{threads}`` shape).
+    """
+
+    done: bool
+    value: list[Event] = msgspec.field(default_factory=list)
+    threads: list[Thread] = msgspec.field(default_factory=list)

@@ -103,14 +103,11 @@ class _Streams:
             if not handlers and self.handlers.get(name) is handlers:
                 del self.handlers[name]
 
-        if once:
+        def once_only(payload: Any) -> None:
+            stop()
+            fn(payload)
 
-            def handler(payload: Any) -> None:
-                stop()
-                fn(payload)
-
-        else:
-            handler = fn
+        handler = once_only if once else fn
         handlers.append(handler)
         return Disposable(stop)
 
@@ -259,14 +256,14 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     def __del__(self) -> None:
         engine: Engine | None = getattr(self, "_engine", None)
-        if engine is None or engine.closed:
+        if engine is None or not engine.running:
             return
         warnings.warn(
-            f"{self!r} was dropped without destroy(); closing it. Call destroy(), "
-            "or use `async with rxlivechat.init(...) as sdk:`",
+            f"CustomerSDK({self.organization_id!r}) was garbage-collected while "
+            "connected; closing it. Call sdk.destroy(), or use "
+            "`async with rxlivechat.init(...) as sdk:`",
             ResourceWarning,
             stacklevel=1,
-            source=self,
         )
         engine.abandon_unclosed()
 

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 import rxlivechat
-from rxlivechat import ChatHistory, Message
+from rxlivechat import Message
 from rxlivechat.dataframe import (
     COLUMNS,
     event_records,
@@ -143,7 +143,7 @@ async def test_progress_and_max_pages_follow_the_walk(
 ) -> None:
     assert sdk.customer_id is not None
     chat_id = sandbox.seed_chat(sdk.customer_id, threads=6, events_per_thread=2)
-    history = ChatHistory(sdk, chat_id, events_per_page=2)  # one thread per page
+    history = sdk.get_chat_history(chat_id, events_per_page=2)  # one thread per page
 
     reports: list[tuple[int, int]] = []
     df = await history_to_dataframe(

@@ -14,7 +14,6 @@ from reactivex import operators as ops
 from reactivex.subject import Subject
 
 from rxlivechat import (
-    ChatHistory,
     CustomerSDK,
     HistoryPage,
     InternalServerError,
@@ -80,7 +79,7 @@ async def test_a_5000_event_chat_is_walked_completely_once_and_in_order(
     sdk: CustomerSDK, sandbox: Sandbox
 ) -> None:
     chat = seed(sandbox, sdk, threads=200, events=25)
-    history = ChatHistory(sdk, chat.id, events_per_page=100)
+    history = sdk.get_chat_history(chat.id, events_per_page=100)
     pages = expected_pages(chat, 100)
     assert len(pages) == 50  # 4 threads of 25 events per page
 
@@ -190,7 +189,7 @@ async def test_subscriptions_walk_independently(
     sdk: CustomerSDK, sandbox: Sandbox
 ) -> None:
     chat = seed(sandbox, sdk, threads=8, events=5)
-    history = ChatHistory(sdk, chat.id, events_per_page=5)
+    history = sdk.get_chat_history(chat.id, events_per_page=5)
 
     whole, again, first_three = await asyncio.gather(
         history.pipe(ops.to_list()),
@@ -294,7 +293,7 @@ async def test_threads_added_during_the_walk_do_not_disturb_it(
 ) -> None:
     chat = seed(sandbox, sdk, threads=10, events=5)
     expected = expected_pages(chat, 5)
-    history = ChatHistory(sdk, chat.id, events_per_page=5)
+    history = sdk.get_chat_history(chat.id, events_per_page=5)
     store = sandbox.store
 
     walked: list[list[str]] = []
@@ -319,7 +318,7 @@ async def test_a_server_error_mid_walk_errors_the_observable(
     sdk: CustomerSDK, sandbox: Sandbox
 ) -> None:
     chat = seed(sandbox, sdk, threads=10, events=5)
-    history = ChatHistory(sdk, chat.id, events_per_page=5)
+    history = sdk.get_chat_history(chat.id, events_per_page=5)
     pages: list[HistoryPage] = []
     failed: asyncio.Future[Exception] = asyncio.get_running_loop().create_future()
 
@@ -371,7 +370,7 @@ async def test_destroying_the_sdk_mid_walk_errors_instead_of_hanging(
     pending_next = asyncio.ensure_future(history.next())
     await until(lambda: sandbox.count("list_threads") == 2)
     sandbox.delay_replies(0, action="list_threads")
-    pages = aiter(ChatHistory(sdk, chat.id))
+    pages = aiter(sdk.get_chat_history(chat.id))
     assert (await anext(pages)).value
 
     await sdk.destroy()
@@ -389,14 +388,14 @@ async def test_destroying_the_sdk_mid_walk_errors_instead_of_hanging(
         await anext(pages)  # a loop begun before destroy()
 
 
-def test_bad_page_sizes_are_refused() -> None:
-    sdk: Any = object()
+async def test_bad_page_sizes_are_refused() -> None:
+    sdk = CustomerSDK(organization_id="o", client_id="c")  # never connected
     bad: Any
     for bad in (0, 101, 2.5, True, "25"):
         with pytest.raises(InvalidArgumentError):
-            ChatHistory(sdk, "CHAT", events_per_page=bad)
+            sdk.get_chat_history("CHAT", events_per_page=bad)
     with pytest.raises(InvalidArgumentError):
-        ChatHistory(sdk, "CHAT").then_live(pages=0)
+        sdk.get_chat_history("CHAT").then_live(pages=0)
 
 
 # History, then live ------------------------------------------------------------------
@@ -492,7 +491,7 @@ async def test_then_live_against_the_sandbox_shows_every_event_once(
 
     monkeypatch.setattr(sandbox.requests, "append", on_request)
     out: list[Event] = []
-    history = ChatHistory(sdk, chat.id, events_per_page=5)
+    history = sdk.get_chat_history(chat.id, events_per_page=5)
     subscription = history.then_live().subscribe(out.append)
     await until(lambda: 2 in sent and sent[2].id in ids(out))  # held until the end
     after = await agent.send_message(chat.id, "after the walk")
@@ -517,7 +516,7 @@ async def test_then_live_with_pages_shows_the_newest_page_then_live(
     agent = sandbox.agent("Jane")
     chat = seed(sandbox, sdk, threads=4, events=5, agent=agent, active=True)
     out: list[Event] = []
-    subscription = ChatHistory(sdk, chat.id, events_per_page=5).then_live(pages=1)
+    subscription = sdk.get_chat_history(chat.id, events_per_page=5).then_live(pages=1)
     disposable = subscription.subscribe(out.append)
     await until(lambda: len(out) == 5)
     live = await agent.send_message(chat.id, "live")

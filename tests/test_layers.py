@@ -1,25 +1,83 @@
-"""The Sans-I/O boundary: the protocol core imports no I/O or Rx library."""
+"""The layers, enforced: who may import whom (docs/architecture.md).
+
+.. code-block:: text
+
+    protocol/  the Sans-I/O core      imports nothing of the package but exceptions
+    engine/    asyncio, aiohttp       imports no reactivex
+    sandbox/   the emulator           imports nothing of the client
+    and no module-level import cycle anywhere in the package.
+
+Each import check runs in a fresh interpreter in which ``rxlivechat`` is an
+empty package, so only what the probed module itself imports gets loaded.
+"""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+import rxlivechat
+
+PACKAGE = Path(rxlivechat.__file__).resolve().parent
 
 
-def test_protocol_imports_no_asyncio_aiohttp_or_reactivex() -> None:
-    probe = (
-        "import sys, rxlivechat.protocol, rxlivechat.protocol.codec, "
-        "rxlivechat.protocol.connection; "
-        "print(','.join(sorted(m for m in ('asyncio', 'aiohttp', 'reactivex') "
-        "if m in sys.modules)))"
-    )
+def loaded_by(module: str) -> set[str]:
+    """The modules importing ``module`` loads (package-internal ones by name)."""
+    probe = f"import {module}\nprint('\\n'.join(sorted(sys.modules)))\n"
     out = subprocess.run(
         [sys.executable, "-c", _isolated(probe)],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert out.stdout.strip() == ""
+    return set(out.stdout.split())
+
+
+def test_protocol_imports_no_io_no_rx_and_nothing_above_it() -> None:
+    modules = loaded_by("rxlivechat.protocol")
+    assert not {"asyncio", "aiohttp", "reactivex"} & modules
+    ours = {m for m in modules if m.startswith("rxlivechat.")}
+    outside = {
+        m
+        for m in ours
+        if not m.startswith("rxlivechat.protocol") and m != "rxlivechat.exceptions"
+    }
+    assert outside == set()
+
+
+def test_the_engine_imports_no_reactivex() -> None:
+    modules = loaded_by("rxlivechat.engine")
+    assert "reactivex" not in modules
+    assert not {m for m in modules if m.startswith("rxlivechat.methods")}
+
+
+def test_the_sandbox_imports_nothing_of_the_client() -> None:
+    ours = {m for m in loaded_by("rxlivechat.sandbox") if m.startswith("rxlivechat.")}
+    client = {
+        m
+        for m in ours
+        if not m.startswith(("rxlivechat.sandbox", "rxlivechat.protocol"))
+        and m != "rxlivechat.exceptions"
+    }
+    assert client == set()
+    assert "reactivex" not in loaded_by("rxlivechat.sandbox")
+
+
+def test_there_is_no_import_cycle() -> None:
+    graph = {name: _imports(name, path) for name, path in _modules().items()}
+    cycle = _find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "a.x": {"a"}}
+    assert _find_cycle(graph) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"a.x"}, "a.x": {"a"}}) is None  # parent first
+
+
+# Helpers --------------------------------------------------------------------------
 
 
 def _isolated(code: str) -> str:
@@ -31,3 +89,69 @@ def _isolated(code: str) -> str:
         "pkg = types.ModuleType('rxlivechat'); pkg.__path__ = [str(root)]\n"
         "sys.modules['rxlivechat'] = pkg\n" + code
     )
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """The package modules ``name`` imports at module level (not under
+    ``TYPE_CHECKING``, not inside functions)."""
+    known = _modules()
+    is_package = path.name == "__init__.py"
+    package = name if is_package else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in known)
+        elif isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            target = (
+                f"{base}.{node.module}" if node.level and node.module else node.module
+            )
+            target = target or base
+            if target not in known:
+                continue
+            found.add(target)
+            for alias in node.names:  # `from . import events`: a module
+                if f"{target}.{alias.name}" in known:
+                    found.add(f"{target}.{alias.name}")
+    found.discard(name)
+    return found
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            # A package's __init__ importing its own submodules is not a cycle
+            # back: Python imports the parent package before any submodule.
+            if node.startswith(nxt + "."):
+                continue
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)) is not None:
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)) is not None:
+            return found
+    return None

@@ -269,7 +269,10 @@ def test_events_end_when_the_sdk_closes(sandbox: Sandbox) -> None:
     )
     events = sdk.events()  # no timeout
     sdk.close()
-    assert list(events) == []
+    # A clean shutdown says so (disconnected, manual), then the events end.
+    assert [(name, payload.reason) for name, payload in events] == [
+        ("disconnected", "manual")
+    ]
     assert ours() == ["rxlivechat-sandbox"]
     with pytest.raises(SDKClosedError):
         sdk.get_customer()

@@ -45,6 +45,7 @@ from .. import events as ev
 from ..exceptions import (
     AuthenticationError,
     ConnectionLost,
+    InvalidArgumentError,
     LiveChatError,
     ProtocolError,
     SDKClosedError,
@@ -178,9 +179,12 @@ class Engine:
         self._listener = listener
         self._session: Session[Pending] = Session()
         self._requests = Requests(self._session, timeout=options.request_timeout)
-        self._backoff = ReconnectPolicy(
-            *options.reconnect_delay, per_minute=options.reconnects_per_minute
-        )
+        try:
+            self._backoff = ReconnectPolicy(
+                *options.reconnect_delay, per_minute=options.reconnects_per_minute
+            )
+        except ValueError as exc:
+            raise InvalidArgumentError(str(exc)) from None
         self._token_provider = options.token_provider
         self._web = WebClient(
             self.http,
@@ -200,7 +204,6 @@ class Engine:
         self._http: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopped_runner: asyncio.Task[None] | None = None
-        self._stopping = False
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
         self._login_waiters: set[asyncio.Future[None]] = set()
@@ -211,7 +214,7 @@ class Engine:
     @property
     def connected(self) -> bool:
         """Whether the customer is logged in on an open socket right now."""
-        return self._session.logged_in
+        return self._session.logged_in and self.running
 
     @property
     def closed(self) -> bool:
@@ -249,7 +252,6 @@ class Engine:
         if self.closed:
             raise SDKClosedError("the SDK was destroyed")
         if not self.running:
-            self._stopping = False
             self._requests.resume()
             self._runner = asyncio.get_running_loop().create_task(
                 self._run(previous=self._stopped_runner),
@@ -263,7 +265,6 @@ class Engine:
         (awaiting it is optional). :meth:`start` starts again.
         """
         was_running = self.running
-        self._stopping = True
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.cancel()
@@ -423,13 +424,13 @@ class Engine:
                 await asyncio.wait({previous})
             await self._connect_forever()
         except asyncio.CancelledError:
-            if not self._stopping:
-                self._stopping = True
+            if self._current():  # the loop is ending, or a user's cancel()
                 error = SDKClosedError(
                     "the connection task was cancelled; call connect() to resume"
                 )
                 self._requests.halt(error)
                 self._wake_waiters(error)
+                await self._close_http()
             raise
 
     async def _connect_forever(self) -> None:
@@ -450,7 +451,6 @@ class Engine:
                 self._emit("error", exc)
             restoring = restoring or self.customer_id is not None
             if reason is not None:
-                self._stopping = True
                 self._requests.halt(
                     SDKClosedError(
                         f"disconnected for good ({reason.reason}); "
@@ -488,7 +488,7 @@ class Engine:
             reader.cancel()
             was_logged_in = self._session.logged_in
             self._requests.connection_lost()
-            if was_logged_in and not self._stopping:
+            if was_logged_in and self._current():
                 self._emit("connection_lost", None)
             try:
                 await asyncio.wait({life, reader})
@@ -501,6 +501,9 @@ class Engine:
 
     async def _logged_in(self, token: Token, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
+        # Hold live events from the login on: missed ones are emitted first.
+        self._recovering = restoring
+        self._held.clear()
         login = await self._login(token)
         self._logged_in_this_attempt = True
         self.customer_id = login.customer.id
@@ -509,7 +512,6 @@ class Engine:
         pinger = asyncio.get_running_loop().create_task(
             self._ping_loop(), name="rxlivechat-ping"
         )
-        self._recovering = restoring
         try:
             summary = await self._requests.ask(m.ListChats(limit=25))
             for chat in summary.chats_summary:
@@ -638,6 +640,13 @@ class Engine:
 
     # Private methods ----------------------------------------------------------------
 
+    def _current(self) -> bool:
+        """Whether this is the engine's connection task.
+
+        A task :meth:`stop` let go is not: it ends quietly.
+        """
+        return self._runner is not None and asyncio.current_task() is self._runner
+
     def _emit(self, name: str, payload: Any) -> None:
         if not self.closed or name == "disconnected":
             self._listener.on_event(name, payload)
@@ -668,9 +677,12 @@ class Engine:
             if stopped is not None:
                 await stopped
         finally:
-            if self._http is not None:
-                http, self._http = self._http, None
-                await http.close()
+            await self._close_http()
+
+    async def _close_http(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.close()
 
     def _invalidate_token(self) -> None:
         invalidate = getattr(self._token_provider, "invalidate", None)

@@ -4,8 +4,9 @@ Rules of this package (``rxlivechat/protocol/``):
 
 1. It imports the standard library, msgspec and ``rxlivechat.exceptions`` only:
    no asyncio, no aiohttp, no reactivex (``tests/test_layers.py`` checks).
-   :class:`Model`'s ``str()`` and ``_repr_html_`` import ``rxlivechat.display``
-   when called, which keeps to the same rule.
+   :class:`Model`'s ``str()`` and ``_repr_html_`` call the forms registered
+   with :func:`show_with` (``rxlivechat.display`` registers its own), so the
+   core imports nothing above it.
 2. Field names are the wire names (LiveChat's JSON is already snake_case).
 3. Optional fields default to ``None`` and are left out when encoding
    (``omit_defaults``): the server rejects nulls it does not expect.
@@ -24,7 +25,9 @@ registers in :data:`PUSHES`.
 from __future__ import annotations
 
 import datetime
+import html as _html
 import typing
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
@@ -38,6 +41,7 @@ __all__ = [
     "PushPayload",
     "Ticket",
     "Timestamp",
+    "show_with",
 ]
 
 Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
@@ -52,14 +56,29 @@ class Model(msgspec.Struct, kw_only=True, omit_defaults=True, repr_omit_defaults
     """
 
     def __str__(self) -> str:
-        from ..display import text  # stdlib and this package only: see rule 1
-
-        return text(self)
+        return _text_form(self)
 
     def _repr_html_(self) -> str:
-        from ..display import html
+        return _html_form(self)
 
-        return html(self)
+
+def _escaped_repr(value: Any) -> str:
+    return f"<pre>{_html.escape(repr(value))}</pre>"
+
+
+# How models show themselves: their repr, until show_with() says more.
+_text_form: Callable[[Any], str] = repr
+_html_form: Callable[[Any], str] = _escaped_repr
+
+
+def show_with(*, text: Callable[[Any], str], html: Callable[[Any], str]) -> None:
+    """Set what ``str(model)`` and Jupyter's ``_repr_html_`` return.
+
+    ``rxlivechat.display`` calls this when imported (``import rxlivechat`` does).
+    """
+    global _text_form, _html_form
+    _text_form = text
+    _html_form = html
 
 
 ResultT = TypeVar("ResultT")

@@ -12,7 +12,7 @@ from rxlivechat.engine.backoff import STORM_WINDOW, ReconnectPolicy
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import Recorder, connect
+from ..helpers import Recorder, connect
 
 
 def highest(low: float, high: float) -> float:

@@ -4,7 +4,7 @@ Per method: it works (and causes its pushes), it refuses bad input before
 sending anything, and a server error arrives as its exception class. Per push:
 the sandbox sends it (a customer action, a scripted agent or a sandbox call)
 and it reaches the event stream typed, under the name
-``tests/test_coverage.py`` lists for it (``pushed(seen, "<push>")``).
+``tests/scenarios/test_coverage.py`` lists for it (``pushed(seen, "<push>")``).
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ from rxlivechat.protocol.models import (
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
 from rxlivechat.sandbox.store import GroupRecord
 
-from .helpers import Recorder, connect, until
-from .test_coverage import PUSH_EVENTS
+from ..helpers import Recorder, connect, until
+from ..scenarios.test_coverage import PUSH_EVENTS
 
 Call = Callable[[CustomerSDK], Observable[Any]]
 

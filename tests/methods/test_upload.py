@@ -19,7 +19,7 @@ from rxlivechat import (
 from rxlivechat.methods.upload import MAX_FILE_SIZE, prepare_file
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import awaited
+from ..helpers import awaited
 
 
 def test_prepare_file_refuses_what_cannot_be_sent(tmp_path: Path) -> None:

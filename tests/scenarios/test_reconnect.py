@@ -17,10 +17,10 @@ from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
 from rxlivechat.sandbox.pytest_plugin import Faults
 
-from .helpers import Recorder, awaited, connect, until
+from ..helpers import Recorder, awaited, connect, until
 
 # Fast reconnects, and no storm bound: these tests drop sockets on purpose, often.
-# (The backoff policy itself is tested in tests/test_backoff.py.)
+# (The backoff policy itself is tested in tests/engine/test_backoff.py.)
 FAST = {"reconnect_delay": (0.005, 0.05), "reconnects_per_minute": 10_000}
 
 

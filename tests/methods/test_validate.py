@@ -40,7 +40,7 @@ from rxlivechat.protocol.models import (
 )
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import connect
+from ..helpers import connect
 
 Run = Callable[[CustomerSDK, Sandbox, dict[str, str], Any], Awaitable[Any]]
 Prepare = Callable[[CustomerSDK, Sandbox], Awaitable[dict[str, str]]]

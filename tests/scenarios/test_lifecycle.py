@@ -22,7 +22,7 @@ from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sdk import Closing
 
-from .helpers import Recorder, connect, until
+from ..helpers import Recorder, connect, until
 
 EXIT_WITHIN = 30.0
 """Seconds a child may take (it needs ~2 s; the margin is for a busy machine)."""

@@ -9,7 +9,7 @@ copied here because the digest lives outside the project. The test fails when:
   name for it listed in :data:`SEED_NAMES`;
 * a push has no :class:`PushPayload` class, no entry in :data:`PUSH_EVENTS`
   (the event it becomes and its payload type), or no test in
-  ``tests/test_actions.py`` that makes the sandbox send it and checks the event
+  ``tests/methods/test_actions.py`` that makes the sandbox send it and checks the event
   arrives typed (``pushed(seen, "<push>")``);
 * a method added for an action is not called by any test.
 """
@@ -28,9 +28,9 @@ from rxlivechat.engine import Engine
 from rxlivechat.protocol import pushes as p
 from rxlivechat.protocol.base import METHODS, PUSHES, Model, PushPayload
 
-from .digest import ACTIONS, LC_SDK_ONLY, PUSH_NAMES
+from ..digest import ACTIONS, LC_SDK_ONLY, PUSH_NAMES
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 INTERNAL = {"login": "_login", "ping": "_ping_loop"}
 """Actions the SDK sends by itself (connecting, keeping the socket alive)."""
@@ -165,7 +165,7 @@ def test_every_push_is_typed(push: str) -> None:
 
 
 def test_every_push_reaches_the_stream_in_a_sandbox_test() -> None:
-    verified = set(_pushed_literals(TESTS / "test_actions.py"))
+    verified = set(_pushed_literals(TESTS / "methods" / "test_actions.py"))
     missing = sorted(set(PUSH_NAMES) - verified)
     assert not missing, f"no sandbox test makes these pushes reach the SDK: {missing}"
 
@@ -175,7 +175,7 @@ def test_every_push_reaches_the_stream_in_a_sandbox_test() -> None:
 
 def _called_attributes() -> Iterator[str]:
     """``x.name`` of every call ``x.name(...)`` in the SDK tests."""
-    for path in TESTS.glob("test_*.py"):
+    for path in TESTS.rglob("test_*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 yield node.func.attr

@@ -68,6 +68,7 @@ from .exceptions import (
 from .history import ChatHistory, HistoryPage, then_live
 from .methods.actions import CancelRateResult
 from .methods.upload import FileUpload
+from .pool import CustomerPool, EventQueue, StreamOverflowError
 from .protocol.frames import API_VERSION
 from .protocol.models import (
     Access,
@@ -134,11 +135,13 @@ __all__ = [
     "Custom",
     "Customer",
     "CustomerBannedError",
+    "CustomerPool",
     "CustomerSDK",
     "CustomerTokenProvider",
     "Disconnected",
     "EntityTooLargeError",
     "Event",
+    "EventQueue",
     "File",
     "FileUpload",
     "FilledForm",
@@ -172,6 +175,7 @@ __all__ = [
     "SERVER_ERRORS",
     "SendFileResult",
     "ServerError",
+    "StreamOverflowError",
     "ServerRequestTimeoutError",
     "ServiceUnavailableError",
     "SystemEvent",

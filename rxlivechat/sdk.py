@@ -33,8 +33,9 @@ import ssl as ssl_
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
@@ -50,6 +51,9 @@ from .methods.validate import convert, require_str
 from .protocol import methods as m
 from .protocol.frames import Frame
 from .stream import HotStream
+
+if TYPE_CHECKING:
+    from .telemetry import CustomerTelemetry
 
 __all__ = ["Closing", "CustomerSDK", "init"]
 
@@ -173,6 +177,13 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
             the system's certificate authorities (never turned off by default).
+        http_connector: an ``aiohttp`` connector shared with other customers
+            (:class:`~rxlivechat.pool.CustomerPool` passes its own); never closed
+            by the SDK.
+        connect_gate: a semaphore shared with other customers that bounds how
+            many connect and log in at once (a pool's).
+        telemetry: spans and metrics for this customer
+            (:meth:`rxlivechat.telemetry.Telemetry.customer`); ``None``: none.
     """
 
     def __init__(
@@ -194,6 +205,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         reconnects_per_minute: int = 20,
         application: m.Application | Mapping[str, Any] | None = None,
         ssl: ssl_.SSLContext | None = None,
+        http_connector: aiohttp.BaseConnector | None = None,
+        connect_gate: asyncio.Semaphore | None = None,
+        telemetry: CustomerTelemetry | None = None,
     ) -> None:
         super().__init__()
         require_str("organization_id", organization_id)
@@ -229,6 +243,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 reconnect_delay=reconnect_delay,
                 reconnects_per_minute=reconnects_per_minute,
                 ssl=ssl,
+                http_connector=http_connector,
+                connect_gate=connect_gate,
+                telemetry=telemetry,
             ),
             self._streams,
         )

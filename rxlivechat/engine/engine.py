@@ -36,7 +36,7 @@ import dataclasses
 import logging
 import ssl as ssl_
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -63,6 +63,9 @@ from .recovery import EventLedger, missed_events
 from .requests import OnError, OnResult, Pending, Requests
 from .transport import Socket, connect, rtm_url
 from .web import PreparedFile, WebClient
+
+if TYPE_CHECKING:
+    from ..telemetry import CustomerTelemetry
 
 __all__ = [
     "FATAL_LOGIN_ERRORS",
@@ -142,6 +145,14 @@ class Options:
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
         reconnects_per_minute: the storm bound (see :class:`.backoff.Backoff`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
+        http_connector: a connector shared with other customers (a pool): the
+            engine opens its own HTTP session on it (its own cookie jar, so its
+            own identity) and never closes it. ``None``: a connector of its own.
+        connect_gate: a semaphore shared with other customers: held from the
+            token fetch to the end of the login, so a pool restarting many
+            customers logs in at most that many at once.
+        telemetry: where to report spans and metrics (:mod:`rxlivechat.telemetry`);
+            ``None`` reports nothing and costs nothing.
     """
 
     organization_id: str
@@ -155,6 +166,9 @@ class Options:
     reconnect_delay: tuple[float, float] = (0.5, 30.0)
     reconnects_per_minute: int = 20
     ssl: ssl_.SSLContext | None = None
+    http_connector: aiohttp.BaseConnector | None = None
+    connect_gate: asyncio.Semaphore | None = None
+    telemetry: CustomerTelemetry | None = None
 
 
 MAX_CHATS = 1_000
@@ -346,6 +360,21 @@ class Engine:
         timeout: float | None = None,
     ) -> Pending:
         """Queue ``method`` on the socket; exactly one callback will be called."""
+        telemetry = self.options.telemetry
+        if telemetry is not None:
+            finish = telemetry.request_started(method.action)
+
+            def on_result_traced(result: Any, pending: Pending) -> None:
+                finish(None)
+                on_result(result, pending)
+
+            def on_error_traced(exc: Exception) -> None:
+                finish(exc)
+                on_error(exc)
+
+            return self._requests.submit(
+                method, on_result_traced, on_error_traced, timeout=timeout
+            )
         return self._requests.submit(method, on_result, on_error, timeout=timeout)
 
     def abandon(self, pending: Pending) -> None:
@@ -354,7 +383,17 @@ class Engine:
 
     async def ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result; cancelling abandons it."""
-        return await self._requests.ask(method)
+        telemetry = self.options.telemetry
+        if telemetry is None:
+            return await self._requests.ask(method)
+        finish = telemetry.request_started(method.action)
+        try:
+            result = await self._requests.ask(method)
+        except BaseException as exc:
+            finish(exc)
+            raise
+        finish(None)
+        return result
 
     def await_echo(
         self,
@@ -384,9 +423,15 @@ class Engine:
         if self._http is None:
             # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
             jar = aiohttp.CookieJar(unsafe=True)
-            # ssl=True: verify certificates (lc-sdk-python turns that off).
-            connector = aiohttp.TCPConnector(ssl=self.options.ssl or True)
-            self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
+            shared = self.options.http_connector
+            if shared is not None:  # a pool's: its sockets, our own cookies
+                self._http = aiohttp.ClientSession(
+                    cookie_jar=jar, connector=shared, connector_owner=False
+                )
+            else:
+                # ssl=True: verify certificates (lc-sdk-python turns that off).
+                connector = aiohttp.TCPConnector(ssl=self.options.ssl or True)
+                self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
         return self._http
 
     async def token(self) -> Token:
@@ -468,22 +513,29 @@ class Engine:
     async def _socket_life(self, restoring: bool) -> ev.Disconnected | None:
         """One socket's life. Returns a reason to stop for good, or ``None``."""
         self._logged_in_this_attempt = False
-        token = await self.token()
-        socket = await connect(
-            self.http(),
-            rtm_url(self.options.api_url, self.options.organization_id),
-            timeout=self.options.connect_timeout,
-        )
+        gate = _Gate(self.options.connect_gate, self.options.telemetry)
+        await gate.enter()
+        try:
+            token = await self.token()
+            socket = await connect(
+                self.http(),
+                rtm_url(self.options.api_url, self.options.organization_id),
+                timeout=self.options.connect_timeout,
+            )
+        except BaseException:
+            gate.leave()
+            raise
         self._requests.connection_made(socket)
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
-        life = loop.create_task(self._logged_in(token, restoring))
+        life = loop.create_task(self._logged_in(token, restoring, gate))
         try:
             await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             # Whichever ends first ends the other: a closed socket cancels a
             # pending login; a failed login closes the socket. A cancellation of
             # this task still propagates, after the cleanup.
+            gate.leave()
             life.cancel()
             reader.cancel()
             was_logged_in = self._session.logged_in
@@ -499,12 +551,13 @@ class Engine:
             raise error
         return None if reader.cancelled() else reader.result()
 
-    async def _logged_in(self, token: Token, restoring: bool) -> None:
+    async def _logged_in(self, token: Token, restoring: bool, gate: _Gate) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
         # Hold live events from the login on: missed ones are emitted first.
         self._recovering = restoring
         self._held.clear()
         login = await self._login(token)
+        gate.leave()
         self._logged_in_this_attempt = True
         self.customer_id = login.customer.id
         self._emit("customer_id", login.customer.id)
@@ -649,6 +702,9 @@ class Engine:
 
     def _emit(self, name: str, payload: Any) -> None:
         if not self.closed or name == "disconnected":
+            telemetry = self.options.telemetry
+            if telemetry is not None:
+                telemetry.event(name)
             self._listener.on_event(name, payload)
 
     def _remember_chat(self, chat_id: str, active: bool) -> None:
@@ -718,6 +774,37 @@ def spawn_held(work: Awaitable[None], what: str) -> asyncio.Task[None] | None:
     _HELD.add(task)
     task.add_done_callback(_HELD.discard)
     return task
+
+
+class _Gate:
+    """One pass through the shared connect gate: entered once, left once."""
+
+    __slots__ = ("_held", "_semaphore", "_telemetry")
+
+    def __init__(
+        self, semaphore: asyncio.Semaphore | None, telemetry: CustomerTelemetry | None
+    ) -> None:
+        self._semaphore = semaphore
+        self._telemetry = telemetry
+        self._held = False
+
+    async def enter(self) -> None:
+        if self._semaphore is None:
+            return
+        if self._telemetry is None:
+            await self._semaphore.acquire()
+        else:
+            started = asyncio.get_running_loop().time()
+            await self._semaphore.acquire()
+            waited = asyncio.get_running_loop().time() - started
+            self._telemetry.queue_waited("connect", waited)
+        self._held = True
+
+    def leave(self) -> None:
+        if self._held:
+            self._held = False
+            assert self._semaphore is not None
+            self._semaphore.release()
 
 
 class _Stop(Exception):

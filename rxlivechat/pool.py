@@ -1,0 +1,357 @@
+"""Many customers on one loop: :class:`CustomerPool`.
+
+.. code-block:: text
+
+    pool.add("alice") ─► CustomerSDK ──("new_event", e)──┐
+    pool.add("bob")   ─► CustomerSDK ──("connected", c)──┼─► pool: ("bob", "connected", c), ...
+                          │  one TCPConnector, one         │   └─► pool.queue(bound, overflow)
+                          │  cookie jar each               │         async iterator, bounded
+                          └─ the connect gate: at most N log in at once
+
+Choices:
+
+1. **One connector, a session per customer.** The customer's identity lives in
+   its cookie jar (the accounts cookies), so each customer keeps its own
+   ``aiohttp.ClientSession`` (a few hundred bytes) over the pool's one
+   ``TCPConnector`` (``connector_owner=False``): the HTTP connections, DNS cache
+   and TLS context are shared; cookies never mix. A single shared session with
+   per-request cookies would need every token request to carry them by hand.
+2. **A gate on logins.** The pool's semaphore is held by each customer from its
+   token fetch to the end of its login, for the first connection and every
+   reconnect, so restarting 10,000 customers logs in ``max_concurrent_logins``
+   at a time instead of stampeding the server.
+3. **Isolation.** Each customer is its own engine and its own hot stream: a
+   customer that fails to log in, is banned or whose subscriber raises reports an
+   ``error`` event (on its stream and the merged one) and nothing else changes.
+4. **Backpressure.** The merged stream is hot and synchronous, like a
+   customer's. An async consumer reads it through :meth:`CustomerPool.queue`,
+   which is bounded: when it is full the ``overflow`` policy decides (see
+   :class:`EventQueue`), and what was dropped is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+import aiohttp
+from reactivex import Observable, abc
+
+from .exceptions import InvalidArgumentError, LiveChatError, SDKClosedError
+from .sdk import CustomerSDK
+from .stream import HotStream
+
+if TYPE_CHECKING:
+    from .telemetry import Telemetry
+
+__all__ = ["CustomerPool", "EventQueue", "Overflow", "StreamOverflowError"]
+
+log = logging.getLogger("rxlivechat")
+
+PoolEvent = tuple[str, str, Any]
+"""``(customer_key, event_name, payload)``."""
+
+Overflow = Literal["buffer", "drop_oldest", "fail"]
+"""What a full :class:`EventQueue` does with one more item."""
+
+
+class StreamOverflowError(LiveChatError):
+    """A queue with ``overflow="fail"`` was full: its consumer is too slow."""
+
+
+class EventQueue:
+    """A bounded queue of the pool's merged stream, read with ``async for``.
+
+    When ``bound`` items are waiting, one more is handled by ``overflow``:
+
+    * ``"buffer"``: kept out; the buffer holds the ``bound`` oldest and the
+      newcomer is dropped (counted in :attr:`dropped`);
+    * ``"drop_oldest"``: the oldest waiting item is dropped to make room
+      (counted in :attr:`dropped`);
+    * ``"fail"``: the queue fails: the reader gets :class:`StreamOverflowError`
+      after the items already waiting, and the queue stops listening.
+
+    Memory never exceeds ``bound`` items. :attr:`high_water` is the most items
+    that waited at once.
+    """
+
+    def __init__(self, pool: CustomerPool, bound: int, overflow: Overflow) -> None:
+        if bound < 1:
+            raise InvalidArgumentError("bound must be at least 1")
+        if overflow not in ("buffer", "drop_oldest", "fail"):
+            raise InvalidArgumentError(
+                f"overflow must be 'buffer', 'drop_oldest' or 'fail', not {overflow!r}"
+            )
+        self.bound = bound
+        self.overflow = overflow
+        self.dropped = 0
+        """Items dropped because the queue was full."""
+        self.high_water = 0
+        """The most items that waited at once."""
+        self._items: collections.deque[PoolEvent] = collections.deque()
+        self._failed: StreamOverflowError | None = None
+        self._done = False
+        self._wakeup: asyncio.Future[None] | None = None
+        self._pool = pool
+        self._subscription = pool.subscribe(self._put, on_completed=self.close)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _put(self, item: PoolEvent) -> None:
+        items = self._items
+        if len(items) >= self.bound:
+            if self.overflow == "fail":
+                self._failed = StreamOverflowError(
+                    f"the merged stream's consumer fell {self.bound} items behind"
+                )
+                self._subscription.dispose()
+                self._wake()
+                return
+            self.dropped += 1
+            self._pool._count_dropped()
+            if self.overflow == "buffer":
+                return
+            items.popleft()
+            self._pool._count_buffered(-1)
+        items.append(item)
+        self._pool._count_buffered(1)
+        if len(items) > self.high_water:
+            self.high_water = len(items)
+        self._wake()
+
+    def _wake(self) -> None:
+        wakeup, self._wakeup = self._wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def close(self) -> None:
+        """Stop listening; the reader gets what is waiting, then the end."""
+        self._done = True
+        self._subscription.dispose()
+        self._wake()
+
+    async def get(self) -> PoolEvent:
+        """The next item.
+
+        Raises:
+            StreamOverflowError: the queue failed (``overflow="fail"``).
+            StopAsyncIteration: the queue was closed, and nothing waits.
+        """
+        while not self._items:
+            if self._failed is not None:
+                raise self._failed
+            if self._done:
+                raise StopAsyncIteration
+            self._wakeup = asyncio.get_running_loop().create_future()
+            await self._wakeup
+        self._pool._count_buffered(-1)
+        return self._items.popleft()
+
+    def __aiter__(self) -> EventQueue:
+        return self
+
+    async def __anext__(self) -> PoolEvent:
+        return await self.get()
+
+
+class CustomerPool(Observable[PoolEvent]):
+    """Many customers on one loop, one HTTP connector and one login gate.
+
+    The pool is an ``Observable`` of ``(customer_key, event_name, payload)``: the
+    merged hot stream of every customer's events, besides each customer's own.
+
+    Example:
+        >>> async with CustomerPool(organization_id=..., client_id=...) as pool:  # doctest: +SKIP
+        ...     alice = await pool.add("alice")
+        ...     async for key, name, payload in pool.queue(bound=10_000):
+        ...         ...
+
+    Args:
+        max_concurrent_logins: customers connecting and logging in at once (the
+            first connection and every reconnect).
+        telemetry: spans and metrics of every customer, labelled by key.
+        connector_limit: the shared connector's HTTP connections at most
+            (0: no limit; the RTM sockets are held outside it).
+        **defaults: :class:`~rxlivechat.CustomerSDK` options for every customer
+            (``organization_id``, ``client_id``, ``api_url``...); :meth:`add`
+            may override them per customer.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_concurrent_logins: int = 50,
+        telemetry: Telemetry | None = None,
+        connector_limit: int = 100,
+        **defaults: Any,
+    ) -> None:
+        super().__init__()
+        if max_concurrent_logins < 1:
+            raise InvalidArgumentError("max_concurrent_logins must be at least 1")
+        for option in ("http_connector", "connect_gate", "telemetry"):
+            if option in defaults:
+                raise InvalidArgumentError(f"the pool sets {option} itself")
+        self.defaults = defaults
+        self.telemetry = telemetry
+        self.dropped = 0
+        """Merged-stream items dropped by the pool's full queues, in all."""
+        self._connector_limit = connector_limit
+        self._connector: aiohttp.TCPConnector | None = None
+        self._gate = asyncio.Semaphore(max_concurrent_logins)
+        self._customers: dict[str, tuple[CustomerSDK, abc.DisposableBase]] = {}
+        self._stream: HotStream[PoolEvent] = HotStream(self._report)
+        self._closed = False
+
+    # Observable -------------------------------------------------------------------
+
+    def _subscribe_core(
+        self,
+        observer: abc.ObserverBase[PoolEvent],
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        return self._stream.subscribe(observer, scheduler=scheduler)
+
+    def queue(
+        self, *, bound: int = 10_000, overflow: Overflow = "buffer"
+    ) -> EventQueue:
+        """A bounded queue of the merged stream from now on (see :class:`EventQueue`)."""
+        self._check_open()
+        return EventQueue(self, bound, overflow)
+
+    # Customers --------------------------------------------------------------------
+
+    async def add(self, key: str, **options: Any) -> CustomerSDK:
+        """Add customer ``key`` and start connecting it (through the login gate).
+
+        Returns at once, without waiting for the login (``await
+        sdk.wait_connected()`` does). Options override the pool's defaults; a
+        durable store's ``store=`` and ``customer_key=`` pass through.
+
+        Raises:
+            InvalidArgumentError: ``key`` is already in the pool, or an option is bad.
+            SDKClosedError: the pool was closed.
+        """
+        self._check_open()
+        if not isinstance(key, str) or not key:
+            raise InvalidArgumentError("key must be a non-empty string")
+        if key in self._customers:
+            raise InvalidArgumentError(f"customer {key!r} is already in the pool")
+        if self._connector is None:
+            self._connector = aiohttp.TCPConnector(
+                limit=self._connector_limit,
+                ssl=self.defaults.get("ssl") or options.get("ssl") or True,
+            )
+        sdk = CustomerSDK(
+            **{**self.defaults, **options},
+            http_connector=self._connector,
+            connect_gate=self._gate,
+            telemetry=None if self.telemetry is None else self.telemetry.customer(key),
+        )
+        stream = self._stream
+
+        def forward(item: tuple[str, Any]) -> None:
+            if stream.observers:
+                stream.on_next((key, item[0], item[1]))
+
+        self._customers[key] = (sdk, sdk.subscribe(forward))
+        sdk.connect()
+        return sdk
+
+    async def remove(self, key: str) -> None:
+        """Destroy customer ``key`` and forget it; waits until its socket is closed.
+
+        Raises:
+            KeyError: no such customer.
+        """
+        sdk, subscription = self._customers.pop(key)
+        subscription.dispose()
+        await sdk.destroy()
+
+    def __getitem__(self, key: str) -> CustomerSDK:
+        return self._customers[key][0]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._customers
+
+    def __len__(self) -> int:
+        return len(self._customers)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._customers))
+
+    def keys(self) -> list[str]:
+        """The customers' keys."""
+        return list(self._customers)
+
+    @property
+    def connected(self) -> int:
+        """How many customers are logged in right now."""
+        return sum(1 for sdk, _ in self._customers.values() if sdk.connected)
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until every customer in the pool is logged in."""
+        async with asyncio.timeout(timeout):
+            await asyncio.gather(
+                *(sdk.wait_connected() for sdk, _ in self._customers.values())
+            )
+
+    # Life -------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Destroy every customer, complete the merged stream, close the connector."""
+        if self._closed:
+            return
+        self._closed = True
+        customers, self._customers = self._customers, {}
+        for sdk, subscription in customers.values():
+            subscription.dispose()
+        await asyncio.gather(*(sdk.destroy() for sdk, _ in customers.values()))
+        self._stream.on_completed()
+        if self._connector is not None:
+            await self._connector.close()
+
+    async def __aenter__(self) -> CustomerPool:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @contextlib.asynccontextmanager
+    async def consuming(
+        self, *, bound: int = 10_000, overflow: Overflow = "buffer"
+    ) -> AsyncIterator[EventQueue]:
+        """A :meth:`queue` closed on exit."""
+        queue = self.queue(bound=bound, overflow=overflow)
+        try:
+            yield queue
+        finally:
+            queue.close()
+
+    # Internals --------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SDKClosedError("the pool was closed")
+
+    def _report(self, exc: Exception) -> None:
+        log.error("a subscriber of the pool raised: %r", exc, exc_info=exc)
+
+    def _count_dropped(self) -> None:
+        self.dropped += 1
+        if self.telemetry is not None:
+            self.telemetry.dropped.add(1, self.telemetry.attributes())
+
+    def _count_buffered(self, delta: int) -> None:
+        if self.telemetry is not None:
+            self.telemetry.buffered.add(delta, self.telemetry.attributes())

@@ -1,0 +1,170 @@
+"""CustomerPool: many customers, one connector, a login gate, a bounded merged stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from rxlivechat import CustomerPool, InvalidArgumentError, Message, StreamOverflowError
+from rxlivechat.sandbox import Sandbox
+
+from .helpers import until
+
+
+@pytest.fixture
+async def pool(sandbox: Sandbox) -> AsyncIterator[CustomerPool]:
+    async with CustomerPool(
+        max_concurrent_logins=3,
+        organization_id=sandbox.organization_id,
+        client_id="test-client",
+        api_url=sandbox.api_url,
+        accounts_url=sandbox.accounts_url,
+        request_timeout=5.0,
+    ) as pool:
+        yield pool
+
+
+async def test_customers_share_one_connector_but_keep_their_own_identity(
+    pool: CustomerPool,
+) -> None:
+    customers = [await pool.add(f"c{i}") for i in range(5)]
+    await pool.wait_connected(timeout=10)
+    assert pool.connected == 5
+    assert len({sdk.customer_id for sdk in customers}) == 5
+    connectors = {sdk._engine.http().connector for sdk in customers}
+    assert connectors == {pool._connector}
+    jars = {id(sdk._engine.http().cookie_jar) for sdk in customers}
+    assert len(jars) == 5
+
+
+async def test_the_merged_stream_carries_each_customer_key(
+    pool: CustomerPool, sandbox: Sandbox
+) -> None:
+    seen: list[tuple[str, str, Any]] = []
+    pool.subscribe(seen.append)
+    alice = await pool.add("alice")
+    bob = await pool.add("bob")
+    await pool.wait_connected(timeout=10)
+    assert {(k, n) for k, n, _ in seen if n == "connected"} == {
+        ("alice", "connected"),
+        ("bob", "connected"),
+    }
+    chat = await alice.start_chat([Message(text="hi")])
+    agent = sandbox.agent("Jane")
+    await agent.send_message(chat.id, "hello alice")
+    await until(
+        lambda: any(
+            k == "alice" and n == "new_event" and p.event.text == "hello alice"
+            for k, n, p in seen
+        )
+    )
+    assert not any(k == "bob" and n == "new_event" for k, n, _ in seen)
+    assert bob.connected
+
+
+async def test_logins_pass_the_gate_a_few_at_a_time(
+    pool: CustomerPool, sandbox: Sandbox
+) -> None:
+    sandbox.delay_replies(0.2, "login")
+    for i in range(9):
+        await pool.add(f"c{i}")
+    most = 0
+    while pool.connected < 9:
+        logging_in = 3 - pool._gate._value
+        most = max(most, logging_in)
+        await asyncio.sleep(0.01)
+    assert most == 3  # the gate was full, and never more than full
+
+
+async def test_one_customer_failing_leaves_the_others_alone(
+    pool: CustomerPool, sandbox: Sandbox
+) -> None:
+    good = await pool.add("good")
+    bad = await pool.add("bad", api_url="http://127.0.0.1:9")  # nothing listens
+    await good.wait_connected(timeout=10)
+    errors: list[str] = []
+    pool.subscribe(lambda item: errors.append(item[0]) if item[1] == "error" else None)
+
+    def raising(_: Any) -> None:
+        raise RuntimeError("a broken subscriber of one customer")
+
+    good.subscribe(raising)
+    await until(lambda: "bad" in errors)
+    chat = await good.start_chat([Message(text="still here")])
+    assert chat.id
+    assert good.connected and not bad.connected
+    await pool.remove("bad")
+    assert "bad" not in pool and "good" in pool
+
+
+async def test_add_refuses_a_key_twice_and_remove_forgets(pool: CustomerPool) -> None:
+    await pool.add("k")
+    with pytest.raises(InvalidArgumentError):
+        await pool.add("k")
+    await pool.remove("k")
+    assert len(pool) == 0
+    with pytest.raises(KeyError):
+        await pool.remove("k")
+
+
+async def _flood(pool: CustomerPool, sandbox: Sandbox, messages: int) -> None:
+    sdk = await pool.add("talker")
+    chat = await sdk.start_chat([Message(text="hi")])
+    agent = sandbox.agent("Jane")
+    for i in range(messages):
+        await agent.send_message(chat.id, f"m{i}")
+
+
+@pytest.mark.parametrize("overflow", ["buffer", "drop_oldest"])
+async def test_a_slow_consumer_gets_a_bounded_queue(
+    pool: CustomerPool, sandbox: Sandbox, overflow: Any
+) -> None:
+    queue = pool.queue(bound=5, overflow=overflow)
+    await _flood(pool, sandbox, 30)
+    await until(lambda: queue.dropped > 0 and len(queue) == 5)
+    texts: list[str] = []
+    while len(queue):
+        _, name, payload = await asyncio.wait_for(queue.get(), 1)  # a slow reader
+        await asyncio.sleep(0.01)
+        if name == "new_event" and isinstance(payload.event, Message):
+            texts.append(payload.event.text)
+    assert queue.high_water == 5
+    assert pool.dropped == queue.dropped
+    if overflow == "drop_oldest":
+        assert texts[-1] == "m29"  # the newest survived
+    else:
+        assert "m29" not in texts  # the oldest were kept
+    queue.close()
+
+
+async def test_a_failing_queue_fails_loudly(
+    pool: CustomerPool, sandbox: Sandbox
+) -> None:
+    queue = pool.queue(bound=3, overflow="fail")
+    await _flood(pool, sandbox, 10)
+    with pytest.raises(StreamOverflowError):
+        for _ in range(100):
+            await asyncio.wait_for(queue.get(), 2)
+    assert len(queue) == 0
+
+
+async def test_closing_the_pool_ends_its_queues(pool: CustomerPool) -> None:
+    await pool.add("x")
+    queue = pool.queue()
+    reader = asyncio.ensure_future(_drain(queue))
+    await pool.close()
+    assert await asyncio.wait_for(reader, 5) >= 0
+
+
+async def _drain(queue: Any) -> int:
+    return len([item async for item in queue])
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(InvalidArgumentError):
+        CustomerPool(max_concurrent_logins=0)
+    with pytest.raises(InvalidArgumentError):
+        CustomerPool(connect_gate=asyncio.Semaphore(1))

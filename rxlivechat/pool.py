@@ -2,11 +2,11 @@
 
 .. code-block:: text
 
-    pool.add("alice") ─► CustomerSDK ──("new_event", e)──┐
-    pool.add("bob")   ─► CustomerSDK ──("connected", c)──┼─► pool: ("bob", "connected", c), ...
-                          │  one TCPConnector, one         │   └─► pool.queue(bound, overflow)
-                          │  cookie jar each               │         async iterator, bounded
-                          └─ the connect gate: at most N log in at once
+    add("alice") ─► CustomerSDK ──("new_event", e)──┐
+    add("bob")   ─► CustomerSDK ──("connected", c)──┼─► pool: ("bob", "connected", c)
+                    │ one TCPConnector,             │    └─► pool.queue(bound, overflow)
+                    │ a cookie jar each             │        (async, bounded)
+                    └─ the connect gate: at most N log in at once
 
 Choices:
 
@@ -35,6 +35,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -167,7 +168,7 @@ class CustomerPool(Observable[PoolEvent]):
     merged hot stream of every customer's events, besides each customer's own.
 
     Example:
-        >>> async with CustomerPool(organization_id=..., client_id=...) as pool:  # doctest: +SKIP
+        >>> async with CustomerPool(organization_id=org, client_id=app) as pool:
         ...     alice = await pool.add("alice")
         ...     async for key, name, payload in pool.queue(bound=10_000):
         ...         ...
@@ -220,7 +221,7 @@ class CustomerPool(Observable[PoolEvent]):
     def queue(
         self, *, bound: int = 10_000, overflow: Overflow = "buffer"
     ) -> EventQueue:
-        """A bounded queue of the merged stream from now on (see :class:`EventQueue`)."""
+        """A bounded queue of the merged stream from now on (:class:`EventQueue`)."""
         self._check_open()
         return EventQueue(self, bound, overflow)
 
@@ -238,14 +239,14 @@ class CustomerPool(Observable[PoolEvent]):
             SDKClosedError: the pool was closed.
         """
         self._check_open()
-        if not isinstance(key, str) or not key:
+        if not key:
             raise InvalidArgumentError("key must be a non-empty string")
         if key in self._customers:
             raise InvalidArgumentError(f"customer {key!r} is already in the pool")
         if self._connector is None:
             self._connector = aiohttp.TCPConnector(
                 limit=self._connector_limit,
-                ssl=self.defaults.get("ssl") or options.get("ssl") or True,
+                ssl=self._tls_context(options),
             )
         sdk = CustomerSDK(
             **{**self.defaults, **options},
@@ -273,8 +274,10 @@ class CustomerPool(Observable[PoolEvent]):
         subscription.dispose()
         await sdk.destroy()
 
-    def __getitem__(self, key: str) -> CustomerSDK:
-        return self._customers[key][0]
+    def get(self, key: str) -> CustomerSDK | None:
+        """Customer ``key``'s SDK, or ``None``."""
+        entry = self._customers.get(key)
+        return None if entry is None else entry[0]
 
     def __contains__(self, key: object) -> bool:
         return key in self._customers
@@ -309,7 +312,7 @@ class CustomerPool(Observable[PoolEvent]):
             return
         self._closed = True
         customers, self._customers = self._customers, {}
-        for sdk, subscription in customers.values():
+        for _sdk, subscription in customers.values():
             subscription.dispose()
         await asyncio.gather(*(sdk.destroy() for sdk, _ in customers.values()))
         self._stream.on_completed()
@@ -339,6 +342,11 @@ class CustomerPool(Observable[PoolEvent]):
             queue.close()
 
     # Internals --------------------------------------------------------------------
+
+    def _tls_context(self, options: dict[str, Any]) -> ssl.SSLContext | bool:
+        """The first customer's TLS context serves the shared connector."""
+        context: ssl.SSLContext | None = options.get("ssl", self.defaults.get("ssl"))
+        return context or True  # True: verify certificates
 
     def _check_open(self) -> None:
         if self._closed:

@@ -1,4 +1,4 @@
-"""The command line: ``python -m rxlivechat demo | sandbox | tail``.
+"""The command line: ``python -m rxlivechat demo | sandbox | tail | worker``.
 
 Installed as the ``rxlivechat`` script too.
 """
@@ -19,6 +19,8 @@ examples:
   rxlivechat sandbox --port 8080           a LiveChat-compatible server to test against
   rxlivechat tail --seconds 5              the event stream as JSON lines (sandbox)
   rxlivechat tail --organization-id ID --client-id CLIENT   ... of a real organization
+  rxlivechat worker --redis redis://127.0.0.1:6379/0 --organization-id ID --add alice
+                                           share customers with other workers
 
 documentation: the docs/ folder of the source (mkdocs), built by `make docs`
 """
@@ -124,6 +126,51 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this many seconds (default: run until Ctrl-C)",
     )
+    worker = commands.add_parser(
+        "worker",
+        help="run the customers of a set shared with other workers on Redis",
+        description="Share a set of customer keys with the other workers started "
+        "with the same Redis URL and organization: each key is run by exactly one "
+        "worker, under a lease renewed every third of --lease-time; a dead worker's "
+        "customers are taken over when its leases expire. Prints every event as a "
+        "JSON line with its customer key, until Ctrl-C or SIGTERM.",
+    )
+    worker.add_argument("--redis", required=True, metavar="URL", help="redis://...")
+    worker.add_argument("--organization-id", required=True, metavar="ID")
+    worker.add_argument("--client-id", default="rxlivechat-worker")
+    worker.add_argument(
+        "--api-url", default="https://api.livechatinc.com", metavar="URL"
+    )
+    worker.add_argument(
+        "--accounts-url", default="https://accounts.livechat.com", metavar="URL"
+    )
+    worker.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="add this customer key to the shared set first; repeatable",
+    )
+    worker.add_argument(
+        "--lease-time",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a lease lasts unless renewed (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--max-concurrent-logins",
+        type=int,
+        default=50,
+        metavar="N",
+        help="customers logging in at once (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--worker-id", default=None, help="default: pid and a random tag"
+    )
+    worker.add_argument(
+        "--seconds", type=float, default=None, help="stop after this many seconds"
+    )
     return root
 
 
@@ -147,6 +194,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
             return 0
+        if args.command == "worker":
+            from .cli.worker import run_worker
+
+            return asyncio.run(
+                run_worker(
+                    redis_url=args.redis,
+                    organization_id=args.organization_id,
+                    add=args.add,
+                    seconds=args.seconds,
+                    client_id=args.client_id,
+                    api_url=args.api_url,
+                    accounts_url=args.accounts_url,
+                    lease_time=args.lease_time,
+                    max_concurrent_logins=args.max_concurrent_logins,
+                    worker_id=args.worker_id,
+                )
+            )
         from .cli.tail import run_tail
 
         return asyncio.run(

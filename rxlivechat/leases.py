@@ -110,7 +110,10 @@ class Leases:
         if not keys:
             return {}
         values = await self.client.mget([self.lease_key(k) for k in keys])
-        return dict(zip(keys, values, strict=True))
+        return {
+            key: None if value is None else str(value)
+            for key, value in zip(keys, values, strict=True)
+        }
 
     async def claim(self, key: str) -> bool:
         """Try to take ``key``'s lease; whether this worker now holds it."""
@@ -138,9 +141,10 @@ class Leases:
         """Say this worker is alive; returns how many workers are."""
         now = int(time.time() * 1000)
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.zadd(self.workers_key, {self.worker_id: now + self._ttl_ms})
-            pipe.zremrangebyscore(self.workers_key, "-inf", now)
-            pipe.zcard(self.workers_key)
+            # Queued on the pipeline; their replies come from execute().
+            _ = pipe.zadd(self.workers_key, {self.worker_id: now + self._ttl_ms})
+            _ = pipe.zremrangebyscore(self.workers_key, "-inf", now)
+            _ = pipe.zcard(self.workers_key)
             *_, live = await pipe.execute()
         return int(live)
 

@@ -177,8 +177,10 @@ class CustomerPool(Observable[PoolEvent]):
         max_concurrent_logins: customers connecting and logging in at once (the
             first connection and every reconnect).
         telemetry: spans and metrics of every customer, labelled by key.
-        connector_limit: the shared connector's HTTP connections at most
-            (0: no limit; the RTM sockets are held outside it).
+        connector_limit: the shared connector's connections at most, RTM
+            sockets included (aiohttp counts a WebSocket as a connection for its
+            whole life); 0, the default: no limit (the login gate bounds the
+            connecting, and each customer holds one socket).
         **defaults: :class:`~rxlivechat.CustomerSDK` options for every customer
             (``organization_id``, ``client_id``, ``api_url``...); :meth:`add`
             may override them per customer.
@@ -189,7 +191,7 @@ class CustomerPool(Observable[PoolEvent]):
         *,
         max_concurrent_logins: int = 50,
         telemetry: Telemetry | None = None,
-        connector_limit: int = 100,
+        connector_limit: int = 0,
         **defaults: Any,
     ) -> None:
         super().__init__()

@@ -182,7 +182,7 @@ class Worker:
                 options = {}
                 if store is not None:
                     options = {"store": store, "customer_key": key}
-                await pool.add(key, **options)
+                _ = await pool.add(key, **options)
 
     async def _drop(self, pool: CustomerPool, key: str, why: str) -> None:
         self.owned.discard(key)

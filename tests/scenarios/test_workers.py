@@ -1,0 +1,236 @@
+"""Workers sharing customers on a real redis-server: a worker killed, its customers
+taken over by the others, the agent's messages counted end to end.
+
+Three ``python -m rxlivechat worker`` processes share 300 customer keys against a
+sandbox in this process. Their JSON lines tell who claimed what and which messages
+each customer received; Redis tells who holds each lease; the sandbox tells which
+customers are logged in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import redis.asyncio
+
+from rxlivechat.cli.worker import _durable_stores_available
+from rxlivechat.sandbox import Sandbox
+
+from ..helpers import until
+from ..redis_server import redis_server, redis_url  # noqa: F401
+
+CUSTOMERS = 300
+LEASE_TIME = 3.0
+RECONNECT = 15.0
+"""Allowance for the takeover's logins, beyond the lease time (a loaded machine)."""
+
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.sandbox(max_idle_connections=2048, ping_timeout=60),
+]
+
+
+@dataclass
+class WorkerProcess:
+    """A worker process and what its output said."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    owned: set[str] = field(default_factory=set)
+    customer_ids: dict[str, str] = field(default_factory=dict)
+    received: set[tuple[str, str]] = field(default_factory=set)
+    connected_after: dict[str, float] = field(default_factory=dict)
+    reader: asyncio.Task[None] | None = None
+
+    def take(self, line: dict[str, Any], now: float) -> None:
+        """Update the view from one JSON line."""
+        if "claimed" in line:
+            self.owned.add(line["claimed"])
+        for gone in ("released", "lost"):
+            if gone in line:
+                self.owned.discard(line[gone])
+        key, event = line.get("customer"), line.get("event")
+        if key is None:
+            return
+        payload = line["payload"]
+        if event in ("connected", "connection_restored"):
+            self.customer_ids[key] = payload["customer_id"]
+            self.connected_after[key] = now
+        elif event == "new_event" and payload["event"].get("type") == "message":
+            self.received.add((key, payload["event"]["text"]))
+
+    async def read(self) -> None:
+        """Follow the process's output until it ends."""
+        assert self.process.stdout is not None
+        loop = asyncio.get_running_loop()
+        async for raw in self.process.stdout:
+            self.take(json.loads(raw), loop.time())
+
+
+@contextlib.asynccontextmanager
+async def workers(
+    sandbox: Sandbox, url: str, count: int
+) -> AsyncIterator[list[WorkerProcess]]:
+    """``count`` worker processes, stopped (SIGTERM, then SIGKILL) at the end."""
+    started: list[WorkerProcess] = []
+    try:
+        for n in range(count):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "rxlivechat",
+                "worker",
+                "--redis",
+                url,
+                "--organization-id",
+                sandbox.organization_id,
+                "--api-url",
+                sandbox.api_url,
+                "--accounts-url",
+                sandbox.accounts_url,
+                "--lease-time",
+                str(LEASE_TIME),
+                "--worker-id",
+                f"w{n}",
+                stdout=asyncio.subprocess.PIPE,
+            )
+            worker = WorkerProcess(f"w{n}", process)
+            worker.reader = asyncio.get_running_loop().create_task(worker.read())
+            started.append(worker)
+        yield started
+    finally:
+        for worker in started:
+            if worker.process.returncode is None:
+                worker.process.terminate()
+        for worker in started:
+            try:
+                await asyncio.wait_for(worker.process.wait(), 15)
+            except TimeoutError:
+                worker.process.kill()
+                await worker.process.wait()
+            if worker.reader is not None:
+                await worker.reader
+
+
+async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> None:
+    keys = [f"customer-{i:03}" for i in range(CUSTOMERS)]
+    client = redis.asyncio.Redis.from_url(url, decode_responses=True)
+    namespace = f"rxlivechat:{sandbox.organization_id}"
+    await client.sadd(f"{namespace}:customers", *keys)
+    agent = sandbox.agent("Jane")
+    loop = asyncio.get_running_loop()
+    try:
+        async with workers(sandbox, url, 3) as running:
+
+            def ids() -> dict[str, str]:
+                merged: dict[str, str] = {}
+                for worker in running:
+                    merged |= {k: v for k, v in worker.customer_ids.items()}
+                return merged
+
+            # 1. Every key claimed once and logged in, the keys spread over all three.
+            await until(
+                lambda: (
+                    len(ids()) == CUSTOMERS
+                    and sum(len(w.owned) for w in running) == CUSTOMERS
+                    and all(w.owned for w in running)
+                ),
+                timeout=60,
+            )
+            chats = {
+                key: sandbox.seed_chat(customer_id, active=True, agent=agent)
+                for key, customer_id in ids().items()
+            }
+            sent: list[tuple[str, str]] = []
+
+            async def say(label: str) -> None:
+                for key, chat_id in chats.items():
+                    text = f"{label} to {key}"
+                    await agent.send_message(chat_id, text)
+                    sent.append((key, text))
+
+            await say("before")
+            victim, survivors = running[0], running[1:]
+            orphans = set(victim.owned)
+            # 2. SIGKILL: no goodbye, its leases stay until they expire.
+            victim.process.send_signal(signal.SIGKILL)
+            killed_at = loop.time()
+            await say("meanwhile")
+
+            # 3. Within the lease time plus a reconnect, every key is owned again
+            # by exactly one live worker, and logged in there.
+            def owned_again() -> bool:
+                owners = [k for w in survivors for k in w.owned]
+                return (
+                    len(owners) == CUSTOMERS
+                    and set(owners) == set(keys)
+                    and all(
+                        any(w.connected_after.get(k, 0) > killed_at for w in survivors)
+                        for k in orphans
+                    )
+                )
+
+            try:
+                await until(owned_again, timeout=LEASE_TIME + RECONNECT)
+            except TimeoutError:
+                raise AssertionError(_state(running, orphans, killed_at)) from None
+            leases = await client.mget([f"{namespace}:lease:{k}" for k in keys])
+            assert set(leases) == {w.name for w in survivors}
+            for worker in survivors:
+                assert {
+                    k
+                    for k, owner in zip(keys, leases, strict=True)
+                    if owner == worker.name
+                } == worker.owned
+            assert len([c for c in sandbox.connections if c.logged_in]) == CUSTOMERS
+            await say("after")
+
+            # 4. Counted end to end: every message reached its customer's stream.
+            def received() -> set[tuple[str, str]]:
+                return set().union(*(w.received for w in running))
+
+            counted = [
+                item for item in sent if takeover_messages or item[0] not in orphans
+            ]
+            await until(lambda: set(counted) <= received(), timeout=20)
+    finally:
+        await client.aclose()
+
+
+def _state(running: list[WorkerProcess], orphans: set[str], killed_at: float) -> str:
+    """What the workers said, for a failure's message."""
+    lines = []
+    for w in running:
+        reconnected = [k for k in orphans if w.connected_after.get(k, 0) > killed_at]
+        lines.append(
+            f"{w.name}: owns {len(w.owned)}, of the orphans {len(w.owned & orphans)}"
+            f" claimed and {len(reconnected)} logged in again"
+        )
+    return f"{len(orphans)} orphans; " + "; ".join(lines)
+
+
+async def test_a_killed_workers_customers_are_owned_again_by_one_live_worker(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """Ownership, and no message lost by the customers the workers kept."""
+    await _scenario(sandbox, redis_url, takeover_messages=False)
+
+
+@pytest.mark.skipif(
+    not _durable_stores_available(),
+    reason="needs durable stores in the SDK (init(store=..., customer_key=...)): "
+    "a taken-over customer must log in as itself and resume from its checkpoint",
+)
+async def test_taken_over_customers_lose_no_message(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """The same, counting the messages sent to the killed worker's customers."""
+    await _scenario(sandbox, redis_url, takeover_messages=True)

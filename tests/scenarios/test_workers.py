@@ -25,7 +25,6 @@ from rxlivechat.cli.worker import _durable_stores_available
 from rxlivechat.sandbox import Sandbox
 
 from ..helpers import until
-from ..redis_server import redis_server, redis_url  # noqa: F401
 
 CUSTOMERS = 300
 LEASE_TIME = 3.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,9 +29,8 @@ def spans() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-def metrics() -> Iterator[InMemoryMetricReader]:
-    reader = InMemoryMetricReader()
-    yield reader
+def metrics() -> InMemoryMetricReader:
+    return InMemoryMetricReader()
 
 
 @pytest.fixture
@@ -64,7 +62,7 @@ def total(reader: InMemoryMetricReader, name: str, **match: str) -> float:
     """The sum of a counter's points whose attributes include ``match``."""
     wanted = {f"rxlivechat.{k}": v for k, v in match.items()}
     return sum(
-        point.value
+        float(point.value)
         for attributes, point in points(reader, name)
         if wanted.items() <= attributes.items()
     )

@@ -129,7 +129,9 @@ async def chat(
     pool = _pool(api, accounts, org)
     sdks = [await pool.add(f"c{i}") for i in range(n)]
     await pool.wait_connected(timeout=3600)
-    chats = await asyncio.gather(*(sdk.start_chat([Message(text="hi")]) for sdk in sdks))
+    chats = await asyncio.gather(
+        *(sdk.start_chat([Message(text="hi")]) for sdk in sdks)
+    )
     latencies: list[float] = []
 
     async def talk(sdk: Any, chat_id: str) -> None:
@@ -173,21 +175,27 @@ def run_all(options: argparse.Namespace) -> None:
     with _process(command, lambda lines: lines[-1].startswith("READY")) as (_, lines):
         server = lines[-1].split()[1:]
         n = str(options.idle)
-        idle_run = _client(["idle", n, "--idle-seconds", str(options.idle_seconds)], server)
+        idle_run = _client(
+            ["idle", n, "--idle-seconds", str(options.idle_seconds)], server
+        )
         traced = _client(["idle", n, "--tracemalloc"], server)
         chatting = _client(
             ["chat", str(options.chatting), "--messages", str(options.messages)], server
         )
     print()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
-          f"cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}"
+    )
     print("| measure | value |\n|---|---|")
     rows = [
         ("idle customers, one process", idle_run["customers"]),
         ("time to log all in (s)", idle_run["login_seconds"]),
         ("logins per second", idle_run["logins_per_second"]),
-        ("client heap per customer (tracemalloc, KiB)",
-         round(traced["heap_bytes_per_customer"] / 1024, 1)),
+        (
+            "client heap per customer (tracemalloc, KiB)",
+            round(traced["heap_bytes_per_customer"] / 1024, 1),
+        ),
         ("RSS per customer (KiB)", round(idle_run["rss_bytes_per_customer"] / 1024, 1)),
         ("client CPU per idle minute (s)", idle_run["cpu_seconds_per_idle_minute"]),
         ("still connected after idling", idle_run["still_connected"]),
@@ -204,7 +212,9 @@ def run_all(options: argparse.Namespace) -> None:
 def main() -> None:
     """Parse the command line and run."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale")
-    parser.add_argument("mode", nargs="?", default="all", choices=["all", "serve", "idle", "chat"])
+    parser.add_argument(
+        "mode", nargs="?", default="all", choices=["all", "serve", "idle", "chat"]
+    )
     parser.add_argument("n", nargs="?", type=int, default=0)
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--chatting", type=int, default=1_000)
@@ -222,7 +232,9 @@ def main() -> None:
         )
         print(json.dumps(result))
     elif options.mode == "chat":
-        print(json.dumps(asyncio.run(chat(*options.server, options.n, options.messages))))
+        print(
+            json.dumps(asyncio.run(chat(*options.server, options.n, options.messages)))
+        )
     else:
         run_all(options)
 

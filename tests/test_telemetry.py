@@ -153,3 +153,21 @@ def test_without_telemetry_opentelemetry_is_never_imported() -> None:
         "sys.exit(any(m.startswith('opentelemetry') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+async def test_an_abandoned_request_ends_its_span(
+    sandbox: Sandbox,
+    telemetry: Telemetry,
+    spans: InMemorySpanExporter,
+    metrics: InMemoryMetricReader,
+) -> None:
+    sdk = connect(sandbox, telemetry=telemetry.customer("bob"))
+    await sdk.wait_connected(timeout=10)
+    sandbox.delay_replies(5.0, "get_customer")
+    subscription = sdk.get_customer().subscribe()
+    await until(lambda: total(metrics, "rxlivechat.requests.in_flight") == 1)
+    subscription.dispose()
+    assert total(metrics, "rxlivechat.requests.in_flight") == 0
+    (span,) = spans.get_finished_spans()
+    assert span.attributes is not None
+    assert span.attributes["rxlivechat.outcome"] == "Abandoned"

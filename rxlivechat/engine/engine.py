@@ -222,6 +222,8 @@ class Engine:
         self._closing: asyncio.Task[None] | None = None
         self._login_waiters: set[asyncio.Future[None]] = set()
         self._logged_in_this_attempt = False
+        self._traced: dict[Pending, Callable[[BaseException | None], None]] = {}
+        """Telemetry: the span to end of each request still pending."""
 
     # State --------------------------------------------------------------------------
 
@@ -361,25 +363,42 @@ class Engine:
     ) -> Pending:
         """Queue ``method`` on the socket; exactly one callback will be called."""
         telemetry = self.options.telemetry
-        if telemetry is not None:
-            finish = telemetry.request_started(method.action)
+        if telemetry is None:
+            return self._requests.submit(method, on_result, on_error, timeout=timeout)
+        finish = telemetry.request_started(method.action)
+        traced = self._traced
+        settled = False
+        ticket: Pending | None = None
 
-            def on_result_traced(result: Any, pending: Pending) -> None:
-                finish(None)
-                on_result(result, pending)
+        def end(error: BaseException | None) -> None:
+            nonlocal settled
+            settled = True
+            if ticket is not None:
+                traced.pop(ticket, None)
+            finish(error)
 
-            def on_error_traced(exc: Exception) -> None:
-                finish(exc)
-                on_error(exc)
+        def on_result_traced(result: Any, pending: Pending) -> None:
+            end(None)
+            on_result(result, pending)
 
-            return self._requests.submit(
-                method, on_result_traced, on_error_traced, timeout=timeout
-            )
-        return self._requests.submit(method, on_result, on_error, timeout=timeout)
+        def on_error_traced(exc: Exception) -> None:
+            end(exc)
+            on_error(exc)
+
+        pending = self._requests.submit(
+            method, on_result_traced, on_error_traced, timeout=timeout
+        )
+        if not settled:  # it may settle inside submit (a closed engine)
+            ticket = pending
+            traced[pending] = end
+        return pending
 
     def abandon(self, pending: Pending) -> None:
         """Forget ``pending``: no callback will be called."""
         self._requests.abandon(pending)
+        finish = self._traced.pop(pending, None)
+        if finish is not None:
+            finish(_ABANDONED)
 
     async def ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result; cancelling abandons it."""
@@ -774,6 +793,13 @@ def spawn_held(work: Awaitable[None], what: str) -> asyncio.Task[None] | None:
     _HELD.add(task)
     task.add_done_callback(_HELD.discard)
     return task
+
+
+class Abandoned(Exception):
+    """The outcome of a request whose caller stopped waiting (telemetry)."""
+
+
+_ABANDONED = Abandoned("abandoned by its caller")
 
 
 class _Gate:

@@ -1,6 +1,7 @@
 """Leases in Redis: each customer key is run by exactly one worker at a time.
 
-Keys (``{ns}`` is the namespace, ``rxlivechat:{organization_id}`` by default)::
+Keys (``{ns}`` is the namespace; the worker's is
+``rxlivechat-workers:{organization_id}``, apart from the stores' keys)::
 
     {ns}:customers          set: every customer key the workers share
     {ns}:lease:{key}        the owning worker's id, expiring after the lease time

@@ -1,7 +1,7 @@
 """``python -m rxlivechat worker``: one of many processes sharing customers on Redis.
 
 Every worker started with the same Redis URL and organization shares the set of
-customer keys in ``rxlivechat:{organization_id}:customers`` (add keys with
+customer keys in ``rxlivechat-workers:{organization_id}:customers`` (add keys with
 ``--add KEY`` or ``SADD``). Each round (a third of the lease time) a worker:
 
 1. says it is alive, and learns how many workers are;
@@ -41,11 +41,16 @@ from ..leases import Leases
 from ..pool import CustomerPool
 from ..sdk import CustomerSDK
 
-__all__ = ["Worker", "run_worker"]
+__all__ = ["Worker", "namespace", "run_worker"]
 
 log = logging.getLogger("rxlivechat")
 
 _encoder = msgspec.json.Encoder()
+
+
+def namespace(organization_id: str) -> str:
+    """The prefix of the workers' Redis keys (apart from the stores')."""
+    return f"rxlivechat-workers:{organization_id}"
 
 
 def _durable_stores_available() -> bool:
@@ -114,7 +119,7 @@ class Worker:
         client = redis.asyncio.Redis.from_url(self.redis_url, decode_responses=True)
         leases = Leases(
             client,
-            namespace=f"rxlivechat:{self.organization_id}",
+            namespace=namespace(self.organization_id),
             worker_id=self.worker_id,
             lease_time=self.lease_time,
         )
@@ -209,7 +214,7 @@ async def run_worker(
     if add:
         client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
         try:
-            await client.sadd(f"rxlivechat:{organization_id}:customers", *add)
+            await client.sadd(f"rxlivechat-workers:{organization_id}:customers", *add)
         finally:
             await client.aclose()
     worker = Worker(redis_url=redis_url, organization_id=organization_id, **options)

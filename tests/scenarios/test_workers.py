@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from rxlivechat.cli.worker import _durable_stores_available
+from rxlivechat.cli.worker import _durable_stores_available, namespace
 from rxlivechat.sandbox import Sandbox
 
 from ..helpers import until
@@ -122,8 +122,8 @@ async def workers(
 async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> None:
     keys = [f"customer-{i:03}" for i in range(CUSTOMERS)]
     client = redis.asyncio.Redis.from_url(url, decode_responses=True)
-    namespace = f"rxlivechat:{sandbox.organization_id}"
-    await client.sadd(f"{namespace}:customers", *keys)
+    prefix = namespace(sandbox.organization_id)
+    await client.sadd(f"{prefix}:customers", *keys)
     agent = sandbox.agent("Jane")
     loop = asyncio.get_running_loop()
     try:
@@ -181,7 +181,7 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
                 await until(owned_again, timeout=LEASE_TIME + RECONNECT)
             except TimeoutError:
                 raise AssertionError(_state(running, orphans, killed_at)) from None
-            leases = await client.mget([f"{namespace}:lease:{k}" for k in keys])
+            leases = await client.mget([f"{prefix}:lease:{k}" for k in keys])
             assert set(leases) == {w.name for w in survivors}
             for worker in survivors:
                 assert {

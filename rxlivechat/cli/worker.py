@@ -149,9 +149,8 @@ class Worker:
                     await asyncio.wait_for(stop.wait(), self.lease_time / 3)
         finally:
             with contextlib.suppress(Exception):
-                for key in list(self.owned):
-                    await pool.remove(key)
-                    await leases.release(key)
+                owned = list(self.owned)
+                await asyncio.gather(*(self._release(pool, leases, k) for k in owned))
                 await leases.leave()
             self.owned.clear()
             await pool.close()
@@ -164,16 +163,13 @@ class Worker:
         self._rounds += 1
         if self._rounds == 1:  # let workers started together see each other first
             return
-        for key in await leases.renew(sorted(self.owned)):
-            await self._drop(pool, key, "lost")
+        lost = await leases.renew(sorted(self.owned))
+        await asyncio.gather(*(self._drop(pool, key, "lost") for key in lost))
         keys = await leases.customers()
-        for key in self.owned - keys:  # removed from the shared set
-            await self._drop(pool, key, "released")
-            await leases.release(key)
         share = math.ceil(len(keys) / max(live, 1))
-        for key in sorted(self.owned)[share:]:  # beyond the fair share: give up
-            await self._drop(pool, key, "released")
-            await leases.release(key)
+        # Keys removed from the shared set, and keys beyond the fair share.
+        extra = sorted(self.owned - keys) + sorted(self.owned & keys)[share:]
+        await asyncio.gather(*(self._release(pool, leases, key) for key in extra))
         free = [
             k for k, owner in (await leases.owners(sorted(keys))).items() if not owner
         ]
@@ -189,6 +185,10 @@ class Worker:
                     options = {"store": store, "customer_key": key}
                 _ = await pool.add(key, **options)
 
+    async def _release(self, pool: CustomerPool, leases: Leases, key: str) -> None:
+        await self._drop(pool, key, "released")  # stopped first, then freed
+        await leases.release(key)
+
     async def _drop(self, pool: CustomerPool, key: str, why: str) -> None:
         self.owned.discard(key)
         if key in pool:
@@ -196,8 +196,7 @@ class Worker:
         self._write({"worker": self.worker_id, why: key})
 
     async def _drop_all(self, pool: CustomerPool, why: str) -> None:
-        for key in list(self.owned):
-            await self._drop(pool, key, why)
+        await asyncio.gather(*(self._drop(pool, key, why) for key in list(self.owned)))
 
 
 async def run_worker(

@@ -136,14 +136,18 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
                 return merged
 
             # 1. Every key claimed once and logged in, the keys spread over all three.
-            await until(
-                lambda: (
+            def spread() -> bool:
+                return (
                     len(ids()) == CUSTOMERS
                     and sum(len(w.owned) for w in running) == CUSTOMERS
                     and all(w.owned for w in running)
-                ),
-                timeout=60,
-            )
+                )
+
+            try:
+                await until(spread, timeout=60)
+            except TimeoutError:
+                state = _state(running, set(), loop.time())
+                raise AssertionError(f"{len(ids())} logged in; {state}") from None
             chats = {
                 key: sandbox.seed_chat(customer_id, active=True, agent=agent)
                 for key, customer_id in ids().items()

@@ -139,7 +139,9 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
-                    await self._round(leases, pool, store)
+                    # A hung Redis must not outlast the lease: bound the round.
+                    async with asyncio.timeout(self.lease_time / 3):
+                        await self._round(leases, pool, store)
                     renewed = loop.time()
                 except Exception as exc:  # Redis away: keep trying, within the lease
                     log.warning("worker round failed: %r", exc)
@@ -170,6 +172,8 @@ class Worker:
         # Keys removed from the shared set, and keys beyond the fair share.
         extra = sorted(self.owned - keys) + sorted(self.owned & keys)[share:]
         await asyncio.gather(*(self._release(pool, leases, key) for key in extra))
+        for key in self.owned - set(pool.keys()):  # a round cut short: run it now
+            _ = await pool.add(key, **self._store_options(store, key))
         free = [
             k for k, owner in (await leases.owners(sorted(keys))).items() if not owner
         ]
@@ -180,10 +184,12 @@ class Worker:
             if await leases.claim(key):
                 self.owned.add(key)
                 self._write({"worker": self.worker_id, "claimed": key})
-                options = {}
-                if store is not None:
-                    options = {"store": store, "customer_key": key}
-                _ = await pool.add(key, **options)
+                _ = await pool.add(key, **self._store_options(store, key))
+
+    @staticmethod
+    def _store_options(store: Any, key: str) -> dict[str, Any]:
+        """The durable store's options of customer ``key`` (none without one)."""
+        return {} if store is None else {"store": store, "customer_key": key}
 
     async def _release(self, pool: CustomerPool, leases: Leases, key: str) -> None:
         await self._drop(pool, key, "released")  # stopped first, then freed

@@ -17,7 +17,13 @@ from .helpers import connect, until
 PACKAGE = Path(rxlivechat.__file__).parent
 
 # The command line and the demo are the only places that write to the terminal.
-MAY_WRITE = {"__main__.py", "cli/demo.py", "cli/tail.py", "sandbox/cli.py"}
+MAY_WRITE = {
+    "__main__.py",
+    "cli/demo.py",
+    "cli/tail.py",
+    "cli/worker.py",
+    "sandbox/cli.py",
+}
 
 
 async def test_no_access_token_reaches_a_log_record(

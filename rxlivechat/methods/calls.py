@@ -21,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar, cast
 
@@ -296,6 +297,19 @@ class _Call(Observable[T]):
     ``subscribe`` skips the trampoline too: a request never emits while it is
     being subscribed (it waits for the socket), so there is nothing to schedule.
     """
+
+    def __init__(self, subscribe: abc.Subscription[T]) -> None:
+        # Not Observable.__init__: its per-instance RLock costs every call, and
+        # only a few operators ever take it (amb...): made when first asked for.
+        self._subscribe = subscribe
+        self._lock: threading.RLock | None = None
+
+    @property
+    def lock(self) -> threading.RLock:  # type: ignore[override]
+        """The lock some operators take; made on first use."""
+        if self._lock is None:
+            self._lock = threading.RLock()
+        return self._lock
 
     def subscribe(
         self,

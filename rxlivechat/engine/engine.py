@@ -707,6 +707,8 @@ class Engine:
                 event = payload.event
                 if event.thread_id != thread_id:  # the wire event has none
                     event = replace(event, thread_id=thread_id)
+                if self.options.telemetry is not None:
+                    self.options.telemetry.event("new_event")
                 self._listener.on_event(
                     "new_event",
                     NewEvent(chat=payload.chat_id, thread=thread_id, event=event),

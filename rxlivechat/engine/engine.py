@@ -225,6 +225,8 @@ class Engine:
         self._closing: asyncio.Task[None] | None = None
         self._login_waiters: set[asyncio.Future[None]] = set()
         self._logged_in_this_attempt = False
+        self._gate = _Gate(None, None)
+        """This socket's pass through the shared connect gate."""
         self._traced: dict[Pending, Callable[[BaseException | None], None]] = {}
         """Telemetry: the span to end of each request still pending."""
 
@@ -554,7 +556,8 @@ class Engine:
         self._requests.connection_made(socket)
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
-        life = loop.create_task(self._logged_in(token, restoring, gate))
+        self._gate = gate  # left by _announce(), once logged in
+        life = loop.create_task(self._logged_in(token, restoring))
         try:
             await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -577,14 +580,12 @@ class Engine:
             raise error
         return None if reader.cancelled() else reader.result()
 
-    async def _logged_in(self, token: Token, restoring: bool, gate: _Gate) -> None:
+    async def _logged_in(self, token: Token, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
         # Hold live events from the login on: missed ones are emitted first.
         self._recovering = restoring
         self._held.clear()
-        login = await self._login(token)
-        gate.leave()
-        self._announce(login)
+        self._announce(await self._login(token))
         pinger = asyncio.get_running_loop().create_task(
             self._ping_loop(), name="rxlivechat-ping"
         )
@@ -609,6 +610,7 @@ class Engine:
 
     def _announce(self, login: m.LoginResult) -> None:
         """Logged in: say who the customer is."""
+        self._gate.leave()  # let the next customer log in
         self._logged_in_this_attempt = True
         self.customer_id = login.customer.id
         self._emit("customer_id", login.customer.id)

@@ -203,9 +203,33 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
             counted = [
                 item for item in sent if takeover_messages or item[0] not in orphans
             ]
-            await until(lambda: set(counted) <= received(), timeout=20)
+            try:
+                await until(lambda: set(counted) <= received(), timeout=20)
+            except TimeoutError:
+                missing = set(counted) - received()
+                labels = sorted({text.split()[0] for _, text in missing})
+                raise AssertionError(
+                    f"{len(missing)} of {len(counted)} messages never arrived "
+                    f"({labels}); the killed worker had {len(orphans)} customers, "
+                    f"{len({k for k, _ in missing} & orphans)} of them miss some; "
+                    f"{_changed(running, orphans)} of them logged in as someone else"
+                ) from None
     finally:
         await client.aclose()
+
+
+def _changed(running: list[WorkerProcess], orphans: set[str]) -> int:
+    """How many of the orphans came back as another customer."""
+    victim, survivors = running[0], running[1:]
+    return sum(
+        1
+        for key in orphans
+        if any(
+            w.customer_ids.get(key, victim.customer_ids[key])
+            != victim.customer_ids[key]
+            for w in survivors
+        )
+    )
 
 
 def _state(running: list[WorkerProcess], orphans: set[str], killed_at: float) -> str:

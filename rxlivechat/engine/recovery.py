@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from ..exceptions import ProtocolError
 from ..protocol.methods import ListThreads, ListThreadsResult
 from ..protocol.models import Event
+from ..stores.base import ChatCheckpoint
 
 __all__ = ["MAX_RECOVERY_PAGES", "REMEMBERED_IDS", "EventLedger", "missed_events"]
 
@@ -91,6 +92,21 @@ class EventLedger:
         if created is not None and (memory.newest is None or created > memory.newest):
             memory.newest = created
         return True
+
+    def seed(self, checkpoint: ChatCheckpoint) -> None:
+        """Start from a stored checkpoint: its newest event and recent ids seen.
+
+        A restarted SDK then replays only what came after the checkpoint, and
+        drops the committed events a recovery walk meets again.
+        """
+        memory = self._memory(checkpoint.chat_id)
+        for event_id in checkpoint.recent_ids[-REMEMBERED_IDS:]:
+            memory.ids[event_id] = None
+        memory.ids[checkpoint.event_id] = None
+        while len(memory.ids) > REMEMBERED_IDS:
+            memory.ids.popitem(last=False)
+        if memory.newest is None or checkpoint.created_at > memory.newest:
+            memory.newest = checkpoint.created_at
 
     def mark_seen(self, chat_id: str, events: Iterable[Event]) -> None:
         """Record events the customer got another way (e.g. in ``incoming_chat``)."""

@@ -427,6 +427,11 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             raise InvalidArgumentError("the event has no id: it cannot be committed")
         return self._engine.commit(chat_id, event.id)
 
+    @property
+    def uncommitted(self) -> int:
+        """Events handed out and not committed yet (with ``auto_commit=False``)."""
+        return self._engine.uncommitted
+
     async def flush(self) -> None:
         """Wait until every commit made so far is written to the store.
 

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import rxlivechat
 from rxlivechat import Connected, Message, NewEvent
 
 
 async def serve(
-    store: str, api_url: str, accounts_url: str, org: str, out: str
+    store: str, api_url: str, accounts_url: str, org: str, received: TextIO
 ) -> None:
-    received = open(out, "a", encoding="utf-8")  # noqa: SIM115 (open until killed)
+    # Written synchronously on purpose: on disk before the subscriber returns.
     sdk = rxlivechat.init(
         organization_id=org,
         client_id="durable-test",
@@ -67,4 +67,6 @@ async def serve(
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(*sys.argv[1:6]))
+    store, api_url, accounts_url, org, out = sys.argv[1:6]
+    with open(out, "a", encoding="utf-8") as received:
+        asyncio.run(serve(store, api_url, accounts_url, org, received))

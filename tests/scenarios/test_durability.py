@@ -1,8 +1,10 @@
 """A customer run as a service survives SIGKILL: same identity, no lost event.
 
-The sandbox runs here; the customer is a real child process
+The sandbox runs here. In the first tests the customer is a real child process
 (:mod:`tests.scenarios.durable_customer`) killed at random moments while a
-scripted agent keeps talking, and restarted on the same store each time.
+scripted agent keeps talking, and restarted on the same store each time; the
+others run one SDK life after another in this process: auto and manual commits,
+the commit operator, replay once per life, the store's errors.
 """
 
 from __future__ import annotations
@@ -12,12 +14,24 @@ import random
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import reactivex as rx
+from reactivex import operators as ops
 
-from rxlivechat.sandbox import Sandbox
+import rxlivechat
+from rxlivechat import (
+    CustomerSDK,
+    InvalidArgumentError,
+    Message,
+    NewEvent,
+    StoreCorruptError,
+    StoreLockedError,
+)
+from rxlivechat.sandbox import Sandbox, ScriptedAgent
 
-from ..redis_server import redis_server, redis_url  # noqa: F401
+from ..helpers import Recorder, connect, until
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 300
@@ -142,3 +156,167 @@ async def test_a_killed_redis_customer_keeps_its_identity_and_every_message(
     tmp_path: Path, redis_url: str
 ) -> None:
     await run_killed_customer(redis_url, tmp_path, seed=16)
+
+
+# One process, one life after another: the SDK on the same store -----------------
+
+
+def agent_texts(seen: Recorder, agent: ScriptedAgent) -> list[str]:
+    return seen.texts_by(agent.id)
+
+
+async def first_life(
+    sandbox: Sandbox, store: str, **options: Any
+) -> tuple[CustomerSDK, Recorder, str, ScriptedAgent]:
+    """A customer with a chat an agent joined."""
+    sdk = connect(sandbox, store=store, **options)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    return sdk, seen, chat.id, agent
+
+
+async def test_auto_commit_replays_only_what_came_while_down(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, seen, chat_id, agent = await first_life(sandbox, store)
+    for i in range(3):
+        await agent.send_message(chat_id, f"a{i}")
+    await until(lambda: len(agent_texts(seen, agent)) == 3)
+    customer_id = sdk.customer_id
+    await sdk.destroy()
+    for i in range(3, 5):  # nobody listens
+        await agent.send_message(chat_id, f"a{i}")
+
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat_id, "live")
+    await until(lambda: "live" in agent_texts(seen, agent))
+    assert sdk.customer_id == customer_id
+    assert agent_texts(seen, agent) == ["a3", "a4", "live"]  # replay first, once
+    await sdk.destroy()
+
+
+async def test_manual_commit_moves_the_checkpoint_only_past_a_gapless_prefix(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, seen, chat_id, agent = await first_life(sandbox, store, auto_commit=False)
+    for i in range(5):
+        await agent.send_message(chat_id, f"a{i}")
+    await until(lambda: len(agent_texts(seen, agent)) == 5)
+    news = {
+        e.event.text: e for e in seen.of("new_event") if isinstance(e.event, Message)
+    }
+    assert sdk.commit(news["a0"])
+    assert sdk.commit(("new_event", news["a1"]))  # the event stream's pair
+    assert sdk.commit(news["a3"].event, chat_id)  # a2 is not: a3 waits on it
+    assert not sdk.commit(news["a0"])  # committed already
+    await sdk.destroy()
+
+    sdk = connect(sandbox, store=store, auto_commit=False)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await until(lambda: len(agent_texts(seen, agent)) == 3)
+    assert agent_texts(seen, agent) == ["a2", "a3", "a4"]
+    await sdk.destroy()
+
+
+async def test_a_replay_comes_once_per_life_even_across_reconnects(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, seen, chat_id, agent = await first_life(sandbox, store, auto_commit=False)
+    await agent.send_message(chat_id, "a0")
+    await until(lambda: agent_texts(seen, agent) == ["a0"])
+    await sdk.destroy()  # never committed
+
+    fast = {"reconnect_delay": (0.005, 0.05), "reconnects_per_minute": 10_000}
+    sdk = connect(sandbox, store=store, auto_commit=False, **fast)
+    seen = Recorder(sdk)
+    await until(lambda: agent_texts(seen, agent) == ["a0"])
+    await sandbox.drop_connections()
+    await seen.wait_for("connection_restored")
+    await agent.send_message(chat_id, "a1")
+    await until(lambda: "a1" in agent_texts(seen, agent))
+    assert agent_texts(seen, agent) == ["a0", "a1"]  # not replayed again
+    await sdk.destroy()
+
+
+async def test_the_commit_operator_commits_at_the_end_of_an_async_pipeline(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, _, chat_id, agent = await first_life(sandbox, store, auto_commit=False)
+    archived: list[str] = []
+
+    async def archive(new: NewEvent) -> NewEvent:
+        await asyncio.sleep(0.01)  # the handling outlives on_next
+        if isinstance(new.event, Message) and new.event.author_id == agent.id:
+            archived.append(new.event.text)
+        return new
+
+    sdk.pipe(
+        ops.filter(lambda item: item[0] == "new_event"),
+        ops.map(lambda item: item[1]),
+        ops.flat_map(lambda new: rx.from_future(asyncio.ensure_future(archive(new)))),
+        rxlivechat.commit(sdk),
+    ).subscribe()
+    for i in range(3):
+        await agent.send_message(chat_id, f"a{i}")
+    await until(lambda: len(archived) == 3)
+    await until(lambda: sdk.uncommitted == 0)
+    await sdk.destroy()
+
+    sdk = connect(sandbox, store=store, auto_commit=False)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat_id, "live")
+    await until(lambda: "live" in agent_texts(seen, agent))
+    assert agent_texts(seen, agent) == ["live"]  # everything archived was committed
+    await sdk.destroy()
+
+
+async def test_a_customer_open_in_another_sdk_is_refused_with_a_clear_error(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    holder = connect(sandbox, store=store)
+    await holder.wait_connected(timeout=5)
+    second = connect(sandbox, store=store)
+    seen = Recorder(second)
+    with pytest.raises(StoreLockedError):
+        await second.wait_connected(timeout=5)
+    assert isinstance(seen.of("error")[0], StoreLockedError)
+    assert seen.of("disconnected")[0].reason == "store_error"
+    other = connect(sandbox, store=store, customer_key="another")  # a customer each
+    await other.wait_connected(timeout=5)
+    for sdk in (holder, second, other):
+        await sdk.destroy()
+
+
+async def test_a_file_that_is_no_store_is_refused_and_left_alone(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database, and precious\n" * 100)
+    sdk = connect(sandbox, store=str(path))
+    with pytest.raises(StoreCorruptError):
+        await sdk.wait_connected(timeout=5)
+    assert path.read_text() == "not a database, and precious\n" * 100
+    await sdk.destroy()
+
+
+async def test_commit_refuses_what_is_not_an_event(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, auto_commit=False)
+    with pytest.raises(InvalidArgumentError):
+        sdk.commit("e1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        sdk.commit(Message(id="e1", text="x"))  # no chat
+    with pytest.raises(InvalidArgumentError):
+        sdk.commit(Message(text="x"), "c1")  # no id
+    await sdk.destroy()

@@ -260,10 +260,15 @@ async def test_the_commit_operator_commits_at_the_end_of_an_async_pipeline(
             archived.append(new.event.text)
         return new
 
+    def is_new_event(item: tuple[str, Any]) -> bool:
+        return item[0] == "new_event"
+
+    def archived_later(item: tuple[str, Any]) -> rx.Observable[NewEvent]:
+        return rx.from_future(asyncio.ensure_future(archive(item[1])))
+
     sdk.pipe(
-        ops.filter(lambda item: item[0] == "new_event"),
-        ops.map(lambda item: item[1]),
-        ops.flat_map(lambda new: rx.from_future(asyncio.ensure_future(archive(new)))),
+        ops.filter(is_new_event),
+        ops.flat_map(archived_later),
         rxlivechat.commit(sdk),
     ).subscribe()
     for i in range(3):

@@ -19,7 +19,7 @@ done, so it should run with ``auto_commit=False`` and commit at its end:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
@@ -34,6 +34,16 @@ T = TypeVar("T")
 
 def _itself(item: Any) -> Any:
     return item
+
+
+@overload
+def commit(sdk: CustomerSDK) -> Callable[[Observable[T]], Observable[T]]: ...
+
+
+@overload
+def commit(
+    sdk: CustomerSDK, event_of: Callable[[T], Any]
+) -> Callable[[Observable[T]], Observable[T]]: ...
 
 
 def commit(

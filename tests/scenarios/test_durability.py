@@ -27,9 +27,11 @@ from rxlivechat import (
     Message,
     NewEvent,
     StoreCorruptError,
+    StoreError,
     StoreLockedError,
 )
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
+from rxlivechat.stores import Identity, MemoryStore
 
 from ..helpers import Recorder, connect, until
 
@@ -330,4 +332,31 @@ async def test_commit_refuses_what_is_not_an_event(sandbox: Sandbox) -> None:
         sdk.commit(Message(id="e1", text="x"))  # no chat
     with pytest.raises(InvalidArgumentError):
         sdk.commit(Message(text="x"), "c1")  # no id
+    await sdk.destroy()
+
+
+async def test_an_identity_the_accounts_api_refuses_is_reported_and_replaced(
+    sandbox: Sandbox,
+) -> None:
+    store = MemoryStore()
+    ghost = Identity(
+        customer_id="ghost",
+        organization_id=sandbox.organization_id,
+        client_id="test-client",
+        cookies={"__lc_cid": "ghost", "__lc_cst": "not-its-secret"},
+    )
+    async with store.customer(sandbox.organization_id) as customer:
+        await customer.save_identity(ghost)
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    assert sdk.customer_id not in (None, "ghost")  # a new customer
+    (error,) = seen.of("error")
+    assert isinstance(error, StoreError)
+    assert "ghost" in str(error)
+    async with store.customer(sandbox.organization_id) as customer:
+        identity = (await customer.load()).identity
+    assert identity is not None
+    assert identity.customer_id == sdk.customer_id
+    assert identity.cookies["__lc_cid"] == sdk.customer_id
     await sdk.destroy()

@@ -71,7 +71,9 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 SortOrder = Literal["asc", "desc"]
+"""A page's order: ``"desc"`` (newest first, the server's default) or ``"asc"``."""
 FormType = Literal["prechat", "postchat", "ticket"]
+"""The forms :meth:`CustomerActions.get_form` can fetch."""
 
 _SORT_ORDERS = ("asc", "desc")
 _FORM_TYPES = ("prechat", "postchat", "ticket")

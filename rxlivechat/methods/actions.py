@@ -118,6 +118,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+
+        Example:
+            >>> page = await sdk.list_chats(limit=5)
+            >>> while page.next_page_id:
+            ...     page = await sdk.list_chats(page_id=page.next_page_id)
         """
         _check_page(page_id, limit=limit, sort_order=sort_order)
         if limit is not None:
@@ -159,6 +164,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument, or a forbidden combination.
+
+        Example:
+            >>> page = await sdk.list_threads(chat.id, min_events_count=20)
+            >>> [t.id for t in page.threads]
+            ['K600PKZON8', 'K600PKZON7']
         """
         require_str("chat_id", chat_id)
         _check_page(
@@ -198,6 +208,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> chat = await sdk.get_chat(chat_id)
+            >>> [e.text for e in chat.thread.events if e.type == "message"]
+            ['Hello', 'Hi! How can I help?']
         """
         require_str("chat_id", chat_id)
         if thread_id is not None:
@@ -236,6 +251,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> chat = await sdk.resume_chat(chat.id, [Message(text="Back again")])
+            >>> chat.thread.active
+            True
         """
         require_str("chat_id", chat_id)
         initial = require_events(events)
@@ -291,6 +311,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.deactivate_chat(chat.id)
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         return self.call(m.DeactivateChat(id=chat_id))
@@ -312,6 +336,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.delete_event(chat.id, sent.thread_id, sent.id)
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         return self.call(
@@ -335,6 +363,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id, or a naive or non-``datetime`` time.
+
+        Example:
+            >>> now = datetime.datetime.now(datetime.UTC)
+            >>> await sdk.mark_events_as_seen(chat.id, now)
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         require_aware("seen_up_to", seen_up_to)
@@ -364,6 +397,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or postback.
+
+        Example:
+            >>> await sdk.send_rich_message_postback(
+            ...     chat.id, thread_id, event.id, {"id": "yes", "toggled": True}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         converted = to_model(postback, Postback, "postback")
@@ -395,6 +434,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> reply = await sdk.request_welcome_message()
+            >>> reply.predicted_agent.name
+            'Jane Doe'
         """
         if id is not None:
             require_str("id", id)
@@ -418,6 +462,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or text.
+
+        Example:
+            >>> await sdk.send_sneak_peek(chat.id, "Where is my ord")
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         require_type("text", text, str)
@@ -448,6 +496,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not a file, or over 10 MB.
+
+        Example:
+            >>> uploaded = await sdk.upload_file("report.pdf")
+            >>> await sdk.send_event(chat.id, File(url=uploaded.url))
         """
         self._check_alive()
         prepared = prepare_file(file, name=name, content_type=content_type)
@@ -478,6 +530,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or properties.
+
+        Example:
+            >>> await sdk.update_thread_properties(
+            ...     chat.id, thread_id, {"shop": {"order": "A-17"}}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id)
         values = require_properties("properties", properties)
@@ -501,6 +559,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.delete_chat_properties(chat.id, {"shop": ["cart"]})
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         names = require_property_names("properties", properties)
@@ -521,6 +583,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.delete_thread_properties(
+            ...     chat.id, thread_id, {"shop": ["order"]}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id)
         names = require_property_names("properties", properties)
@@ -546,6 +614,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or properties.
+
+        Example:
+            >>> await sdk.update_event_properties(
+            ...     chat.id, thread_id, event.id, {"shop": {"liked": True}}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         values = require_properties("properties", properties)
@@ -574,6 +648,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.delete_event_properties(
+            ...     chat.id, thread_id, event.id, {"shop": ["liked"]}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         names = require_property_names("properties", properties)
@@ -600,6 +680,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad filter.
+
+        Example:
+            >>> await sdk.list_license_properties(namespace="shop")
+            {'shop': {'currency': 'EUR'}}
         """
         _require_optional_str(namespace=namespace, name=name)
         return self.web_call(m.ListLicenseProperties(namespace=namespace, name=name))
@@ -624,6 +708,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad group id or filter.
+
+        Example:
+            >>> await sdk.list_group_properties(0, namespace="shop")
+            {'shop': {'hours': '9-17'}}
         """
         require_range("group_id", group_id, 0, None)
         _require_optional_str(namespace=namespace, name=name)
@@ -650,6 +738,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.cancel_rate(chat.id, ["score", "comment"])
+            CancelRateResult(id='K600PKZON8')
         """
         require_str("chat_id", chat_id)
         names = require_property_names("properties", {"rating": properties})
@@ -675,6 +767,11 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the :class:`~rxlivechat.protocol.models.Customer`.
+
+        Example:
+            >>> me = await sdk.get_customer()
+            >>> me.name, me.email
+            ('Jane', 'jane@example.com')
         """
         return self.call(m.GetCustomer())
 
@@ -693,6 +790,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not a list of single-key string maps, or too many.
+
+        Example:
+            >>> await sdk.set_customer_session_fields([{"plan": "pro"}, {"id": "7"}])
+            EmptyResult()
         """
         fields = require_session_fields("session_fields", session_fields)
         return self.call(m.SetCustomerSessionFields(session_fields=fields))
@@ -711,6 +812,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not an http(s) URL.
+
+        Example:
+            >>> await sdk.request_email_verification("https://example.com/verified")
+            EmptyResult()
         """
         require_http_url("callback_uri", callback_uri)
         return self.web_call(m.RequestEmailVerification(callback_uri=callback_uri))
@@ -722,6 +827,10 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply.
+
+        Example:
+            >>> await sdk.activate_customer_page()
+            EmptyResult()
         """
         return self.call(m.ActivateCustomerPage())
 
@@ -732,6 +841,10 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply.
+
+        Example:
+            >>> await sdk.deactivate_customer_page()
+            EmptyResult()
         """
         return self.call(m.DeactivateCustomerPage())
 
@@ -752,6 +865,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> def accept(greeting):
+            ...     sdk.accept_greeting(greeting.id, greeting.unique_id).subscribe()
+            >>> sdk.on("incoming_greeting", accept)
         """
         require_range("greeting_id", greeting_id, 0, None)
         require_str("unique_id", unique_id)
@@ -769,6 +887,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.cancel_greeting(greeting.unique_id)
+            EmptyResult()
         """
         require_str("unique_id", unique_id)
         return self.call(m.CancelGreeting(unique_id=unique_id))
@@ -787,6 +909,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.send_greeting_button_clicked(greeting.unique_id, "start")
+            EmptyResult()
         """
         require_str("greeting_unique_id", greeting_unique_id)
         require_str("button_id", button_id)
@@ -813,6 +939,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: bad ids, or both ``group_ids`` and ``all``.
+
+        Example:
+            >>> await sdk.list_group_statuses([0, 1])
+            {0: 'online', 1: 'offline'}
         """
         if all is not None:
             require_type("all", all, bool)
@@ -848,6 +978,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad group id or form type.
+
+        Example:
+            >>> form = await sdk.get_form(0, "prechat")
+            >>> form.enabled
+            True
         """
         require_range("group_id", group_id, 0, None)
         require_choice("type", type, _FORM_TYPES)
@@ -866,6 +1001,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not an http(s) URL.
+
+        Example:
+            >>> info = await sdk.get_url_info("https://www.livechat.com")
+            >>> info.title
+            'LiveChat'
         """
         require_http_url("url", url)
         return self.call(m.GetUrlInfo(url=url))
@@ -893,6 +1033,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> dynamic = await sdk.get_dynamic_configuration(group_id=0)
+            >>> dynamic.livechat_active
+            True
         """
         if group_id is not None:
             require_range("group_id", group_id, 0, None)
@@ -920,6 +1065,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> dynamic = await sdk.get_dynamic_configuration()
+            >>> version = dynamic.livechat.config_version
+            >>> config = await sdk.get_configuration(0, version)
         """
         require_range("group_id", group_id, 0, None)
         require_str("version", version)
@@ -940,6 +1090,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> live = (await sdk.get_dynamic_configuration()).livechat
+            >>> phrases = await sdk.get_localization(
+            ...     0, live.language, live.localization_version
+            ... )
         """
         require_range("group_id", group_id, 0, None)
         require_str("language", language)
@@ -968,6 +1124,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> await sdk.check_goals([{"plan": "pro"}], 0, "https://shop.example.com/thanks")
+            EmptyResult()
         """
         fields = require_session_fields("session_fields", session_fields)
         require_range("group_id", group_id, 0, None)

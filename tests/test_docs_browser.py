@@ -164,7 +164,8 @@ async def test_the_page_shows_everything_at_1280_px(
 ) -> None:
     page, errors = browser_page
     response = await page.goto(site_url + PAGES[name], wait_until="networkidle")
-    assert response is not None and response.ok
+    assert response is not None
+    assert response.ok
     await page.screenshot(path=tmp_path / f"{name}.png", full_page=True)
 
     seen = await page.evaluate(_MEASURE)
@@ -191,6 +192,6 @@ async def test_the_sdk_reference_shows_every_method(
         assert await link.get_attribute("href"), linked
     # No module aliases or private names in what the page shows.
     text = await page.locator("article").inner_text()
-    for leak in ("m.", "abc.", "_streams", "self._"):
-        assert f" {leak}" not in text and f"[{leak}" not in text, leak
+    for leak in (" m.", "[m.", " abc.", "_streams", "self._"):
+        assert leak not in text
     assert errors == []

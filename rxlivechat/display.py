@@ -375,6 +375,8 @@ def _short_value(item: Any) -> str:
     if isinstance(item, datetime.datetime):
         return _when(item)
     if isinstance(item, str):
+        if item.startswith(("https://", "http://")):
+            return repr(item)  # whole: a URL is copied, not read
         return repr(_short(item, 60))
     if isinstance(item, list | tuple | dict):
         if len(item) > 3 or any(isinstance(i, Model) for i in item):

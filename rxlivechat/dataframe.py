@@ -210,7 +210,8 @@ class _Bar:
 
     def __init__(self, chat_id: str | None) -> None:
         try:
-            from tqdm import tqdm
+            # auto: the widget bar in Jupyter (ipywidgets), text elsewhere.
+            from tqdm.auto import tqdm
         except ImportError as exc:
             raise ImportError(
                 "progress=True needs tqdm: pip install 'rxlivechat[tqdm]'"

@@ -228,7 +228,8 @@ def progress_bar(
         ImportError: ``tqdm`` is not installed (``pip install 'rxlivechat[tqdm]'``).
     """
     try:
-        from tqdm import tqdm
+        # auto: the widget bar in Jupyter (ipywidgets), text elsewhere.
+        from tqdm.auto import tqdm
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "progress_bar needs tqdm: pip install 'rxlivechat[tqdm]'"

@@ -190,6 +190,11 @@ async def test_the_sdk_reference_shows_every_method(
     for linked in ("Agent", "Chat", "Event", "ThreadsSummary", "EmptyResult"):
         link = page.locator(".doc-signature a", has_text=linked).first
         assert await link.get_attribute("href"), linked
+    # So are the names the prose mentions (``:meth:`` roles in the docstrings).
+    prose = page.locator(".doc-contents p a", has_text="list_chats").first
+    assert (await prose.get_attribute("href") or "").endswith(
+        "#rxlivechat.methods.actions.CustomerActions.list_chats"
+    )
     # No module aliases or private names in what the page shows.
     text = await page.locator("article").inner_text()
     for leak in (" m.", "[m.", " abc.", "_streams", "self._"):

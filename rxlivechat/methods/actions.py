@@ -244,10 +244,11 @@ class CustomerActions(MethodGroup):
             active: ``False`` opens an inactive thread.
 
         Returns:
-            An observable of the chat with its new thread (from the
-            ``incoming_chat`` push the request causes). It errors with
-            ``ValidationError`` when the chat is already active and
-            ``GroupsOfflineError`` when no group can take it.
+            An observable of the chat with its new thread (from the ``incoming_chat``
+            push the request causes). It errors with
+            :class:`~rxlivechat.exceptions.ValidationError` when the chat is already
+            active and :class:`~rxlivechat.exceptions.GroupsOfflineError` when no group
+            can take it.
 
         Raises:
             InvalidArgumentError: a bad argument.
@@ -306,8 +307,8 @@ class CustomerActions(MethodGroup):
             chat_id: the chat (sent as ``id``).
 
         Returns:
-            An observable of the empty reply; it errors with ``ChatInactiveError``
-            when nothing is open.
+            An observable of the empty reply; it errors with
+            :class:`~rxlivechat.exceptions.ChatInactiveError` when nothing is open.
 
         Raises:
             InvalidArgumentError: a bad id.
@@ -427,9 +428,9 @@ class CustomerActions(MethodGroup):
             group_id: the group to ask (the customer's by default).
 
         Returns:
-            An observable of the reply: the message ``id``, the
-            ``predicted_agent`` and ``queue``. It errors with
-            ``GroupOfflineError`` or ``GroupUnavailableError`` when nobody can
+            An observable of the reply: the message ``id``, the ``predicted_agent`` and
+            ``queue``. It errors with :class:`~rxlivechat.exceptions.GroupOfflineError`
+            or :class:`~rxlivechat.exceptions.GroupUnavailableError` when nobody can
             answer.
 
         Raises:
@@ -704,7 +705,7 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of ``{"namespace": {"name": value}}``; it errors with
-            ``GroupNotFoundError`` for an unknown group.
+            :class:`~rxlivechat.exceptions.GroupNotFoundError` for an unknown group.
 
         Raises:
             InvalidArgumentError: a bad group id or filter.
@@ -861,7 +862,8 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply; it errors with
-            ``GreetingNotFoundError`` when it is no longer shown.
+            :class:`~rxlivechat.exceptions.GreetingNotFoundError` when it is no longer
+            shown.
 
         Raises:
             InvalidArgumentError: a bad id.
@@ -883,7 +885,8 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply; it errors with
-            ``GreetingNotFoundError`` when it is no longer shown.
+            :class:`~rxlivechat.exceptions.GreetingNotFoundError` when it is no longer
+            shown.
 
         Raises:
             InvalidArgumentError: a bad id.
@@ -1126,8 +1129,8 @@ class CustomerActions(MethodGroup):
             InvalidArgumentError: a bad argument.
 
         Example:
-            >>> await sdk.check_goals([{"plan": "pro"}], 0, "https://shop.example.com/thanks")
-            EmptyResult()
+            >>> await sdk.check_goals([{"plan": "pro"}], 0,
+            "https://shop.example.com/thanks") EmptyResult()
         """
         fields = require_session_fields("session_fields", session_fields)
         require_range("group_id", group_id, 0, None)

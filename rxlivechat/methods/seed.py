@@ -166,10 +166,10 @@ class SeedMethods(MethodGroup):
                 :meth:`get_chat_threads_summary`, for instance).
 
         Returns:
-            An observable of one list of :class:`~rxlivechat.results.ChatThread`,
-            in the order asked; it errors with the first request's
-            :class:`~rxlivechat.exceptions.ServerError` (``NotFoundError`` for an
-            unknown thread).
+            An observable of one list of :class:`~rxlivechat.results.ChatThread`, in the
+            order asked; it errors with the first request's
+            :class:`~rxlivechat.exceptions.ServerError`
+            (:class:`~rxlivechat.exceptions.NotFoundError` for an unknown thread).
 
         Raises:
             InvalidArgumentError: a bad id, or ``thread_ids`` given as one ``str``.
@@ -268,9 +268,10 @@ class SeedMethods(MethodGroup):
             group_id: the group to ask about (the customer's by default).
 
         Returns:
-            An observable of the :class:`~rxlivechat.protocol.models.Agent`; it
-            errors with ``GroupOfflineError`` or ``GroupUnavailableError`` when
-            nobody can take a chat.
+            An observable of the :class:`~rxlivechat.protocol.models.Agent`; it errors
+            with :class:`~rxlivechat.exceptions.GroupOfflineError` or
+            :class:`~rxlivechat.exceptions.GroupUnavailableError` when nobody can take a
+            chat.
 
         Raises:
             InvalidArgumentError: a negative or non-``int`` group id.
@@ -306,9 +307,10 @@ class SeedMethods(MethodGroup):
             comment: an optional comment.
 
         Returns:
-            An observable of :class:`~rxlivechat.results.RateChatResult` (the
-            rated thread's ``id``); it errors with ``InvalidArgumentError`` when
-            the chat has no thread.
+            An observable of :class:`~rxlivechat.results.RateChatResult` (the rated
+            thread's ``id``); it errors with
+            :class:`~rxlivechat.exceptions.InvalidArgumentError` when the chat has no
+            thread.
 
         Raises:
             InvalidArgumentError: a bad id, score or comment.
@@ -362,9 +364,10 @@ class SeedMethods(MethodGroup):
                 when it is closed.
 
         Returns:
-            An observable of the sent :data:`~rxlivechat.protocol.models.Event`
-            as the server stored it; it errors with ``ChatInactiveError`` when
-            no thread is open (resume the chat first).
+            An observable of the sent :data:`~rxlivechat.protocol.models.Event` as the
+            server stored it; it errors with
+            :class:`~rxlivechat.exceptions.ChatInactiveError` when no thread is open
+            (resume the chat first).
 
         Raises:
             InvalidArgumentError: a bad id, or an event that is not one.
@@ -572,10 +575,11 @@ class SeedMethods(MethodGroup):
             active: ``False`` starts it without an open thread.
 
         Returns:
-            An observable of the new :class:`~rxlivechat.protocol.models.Chat`,
-            its ``thread`` holding the events; it errors with
-            ``GroupsOfflineError`` when no group can take it, or
-            ``ChatLimitReachedError`` when the customer has too many chats.
+            An observable of the new :class:`~rxlivechat.protocol.models.Chat`, its
+            ``thread`` holding the events; it errors with
+            :class:`~rxlivechat.exceptions.GroupsOfflineError` when no group can take
+            it, or :class:`~rxlivechat.exceptions.LimitReachedError` when the customer
+            has too many chats.
 
         Raises:
             InvalidArgumentError: a bad event, access or properties.

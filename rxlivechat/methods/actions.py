@@ -83,7 +83,11 @@ _MAX_MIN_EVENTS = 100
 
 
 class CancelRateResult(Model):
-    """``cancel_rate``: ``id`` is the thread whose rating was removed."""
+    """``cancel_rate``: the thread whose rating was removed.
+
+    Attributes:
+        id: the thread.
+    """
 
     id: str
 

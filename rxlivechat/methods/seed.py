@@ -811,7 +811,13 @@ class SeedMethods(MethodGroup):
 
 
 class CustomerUpdate(Model):
-    """``update_customer``'s fields as one object (the JS SDK's form)."""
+    """``update_customer``'s fields as one object (the JS SDK's form).
+
+    Attributes:
+        name: the customer's name.
+        email: the customer's e-mail address.
+        avatar: the avatar's URL.
+    """
 
     name: str | None = None
     email: str | None = None

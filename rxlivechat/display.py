@@ -77,10 +77,14 @@ MAX_LINES = 50
 _TEXT_WIDTH = 120
 _ID_WIDTH = 8
 
+# ``.rxlc.rxlc``: as specific as JupyterLab's right-aligned cells
+# (``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``), and later, so text
+# reads from the left.
 _STYLE = (
     "<style>"
     ".rxlc{border-collapse:collapse;font-size:0.9em;margin:0.2em 0}"
-    ".rxlc th,.rxlc td{padding:0.15em 0.6em;text-align:left;vertical-align:top;"
+    ".rxlc.rxlc th,.rxlc.rxlc td{padding:0.15em 0.6em;text-align:left;"
+    "vertical-align:top;"
     "border-bottom:1px solid rgba(127,127,127,0.25)}"
     ".rxlc caption{text-align:left;font-weight:bold;padding:0.2em 0}"
     ".rxlc .t{white-space:nowrap;opacity:0.7}"

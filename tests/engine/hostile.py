@@ -282,3 +282,8 @@ def message(event_id: str, text: str, created_at: str) -> dict[str, Any]:
         "author_id": "agent",
         "created_at": created_at,
     }
+
+
+def incoming_event(chat_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The payload of an ``incoming_event`` push."""
+    return {"chat_id": chat_id, "thread_id": "T1", "event": event}

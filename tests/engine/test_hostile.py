@@ -30,12 +30,15 @@ from rxlivechat.exceptions import (
     RequestTimeoutError,
 )
 
+from rxlivechat.protocol.frames import Push
+
 from ..helpers import CREATED, Recorder, awaited, until
 from .hostile import (
     Connection,
     HostileServer,
     Request,
     error_reply,
+    incoming_event,
     message,
     thread,
 )
@@ -56,6 +59,18 @@ def start(server: HostileServer, **options: Any) -> tuple[CustomerSDK, Recorder]
     recorder = Recorder(sdk)
     sdk.connect()
     return sdk, recorder
+
+
+def pushes_seen(sdk: CustomerSDK) -> list[int]:
+    """A one-item counter of the pushes ``sdk`` received (kept small, unlike a
+    :class:`Recorder`, for tests that measure memory)."""
+    seen = [0]
+
+    def count(frame: Any) -> None:
+        seen[0] += isinstance(frame, Push)
+
+    sdk.frames.subscribe(count)
+    return seen
 
 
 # Reconnect recovery -----------------------------------------------------------------
@@ -269,7 +284,7 @@ async def test_a_deeply_nested_push_is_reported_not_reconnected(
     async def nest(connection: Connection) -> None:
         await connection.send_raw(
             '{"action": "incoming_event", "type": "push", "payload": '
-            f'{{"chat_id": "C1", "event": {nested}}}}}'
+            f'{{"chat_id": "C1", "thread_id": "T1", "event": {nested}}}}}'
         )
 
     server.on_login = nest
@@ -358,28 +373,23 @@ async def test_pushes_carrying_a_pending_request_id_are_bounded(
             event = message(f"F{i}", text, "2026-01-01T00:00:01.000000Z")
             await connection.push(
                 "incoming_event",
-                {"chat_id": "C1", "event": event},
+                incoming_event("C1", event),
                 request_id=request["request_id"],
             )
         await done.wait()
         return {"type": "customer", "id": "hostile-customer"}
 
     server.handlers["get_customer"] = get_customer
-    sdk, _ = start(server)
+    sdk = rxlivechat.init(**server.options(request_timeout=120.0))
+    CREATED.append(sdk)
     await sdk.wait_connected(5)
-    seen = 0
-
-    def count(frame: Any) -> None:
-        nonlocal seen
-        seen += frame.request_id is not None
-
-    sdk.frames.subscribe(count)
+    seen = pushes_seen(sdk)
     gc.collect()
     tracemalloc.start()
     try:
         baseline = tracemalloc.get_traced_memory()[0]
         pending = asyncio.ensure_future(awaited(sdk.get_customer()))
-        await until(lambda: seen == flood, timeout=60)
+        await until(lambda: seen[0] == flood, timeout=60)
         gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - baseline
     finally:
@@ -389,31 +399,44 @@ async def test_pushes_carrying_a_pending_request_id_are_bounded(
     assert grown < 4 * MiB  # unbounded: 5,000 pushes of 2 kB each, over 10 MiB
 
 
-async def test_chat_ids_seen_in_pushes_are_bounded(server: HostileServer) -> None:
-    chats, done = 20_000, asyncio.Event()
+async def chat_memory(server: HostileServer, chats: int) -> int:
+    """Bytes an SDK holds after pushes named ``chats`` distinct chats."""
+    done = asyncio.Event()
 
     async def flood(connection: Connection) -> None:
         for i in range(chats):
             event = message(f"E{i}", "hi", "2026-01-01T00:00:01.000000Z")
-            await connection.push("incoming_event", {"chat_id": f"C{i}", "event": event})
-            await connection.push("chat_deactivated", {"chat_id": f"C{i}"})
+            await connection.push("incoming_event", incoming_event(f"C{i}", event))
+            await connection.push(
+                "chat_deactivated", {"chat_id": f"C{i}", "thread_id": "T1"}
+            )
         done.set()
 
     server.on_login = flood
-    sdk, events = start(server)
-    await sdk.wait_connected(5)
+    sdk = rxlivechat.init(auto_connect=False, **server.options())
+    CREATED.append(sdk)
+    seen = pushes_seen(sdk)
     gc.collect()
     tracemalloc.start()
     try:
+        sdk.connect()
+        await sdk.wait_connected(5)
         baseline = tracemalloc.get_traced_memory()[0]
         await done.wait()
-        await until(lambda: len(events.of("chat_deactivated")) == chats, timeout=60)
-        events.items.clear()  # the test's own record is not the SDK's memory
+        await until(lambda: seen[0] == 2 * chats, timeout=60)
         gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - baseline
+        return tracemalloc.get_traced_memory()[0] - baseline
     finally:
         tracemalloc.stop()
-    assert grown < 4 * MiB  # unbounded: 20,000 chats remembered, over 10 MiB
+        await sdk.destroy()
+
+
+async def test_chat_ids_seen_in_pushes_are_bounded(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rxlivechat.engine.engine.MAX_CHATS", 100)
+    grown = await chat_memory(server, 5_000)
+    assert grown < 1 * MiB  # unbounded: 5,000 chats remembered, over 3 MiB
 
 
 async def test_an_sdk_dropped_without_destroy_is_collected_and_closes(

@@ -125,7 +125,6 @@ class HostileServer:
             "accounts_url": self.accounts_url,
             "request_timeout": 5.0,
             "reconnect_delay": (0.05, 0.2),
-            "reconnects_per_minute": 1000,
         } | overrides
 
     async def hang(self) -> None:

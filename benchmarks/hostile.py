@@ -30,9 +30,9 @@ from aiohttp import web
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after PYTHONPATH
 
-import rxlivechat  # noqa: E402
-from rxlivechat.protocol.frames import Push  # noqa: E402
-from tests.engine.hostile import (  # noqa: E402
+import rxlivechat
+from rxlivechat.protocol.frames import Push
+from tests.engine.hostile import (
     Connection,
     HostileServer,
     Request,
@@ -157,6 +157,7 @@ async def _ask(observable: Any) -> Any:
 @case(default_size=50_000)
 async def chat_ids(server: HostileServer, size: int) -> dict[str, Any]:
     """Pushes naming ``size`` distinct chats (an event, then its deactivation)."""
+
     async def flood(connection: Connection) -> None:
         for i in range(size):
             event = message(f"E{i}", "hi", "2026-01-01T00:00:01.000000Z")

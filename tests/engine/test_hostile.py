@@ -32,7 +32,6 @@ from rxlivechat.exceptions import (
     ProtocolError,
     RequestTimeoutError,
 )
-
 from rxlivechat.protocol.frames import Push
 
 from ..helpers import CREATED, Recorder, awaited, until
@@ -95,7 +94,7 @@ async def test_a_chat_whose_recovery_fails_is_skipped_and_reported(
     await sdk.wait_connected(5)
     await server.drop_all()
 
-    await until(lambda: events.of("new_event"), timeout=5)
+    await until(lambda: bool(events.of("new_event")), timeout=5)
     assert events.of("new_event")[0].event.id == "E1"
     assert events.of("connection_restored")
     assert [type(e) for e in events.of("error")] == [InternalServerError]
@@ -120,14 +119,16 @@ async def test_a_server_repeating_next_page_id_cannot_hold_the_walk(
     await sdk.wait_connected(5)
     await server.drop_all()
 
-    await until(lambda: events.of("error"), timeout=5)
+    await until(lambda: bool(events.of("error")), timeout=5)
     assert isinstance(events.of("error")[0], ProtocolError)
     assert server.counts["list_threads"] <= 3  # stopped at the first repeat
     await sdk.get_customer()  # and the connection serves requests
     assert server.counts["login"] == 2
 
 
-async def test_a_walk_through_endless_new_pages_is_capped(server: HostileServer) -> None:
+async def test_a_walk_through_endless_new_pages_is_capped(
+    server: HostileServer,
+) -> None:
     server.chats = ["endless"]
     pages = 0
 
@@ -145,7 +146,7 @@ async def test_a_walk_through_endless_new_pages_is_capped(server: HostileServer)
     await server.drop_all()
 
     # The walk's events come out together, once it stopped.
-    await until(lambda: events.of("new_event"), timeout=30)
+    await until(lambda: bool(events.of("new_event")), timeout=30)
     assert pages - walked_at_login <= 100  # MAX_RECOVERY_PAGES
     assert server.counts["login"] == 2
 
@@ -177,7 +178,7 @@ async def test_pings_continue_during_recovery(
     await server.drop_all()
     async with asyncio.timeout(5):
         await pinged.wait()
-    await until(lambda: events.of("connection_restored"), timeout=5)
+    await until(lambda: bool(events.of("connection_restored")), timeout=5)
     await sdk.get_customer()
     assert not events.of("error")
 
@@ -236,7 +237,7 @@ async def test_an_endless_token_reply_is_refused_at_the_size_limit(
 
     server.token = endless
     sdk, events = start(server, request_timeout=30.0)
-    await until(lambda: events.of("error"), timeout=30)
+    await until(lambda: bool(events.of("error")), timeout=30)
     assert isinstance(events.of("error")[0], LiveChatError)
     await sdk.disconnect()
     assert sent < 40 * MiB  # 16 MiB read, plus what the socket buffers held
@@ -304,7 +305,7 @@ async def test_a_deeply_nested_push_is_reported_not_reconnected(
 
     server.on_login = nest
     sdk, events = start(server)
-    await until(lambda: events.of("error"), timeout=5)
+    await until(lambda: bool(events.of("error")), timeout=5)
     assert isinstance(events.of("error")[0], ProtocolError)
     await sdk.get_customer()  # after the push: the same socket still serves
     assert server.counts["login"] == 1
@@ -369,7 +370,7 @@ async def test_a_frame_over_the_size_limit_is_an_error_then_a_reconnect(
     sdk, events = start(server)
     await sdk.wait_connected(5)
     await server.connections[0].push("incoming_typing_indicator", {"x": "y" * 2 * MiB})
-    await until(lambda: events.of("connection_restored"), timeout=5)
+    await until(lambda: bool(events.of("connection_restored")), timeout=5)
     assert [type(e) for e in events.of("error")] == [ConnectionLost]
     assert server.counts["login"] == 2
 
@@ -416,6 +417,7 @@ async def test_pushes_carrying_a_pending_request_id_are_bounded(
 
 async def chat_memory(server: HostileServer, chats: int) -> int:
     """Bytes an SDK holds after pushes named ``chats`` distinct chats."""
+
     async def flood(connection: Connection) -> None:
         for i in range(chats):
             event = message(f"E{i}", "hi", "2026-01-01T00:00:01.000000Z")
@@ -457,9 +459,8 @@ async def test_an_sdk_dropped_without_destroy_is_collected_and_closes(
     await sdk.wait_connected(5)
     await sdk.get_customer()
     collected = weakref.ref(sdk)
+    del sdk
     with pytest.warns(ResourceWarning, match="garbage-collected while connected"):
-        del sdk
         gc.collect()
     assert collected() is None
     await until(lambda: all(c.ws.closed for c in server.connections), timeout=5)
-

@@ -127,7 +127,7 @@ async def test_a_server_repeating_next_page_id_cannot_hold_the_walk(
 
 
 async def test_a_walk_through_endless_new_pages_is_capped(
-    server: HostileServer,
+    server: HostileServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.chats = ["endless"]
     pages = 0
@@ -147,7 +147,8 @@ async def test_a_walk_through_endless_new_pages_is_capped(
 
     # The walk's events come out together, once it stopped.
     await until(lambda: bool(events.of("new_event")), timeout=30)
-    assert pages - walked_at_login <= 100  # MAX_RECOVERY_PAGES
+    assert pages - walked_at_login == 100  # MAX_RECOVERY_PAGES
+    assert "stopped after 100 pages" in caplog.text
     assert server.counts["login"] == 2
 
 
@@ -459,8 +460,9 @@ async def test_an_sdk_dropped_without_destroy_is_collected_and_closes(
     await sdk.wait_connected(5)
     await sdk.get_customer()
     collected = weakref.ref(sdk)
-    del sdk
-    with pytest.warns(ResourceWarning, match="garbage-collected while connected"):
+    # Dropping the last reference may collect it at once, or leave it to gc.
+    with pytest.warns(ResourceWarning, match="garbage-collected"):  # noqa: PT031
+        del sdk
         gc.collect()
     assert collected() is None
     await until(lambda: all(c.ws.closed for c in server.connections), timeout=5)

@@ -70,8 +70,9 @@ class _Streams:
         self.events: HotStream[tuple[str, Any]] = HotStream(self.report)
         self.frames: HotStream[Frame] = HotStream(self.report)
         # on()/once() handlers by event name: one dict lookup per event, however
-        # many handlers listen to other names.
-        self.handlers: dict[str, list[Callable[[Any], Any]]] = {}
+        # many handlers listen to other names. Tuples, replaced on change, so
+        # delivering never copies.
+        self.handlers: dict[str, tuple[Callable[[Any], Any], ...]] = {}
         self.completed = False
 
     def on_frame(self, frame: Frame) -> None:
@@ -79,36 +80,32 @@ class _Streams:
             self.frames.on_next(frame)
 
     def on_event(self, name: str, payload: Any) -> None:
-        if self.completed:
-            return
-        if self.events.observers:
+        if self.events.observers and not self.completed:
             self.events.on_next((name, payload))
-        handlers = self.handlers.get(name)
-        if handlers:
-            for fn in handlers.copy():
-                try:
-                    fn(payload)
-                except Exception as exc:
-                    self.report(exc)
+        for fn in self.handlers.get(name, ()):
+            try:
+                fn(payload)
+            except Exception as exc:
+                self.report(exc)
 
     def listen(
         self, name: str, fn: Callable[[Any], Any], *, once: bool = False
     ) -> abc.DisposableBase:
         """Call ``fn(payload)`` on ``name`` events; dispose to stop."""
-        handlers = self.handlers.setdefault(name, [])
 
         def stop() -> None:
-            with contextlib.suppress(ValueError):
-                handlers.remove(handler)
-            if not handlers and self.handlers.get(name) is handlers:
-                del self.handlers[name]
+            kept = tuple(h for h in self.handlers.get(name, ()) if h is not handler)
+            if kept:
+                self.handlers[name] = kept
+            else:
+                self.handlers.pop(name, None)
 
         def once_only(payload: Any) -> None:
             stop()
             fn(payload)
 
         handler = once_only if once else fn
-        handlers.append(handler)
+        self.handlers[name] = (*self.handlers.get(name, ()), handler)
         return Disposable(stop)
 
     def report(self, exc: Exception) -> None:
@@ -121,7 +118,7 @@ class _Streams:
         for observer in self.events.observers.copy():
             with contextlib.suppress(Exception):
                 observer.on_next(("error", exc))
-        for fn in self.handlers.get("error", []).copy():
+        for fn in self.handlers.get("error", ()):
             with contextlib.suppress(Exception):
                 fn(exc)
 

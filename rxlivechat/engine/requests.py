@@ -161,6 +161,7 @@ class Requests:
         self._socket: Socket | None = None
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
+        self._deadlines = _Deadlines(self._expire)
 
     # Public methods -----------------------------------------------------------------
 
@@ -203,10 +204,12 @@ class Requests:
             pending.done = True
             on_error(self._halted)
             return pending
-        delay = self._timeout if timeout is None else timeout
-        pending._timer = asyncio.get_running_loop().call_later(
-            delay, self._expire, pending
-        )
+        if timeout is None:  # the common case: deadlines in submission order
+            self._deadlines.push(pending, self._timeout)
+        else:
+            pending._timer = asyncio.get_running_loop().call_later(
+                timeout, self._expire, pending
+            )
         if urgent:
             self._write(pending)
         else:
@@ -244,9 +247,8 @@ class Requests:
         """
         if pending.done:
             return
-        self._finish(pending)
+        _finish(pending)
         pending.abandoned = True
-        pending.pushes.clear()
 
     def connection_made(self, socket: Socket) -> None:
         """A socket is open: urgent requests (login, ping) may be written."""
@@ -263,7 +265,6 @@ class Requests:
         Raises:
             ProtocolError: the message is not a valid frame.
         """
-        was_logged_in = self._session.logged_in
         try:
             frame, pending = self._session.receive(data)
         except ProtocolError as exc:
@@ -273,29 +274,29 @@ class Requests:
             if failed is not None and exc.action is not None:
                 self._session.abandon(exc.request_id or "")
                 if not failed.done:
-                    self._finish(failed)
-                    failed.on_error(exc)
+                    _fail(failed, exc)
                 self._pump()
             raise
-        if frame.request_id is None:
+        request_id = frame.request_id
+        if request_id is None:  # most pushes: nothing to settle
             return frame, None
         if isinstance(frame, Push):
             if pending is not None:
                 if not pending.done and len(pending.pushes) < MAX_EARLY_PUSHES:
                     pending.pushes.append(frame)
-            elif (echo := self._echoes.get(frame.request_id)) is not None:
+            elif (echo := self._echoes.get(request_id)) is not None:
                 value = echo.match(frame)
                 if value is not None:
-                    self._end_echo(frame.request_id)
+                    self._end_echo(request_id)
                     echo.deliver(value)
             return frame, pending
         if pending is not None and not pending.done:
-            self._finish(pending)
             if isinstance(frame, Response):
-                pending.on_result(frame.payload, pending)
+                _succeed(pending, frame.payload)
             else:
-                pending.on_error(_error_of(frame))
-        if self._queue or (self._session.logged_in and not was_logged_in):
+                _fail(pending, _error_of(frame))
+        # A freed slot, or the login reply opening the gate: write what waits.
+        if self._queue:
             self._pump()
         return frame, pending
 
@@ -349,12 +350,12 @@ class Requests:
                 pending.resent = True
                 self._queue.appendleft(pending)
             else:
-                self._finish(pending)
-                pending.on_error(
+                _fail(
+                    pending,
                     ConnectionLost(
                         f"the connection dropped before {pending.method.action!r} "
                         "was answered; it may or may not have been applied"
-                    )
+                    ),
                 )
 
     def halt(self, error: LiveChatError) -> None:
@@ -368,8 +369,7 @@ class Requests:
         self._queue.clear()
         for pending in everything:
             if not pending.done:
-                self._finish(pending)
-                pending.on_error(error)
+                _fail(pending, error)
 
     def resume(self) -> None:
         """Accept requests again (they wait for the next login)."""
@@ -423,17 +423,91 @@ class Requests:
         if pending.done:
             return
         action = pending.method.action
-        self.abandon(pending)
-        pending.on_error(
-            RequestTimeoutError(f"no reply to {action!r} within the request timeout")
+        _fail(
+            pending,
+            RequestTimeoutError(f"no reply to {action!r} within the request timeout"),
         )
+        pending.abandoned = True
 
-    @staticmethod
-    def _finish(pending: Pending) -> None:
-        pending.done = True
-        if pending._timer is not None:
-            pending._timer.cancel()
-            pending._timer = None
+
+class _Deadlines:
+    """Request timeouts of one length, on a single timer.
+
+    With one timeout for all, deadlines come in submission order: a queue, and
+    one timer for its head, cost less per request than a timer each (a heap
+    push, then a cancel, for every request).
+    """
+
+    __slots__ = ("_expire", "_queue", "_timer")
+
+    def __init__(self, expire: Callable[[Pending], None]) -> None:
+        self._expire = expire
+        self._queue: deque[tuple[float, Pending]] | None = None  # made on first use
+        self._timer: asyncio.TimerHandle | None = None
+
+    def push(self, pending: Pending, timeout: float) -> None:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        while queue and queue[0][1].done:  # settled ones leave as new ones come
+            queue.popleft()
+        loop = asyncio.get_running_loop()
+        queue.append((loop.time() + timeout, pending))
+        if self._timer is None:
+            self._timer = loop.call_at(queue[0][0], self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        queue = self._queue
+        if queue is None:  # pragma: no cover - armed only after a push
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while queue and (queue[0][1].done or queue[0][0] <= now):
+            _, pending = queue.popleft()
+            if not pending.done:
+                self._expire(pending)
+        if queue:
+            self._timer = loop.call_at(queue[0][0], self._fire)
+
+
+def _finish(pending: Pending) -> None:
+    """Settled or abandoned: no callback any more, and none kept.
+
+    A settled request may wait in the deadline queue until its deadline; it
+    must not keep its caller (an SDK, an observer) alive meanwhile.
+    """
+    pending.done = True
+    pending.on_result = _ignore_result
+    pending.on_error = _ignore_error
+    pending.pushes = []
+    if pending._timer is not None:
+        pending._timer.cancel()
+        pending._timer = None
+
+
+def _succeed(pending: Pending, result: Any) -> None:
+    on_result, pushes = pending.on_result, pending.pushes
+    _finish(pending)
+    pending.pushes = pushes  # the caller reads them (our copies of what it caused)
+    try:
+        on_result(result, pending)
+    finally:
+        pending.pushes = []
+
+
+def _fail(pending: Pending, error: Exception) -> None:
+    on_error = pending.on_error
+    _finish(pending)
+    on_error(error)
+
+
+def _ignore_result(result: Any, pending: Pending) -> None:
+    return None
+
+
+def _ignore_error(error: Exception) -> None:
+    return None
 
 
 def _error_of(frame: ErrorResponse) -> Exception:

@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -37,6 +38,8 @@ MAX_RECOVERY_PAGES = 100
 page size, 2,500 events or more): a walk that has not reached the last event
 seen by then is cut short, so a server that pages for ever cannot hold the
 connection in recovery."""
+
+log = logging.getLogger("rxlivechat")
 
 _MIN_TIME = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
@@ -170,6 +173,8 @@ async def missed_events(
             raise ProtocolError(f"list_threads of {chat_id} repeats a page id")
         pages.add(page.next_page_id)
         request = ListThreads(chat_id=chat_id, page_id=page.next_page_id)
+    else:
+        log.warning("recovery of chat %s stopped after %d pages", chat_id, max_pages)
     # Threads come newest first, events oldest first within each: sort by time.
     found.sort(key=lambda item: (item[0], item[1]))
     return [(thread_id, event) for _, _, thread_id, event in found]

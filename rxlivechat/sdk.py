@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import ssl as ssl_
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping
@@ -41,6 +42,7 @@ from reactivex.disposable import Disposable
 
 from .engine import Engine, Options, TokenProvider
 from .engine.engine import spawn_held
+from .events import NewEvent
 from .exceptions import InvalidArgumentError, SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory
 from .methods.actions import CustomerActions
@@ -50,6 +52,8 @@ from .methods.throttle import Throttle
 from .methods.validate import convert, require_str
 from .protocol import methods as m
 from .protocol.frames import Frame
+from .protocol.models import Event
+from .stores import DEFAULT_KEY, Store, as_store
 from .stream import HotStream
 
 if TYPE_CHECKING:
@@ -181,6 +185,15 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             many connect and log in at once (a pool's).
         telemetry: spans and metrics for this customer
             (:meth:`rxlivechat.telemetry.Telemetry.customer`); ``None``: none.
+        store: where the customer's identity, each chat's checkpoint and the
+            side storage outlive the process: a :class:`~rxlivechat.stores.Store`,
+            a file path (an SQLite store) or a ``redis://`` URL; ``None`` keeps
+            them in memory. See docs/howto/run-as-a-service.md.
+        customer_key: the customer's name in ``store`` (one store, many
+            customers).
+        auto_commit: an event is committed once every subscriber and handler
+            returned from it; ``False``: once you call :meth:`commit` (or use
+            the :func:`rxlivechat.commit` operator).
     """
 
     def __init__(
@@ -205,10 +218,14 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         http_connector: aiohttp.BaseConnector | None = None,
         connect_gate: asyncio.Semaphore | None = None,
         telemetry: CustomerTelemetry | None = None,
+        store: Store | str | os.PathLike[str] | None = None,
+        customer_key: str = DEFAULT_KEY,
+        auto_commit: bool = True,
     ) -> None:
         super().__init__()
         require_str("organization_id", organization_id)
         require_str("client_id", client_id)
+        require_str("customer_key", customer_key)
         if request_timeout <= 0:
             raise InvalidArgumentError("request_timeout must be positive")
         self.organization_id = organization_id
@@ -243,6 +260,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 http_connector=http_connector,
                 connect_gate=connect_gate,
                 telemetry=telemetry,
+                store=as_store(store),
+                customer_key=customer_key,
+                auto_commit=auto_commit,
             ),
             self._streams,
         )
@@ -383,6 +403,57 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`."""
         for subscription in self._listeners.pop((name, fn), []):
             subscription.dispose()
+
+    # Delivery (at least once) ----------------------------------------------------
+
+    def commit(
+        self, event: NewEvent | tuple[str, Any] | Event, chat_id: str = ""
+    ) -> bool:
+        """Mark a ``new_event`` handled (with ``auto_commit=False``).
+
+        A chat's checkpoint moves past an event once it and every event of that
+        chat handed out before it are committed; after a restart the SDK
+        replays what came after the checkpoint. Committing is idempotent.
+
+        Args:
+            event: the :class:`NewEvent`, the ``("new_event", NewEvent)`` pair of
+                the event stream, or an :class:`Event` with its ``chat_id``.
+            chat_id: the chat, when ``event`` is an :class:`Event`.
+
+        Returns:
+            ``False`` if the event was not waiting for a commit (committed
+            already, auto-committed, or not handed out in this life).
+
+        Raises:
+            InvalidArgumentError: not an event, or an :class:`Event` without its
+                chat or id.
+        """
+        if isinstance(event, tuple) and len(event) == 2:
+            event = event[1]
+        if isinstance(event, NewEvent):
+            chat_id, event = event.chat, event.event
+        if not isinstance(event, Event):
+            raise InvalidArgumentError(
+                f"commit() takes a NewEvent or an Event, not {type(event).__name__}"
+            )
+        require_str("chat_id", chat_id)
+        if event.id is None:
+            raise InvalidArgumentError("the event has no id: it cannot be committed")
+        return self._engine.commit(chat_id, event.id)
+
+    @property
+    def uncommitted(self) -> int:
+        """Events handed out and not committed yet (with ``auto_commit=False``)."""
+        return self._engine.uncommitted
+
+    async def flush(self) -> None:
+        """Wait until every commit made so far is written to the store.
+
+        Commits are written in batches in the background (every 50 ms by
+        default); a crash loses at most the last batch, which means repeats
+        after the restart, never losses. Call this to make them durable now.
+        """
+        await self._engine.flush()
 
     # History --------------------------------------------------------------------
 

@@ -16,12 +16,18 @@ Rules:
    closing cancels them and their subscribers get ``SDKClosedError``.
 4. :class:`Calls` is the Rx layer's one handle on the engine: the method groups
    (:class:`MethodGroup`) and the history reach the engine through it only.
+5. A method's observable collected without ever being subscribed or awaited
+   warns (``RuntimeWarning``), naming the method, as a never-awaited coroutine
+   does: the request was never sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import warnings
 from collections.abc import Awaitable, Callable, Generator
+from types import CodeType, FrameType
 from typing import Any, TypeVar
 
 from reactivex import Observable, abc
@@ -91,7 +97,7 @@ class Calls:
             pending = engine.submit(method, on_result, observer.on_error)
             return Disposable(lambda: engine.abandon(pending))
 
-        return _Call(subscribe)
+        return _Call(subscribe, _caller())
 
     def echoed(
         self,
@@ -143,7 +149,7 @@ class Calls:
             serial.disposable = Disposable(lambda: engine.abandon(pending))
             return serial
 
-        return _Call(subscribe)
+        return _Call(subscribe, _caller())
 
     async def ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result (for multi-step methods)."""
@@ -183,7 +189,7 @@ class Calls:
 
             return Disposable(cancel)
 
-        return _Call(subscribe)
+        return _Call(subscribe, _caller())
 
     def spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
         """Run ``coro`` as a task that closing the SDK cancels."""
@@ -285,6 +291,41 @@ class MethodGroup:
         return self._calls.from_coroutine(factory)
 
 
+_MODULE_FILE = __file__
+_SDK_GROUPS = frozenset({"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"})
+
+
+def _caller() -> CodeType | None:
+    """The code of the method that asked for a call: the first frame outside here.
+
+    A reference, not a traceback: the name is only spelled out if it must warn.
+    """
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == _MODULE_FILE:
+        frame = frame.f_back
+    return None if frame is None else frame.f_code
+
+
+def method_name(code: CodeType | None) -> str:
+    """``CustomerSDK.send_event`` for the code of a method group's method."""
+    if code is None:
+        return "a CustomerSDK method"
+    owner, _, name = code.co_qualname.rpartition(".")
+    if owner in _SDK_GROUPS:
+        owner = "CustomerSDK"
+    return f"{owner}.{name}" if owner else name
+
+
+def warn_unused(code: CodeType | None) -> None:
+    """Warn that a method's observable was dropped before anything was sent."""
+    warnings.warn(
+        f"{method_name(code)}(...) was never awaited or subscribed: "
+        "nothing was sent (await it, or subscribe to it)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+
 class _Call(Observable[T]):
     """A method's cold observable, with a fast ``await``.
 
@@ -293,7 +334,30 @@ class _Call(Observable[T]):
     an observer that settles a future. Same result: the last value, the error, or
     ``SequenceContainsNoElementsError``; the subscription is disposed when the
     future is done (so cancelling the awaiting task abandons the request).
+
+    Collected without a subscription, it warns (rule 5).
     """
+
+    def __init__(
+        self,
+        subscribe: abc.Subscription[T],
+        caller: CodeType | None,
+    ) -> None:
+        super().__init__(subscribe)
+        self._caller = caller
+        self._used = False
+
+    def __del__(self) -> None:
+        if not getattr(self, "_used", True):
+            warn_unused(self._caller)
+
+    def _subscribe_core(
+        self,
+        observer: abc.ObserverBase[T],
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        self._used = True
+        return super()._subscribe_core(observer, scheduler)
 
     def __await__(self) -> Generator[Any, None, T]:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()

@@ -292,7 +292,9 @@ class MethodGroup:
 
 
 _MODULE_FILE = __file__
-_SDK_GROUPS = frozenset({"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"})
+_SDK_GROUPS = frozenset(
+    {"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"}
+)
 
 
 def _caller() -> CodeType | None:

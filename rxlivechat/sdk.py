@@ -71,6 +71,31 @@ __all__ = ["Closing", "CustomerSDK", "init"]
 
 log = logging.getLogger("rxlivechat")
 
+_OtherEventName = Literal[
+    "user_data",
+    "chat_transferred",
+    "incoming_event_preview",
+    "event_deleted",
+    "event_updated",
+    "incoming_rich_message_postback",
+    "chat_properties_deleted",
+    "thread_properties_deleted",
+    "event_properties_updated",
+    "event_properties_deleted",
+    "customer_side_storage_updated",
+    "customer_disconnected",
+    "groups_status_updated",
+    "incoming_thinking_indicator",
+    "incoming_multicast",
+    "incoming_greeting",
+    "greeting_accepted",
+    "greeting_canceled",
+    "incoming_welcome_message",
+    "queue_position_updated",
+]
+"""The events ``on``/``once`` type as ``Any``: every other has its own overload
+(tests/test_listeners.py checks that they cover :data:`EventName` once each)."""
+
 DEFAULT_API_URL = "https://api.livechatinc.com"
 DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
 
@@ -506,7 +531,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     @overload
     def on(
-        self, name: EventName, fn: Callable[[Any], object]
+        self, name: _OtherEventName, fn: Callable[[Any], object]
     ) -> abc.DisposableBase: ...
 
     def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
@@ -608,7 +633,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     @overload
     def once(
-        self, name: EventName, fn: Callable[[Any], object]
+        self, name: _OtherEventName, fn: Callable[[Any], object]
     ) -> abc.DisposableBase: ...
 
     def once(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import typing
 from typing import Any
 
 import pytest
 
+import rxlivechat.sdk
 from rxlivechat import (
     Connected,
     CustomerSDK,
@@ -25,7 +27,7 @@ from rxlivechat.sandbox import Sandbox
 from .helpers import Recorder, connect, until
 from .vectors import load, params
 
-# Event names ---------------------------------------------------------------------------
+# Event names --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", params(".push.json"))
@@ -42,6 +44,15 @@ def test_every_push_becomes_events_with_listenable_names(name: str) -> None:
     names = [event for event, _ in events_of_push(frame)]
     assert names
     assert set(names) <= EVENT_NAMES
+
+
+@pytest.mark.parametrize("method", [CustomerSDK.on, CustomerSDK.once])
+def test_the_typed_overloads_cover_every_event_name_once(method: Any) -> None:
+    covered: list[str] = []
+    for overload in typing.get_overloads(method):
+        hints = typing.get_type_hints(overload, vars(rxlivechat.sdk))
+        covered += typing.get_args(hints["name"])
+    assert sorted(covered) == sorted(EVENT_NAMES)
 
 
 def test_an_unknown_name_is_refused_with_the_closest_suggested() -> None:
@@ -66,7 +77,7 @@ async def test_on_once_off_refuse_unknown_names(sandbox: Sandbox) -> None:
     await sdk.destroy()
 
 
-# Handlers ------------------------------------------------------------------------------
+# Handlers -------------------------------------------------------------------------
 
 
 async def test_an_async_handler_runs_on_the_sdks_loop(sandbox: Sandbox) -> None:

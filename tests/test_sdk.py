@@ -137,9 +137,9 @@ async def test_a_missing_file_is_file_not_found_before_sending(
     sdk: CustomerSDK, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     missing = tmp_path / "missing.png"
-    with pytest.raises(FileNotFoundError, match="missing.png"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
         sdk.send_file("C", missing)
-    with pytest.raises(FileNotFoundError, match="missing.png"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
         sdk.upload_file(str(missing))
     assert sandbox.count("send_event") == 0
 
@@ -175,9 +175,7 @@ async def test_an_unsent_method_warns_when_collected_like_a_coroutine(
     # Awaited or subscribed, nothing warns (warnings are errors here).
     await sdk.send_event(chat.id, Message(text="sent"))
     done = asyncio.Event()
-    sdk.send_event(chat.id, Message(text="also sent")).subscribe(
-        on_completed=done.set
-    )
+    sdk.send_event(chat.id, Message(text="also sent")).subscribe(on_completed=done.set)
     await done.wait()
     gc.collect()
 

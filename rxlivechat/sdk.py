@@ -396,6 +396,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             TimeoutError: not connected within ``timeout`` seconds.
             SDKClosedError: the SDK stopped for good (or was never started with
                 :meth:`connect`) before connecting.
+            ConnectError: the attempts fail for a permanent reason, its
+                ``__cause__`` (a token refused for a wrong organization id...).
         """
         self._check_alive()
         await self._engine.wait_connected(timeout)

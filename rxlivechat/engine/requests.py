@@ -22,6 +22,8 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -69,6 +71,10 @@ reads, and writes whose second application changes nothing."""
 
 R = TypeVar("R")
 
+log = logging.getLogger("rxlivechat.requests")
+"""DEBUG: each request written (action, request id) and how it settled, with its
+latency. Payloads are never logged (they carry tokens and customer data)."""
+
 OnResult = Callable[[Any, "Pending"], None]
 OnError = Callable[[Exception], None]
 
@@ -113,6 +119,7 @@ class Pending:
         "request_id",
         "resent",
         "result_type",
+        "sent_at",
     )
 
     def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
@@ -130,6 +137,8 @@ class Pending:
         """Abandoned while on the socket: its slot is freed when the reply comes."""
         self.resent = False
         """Whether a drop already sent this request back to the queue once."""
+        self.sent_at = 0.0
+        """``time.monotonic()`` when it was last written (for the DEBUG log)."""
         self._timer: asyncio.TimerHandle | None = None
 
 
@@ -292,8 +301,12 @@ class Requests:
         if pending is not None and not pending.done:
             self._finish(pending)
             if isinstance(frame, Response):
+                if log.isEnabledFor(logging.DEBUG):
+                    _log_settled(pending, "ok")
                 pending.on_result(frame.payload, pending)
             else:
+                if log.isEnabledFor(logging.DEBUG):
+                    _log_settled(pending, f"error {frame.error.type}")
                 pending.on_error(_error_of(frame))
         if self._queue or (self._session.logged_in and not was_logged_in):
             self._pump()
@@ -350,6 +363,8 @@ class Requests:
                 self._queue.appendleft(pending)
             else:
                 self._finish(pending)
+                if log.isEnabledFor(logging.DEBUG):
+                    _log_settled(pending, "lost with the connection")
                 pending.on_error(
                     ConnectionLost(
                         f"the connection dropped before {pending.method.action!r} "
@@ -400,6 +415,9 @@ class Requests:
         request_id, data = self._session.send(pending.method, pending)
         pending.request_id = request_id
         socket.send(data)
+        if log.isEnabledFor(logging.DEBUG):
+            pending.sent_at = time.monotonic()
+            log.debug("sent %s (request %s)", pending.method.action, request_id)
 
     def _end_echo(self, request_id: str, echo: _Echo | None = None) -> _Echo | None:
         current = self._echoes.get(request_id)
@@ -424,6 +442,8 @@ class Requests:
             return
         action = pending.method.action
         self.abandon(pending)
+        if log.isEnabledFor(logging.DEBUG):
+            _log_settled(pending, "timed out")
         pending.on_error(
             RequestTimeoutError(f"no reply to {action!r} within the request timeout")
         )
@@ -434,6 +454,22 @@ class Requests:
         if pending._timer is not None:
             pending._timer.cancel()
             pending._timer = None
+
+
+def _log_settled(pending: Pending, outcome: str) -> None:
+    if pending.request_id is None:
+        latency = " before it was sent"
+    elif pending.sent_at:
+        latency = f" after {(time.monotonic() - pending.sent_at) * 1000:.1f} ms"
+    else:  # sent before DEBUG was turned on
+        latency = ""
+    log.debug(
+        "%s (request %s): %s%s",
+        pending.method.action,
+        pending.request_id,
+        outcome,
+        latency,
+    )
 
 
 def _error_of(frame: ErrorResponse) -> Exception:

@@ -161,7 +161,7 @@ class _Streams:
 
     def report(self, exc: Exception, where: str = "a subscriber") -> None:
         """A subscriber or handler raised: log it, and emit an ``error`` event."""
-        log.error("%s raised: %r", where, exc, exc_info=exc)
+        _log_error(where, exc)
         if self.completed:
             return
         # Delivered by plain loops: an error handler that raises again is only
@@ -173,7 +173,7 @@ class _Streams:
             try:
                 result = fn(exc)
             except Exception as again:
-                log.error("an 'error' handler raised: %r", again, exc_info=again)
+                _log_error("an 'error' handler", again)
                 continue
             if inspect.isawaitable(result):
                 self.spawn(result, "an 'error' handler", report=False)
@@ -195,7 +195,7 @@ class _Streams:
             if report:
                 self.report(exc, where)
             else:
-                log.error("%s raised: %r", where, exc, exc_info=exc)
+                _log_error(where, exc)
 
         task.add_done_callback(settled)
 
@@ -216,6 +216,44 @@ class _Streams:
         self.handlers.clear()
         self.events.on_completed()
         self.frames.on_completed()
+
+
+def _log_error(where: str, exc: Exception) -> None:
+    """Log a user's handler's error at ERROR, seen even with logging unconfigured.
+
+    The package logger has only a ``NullHandler``: in a program that configured
+    no logging at all, the record also goes to ``logging.lastResort`` (stderr),
+    as it would for a logger of its own, so a broken handler never fails silently.
+    """
+    if not log.isEnabledFor(logging.ERROR):
+        return
+    record = log.makeRecord(
+        log.name,
+        logging.ERROR,
+        __file__,
+        0,
+        "%s raised: %r",
+        (where, exc),
+        _exc_info(exc),
+    )
+    log.handle(record)
+    last_resort = logging.lastResort
+    if last_resort is not None and not _logging_configured():
+        last_resort.handle(record)
+
+
+def _exc_info(exc: BaseException) -> tuple[type[BaseException], BaseException, Any]:
+    return type(exc), exc, exc.__traceback__
+
+
+def _logging_configured() -> bool:
+    """Whether a handler other than a ``NullHandler`` would see our records."""
+    logger: logging.Logger | None = log
+    while logger is not None:
+        if any(not isinstance(h, logging.NullHandler) for h in logger.handlers):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
 
 
 def _loop_running() -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 import typing
 from typing import Any
 
@@ -202,3 +204,46 @@ async def test_a_clean_shutdown_is_disconnected_manual_never_connection_lost(
     await sdk.destroy()
     assert [p.reason for p in seen.of("disconnected")] == ["manual", "manual"]
     assert "connection_lost" not in seen.names()
+
+
+BROKEN_HANDLER = """
+import asyncio, logging, sys
+import rxlivechat
+from rxlivechat.sandbox import Sandbox
+
+if sys.argv[1] == "configured":
+    logging.basicConfig(format="configured: %(message)s")
+
+async def main() -> None:
+    async with Sandbox() as sandbox:
+        async with rxlivechat.init(
+            organization_id=sandbox.organization_id,
+            client_id="c",
+            api_url=sandbox.api_url,
+            accounts_url=sandbox.accounts_url,
+        ) as sdk:
+            def broken(connected: object) -> None:
+                raise ValueError("my handler is broken")
+
+            sdk.on("connected", broken)
+            await sdk.wait_connected(10)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("logging_setup", ["unconfigured", "configured"])
+def test_a_broken_handler_is_never_silent(logging_setup: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", BROKEN_HANDLER, logging_setup],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    said = "a 'connected' handler raised: ValueError('my handler is broken')"
+    lines = result.stderr.splitlines()
+    prefix = "configured: " if logging_setup == "configured" else ""
+    assert lines.count(prefix + said) == 1, result.stderr  # once, either way
+    assert "ValueError: my handler is broken" in lines  # with its traceback

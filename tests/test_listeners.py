@@ -36,8 +36,12 @@ from .vectors import load, params
 def test_every_push_becomes_events_with_listenable_names(name: str) -> None:
     if name.startswith("_"):
         pytest.skip("the envelope's general form, not one push")
-    action = name.removesuffix(".push.json")
-    envelope = {"action": action, "type": "push", "payload": load(name)}
+    doc = load(name)
+    envelope = (  # some examples are whole frames, most only the payload
+        doc
+        if doc.get("type") == "push"
+        else {"action": name.removesuffix(".push.json"), "type": "push", "payload": doc}
+    )
     try:
         frame = codec.decode_frame(json.dumps(envelope))
     except ProtocolError:

@@ -45,8 +45,8 @@ def stub() -> Iterator[Server]:
 
 @contextlib.contextmanager
 def sandbox() -> Iterator[Server]:
-    """The rxlivechat sandbox, started by its own CLI."""
-    command = [sys.executable, "-m", "rxlivechat", "sandbox", "--port", "0"]
+    """The rxlivechat sandbox, with room for load (benchmarks/sandbox_server.py)."""
+    command = [sys.executable, "-m", "benchmarks.sandbox_server"]
     with _process(command, lambda lines: lines[-1].startswith("serving")) as (
         proc,
         lines,

@@ -40,6 +40,7 @@ from .events import NewEvent, with_thread
 from .exceptions import SDKClosedError
 from .methods.calls import Calls
 from .methods.validate import require_range
+from .protocol.limits import LIMITS
 from .protocol.methods import ListThreads
 from .protocol.models import Event, Thread
 from .results import HistoryPage
@@ -55,7 +56,7 @@ __all__ = [
 EVENTS_PER_PAGE = 25
 """The ``min_events_count`` asked of each page by default (the JS SDK v4's)."""
 
-MAX_EVENTS_PER_PAGE = 100
+MAX_EVENTS_PER_PAGE = LIMITS.min_events_count_max
 """The largest ``min_events_count`` the server accepts (digest §2.2)."""
 
 

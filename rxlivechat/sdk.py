@@ -114,8 +114,9 @@ class _Streams:
         self.events: HotStream[tuple[str, Any]] = HotStream(self.report)
         self.frames: HotStream[Frame] = HotStream(self.report)
         # on()/once() handlers by event name: one dict lookup per event, however
-        # many handlers listen to other names.
-        self.handlers: dict[str, list[Callable[[Any], object]]] = {}
+        # many handlers listen to other names. Tuples, replaced on change, so
+        # delivering never copies.
+        self.handlers: dict[str, tuple[Callable[[Any], object], ...]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.completed = False
 
@@ -124,39 +125,35 @@ class _Streams:
             self.frames.on_next(frame)
 
     def on_event(self, name: str, payload: Any) -> None:
-        if self.completed:
-            return
-        if self.events.observers:
+        if self.events.observers and not self.completed:
             self.events.on_next((name, payload))
-        handlers = self.handlers.get(name)
-        if handlers:
-            for fn in handlers.copy():
-                try:
-                    result = fn(payload)
-                except Exception as exc:
-                    self.report(exc, f"a {name!r} handler")
-                    continue
-                if inspect.isawaitable(result):
-                    self.spawn(result, f"a {name!r} handler", report=True)
+        for fn in self.handlers.get(name, ()):
+            try:
+                result = fn(payload)
+            except Exception as exc:
+                self.report(exc, f"a {name!r} handler")
+                continue
+            if result is not None and inspect.isawaitable(result):
+                self.spawn(result, f"a {name!r} handler", report=True)
 
     def listen(
         self, name: str, fn: Callable[[Any], object], *, once: bool = False
     ) -> abc.DisposableBase:
         """Call ``fn(payload)`` on ``name`` events; dispose to stop."""
-        handlers = self.handlers.setdefault(name, [])
 
         def stop() -> None:
-            with contextlib.suppress(ValueError):
-                handlers.remove(handler)
-            if not handlers and self.handlers.get(name) is handlers:
-                del self.handlers[name]
+            kept = tuple(h for h in self.handlers.get(name, ()) if h is not handler)
+            if kept:
+                self.handlers[name] = kept
+            else:
+                self.handlers.pop(name, None)
 
         def once_only(payload: Any) -> object:
             stop()
             return fn(payload)
 
         handler = once_only if once else fn
-        handlers.append(handler)
+        self.handlers[name] = (*self.handlers.get(name, ()), handler)
         return Disposable(stop)
 
     def report(self, exc: Exception, where: str = "a subscriber") -> None:
@@ -169,13 +166,13 @@ class _Streams:
         for observer in self.events.observers.copy():
             with contextlib.suppress(Exception):
                 observer.on_next(("error", exc))
-        for fn in self.handlers.get("error", []).copy():
+        for fn in self.handlers.get("error", ()):
             try:
                 result = fn(exc)
             except Exception as again:
                 _log_error("an 'error' handler", again)
                 continue
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 self.spawn(result, "an 'error' handler", report=False)
 
     def spawn(self, work: Awaitable[object], where: str, *, report: bool) -> None:

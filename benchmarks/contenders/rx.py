@@ -84,6 +84,20 @@ async def at_once(server: Server, org: str, n: int) -> dict[str, Any]:
     return span.result(batches * 1000)
 
 
+async def at_once_gather(server: Server, org: str, n: int) -> dict[str, Any]:
+    """Batches of 1,000 awaited with ``asyncio.gather``, as the floor does."""
+    batches = max(1, n // 1000)
+    async with await _connect(server, org) as sdk:
+        await _send(sdk, CHAT_ID, WARM_UP)
+        with Span() as span:
+            for _ in range(batches):
+                events = await asyncio.gather(
+                    *(sdk.send_event(CHAT_ID, Message(text="hi")) for _ in range(1000))
+                )
+                assert len(events) == 1000
+    return span.result(batches * 1000)
+
+
 async def pushes(server: Server, org: str, n: int) -> dict[str, Any]:
     async with await _connect(server, org) as sdk:
         counter = Counter(lambda p: isinstance(p, NewEvent) and p.event.id is not None)

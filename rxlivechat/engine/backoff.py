@@ -60,7 +60,8 @@ class ReconnectPolicy:
         self._uniform = uniform
         self.failures = 0
         """Attempts in a row that did not reach login."""
-        self._starts: deque[float] = deque(maxlen=per_minute)
+        # Made on the first reconnect: most customers never need one.
+        self._starts: deque[float] | None = None
 
     def ceiling(self) -> float:
         """The largest delay the next reconnect may wait (before the storm bound)."""
@@ -77,6 +78,8 @@ class ReconnectPolicy:
         self.failures = 0 if logged_in else self.failures + 1
         ceiling = self.ceiling()
         start = now + self._uniform(ceiling / 2, ceiling)
+        if self._starts is None:
+            self._starts = deque(maxlen=self.per_minute)
         if len(self._starts) == self.per_minute:
             # per_minute reconnects already: wait until the oldest leaves the window.
             start = max(start, self._starts[0] + STORM_WINDOW)

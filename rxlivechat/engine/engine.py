@@ -47,8 +47,10 @@ from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import msgspec
+from msgspec.structs import replace
 
 from .. import events as ev
+from ..events import NewEvent
 from ..exceptions import (
     AuthenticationError,
     ConnectError,
@@ -63,6 +65,7 @@ from ..exceptions import (
 from ..protocol import methods as m, pushes as p
 from ..protocol.base import Method
 from ..protocol.frames import Frame, Push
+from ..protocol.pushes import IncomingEvent
 from ..protocol.session import Session
 from ..protocol.tokens import Token
 from ..results import chats_summary_item
@@ -421,7 +424,11 @@ class Engine:
             # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
             jar = aiohttp.CookieJar(unsafe=True)
             # ssl=True: verify certificates (lc-sdk-python turns that off).
-            connector = aiohttp.TCPConnector(ssl=self.options.ssl or True)
+            # force_close: no idle keep-alive connection per customer; tokens
+            # and Web API calls are rare, an idle socket each is not.
+            connector = aiohttp.TCPConnector(
+                ssl=self.options.ssl or True, force_close=True
+            )
             self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
         return self._http
 
@@ -552,42 +559,57 @@ class Engine:
         # Hold live events from the login on: missed ones are emitted first.
         self._recovering = restoring
         self._held.clear()
-        login = await self._login(token)
-        self._logged_in_this_attempt = True
-        log.info("logged in as customer %s", login.customer.id)
-        self.customer_id = login.customer.id
-        self._emit("customer_id", login.customer.id)
-        self._emit("user_data", login.customer)
+        self._announce(await self._login(token))
         pinger = asyncio.get_running_loop().create_task(
             self._ping_loop(), name="rxlivechat-ping"
         )
         try:
-            summary = await self._requests.ask(m.ListChats(limit=25))
-            for chat in summary.chats_summary:
-                self._remember_chat(chat.id, chat.active)
-                if not self._ledger.knows(chat.id):
-                    self._ledger.know(chat.id)
-                    last = chats_summary_item(chat).last_events_per_type or {}
-                    self._ledger.mark_seen(chat.id, last.values())
-            connected = ev.Connected(
-                chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
-                total_chats=summary.total_chats,
-                customer_id=login.customer.id,
-            )
-            self._emit("connection_restored" if restoring else "connected", connected)
-            self._wake_waiters(None)
+            await self._chats_summary(restoring)
             if restoring:
                 await self._recover()
             self._recovering = False
             held, self._held = self._held, []
             for frame in held:
                 self._on_push(frame)
-            await pinger  # returns when a ping goes unanswered: drop the socket
+            del held
+            if not pinger.done():  # ping from here on: a task less per customer
+                pinger.cancel()
+                await asyncio.wait({pinger})
+                await self._ping_loop()  # returns when a ping goes unanswered
         finally:
             self._recovering = False
             self._held.clear()
             pinger.cancel()
             await asyncio.wait({pinger})
+
+    def _announce(self, login: m.LoginResult) -> None:
+        """Logged in: say who the customer is."""
+        self._logged_in_this_attempt = True
+        log.info("logged in as customer %s", login.customer.id)
+        self.customer_id = login.customer.id
+        self._emit("customer_id", login.customer.id)
+        self._emit("user_data", login.customer)
+
+    async def _chats_summary(self, restoring: bool) -> None:
+        """Learn the customer's chats, then announce the connection.
+
+        A function of its own, so the socket's long-lived task keeps none of
+        the summary alive while it pings.
+        """
+        summary = await self._requests.ask(m.ListChats(limit=25))
+        for chat in summary.chats_summary:
+            self._remember_chat(chat.id, chat.active)
+            if not self._ledger.knows(chat.id):
+                self._ledger.know(chat.id)
+                last = chats_summary_item(chat).last_events_per_type or {}
+                self._ledger.mark_seen(chat.id, last.values())
+        connected = ev.Connected(
+            chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
+            total_chats=summary.total_chats,
+            customer_id=self.customer_id or "",
+        )
+        self._emit("connection_restored" if restoring else "connected", connected)
+        self._wake_waiters(None)
 
     async def _login(self, token: Token) -> m.LoginResult:
         login = msgspec.structs.replace(
@@ -632,31 +654,41 @@ class Engine:
         """Read until the socket closes; returns a reason to stop for good."""
         stop: ev.Disconnected | None = None
         receive = self._requests.receive
-        listener = self._listener
-        async for data in socket.messages():
+        on_frame = self._listener.on_frame
+        on_push = self._on_push
+
+        def handle(data: bytes) -> None:
+            nonlocal stop
             try:
                 frame, _ = receive(data)
             except ProtocolError as exc:
                 log.warning("skipped a malformed frame: %s", exc)
                 self._emit("error", exc)
-                continue
-            listener.on_frame(frame)
-            if isinstance(frame, Push):
-                reason = self._on_push(frame)
-                if reason is not None:
-                    stop = reason
+                return
+            on_frame(frame)
+            if isinstance(frame, Push) and (reason := on_push(frame)) is not None:
+                stop = reason
+
+        await socket.read(handle)
         return stop
 
     def _on_push(self, frame: Push[Any]) -> ev.Disconnected | None:
         """Keep the state up to date and emit the push's SDK events."""
         payload = frame.payload
-        if isinstance(payload, p.IncomingEvent):
+        if isinstance(payload, IncomingEvent):  # the hot path: one event
             if self._recovering:  # held until the missed events are out
                 self._held.append(frame)
-                return None
-            if not self._ledger.admit(payload.chat_id, payload.event):
-                return None  # already shown (recovered, or a duplicate)
-        elif isinstance(payload, p.IncomingChat):
+            elif self._ledger.admit(payload.chat_id, payload.event):
+                thread_id = payload.thread_id
+                event = payload.event
+                if event.thread_id != thread_id:  # the wire event has none
+                    event = replace(event, thread_id=thread_id)
+                self._listener.on_event(
+                    "new_event",
+                    NewEvent(chat=payload.chat_id, thread=thread_id, event=event),
+                )
+            return None  # else already shown (recovered, or a duplicate)
+        if isinstance(payload, p.IncomingChat):
             self._remember_chat(payload.chat.id, True)
             thread = payload.chat.thread
             self._ledger.know(payload.chat.id)

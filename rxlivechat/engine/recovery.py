@@ -52,7 +52,7 @@ class EventLedger:
     """Which events of which chats the customer has already been shown.
 
     Args:
-        max_chats: chats remembered at most; the least recently heard-of chat is
+        max_chats: chats remembered at most; the chat first heard of is
             forgotten first.
     """
 
@@ -80,13 +80,15 @@ class EventLedger:
 
     def admit(self, chat_id: str, event: Event) -> bool:
         """Record ``event``; ``False`` if it was seen before (drop it)."""
-        memory = self._memory(chat_id)
-        if event.id is not None:
-            if event.id in memory.ids:
+        memory = self._chats.get(chat_id) or self._memory(chat_id)
+        event_id = event.id
+        if event_id is not None:
+            ids = memory.ids
+            if event_id in ids:
                 return False
-            memory.ids[event.id] = None
-            if len(memory.ids) > REMEMBERED_IDS:
-                memory.ids.popitem(last=False)
+            ids[event_id] = None
+            if len(ids) > REMEMBERED_IDS:
+                ids.popitem(last=False)
         created = event.created_at
         if created is not None and (memory.newest is None or created > memory.newest):
             memory.newest = created
@@ -100,12 +102,10 @@ class EventLedger:
     def _memory(self, chat_id: str) -> _ChatMemory:
         chats = self._chats
         memory = chats.get(chat_id)
-        if memory is None:
+        if memory is None:  # a new chat: forget the one heard of first
             memory = chats[chat_id] = _ChatMemory()
             if len(chats) > self._max_chats:
                 chats.popitem(last=False)
-        else:
-            chats.move_to_end(chat_id)
         return memory
 
 

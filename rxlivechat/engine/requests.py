@@ -138,7 +138,7 @@ class Pending:
         self.resent = False
         """Whether a drop already sent this request back to the queue once."""
         self.sent_at = 0.0
-        """``time.monotonic()`` when it was last written (for the DEBUG log)."""
+        """``time.monotonic()`` when it was last written, if DEBUG logs were on."""
         self._timer: asyncio.TimerHandle | None = None
 
 
@@ -170,6 +170,7 @@ class Requests:
         self._socket: Socket | None = None
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
+        self._deadlines = _Deadlines(self._expire)
 
     # Public methods -----------------------------------------------------------------
 
@@ -212,10 +213,12 @@ class Requests:
             pending.done = True
             on_error(self._halted)
             return pending
-        delay = self._timeout if timeout is None else timeout
-        pending._timer = asyncio.get_running_loop().call_later(
-            delay, self._expire, pending
-        )
+        if timeout is None:  # the common case: deadlines in submission order
+            self._deadlines.push(pending, self._timeout)
+        else:
+            pending._timer = asyncio.get_running_loop().call_later(
+                timeout, self._expire, pending
+            )
         if urgent:
             self._write(pending)
         else:
@@ -253,9 +256,8 @@ class Requests:
         """
         if pending.done:
             return
-        self._finish(pending)
+        _finish(pending)
         pending.abandoned = True
-        pending.pushes.clear()
 
     def connection_made(self, socket: Socket) -> None:
         """A socket is open: urgent requests (login, ping) may be written."""
@@ -272,7 +274,6 @@ class Requests:
         Raises:
             ProtocolError: the message is not a valid frame.
         """
-        was_logged_in = self._session.logged_in
         try:
             frame, pending = self._session.receive(data)
         except ProtocolError as exc:
@@ -282,33 +283,29 @@ class Requests:
             if failed is not None and exc.action is not None:
                 self._session.abandon(exc.request_id or "")
                 if not failed.done:
-                    self._finish(failed)
-                    failed.on_error(exc)
+                    _fail(failed, exc)
                 self._pump()
             raise
-        if frame.request_id is None:
+        request_id = frame.request_id
+        if request_id is None:  # most pushes: nothing to settle
             return frame, None
         if isinstance(frame, Push):
             if pending is not None:
                 if not pending.done and len(pending.pushes) < MAX_EARLY_PUSHES:
                     pending.pushes.append(frame)
-            elif (echo := self._echoes.get(frame.request_id)) is not None:
+            elif (echo := self._echoes.get(request_id)) is not None:
                 value = echo.match(frame)
                 if value is not None:
-                    self._end_echo(frame.request_id)
+                    self._end_echo(request_id)
                     echo.deliver(value)
             return frame, pending
         if pending is not None and not pending.done:
-            self._finish(pending)
             if isinstance(frame, Response):
-                if log.isEnabledFor(logging.DEBUG):
-                    _log_settled(pending, "ok")
-                pending.on_result(frame.payload, pending)
+                _succeed(pending, frame.payload)
             else:
-                if log.isEnabledFor(logging.DEBUG):
-                    _log_settled(pending, f"error {frame.error.type}")
-                pending.on_error(_error_of(frame))
-        if self._queue or (self._session.logged_in and not was_logged_in):
+                _fail(pending, _error_of(frame))
+        # A freed slot, or the login reply opening the gate: write what waits.
+        if self._queue:
             self._pump()
         return frame, pending
 
@@ -362,14 +359,12 @@ class Requests:
                 pending.resent = True
                 self._queue.appendleft(pending)
             else:
-                self._finish(pending)
-                if log.isEnabledFor(logging.DEBUG):
-                    _log_settled(pending, "lost with the connection")
-                pending.on_error(
+                _fail(
+                    pending,
                     ConnectionLost(
                         f"the connection dropped before {pending.method.action!r} "
                         "was answered; it may or may not have been applied"
-                    )
+                    ),
                 )
 
     def halt(self, error: LiveChatError) -> None:
@@ -383,8 +378,7 @@ class Requests:
         self._queue.clear()
         for pending in everything:
             if not pending.done:
-                self._finish(pending)
-                pending.on_error(error)
+                _fail(pending, error)
 
     def resume(self) -> None:
         """Accept requests again (they wait for the next login)."""
@@ -441,28 +435,102 @@ class Requests:
         if pending.done:
             return
         action = pending.method.action
-        self.abandon(pending)
-        if log.isEnabledFor(logging.DEBUG):
-            _log_settled(pending, "timed out")
-        pending.on_error(
-            RequestTimeoutError(f"no reply to {action!r} within the request timeout")
+        _fail(
+            pending,
+            RequestTimeoutError(f"no reply to {action!r} within the request timeout"),
         )
+        pending.abandoned = True
 
-    @staticmethod
-    def _finish(pending: Pending) -> None:
-        pending.done = True
-        if pending._timer is not None:
-            pending._timer.cancel()
-            pending._timer = None
+
+class _Deadlines:
+    """Request timeouts of one length, on a single timer.
+
+    With one timeout for all, deadlines come in submission order: a queue, and
+    one timer for its head, cost less per request than a timer each (a heap
+    push, then a cancel, for every request).
+    """
+
+    __slots__ = ("_expire", "_queue", "_timer")
+
+    def __init__(self, expire: Callable[[Pending], None]) -> None:
+        self._expire = expire
+        self._queue: deque[tuple[float, Pending]] | None = None  # made on first use
+        self._timer: asyncio.TimerHandle | None = None
+
+    def push(self, pending: Pending, timeout: float) -> None:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        while queue and queue[0][1].done:  # settled ones leave as new ones come
+            queue.popleft()
+        loop = asyncio.get_running_loop()
+        queue.append((loop.time() + timeout, pending))
+        if self._timer is None:
+            self._timer = loop.call_at(queue[0][0], self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        queue = self._queue
+        if queue is None:  # pragma: no cover - armed only after a push
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while queue and (queue[0][1].done or queue[0][0] <= now):
+            _, pending = queue.popleft()
+            if not pending.done:
+                self._expire(pending)
+        if queue:
+            self._timer = loop.call_at(queue[0][0], self._fire)
+
+
+def _finish(pending: Pending) -> None:
+    """Settled or abandoned: no callback any more, and none kept.
+
+    A settled request may wait in the deadline queue until its deadline; it
+    must not keep its caller (an SDK, an observer) alive meanwhile.
+    """
+    pending.done = True
+    pending.on_result = _ignore_result
+    pending.on_error = _ignore_error
+    pending.pushes = []
+    if pending._timer is not None:
+        pending._timer.cancel()
+        pending._timer = None
+
+
+def _succeed(pending: Pending, result: Any) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        _log_settled(pending, "ok")
+    on_result, pushes = pending.on_result, pending.pushes
+    _finish(pending)
+    pending.pushes = pushes  # the caller reads them (our copies of what it caused)
+    try:
+        on_result(result, pending)
+    finally:
+        pending.pushes = []
+
+
+def _fail(pending: Pending, error: Exception) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        kind = getattr(error, "error_type", None) or type(error).__name__
+        _log_settled(pending, f"failed ({kind})")
+    on_error = pending.on_error
+    _finish(pending)
+    on_error(error)
+
+
+def _ignore_result(result: Any, pending: Pending) -> None:
+    return None
+
+
+def _ignore_error(error: Exception) -> None:
+    return None
 
 
 def _log_settled(pending: Pending, outcome: str) -> None:
-    if pending.request_id is None:
-        latency = " before it was sent"
-    elif pending.sent_at:
+    latency = ""
+    if pending.sent_at:
         latency = f" after {(time.monotonic() - pending.sent_at) * 1000:.1f} ms"
-    else:  # sent before DEBUG was turned on
-        latency = ""
     log.debug(
         "%s (request %s): %s%s",
         pending.method.action,

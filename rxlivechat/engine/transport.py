@@ -4,7 +4,7 @@ Rules:
 
 1. This is the only client module that touches ``aiohttp`` WebSocket objects, and
    the only place aiohttp exceptions become ours (:func:`map_errors`).
-2. One reader: :meth:`Socket.messages` is consumed by exactly one task.
+2. One reader: :meth:`Socket.read` runs in exactly one task.
 3. Writes never block the caller: :meth:`Socket.send` queues bytes and one writer
    task sends them in order, each as a TEXT frame (msgspec bytes, no re-encoding).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -94,7 +94,10 @@ class Socket:
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse[Literal[False]]) -> None:
         self._ws = ws
-        self._outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        # A list and one future to wake the writer: an asyncio.Queue per
+        # customer costs more memory than everything else here together.
+        self._outbox: list[bytes] = []
+        self._wake: asyncio.Future[None] | None = None
         self._writer = asyncio.get_running_loop().create_task(
             self._write_loop(), name="rxlivechat-writer"
         )
@@ -106,19 +109,27 @@ class Socket:
 
     def send(self, data: bytes) -> None:
         """Queue one frame; it is written in order by the writer task."""
-        self._outbox.put_nowait(data)
+        self._outbox.append(data)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
-    async def messages(self) -> AsyncIterator[bytes]:
-        """Yield every TEXT/BINARY message until the socket closes.
+    async def read(self, handle: Callable[[bytes], None]) -> None:
+        """Call ``handle`` with every TEXT/BINARY message until the socket closes.
+
+        A plain loop with a callback, not an async generator: one call per
+        message, no suspension in between.
 
         Raises:
             ConnectionLost: the socket failed (a message over the size limit...).
         """
+        receive = self._ws.receive
+        text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         while True:
-            msg = await self._ws.receive()
+            msg = await receive()
             kind = msg.type
-            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                yield msg.data
+            if kind is text or kind is binary:
+                handle(msg.data)
             elif kind is aiohttp.WSMsgType.ERROR:  # e.g. a message over the limit
                 raise ConnectionLost(f"the socket failed: {msg.data!r}")
             elif kind in (
@@ -141,14 +152,20 @@ class Socket:
 
     async def _write_loop(self) -> None:
         ws = self._ws
+        loop = asyncio.get_running_loop()
         while True:
-            data = await self._outbox.get()
-            try:
-                await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
-            except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
-                # The reader sees the close and reports it; just stop writing.
-                log.debug("write failed, socket closing: %r", exc)
-                return
+            while self._outbox:
+                batch, self._outbox = self._outbox, []
+                for data in batch:
+                    try:
+                        await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
+                    except (aiohttp.ClientError, ConnectionError, RuntimeError) as e:
+                        # The reader sees the close and reports it: stop writing.
+                        log.debug("write failed, socket closing: %r", e)
+                        return
+            self._wake = loop.create_future()
+            await self._wake
+            self._wake = None
 
 
 async def connect(http: aiohttp.ClientSession, url: str, *, timeout: float) -> Socket:

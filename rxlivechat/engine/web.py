@@ -22,7 +22,7 @@ import msgspec
 from ..exceptions import InvalidArgumentError, ProtocolError, server_error
 from ..protocol import codec
 from ..protocol.base import Method
-from ..protocol.frames import ErrorBody
+from ..protocol.frames import WebError
 from ..protocol.methods import UploadFileResult
 from ..protocol.tokens import Token
 from .transport import MAX_HTTP_BODY, map_errors, read_limited, web_url
@@ -46,14 +46,10 @@ class PreparedFile(msgspec.Struct, frozen=True):
     data: bytes
 
 
-class _WebError(msgspec.Struct):
-    error: ErrorBody
-
-
 def web_error(body: bytes, status: int, action: str) -> Exception:
     """The exception for a Web API error reply."""
     try:
-        error = msgspec.json.decode(body, type=_WebError).error
+        error = msgspec.json.decode(body, type=WebError).error
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return ProtocolError(f"{action} failed with HTTP {status}", action=action)
     return server_error(error.type, error.message, data=error.data, action=action)

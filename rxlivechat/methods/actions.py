@@ -38,6 +38,7 @@ from ..exceptions import InvalidArgumentError
 from ..protocol import methods as m, pushes as p
 from ..protocol.base import EmptyResult, Model
 from ..protocol.frames import Push
+from ..protocol.limits import LIMITS
 from ..protocol.models import (
     Access,
     Chat,
@@ -75,9 +76,6 @@ FormType = Literal["prechat", "postchat", "ticket"]
 
 _SORT_ORDERS = ("asc", "desc")
 _FORM_TYPES = ("prechat", "postchat", "ticket")
-_MAX_CHATS_PAGE = 25
-_MAX_THREADS_PAGE = 100
-_MAX_MIN_EVENTS = 100
 
 
 class CancelRateResult(Model):
@@ -119,7 +117,7 @@ class CustomerActions(MethodGroup):
         """
         _check_page(page_id, limit=limit, sort_order=sort_order)
         if limit is not None:
-            require_range("limit", limit, 1, _MAX_CHATS_PAGE)
+            require_range("limit", limit, 1, LIMITS.list_chats_max)
         if sort_order is not None:
             require_choice("sort_order", sort_order, _SORT_ORDERS)
         method = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
@@ -168,9 +166,11 @@ class CustomerActions(MethodGroup):
         if limit is not None and min_events_count is not None:
             raise InvalidArgumentError("limit cannot be combined with min_events_count")
         if limit is not None:
-            require_range("limit", limit, 1, _MAX_THREADS_PAGE)
+            require_range("limit", limit, 1, LIMITS.list_threads_max)
         if min_events_count is not None:
-            require_range("min_events_count", min_events_count, 1, _MAX_MIN_EVENTS)
+            require_range(
+                "min_events_count", min_events_count, 1, LIMITS.min_events_count_max
+            )
         if sort_order is not None:
             require_choice("sort_order", sort_order, _SORT_ORDERS)
         return self.call(

@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import warnings
 from collections.abc import Awaitable, Callable, Generator
 from types import CodeType, FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from reactivex import Observable, abc
-from reactivex.disposable import Disposable, SerialDisposable
 from reactivex.internal.exceptions import SequenceContainsNoElementsError
+from reactivex.observer.autodetachobserver import AutoDetachObserver
 
 from ..engine import Engine, Pending
 from ..exceptions import ConnectError, InvalidArgumentError, SDKClosedError
@@ -83,7 +84,7 @@ class Calls:
         ) -> abc.DisposableBase:
             if engine.closed:
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
-                return Disposable()
+                return _Done()
 
             def on_result(result: Any, pending: Pending) -> None:
                 try:
@@ -95,7 +96,7 @@ class Calls:
                 observer.on_completed()
 
             pending = engine.submit(method, on_result, observer.on_error)
-            return Disposable(lambda: engine.abandon(pending))
+            return _Action(lambda: engine.abandon(pending))
 
         return _Call(subscribe, _caller())
 
@@ -122,8 +123,8 @@ class Calls:
         ) -> abc.DisposableBase:
             if engine.closed:
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
-                return Disposable()
-            serial = SerialDisposable()
+                return _Done()
+            serial = _Serial()
 
             def deliver(value: T) -> None:
                 observer.on_next(value)
@@ -137,16 +138,15 @@ class Calls:
                         return
 
                 def give_up() -> None:
-                    serial.disposable = read_back(result).subscribe(
-                        observer, scheduler=scheduler
-                    )
+                    again = read_back(result)
+                    serial.set(again.subscribe(observer, scheduler=scheduler).dispose)
 
                 assert pending.request_id is not None
                 cancel = engine.await_echo(pending.request_id, match, deliver, give_up)
-                serial.disposable = Disposable(cancel)
+                serial.set(cancel)
 
             pending = engine.submit(method, on_result, observer.on_error)
-            serial.disposable = Disposable(lambda: engine.abandon(pending))
+            serial.set(lambda: engine.abandon(pending))
             return serial
 
         return _Call(subscribe, _caller())
@@ -163,7 +163,7 @@ class Calls:
         ) -> abc.DisposableBase:
             if self.engine.closed:
                 observer.on_error(SDKClosedError("the SDK was destroyed"))
-                return Disposable()
+                return _Done()
             task = self.spawn(factory())
             disposed = False
 
@@ -187,7 +187,7 @@ class Calls:
                 disposed = True
                 task.cancel()
 
-            return Disposable(cancel)
+            return _Action(cancel)
 
         return _Call(subscribe, _caller())
 
@@ -329,7 +329,7 @@ def warn_unused(code: CodeType | None) -> None:
 
 
 class _Call(Observable[T]):
-    """A method's cold observable, with a fast ``await``.
+    """A method's cold observable, with a fast ``await`` and ``subscribe``.
 
     ``Observable.__await__`` goes through ``to_future``, the trampoline scheduler
     and an auto-detach observer; this calls the subscribe function directly with
@@ -337,16 +337,18 @@ class _Call(Observable[T]):
     ``SequenceContainsNoElementsError``; the subscription is disposed when the
     future is done (so cancelling the awaiting task abandons the request).
 
+    ``subscribe`` skips the trampoline too: a request never emits while it is
+    being subscribed (it waits for the socket), so there is nothing to schedule.
+
     Collected without a subscription, it warns (rule 5).
     """
 
-    def __init__(
-        self,
-        subscribe: abc.Subscription[T],
-        caller: CodeType | None,
-    ) -> None:
-        super().__init__(subscribe)
-        self._caller = caller
+    def __init__(self, subscribe: abc.Subscription[T], caller: CodeType | None) -> None:
+        # Not Observable.__init__: its per-instance RLock costs every call, and
+        # only a few operators ever take it (amb...): made when first asked for.
+        self._subscribe = subscribe
+        self._lock: threading.RLock | None = None
+        self._caller = caller  # named in the warning, if it must warn
         self._used = False
 
     def __del__(self) -> None:
@@ -360,6 +362,39 @@ class _Call(Observable[T]):
     ) -> abc.DisposableBase:
         self._used = True
         return super()._subscribe_core(observer, scheduler)
+
+    @property
+    def lock(self) -> threading.RLock:  # type: ignore[override]
+        """The lock some operators take; made on first use."""
+        if self._lock is None:
+            self._lock = threading.RLock()
+        return self._lock
+
+    def subscribe(
+        self,
+        on_next: abc.ObserverBase[T] | abc.OnNext[T] | None = None,
+        on_error: abc.OnError | None = None,
+        on_completed: abc.OnCompleted | None = None,
+        *,
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        """Subscribe an observer or callbacks, as ``Observable.subscribe`` does."""
+        if isinstance(on_next, abc.ObserverBase):  # an operator's observer
+            return self._subscribe_core(on_next, scheduler)
+        if callable(getattr(on_next, "on_next", None)):
+            observer = cast(abc.ObserverBase[T], on_next)
+            on_next = observer.on_next
+            on_error = observer.on_error
+            on_completed = observer.on_completed
+        detach: AutoDetachObserver[T] = AutoDetachObserver(
+            on_next, on_error, on_completed
+        )
+        try:
+            detach.subscription = self._subscribe_core(detach, scheduler)
+        except Exception as exc:
+            if not detach.fail(exc):
+                raise
+        return _Action(detach.dispose)
 
     def __await__(self) -> Generator[Any, None, T]:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -391,6 +426,61 @@ class _FutureObserver(abc.ObserverBase[T]):
             self._future.set_result(self._value)
         else:
             self._future.set_exception(SequenceContainsNoElementsError())
+
+
+class _Action(abc.DisposableBase):
+    """Runs an action on the first ``dispose()``.
+
+    A disposable without a lock: everything here runs on the engine's loop.
+    """
+
+    __slots__ = ("_action",)
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action: Callable[[], None] | None = action
+
+    def dispose(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            action()
+
+
+class _Done(abc.DisposableBase):
+    """Nothing to dispose of."""
+
+    __slots__ = ()
+
+    def dispose(self) -> None:
+        return None
+
+
+class _Serial(abc.DisposableBase):
+    """The current step's cancel (a lock-free ``SerialDisposable``).
+
+    Setting a new one runs the old one; after ``dispose()``, a new one runs at
+    once.
+    """
+
+    __slots__ = ("_action", "_disposed")
+
+    def __init__(self) -> None:
+        self._action: Callable[[], None] | None = None
+        self._disposed = False
+
+    def set(self, action: Callable[[], None]) -> None:
+        if self._disposed:
+            action()
+            return
+        old, self._action = self._action, action
+        if old is not None:
+            old()
+
+    def dispose(self) -> None:
+        if not self._disposed:
+            self._disposed = True
+            action, self._action = self._action, None
+            if action is not None:
+                action()
 
 
 def _as_exception(exc: BaseException) -> Exception:

@@ -24,12 +24,13 @@ from reactivex.subject import BehaviorSubject
 
 from ..engine import PreparedFile
 from ..exceptions import InvalidArgumentError, UploadCancelledError
+from ..protocol.limits import LIMITS
 from ..results import SendFileResult
 from .calls import warn_unused
 
 __all__ = ["MAX_FILE_SIZE", "FileSource", "FileUpload", "PreparedFile", "prepare_file"]
 
-MAX_FILE_SIZE = 10 * 1024 * 1024
+MAX_FILE_SIZE = LIMITS.upload_bytes
 """The API's upload limit (10 MB), checked before uploading."""
 
 

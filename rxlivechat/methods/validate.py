@@ -19,6 +19,7 @@ import msgspec.inspect as mi
 
 from ..exceptions import InvalidArgumentError
 from ..protocol.base import Method
+from ..protocol.limits import LIMITS
 from ..protocol.models import (
     EVENT_TYPES,
     Event,
@@ -51,10 +52,10 @@ __all__ = [
 
 T = TypeVar("T")
 
-MAX_TEXT_BYTES = 16 * 1024
+MAX_TEXT_BYTES = LIMITS.text_bytes
 """A message text's limit in bytes of UTF-8 (digest §4.3)."""
 
-MAX_SESSION_FIELDS = 100
+MAX_SESSION_FIELDS = LIMITS.session_fields
 """The most session fields a customer may have (digest §2.5)."""
 
 

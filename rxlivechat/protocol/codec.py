@@ -222,14 +222,17 @@ def decode_frame(
     Raises:
         ProtocolError: the bytes are not a frame, or the payload does not fit.
     """
-    env = _envelope(data)
+    try:  # the hot path inlines the envelope: a call less per frame
+        env = _envelope_decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        env = _envelope(data)  # raises the ProtocolError that says why
     if env.type == "push":
-        push_type = PUSHES.get(env.action)
-        payload = (
-            decode(env.payload, dict)
-            if push_type is None
-            else decode(env.payload, push_type)
-        )
+        push_type = PUSHES.get(env.action, dict)  # an unknown push stays a dict
+        decoder = _decoders.get(push_type) or _decoder(push_type)
+        try:  # the hot path: one cached decoder, no other call
+            payload = decoder.decode(env.payload)
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            payload = decode(env.payload, push_type)  # the tolerant path, or why
         return Push(
             action=env.action,
             payload=payload,

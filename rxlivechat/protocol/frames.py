@@ -32,6 +32,7 @@ __all__ = [
     "Push",
     "Request",
     "Response",
+    "WebError",
 ]
 
 API_VERSION = "3.6"
@@ -46,6 +47,12 @@ class ErrorBody(Model):
     type: str
     message: str = ""
     data: dict[str, Any] | None = None
+
+
+class WebError(Model):
+    """A Web API error reply's body: ``{"error": {...}}`` with an HTTP status."""
+
+    error: ErrorBody
 
 
 class Request(Model, Generic[PayloadT]):

@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import msgspec
 
 from .base import EmptyResult, Method, Model, Timestamp
+from .limits import ChatsPageLimit, MinEventsCount, ThreadsPageLimit
 from .models import (
     Access,
     Address,
@@ -214,7 +215,7 @@ class ListChats(Method[ListChatsResult]):
 
     action = "list_chats"
 
-    limit: int | None = None
+    limit: ChatsPageLimit | None = None
     sort_order: str | None = None
     page_id: str | None = None
 
@@ -235,9 +236,9 @@ class ListThreads(Method[ListThreadsResult]):
 
     chat_id: str
     sort_order: str | None = None
-    limit: int | None = None
+    limit: ThreadsPageLimit | None = None
     page_id: str | None = None
-    min_events_count: int | None = None
+    min_events_count: MinEventsCount | None = None
 
 
 GetChatResult: TypeAlias = Chat

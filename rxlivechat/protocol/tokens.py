@@ -14,27 +14,39 @@ import msgspec
 
 from .base import Model
 
-__all__ = ["MAX_EXPIRES_IN", "OAuthError", "Token"]
+__all__ = ["MAX_EXPIRES_IN", "OAuthError", "Token", "TokenReply"]
 
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 """The longest token lifetime accepted, in seconds (ten years): anything longer
 is a broken or hostile answer, not a token."""
 
 
-class Token(Model):
-    """A customer access token, as the Accounts API issues it."""
+class TokenReply(Model):
+    """The Accounts API's answer to ``POST /v2/customer/token``: the wire shape."""
 
     access_token: str
-    entity_id: str = ""
+    entity_id: str
     """The customer's id."""
-    expires_in: Annotated[int, msgspec.Meta(ge=0, le=MAX_EXPIRES_IN)] = 28800
-    """Lifetime in seconds, counted from :attr:`created_at`."""
-    token_type: str = "Bearer"
+    expires_in: Annotated[int, msgspec.Meta(ge=0, le=MAX_EXPIRES_IN)]
+    """Lifetime in seconds."""
+    token_type: str
     organization_id: str | None = None
     client_id: str | None = None
+
+
+class Token(TokenReply):
+    """A customer access token as the SDK holds it: the reply, and when it came.
+
+    ``Token(access_token=...)`` makes one by hand (a token provider of your own).
+    """
+
+    entity_id: str = ""
+    expires_in: Annotated[int, msgspec.Meta(ge=0, le=MAX_EXPIRES_IN)] = 28800
+    token_type: str = "Bearer"
     created_at: datetime.datetime = msgspec.field(
         default_factory=lambda: datetime.datetime.now(datetime.UTC)
     )
+    """When the token was received (its lifetime counts from here)."""
 
     @property
     def expires_at(self) -> datetime.datetime:
@@ -51,7 +63,7 @@ class Token(Model):
 
 
 class OAuthError(msgspec.Struct):
-    """The Accounts API's refusal: ``{"error", "error_description"}``."""
+    """The Accounts API's refusal: ``{"oauth_exception", "exception_description"}``."""
 
-    error: str
-    error_description: str = ""
+    oauth_exception: str
+    exception_description: str = ""

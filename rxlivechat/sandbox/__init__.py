@@ -22,9 +22,10 @@ Every point where the sandbox had to guess the protocol is listed in
 ``docs/sandbox-choices.md``.
 """
 
+from ..protocol.limits import LIMITS
 from .agents import ScriptedAgent
 from .faults import RecordedRequest, RequestLog
-from .handlers import LIMITS, Handlers, IncomingSneakPeek, Outcome, Outgoing
+from .handlers import Handlers, IncomingSneakPeek, Outcome, Outgoing
 from .roster import RosterAgent, RosterGroup
 from .server import HTTP_STATUS, Connection, Sandbox
 from .store import SneakPeek, Store

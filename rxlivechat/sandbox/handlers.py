@@ -42,6 +42,7 @@ from ..exceptions import (
 )
 from ..protocol import methods as m
 from ..protocol.base import EmptyResult, Method, Model, PushPayload
+from ..protocol.limits import LIMITS
 from ..protocol.models import (
     Access,
     Agent,
@@ -105,7 +106,6 @@ from .store import (
 )
 
 __all__ = [
-    "LIMITS",
     "READ_ONLY_PROPERTIES",
     "Handlers",
     "IncomingSneakPeek",
@@ -115,24 +115,6 @@ __all__ = [
 
 R = TypeVar("R")
 
-
-class Limits(msgspec.Struct, frozen=True):
-    """The limits the server enforces (digest §10)."""
-
-    list_chats_default: int = 10
-    list_chats_max: int = 25
-    list_threads_default: int = 3
-    list_threads_max: int = 100
-    min_events_count_max: int = 100
-    text_bytes: int = 16 * 1024
-    session_fields: int = 100
-    rich_message_elements: int = 10
-    rich_message_buttons: int = 13
-    upload_bytes: int = 10 * 1024 * 1024
-
-
-LIMITS = Limits()
-"""The limits of the Customer Chat API v3.6, as the sandbox enforces them."""
 
 READ_ONLY_PROPERTIES: frozenset[tuple[str, str]] = frozenset(
     {

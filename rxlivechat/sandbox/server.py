@@ -69,14 +69,17 @@ from ..protocol.frames import (
     Push,
     Request,
     Response,
+    WebError,
 )
+from ..protocol.limits import LIMITS
 from ..protocol.pushes import CustomerDisconnected, DisconnectionData
+from ..protocol.tokens import OAuthError
 from ._tls import SelfSignedCertificate
 from .agents import ScriptedAgent
 from .console import CONSOLE_PATH, Console
 from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
-from .handlers import LIMITS, Handlers, Outgoing
+from .handlers import Handlers, Outgoing
 from .ids import Clock, IdFactory
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import (
@@ -162,15 +165,6 @@ _ANONYMOUS = frozenset(
 # The docs mark `version` required here, but it only names a cached copy: the
 # sandbox serves its current configuration whatever is asked, and without one.
 _VERSIONED_READS = frozenset({"get_configuration", "get_localization"})
-
-
-class _WebError(msgspec.Struct):
-    error: ErrorBody
-
-
-class _OAuthError(msgspec.Struct):
-    oauth_exception: str
-    exception_description: str
 
 
 class _TokenRequest(msgspec.Struct, kw_only=True):
@@ -1450,12 +1444,12 @@ def _json_response(value: Any, *, status: int = 200) -> web.Response:
 
 
 def _error_response(exc: ServerError) -> web.Response:
-    body = _WebError(ErrorBody(type=exc.error_type, message=exc.message, data=exc.data))
+    body = WebError(ErrorBody(type=exc.error_type, message=exc.message, data=exc.data))
     return _json_response(body, status=HTTP_STATUS.get(exc.error_type, 400))
 
 
 def _oauth_error(kind: str, description: str, *, status: int = 400) -> web.Response:
-    return _json_response(_OAuthError(kind, description), status=status)
+    return _json_response(OAuthError(kind, description), status=status)
 
 
 async def _drain(

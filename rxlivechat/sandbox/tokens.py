@@ -17,20 +17,14 @@ from collections.abc import Callable
 
 import msgspec
 
+from ..protocol.tokens import TokenReply
 from .ids import IdFactory, utc_now
 
 __all__ = ["IssuedToken", "TokenRegistry", "strip_bearer"]
 
 
-class IssuedToken(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The Accounts API's token response (``POST /v2/customer/token``)."""
-
-    access_token: str
-    entity_id: str
-    expires_in: int
-    token_type: str  # always "Bearer" (no default: omit_defaults would drop it)
-    organization_id: str
-    client_id: str | None = None
+IssuedToken = TokenReply
+"""The Accounts API's token response (the protocol's :class:`TokenReply`)."""
 
 
 class _Grant(msgspec.Struct, kw_only=True):

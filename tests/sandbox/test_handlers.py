@@ -24,6 +24,7 @@ from rxlivechat.exceptions import (
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult, Method
 from rxlivechat.protocol.codec import encode
+from rxlivechat.protocol.limits import LIMITS
 from rxlivechat.protocol.models import (
     Access,
     Agent,
@@ -56,7 +57,7 @@ from rxlivechat.protocol.pushes import (
     ThreadPropertiesDeleted,
     ThreadPropertiesUpdated,
 )
-from rxlivechat.sandbox.handlers import LIMITS, Handlers, IncomingSneakPeek, Outcome
+from rxlivechat.sandbox.handlers import Handlers, IncomingSneakPeek, Outcome
 from rxlivechat.sandbox.ids import Clock, IdFactory
 from rxlivechat.sandbox.store import CustomerRecord, Store, StoredFile
 

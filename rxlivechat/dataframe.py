@@ -36,20 +36,20 @@ __all__ = [
 ]
 
 COLUMNS = (
-    "chat_id",
-    "thread_id",
-    "event_id",
     "created_at",
-    "type",
-    "author_id",
-    "author_type",
     "author_name",
+    "author_type",
+    "type",
     "text",
     "url",
+    "event_id",
+    "thread_id",
+    "chat_id",
+    "author_id",
     "custom_id",
     "recipients",
 )
-"""The DataFrame's columns, in order.
+"""The DataFrame's columns, in order: what people read first, the ids after.
 
 - ``created_at``: ``datetime64`` in UTC;
 - ``type``: the event type (``message``, ``file``, ``system_message``...);
@@ -210,7 +210,8 @@ class _Bar:
 
     def __init__(self, chat_id: str | None) -> None:
         try:
-            from tqdm import tqdm
+            # auto: the widget bar in Jupyter (ipywidgets), text elsewhere.
+            from tqdm.auto import tqdm
         except ImportError as exc:
             raise ImportError(
                 "progress=True needs tqdm: pip install 'rxlivechat[tqdm]'"

@@ -77,10 +77,14 @@ MAX_LINES = 50
 _TEXT_WIDTH = 120
 _ID_WIDTH = 8
 
+# ``.rxlc.rxlc``: as specific as JupyterLab's right-aligned cells
+# (``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``), and later, so text
+# reads from the left.
 _STYLE = (
     "<style>"
     ".rxlc{border-collapse:collapse;font-size:0.9em;margin:0.2em 0}"
-    ".rxlc th,.rxlc td{padding:0.15em 0.6em;text-align:left;vertical-align:top;"
+    ".rxlc.rxlc th,.rxlc.rxlc td{padding:0.15em 0.6em;text-align:left;"
+    "vertical-align:top;"
     "border-bottom:1px solid rgba(127,127,127,0.25)}"
     ".rxlc caption{text-align:left;font-weight:bold;padding:0.2em 0}"
     ".rxlc .t{white-space:nowrap;opacity:0.7}"
@@ -228,7 +232,8 @@ def progress_bar(
         ImportError: ``tqdm`` is not installed (``pip install 'rxlivechat[tqdm]'``).
     """
     try:
-        from tqdm import tqdm
+        # auto: the widget bar in Jupyter (ipywidgets), text elsewhere.
+        from tqdm.auto import tqdm
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "progress_bar needs tqdm: pip install 'rxlivechat[tqdm]'"
@@ -375,6 +380,8 @@ def _short_value(item: Any) -> str:
     if isinstance(item, datetime.datetime):
         return _when(item)
     if isinstance(item, str):
+        if item.startswith(("https://", "http://")):
+            return repr(item)  # whole: a URL is copied, not read
         return repr(_short(item, 60))
     if isinstance(item, list | tuple | dict):
         if len(item) > 3 or any(isinstance(i, Model) for i in item):

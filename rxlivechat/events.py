@@ -3,20 +3,18 @@
 The event stream speaks the seed (JS Customer SDK v1) vocabulary, built from the
 v3.6 pushes as the digest §6.2 maps them:
 
-=============================  ==============================================
-event name                     built from
-=============================  ==============================================
-``new_event``                  ``incoming_event``
-``chat_properties_updated``    ``chat_properties_updated``
-``chat_thread_properties_...`` ``thread_properties_updated``
-``last_seen_timestamp_...``    ``events_marked_as_seen``
-``user_joined_chat``           ``user_added_to_chat`` (+ ``user_data``)
-``user_left_chat``             ``user_removed_from_chat``
-``user_is_typing`` / ``..._stopped_typing``  ``incoming_typing_indicator``
-``thread_closed``              ``chat_deactivated``
-``thread_summary``             ``incoming_chat`` (+ ``user_data`` per user)
-``user_data``                  ``customer_updated`` and the users above
-=============================  ==============================================
+| event name | built from |
+|---|---|
+| ``new_event`` | ``incoming_event`` |
+| ``chat_properties_updated`` | ``chat_properties_updated`` |
+| ``chat_thread_properties_updated`` | ``thread_properties_updated`` |
+| ``last_seen_timestamp_updated`` | ``events_marked_as_seen`` |
+| ``user_joined_chat`` | ``user_added_to_chat`` (+ ``user_data``) |
+| ``user_left_chat`` | ``user_removed_from_chat`` |
+| ``user_is_typing``, ``user_stopped_typing`` | ``incoming_typing_indicator`` |
+| ``thread_closed`` | ``chat_deactivated`` |
+| ``thread_summary`` | ``incoming_chat`` (+ ``user_data`` per user) |
+| ``user_data`` | ``customer_updated`` and the users above |
 
 Every other push keeps its own name and its typed payload (``incoming_greeting``,
 ``chat_transferred``, ...). Connection events (``connected``,
@@ -121,7 +119,13 @@ def check_event_name(name: object) -> None:
 
 
 class Connected(Model):
-    """``connected`` / ``connection_restored``: logged in, with the chats summary."""
+    """``connected`` / ``connection_restored``: logged in, with the chats summary.
+
+    Attributes:
+        chats_summary: the customer's chats (as ``get_chats_summary`` items).
+        total_chats: how many chats the customer has.
+        customer_id: the logged-in customer.
+    """
 
     chats_summary: list[ChatsSummaryItem]
     total_chats: int
@@ -129,14 +133,26 @@ class Connected(Model):
 
 
 class Disconnected(Model):
-    """``disconnected``: the SDK stopped for good, and why."""
+    """``disconnected``: the SDK stopped for good, and why.
+
+    Attributes:
+        reason: why (``"manual"`` after ``disconnect()``/``destroy()``, or the
+            server's reason, e.g. ``"too_many_connections"``).
+        data: what the server sent with it, if anything.
+    """
 
     reason: str
     data: dict[str, Any] | None = None
 
 
 class NewEvent(Model):
-    """``new_event``: an event arrived in a chat (``event.thread_id`` is set)."""
+    """``new_event``: an event arrived in a chat (``event.thread_id`` is set).
+
+    Attributes:
+        chat: the chat.
+        thread: the event's thread.
+        event: the event.
+    """
 
     chat: str
     thread: str
@@ -144,14 +160,25 @@ class NewEvent(Model):
 
 
 class ChatPropertiesUpdated(Model):
-    """``chat_properties_updated``: only the changed properties."""
+    """``chat_properties_updated``: only the changed properties.
+
+    Attributes:
+        chat: the chat.
+        properties: ``{"namespace": {"name": value}}``.
+    """
 
     chat: str
     properties: Properties
 
 
 class ChatThreadPropertiesUpdated(Model):
-    """``chat_thread_properties_updated``: only the changed properties."""
+    """``chat_thread_properties_updated``: only the changed properties.
+
+    Attributes:
+        chat: the chat.
+        thread: the thread.
+        properties: ``{"namespace": {"name": value}}``.
+    """
 
     chat: str
     thread: str
@@ -159,7 +186,13 @@ class ChatThreadPropertiesUpdated(Model):
 
 
 class LastSeenTimestampUpdated(Model):
-    """``last_seen_timestamp_updated``: ``user`` has seen ``chat`` up to then."""
+    """``last_seen_timestamp_updated``: ``user`` has seen ``chat`` up to then.
+
+    Attributes:
+        chat: the chat.
+        user: who saw it.
+        timestamp: up to when.
+    """
 
     chat: str
     user: str
@@ -167,7 +200,13 @@ class LastSeenTimestampUpdated(Model):
 
 
 class UserInChat(Model):
-    """``user_joined_chat`` / ``user_left_chat``."""
+    """``user_joined_chat`` / ``user_left_chat``.
+
+    Attributes:
+        chat: the chat.
+        user: the user who joined or left.
+        reason: the server's reason, when it gives one.
+    """
 
     chat: str
     user: str
@@ -175,7 +214,13 @@ class UserInChat(Model):
 
 
 class UserTyping(Model):
-    """``user_is_typing`` / ``user_stopped_typing``."""
+    """``user_is_typing`` / ``user_stopped_typing``.
+
+    Attributes:
+        chat: the chat.
+        user: who is typing.
+        thread: the thread, when known.
+    """
 
     chat: str
     user: str
@@ -183,7 +228,13 @@ class UserTyping(Model):
 
 
 class ThreadClosed(Model):
-    """``thread_closed``: the chat's thread was closed (``chat_deactivated``)."""
+    """``thread_closed``: the chat's thread was closed (``chat_deactivated``).
+
+    Attributes:
+        chat: the chat.
+        thread: the closed thread, when known.
+        user: who closed it, when known.
+    """
 
     chat: str
     thread: str | None = None
@@ -191,7 +242,14 @@ class ThreadClosed(Model):
 
 
 class ThreadSummary(Model):
-    """``thread_summary``: a new thread started (from ``incoming_chat``)."""
+    """``thread_summary``: a new thread started (from ``incoming_chat``).
+
+    Attributes:
+        id: the thread.
+        chat: its chat.
+        order: v1's order (:func:`~rxlivechat.results.thread_order`).
+        total_events: how many events it holds.
+    """
 
     id: str
     chat: str

@@ -94,7 +94,7 @@ class ChatHistory(Observable[Event]):
         InvalidArgumentError: ``events_per_page`` is out of range.
 
     Example:
-        >>> history = sdk.get_chat_history(chat_id)  # doctest: +SKIP
+        >>> history = sdk.get_chat_history(chat_id)
         >>> latest = await history.pipe(ops.take(20), ops.to_list())
         >>> async for page in history:
         ...     print(len(page.value), "older events")
@@ -137,6 +137,15 @@ class ChatHistory(Observable[Event]):
         the page after the previous caller's. Once a page came back with
         ``done=True``, every call answers ``HistoryPage(done=True)`` at once,
         without a request.
+
+        Returns:
+            The page: ``value`` (its events, oldest → newest), ``threads`` and
+            ``done`` (no older page).
+
+        Example:
+            >>> page = await history.next()
+            >>> while not page.done:
+            ...     page = await history.next()
 
         Raises:
             ServerError: the request failed (the subclass of its error type);
@@ -187,6 +196,14 @@ class ChatHistory(Observable[Event]):
 
         The next page is requested only after the subscriber's ``on_next``
         returned for this one. An empty chat completes without a page.
+
+        Returns:
+            A cold observable of :class:`~rxlivechat.results.HistoryPage`.
+
+        Example:
+            >>> newest = await history.by_page().pipe(ops.first())
+            >>> [e.text for e in newest.value if e.type == "message"]
+            ['Hello', 'Hi! How can I help?']
         """
 
         def deliver(
@@ -215,6 +232,17 @@ class ChatHistory(Observable[Event]):
         Args:
             pages: walk at most this many pages (``1``: the newest page, then
                 live: what a chat window shows first). ``None`` walks it all.
+
+        Returns:
+            A cold observable of the chat's events; it completes after
+            ``destroy()``, errors if the history fails.
+
+        Raises:
+            InvalidArgumentError: ``pages`` below 1.
+
+        Example:
+            >>> window = sdk.get_chat_history(chat.id).then_live(pages=1)
+            >>> window.subscribe(lambda event: print(event.text))
         """
         if pages is not None:
             require_range("pages", pages, 1, None)

@@ -29,13 +29,27 @@ __all__ = [
 
 
 class CloseThreadResult(Model):
-    """``close_thread``: whether the thread was closed."""
+    """``close_thread``: whether the thread was closed.
+
+    Attributes:
+        success: ``True`` (a failure errors instead).
+    """
 
     success: bool
 
 
 class ChatsSummaryItem(Model):
-    """One chat of ``get_chats_summary`` and of the ``connected`` event."""
+    """One chat of ``get_chats_summary`` and of the ``connected`` event.
+
+    Attributes:
+        id: the chat.
+        active: whether a thread is open.
+        users: the ids of the chat's users.
+        last_thread: the id of the chat's latest thread.
+        last_event: the chat's latest event.
+        last_events_per_type: the latest event of each type, by type.
+        last_seen_timestamps: when each user (by id) last saw the chat.
+    """
 
     id: str
     active: bool
@@ -47,14 +61,29 @@ class ChatsSummaryItem(Model):
 
 
 class ChatsSummary(Model):
-    """``get_chats_summary``: a page of the customer's chats, and how many there are."""
+    """``get_chats_summary``: a page of the customer's chats, and how many there are.
+
+    Attributes:
+        chats_summary: the page's chats, newest first.
+        total_chats: how many chats the customer has.
+    """
 
     chats_summary: list[ChatsSummaryItem]
     total_chats: int
 
 
 class ChatThread(Model):
-    """``get_chat_threads``: one thread with its events (v1 shape)."""
+    """``get_chat_threads``: one thread with its events (v1 shape).
+
+    Attributes:
+        id: the thread.
+        chat: the thread's chat.
+        active: whether the thread is open.
+        order: v1's order (see :func:`thread_order`).
+        users: the ids of the thread's users.
+        events: its events, oldest first, each with ``thread_id`` set.
+        created_at: when the thread started.
+    """
 
     id: str
     chat: str
@@ -66,7 +95,13 @@ class ChatThread(Model):
 
 
 class ThreadSummaryItem(Model):
-    """One thread of ``get_chat_threads_summary``."""
+    """One thread of ``get_chat_threads_summary``.
+
+    Attributes:
+        id: the thread.
+        order: v1's order (see :func:`thread_order`).
+        total_events: how many events the thread holds.
+    """
 
     id: str
     order: int
@@ -74,26 +109,43 @@ class ThreadSummaryItem(Model):
 
 
 class ThreadsSummary(Model):
-    """``get_chat_threads_summary``: a page of a chat's threads, and how many."""
+    """``get_chat_threads_summary``: a page of a chat's threads, and how many.
+
+    Attributes:
+        threads_summary: the page's threads, oldest first.
+        total_threads: how many threads the chat has.
+    """
 
     threads_summary: list[ThreadSummaryItem]
     total_threads: int
 
 
 class RateChatResult(Model):
-    """``rate_chat``: ``id`` is the rated thread (v3.6 returns no rating event)."""
+    """``rate_chat``: the rated thread (v3.6 returns no rating event).
+
+    Attributes:
+        id: the rated thread.
+    """
 
     id: str
 
 
 class SendFileResult(Model):
-    """``send_file``: the file's permanent URL."""
+    """``send_file``: the file's permanent URL.
+
+    Attributes:
+        url: the file on LiveChat's CDN.
+    """
 
     url: str
 
 
 class LastSeenTimestamp(Model):
-    """``update_last_seen_timestamp``: the time now marked as seen."""
+    """``update_last_seen_timestamp``: the time now marked as seen.
+
+    Attributes:
+        timestamp: the time sent (timezone-aware).
+    """
 
     timestamp: datetime.datetime
 

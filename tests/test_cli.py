@@ -67,7 +67,7 @@ def test_demo_exits_0_after_a_whole_conversation() -> None:
     assert out.startswith("sandbox on http://127.0.0.1:")
     assert "new_event" in out
     assert "Hello! Yes, we ship to all of Europe." in out
-    assert "history, newest page first:" in out
+    assert "history (pages newest first; within a page, oldest first):" in out
     assert out.rstrip().endswith("done")
 
 

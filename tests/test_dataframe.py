@@ -209,3 +209,9 @@ def test_import_rxlivechat_does_not_import_pandas_tqdm_or_matplotlib() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_the_columns_people_read_come_before_the_ids() -> None:
+    read = ["created_at", "author_name", "type", "text", "url"]
+    ids = ["event_id", "thread_id", "chat_id", "author_id"]
+    assert max(map(COLUMNS.index, read)) < min(map(COLUMNS.index, ids))

@@ -34,6 +34,7 @@ from rxlivechat import (
 )
 from rxlivechat.display import MAX_LINES, Transcript, event_text, html, text
 from rxlivechat.events import Connected, NewEvent
+from rxlivechat.protocol.methods import GetUrlInfoResult
 from rxlivechat.protocol.models import RichMessageElement
 from rxlivechat.sandbox import Sandbox
 
@@ -110,6 +111,16 @@ def test_a_long_text_is_cut_to_one_short_line() -> None:
     assert "\n" not in line
     assert line.endswith("…")
     assert len(line) < 160
+
+
+def test_urls_are_shown_whole_for_copying() -> None:
+    url = "https://cdn.livechat-files.com/api/file/lc/att/8948324/" + "a" * 80 + ".png"
+    info = GetUrlInfoResult(url=url, title="t" * 100, image_url=url)
+    shown = str(info)
+    assert shown.count(url) == 2
+    assert "…" in shown  # a long title is still cut
+    assert html(info).count(url) == 2
+    assert url in repr(File(url=url, name="a.png"))
 
 
 def test_an_event_without_author_or_time_still_prints() -> None:

@@ -4,9 +4,10 @@ The docstrings are Google style, but some use reStructuredText markup that
 mkdocstrings (Markdown) would print literally. Before they are parsed:
 
 - ``.. code-block:: lang`` and ``Paragraph::`` literal blocks become fenced code;
-- roles (``:class:`~a.b.C```, ``:meth:`x <a.b.x>```, ``:func:``...) become code spans
-  (plain text, so a role naming something outside the reference cannot break the
-  strict build).
+- roles (``:class:`~a.b.C```, ``:meth:`x <a.b.x>```, ``:func:``...) become code spans,
+  linked to the reference entry when the name resolves (an *optional* autoref: a
+  role naming something outside the reference stays plain text and cannot break
+  the strict build).
 
 Loaded by ``mkdocs.yml`` (mkdocstrings' ``extensions`` option); not part of the
 package.
@@ -15,6 +16,8 @@ package.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import griffe
@@ -25,22 +28,31 @@ _DOCTEST_FLAG = re.compile(r"\s*# doctest:.*$")
 _ROLE = re.compile(r":(?:class|meth|func|attr|data|mod|exc|obj):`(?P<body>[^`]+)`")
 
 
-def _role(match: re.Match[str]) -> str:
+Resolve = Callable[[str], "str | None"]
+"""Maps a role's target (as written) to its full dotted path, or ``None``."""
+
+
+def _role(match: re.Match[str], resolve: Resolve | None = None) -> str:
     body = match.group("body")
-    title = re.match(r"^(?P<title>.+?)\s*<[^>]+>$", body)
-    if title:
-        return f"`{title.group('title')}`"
-    if body.startswith("~"):
-        body = body[1:].rsplit(".", 1)[-1]
-    return f"`{body}`"
+    explicit = re.match(r"^(?P<title>.+?)\s*<(?P<target>[^>]+)>$", body)
+    if explicit:
+        title, target = explicit.group("title"), explicit.group("target")
+    else:
+        target = body.removeprefix("~")
+        title = target.rsplit(".", 1)[-1] if body.startswith("~") else target
+    path = resolve(target) if resolve else None
+    if path is None:
+        return f"`{title}`"
+    return f'<autoref identifier="{path}" optional><code>{title}</code></autoref>'
 
 
 def _indent_of(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def convert(text: str) -> str:
+def convert(text: str, resolve: Resolve | None = None) -> str:
     """``text`` with code-block directives, literal blocks and roles in Markdown."""
+    role = partial(_role, resolve=resolve)
     lines = text.splitlines()
     out: list[str] = []
     i = 0
@@ -81,7 +93,7 @@ def convert(text: str) -> str:
             if literal:
                 text_before = literal.group("text")
                 if text_before:
-                    out.append(f"{indent}{_ROLE.sub(_role, text_before)}:")
+                    out.append(f"{indent}{_ROLE.sub(role, text_before)}:")
             j = i + 1
             block: list[str] = []
             while j < len(lines) and (
@@ -107,7 +119,7 @@ def convert(text: str) -> str:
             out.append(f"{indent}```")
             i = j
             continue
-        out.append(_ROLE.sub(_role, line))
+        out.append(_ROLE.sub(role, line))
         i += 1
     return "\n".join(out)
 
@@ -118,4 +130,20 @@ class RstCompat(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         """Convert the object's docstring, if it has one."""
         if obj.docstring is not None:
-            obj.docstring.value = convert(obj.docstring.value)
+            obj.docstring.value = convert(obj.docstring.value, partial(_resolve, obj))
+
+
+def _resolve(obj: griffe.Object, target: str) -> str | None:
+    """``target``'s full path, seen from ``obj`` (its scope, then its parents')."""
+    if target.startswith("rxlivechat."):
+        return target
+    first, _, rest = target.partition(".")
+    scope: griffe.Object | None = obj
+    while scope is not None:
+        try:
+            path = scope.resolve(first)
+        except griffe.NameResolutionError:
+            scope = scope.parent
+            continue
+        return f"{path}.{rest}" if rest else path
+    return None

@@ -97,7 +97,7 @@ async def run_demo(replies: int = 3, out: TextIO | None = None) -> int:
             await asyncio.sleep(0.1)
             printing.dispose()
 
-            write("\nhistory, newest page first:\n")
+            write("\nhistory (pages newest first; within a page, oldest first):\n")
             async for page in sdk.get_chat_history(chat.id):
                 for event in page.value:
                     text = getattr(event, "text", None) or f"<{event.type}>"

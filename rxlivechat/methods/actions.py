@@ -72,14 +72,20 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 SortOrder = Literal["asc", "desc"]
+"""A page's order: ``"desc"`` (newest first, the server's default) or ``"asc"``."""
 FormType = Literal["prechat", "postchat", "ticket"]
+"""The forms :meth:`CustomerActions.get_form` can fetch."""
 
 _SORT_ORDERS = ("asc", "desc")
 _FORM_TYPES = ("prechat", "postchat", "ticket")
 
 
 class CancelRateResult(Model):
-    """``cancel_rate``: ``id`` is the thread whose rating was removed."""
+    """``cancel_rate``: the thread whose rating was removed.
+
+    Attributes:
+        id: the thread.
+    """
 
     id: str
 
@@ -114,6 +120,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+
+        Example:
+            >>> page = await sdk.list_chats(limit=5)
+            >>> while page.next_page_id:
+            ...     page = await sdk.list_chats(page_id=page.next_page_id)
         """
         _check_page(page_id, limit=limit, sort_order=sort_order)
         if limit is not None:
@@ -155,6 +166,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument, or a forbidden combination.
+
+        Example:
+            >>> page = await sdk.list_threads(chat.id, min_events_count=20)
+            >>> [t.id for t in page.threads]
+            ['K600PKZON8', 'K600PKZON7']
         """
         require_str("chat_id", chat_id)
         _check_page(
@@ -196,6 +212,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> chat = await sdk.get_chat(chat_id)
+            >>> [e.text for e in chat.thread.events if e.type == "message"]
+            ['Hello', 'Hi! How can I help?']
         """
         require_str("chat_id", chat_id)
         if thread_id is not None:
@@ -227,13 +248,19 @@ class CustomerActions(MethodGroup):
             active: ``False`` opens an inactive thread.
 
         Returns:
-            An observable of the chat with its new thread (from the
-            ``incoming_chat`` push the request causes). It errors with
-            ``ValidationError`` when the chat is already active and
-            ``GroupsOfflineError`` when no group can take it.
+            An observable of the chat with its new thread (from the ``incoming_chat``
+            push the request causes). It errors with
+            :class:`~rxlivechat.exceptions.ValidationError` when the chat is already
+            active and :class:`~rxlivechat.exceptions.GroupsOfflineError` when no group
+            can take it.
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> chat = await sdk.resume_chat(chat.id, [Message(text="Back again")])
+            >>> chat.thread.active
+            True
         """
         require_str("chat_id", chat_id)
         initial = require_events(events)
@@ -284,11 +311,15 @@ class CustomerActions(MethodGroup):
             chat_id: the chat (sent as ``id``).
 
         Returns:
-            An observable of the empty reply; it errors with ``ChatInactiveError``
-            when nothing is open.
+            An observable of the empty reply; it errors with
+            :class:`~rxlivechat.exceptions.ChatInactiveError` when nothing is open.
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.deactivate_chat(chat.id)
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         return self.call(m.DeactivateChat(id=chat_id))
@@ -310,6 +341,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.delete_event(chat.id, sent.thread_id, sent.id)
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         return self.call(
@@ -333,6 +368,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id, or a naive or non-``datetime`` time.
+
+        Example:
+            >>> now = datetime.datetime.now(datetime.UTC)
+            >>> await sdk.mark_events_as_seen(chat.id, now)
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         require_aware("seen_up_to", seen_up_to)
@@ -362,6 +402,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or postback.
+
+        Example:
+            >>> await sdk.send_rich_message_postback(
+            ...     chat.id, thread_id, event.id, {"id": "yes", "toggled": True}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         converted = to_model(postback, Postback, "postback")
@@ -386,13 +432,18 @@ class CustomerActions(MethodGroup):
             group_id: the group to ask (the customer's by default).
 
         Returns:
-            An observable of the reply: the message ``id``, the
-            ``predicted_agent`` and ``queue``. It errors with
-            ``GroupOfflineError`` or ``GroupUnavailableError`` when nobody can
+            An observable of the reply: the message ``id``, the ``predicted_agent`` and
+            ``queue``. It errors with :class:`~rxlivechat.exceptions.GroupOfflineError`
+            or :class:`~rxlivechat.exceptions.GroupUnavailableError` when nobody can
             answer.
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> reply = await sdk.request_welcome_message()
+            >>> reply.predicted_agent.name
+            'Jane Doe'
         """
         if id is not None:
             require_str("id", id)
@@ -416,6 +467,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or text.
+
+        Example:
+            >>> await sdk.send_sneak_peek(chat.id, "Where is my ord")
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         require_type("text", text, str)
@@ -446,6 +501,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not a file, or over 10 MB.
+
+        Example:
+            >>> uploaded = await sdk.upload_file("report.pdf")
+            >>> await sdk.send_event(chat.id, File(url=uploaded.url))
         """
         self._check_alive()
         prepared = prepare_file(file, name=name, content_type=content_type)
@@ -476,6 +535,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or properties.
+
+        Example:
+            >>> await sdk.update_thread_properties(
+            ...     chat.id, thread_id, {"shop": {"order": "A-17"}}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id)
         values = require_properties("properties", properties)
@@ -499,6 +564,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.delete_chat_properties(chat.id, {"shop": ["cart"]})
+            EmptyResult()
         """
         require_str("chat_id", chat_id)
         names = require_property_names("properties", properties)
@@ -519,6 +588,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.delete_thread_properties(
+            ...     chat.id, thread_id, {"shop": ["order"]}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id)
         names = require_property_names("properties", properties)
@@ -544,6 +619,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or properties.
+
+        Example:
+            >>> await sdk.update_event_properties(
+            ...     chat.id, thread_id, event.id, {"shop": {"liked": True}}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         values = require_properties("properties", properties)
@@ -572,6 +653,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.delete_event_properties(
+            ...     chat.id, thread_id, event.id, {"shop": ["liked"]}
+            ... )
+            EmptyResult()
         """
         _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         names = require_property_names("properties", properties)
@@ -598,6 +685,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad filter.
+
+        Example:
+            >>> await sdk.list_license_properties(namespace="shop")
+            {'shop': {'currency': 'EUR'}}
         """
         _require_optional_str(namespace=namespace, name=name)
         return self.web_call(m.ListLicenseProperties(namespace=namespace, name=name))
@@ -618,10 +709,14 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of ``{"namespace": {"name": value}}``; it errors with
-            ``GroupNotFoundError`` for an unknown group.
+            :class:`~rxlivechat.exceptions.GroupNotFoundError` for an unknown group.
 
         Raises:
             InvalidArgumentError: a bad group id or filter.
+
+        Example:
+            >>> await sdk.list_group_properties(0, namespace="shop")
+            {'shop': {'hours': '9-17'}}
         """
         require_range("group_id", group_id, 0, None)
         _require_optional_str(namespace=namespace, name=name)
@@ -648,6 +743,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id or property names.
+
+        Example:
+            >>> await sdk.cancel_rate(chat.id, ["score", "comment"])
+            CancelRateResult(id='K600PKZON8')
         """
         require_str("chat_id", chat_id)
         names = require_property_names("properties", {"rating": properties})
@@ -673,6 +772,11 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the :class:`~rxlivechat.protocol.models.Customer`.
+
+        Example:
+            >>> me = await sdk.get_customer()
+            >>> me.name, me.email
+            ('Jane', 'jane@example.com')
         """
         return self.call(m.GetCustomer())
 
@@ -691,6 +795,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not a list of single-key string maps, or too many.
+
+        Example:
+            >>> await sdk.set_customer_session_fields([{"plan": "pro"}, {"id": "7"}])
+            EmptyResult()
         """
         fields = require_session_fields("session_fields", session_fields)
         return self.call(m.SetCustomerSessionFields(session_fields=fields))
@@ -709,6 +817,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not an http(s) URL.
+
+        Example:
+            >>> await sdk.request_email_verification("https://example.com/verified")
+            EmptyResult()
         """
         require_http_url("callback_uri", callback_uri)
         return self.web_call(m.RequestEmailVerification(callback_uri=callback_uri))
@@ -720,6 +832,10 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply.
+
+        Example:
+            >>> await sdk.activate_customer_page()
+            EmptyResult()
         """
         return self.call(m.ActivateCustomerPage())
 
@@ -730,6 +846,10 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply.
+
+        Example:
+            >>> await sdk.deactivate_customer_page()
+            EmptyResult()
         """
         return self.call(m.DeactivateCustomerPage())
 
@@ -746,10 +866,16 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply; it errors with
-            ``GreetingNotFoundError`` when it is no longer shown.
+            :class:`~rxlivechat.exceptions.GreetingNotFoundError` when it is no longer
+            shown.
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> def accept(greeting):
+            ...     sdk.accept_greeting(greeting.id, greeting.unique_id).subscribe()
+            >>> sdk.on("incoming_greeting", accept)
         """
         require_range("greeting_id", greeting_id, 0, None)
         require_str("unique_id", unique_id)
@@ -763,10 +889,15 @@ class CustomerActions(MethodGroup):
 
         Returns:
             An observable of the empty reply; it errors with
-            ``GreetingNotFoundError`` when it is no longer shown.
+            :class:`~rxlivechat.exceptions.GreetingNotFoundError` when it is no longer
+            shown.
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.cancel_greeting(greeting.unique_id)
+            EmptyResult()
         """
         require_str("unique_id", unique_id)
         return self.call(m.CancelGreeting(unique_id=unique_id))
@@ -785,6 +916,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad id.
+
+        Example:
+            >>> await sdk.send_greeting_button_clicked(greeting.unique_id, "start")
+            EmptyResult()
         """
         require_str("greeting_unique_id", greeting_unique_id)
         require_str("button_id", button_id)
@@ -811,6 +946,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: bad ids, or both ``group_ids`` and ``all``.
+
+        Example:
+            >>> await sdk.list_group_statuses([0, 1])
+            {0: 'online', 1: 'offline'}
         """
         if all is not None:
             require_type("all", all, bool)
@@ -846,6 +985,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad group id or form type.
+
+        Example:
+            >>> form = await sdk.get_form(0, "prechat")
+            >>> form.enabled
+            True
         """
         require_range("group_id", group_id, 0, None)
         require_choice("type", type, _FORM_TYPES)
@@ -864,6 +1008,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: not an http(s) URL.
+
+        Example:
+            >>> info = await sdk.get_url_info("https://www.livechat.com")
+            >>> info.title
+            'LiveChat'
         """
         require_http_url("url", url)
         return self.call(m.GetUrlInfo(url=url))
@@ -891,6 +1040,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> dynamic = await sdk.get_dynamic_configuration(group_id=0)
+            >>> dynamic.livechat_active
+            True
         """
         if group_id is not None:
             require_range("group_id", group_id, 0, None)
@@ -918,6 +1072,11 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> dynamic = await sdk.get_dynamic_configuration()
+            >>> version = dynamic.livechat.config_version
+            >>> config = await sdk.get_configuration(0, version)
         """
         require_range("group_id", group_id, 0, None)
         require_str("version", version)
@@ -938,6 +1097,12 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> live = (await sdk.get_dynamic_configuration()).livechat
+            >>> phrases = await sdk.get_localization(
+            ...     0, live.language, live.localization_version
+            ... )
         """
         require_range("group_id", group_id, 0, None)
         require_str("language", language)
@@ -966,6 +1131,10 @@ class CustomerActions(MethodGroup):
 
         Raises:
             InvalidArgumentError: a bad argument.
+
+        Example:
+            >>> await sdk.check_goals([{"plan": "pro"}], 0,
+            "https://shop.example.com/thanks") EmptyResult()
         """
         fields = require_session_fields("session_fields", session_fields)
         require_range("group_id", group_id, 0, None)

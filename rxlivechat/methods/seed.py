@@ -76,7 +76,25 @@ class SeedMethods(MethodGroup):
     # Seed methods -----------------------------------------------------------------
 
     def close_thread(self, chat_id: str) -> Observable[CloseThreadResult]:
-        """Close the chat's active thread (``deactivate_chat``)."""
+        """Close the chat's active thread (``deactivate_chat``).
+
+        Args:
+            chat_id: the chat.
+
+        Returns:
+            An observable of :class:`~rxlivechat.results.CloseThreadResult`
+            (``success=True``); it errors with
+            :class:`~rxlivechat.exceptions.ChatInactiveError` when no thread is
+            open.
+
+        Raises:
+            InvalidArgumentError: a bad id.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.close_thread(chat.id)
+            CloseThreadResult(success=True)
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
         return self._call(
@@ -89,6 +107,25 @@ class SeedMethods(MethodGroup):
         """A page of the customer's chats, newest first (v1 offset paging).
 
         v3.6 pages by cursor only; pages are walked as far as ``offset`` needs.
+        The cursor form is
+        :meth:`~rxlivechat.methods.actions.CustomerActions.list_chats`.
+
+        Args:
+            offset: chats to skip, newest first.
+            limit: chats in the page, 1-25.
+
+        Returns:
+            An observable of :class:`~rxlivechat.results.ChatsSummary`: the
+            page's ``chats_summary`` and ``total_chats``.
+
+        Raises:
+            InvalidArgumentError: ``offset`` below 0 or ``limit`` out of range.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> summary = await sdk.get_chats_summary(limit=5)
+            >>> [c.id for c in summary.chats_summary]
+            ['PJ0MRSHTDG', ...]
         """
         self._check_alive()
         require_range("offset", offset, 0, None)
@@ -124,7 +161,28 @@ class SeedMethods(MethodGroup):
     def get_chat_threads(
         self, chat_id: str, thread_ids: Iterable[str]
     ) -> Observable[list[ChatThread]]:
-        """The given threads of a chat, with their events (one ``get_chat`` each)."""
+        """The given threads of a chat, with their events (one ``get_chat`` each).
+
+        Args:
+            chat_id: the chat.
+            thread_ids: the threads (from
+                :meth:`get_chat_threads_summary`, for instance).
+
+        Returns:
+            An observable of one list of :class:`~rxlivechat.results.ChatThread`, in the
+            order asked; it errors with the first request's
+            :class:`~rxlivechat.exceptions.ServerError`
+            (:class:`~rxlivechat.exceptions.NotFoundError` for an unknown thread).
+
+        Raises:
+            InvalidArgumentError: a bad id, or ``thread_ids`` given as one ``str``.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> threads = await sdk.get_chat_threads(chat.id, ["K600PKZON8"])
+            >>> [e.text for e in threads[0].events]
+            ['Hello', 'Hi! How can I help?']
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
         if isinstance(thread_ids, str):
@@ -144,7 +202,27 @@ class SeedMethods(MethodGroup):
     def get_chat_threads_summary(
         self, chat_id: str, offset: int = 0, limit: int = 25
     ) -> Observable[ThreadsSummary]:
-        """A page of a chat's threads, oldest first: id, order, total events."""
+        """A page of a chat's threads, oldest first: id, order, total events.
+
+        Args:
+            chat_id: the chat.
+            offset: threads to skip, oldest first.
+            limit: threads in the page, 1-1000.
+
+        Returns:
+            An observable of :class:`~rxlivechat.results.ThreadsSummary`:
+            ``threads_summary`` (:class:`~rxlivechat.results.ThreadSummaryItem`)
+            and ``total_threads``.
+
+        Raises:
+            InvalidArgumentError: a bad id, ``offset`` or ``limit``.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> summary = await sdk.get_chat_threads_summary(chat.id)
+            >>> [t.id for t in summary.threads_summary]
+            ['K600PKZON8', 'K600PKZON9']
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
         require_range("offset", offset, 0, None)
@@ -187,7 +265,26 @@ class SeedMethods(MethodGroup):
         return self._from_coroutine(run)
 
     def get_predicted_agent(self, group_id: int | None = None) -> Observable[Agent]:
-        """The agent the chat would most likely be routed to."""
+        """The agent the chat would most likely be routed to.
+
+        Args:
+            group_id: the group to ask about (the customer's by default).
+
+        Returns:
+            An observable of the :class:`~rxlivechat.protocol.models.Agent`; it errors
+            with :class:`~rxlivechat.exceptions.GroupOfflineError` or
+            :class:`~rxlivechat.exceptions.GroupUnavailableError` when nobody can take a
+            chat.
+
+        Raises:
+            InvalidArgumentError: a negative or non-``int`` group id.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> agent = await sdk.get_predicted_agent()
+            >>> agent.name
+            'Jane Doe'
+        """
         self._check_alive()
         if group_id is not None:
             require_range("group_id", group_id, 0, None)
@@ -201,7 +298,31 @@ class SeedMethods(MethodGroup):
         score: Literal[0, 1, "good", "bad"],
         comment: str | None = None,
     ) -> Observable[RateChatResult]:
-        """Rate the chat's latest thread: 1/"good" or 0/"bad", with a comment."""
+        """Rate the chat's latest thread: 1/"good" or 0/"bad", with a comment.
+
+        Sets the thread's ``rating`` properties (``score``, ``comment``); the
+        v3.6 way to take it back is
+        :meth:`~rxlivechat.methods.actions.CustomerActions.cancel_rate`.
+
+        Args:
+            chat_id: the chat.
+            score: ``1`` or ``"good"``, ``0`` or ``"bad"``.
+            comment: an optional comment.
+
+        Returns:
+            An observable of :class:`~rxlivechat.results.RateChatResult` (the rated
+            thread's ``id``); it errors with
+            :class:`~rxlivechat.exceptions.InvalidArgumentError` when the chat has no
+            thread.
+
+        Raises:
+            InvalidArgumentError: a bad id, score or comment.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.rate_chat(chat.id, "good", "Quick and helpful")
+            RateChatResult(id='K600PKZON8')
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
         value = _SCORES.get(score)
@@ -251,8 +372,27 @@ class SeedMethods(MethodGroup):
     ) -> Observable[Event]:
         """Send an event; emits it complete (id, author, created_at, thread).
 
-        ``event`` is an event Struct (``Message(text="hi")``) or the plain dict
-        of its wire form (``{"type": "message", "text": "hi"}``).
+        Args:
+            chat_id: the chat (active, or with ``attach_to_last_thread``).
+            event: an event Struct (``Message(text="hi")``) or the plain dict
+                of its wire form (``{"type": "message", "text": "hi"}``).
+            attach_to_last_thread: add the event to the chat's last thread even
+                when it is closed.
+
+        Returns:
+            An observable of the sent :data:`~rxlivechat.protocol.models.Event` as the
+            server stored it; it errors with
+            :class:`~rxlivechat.exceptions.ChatInactiveError` when no thread is open
+            (resume the chat first).
+
+        Raises:
+            InvalidArgumentError: a bad id, or an event that is not one.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> sent = await sdk.send_event(chat.id, Message(text="Hi"))
+            >>> sent.id, sent.thread_id
+            ('K600PKZON8_3', 'K600PKZON8')
         """
         self._check_alive()
         require_str("chat_id", chat_id)
@@ -298,9 +438,30 @@ class SeedMethods(MethodGroup):
     ) -> FileUpload:
         """Upload a file (≤ 10 MB) and send it to the chat as a ``file`` event.
 
+        The upload starts when the result is awaited or subscribed to.
+
+        Args:
+            chat_id: the chat.
+            file: a path, the bytes, or a binary file object.
+            custom_id: the ``file`` event's ``custom_id``.
+            on_progress: called with fractions 0..1 of the file uploaded.
+            name: the file name (default: the path's, or ``"file"``).
+            content_type: the MIME type (default: guessed from the name).
+
         Returns:
-            A :class:`FileUpload`: an awaitable observable of the result with
-            ``.progress`` (an observable of 0..1) and ``.cancel()``.
+            A :class:`~rxlivechat.methods.upload.FileUpload`: an awaitable
+            observable of the result (the CDN ``url``) with ``.progress`` (an
+            observable of 0..1) and ``.cancel()``.
+
+        Raises:
+            InvalidArgumentError: a bad id, not a file, or over 10 MB.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> upload = sdk.send_file(chat.id, "report.pdf")
+            >>> upload.progress.subscribe(lambda f: print(f"{f:.0%}"))
+            >>> (await upload).url
+            'https://cdn.livechat-files.com/api/file/lc/att/.../report.pdf'
         """
         self._check_alive()
         require_str("chat_id", chat_id)
@@ -328,7 +489,29 @@ class SeedMethods(MethodGroup):
         postback_id: str,
         toggled: bool = True,
     ) -> Observable[EmptyResult]:
-        """Send a rich message button's postback."""
+        """Send a rich message button's postback.
+
+        The v3.6 form with every field is
+        :meth:`~rxlivechat.methods.actions.CustomerActions.send_rich_message_postback`.
+
+        Args:
+            chat_id: the chat.
+            thread_id: the rich message's thread.
+            event_id: the rich message.
+            postback_id: the button's ``postback_id``.
+            toggled: whether the button is now on.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or ``toggled``.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.send_postback(chat.id, thread_id, event.id, "yes")
+            EmptyResult()
+        """
         self._check_alive()
         for key, value in (
             ("chat_id", chat_id),
@@ -351,8 +534,23 @@ class SeedMethods(MethodGroup):
     def set_sneak_peek(self, chat_id: str, text: str) -> None:
         """Show the agents what the customer is typing.
 
-        Sent only while the chat is active, at most once per 2 s per chat; the
-        latest text is always delivered (leading and trailing edge).
+        Sent only while the chat is active, at most once per 2 s per chat
+        (``sneak_peek_interval``); the latest text is always delivered (leading
+        and trailing edge). Fire and forget: it returns nothing, and a failure
+        is only logged. The direct, unthrottled action is
+        :meth:`~rxlivechat.methods.actions.CustomerActions.send_sneak_peek`.
+
+        Args:
+            chat_id: the chat.
+            text: what the customer has typed so far.
+
+        Raises:
+            InvalidArgumentError: a bad id or text.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> for text in ("H", "He", "Hel", "Hello"):
+            ...     sdk.set_sneak_peek(chat.id, text)  # "H" now, "Hello" 2 s later
         """
         self._check_alive()
         require_str("chat_id", chat_id)
@@ -383,8 +581,30 @@ class SeedMethods(MethodGroup):
     ) -> Observable[Chat]:
         """Start a chat, optionally with initial events; emits the chat.
 
-        Events and ``access`` may be Structs or the plain dicts of their wire
-        form (``[{"type": "message", "text": "Hi"}]``, ``{"group_ids": [0]}``).
+        Args:
+            events: the first thread's events: Structs or the plain dicts of
+                their wire form (``[{"type": "message", "text": "Hi"}]``).
+            access: which groups may see the chat (``Access(group_ids=[0])`` or
+                ``{"group_ids": [0]}``).
+            properties: chat properties, ``{"namespace": {"name": value}}``.
+            continuous: start a continuous chat (no thread closes on inactivity).
+            active: ``False`` starts it without an open thread.
+
+        Returns:
+            An observable of the new :class:`~rxlivechat.protocol.models.Chat`, its
+            ``thread`` holding the events; it errors with
+            :class:`~rxlivechat.exceptions.GroupsOfflineError` when no group can take
+            it, or :class:`~rxlivechat.exceptions.LimitReachedError` when the customer
+            has too many chats.
+
+        Raises:
+            InvalidArgumentError: a bad event, access or properties.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> chat = await sdk.start_chat([Message(text="Hello")])
+            >>> chat.id, chat.thread.events[0].text
+            ('PJ0MRSHTDG', 'Hello')
         """
         self._check_alive()
         initial = require_events(events)
@@ -411,7 +631,23 @@ class SeedMethods(MethodGroup):
     def update_chat_properties(
         self, chat_id: str, properties: Properties
     ) -> Observable[EmptyResult]:
-        """Set chat properties: ``{"namespace": {"name": value}}``."""
+        """Set chat properties (members get ``chat_properties_updated``).
+
+        Args:
+            chat_id: the chat.
+            properties: ``{"namespace": {"name": value}}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or properties.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.update_chat_properties(chat.id, {"shop": {"cart": 3}})
+            EmptyResult()
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
         values = require_properties("properties", properties)
@@ -420,7 +656,29 @@ class SeedMethods(MethodGroup):
     def update_chat_thread_properties(
         self, chat_id: str, thread_id: str, properties: Properties
     ) -> Observable[EmptyResult]:
-        """Set thread properties: ``{"namespace": {"name": value}}``."""
+        """Set thread properties (members get ``chat_thread_properties_updated``).
+
+        The v3.6 name is
+        :meth:`~rxlivechat.methods.actions.CustomerActions.update_thread_properties`.
+
+        Args:
+            chat_id: the chat.
+            thread_id: the thread.
+            properties: ``{"namespace": {"name": value}}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or properties.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.update_chat_thread_properties(
+            ...     chat.id, thread_id, {"shop": {"order": "A-17"}}
+            ... )
+            EmptyResult()
+        """
         self._check_alive()
         require_str("chat_id", chat_id)
         require_str("thread_id", thread_id)
@@ -443,9 +701,28 @@ class SeedMethods(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Update the customer's name, e-mail, avatar and session fields.
 
-        Pass them as keywords, or as one dict like the JS SDK's object
-        (``update_customer({"name": "Jane", "fields": {"plan": "pro"}})``), not
-        both. ``fields`` is v1's map; it is sent as v3.6's ordered ``session_fields``.
+        Pass them as keywords, or as one dict like the JS SDK's object, not both.
+
+        Args:
+            customer: all of them as one :class:`CustomerUpdate` or dict
+                (``{"name": "Jane", "fields": {"plan": "pro"}}``).
+            name: the customer's name.
+            email: the customer's e-mail address.
+            fields: v1's session fields map; it is sent as v3.6's ordered
+                ``session_fields`` (at most 100).
+            avatar: the avatar's URL.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: nothing to update, both forms, an unknown key,
+                or bad fields.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.update_customer(name="Jane", fields={"plan": "pro"})
+            EmptyResult()
         """
         self._check_alive()
         if customer is not None:
@@ -482,8 +759,24 @@ class SeedMethods(MethodGroup):
     ) -> Observable[m.UpdateCustomerPageResult]:
         """Tell LiveChat which page the customer is on.
 
-        ``url`` may also be the whole page, as the JS SDK's object:
-        ``update_customer_page({"url": "https://...", "title": "Pricing"})``.
+        Args:
+            url: the page's URL; or the whole page, as the JS SDK's object
+                (``{"url": "https://...", "title": "Pricing"}``) or a
+                :class:`~rxlivechat.protocol.methods.CustomerPage`.
+            title: the page's title (only with a ``str`` url).
+
+        Returns:
+            An observable of the reply
+            (:class:`~rxlivechat.protocol.methods.UpdateCustomerPageResult`).
+
+        Raises:
+            InvalidArgumentError: a bad URL or title, or a title given twice.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> await sdk.update_customer_page(
+            ...     "https://shop.example.com/pricing", "Pricing"
+            ... )
         """
         self._check_alive()
         if not isinstance(url, str):
@@ -503,7 +796,26 @@ class SeedMethods(MethodGroup):
     ) -> Observable[LastSeenTimestamp]:
         """Mark the chat's events as seen up to ``timestamp`` (default: now).
 
-        ``timestamp`` may be an aware ``datetime`` or epoch milliseconds (v1).
+        The v3.6 form is
+        :meth:`~rxlivechat.methods.actions.CustomerActions.mark_events_as_seen`.
+
+        Args:
+            chat_id: the chat.
+            timestamp: an aware ``datetime``, or epoch milliseconds (v1);
+                ``None`` is now.
+
+        Returns:
+            An observable of :class:`~rxlivechat.results.LastSeenTimestamp`,
+            the time sent.
+
+        Raises:
+            InvalidArgumentError: a bad id, or a naive or bad timestamp.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> seen = await sdk.update_last_seen_timestamp(chat.id)
+            >>> seen.timestamp
+            datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.timezone.utc)
         """
         self._check_alive()
         require_str("chat_id", chat_id)
@@ -515,7 +827,13 @@ class SeedMethods(MethodGroup):
 
 
 class CustomerUpdate(Model):
-    """``update_customer``'s fields as one object (the JS SDK's form)."""
+    """``update_customer``'s fields as one object (the JS SDK's form).
+
+    Attributes:
+        name: the customer's name.
+        email: the customer's e-mail address.
+        avatar: the avatar's URL.
+    """
 
     name: str | None = None
     email: str | None = None

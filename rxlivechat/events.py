@@ -46,6 +46,7 @@ __all__ = [
     "EventName",
     "LastSeenTimestampUpdated",
     "NewEvent",
+    "OtherEventName",
     "ThreadClosed",
     "ThreadSummary",
     "UserInChat",
@@ -99,6 +100,32 @@ EventName: TypeAlias = Literal[
 """Every name ``on``/``once``/``off`` accept: what the event stream can carry."""
 
 EVENT_NAMES: frozenset[str] = frozenset(get_args(EventName))
+
+OtherEventName: TypeAlias = Literal[
+    "user_data",
+    "chat_transferred",
+    "incoming_event_preview",
+    "event_deleted",
+    "event_updated",
+    "incoming_rich_message_postback",
+    "chat_properties_deleted",
+    "thread_properties_deleted",
+    "event_properties_updated",
+    "event_properties_deleted",
+    "customer_side_storage_updated",
+    "customer_disconnected",
+    "groups_status_updated",
+    "incoming_thinking_indicator",
+    "incoming_multicast",
+    "incoming_greeting",
+    "greeting_accepted",
+    "greeting_canceled",
+    "incoming_welcome_message",
+    "queue_position_updated",
+]
+"""The events whose payload ``on``/``once`` type as ``Any``: ``user_data`` and
+the pushes kept under their own name. Every other :data:`EventName` has its own
+typed overload (``on("new_event", fn)``: ``fn`` takes a :class:`NewEvent`)."""
 
 
 def check_event_name(name: object) -> None:

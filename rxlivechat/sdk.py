@@ -49,6 +49,7 @@ from .events import (
     EventName,
     LastSeenTimestampUpdated,
     NewEvent,
+    OtherEventName,
     ThreadClosed,
     ThreadSummary,
     UserInChat,
@@ -70,31 +71,6 @@ from .stream import HotStream
 __all__ = ["Closing", "CustomerSDK", "init"]
 
 log = logging.getLogger("rxlivechat")
-
-_OtherEventName = Literal[
-    "user_data",
-    "chat_transferred",
-    "incoming_event_preview",
-    "event_deleted",
-    "event_updated",
-    "incoming_rich_message_postback",
-    "chat_properties_deleted",
-    "thread_properties_deleted",
-    "event_properties_updated",
-    "event_properties_deleted",
-    "customer_side_storage_updated",
-    "customer_disconnected",
-    "groups_status_updated",
-    "incoming_thinking_indicator",
-    "incoming_multicast",
-    "incoming_greeting",
-    "greeting_accepted",
-    "greeting_canceled",
-    "incoming_welcome_message",
-    "queue_position_updated",
-]
-"""The events ``on``/``once`` type as ``Any``: every other has its own overload
-(tests/test_listeners.py checks that they cover :data:`EventName` once each)."""
 
 DEFAULT_API_URL = "https://api.livechatinc.com"
 DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
@@ -568,7 +544,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     @overload
     def on(
-        self, name: _OtherEventName, fn: Callable[[Any], object]
+        self, name: OtherEventName, fn: Callable[[Any], object]
     ) -> abc.DisposableBase: ...
 
     def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
@@ -670,7 +646,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     @overload
     def once(
-        self, name: _OtherEventName, fn: Callable[[Any], object]
+        self, name: OtherEventName, fn: Callable[[Any], object]
     ) -> abc.DisposableBase: ...
 
     def once(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:

@@ -12,6 +12,7 @@
 import logging as _logging
 
 from . import display as _display  # noqa: F401  (registers how models show)
+from .delivery import commit
 from .engine import CustomerTokenProvider, TokenProvider
 from .events import (
     ChatPropertiesUpdated,
@@ -57,6 +58,9 @@ from .exceptions import (
     ServerError,
     ServerRequestTimeoutError,
     ServiceUnavailableError,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
     TokenRefusedError,
     TooManyRequestsError,
     TransportError,
@@ -177,6 +181,9 @@ __all__ = [
     "ServerError",
     "ServerRequestTimeoutError",
     "ServiceUnavailableError",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLockedError",
     "SystemEvent",
     "SystemMessage",
     "Thread",
@@ -199,6 +206,7 @@ __all__ = [
     "ValidationError",
     "WrongProductVersionError",
     "__version__",
+    "commit",
     "connect_sync",
     "init",
     "server_error",

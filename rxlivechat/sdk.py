@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 import ssl as ssl_
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping
@@ -65,7 +66,9 @@ from .methods.throttle import Throttle
 from .methods.validate import convert, require_str
 from .protocol import methods as m
 from .protocol.frames import Frame
+from .protocol.models import Event
 from .protocol.pushes import IncomingChat
+from .stores import DEFAULT_KEY, Store, as_store
 from .stream import HotStream
 
 __all__ = ["Closing", "CustomerSDK", "init"]
@@ -278,6 +281,15 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
             the system's certificate authorities (never turned off by default).
+        store: where the customer's identity, each chat's checkpoint and the
+            side storage outlive the process: a :class:`~rxlivechat.stores.Store`,
+            a file path (an SQLite store) or a ``redis://`` URL; ``None`` keeps
+            them in memory. See docs/howto/run-as-a-service.md.
+        customer_key: the customer's name in ``store`` (one store, many
+            customers).
+        auto_commit: an event is committed once every subscriber and handler
+            returned from it; ``False``: once you call :meth:`commit` (or use
+            the :func:`rxlivechat.commit` operator).
     """
 
     def __init__(
@@ -299,10 +311,14 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         reconnects_per_minute: int = 20,
         application: m.Application | Mapping[str, Any] | None = None,
         ssl: ssl_.SSLContext | None = None,
+        store: Store | str | os.PathLike[str] | None = None,
+        customer_key: str = DEFAULT_KEY,
+        auto_commit: bool = True,
     ) -> None:
         super().__init__()
         require_str("organization_id", organization_id)
         require_str("client_id", client_id)
+        require_str("customer_key", customer_key)
         if request_timeout <= 0:
             raise InvalidArgumentError("request_timeout must be positive")
         self.organization_id = organization_id
@@ -334,6 +350,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 reconnect_delay=reconnect_delay,
                 reconnects_per_minute=reconnects_per_minute,
                 ssl=ssl,
+                store=as_store(store),
+                customer_key=customer_key,
+                auto_commit=auto_commit,
             ),
             self._streams,
         )
@@ -682,6 +701,57 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self._listeners.setdefault((name, fn), []).append(subscription)
         return subscription
 
+    # Delivery (at least once) ----------------------------------------------------
+
+    def commit(
+        self, event: NewEvent | tuple[str, Any] | Event, chat_id: str = ""
+    ) -> bool:
+        """Mark a ``new_event`` handled (with ``auto_commit=False``).
+
+        A chat's checkpoint moves past an event once it and every event of that
+        chat handed out before it are committed; after a restart the SDK
+        replays what came after the checkpoint. Committing is idempotent.
+
+        Args:
+            event: the :class:`NewEvent`, the ``("new_event", NewEvent)`` pair of
+                the event stream, or an :class:`Event` with its ``chat_id``.
+            chat_id: the chat, when ``event`` is an :class:`Event`.
+
+        Returns:
+            ``False`` if the event was not waiting for a commit (committed
+            already, auto-committed, or not handed out in this life).
+
+        Raises:
+            InvalidArgumentError: not an event, or an :class:`Event` without its
+                chat or id.
+        """
+        if isinstance(event, tuple) and len(event) == 2:
+            event = event[1]
+        if isinstance(event, NewEvent):
+            chat_id, event = event.chat, event.event
+        if not isinstance(event, Event):
+            raise InvalidArgumentError(
+                f"commit() takes a NewEvent or an Event, not {type(event).__name__}"
+            )
+        require_str("chat_id", chat_id)
+        if event.id is None:
+            raise InvalidArgumentError("the event has no id: it cannot be committed")
+        return self._engine.commit(chat_id, event.id)
+
+    @property
+    def uncommitted(self) -> int:
+        """Events handed out and not committed yet (with ``auto_commit=False``)."""
+        return self._engine.uncommitted
+
+    async def flush(self) -> None:
+        """Wait until every commit made so far is written to the store.
+
+        Commits are written in batches in the background (every 50 ms by
+        default); a crash loses at most the last batch, which means repeats
+        after the restart, never losses. Call this to make them durable now.
+        """
+        await self._engine.flush()
+
     # History --------------------------------------------------------------------
 
     def get_chat_history(
@@ -756,6 +826,9 @@ def init(
     reconnects_per_minute: int = 20,
     application: m.Application | Mapping[str, Any] | None = None,
     ssl: ssl_.SSLContext | None = None,
+    store: Store | str | os.PathLike[str] | None = None,
+    customer_key: str = DEFAULT_KEY,
+    auto_commit: bool = True,
     auto_connect: bool = True,
 ) -> CustomerSDK:
     """Create a :class:`CustomerSDK` and start connecting (like the JS ``init``).
@@ -780,6 +853,11 @@ def init(
         reconnects_per_minute: at most this many reconnects in any minute.
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``.
+        store: where the identity and the chats' checkpoints outlive the
+            process: a :class:`Store`, a file path (SQLite) or a ``redis://`` URL.
+        customer_key: the customer's name in ``store``.
+        auto_commit: commit each event once its subscribers and handlers ran;
+            ``False`` waits for :meth:`CustomerSDK.commit`.
         auto_connect: ``False`` waits for :meth:`CustomerSDK.connect`.
 
     The arguments are :class:`CustomerSDK`'s; its docstring says more.
@@ -811,6 +889,9 @@ def init(
         reconnects_per_minute=reconnects_per_minute,
         application=application,
         ssl=ssl,
+        store=store,
+        customer_key=customer_key,
+        auto_commit=auto_commit,
     )
     if auto_connect:
         sdk.connect()

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from reactivex import abc
 
-from .events import EventName
+from .events import EventName, NewEvent
 from .exceptions import SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory, HistoryPage
 from .methods.actions import CancelRateResult, FormType, SortOrder
@@ -336,6 +336,18 @@ class SyncCustomerSDK:
     def off(self, name: EventName, fn: Callable[[Any], object]) -> None:
         """Remove the listeners ``fn`` added for ``name``."""
         self._runner.call(lambda: self.sdk.off(name, fn))
+
+    # Delivery ---------------------------------------------------------------------
+
+    def commit(
+        self, event: NewEvent | tuple[str, Any] | Event, chat_id: str = ""
+    ) -> bool:
+        """Mark a ``new_event`` handled (see :meth:`CustomerSDK.commit`)."""
+        return self._runner.call(lambda: self.sdk.commit(event, chat_id))
+
+    def flush(self, *, timeout: float | None = None) -> None:
+        """Block until every commit made so far is written to the store."""
+        self._ask(lambda sdk: sdk.flush(), timeout)
 
     # History and sneak peeks ------------------------------------------------------
 

@@ -339,6 +339,7 @@ def test_bad_options_leave_no_thread() -> None:
 
 LIFECYCLE = {"destroy"}  # close() instead
 SAME = {"on", "once", "off", "set_sneak_peek", "get_chat_history", "wait_connected"}
+SAME |= {"commit"}
 """Methods whose blocking form has exactly the same parameters (no timeout added)."""
 
 

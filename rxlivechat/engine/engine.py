@@ -48,6 +48,7 @@ from typing import Any, Protocol, TypeVar
 import aiohttp
 import msgspec
 from msgspec.structs import replace
+from yarl import URL
 
 from .. import events as ev
 from ..events import NewEvent
@@ -60,6 +61,7 @@ from ..exceptions import (
     ProtocolError,
     SDKClosedError,
     ServerError,
+    StoreError,
     TokenRefusedError,
 )
 from ..protocol import methods as m, pushes as p
@@ -69,8 +71,10 @@ from ..protocol.pushes import IncomingEvent
 from ..protocol.session import Session
 from ..protocol.tokens import Token
 from ..results import chats_summary_item
+from ..stores.base import DEFAULT_KEY, CustomerStore, Identity, Snapshot, Store
 from .auth import CustomerTokenProvider, TokenProvider
 from .backoff import ReconnectPolicy
+from .commits import Commits
 from .recovery import EventLedger, missed_events
 from .requests import OnError, OnResult, Pending, Requests
 from .transport import Socket, connect, rtm_url
@@ -167,6 +171,11 @@ class Options:
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
         reconnects_per_minute: the storm bound (see :class:`.backoff.Backoff`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
+        store: where the identity, the chats' checkpoints and the side storage
+            outlive the process (docs/stores.md); ``None`` keeps nothing.
+        customer_key: the customer's name in ``store``.
+        auto_commit: commit each ``new_event`` once the listener returned;
+            ``False`` waits for :meth:`Engine.commit`.
     """
 
     organization_id: str
@@ -180,6 +189,9 @@ class Options:
     reconnect_delay: tuple[float, float] = (0.5, 30.0)
     reconnects_per_minute: int = 20
     ssl: ssl_.SSLContext | None = None
+    store: Store | None = None
+    customer_key: str = DEFAULT_KEY
+    auto_commit: bool = True
 
 
 MAX_CHATS = 1_000
@@ -233,6 +245,13 @@ class Engine:
         self._closing: asyncio.Task[None] | None = None
         self._login_waiters: set[asyncio.Future[None]] = set()
         self._logged_in_this_attempt = False
+        # Durability (docs/stores.md): the customer's handle in the store, opened
+        # on the first start; what it held decides whether the first login resumes.
+        self._commits = Commits(auto=options.auto_commit)
+        self._customer_store: CustomerStore | None = None
+        self._identity: Identity | None = None
+        self._resuming = False
+        self._store_writes: set[asyncio.Task[None]] = set()
         # While attempts fail for a permanent reason: what requests fail with.
         self._refusal: ConnectError | None = None
         self._requests.halt(SDKClosedError(NOT_STARTED))
@@ -465,6 +484,11 @@ class Engine:
         try:
             if previous is not None:  # one socket at a time: let it close first
                 await asyncio.wait({previous})
+            try:
+                await self._open_store()
+            except StoreError as exc:
+                self._store_failed(exc)
+                return
             await self._connect_forever()
         except asyncio.CancelledError:
             if self._current():  # the loop is ending, or a user's cancel()
@@ -557,16 +581,19 @@ class Engine:
     async def _logged_in(self, token: Token, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
         # Hold live events from the login on: missed ones are emitted first.
-        self._recovering = restoring
+        resuming = self._resuming
+        self._recovering = restoring or resuming
         self._held.clear()
         self._announce(await self._login(token))
+        await self._keep_identity(self.customer_id or "")
         pinger = asyncio.get_running_loop().create_task(
             self._ping_loop(), name="rxlivechat-ping"
         )
         try:
-            await self._chats_summary(restoring)
-            if restoring:
+            await self._chats_summary(restoring, resuming)
+            if restoring or resuming:
                 await self._recover()
+            self._resuming = False
             self._recovering = False
             held, self._held = self._held, []
             for frame in held:
@@ -590,19 +617,21 @@ class Engine:
         self._emit("customer_id", login.customer.id)
         self._emit("user_data", login.customer)
 
-    async def _chats_summary(self, restoring: bool) -> None:
+    async def _chats_summary(self, restoring: bool, resuming: bool) -> None:
         """Learn the customer's chats, then announce the connection.
 
         A function of its own, so the socket's long-lived task keeps none of
-        the summary alive while it pings.
+        the summary alive while it pings. When ``resuming`` a stored customer,
+        a chat with no checkpoint had nothing committed: it is replayed whole.
         """
         summary = await self._requests.ask(m.ListChats(limit=25))
         for chat in summary.chats_summary:
             self._remember_chat(chat.id, chat.active)
             if not self._ledger.knows(chat.id):
                 self._ledger.know(chat.id)
-                last = chats_summary_item(chat).last_events_per_type or {}
-                self._ledger.mark_seen(chat.id, last.values())
+                if not resuming:
+                    last = chats_summary_item(chat).last_events_per_type or {}
+                    self._ledger.mark_seen(chat.id, last.values())
         connected = ev.Connected(
             chats_summary=[chats_summary_item(c) for c in summary.chats_summary],
             total_chats=summary.total_chats,
@@ -687,6 +716,8 @@ class Engine:
                     "new_event",
                     NewEvent(chat=payload.chat_id, thread=thread_id, event=event),
                 )
+                # Every subscriber returned: handed out (committed if auto).
+                self._commits.handed_out(payload.chat_id, thread_id, event)
             return None  # else already shown (recovered, or a duplicate)
         if isinstance(payload, p.IncomingChat):
             self._remember_chat(payload.chat.id, True)
@@ -698,6 +729,7 @@ class Engine:
         elif isinstance(payload, p.CustomerSideStorageUpdated):
             # Kept for the next login, as the docs ask (digest §2.1, §3).
             self._side_storage = dict(payload.customer_side_storage)
+            self._write_store(self._save_side_storage(self._side_storage))
         for name, event in ev.events_of_push(frame):
             self._emit(name, event)
         if isinstance(payload, p.CustomerDisconnected):
@@ -719,6 +751,124 @@ class Engine:
                 log.info("ping failed (%s); dropping the socket", exc)
                 return
 
+    # Durability (docs/stores.md) -----------------------------------------------------
+
+    @property
+    def uncommitted(self) -> int:
+        """Events handed out and not committed yet (``auto_commit=False``)."""
+        return self._commits.pending
+
+    def commit(self, chat_id: str, event_id: str) -> bool:
+        """Mark a handed-out event handled; see :meth:`.commits.Commits.commit`."""
+        return self._commits.commit(chat_id, event_id)
+
+    async def flush(self) -> None:
+        """Return once every commit written so far is durable in the store."""
+        if self._customer_store is not None:
+            await self._customer_store.flush()
+
+    async def _open_store(self) -> None:
+        """Open the customer's store once per engine, and resume from it."""
+        store = self.options.store
+        if store is None or self._customer_store is not None:
+            return
+        customer = store.customer(
+            self.options.organization_id, self.options.customer_key
+        )
+        await customer.open()
+        self._customer_store = customer  # closed by close(), even if load() fails
+        try:
+            snapshot = await customer.load()
+        except StoreError:
+            self._customer_store = None
+            await customer.close()
+            raise
+        self._commits.store = customer
+        self._resume(snapshot)
+
+    def _resume(self, snapshot: Snapshot) -> None:
+        """Carry on from a snapshot: same customer, side storage, checkpoints."""
+        identity = snapshot.identity
+        if (
+            identity is not None
+            and identity.organization_id == self.options.organization_id
+        ):
+            self._identity = identity
+            # Back into the jar before the first token fetch: the cookie grant
+            # then gives back the same customer.
+            self.http().cookie_jar.update_cookies(
+                identity.cookies, response_url=URL(self.options.accounts_url)
+            )
+            self._resuming = True
+        for checkpoint in snapshot.checkpoints.values():
+            self._ledger.seed(checkpoint)
+            self._resuming = True
+        if snapshot.side_storage and not self._side_storage:
+            self._side_storage = dict(snapshot.side_storage)
+
+    async def _keep_identity(self, customer_id: str) -> None:
+        """Store who the customer is (id and the accounts cookies) when it changed."""
+        saved = self._identity
+        if saved is not None and saved.customer_id != customer_id:
+            error = StoreError(
+                f"the stored identity (customer {saved.customer_id}) was not "
+                f"accepted; logged in as a new customer, {customer_id}"
+            )
+            log.warning("%s", error)
+            self._emit("error", error)
+        if self._customer_store is None:
+            return
+        jar = self.http().cookie_jar.filter_cookies(URL(self.options.accounts_url))
+        identity = Identity(
+            customer_id=customer_id,
+            organization_id=self.options.organization_id,
+            client_id=self.options.client_id,
+            cookies={name: morsel.value for name, morsel in jar.items()},
+        )
+        if identity != saved:
+            try:
+                await self._customer_store.save_identity(identity)
+            except StoreError as exc:
+                log.warning("cannot save the identity: %s", exc)
+                self._emit("error", exc)
+                return
+            self._identity = identity
+
+    async def _save_side_storage(self, storage: dict[str, str]) -> None:
+        if self._customer_store is not None:
+            await self._customer_store.save_side_storage(storage)
+
+    def _write_store(self, write: Awaitable[None]) -> None:
+        """Run a store write in the background; its failure is an ``error`` event."""
+
+        async def reported() -> None:
+            try:
+                await write
+            except StoreError as exc:
+                log.warning("a store write failed: %s", exc)
+                self._emit("error", exc)
+
+        task = asyncio.get_running_loop().create_task(reported())
+        self._store_writes.add(task)
+        task.add_done_callback(self._store_writes.discard)
+
+    def _store_failed(self, error: StoreError) -> None:
+        """The store cannot be opened: stop, and tell whoever waits why."""
+        log.error("cannot open the store: %s", error)
+        self._emit("error", error)
+        self._requests.halt(error)
+        self._wake_waiters(error)
+        self._emit("disconnected", ev.Disconnected(reason="store_error"))
+
+    async def _close_store(self) -> None:
+        if self._store_writes:
+            await asyncio.wait(set(self._store_writes))
+        customer, self._customer_store = self._customer_store, None
+        self._commits.store = None
+        self._commits.forget()  # not committed: replayed by the next life
+        if customer is not None:
+            await customer.close()
+
     # Private methods ----------------------------------------------------------------
 
     def _current(self) -> bool:
@@ -731,6 +881,8 @@ class Engine:
     def _emit(self, name: str, payload: Any) -> None:
         if not self.closed or name == "disconnected":
             self._listener.on_event(name, payload)
+            if name == "new_event":  # every subscriber returned: handed out
+                self._commits.handed_out(payload.chat, payload.thread, payload.event)
 
     def _remember_chat(self, chat_id: str, active: bool) -> None:
         chats = self.active_chats
@@ -768,7 +920,10 @@ class Engine:
             if stopped is not None:
                 await stopped
         finally:
-            await self._close_http()
+            try:
+                await self._close_store()
+            finally:
+                await self._close_http()
 
     async def _close_http(self) -> None:
         if self._http is not None:

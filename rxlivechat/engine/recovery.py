@@ -17,12 +17,14 @@ Rules:
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 
 from ..exceptions import ProtocolError
 from ..protocol.methods import ListThreads, ListThreadsResult
 from ..protocol.models import Event
+from ..stores.base import ChatCheckpoint
 
 __all__ = ["MAX_RECOVERY_PAGES", "REMEMBERED_IDS", "EventLedger", "missed_events"]
 
@@ -36,6 +38,8 @@ MAX_RECOVERY_PAGES = 100
 page size, 2,500 events or more): a walk that has not reached the last event
 seen by then is cut short, so a server that pages for ever cannot hold the
 connection in recovery."""
+
+log = logging.getLogger("rxlivechat")
 
 _MIN_TIME = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
@@ -93,6 +97,21 @@ class EventLedger:
         if created is not None and (memory.newest is None or created > memory.newest):
             memory.newest = created
         return True
+
+    def seed(self, checkpoint: ChatCheckpoint) -> None:
+        """Start from a stored checkpoint: its newest event and recent ids seen.
+
+        A restarted SDK then replays only what came after the checkpoint, and
+        drops the committed events a recovery walk meets again.
+        """
+        memory = self._memory(checkpoint.chat_id)
+        for event_id in checkpoint.recent_ids[-REMEMBERED_IDS:]:
+            memory.ids[event_id] = None
+        memory.ids[checkpoint.event_id] = None
+        while len(memory.ids) > REMEMBERED_IDS:
+            memory.ids.popitem(last=False)
+        if memory.newest is None or checkpoint.created_at > memory.newest:
+            memory.newest = checkpoint.created_at
 
     def mark_seen(self, chat_id: str, events: Iterable[Event]) -> None:
         """Record events the customer got another way (e.g. in ``incoming_chat``)."""
@@ -154,6 +173,8 @@ async def missed_events(
             raise ProtocolError(f"list_threads of {chat_id} repeats a page id")
         pages.add(page.next_page_id)
         request = ListThreads(chat_id=chat_id, page_id=page.next_page_id)
+    else:
+        log.warning("recovery of chat %s stopped after %d pages", chat_id, max_pages)
     # Threads come newest first, events oldest first within each: sort by time.
     found.sort(key=lambda item: (item[0], item[1]))
     return [(thread_id, event) for _, _, thread_id, event in found]

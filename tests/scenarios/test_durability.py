@@ -1,0 +1,362 @@
+"""A customer run as a service survives SIGKILL: same identity, no lost event.
+
+The sandbox runs here. In the first tests the customer is a real child process
+(:mod:`tests.scenarios.durable_customer`) killed at random moments while a
+scripted agent keeps talking, and restarted on the same store each time; the
+others run one SDK life after another in this process: auto and manual commits,
+the commit operator, replay once per life, the store's errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reactivex as rx
+from reactivex import operators as ops
+
+import rxlivechat
+from rxlivechat import (
+    CustomerSDK,
+    InvalidArgumentError,
+    Message,
+    NewEvent,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+)
+from rxlivechat.sandbox import Sandbox, ScriptedAgent
+from rxlivechat.stores import Identity, MemoryStore
+
+from ..helpers import Recorder, connect, until
+
+ROOT = Path(__file__).resolve().parents[2]
+MESSAGES = 300
+KILLS = 5
+
+
+class Life:
+    """One run of the customer process, until it is killed."""
+
+    def __init__(self, process: asyncio.subprocess.Process, out: Path) -> None:
+        self.process = process
+        self.out = out
+
+    @classmethod
+    async def start(cls, sandbox: Sandbox, store: str, out: Path) -> Life:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.scenarios.durable_customer",
+            store,
+            sandbox.api_url,
+            sandbox.accounts_url,
+            sandbox.organization_id,
+            str(out),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return cls(process, out)
+
+    async def said(self, word: str) -> str:
+        """The rest of the next line starting with ``word``."""
+        assert self.process.stdout is not None
+        async with asyncio.timeout(30):
+            while True:
+                line = (await self.process.stdout.readline()).decode()
+                assert line, f"the customer exited ({await self.process.wait()})"
+                if line.startswith(word):
+                    return line[len(word) :].strip()
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    def lines(self, kind: str) -> list[int]:
+        if not self.out.exists():
+            return []
+        words = self.out.read_text().split()
+        return [int(word[1:]) for word in words if word.startswith(kind)]
+
+    def received(self) -> list[int]:
+        """The numbers of the messages this life's subscriber got, in order."""
+        return self.lines("m")
+
+    def durable(self) -> int:
+        """The newest message this life knew committed for good (-1: none)."""
+        return max(self.lines("d"), default=-1)
+
+
+async def run_killed_customer(store: str, tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    async with Sandbox() as sandbox:
+        agent = sandbox.agent("Jane")
+        lives = [await Life.start(sandbox, store, tmp_path / "life0.txt")]
+        try:
+            first = lives[0]
+            customer_id = await first.said("customer")
+            chat_id = await first.said("chat")
+            await first.said("ready")
+            await agent.join(chat_id)
+
+            killing = True
+            sent = 0
+
+            async def talk() -> None:
+                # Hundreds of messages, and on until the last kill is done.
+                nonlocal sent
+                while sent < MESSAGES or killing:
+                    await agent.send_message(chat_id, f"m{sent}")
+                    sent += 1
+                    await asyncio.sleep(rng.uniform(0.0, 0.03))
+
+            talking = asyncio.ensure_future(talk())
+            for n in range(1, KILLS + 1):
+                await asyncio.sleep(rng.uniform(0.05, 0.8))
+                await lives[-1].kill()
+                lives.append(
+                    await Life.start(sandbox, store, tmp_path / f"life{n}.txt")
+                )
+                # The same customer every life: the stored cookies gave it back.
+                assert await lives[-1].said("customer") == customer_id
+            killing = False
+            await talking
+            async with asyncio.timeout(40):
+                while not set(range(sent)) <= {
+                    m for life in lives for m in life.received()
+                }:
+                    await asyncio.sleep(0.02)
+        finally:
+            for life in lives:
+                await life.kill()
+
+    seen = -1  # the newest message any earlier life received
+    durable = -1  # the newest message an earlier life knew committed for good
+    duplicates = 0
+    for life in lives:
+        log = life.received()
+        if log:
+            # Each life: in order, every message once (no gap, no repeat).
+            assert log == list(range(log[0], log[0] + len(log)))
+            assert log[0] <= seen + 1, "a message was lost between two lives"
+            # Repeats are only what was handed out and not yet written.
+            assert log[0] > durable, "a committed message was delivered again"
+            duplicates += max(0, min(seen, log[-1]) - log[0] + 1)
+            seen = max(seen, log[-1])
+        durable = max(durable, life.durable())
+    assert seen == sent - 1
+    print(f"{KILLS} kills, {sent} messages, {duplicates} duplicates")
+
+
+async def test_a_killed_sqlite_customer_keeps_its_identity_and_every_message(
+    tmp_path: Path,
+) -> None:
+    await run_killed_customer(str(tmp_path / "customer.db"), tmp_path, seed=15)
+
+
+async def test_a_killed_redis_customer_keeps_its_identity_and_every_message(
+    tmp_path: Path, redis_url: str
+) -> None:
+    await run_killed_customer(redis_url, tmp_path, seed=16)
+
+
+# One process, one life after another: the SDK on the same store -----------------
+
+
+def agent_texts(seen: Recorder, agent: ScriptedAgent) -> list[str]:
+    return seen.texts_by(agent.id)
+
+
+async def first_life(
+    sandbox: Sandbox, store: str, **options: Any
+) -> tuple[CustomerSDK, Recorder, str, ScriptedAgent]:
+    """A customer with a chat an agent joined."""
+    sdk = connect(sandbox, store=store, **options)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    return sdk, seen, chat.id, agent
+
+
+async def test_auto_commit_replays_only_what_came_while_down(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, seen, chat_id, agent = await first_life(sandbox, store)
+    for i in range(3):
+        await agent.send_message(chat_id, f"a{i}")
+    await until(lambda: len(agent_texts(seen, agent)) == 3)
+    customer_id = sdk.customer_id
+    await sdk.destroy()
+    for i in range(3, 5):  # nobody listens
+        await agent.send_message(chat_id, f"a{i}")
+
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat_id, "live")
+    await until(lambda: "live" in agent_texts(seen, agent))
+    assert sdk.customer_id == customer_id
+    assert agent_texts(seen, agent) == ["a3", "a4", "live"]  # replay first, once
+    await sdk.destroy()
+
+
+async def test_manual_commit_moves_the_checkpoint_only_past_a_gapless_prefix(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, seen, chat_id, agent = await first_life(sandbox, store, auto_commit=False)
+    for i in range(5):
+        await agent.send_message(chat_id, f"a{i}")
+    await until(lambda: len(agent_texts(seen, agent)) == 5)
+    news = {
+        e.event.text: e for e in seen.of("new_event") if isinstance(e.event, Message)
+    }
+    assert sdk.commit(news["a0"])
+    assert sdk.commit(("new_event", news["a1"]))  # the event stream's pair
+    assert sdk.commit(news["a3"].event, chat_id)  # a2 is not: a3 waits on it
+    assert not sdk.commit(news["a0"])  # committed already
+    await sdk.destroy()
+
+    sdk = connect(sandbox, store=store, auto_commit=False)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await until(lambda: len(agent_texts(seen, agent)) == 3)
+    assert agent_texts(seen, agent) == ["a2", "a3", "a4"]
+    await sdk.destroy()
+
+
+async def test_a_replay_comes_once_per_life_even_across_reconnects(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, seen, chat_id, agent = await first_life(sandbox, store, auto_commit=False)
+    await agent.send_message(chat_id, "a0")
+    await until(lambda: agent_texts(seen, agent) == ["a0"])
+    await sdk.destroy()  # never committed
+
+    fast = {"reconnect_delay": (0.005, 0.05), "reconnects_per_minute": 10_000}
+    sdk = connect(sandbox, store=store, auto_commit=False, **fast)
+    seen = Recorder(sdk)
+    await until(lambda: agent_texts(seen, agent) == ["a0"])
+    await sandbox.drop_connections()
+    await seen.wait_for("connection_restored")
+    await agent.send_message(chat_id, "a1")
+    await until(lambda: "a1" in agent_texts(seen, agent))
+    assert agent_texts(seen, agent) == ["a0", "a1"]  # not replayed again
+    await sdk.destroy()
+
+
+async def test_the_commit_operator_commits_at_the_end_of_an_async_pipeline(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk, _, chat_id, agent = await first_life(sandbox, store, auto_commit=False)
+    archived: list[str] = []
+
+    async def archive(new: NewEvent) -> NewEvent:
+        await asyncio.sleep(0.01)  # the handling outlives on_next
+        if isinstance(new.event, Message) and new.event.author_id == agent.id:
+            archived.append(new.event.text)
+        return new
+
+    def is_new_event(item: tuple[str, Any]) -> bool:
+        return item[0] == "new_event"
+
+    def archived_later(item: tuple[str, Any]) -> rx.Observable[NewEvent]:
+        return rx.from_future(asyncio.ensure_future(archive(item[1])))
+
+    sdk.pipe(
+        ops.filter(is_new_event),
+        ops.flat_map(archived_later),
+        rxlivechat.commit(sdk),
+    ).subscribe()
+    for i in range(3):
+        await agent.send_message(chat_id, f"a{i}")
+    await until(lambda: len(archived) == 3)
+    await until(lambda: sdk.uncommitted == 0)
+    await sdk.destroy()
+
+    sdk = connect(sandbox, store=store, auto_commit=False)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat_id, "live")
+    await until(lambda: "live" in agent_texts(seen, agent))
+    assert agent_texts(seen, agent) == ["live"]  # everything archived was committed
+    await sdk.destroy()
+
+
+async def test_a_customer_open_in_another_sdk_is_refused_with_a_clear_error(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    holder = connect(sandbox, store=store)
+    await holder.wait_connected(timeout=5)
+    second = connect(sandbox, store=store)
+    seen = Recorder(second)
+    with pytest.raises(StoreLockedError):
+        await second.wait_connected(timeout=5)
+    assert isinstance(seen.of("error")[0], StoreLockedError)
+    assert seen.of("disconnected")[0].reason == "store_error"
+    other = connect(sandbox, store=store, customer_key="another")  # a customer each
+    await other.wait_connected(timeout=5)
+    for sdk in (holder, second, other):
+        await sdk.destroy()
+
+
+async def test_a_file_that_is_no_store_is_refused_and_left_alone(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database, and precious\n" * 100)
+    sdk = connect(sandbox, store=str(path))
+    with pytest.raises(StoreCorruptError):
+        await sdk.wait_connected(timeout=5)
+    assert path.read_text() == "not a database, and precious\n" * 100
+    await sdk.destroy()
+
+
+async def test_commit_refuses_what_is_not_an_event(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, auto_commit=False)
+    with pytest.raises(InvalidArgumentError):
+        sdk.commit("e1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        sdk.commit(Message(id="e1", text="x"))  # no chat
+    with pytest.raises(InvalidArgumentError):
+        sdk.commit(Message(text="x"), "c1")  # no id
+    await sdk.destroy()
+
+
+async def test_an_identity_the_accounts_api_refuses_is_reported_and_replaced(
+    sandbox: Sandbox,
+) -> None:
+    store = MemoryStore()
+    ghost = Identity(
+        customer_id="ghost",
+        organization_id=sandbox.organization_id,
+        client_id="test-client",
+        cookies={"__lc_cid": "ghost", "__lc_cst": "not-its-secret"},
+    )
+    async with store.customer(sandbox.organization_id) as customer:
+        await customer.save_identity(ghost)
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    assert sdk.customer_id not in (None, "ghost")  # a new customer
+    (error,) = seen.of("error")
+    assert isinstance(error, StoreError)
+    assert "ghost" in str(error)
+    async with store.customer(sandbox.organization_id) as customer:
+        identity = (await customer.load()).identity
+    assert identity is not None
+    assert identity.customer_id == sdk.customer_id
+    assert identity.cookies["__lc_cid"] == sdk.customer_id
+    await sdk.destroy()

@@ -284,7 +284,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         store: where the customer's identity, each chat's checkpoint and the
             side storage outlive the process: a :class:`~rxlivechat.stores.Store`,
             a file path (an SQLite store) or a ``redis://`` URL; ``None`` keeps
-            them in memory. See docs/howto/run-as-a-service.md.
+            nothing past the process (a bounded memory of recent events, as
+            a reconnect needs). See docs/howto/run-as-a-service.md.
         customer_key: the customer's name in ``store`` (one store, many
             customers).
         auto_commit: an event is committed once every subscriber and handler
@@ -350,7 +351,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 reconnect_delay=reconnect_delay,
                 reconnects_per_minute=reconnects_per_minute,
                 ssl=ssl,
-                store=as_store(store),
+                # None keeps nothing (a MemoryStore would keep a checkpoint per
+                # chat for ever): the engine's own ledger is bounded.
+                store=None if store is None else as_store(store),
                 customer_key=customer_key,
                 auto_commit=auto_commit,
             ),

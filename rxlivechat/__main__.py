@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -185,14 +186,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from .sandbox.cli import serve_forever
 
-            asyncio.run(
-                serve_forever(
-                    port=args.port,
-                    tls=args.tls,
-                    seed=args.seed,
-                    allowed_origins=args.allow_origin,
+            try:
+                asyncio.run(
+                    serve_forever(
+                        port=args.port,
+                        tls=args.tls,
+                        seed=args.seed,
+                        allowed_origins=args.allow_origin,
+                    )
                 )
-            )
+            except OSError as exc:  # the port is taken, or not ours to bind
+                return _cannot_listen(args.port, exc)
             return 0
         if args.command == "worker":
             from .cli.worker import run_worker
@@ -223,6 +227,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     return 130
+
+
+def _cannot_listen(port: int, exc: OSError) -> int:
+    """One line on stderr, with the way out; status 2."""
+    if exc.errno == errno.EADDRINUSE:
+        why = f"port {port} is already in use"
+    else:
+        why = f"cannot listen on port {port}: {exc.strerror or exc}"
+    sys.stderr.write(f"rxlivechat sandbox: {why} (--port 0 picks a free port)\n")
+    return 2
 
 
 if __name__ == "__main__":

@@ -25,10 +25,12 @@ Every other push keeps its own name and its typed payload (``incoming_greeting``
 from __future__ import annotations
 
 import datetime
-from typing import Any
+import difflib
+from typing import Any, Literal, TypeAlias, get_args
 
 import msgspec
 
+from .exceptions import InvalidArgumentError
 from .protocol import pushes as p
 from .protocol.base import Model
 from .protocol.frames import Push
@@ -36,18 +38,111 @@ from .protocol.models import Event, Properties
 from .results import ChatsSummaryItem, thread_order
 
 __all__ = [
+    "EVENT_NAMES",
     "ChatPropertiesUpdated",
     "ChatThreadPropertiesUpdated",
     "Connected",
     "Disconnected",
+    "EventName",
     "LastSeenTimestampUpdated",
     "NewEvent",
+    "OtherEventName",
     "ThreadClosed",
     "ThreadSummary",
     "UserInChat",
     "UserTyping",
+    "check_event_name",
     "events_of_push",
 ]
+
+EventName: TypeAlias = Literal[
+    # The connection's life (emitted by the SDK itself)
+    "connected",
+    "connection_lost",
+    "connection_restored",
+    "disconnected",
+    "customer_id",
+    "user_data",
+    "error",
+    # Pushes in their v1 form (events_of_push)
+    "new_event",
+    "user_is_typing",
+    "user_stopped_typing",
+    "chat_properties_updated",
+    "chat_thread_properties_updated",
+    "last_seen_timestamp_updated",
+    "user_joined_chat",
+    "user_left_chat",
+    "thread_closed",
+    "thread_summary",
+    "incoming_chat",
+    # Every other push, under its own name
+    "chat_transferred",
+    "incoming_event_preview",
+    "event_deleted",
+    "event_updated",
+    "incoming_rich_message_postback",
+    "chat_properties_deleted",
+    "thread_properties_deleted",
+    "event_properties_updated",
+    "event_properties_deleted",
+    "customer_side_storage_updated",
+    "customer_disconnected",
+    "groups_status_updated",
+    "incoming_thinking_indicator",
+    "incoming_multicast",
+    "incoming_greeting",
+    "greeting_accepted",
+    "greeting_canceled",
+    "incoming_welcome_message",
+    "queue_position_updated",
+]
+"""Every name ``on``/``once``/``off`` accept: what the event stream can carry."""
+
+EVENT_NAMES: frozenset[str] = frozenset(get_args(EventName))
+
+OtherEventName: TypeAlias = Literal[
+    "user_data",
+    "chat_transferred",
+    "incoming_event_preview",
+    "event_deleted",
+    "event_updated",
+    "incoming_rich_message_postback",
+    "chat_properties_deleted",
+    "thread_properties_deleted",
+    "event_properties_updated",
+    "event_properties_deleted",
+    "customer_side_storage_updated",
+    "customer_disconnected",
+    "groups_status_updated",
+    "incoming_thinking_indicator",
+    "incoming_multicast",
+    "incoming_greeting",
+    "greeting_accepted",
+    "greeting_canceled",
+    "incoming_welcome_message",
+    "queue_position_updated",
+]
+"""The events whose payload ``on``/``once`` type as ``Any``: ``user_data`` and
+the pushes kept under their own name. Every other :data:`EventName` has its own
+typed overload (``on("new_event", fn)``: ``fn`` takes a :class:`NewEvent`)."""
+
+
+def check_event_name(name: object) -> None:
+    """Refuse a name no event has, suggesting the closest one.
+
+    Raises:
+        InvalidArgumentError: ``name`` is not an :data:`EventName`.
+    """
+    if name in EVENT_NAMES:
+        return
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"an event name is a str, not {type(name).__name__}")
+    close = difflib.get_close_matches(name, sorted(EVENT_NAMES), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise InvalidArgumentError(
+        f"no event is named {name!r}{hint} (rxlivechat.events.EventName lists them)"
+    )
 
 
 class Connected(Model):

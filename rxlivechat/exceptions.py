@@ -9,6 +9,7 @@
     │                               server stopped it for good
     ├── TransportError              the network (sdk, _transport)
     │   ├── ConnectError            could not open the socket or fetch a token
+    │   │   └── TokenRefusedError   the token endpoint refused (HTTP status kept)
     │   └── ConnectionLost          the socket dropped while a request was in flight;
     │                               it may or may not have been applied
     ├── RequestTimeoutError         no reply within the client's request timeout
@@ -67,6 +68,7 @@ __all__ = [
     "StoreCorruptError",
     "StoreError",
     "StoreLockedError",
+    "TokenRefusedError",
     "TooManyRequestsError",
     "TransportError",
     "UnsupportedVersionError",
@@ -124,6 +126,27 @@ class TransportError(LiveChatError):
 
 class ConnectError(TransportError):
     """The WebSocket could not be opened, or a customer token could not be had."""
+
+
+class TokenRefusedError(ConnectError):
+    """The Accounts API answered the token request with an error status.
+
+    A 4xx other than 408 and 429 (a wrong organization or client id, a refused
+    grant) is :attr:`permanent`: no retry mends it, so requests waiting for a
+    connection fail at once with it as their cause.
+
+    Attributes:
+        status: the HTTP status.
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the refusal is a misconfiguration rather than a passing fault."""
+        return 400 <= self.status < 500 and self.status not in (408, 429)
 
 
 class ConnectionLost(TransportError):

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import ssl as ssl_
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import aiohttp
 from reactivex import Observable, abc
@@ -42,7 +43,21 @@ from reactivex.disposable import Disposable
 
 from .engine import Engine, Options, TokenProvider
 from .engine.engine import spawn_held
-from .events import NewEvent
+from .events import (
+    ChatPropertiesUpdated,
+    ChatThreadPropertiesUpdated,
+    Connected,
+    Disconnected,
+    EventName,
+    LastSeenTimestampUpdated,
+    NewEvent,
+    OtherEventName,
+    ThreadClosed,
+    ThreadSummary,
+    UserInChat,
+    UserTyping,
+    check_event_name,
+)
 from .exceptions import InvalidArgumentError, SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory
 from .methods.actions import CustomerActions
@@ -53,6 +68,7 @@ from .methods.validate import convert, require_str
 from .protocol import methods as m
 from .protocol.frames import Frame
 from .protocol.models import Event
+from .protocol.pushes import IncomingChat
 from .stores import DEFAULT_KEY, Store, as_store
 from .stream import HotStream
 
@@ -71,7 +87,10 @@ class _Streams:
     """The engine's listener: the SDK's hot streams and its named handlers.
 
     It holds no reference to the SDK, so a running engine never keeps an SDK
-    alive that its user dropped.
+    alive that its user dropped. A handler that returns an awaitable (an
+    ``async def`` handler, or one returning a method's observable) has it run as
+    a task on the SDK's loop, held here and cancelled by ``destroy()``; its
+    error is reported like a plain handler's.
     """
 
     def __init__(self) -> None:
@@ -80,7 +99,8 @@ class _Streams:
         # on()/once() handlers by event name: one dict lookup per event, however
         # many handlers listen to other names. Tuples, replaced on change, so
         # delivering never copies.
-        self.handlers: dict[str, tuple[Callable[[Any], Any], ...]] = {}
+        self.handlers: dict[str, tuple[Callable[[Any], object], ...]] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
         self.completed = False
 
     def on_frame(self, frame: Frame) -> None:
@@ -92,12 +112,15 @@ class _Streams:
             self.events.on_next((name, payload))
         for fn in self.handlers.get(name, ()):
             try:
-                fn(payload)
+                result = fn(payload)
             except Exception as exc:
-                self.report(exc)
+                self.report(exc, f"a {name!r} handler")
+                continue
+            if result is not None and inspect.isawaitable(result):
+                self.spawn(result, f"a {name!r} handler", report=True)
 
     def listen(
-        self, name: str, fn: Callable[[Any], Any], *, once: bool = False
+        self, name: str, fn: Callable[[Any], object], *, once: bool = False
     ) -> abc.DisposableBase:
         """Call ``fn(payload)`` on ``name`` events; dispose to stop."""
 
@@ -108,17 +131,17 @@ class _Streams:
             else:
                 self.handlers.pop(name, None)
 
-        def once_only(payload: Any) -> None:
+        def once_only(payload: Any) -> object:
             stop()
-            fn(payload)
+            return fn(payload)
 
         handler = once_only if once else fn
         self.handlers[name] = (*self.handlers.get(name, ()), handler)
         return Disposable(stop)
 
-    def report(self, exc: Exception) -> None:
+    def report(self, exc: Exception, where: str = "a subscriber") -> None:
         """A subscriber or handler raised: log it, and emit an ``error`` event."""
-        log.error("a subscriber raised: %r", exc, exc_info=exc)
+        _log_error(where, exc)
         if self.completed:
             return
         # Delivered by plain loops: an error handler that raises again is only
@@ -127,14 +150,98 @@ class _Streams:
             with contextlib.suppress(Exception):
                 observer.on_next(("error", exc))
         for fn in self.handlers.get("error", ()):
-            with contextlib.suppress(Exception):
-                fn(exc)
+            try:
+                result = fn(exc)
+            except Exception as again:
+                _log_error("an 'error' handler", again)
+                continue
+            if result is not None and inspect.isawaitable(result):
+                self.spawn(result, "an 'error' handler", report=False)
+
+    def spawn(self, work: Awaitable[object], where: str, *, report: bool) -> None:
+        """Run a handler's awaitable as a task; its error is logged (and reported)."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+
+        def settled(task: asyncio.Task[Any]) -> None:
+            self.tasks.discard(task)
+            if task.cancelled():
+                return
+            exc = task.exception()
+            if exc is None:
+                return
+            if not isinstance(exc, Exception):
+                exc = Exception(repr(exc))
+            if report:
+                self.report(exc, where)
+            else:
+                _log_error(where, exc)
+
+        task.add_done_callback(settled)
+
+    def cancel_tasks(self) -> list[asyncio.Task[Any]]:
+        """Cancel the handlers' tasks; returns them (to await their end).
+
+        The calling task, when it is one (a handler calling ``destroy()``), is
+        left to finish.
+        """
+        current = asyncio.current_task() if _loop_running() else None
+        tasks = [task for task in self.tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        return tasks
 
     def complete(self) -> None:
         self.completed = True
         self.handlers.clear()
         self.events.on_completed()
         self.frames.on_completed()
+
+
+def _log_error(where: str, exc: Exception) -> None:
+    """Log a user's handler's error at ERROR, seen even with logging unconfigured.
+
+    The package logger has only a ``NullHandler``: in a program that configured
+    no logging at all, the record also goes to ``logging.lastResort`` (stderr),
+    as it would for a logger of its own, so a broken handler never fails silently.
+    """
+    if not log.isEnabledFor(logging.ERROR):
+        return
+    record = log.makeRecord(
+        log.name,
+        logging.ERROR,
+        __file__,
+        0,
+        "%s raised: %r",
+        (where, exc),
+        _exc_info(exc),
+    )
+    log.handle(record)
+    last_resort = logging.lastResort
+    if last_resort is not None and not _logging_configured():
+        last_resort.handle(record)
+
+
+def _exc_info(exc: BaseException) -> tuple[type[BaseException], BaseException, Any]:
+    return type(exc), exc, exc.__traceback__
+
+
+def _logging_configured() -> bool:
+    """Whether a handler other than a ``NullHandler`` would see our records."""
+    logger: logging.Logger | None = log
+    while logger is not None:
+        if any(not isinstance(h, logging.NullHandler) for h in logger.handlers):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
@@ -188,7 +295,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         store: where the customer's identity, each chat's checkpoint and the
             side storage outlive the process: a :class:`~rxlivechat.stores.Store`,
             a file path (an SQLite store) or a ``redis://`` URL; ``None`` keeps
-            them in memory. See docs/howto/run-as-a-service.md.
+            nothing past the process (a bounded memory of recent events, as
+            a reconnect needs). See docs/howto/run-as-a-service.md.
         customer_key: the customer's name in ``store`` (one store, many
             customers).
         auto_commit: an event is committed once every subscriber and handler
@@ -260,7 +368,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 http_connector=http_connector,
                 connect_gate=connect_gate,
                 telemetry=telemetry,
-                store=as_store(store),
+                # None keeps nothing (a MemoryStore would keep a checkpoint per
+                # chat for ever): the engine's own ledger is bounded.
+                store=None if store is None else as_store(store),
                 customer_key=customer_key,
                 auto_commit=auto_commit,
             ),
@@ -336,6 +446,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             TimeoutError: not connected within ``timeout`` seconds.
             SDKClosedError: the SDK stopped for good (or was never started with
                 :meth:`connect`) before connecting.
+            ConnectError: the attempts fail for a permanent reason, its
+                ``__cause__`` (a token refused for a wrong organization id...).
         """
         self._check_alive()
         await self._engine.wait_connected(timeout)
@@ -362,7 +474,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         """
         if self._closing is None:
             self._cancel_timers()
-            tasks = self._calls.cancel_tasks()
+            tasks = self._calls.cancel_tasks() + self._streams.cancel_tasks()
             closing = self._engine.close()
             for subscriptions in self._listeners.values():
                 for subscription in subscriptions:
@@ -384,25 +496,230 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         await self.destroy()
 
     # Listeners (the seed's on / once / off) ------------------------------------------
+    #
+    # Typed by event: ``on("new_event", fn)`` checks that ``fn`` takes a NewEvent.
 
-    def on(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
-        """Call ``fn(payload)`` on every ``name`` event; returns the subscription."""
-        self._check_alive()
-        subscription = self._streams.listen(name, fn)
-        self._listeners.setdefault((name, fn), []).append(subscription)
-        return subscription
+    @overload
+    def on(
+        self,
+        name: Literal["connected", "connection_restored"],
+        fn: Callable[[Connected], object],
+    ) -> abc.DisposableBase: ...
 
-    def once(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
-        """Call ``fn(payload)`` on the next ``name`` event only."""
-        self._check_alive()
-        subscription = self._streams.listen(name, fn, once=True)
-        self._listeners.setdefault((name, fn), []).append(subscription)
-        return subscription
+    @overload
+    def on(
+        self, name: Literal["connection_lost"], fn: Callable[[None], object]
+    ) -> abc.DisposableBase: ...
 
-    def off(self, name: str, fn: Callable[[Any], Any]) -> None:
-        """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`."""
+    @overload
+    def on(
+        self, name: Literal["disconnected"], fn: Callable[[Disconnected], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: Literal["customer_id"], fn: Callable[[str], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: Literal["error"], fn: Callable[[Exception], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: Literal["new_event"], fn: Callable[[NewEvent], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self,
+        name: Literal["user_is_typing", "user_stopped_typing"],
+        fn: Callable[[UserTyping], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self,
+        name: Literal["user_joined_chat", "user_left_chat"],
+        fn: Callable[[UserInChat], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self,
+        name: Literal["chat_properties_updated"],
+        fn: Callable[[ChatPropertiesUpdated], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self,
+        name: Literal["chat_thread_properties_updated"],
+        fn: Callable[[ChatThreadPropertiesUpdated], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self,
+        name: Literal["last_seen_timestamp_updated"],
+        fn: Callable[[LastSeenTimestampUpdated], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: Literal["thread_closed"], fn: Callable[[ThreadClosed], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: Literal["thread_summary"], fn: Callable[[ThreadSummary], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: Literal["incoming_chat"], fn: Callable[[IncomingChat], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def on(
+        self, name: OtherEventName, fn: Callable[[Any], object]
+    ) -> abc.DisposableBase: ...
+
+    def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
+        """Call ``fn(payload)`` on every ``name`` event; returns the subscription.
+
+        ``fn`` may be an ``async def`` function (or return any awaitable): it
+        then runs as a task on the SDK's loop, cancelled by :meth:`destroy`. An
+        error a handler raises is logged (``rxlivechat`` logger, ERROR) and
+        emitted as an ``error`` event.
+
+        Raises:
+            InvalidArgumentError: no event is named ``name`` (the closest name
+                is suggested), or ``fn`` is not callable.
+            SDKClosedError: the SDK was destroyed.
+        """
+        return self._listen(name, fn, once=False)
+
+    @overload
+    def once(
+        self,
+        name: Literal["connected", "connection_restored"],
+        fn: Callable[[Connected], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["connection_lost"], fn: Callable[[None], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["disconnected"], fn: Callable[[Disconnected], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["customer_id"], fn: Callable[[str], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["error"], fn: Callable[[Exception], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["new_event"], fn: Callable[[NewEvent], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self,
+        name: Literal["user_is_typing", "user_stopped_typing"],
+        fn: Callable[[UserTyping], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self,
+        name: Literal["user_joined_chat", "user_left_chat"],
+        fn: Callable[[UserInChat], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self,
+        name: Literal["chat_properties_updated"],
+        fn: Callable[[ChatPropertiesUpdated], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self,
+        name: Literal["chat_thread_properties_updated"],
+        fn: Callable[[ChatThreadPropertiesUpdated], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self,
+        name: Literal["last_seen_timestamp_updated"],
+        fn: Callable[[LastSeenTimestampUpdated], object],
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["thread_closed"], fn: Callable[[ThreadClosed], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["thread_summary"], fn: Callable[[ThreadSummary], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: Literal["incoming_chat"], fn: Callable[[IncomingChat], object]
+    ) -> abc.DisposableBase: ...
+
+    @overload
+    def once(
+        self, name: OtherEventName, fn: Callable[[Any], object]
+    ) -> abc.DisposableBase: ...
+
+    def once(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
+        """Call ``fn(payload)`` on the next ``name`` event only (see :meth:`on`).
+
+        Raises:
+            InvalidArgumentError: no event is named ``name``, or ``fn`` is not
+                callable.
+            SDKClosedError: the SDK was destroyed.
+        """
+        return self._listen(name, fn, once=True)
+
+    def off(self, name: EventName, fn: Callable[..., object]) -> None:
+        """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`.
+
+        Raises:
+            InvalidArgumentError: no event is named ``name``.
+        """
+        check_event_name(name)
         for subscription in self._listeners.pop((name, fn), []):
             subscription.dispose()
+
+    def _listen(
+        self, name: str, fn: Callable[[Any], object], *, once: bool
+    ) -> abc.DisposableBase:
+        self._check_alive()
+        check_event_name(name)
+        if not callable(fn):
+            raise InvalidArgumentError(
+                f"the handler must be callable, not {type(fn).__name__}"
+            )
+        subscription = self._streams.listen(name, fn, once=once)
+        self._listeners.setdefault((name, fn), []).append(subscription)
+        return subscription
 
     # Delivery (at least once) ----------------------------------------------------
 
@@ -511,16 +828,94 @@ async def _closed(
         await closing
 
 
-def init(*, auto_connect: bool = True, **options: Any) -> CustomerSDK:
+def init(
+    *,
+    organization_id: str,
+    client_id: str,
+    api_url: str = DEFAULT_API_URL,
+    accounts_url: str = DEFAULT_ACCOUNTS_URL,
+    group_id: int | None = None,
+    page: m.CustomerPage | Mapping[str, str] | None = None,
+    referrer: str | None = None,
+    customer: m.LoginCustomer | Mapping[str, Any] | None = None,
+    token_provider: TokenProvider | None = None,
+    request_timeout: float = 15.0,
+    connect_timeout: float = 10.0,
+    sneak_peek_interval: float = 2.0,
+    reconnect_delay: tuple[float, float] = (0.5, 30.0),
+    reconnects_per_minute: int = 20,
+    application: m.Application | Mapping[str, Any] | None = None,
+    ssl: ssl_.SSLContext | None = None,
+    store: Store | str | os.PathLike[str] | None = None,
+    customer_key: str = DEFAULT_KEY,
+    auto_commit: bool = True,
+    telemetry: CustomerTelemetry | None = None,
+    auto_connect: bool = True,
+) -> CustomerSDK:
     """Create a :class:`CustomerSDK` and start connecting (like the JS ``init``).
 
-    Must be called with an asyncio loop running (in ``async def``, or in Jupyter).
+    Must be called with an asyncio loop running: in ``async def``, or in
+    Jupyter. Plain scripts without asyncio use :func:`rxlivechat.connect_sync`.
 
     Args:
+        organization_id: the LiveChat organization.
+        client_id: your application's client id.
+        api_url: the Customer Chat API's base URL.
+        accounts_url: the Accounts API's base URL (customer tokens).
+        group_id: the group to chat with.
+        page: the page the customer is on, ``{"url", "title"}``.
+        referrer: the page's referrer.
+        customer: customer data sent at login.
+        token_provider: an async callable returning a :class:`Token`.
+        request_timeout: seconds a request may wait, for a connection and a reply.
+        connect_timeout: seconds to open the WebSocket.
+        sneak_peek_interval: the sneak-peek throttle's interval in seconds.
+        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff.
+        reconnects_per_minute: at most this many reconnects in any minute.
+        application: the ``application`` reported at login.
+        ssl: the TLS context for ``https``/``wss``.
+        store: where the identity and the chats' checkpoints outlive the
+            process: a :class:`Store`, a file path (SQLite) or a ``redis://`` URL.
+        customer_key: the customer's name in ``store``.
+        auto_commit: commit each event once its subscribers and handlers ran;
+            ``False`` waits for :meth:`CustomerSDK.commit`.
+        telemetry: spans and metrics of this customer (:mod:`rxlivechat.telemetry`).
         auto_connect: ``False`` waits for :meth:`CustomerSDK.connect`.
-        **options: the keyword arguments of :class:`CustomerSDK`.
+
+    The arguments are :class:`CustomerSDK`'s; its docstring says more.
+
+    Raises:
+        RuntimeError: no asyncio loop is running.
+        InvalidArgumentError: an argument is invalid.
     """
-    sdk = CustomerSDK(**options)
+    if not _loop_running():
+        raise RuntimeError(
+            "rxlivechat.init() needs a running asyncio loop: call it inside "
+            "`async def` (run with asyncio.run), or use rxlivechat.connect_sync() "
+            "in code without asyncio"
+        )
+    sdk = CustomerSDK(
+        organization_id=organization_id,
+        client_id=client_id,
+        api_url=api_url,
+        accounts_url=accounts_url,
+        group_id=group_id,
+        page=page,
+        referrer=referrer,
+        customer=customer,
+        token_provider=token_provider,
+        request_timeout=request_timeout,
+        connect_timeout=connect_timeout,
+        sneak_peek_interval=sneak_peek_interval,
+        reconnect_delay=reconnect_delay,
+        reconnects_per_minute=reconnects_per_minute,
+        application=application,
+        ssl=ssl,
+        store=store,
+        customer_key=customer_key,
+        auto_commit=auto_commit,
+        telemetry=telemetry,
+    )
     if auto_connect:
         sdk.connect()
     return sdk

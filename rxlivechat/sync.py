@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from reactivex import abc
 
-from .events import NewEvent
+from .events import EventName, NewEvent
 from .exceptions import SDKClosedError
 from .history import EVENTS_PER_PAGE, ChatHistory, HistoryPage
 from .methods.actions import CancelRateResult, FormType, SortOrder
@@ -325,15 +325,15 @@ class SyncCustomerSDK:
         """
         return SyncEvents(self._runner, self.sdk, timeout, max_queued)
 
-    def on(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
+    def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
         """Call ``fn(payload)`` on every ``name`` event (on the SDK's thread)."""
         return self._runner.call(lambda: self.sdk.on(name, fn))
 
-    def once(self, name: str, fn: Callable[[Any], Any]) -> abc.DisposableBase:
+    def once(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
         """Call ``fn(payload)`` on the next ``name`` event (on the SDK's thread)."""
         return self._runner.call(lambda: self.sdk.once(name, fn))
 
-    def off(self, name: str, fn: Callable[[Any], Any]) -> None:
+    def off(self, name: EventName, fn: Callable[[Any], object]) -> None:
         """Remove the listeners ``fn`` added for ``name``."""
         self._runner.call(lambda: self.sdk.off(name, fn))
 

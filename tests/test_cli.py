@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import rxlivechat
+from rxlivechat.sandbox import Sandbox
 
 CLI = [sys.executable, "-m", "rxlivechat"]
 SCRIPT = Path(sys.executable).with_name("rxlivechat")
@@ -133,3 +136,66 @@ def test_sandbox_prints_how_to_reach_it_then_serves_until_interrupted() -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_sandbox_on_a_busy_port_says_so_in_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("sandbox", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"rxlivechat sandbox: port {port} is already in use "
+        "(--port 0 picks a free port)\n"
+    )
+
+
+def test_tail_seconds_is_a_deadline_even_while_it_cannot_connect() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    result = run(
+        "tail",
+        *("--seconds", "1", "--organization-id", "org"),
+        *("--api-url", url, "--accounts-url", url),
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()  # one line, no traceback
+    assert line.startswith("rxlivechat tail: not connected within 1 s (")
+    assert "cannot fetch a customer token" in line
+    events = [json.loads(line)["event"] for line in result.stdout.splitlines()]
+    assert "error" in events
+    assert "connected" not in events
+
+
+async def test_tail_with_a_wrong_organization_fails_at_once_in_one_line(
+    sandbox: Sandbox,
+) -> None:
+    # No --seconds: only the permanent refusal can end it before the wait below.
+    proc = await asyncio.create_subprocess_exec(
+        *CLI,
+        *("tail", "--organization-id", "no-such-organization"),
+        *("--api-url", sandbox.api_url, "--accounts-url", sandbox.accounts_url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(25):  # under the 30 s connect wait
+            out, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 1
+    (line,) = err.decode().splitlines()
+    assert line.startswith("rxlivechat tail: cannot connect: the accounts API refused")
+    assert "HTTP 400" in line
+    assert b'"event":"error"' in out

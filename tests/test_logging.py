@@ -118,3 +118,66 @@ def test_every_logger_is_under_rxlivechat() -> None:
                 (arg,) = node.args
                 assert isinstance(arg, ast.Constant), path
                 assert str(arg.value).split(".")[0] == "rxlivechat", path
+
+
+async def test_the_life_and_the_requests_are_logged_without_tokens(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rxlivechat")
+    issued: list[str] = []
+    fetch = CustomerTokenProvider._fetch
+
+    async def recording_fetch(self: CustomerTokenProvider) -> Token:
+        token = await fetch(self)
+        issued.append(token.access_token)
+        return token
+
+    monkeypatch.setattr(CustomerTokenProvider, "_fetch", recording_fetch)
+    sdk = connect(sandbox, reconnect_delay=(0.02, 0.1))
+    seen: list[str] = []
+    sdk.subscribe(lambda item: seen.append(item[0]))
+    await sdk.wait_connected(timeout=10)
+    customer = await sdk.get_customer()
+    await sandbox.drop_connections()
+    await until(lambda: "connection_restored" in seen)
+    # The identity secret (__lc_cst); __lc_cid is the customer id, logged openly.
+    jar = sdk._engine.http().cookie_jar
+    cookies = [c.value for c in jar if c.key == "__lc_cst"]
+    await sdk.destroy()
+
+    def logged(level: int, logger: str = "rxlivechat") -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno == level and r.name == logger
+        ]
+
+    info = logged(logging.INFO)
+    assert info[0] == f"connecting to {sandbox.api_url} (organization " + (
+        f"{sandbox.organization_id})"
+    )
+    assert f"logged in as customer {customer.id}" in info
+    assert "connection lost" in info
+    assert any(m.startswith("reconnecting in ") for m in info)
+    assert info[-1] == "disconnected (manual)"
+    debug = logged(logging.DEBUG)
+    assert "fetching a customer token" in debug
+    assert any(m.startswith("customer token fetched") for m in debug)
+    assert "socket open; logging in" in debug
+    requests = logged(logging.DEBUG, "rxlivechat.requests")
+    sent = [m for m in requests if m.startswith("sent get_customer (request ")]
+    assert len(sent) == 1
+    request_id = sent[0].removeprefix("sent get_customer (request ").rstrip(")")
+    (settled,) = [m for m in requests if m.startswith("get_customer (request ")]
+    assert settled.startswith(f"get_customer (request {request_id}): ok after ")
+    assert settled.endswith(" ms")
+    # A clean shutdown is no lost connection: lost once, by the drop only.
+    assert seen.count("connection_lost") == 1
+    assert seen[-1] == "disconnected"
+    text = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert issued
+    for token in issued:
+        assert token not in text
+    assert cookies
+    for cookie in cookies:
+        assert cookie not in text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,6 +121,63 @@ def test_bad_options_are_refused_before_connecting() -> None:
             client_id="c",
             page={"url": 1},  # type: ignore[dict-item]
         )
+
+
+def test_init_outside_a_running_loop_says_what_to_do() -> None:
+    with pytest.raises(RuntimeError, match=r"inside `async def`.*connect_sync"):
+        rxlivechat.init(organization_id="o", client_id="c")
+
+
+async def test_call_refuses_what_is_not_a_request(sdk: CustomerSDK) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"call\(\) takes a request payload"):
+        sdk.call("no_such_method")  # type: ignore[arg-type]
+
+
+async def test_a_missing_file_is_file_not_found_before_sending(
+    sdk: CustomerSDK, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.png"
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
+        sdk.send_file("C", missing)
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
+        sdk.upload_file(str(missing))
+    assert sandbox.count("send_event") == 0
+
+
+async def test_an_unsent_upload_warns_naming_the_method(
+    sdk: CustomerSDK, tmp_path: Path
+) -> None:
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"png")
+    with pytest.warns(
+        RuntimeWarning, match=r"CustomerSDK\.send_file\(\.\.\.\) was never"
+    ):
+        sdk.send_file("C", photo)
+    with pytest.warns(RuntimeWarning, match=r"CustomerSDK\.upload_file\(\.\.\.\) was"):
+        sdk.upload_file(photo)
+    sdk.upload_file(photo).cancel()  # a deliberate choice: no warning
+
+
+async def test_an_unsent_method_warns_when_collected_like_a_coroutine(
+    sdk: CustomerSDK,
+) -> None:
+    chat = await sdk.start_chat()
+    unsent = sdk.send_event(chat.id, Message(text="hi"))
+    keep = [unsent, [unsent]]
+    keep.append(keep)  # a cycle: only the collector frees it
+    del unsent, keep
+    with pytest.warns(RuntimeWarning) as warned:
+        gc.collect()
+    assert [str(w.message) for w in warned] == [
+        "CustomerSDK.send_event(...) was never awaited or subscribed: "
+        "nothing was sent (await it, or subscribe to it)"
+    ]
+    # Awaited or subscribed, nothing warns (warnings are errors here).
+    await sdk.send_event(chat.id, Message(text="sent"))
+    done = asyncio.Event()
+    sdk.send_event(chat.id, Message(text="also sent")).subscribe(on_completed=done.set)
+    await done.wait()
+    gc.collect()
 
 
 async def test_pings_keep_the_connection_alive(
@@ -333,7 +392,7 @@ async def test_methods_compose_as_operators(sdk: CustomerSDK) -> None:
     texts: rx.Observable[str] = rx.from_iterable(["a", "b", "c"])
     sent = await (
         texts.concat_map(lambda text: sdk.send_event(chat.id, Message(text=text)))
-        .map(lambda event: event.text if isinstance(event, Message) else None)
+        .map(lambda event: event.text)  # typed: send_event(Message) emits a Message
         .to_list()
     )
     assert sent == ["a", "b", "c"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TextIO
 
 import msgspec
 
 from .. import init
+from ..exceptions import LiveChatError
 
 __all__ = ["json_line", "run_tail"]
 
@@ -44,6 +45,10 @@ async def _target(
         yield sandbox.organization_id, sandbox.api_url, sandbox.accounts_url, sandbox
 
 
+CONNECT_WAIT = 30.0
+"""Seconds to wait for the first login when no ``--seconds`` deadline is set."""
+
+
 async def run_tail(
     *,
     organization_id: str | None,
@@ -52,9 +57,63 @@ async def run_tail(
     accounts_url: str,
     seconds: float | None = None,
     out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Print every event until cancelled (Ctrl-C) or ``seconds`` have passed."""
+    """Print every event until cancelled (Ctrl-C) or ``seconds`` have passed.
+
+    ``seconds`` is a total deadline, connecting included. A customer who cannot
+    connect ends it with one line on ``err`` and status 1.
+    """
     write = (out or sys.stdout).write
+    progress = _Progress()
+    try:
+        async with asyncio.timeout(seconds):
+            await _tail(
+                organization_id,
+                client_id,
+                api_url,
+                accounts_url,
+                write,
+                progress,
+                connect_wait=CONNECT_WAIT if seconds is None else None,
+            )
+    except TailError as exc:
+        return _fail(err, str(exc))
+    except TimeoutError:  # the deadline
+        if not progress.connected:
+            last = progress.errors[-1:]
+            why = f" ({_cause_of(last[0])})" if last else ""
+            return _fail(err, f"not connected within {seconds:g} s{why}")
+    return 0
+
+
+class _Progress:
+    """What the deadline needs to know: connected yet, and the errors so far."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.errors: list[Exception] = []
+
+
+def _fail(err: TextIO | None, message: str) -> int:
+    (err or sys.stderr).write(f"rxlivechat tail: {message}\n")
+    return 1
+
+
+class TailError(Exception):
+    """The customer could not connect: one line for the terminal."""
+
+
+async def _tail(
+    organization_id: str | None,
+    client_id: str,
+    api_url: str,
+    accounts_url: str,
+    write: Callable[[str], object],
+    progress: _Progress,
+    *,
+    connect_wait: float | None,
+) -> None:
     async with _target(organization_id, api_url, accounts_url) as target:
         org, api, accounts, sandbox = target
         async with init(
@@ -63,15 +122,32 @@ async def run_tail(
 
             def show(item: tuple[str, Any]) -> None:
                 write(json_line(*item) + "\n")
+                if item[0] == "error":
+                    progress.errors.append(item[1])
 
             sdk.subscribe(show)
-            await sdk.wait_connected(timeout=30)
+            try:  # bounded by the deadline, when there is one
+                await sdk.wait_connected(timeout=connect_wait)
+            except LiveChatError as exc:  # the attempts fail for good
+                raise TailError(_cause_of(exc)) from None
+            except TimeoutError:
+                last = progress.errors[-1:]
+                why = f" ({_cause_of(last[0])})" if last else ""
+                raise TailError(
+                    f"not connected within {connect_wait:g} s{why}"
+                ) from None
+            progress.connected = True
             if sandbox is not None:
                 await _say_hello(sdk, sandbox)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(seconds):
-                    await asyncio.Event().wait()
-    return 0
+            await asyncio.Event().wait()
+
+
+def _cause_of(exc: BaseException) -> str:
+    text = str(exc)
+    cause = exc.__cause__
+    if cause is not None and str(cause) not in text:
+        text = f"{text}: {cause}"
+    return " ".join(text.split())  # one line
 
 
 async def _say_hello(sdk: Any, sandbox: Any) -> None:

@@ -17,7 +17,7 @@ from typing import TypeAlias
 import aiohttp
 import msgspec
 
-from ..exceptions import ConnectError
+from ..exceptions import ConnectError, TokenRefusedError
 from ..protocol.tokens import Token
 from .transport import MAX_HTTP_BODY, map_errors, read_limited
 
@@ -93,9 +93,10 @@ class CustomerTokenProvider:
                 data = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
         if status != 200:
-            raise ConnectError(
+            raise TokenRefusedError(
                 f"the accounts API refused a customer token (HTTP {status}): "
-                f"{data[:200].decode(errors='replace')}"
+                f"{data[:200].decode(errors='replace')}",
+                status=status,
             )
         try:
             return msgspec.json.decode(data, type=Token)

@@ -27,6 +27,13 @@ Rules:
 5. The engine holds no reference to what listens to it beyond the listener, so
    an SDK dropped without ``destroy()`` can be collected (and then closes it).
 6. Timers are asyncio timers on the engine's loop.
+7. Requests never wait for a connection that cannot come: before :meth:`start`
+   they fail at once (call ``connect()``), and while the attempts fail for a
+   permanent reason (:func:`permanent_failure`: a refused token, a fatal login
+   error) they fail at once with that error as their ``__cause__``.
+8. The life is logged under ``rxlivechat``: INFO for logins, losses, reconnects
+   and stops, DEBUG for each step; never a token (``rxlivechat.requests`` logs
+   each request at DEBUG).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from .. import events as ev
 from ..events import NewEvent
 from ..exceptions import (
     AuthenticationError,
+    ConnectError,
     ConnectionLost,
     InvalidArgumentError,
     LiveChatError,
@@ -54,6 +62,7 @@ from ..exceptions import (
     SDKClosedError,
     ServerError,
     StoreError,
+    TokenRefusedError,
 )
 from ..protocol import methods as m, pushes as p
 from ..protocol.base import Method
@@ -82,6 +91,7 @@ __all__ = [
     "Engine",
     "Listener",
     "Options",
+    "permanent_failure",
     "spawn_held",
 ]
 
@@ -117,6 +127,18 @@ FATAL_LOGIN_ERRORS = frozenset(
     }
 )
 """Login errors that no retry can mend: the SDK stops for good."""
+
+NOT_STARTED = "not connected: call connect() first (init(auto_connect=False) waits)"
+
+
+def permanent_failure(exc: Exception) -> bool:
+    """Whether a failed connection attempt is a misconfiguration, not a fault.
+
+    A token endpoint refusing with a 4xx (wrong organization or client id) will
+    refuse every retry alike; a network error, a 5xx or a 429 may pass.
+    """
+    return isinstance(exc, TokenRefusedError) and exc.permanent
+
 
 R = TypeVar("R")
 
@@ -248,6 +270,9 @@ class Engine:
         self._identity: Identity | None = None
         self._resuming = False
         self._store_writes: set[asyncio.Task[None]] = set()
+        # While attempts fail for a permanent reason: what requests fail with.
+        self._refusal: ConnectError | None = None
+        self._requests.halt(SDKClosedError(NOT_STARTED))
 
     # State --------------------------------------------------------------------------
 
@@ -293,6 +318,12 @@ class Engine:
             raise SDKClosedError("the SDK was destroyed")
         if not self.running:
             self._requests.resume()
+            self._refusal = None
+            log.info(
+                "connecting to %s (organization %s)",
+                self.options.api_url,
+                self.options.organization_id,
+            )
             self._runner = asyncio.get_running_loop().create_task(
                 self._run(previous=self._stopped_runner),
                 name="rxlivechat-connection",
@@ -312,6 +343,7 @@ class Engine:
         self._requests.halt(error)
         self._wake_waiters(error)
         if was_running:
+            log.info("disconnected (manual)")
             self._emit("disconnected", ev.Disconnected(reason="manual"))
         return spawn_held(self._finish(runner), "stop")
 
@@ -356,6 +388,8 @@ class Engine:
         Raises:
             TimeoutError: not connected within ``timeout`` seconds.
             SDKClosedError: the engine stopped before connecting.
+            ConnectError: the attempts fail for a permanent reason (its
+                ``__cause__``), such as a token refused for a wrong organization.
         """
         if self.connected:
             return
@@ -365,6 +399,8 @@ class Engine:
                 if self.closed
                 else "not connecting: call connect() first"
             )
+        if self._refusal is not None:
+            raise self._refusal
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._login_waiters.add(waiter)
         try:
@@ -536,30 +572,37 @@ class Engine:
         restoring = False
         while True:
             reason: ev.Disconnected | None = None
+            cause: BaseException | None = None
             try:
                 reason = await self._socket_life(restoring)
             except _Stop as stop:
-                reason = stop.reason
+                reason, cause = stop.reason, stop.__cause__
             except LiveChatError as exc:
                 log.info("connection attempt failed: %s", exc)
                 self._emit("error", exc)
+                if permanent_failure(exc):
+                    self._refuse_requests(exc)
             except Exception as exc:  # a bug: report it, and keep the SDK alive
                 log.exception("unexpected error in the connection loop")
                 self._emit("error", exc)
             restoring = restoring or self.customer_id is not None
             if reason is not None:
-                self._requests.halt(
-                    SDKClosedError(
-                        f"disconnected for good ({reason.reason}); "
-                        "call connect() to try again"
-                    )
+                log.info("disconnected for good (%s)", reason.reason)
+                error = SDKClosedError(
+                    f"disconnected for good ({reason.reason}); "
+                    "call connect() to try again"
                 )
-                self._wake_waiters(SDKClosedError(f"disconnected ({reason.reason})"))
+                error.__cause__ = cause  # the login error that stopped it, if any
+                self._requests.halt(error)
+                waiters = SDKClosedError(f"disconnected ({reason.reason})")
+                waiters.__cause__ = cause
+                self._wake_waiters(waiters)
                 self._emit("disconnected", reason)
                 return
             delay = self._backoff.next_delay(
                 loop.time(), logged_in=self._logged_in_this_attempt
             )
+            log.info("reconnecting in %.2f s", delay)
             await asyncio.sleep(delay)
 
     async def _socket_life(self, restoring: bool) -> ev.Disconnected | None:
@@ -568,15 +611,21 @@ class Engine:
         gate = _Gate(self.options.connect_gate, self.options.telemetry)
         await gate.enter()
         try:
+            log.debug("fetching a customer token")
             token = await self.token()
+            log.debug("customer token fetched (expires at %s)", token.expires_at)
+            if self._refusal is not None:  # it has passed: requests may wait again
+                self._refusal = None
+                self._requests.resume()
+            url = rtm_url(self.options.api_url, self.options.organization_id)
+            log.debug("opening the socket: %s", url)
             socket = await connect(
-                self.http(),
-                rtm_url(self.options.api_url, self.options.organization_id),
-                timeout=self.options.connect_timeout,
+                self.http(), url, timeout=self.options.connect_timeout
             )
         except BaseException:
             gate.leave()
             raise
+        log.debug("socket open; logging in")
         self._requests.connection_made(socket)
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
@@ -594,6 +643,7 @@ class Engine:
             was_logged_in = self._session.logged_in
             self._requests.connection_lost()
             if was_logged_in and self._current():
+                log.info("connection lost")
                 self._emit("connection_lost", None)
             try:
                 await asyncio.wait({life, reader})
@@ -639,6 +689,7 @@ class Engine:
         """Logged in: say who the customer is."""
         self._gate.leave()  # let the next customer log in
         self._logged_in_this_attempt = True
+        log.info("logged in as customer %s", login.customer.id)
         self.customer_id = login.customer.id
         self._emit("customer_id", login.customer.id)
         self._emit("user_data", login.customer)
@@ -921,6 +972,16 @@ class Engine:
         chats[chat_id] = active
         if len(chats) > MAX_CHATS:
             del chats[next(iter(chats))]
+
+    def _refuse_requests(self, cause: LiveChatError) -> None:
+        """Fail waiting and new requests at once, until an attempt gets further."""
+        error = ConnectError(
+            f"cannot connect: {cause} (the SDK keeps retrying in the background)"
+        )
+        error.__cause__ = cause
+        self._refusal = error
+        self._requests.halt(error)
+        self._wake_waiters(error)
 
     def _wake_waiters(self, error: LiveChatError | None) -> None:
         for waiter in self._login_waiters:

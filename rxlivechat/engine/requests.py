@@ -22,6 +22,8 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -69,6 +71,10 @@ reads, and writes whose second application changes nothing."""
 
 R = TypeVar("R")
 
+log = logging.getLogger("rxlivechat.requests")
+"""DEBUG: each request written (action, request id) and how it settled, with its
+latency. Payloads are never logged (they carry tokens and customer data)."""
+
 OnResult = Callable[[Any, "Pending"], None]
 OnError = Callable[[Exception], None]
 
@@ -113,6 +119,7 @@ class Pending:
         "request_id",
         "resent",
         "result_type",
+        "sent_at",
     )
 
     def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
@@ -130,6 +137,8 @@ class Pending:
         """Abandoned while on the socket: its slot is freed when the reply comes."""
         self.resent = False
         """Whether a drop already sent this request back to the queue once."""
+        self.sent_at = 0.0
+        """``time.monotonic()`` when it was last written, if DEBUG logs were on."""
         self._timer: asyncio.TimerHandle | None = None
 
 
@@ -400,6 +409,9 @@ class Requests:
         request_id, data = self._session.send(pending.method, pending)
         pending.request_id = request_id
         socket.send(data)
+        if log.isEnabledFor(logging.DEBUG):
+            pending.sent_at = time.monotonic()
+            log.debug("sent %s (request %s)", pending.method.action, request_id)
 
     def _end_echo(self, request_id: str, echo: _Echo | None = None) -> _Echo | None:
         current = self._echoes.get(request_id)
@@ -487,6 +499,8 @@ def _finish(pending: Pending) -> None:
 
 
 def _succeed(pending: Pending, result: Any) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        _log_settled(pending, "ok")
     on_result, pushes = pending.on_result, pending.pushes
     _finish(pending)
     pending.pushes = pushes  # the caller reads them (our copies of what it caused)
@@ -497,6 +511,9 @@ def _succeed(pending: Pending, result: Any) -> None:
 
 
 def _fail(pending: Pending, error: Exception) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        kind = getattr(error, "error_type", None) or type(error).__name__
+        _log_settled(pending, f"failed ({kind})")
     on_error = pending.on_error
     _finish(pending)
     on_error(error)
@@ -508,6 +525,19 @@ def _ignore_result(result: Any, pending: Pending) -> None:
 
 def _ignore_error(error: Exception) -> None:
     return None
+
+
+def _log_settled(pending: Pending, outcome: str) -> None:
+    latency = ""
+    if pending.sent_at:
+        latency = f" after {(time.monotonic() - pending.sent_at) * 1000:.1f} ms"
+    log.debug(
+        "%s (request %s): %s%s",
+        pending.method.action,
+        pending.request_id,
+        outcome,
+        latency,
+    )
 
 
 def _error_of(frame: ErrorResponse) -> Exception:

@@ -16,13 +16,19 @@ Rules:
    closing cancels them and their subscribers get ``SDKClosedError``.
 4. :class:`Calls` is the Rx layer's one handle on the engine: the method groups
    (:class:`MethodGroup`) and the history reach the engine through it only.
+5. A method's observable collected without ever being subscribed or awaited
+   warns (``RuntimeWarning``), naming the method, as a never-awaited coroutine
+   does: the request was never sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+import warnings
 from collections.abc import Awaitable, Callable, Generator
+from types import CodeType, FrameType
 from typing import Any, TypeVar, cast
 
 from reactivex import Observable, abc
@@ -92,7 +98,7 @@ class Calls:
             pending = engine.submit(method, on_result, observer.on_error)
             return _Action(lambda: engine.abandon(pending))
 
-        return _Call(subscribe)
+        return _Call(subscribe, _caller())
 
     def echoed(
         self,
@@ -143,7 +149,7 @@ class Calls:
             serial.set(lambda: engine.abandon(pending))
             return serial
 
-        return _Call(subscribe)
+        return _Call(subscribe, _caller())
 
     async def ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result (for multi-step methods)."""
@@ -183,7 +189,7 @@ class Calls:
 
             return _Action(cancel)
 
-        return _Call(subscribe)
+        return _Call(subscribe, _caller())
 
     def spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
         """Run ``coro`` as a task that closing the SDK cancels."""
@@ -285,6 +291,43 @@ class MethodGroup:
         return self._calls.from_coroutine(factory)
 
 
+_MODULE_FILE = __file__
+_SDK_GROUPS = frozenset(
+    {"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"}
+)
+
+
+def _caller() -> CodeType | None:
+    """The code of the method that asked for a call: the first frame outside here.
+
+    A reference, not a traceback: the name is only spelled out if it must warn.
+    """
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == _MODULE_FILE:
+        frame = frame.f_back
+    return None if frame is None else frame.f_code
+
+
+def method_name(code: CodeType | None) -> str:
+    """``CustomerSDK.send_event`` for the code of a method group's method."""
+    if code is None:
+        return "a CustomerSDK method"
+    owner, _, name = code.co_qualname.rpartition(".")
+    if owner in _SDK_GROUPS:
+        owner = "CustomerSDK"
+    return f"{owner}.{name}" if owner else name
+
+
+def warn_unused(code: CodeType | None) -> None:
+    """Warn that a method's observable was dropped before anything was sent."""
+    warnings.warn(
+        f"{method_name(code)}(...) was never awaited or subscribed: "
+        "nothing was sent (await it, or subscribe to it)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+
 class _Call(Observable[T]):
     """A method's cold observable, with a fast ``await`` and ``subscribe``.
 
@@ -296,13 +339,29 @@ class _Call(Observable[T]):
 
     ``subscribe`` skips the trampoline too: a request never emits while it is
     being subscribed (it waits for the socket), so there is nothing to schedule.
+
+    Collected without a subscription, it warns (rule 5).
     """
 
-    def __init__(self, subscribe: abc.Subscription[T]) -> None:
+    def __init__(self, subscribe: abc.Subscription[T], caller: CodeType | None) -> None:
         # Not Observable.__init__: its per-instance RLock costs every call, and
         # only a few operators ever take it (amb...): made when first asked for.
         self._subscribe = subscribe
         self._lock: threading.RLock | None = None
+        self._caller = caller  # named in the warning, if it must warn
+        self._used = False
+
+    def __del__(self) -> None:
+        if not getattr(self, "_used", True):
+            warn_unused(self._caller)
+
+    def _subscribe_core(
+        self,
+        observer: abc.ObserverBase[T],
+        scheduler: abc.SchedulerBase | None = None,
+    ) -> abc.DisposableBase:
+        self._used = True
+        return super()._subscribe_core(observer, scheduler)
 
     @property
     def lock(self) -> threading.RLock:  # type: ignore[override]

@@ -12,7 +12,7 @@ import asyncio
 import datetime
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 
 import msgspec
 from reactivex import Observable
@@ -62,6 +62,9 @@ from .validate import (
 __all__ = ["CustomerUpdate", "SeedMethods"]
 
 log = logging.getLogger("rxlivechat")
+
+EventT = TypeVar("EventT", bound=Event)
+"""The type of the event sent: ``send_event`` emits the same type back."""
 
 
 class SeedMethods(MethodGroup):
@@ -347,6 +350,19 @@ class SeedMethods(MethodGroup):
             return RateChatResult(id=chat.thread.id)
 
         return self._from_coroutine(run)
+
+    @overload
+    def send_event(
+        self, chat_id: str, event: EventT, attach_to_last_thread: bool = False
+    ) -> Observable[EventT]: ...
+
+    @overload
+    def send_event(
+        self,
+        chat_id: str,
+        event: Mapping[str, Any],
+        attach_to_last_thread: bool = False,
+    ) -> Observable[Event]: ...
 
     def send_event(
         self,

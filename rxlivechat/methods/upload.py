@@ -8,11 +8,14 @@ fraction handed to the socket; :class:`FileUpload` is its Rx face.
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import mimetypes
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import CodeType
 from typing import IO, Any, TypeAlias
 
 from reactivex import Observable, abc
@@ -23,6 +26,7 @@ from ..engine import PreparedFile
 from ..exceptions import InvalidArgumentError, UploadCancelledError
 from ..protocol.limits import LIMITS
 from ..results import SendFileResult
+from .calls import warn_unused
 
 __all__ = ["MAX_FILE_SIZE", "FileSource", "FileUpload", "PreparedFile", "prepare_file"]
 
@@ -42,11 +46,16 @@ Upload = Callable[[PreparedFile, Callable[[float], None]], Awaitable[str]]
 def prepare_file(
     file: Any, *, name: str | None = None, content_type: str | None = None
 ) -> PreparedFile:
-    """Read and check ``file``; raises :class:`InvalidArgumentError` when unfit."""
+    """Read and check ``file``.
+
+    Raises:
+        FileNotFoundError: ``file`` is a path to no file.
+        InvalidArgumentError: ``file`` is not a file source, or over 10 MB.
+    """
     if isinstance(file, str | os.PathLike):
         path = Path(file)
         if not path.is_file():
-            raise InvalidArgumentError(f"no such file: {path}")
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(path))
         if path.stat().st_size > MAX_FILE_SIZE:
             raise InvalidArgumentError(f"{path.name} is over the 10 MB upload limit")
         data = path.read_bytes()
@@ -85,7 +94,9 @@ class FileUpload(Observable[SendFileResult]):
 
     Each subscription uploads (it is cold, like every method); awaiting it
     subscribes once. :meth:`cancel` aborts every upload in progress, and their
-    subscribers get :class:`UploadCancelledError`.
+    subscribers get :class:`UploadCancelledError`. Collected without ever being
+    subscribed, awaited or cancelled, it warns (``RuntimeWarning``): nothing was
+    uploaded.
     """
 
     def __init__(
@@ -97,6 +108,9 @@ class FileUpload(Observable[SendFileResult]):
         on_progress: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__()
+        # The method that made it (send_file, upload_file), named if it warns.
+        self._caller: CodeType = sys._getframe(1).f_code
+        self._used = False
         self._upload = upload
         self.file = file
         """The checked file."""
@@ -111,7 +125,7 @@ class FileUpload(Observable[SendFileResult]):
 
     def cancel(self) -> None:
         """Abort the upload; the result errors with :class:`UploadCancelledError`."""
-        self._cancelled = True
+        self._cancelled = self._used = True
         for task in list(self._tasks):
             task.cancel()
 
@@ -120,6 +134,7 @@ class FileUpload(Observable[SendFileResult]):
         observer: abc.ObserverBase[SendFileResult],
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
+        self._used = True
         if self._cancelled:
             observer.on_error(UploadCancelledError("the upload was cancelled"))
             return Disposable()
@@ -154,6 +169,10 @@ class FileUpload(Observable[SendFileResult]):
 
         task.add_done_callback(settle)
         return Disposable(dispose)
+
+    def __del__(self) -> None:
+        if not getattr(self, "_used", True):
+            warn_unused(self._caller)
 
     def _report(self, fraction: float) -> None:
         self._progress.on_next(fraction)

@@ -295,6 +295,12 @@ def require_session_fields(name: str, value: Any) -> list[dict[str, str]]:
 
 def validate(method: Method[Any]) -> None:
     """Check every field of ``method`` against its annotation, before sending."""
+    if not isinstance(method, Method):
+        raise InvalidArgumentError(
+            "call() takes a request payload such as ListThreads(chat_id=...) "
+            f"(from rxlivechat.protocol.methods), not {type(method).__name__} "
+            f"{method!r:.40}"
+        )
     try:
         msgspec.convert(msgspec.to_builtins(method), type(method))
     except (msgspec.ValidationError, TypeError) as exc:

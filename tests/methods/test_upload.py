@@ -29,7 +29,7 @@ def test_prepare_file_refuses_what_cannot_be_sent(tmp_path: Path) -> None:
         prepare_file(big)
     with pytest.raises(InvalidArgumentError, match="10 MB"):
         prepare_file(b"\0" * (MAX_FILE_SIZE + 1))
-    with pytest.raises(InvalidArgumentError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="no such file"):
         prepare_file(tmp_path / "missing.png")
     with pytest.raises(InvalidArgumentError, match="binary"):
         prepare_file(io.StringIO("text"))

@@ -334,7 +334,7 @@ async def test_an_unknown_event_type_is_refused_listing_the_known_ones(
         with pytest.raises(InvalidArgumentError, match=r"event\.type must be one of"):
             sdk.send_event(chat.id, bad)
     with pytest.raises(InvalidArgumentError, match=r"event must be an event Struct"):
-        sdk.send_event(chat.id, "hi")  # type: ignore[arg-type]
+        sdk.send_event(chat.id, "hi")  # type: ignore[call-overload]
     assert sandbox.count("send_event") == 0
 
 

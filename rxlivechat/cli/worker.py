@@ -13,9 +13,9 @@ customer keys in ``rxlivechat-workers:{organization_id}:customers`` (add keys wi
 
 A worker that cannot renew within two thirds of the lease time stops all its
 customers before the leases can expire. A killed worker's leases expire and the
-others claim its keys on their next round; with a durable store (``store=`` of
-the SDK) the new owner logs in as the same customer and resumes from the last
-committed event.
+others claim its keys on their next round. Every customer keeps its identity and
+checkpoints in a :class:`~rxlivechat.stores.RedisStore` on the same Redis, so the
+new owner logs in as the same customer and resumes from the last committed event.
 
 Output: one JSON line per event of the merged stream, ``{"customer": key, "event":
 name, "payload": ...}``, and one per change of ownership, ``{"worker": id,
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import math
 import os
@@ -39,7 +38,7 @@ import msgspec
 
 from ..leases import Leases
 from ..pool import CustomerPool
-from ..sdk import CustomerSDK
+from ..stores import RedisStore
 
 __all__ = ["Worker", "namespace", "run_worker"]
 
@@ -51,12 +50,6 @@ _encoder = msgspec.json.Encoder()
 def namespace(organization_id: str) -> str:
     """The prefix of the workers' Redis keys (apart from the stores')."""
     return f"rxlivechat-workers:{organization_id}"
-
-
-def _durable_stores_available() -> bool:
-    """Whether this SDK takes ``store=`` and ``customer_key=`` (durable checkpoints)."""
-    parameters = inspect.signature(CustomerSDK).parameters
-    return "store" in parameters and "customer_key" in parameters
 
 
 class Worker:
@@ -123,12 +116,10 @@ class Worker:
             worker_id=self.worker_id,
             lease_time=self.lease_time,
         )
-        store: Any = None
-        if _durable_stores_available():
-            from ..stores import RedisStore
-
-            store = RedisStore(self.redis_url)
-            await store.open()
+        # The customers' identities and checkpoints, on the same Redis: a key
+        # taken over logs in as the same customer and resumes where it was.
+        store = RedisStore(self.redis_url)
+        await store.open()
         pool = CustomerPool(
             max_concurrent_logins=self._max_concurrent_logins, **self._customer_options
         )
@@ -156,11 +147,12 @@ class Worker:
                 await leases.leave()
             self.owned.clear()
             await pool.close()
-            if store is not None:
-                await store.close()
+            await store.close()
             await client.aclose()
 
-    async def _round(self, leases: Leases, pool: CustomerPool, store: Any) -> None:
+    async def _round(
+        self, leases: Leases, pool: CustomerPool, store: RedisStore
+    ) -> None:
         live = await leases.heartbeat()
         self._rounds += 1
         if self._rounds == 1:  # let workers started together see each other first
@@ -187,9 +179,9 @@ class Worker:
                 _ = await pool.add(key, **self._store_options(store, key))
 
     @staticmethod
-    def _store_options(store: Any, key: str) -> dict[str, Any]:
-        """The durable store's options of customer ``key`` (none without one)."""
-        return {} if store is None else {"store": store, "customer_key": key}
+    def _store_options(store: RedisStore, key: str) -> dict[str, Any]:
+        """Customer ``key``'s options: its place in the durable store."""
+        return {"store": store, "customer_key": key}
 
     async def _release(self, pool: CustomerPool, leases: Leases, key: str) -> None:
         await self._drop(pool, key, "released")  # stopped first, then freed

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from rxlivechat.cli.worker import _durable_stores_available, namespace
+from rxlivechat.cli.worker import namespace
 from rxlivechat.sandbox import Sandbox
 
 from ..helpers import until
@@ -251,11 +251,6 @@ async def test_a_killed_workers_customers_are_owned_again_by_one_live_worker(
     await _scenario(sandbox, redis_url, takeover_messages=False)
 
 
-@pytest.mark.skipif(
-    not _durable_stores_available(),
-    reason="needs durable stores in the SDK (init(store=..., customer_key=...)): "
-    "a taken-over customer must log in as itself and resume from its checkpoint",
-)
 async def test_taken_over_customers_lose_no_message(
     sandbox: Sandbox, redis_url: str
 ) -> None:

@@ -435,6 +435,11 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
         Raises:
             SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> sdk = rxlivechat.init(..., auto_connect=False)  # doctest: +SKIP
+            >>> sdk.on("connected", lambda c: print("chats:", c.total_chats))
+            >>> sdk.connect()
         """
         self._check_alive()
         self._engine.start()
@@ -442,12 +447,21 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the customer is logged in (returns at once if it is).
 
+        Args:
+            timeout: seconds to wait at most; ``None`` waits as long as it takes.
+
         Raises:
             TimeoutError: not connected within ``timeout`` seconds.
             SDKClosedError: the SDK stopped for good (or was never started with
                 :meth:`connect`) before connecting.
             ConnectError: the attempts fail for a permanent reason, its
                 ``__cause__`` (a token refused for a wrong organization id...).
+
+        Example:
+            >>> sdk = rxlivechat.init(...)  # doctest: +SKIP
+            >>> await sdk.wait_connected(timeout=10)
+            >>> sdk.customer_id
+            'b7eff798-f8df-4364-8059-649c35c9ed0c'
         """
         self._check_alive()
         await self._engine.wait_connected(timeout)
@@ -456,7 +470,15 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         """Close the connection; no reconnect. Every pending request fails.
 
         Takes effect at once; awaiting what it returns (optional) waits until
-        the socket is closed. :meth:`connect` starts again.
+        the socket is closed. :meth:`connect` starts again. Emits
+        ``disconnected`` (reason ``manual``), never ``connection_lost``.
+
+        Returns:
+            A :class:`Closing`: await it to wait for the socket to close.
+
+        Example:
+            >>> await sdk.disconnect()  # doctest: +SKIP
+            >>> sdk.connect()  # the same customer again
         """
         self._cancel_timers()
         return Closing(
@@ -470,7 +492,16 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
         Takes effect at once: any later call raises :class:`SDKClosedError`.
         Awaiting what it returns (optional; twice is fine) waits until the
-        socket and the HTTP session are closed.
+        socket and the HTTP session are closed. ``async with`` calls it.
+
+        Returns:
+            A :class:`Closing` (the same one on every call).
+
+        Example:
+            >>> sdk.destroy()  # doctest: +SKIP
+            >>> await sdk.start_chat()
+            Traceback (most recent call last):
+            SDKClosedError: the SDK was destroyed
         """
         if self._closing is None:
             self._cancel_timers()
@@ -598,6 +629,12 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             InvalidArgumentError: no event is named ``name`` (the closest name
                 is suggested), or ``fn`` is not callable.
             SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> def show(new):  # doctest: +SKIP
+            ...     print(new.chat, new.event.text)
+            >>> subscription = sdk.on("new_event", show)
+            >>> subscription.dispose()  # or sdk.off("new_event", show)
         """
         return self._listen(name, fn, once=False)
 
@@ -695,6 +732,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             InvalidArgumentError: no event is named ``name``, or ``fn`` is not
                 callable.
             SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> sdk.once("connected", lambda c: print(c.customer_id))  # doctest: +SKIP
         """
         return self._listen(name, fn, once=True)
 
@@ -703,6 +743,10 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
         Raises:
             InvalidArgumentError: no event is named ``name``.
+
+        Example:
+            >>> sdk.on("new_event", show)  # doctest: +SKIP
+            >>> sdk.off("new_event", show)
         """
         check_event_name(name)
         for subscription in self._listeners.pop((name, fn), []):
@@ -769,6 +813,13 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         Commits are written in batches in the background (every 50 ms by
         default); a crash loses at most the last batch, which means repeats
         after the restart, never losses. Call this to make them durable now.
+
+        Raises:
+            StoreError: the store failed to write.
+
+        Example:
+            >>> sdk.commit(new_event)  # doctest: +SKIP
+            >>> await sdk.flush()  # durable from here on
         """
         await self._engine.flush()
 
@@ -782,6 +833,18 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         Args:
             chat_id: the chat.
             events_per_page: how many events (at least) each page asks for, 1-100.
+
+        Returns:
+            A cold :class:`ChatHistory`: nothing is fetched until it is read.
+
+        Raises:
+            InvalidArgumentError: ``chat_id`` is empty or ``events_per_page`` is
+                out of range.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> history = sdk.get_chat_history(chat.id)  # doctest: +SKIP
+            >>> latest = await history.pipe(ops.take(20), ops.to_list())
         """
         self._check_alive()
         require_str("chat_id", chat_id)

@@ -114,6 +114,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         },
     ),
     Scenario(
+        "at_once_gather",
+        "2c. 1,000 at once with `asyncio.gather`, as the floor does (stub)",
+        "stub",
+        {"rx": 5000, "raw": 5000},
+        (Metric("rate", "completed", PER_S, True),),
+        unsupported={
+            "lc": "no queue: each call blocks a thread (1,000 at once = 1,000 threads)"
+        },
+    ),
+    Scenario(
         "pushes",
         "3. burst of 100,000 `incoming_event` pushes to a subscriber (stub)",
         "stub",
@@ -162,6 +172,6 @@ SCENARIOS: tuple[Scenario, ...] = (
 def quick(scenario: Scenario) -> Scenario:
     """The same scenario, much smaller: a smoke test of the harness."""
     sizes = {name: max(n // 20, 10) for name, n in scenario.sizes.items()}
-    if scenario.key == "at_once":
+    if scenario.key in ("at_once", "at_once_gather"):
         sizes = dict.fromkeys(sizes, 1000)
     return dataclasses.replace(scenario, sizes=sizes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -72,3 +73,13 @@ class Recorder:
         """Wait for ``count`` ``name`` events; returns their payloads."""
         await until(lambda: len(self.of(name)) >= count, timeout)
         return self.of(name)
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a child the test will send SIGINT (Ctrl-C).
+
+    A shell that runs a job in the background (``make test &``) starts it with
+    SIGINT ignored, children inherit that, and a Python started so never raises
+    KeyboardInterrupt: give the child the default disposition back.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -17,6 +17,8 @@ import pytest
 import rxlivechat
 from rxlivechat.sandbox import Sandbox
 
+from .helpers import interruptible
+
 CLI = [sys.executable, "-m", "rxlivechat"]
 SCRIPT = Path(sys.executable).with_name("rxlivechat")
 
@@ -94,6 +96,7 @@ def test_sandbox_prints_how_to_reach_it_then_serves_until_interrupted() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        preexec_fn=interruptible,
     )
     try:
         assert proc.stdout is not None

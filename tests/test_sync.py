@@ -35,6 +35,8 @@ from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult
 from rxlivechat.sync import Sandbox, SyncCustomerSDK
 
+from .helpers import interruptible
+
 ROOT = Path(__file__).parent.parent
 LIMIT = 60  # seconds a child may take: a hang fails the test, never blocks CI
 
@@ -120,6 +122,7 @@ except KeyboardInterrupt:
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        preexec_fn=interruptible,
     )
     try:
         assert child.stdout is not None

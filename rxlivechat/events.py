@@ -55,52 +55,6 @@ __all__ = [
     "events_of_push",
 ]
 
-EventName: TypeAlias = Literal[
-    # The connection's life (emitted by the SDK itself)
-    "connected",
-    "connection_lost",
-    "connection_restored",
-    "disconnected",
-    "customer_id",
-    "user_data",
-    "error",
-    # Pushes in their v1 form (events_of_push)
-    "new_event",
-    "user_is_typing",
-    "user_stopped_typing",
-    "chat_properties_updated",
-    "chat_thread_properties_updated",
-    "last_seen_timestamp_updated",
-    "user_joined_chat",
-    "user_left_chat",
-    "thread_closed",
-    "thread_summary",
-    "incoming_chat",
-    # Every other push, under its own name
-    "chat_transferred",
-    "incoming_event_preview",
-    "event_deleted",
-    "event_updated",
-    "incoming_rich_message_postback",
-    "chat_properties_deleted",
-    "thread_properties_deleted",
-    "event_properties_updated",
-    "event_properties_deleted",
-    "customer_side_storage_updated",
-    "customer_disconnected",
-    "groups_status_updated",
-    "incoming_thinking_indicator",
-    "incoming_multicast",
-    "incoming_greeting",
-    "greeting_accepted",
-    "greeting_canceled",
-    "incoming_welcome_message",
-    "queue_position_updated",
-]
-"""Every name ``on``/``once``/``off`` accept: what the event stream can carry."""
-
-EVENT_NAMES: frozenset[str] = frozenset(get_args(EventName))
-
 OtherEventName: TypeAlias = Literal[
     "user_data",
     "chat_transferred",
@@ -126,6 +80,32 @@ OtherEventName: TypeAlias = Literal[
 """The events whose payload ``on``/``once`` type as ``Any``: ``user_data`` and
 the pushes kept under their own name. Every other :data:`EventName` has its own
 typed overload (``on("new_event", fn)``: ``fn`` takes a :class:`NewEvent`)."""
+
+EventName: TypeAlias = Literal[
+    # The connection's life (emitted by the SDK itself)
+    "connected",
+    "connection_lost",
+    "connection_restored",
+    "disconnected",
+    "customer_id",
+    "error",
+    # Pushes in their v1 form (events_of_push)
+    "new_event",
+    "user_is_typing",
+    "user_stopped_typing",
+    "chat_properties_updated",
+    "chat_thread_properties_updated",
+    "last_seen_timestamp_updated",
+    "user_joined_chat",
+    "user_left_chat",
+    "thread_closed",
+    "thread_summary",
+    "incoming_chat",
+    OtherEventName,  # user_data and every other push, under its own name
+]
+"""Every name ``on``/``once``/``off`` accept: what the event stream can carry."""
+
+EVENT_NAMES: frozenset[str] = frozenset(get_args(EventName))
 
 
 def check_event_name(name: object) -> None:

@@ -15,10 +15,11 @@ One task connects, logs in, reads, pings and reconnects:
 
 Rules:
 
-1. One task owns the connection (:meth:`Engine.start`); on each socket one
-   reader task feeds every frame to the listener. Nothing else reads the socket.
-2. A closed socket ends the login (or the ping loop) and vice versa: the two tasks
-   of a socket's life are raced, and the loser is cancelled.
+1. One task owns the connection (:meth:`Engine.start`); each socket calls one
+   handler (:meth:`Engine._handler`) with every message, from the event loop's
+   callback: no reader task. Nothing else reads the socket.
+2. A closed socket ends the login (or the ping loop) and vice versa: the
+   socket's ``done`` future and the login task are raced, the loser is ended.
 3. A ``customer_disconnected`` reason either reconnects, refreshes the token then
    reconnects, or stops for good (docs/reconnect.md has the table).
 4. Cancellation is never swallowed: cancelling the task (or the loop ending)
@@ -77,7 +78,7 @@ from .backoff import ReconnectPolicy
 from .commits import Commits
 from .recovery import EventLedger, missed_events
 from .requests import OnError, OnResult, Pending, Requests
-from .transport import Socket, connect, rtm_url
+from .transport import connect, rtm_url
 from .web import PreparedFile, WebClient
 
 if TYPE_CHECKING:
@@ -257,6 +258,7 @@ class Engine:
         self._stopped_runner: asyncio.Task[None] | None = None
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
+        self._stop: ev.Disconnected | None = None
         self._login_waiters: set[asyncio.Future[None]] = set()
         self._logged_in_this_attempt = False
         self._gate = _Gate(None, None)
@@ -620,39 +622,41 @@ class Engine:
             url = rtm_url(self.options.api_url, self.options.organization_id)
             log.debug("opening the socket: %s", url)
             socket = await connect(
-                self.http(), url, timeout=self.options.connect_timeout
+                url, timeout=self.options.connect_timeout, ssl=self.options.ssl
             )
         except BaseException:
             gate.leave()
             raise
         log.debug("socket open; logging in")
         self._requests.connection_made(socket)
-        loop = asyncio.get_running_loop()
-        reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
+        socket.listen(self._handler())
         self._gate = gate  # left by _announce(), once logged in
-        life = loop.create_task(self._logged_in(token, restoring))
+        life = asyncio.get_running_loop().create_task(self._logged_in(token, restoring))
         try:
-            await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({socket.done, life}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             # Whichever ends first ends the other: a closed socket cancels a
             # pending login; a failed login closes the socket. A cancellation of
             # this task still propagates, after the cleanup.
             gate.leave()
             life.cancel()
-            reader.cancel()
             was_logged_in = self._session.logged_in
             self._requests.connection_lost()
             if was_logged_in and self._current():
                 log.info("connection lost")
                 self._emit("connection_lost", None)
             try:
-                await asyncio.wait({life, reader})
+                await asyncio.wait({life})
             finally:
                 await socket.close()
         error = None if life.cancelled() else life.exception()
+        failed = socket.done.exception()  # read always: it is logged if never read
         if error is not None:
             raise error
-        return None if reader.cancelled() else reader.result()
+        if failed is not None:
+            raise failed
+        stop, self._stop = self._stop, None
+        return stop
 
     async def _logged_in(self, token: Token, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
@@ -756,15 +760,18 @@ class Engine:
                     )
                     self._emit("new_event", new)
 
-    async def _read(self, socket: Socket) -> ev.Disconnected | None:
-        """Read until the socket closes; returns a reason to stop for good."""
-        stop: ev.Disconnected | None = None
+    def _handler(self) -> Callable[[bytes], None]:
+        """The socket's message handler: decode, report, act on pushes.
+
+        A push that ends the session for good (``customer_disconnected`` for
+        a reason not to reconnect on) is kept in ``_stop`` for the socket's end.
+        """
+        self._stop = None
         receive = self._requests.receive
         on_frame = self._listener.on_frame
         on_push = self._on_push
 
         def handle(data: bytes) -> None:
-            nonlocal stop
             try:
                 frame, _ = receive(data)
             except ProtocolError as exc:
@@ -773,10 +780,9 @@ class Engine:
                 return
             on_frame(frame)
             if isinstance(frame, Push) and (reason := on_push(frame)) is not None:
-                stop = reason
+                self._stop = reason
 
-        await socket.read(handle)
-        return stop
+        return handle
 
     def _on_push(self, frame: Push[Any]) -> ev.Disconnected | None:
         """Keep the state up to date and emit the push's SDK events."""

@@ -18,8 +18,9 @@ Rules:
 1. One task owns the connection (:meth:`Engine.start`); each socket calls one
    handler (:meth:`Engine._handler`) with every message, from the event loop's
    callback: no reader task. Nothing else reads the socket.
-2. A closed socket ends the login (or the ping loop) and vice versa: the
-   socket's ``done`` future and the login task are raced, the loser is ended.
+2. A closed socket ends the login (or the ping loop) and vice versa. Both run
+   in the connection task: the socket closing cancels it, and that one
+   cancellation is counted and undone as ``asyncio.timeout`` does.
 3. A ``customer_disconnected`` reason either reconnects, refreshes the token then
    reconnects, or stops for good (docs/reconnect.md has the table).
 4. Cancellation is never swallowed: cancelling the task (or the loop ending)
@@ -631,28 +632,40 @@ class Engine:
         self._requests.connection_made(socket)
         socket.listen(self._handler())
         self._gate = gate  # left by _announce(), once logged in
-        life = asyncio.get_running_loop().create_task(self._logged_in(token, restoring))
+        # The login and then the pings run in this task. A socket that closes
+        # first cancels it (the way asyncio.timeout does: counted, undone here),
+        # so a socket's life costs no task and no wait of its own.
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = task.cancelling()
+        living, dropped = True, False
+
+        def drop(_: object) -> None:
+            nonlocal dropped
+            if living:
+                dropped = True
+                task.cancel()
+
+        socket.done.add_done_callback(drop)
         try:
-            await asyncio.wait({socket.done, life}, return_when=asyncio.FIRST_COMPLETED)
+            await self._logged_in(token, restoring)  # returns when a ping fails
+        except asyncio.CancelledError:
+            if not dropped or task.uncancel() > cancelling:
+                raise  # cancelled from outside too: stop, after the cleanup
         finally:
-            # Whichever ends first ends the other: a closed socket cancels a
-            # pending login; a failed login closes the socket. A cancellation of
-            # this task still propagates, after the cleanup.
+            living = False
+            socket.done.remove_done_callback(drop)
             gate.leave()
-            life.cancel()
             was_logged_in = self._session.logged_in
             self._requests.connection_lost()
             if was_logged_in and self._current():
                 log.info("connection lost")
                 self._emit("connection_lost", None)
             try:
-                await asyncio.wait({life})
-            finally:
                 await socket.close()
-        error = None if life.cancelled() else life.exception()
-        failed = socket.done.exception()  # read always: it is logged if never read
-        if error is not None:
-            raise error
+            finally:
+                # Read always: a failure never read is logged as unhandled.
+                failed = socket.done.exception() if socket.done.done() else None
         if failed is not None:
             raise failed
         stop, self._stop = self._stop, None
@@ -666,6 +679,7 @@ class Engine:
         self._held.clear()
         self._announce(await self._login(token))
         await self._keep_identity(self.customer_id or "")
+        # Pings go on during the recovery, which may be long.
         pinger = asyncio.get_running_loop().create_task(
             self._ping_loop(), name="rxlivechat-ping"
         )
@@ -679,15 +693,15 @@ class Engine:
             for frame in held:
                 self._on_push(frame)
             del held
-            if not pinger.done():  # ping from here on: a task less per customer
-                pinger.cancel()
-                await asyncio.wait({pinger})
-                await self._ping_loop()  # returns when a ping goes unanswered
         finally:
             self._recovering = False
             self._held.clear()
+            alive = not pinger.done()  # done: a ping went unanswered
             pinger.cancel()
             await asyncio.wait({pinger})
+            del pinger  # a finished task keeps its coroutine and its exception
+        if alive:  # ping from here on in this task: a task less per customer
+            await self._ping_loop()  # returns when a ping goes unanswered
 
     def _announce(self, login: m.LoginResult) -> None:
         """Logged in: say who the customer is."""

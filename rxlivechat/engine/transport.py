@@ -113,8 +113,8 @@ class Socket(asyncio.Protocol):
         self._reader = ws.FrameReader(max_size)
         self._transport: asyncio.Transport | None = None
         self._head: bytearray | None = bytearray()  # the handshake reply, until done
-        self._handle: Callable[[bytes], None] | None = None
         self._early: list[bytes] = []  # messages before listen()
+        self._handle: Callable[[bytes], None] = self._early.append
         loop = asyncio.get_running_loop()
         self._opened: asyncio.Future[None] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
@@ -173,11 +173,7 @@ class Socket(asyncio.Protocol):
         try:
             for opcode, payload in self._reader.feed(data):
                 if opcode <= ws.BINARY:
-                    handle = self._handle
-                    if handle is None:
-                        self._early.append(payload)
-                    else:
-                        handle(payload)
+                    self._handle(payload)
                 elif opcode == ws.PING:
                     self._write(ws.PONG, payload)
                 elif opcode == ws.CLOSE:

@@ -22,7 +22,6 @@ import hashlib
 import os
 import random
 import struct
-from collections.abc import Generator, Iterator
 from urllib.parse import urlsplit
 
 from ..exceptions import ProtocolError
@@ -45,7 +44,7 @@ __all__ = [
 ]
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-_DATA = (TEXT, BINARY)
+_FINAL_DATA = (0x80 | TEXT, 0x80 | BINARY)  # a whole message's first byte
 _KNOWN = frozenset((CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG))
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 MAX_HANDSHAKE_REPLY = 64 * 1024
@@ -168,8 +167,8 @@ class FrameReader:
         self._fragmented_size = 0
         self._fragmented_opcode = 0
 
-    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
-        """Yield ``(opcode, payload)`` of each message or control frame completed.
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        """The ``(opcode, payload)`` of each message or control frame completed.
 
         A message's opcode is ``TEXT`` or ``BINARY``, its payload every fragment
         joined; control frames come as ``CLOSE``, ``PING`` and ``PONG``.
@@ -179,69 +178,70 @@ class FrameReader:
                 ``max_size``. The reader is then unusable: close the socket.
         """
         buffer = self._buffer
-        if not buffer:
-            # The common case: frames arrive whole, parse ``data`` in place.
-            consumed = yield from self._frames(data)
-            if consumed < len(data):
-                buffer += data[consumed:]
-            return
-        buffer += data
-        if len(buffer) < self._needed:
-            return  # the rest of a large frame: wait, do not re-parse
-        consumed = yield from self._frames(buffer)
-        del buffer[:consumed]
+        if buffer:
+            buffer += data
+            if len(buffer) < self._needed:
+                return []  # the rest of a large frame: wait, do not re-parse
+            data = bytes(buffer)
+            buffer.clear()
+        # The common case (an empty buffer): frames arrive whole, parsed in place.
+        frames, used = self._frames(data)
+        if used < len(data):
+            buffer += data[used:]
+        return frames
 
-    def _frames(
-        self, data: bytes | bytearray
-    ) -> Generator[tuple[int, bytes], None, int]:
-        """Parse every whole frame at the start of ``data``; return bytes used."""
+    def _frames(self, data: bytes) -> tuple[list[tuple[int, bytes]], int]:
+        """Every whole frame at the start of ``data``, and the bytes they used."""
+        frames: list[tuple[int, bytes]] = []
         end = len(data)
         at = 0
         self._needed = 2
         while end - at >= 2:
-            first, second = data[at], data[at + 1]
-            size = second & 0x7F
+            first, size = data[at], data[at + 1]
             head = 2
             if size >= 126:
+                if size > 127:  # the mask bit: §5.1 forbids it from servers
+                    raise ProtocolError("the server sent a masked frame")
                 head = 4 if size == 126 else 10
                 if end - at < head:
                     self._needed = head
                     break
                 size = int.from_bytes(data[at + 2 : at + head], "big")
-            opcode = first & 0x0F
-            self._check(first, second, opcode, size)
+            whole_message = first in _FINAL_DATA and not self._fragments
+            if not whole_message:
+                self._check(first, size)
+            elif size > self.max_size:
+                raise ProtocolError(f"a message of over {self.max_size} bytes")
             stop = at + head + size
             if stop > end:
                 self._needed = stop - at
                 break
-            payload = bytes(data[at + head : stop])
+            payload = data[at + head : stop]
             at = stop
-            if opcode in _DATA and first & 0x80 and not self._fragments:
-                yield opcode, payload  # the hot path: one whole message
-            elif opcode >= CLOSE:
-                yield opcode, payload
+            if whole_message:
+                frames.append((first & 0x0F, payload))  # the hot path
+            elif first & 0x0F >= CLOSE:
+                frames.append((first & 0x0F, payload))
             else:
-                yield from self._fragment(opcode, bool(first & 0x80), payload)
-        return at
+                frames.extend(self._fragment(first & 0x0F, first & 0x80, payload))
+        return frames, at
 
-    def _check(self, first: int, second: int, opcode: int, size: int) -> None:
+    def _check(self, first: int, size: int) -> None:
+        """The rules for any frame but a whole TEXT or BINARY message."""
+        opcode = first & 0x0F
         if first & 0x70:
             raise ProtocolError("a frame has a reserved bit set (no extension agreed)")
-        if second & 0x80:
-            raise ProtocolError("the server sent a masked frame")
         if opcode not in _KNOWN:
             raise ProtocolError(f"unknown frame opcode {opcode:#x}")
         if opcode >= CLOSE and (size > 125 or not first & 0x80):
             raise ProtocolError("a control frame is fragmented or over 125 bytes")
         if size + self._fragmented_size > self.max_size:
-            raise ProtocolError(
-                f"a message of over {self.max_size} bytes (limit: MAX_MESSAGE_SIZE)"
-            )
+            raise ProtocolError(f"a message of over {self.max_size} bytes")
 
     def _fragment(
-        self, opcode: int, final: bool, payload: bytes
-    ) -> Iterator[tuple[int, bytes]]:
-        """One fragment of a message split over several frames."""
+        self, opcode: int, final: int, payload: bytes
+    ) -> list[tuple[int, bytes]]:
+        """One fragment of a split message; the message once it is whole."""
         if opcode == CONTINUATION:
             if not self._fragments:
                 raise ProtocolError("a continuation frame with no message to continue")
@@ -255,4 +255,5 @@ class FrameReader:
             message = b"".join(self._fragments)
             self._fragments.clear()
             self._fragmented_size = 0
-            yield self._fragmented_opcode, message
+            return [(self._fragmented_opcode, message)]
+        return []

@@ -100,7 +100,8 @@ class _Streams:
         # many handlers listen to other names. Tuples, replaced on change, so
         # delivering never copies.
         self.handlers: dict[str, tuple[Callable[[Any], object], ...]] = {}
-        self.tasks: set[asyncio.Task[Any]] = set()
+        # A dict as a set: empty, 64 bytes instead of 216 per customer.
+        self.tasks: dict[asyncio.Task[Any], None] = {}
         self.completed = False
 
     def on_frame(self, frame: Frame) -> None:
@@ -161,10 +162,10 @@ class _Streams:
     def spawn(self, work: Awaitable[object], where: str, *, report: bool) -> None:
         """Run a handler's awaitable as a task; its error is logged (and reported)."""
         task = asyncio.ensure_future(work)
-        self.tasks.add(task)
+        self.tasks[task] = None
 
         def settled(task: asyncio.Task[Any]) -> None:
-            self.tasks.discard(task)
+            self.tasks.pop(task, None)
             if task.cancelled():
                 return
             exc = task.exception()

@@ -196,3 +196,39 @@ async def test_a_handler_that_raises_fails_the_socket_with_its_error(
     with pytest.raises(KeyError):
         await asyncio.wait_for(socket.done, 5)
     assert socket.closed
+
+
+async def raw_server(reply: bytes, *, then_close: bool) -> asyncio.Server:
+    """A TCP server answering any request with ``reply`` (not HTTP-aware)."""
+
+    async def answer(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        await writer.drain()
+        if then_close:
+            writer.close()
+        else:
+            await reader.read()  # until the client gives up
+        writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    ("reply", "then_close", "message"),
+    [
+        (b"HTTP/1.1 101 OK\r\n" + b"X-Junk: y\r\n" * 10_000, False, "too large"),
+        (b"HTTP/1.1 101 Switching", True, "closed during the handshake"),
+        (b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n\r\n", False, "Connection"),
+    ],
+)
+async def test_a_broken_handshake_reply_is_a_connect_error(
+    reply: bytes, then_close: bool, message: str
+) -> None:
+    server = await raw_server(reply, then_close=then_close)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        with pytest.raises(ConnectError, match=message):
+            await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)

@@ -286,9 +286,12 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
             the system's certificate authorities (never turned off by default).
-        http_connector: an ``aiohttp`` connector shared with other customers
+        http_session: an ``aiohttp.ClientSession`` shared with other customers
             (:class:`~rxlivechat.pool.CustomerPool` passes its own); never closed
-            by the SDK.
+            by the SDK. ``None``: the SDK makes its own when it first needs one
+            and closes it on :meth:`destroy`. The customer's identity is never
+            in the session (its cookie jar plays no part), so one session
+            serves many customers.
         connect_gate: a semaphore shared with other customers that bounds how
             many connect and log in at once (a pool's).
         telemetry: spans and metrics for this customer
@@ -324,7 +327,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         reconnects_per_minute: int = 20,
         application: m.Application | Mapping[str, Any] | None = None,
         ssl: ssl_.SSLContext | None = None,
-        http_connector: aiohttp.BaseConnector | None = None,
+        http_session: aiohttp.ClientSession | None = None,
         connect_gate: asyncio.Semaphore | None = None,
         telemetry: CustomerTelemetry | None = None,
         store: Store | str | os.PathLike[str] | None = None,
@@ -366,7 +369,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 reconnect_delay=reconnect_delay,
                 reconnects_per_minute=reconnects_per_minute,
                 ssl=ssl,
-                http_connector=http_connector,
+                http_session=http_session,
                 connect_gate=connect_gate,
                 telemetry=telemetry,
                 # None keeps nothing (a MemoryStore would keep a checkpoint per

@@ -50,7 +50,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import aiohttp
 import msgspec
 from msgspec.structs import replace
-from yarl import URL
 
 from .. import events as ev
 from ..events import NewEvent
@@ -176,9 +175,10 @@ class Options:
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
         reconnects_per_minute: the storm bound (see :class:`.backoff.Backoff`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
-        http_connector: a connector shared with other customers (a pool): the
-            engine opens its own HTTP session on it (its own cookie jar, so its
-            own identity) and never closes it. ``None``: a connector of its own.
+        http_session: an HTTP session shared with other customers (a pool's),
+            never closed by the engine; the identity is not in it (see
+            :class:`.auth.CustomerTokenProvider`). ``None``: the engine makes
+            its own on first use and closes it.
         connect_gate: a semaphore shared with other customers: held from the
             token fetch to the end of the login, so a pool restarting many
             customers logs in at most that many at once.
@@ -202,7 +202,7 @@ class Options:
     reconnect_delay: tuple[float, float] = (0.5, 30.0)
     reconnects_per_minute: int = 20
     ssl: ssl_.SSLContext | None = None
-    http_connector: aiohttp.BaseConnector | None = None
+    http_session: aiohttp.ClientSession | None = None
     connect_gate: asyncio.Semaphore | None = None
     telemetry: CustomerTelemetry | None = None
     store: Store | None = None
@@ -248,6 +248,10 @@ class Engine:
         )
         self.customer_id: str | None = None
         """The customer's id, once logged in."""
+        self.identity_cookies: dict[str, str] = {}
+        """The accounts cookies that are the customer's identity (the cookie
+        grant): the default token provider sends and updates this dict, and
+        the store keeps it."""
         self.active_chats: dict[str, bool] = {}
         """Chat id → whether it has an active thread, as far as the pushes tell."""
         self._side_storage: dict[str, str] = {}
@@ -255,6 +259,7 @@ class Engine:
         self._recovering = False
         self._held: list[Push[Any]] = []
         self._http: aiohttp.ClientSession | None = None
+        """The engine's own HTTP session, when it has no shared one."""
         self._runner: asyncio.Task[None] | None = None
         self._stopped_runner: asyncio.Task[None] | None = None
         self._closed = False
@@ -503,34 +508,33 @@ class Engine:
     # HTTP and tokens ----------------------------------------------------------------
 
     def http(self) -> aiohttp.ClientSession:
-        """The HTTP session; its cookie jar keeps the customer's identity."""
+        """The HTTP session: the shared one, or the engine's own (made now)."""
+        shared = self.options.http_session
+        if shared is not None:
+            return shared
         if self._http is None:
-            # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
-            jar = aiohttp.CookieJar(unsafe=True)
-            shared = self.options.http_connector
-            if shared is not None:  # a pool's: its sockets, our own cookies
-                self._http = aiohttp.ClientSession(
-                    cookie_jar=jar, connector=shared, connector_owner=False
-                )
-            else:
-                # ssl=True: verify certificates (lc-sdk-python turns that off).
-                # force_close: no idle keep-alive connection per customer; tokens
-                # and Web API calls are rare, an idle socket each is not.
-                connector = aiohttp.TCPConnector(
-                    ssl=self.options.ssl or True, force_close=True
-                )
-                self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
+            # ssl=True: verify certificates (lc-sdk-python turns that off).
+            # force_close: no idle keep-alive connection per customer; tokens
+            # and Web API calls are rare, an idle socket each is not. No jar:
+            # the identity is self.identity_cookies.
+            connector = aiohttp.TCPConnector(
+                ssl=self.options.ssl or True, force_close=True
+            )
+            self._http = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._http
 
     async def token(self) -> Token:
         """A valid customer token, from the provider (cached by the default one)."""
         if self._token_provider is None:
             self._token_provider = CustomerTokenProvider(
-                self.http(),
+                self.http,  # asked each time: a closed own session is remade
                 accounts_url=self.options.accounts_url,
                 client_id=self.options.client_id,
                 organization_id=self.options.organization_id,
                 timeout=self.options.request_timeout,
+                cookies=self.identity_cookies,
             )
         try:
             async with asyncio.timeout(self.options.request_timeout):
@@ -895,11 +899,9 @@ class Engine:
             and identity.organization_id == self.options.organization_id
         ):
             self._identity = identity
-            # Back into the jar before the first token fetch: the cookie grant
-            # then gives back the same customer.
-            self.http().cookie_jar.update_cookies(
-                identity.cookies, response_url=URL(self.options.accounts_url)
-            )
+            # Before the first token fetch: the cookie grant then gives back
+            # the same customer.
+            self.identity_cookies.update(identity.cookies)
             self._resuming = True
         for checkpoint in snapshot.checkpoints.values():
             self._ledger.seed(checkpoint)
@@ -919,12 +921,11 @@ class Engine:
             self._emit("error", error)
         if self._customer_store is None:
             return
-        jar = self.http().cookie_jar.filter_cookies(URL(self.options.accounts_url))
         identity = Identity(
             customer_id=customer_id,
             organization_id=self.options.organization_id,
             client_id=self.options.client_id,
-            cookies={name: morsel.value for name, morsel in jar.items()},
+            cookies=dict(self.identity_cookies),
         )
         if identity != saved:
             try:

@@ -227,6 +227,41 @@ class Engine:
         listener: told of every frame and every SDK event.
     """
 
+    # Slots: one engine per customer, and a pool holds thousands (its 31
+    # attributes would not fit a dict shared between instances).
+    __slots__ = (
+        "_backoff",
+        "_closed",
+        "_closing",
+        "_commits",
+        "_customer_store",
+        "_gate",
+        "_held",
+        "_http",
+        "_identity",
+        "_ledger",
+        "_listener",
+        "_logged_in_this_attempt",
+        "_login_waiters",
+        "_recovering",
+        "_refusal",
+        "_requests",
+        "_resuming",
+        "_runner",
+        "_session",
+        "_side_storage",
+        "_stop",
+        "_stopped_runner",
+        "_store_writes",
+        "_token_provider",
+        "_traced",
+        "_web",
+        "active_chats",
+        "customer_id",
+        "identity_cookies",
+        "options",
+    )
+
     def __init__(self, options: Options, listener: Listener) -> None:
         self.options = options
         self._listener = listener

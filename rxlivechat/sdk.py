@@ -422,7 +422,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         observer: abc.ObserverBase[tuple[str, Any]],
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
-        return self._streams.events.subscribe(observer, scheduler=scheduler)
+        return self._streams.events.attach(observer)
 
     # Connection -------------------------------------------------------------------
 

@@ -188,10 +188,9 @@ class Socket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Settle what waits on the socket."""
-        if not self._opened.done():
-            self._opened.set_exception(
-                ConnectionLost(f"the socket closed during the handshake: {exc}")
-            )
+        self._not_opened(
+            ConnectionLost(f"the socket closed during the handshake: {exc}")
+        )
         if not self.done.done():
             self.done.set_result(None)  # a drop: the engine reconnects
 
@@ -218,10 +217,14 @@ class Socket(asyncio.Protocol):
 
     def _refuse(self, exc: ws.HandshakeError) -> None:
         self._head = None
-        if not self._opened.done():
-            self._opened.set_exception(exc)
+        self._not_opened(exc)
         assert self._transport is not None
         self._transport.abort()
+
+    def _not_opened(self, exc: Exception) -> None:
+        """Fail :meth:`opened`, if still waiting."""
+        if not self._opened.done():  # (cancelled if connect() timed out)
+            self._opened.set_exception(exc)
 
     def _write(self, opcode: int, payload: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():

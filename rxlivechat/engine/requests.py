@@ -228,8 +228,8 @@ class Requests:
             pending._timer = asyncio.get_running_loop().call_later(
                 timeout, self._expire, pending
             )
-        if urgent:
-            self._write(pending)
+        if urgent or (not self._queue and self._has_room()):
+            self._write(pending)  # nothing waits ahead of it: no need to queue it
         else:
             self._wait(pending)
             self._pump()
@@ -409,12 +409,13 @@ class Requests:
         else:
             queue.append(pending)
 
+    def _has_room(self) -> bool:
+        session = self._session
+        return session.logged_in and len(session.in_flight) < self._max_in_flight
+
     def _pump(self) -> None:
         queue = self._queue
-        if not queue or not self._session.logged_in:
-            return
-        in_flight = self._session.in_flight
-        while queue and len(in_flight) < self._max_in_flight:
+        while queue and self._has_room():
             pending = queue.popleft()
             if not pending.done:
                 self._write(pending)

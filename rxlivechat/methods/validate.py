@@ -115,6 +115,9 @@ def to_event(value: Any, name: str = "event") -> Event:
     ``{"type": "message", "text": "hi"}`` becomes ``Message(text="hi")``; a bad
     dict is refused naming the field (``event.text: expected str, got int``).
     """
+    if isinstance(value, EventBase):  # first: a Struct check is cheaper than an ABC's
+        require_event(value)
+        return value  # type: ignore[return-value]
     if isinstance(value, Mapping):
         kind = value.get("type")
         if kind not in EVENT_TYPES:

@@ -32,8 +32,8 @@ from types import CodeType, FrameType
 from typing import Any, Generic, TypeVar, cast
 
 from reactivex import Observable, abc
+from reactivex.internal import default_error, noop
 from reactivex.internal.exceptions import SequenceContainsNoElementsError
-from reactivex.observer.autodetachobserver import AutoDetachObserver
 
 from ..engine import Engine, Pending
 from ..exceptions import ConnectError, InvalidArgumentError, SDKClosedError
@@ -318,15 +318,15 @@ class _Call(Observable[T]):
             on_next = observer.on_next
             on_error = observer.on_error
             on_completed = observer.on_completed
-        detach: AutoDetachObserver[T] = AutoDetachObserver(
-            on_next, on_error, on_completed
-        )
+        callbacks: _Callbacks[T] = _Callbacks(on_next, on_error, on_completed)
         try:
-            detach.subscription = self._subscribe_core(detach, scheduler)
+            run = self._subscribe_core(callbacks, scheduler)
         except Exception as exc:
-            if not detach.fail(exc):
+            if not callbacks.fail(exc):
                 raise
-        return _Action(detach.dispose)
+            return callbacks
+        callbacks.attach(run)
+        return callbacks
 
     def __await__(self) -> Generator[Any, None, T]:
         self._used = True
@@ -563,6 +563,72 @@ class _CoroutineRun(_Run[T]):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
+
+
+class _Callbacks(abc.ObserverBase[T], abc.DisposableBase):
+    """The callbacks of a ``subscribe()``, and its subscription.
+
+    reactivex's ``AutoDetachObserver`` without its lock (and the lock's
+    disposable), which would cost every subscription: a run emits on the
+    engine's loop only. Once stopped (ended or disposed), nothing is called.
+    """
+
+    __slots__ = ("_on_completed", "_on_error", "_on_next", "_run", "_stopped")
+
+    def __init__(
+        self,
+        on_next: abc.OnNext[T] | None,
+        on_error: abc.OnError | None,
+        on_completed: abc.OnCompleted | None,
+    ) -> None:
+        self._on_next = on_next or noop
+        self._on_error = on_error or default_error
+        self._on_completed = on_completed or noop
+        self._run: abc.DisposableBase | None = None
+        self._stopped = False
+
+    def attach(self, run: abc.DisposableBase) -> None:
+        """Hold the subscription's run, or dispose it if already stopped."""
+        if self._stopped:
+            run.dispose()
+        else:
+            self._run = run
+
+    def on_next(self, value: T) -> None:
+        if not self._stopped:
+            self._on_next(value)
+
+    def on_error(self, error: Exception) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._on_error(error)
+        finally:
+            self.dispose()
+
+    def on_completed(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._on_completed()
+        finally:
+            self.dispose()
+
+    def fail(self, error: Exception) -> bool:
+        """Report an error raised while subscribing; whether it was reported."""
+        if self._stopped:
+            return False
+        self._stopped = True
+        self._on_error(error)
+        return True
+
+    def dispose(self) -> None:
+        self._stopped = True
+        run, self._run = self._run, None
+        if run is not None:
+            run.dispose()
 
 
 class _FutureObserver(abc.ObserverBase[T]):

@@ -47,7 +47,8 @@ async def sdk(server: HostileServer) -> CustomerSDK:
 
 def sent_event(request: Request, event_id: str) -> dict[str, Any]:
     """The event a ``send_event`` request stored, as the server echoes it."""
-    return request["payload"]["event"] | {"id": event_id, "author_id": CUSTOMER_ID}
+    event: dict[str, Any] = request["payload"]["event"]
+    return event | {"id": event_id, "author_id": CUSTOMER_ID}
 
 
 async def reply(connection: Connection, request: Request, payload: Any) -> None:
@@ -148,7 +149,7 @@ async def test_disposing_inside_on_next_skips_on_completed(sdk: CustomerSDK) -> 
         done.set()
 
     subscription = sdk.call(GetCustomer()).subscribe(
-        on_next, seen.append, lambda: seen.append("completed")
+        on_next, lambda exc: seen.append(repr(exc)), lambda: seen.append("completed")
     )
     await done.wait()
     await asyncio.sleep(0)

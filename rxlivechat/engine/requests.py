@@ -313,6 +313,7 @@ class Requests:
                 _succeed(pending, frame.payload)
             else:
                 _fail(pending, _error_of(frame))
+            self._deadlines.trim()
         # A freed slot, or the login reply opening the gate: write what waits.
         if self._queue:
             self._pump()
@@ -481,13 +482,23 @@ class _Deadlines:
         queue = self._queue
         if queue is None:
             queue = self._queue = deque()
-        while queue and queue[0].done:  # settled ones leave as new ones come
-            queue.popleft()
+        self.trim()
         loop = asyncio.get_running_loop()
         pending.deadline = loop.time() + timeout
         queue.append(pending)
         if self._timer is None:
             self._timer = loop.call_at(queue[0].deadline, self._fire)
+
+    def trim(self) -> None:
+        """Let the settled requests at the head go.
+
+        Replies come mostly in order, so this keeps few settled requests: kept
+        until their deadline, thousands would outlive the GC's young generations
+        and make its full collections more frequent.
+        """
+        queue = self._queue
+        while queue and queue[0].done:
+            queue.popleft()
 
     def _fire(self) -> None:
         self._timer = None

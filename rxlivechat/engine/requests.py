@@ -416,7 +416,10 @@ class Requests:
 
     def _pump(self) -> None:
         queue = self._queue
-        while queue and self._has_room():
+        if not queue or not self._session.logged_in:
+            return
+        in_flight = self._session.in_flight
+        while queue and len(in_flight) < self._max_in_flight:
             pending = queue.popleft()
             if not pending.done:
                 self._write(pending)

@@ -37,7 +37,7 @@ from ..exceptions import (
 )
 from ..protocol.base import Method
 from ..protocol.frames import ErrorResponse, Frame, Push, Response
-from ..protocol.session import Session
+from ..protocol.session import Session, State
 from .transport import Socket
 
 __all__ = ["ECHO_WAIT", "SAFE_TO_REPEAT", "Pending", "Requests"]
@@ -412,7 +412,10 @@ class Requests:
 
     def _has_room(self) -> bool:
         session = self._session
-        return session.logged_in and len(session.in_flight) < self._max_in_flight
+        return (
+            session.state is State.LOGGED_IN
+            and len(session.in_flight) < self._max_in_flight
+        )
 
     def _pump(self) -> None:
         queue = self._queue

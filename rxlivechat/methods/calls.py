@@ -183,7 +183,8 @@ class MethodGroup:
         return self._calls.engine.active_chats
 
     def _check_alive(self) -> None:
-        self._calls.check_alive()
+        if self._calls.engine.closed:  # Calls.check_alive, a call less per method
+            raise SDKClosedError("the SDK was destroyed")
 
     def _call(
         self, method: Method[Any], shape: Callable[[Any, Pending], T]

@@ -74,7 +74,8 @@ def require_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
 
 def require_str(name: str, value: Any) -> None:
     """Refuse anything but a non-empty ``str``."""
-    require_type(name, value, str)
+    if not isinstance(value, str):
+        require_type(name, value, str)
     if not value:
         raise InvalidArgumentError(f"{name} must not be empty")
 
@@ -105,8 +106,14 @@ def require_event(event: Any) -> None:
             f"event must be an event Struct (Message, File, ...), not "
             f"{type(event).__name__}"
         )
-    if isinstance(event, Message) and len(str(event.text).encode()) > MAX_TEXT_BYTES:
+    if isinstance(event, Message) and _too_long(str(event.text)):
         raise InvalidArgumentError("a message text is limited to 16 KB")
+
+
+def _too_long(text: str) -> bool:
+    """Whether ``text`` is over a message's limit in bytes of UTF-8."""
+    # At most 4 bytes a character: most texts are measured without encoding.
+    return len(text) > MAX_TEXT_BYTES // 4 and len(text.encode()) > MAX_TEXT_BYTES
 
 
 def to_event(value: Any, name: str = "event") -> Event:
@@ -309,7 +316,7 @@ def validate(method: Method[Any]) -> None:
     except (msgspec.ValidationError, TypeError) as exc:
         raise InvalidArgumentError(f"invalid {method.action} request: {exc}") from None
     event = getattr(method, "event", None)
-    if isinstance(event, Message) and len(event.text.encode()) > MAX_TEXT_BYTES:
+    if isinstance(event, Message) and _too_long(event.text):
         raise InvalidArgumentError("a message text is limited to 16 KB")
 
 

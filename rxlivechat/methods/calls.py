@@ -10,8 +10,9 @@ Rules:
 
 1. Building a method's observable sends nothing; each subscription sends its own
    request (retries get new request ids), and disposing it abandons the request.
-2. ``await`` on a method settles a future directly (:class:`_Call`), without
-   reactivex's ``to_future`` and trampoline: the same result, a third of the cost.
+2. ``await`` on a method settles a future straight from the request's callbacks
+   (:class:`_Call`), without reactivex's ``to_future``, trampoline or observers:
+   the same result, a fraction of the cost.
 3. Multi-step methods run as one task per subscription (:meth:`Calls.from_coroutine`);
    closing cancels them and their subscribers get ``SDKClosedError``.
 4. :class:`Calls` is the Rx layer's one handle on the engine: the method groups

@@ -4,18 +4,20 @@
 
     add("alice") ─► CustomerSDK ──("new_event", e)──┐
     add("bob")   ─► CustomerSDK ──("connected", c)──┼─► pool: ("bob", "connected", c)
-                    │ one TCPConnector,             │    └─► pool.queue(bound, overflow)
-                    │ a cookie jar each             │        (async, bounded)
+                    │ one HTTP session,             │    └─► pool.queue(bound, overflow)
+                    │ an identity dict each         │        (async, bounded)
                     └─ the connect gate: at most N log in at once
 
 Choices:
 
-1. **One connector, a session per customer.** The customer's identity lives in
-   its cookie jar (the accounts cookies), so each customer keeps its own
-   ``aiohttp.ClientSession`` (a few hundred bytes) over the pool's one
-   ``TCPConnector`` (``connector_owner=False``): the HTTP connections, DNS cache
-   and TLS context are shared; cookies never mix. A single shared session with
-   per-request cookies would need every token request to carry them by hand.
+1. **One HTTP session for all.** The customer's identity is two accounts
+   cookies, kept by its token provider in a small dict and sent by hand with each
+   token request; nothing else needs cookies (the Web API and the socket use the
+   token). So every customer shares the pool's one ``aiohttp.ClientSession``
+   (with a ``DummyCookieJar``: cookies never mix, because none are kept there)
+   and its ``TCPConnector``: the HTTP connections, DNS cache and TLS context are
+   shared, and a customer costs no session and no cookie jar (some 10 KiB each,
+   issue 16). The pool closes the session; a customer never does.
 2. **A gate on logins.** The pool's semaphore is held by each customer from its
    token fetch to the end of its login, for the first connection and every
    reconnect, so restarting 10,000 customers logs in ``max_concurrent_logins``
@@ -162,7 +164,7 @@ class EventQueue:
 
 
 class CustomerPool(Observable[PoolEvent]):
-    """Many customers on one loop, one HTTP connector and one login gate.
+    """Many customers on one loop, one HTTP session and one login gate.
 
     The pool is an ``Observable`` of ``(customer_key, event_name, payload)``: the
     merged hot stream of every customer's events, besides each customer's own.
@@ -197,7 +199,7 @@ class CustomerPool(Observable[PoolEvent]):
         super().__init__()
         if max_concurrent_logins < 1:
             raise InvalidArgumentError("max_concurrent_logins must be at least 1")
-        for option in ("http_connector", "connect_gate", "telemetry"):
+        for option in ("http_session", "connect_gate", "telemetry"):
             if option in defaults:
                 raise InvalidArgumentError(f"the pool sets {option} itself")
         self.defaults = defaults
@@ -205,7 +207,7 @@ class CustomerPool(Observable[PoolEvent]):
         self.dropped = 0
         """Merged-stream items dropped by the pool's full queues, in all."""
         self._connector_limit = connector_limit
-        self._connector: aiohttp.TCPConnector | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._gate = asyncio.Semaphore(max_concurrent_logins)
         self._customers: dict[str, tuple[CustomerSDK, abc.DisposableBase]] = {}
         self._stream: HotStream[PoolEvent] = HotStream(self._report)
@@ -245,14 +247,16 @@ class CustomerPool(Observable[PoolEvent]):
             raise InvalidArgumentError("key must be a non-empty string")
         if key in self._customers:
             raise InvalidArgumentError(f"customer {key!r} is already in the pool")
-        if self._connector is None:
-            self._connector = aiohttp.TCPConnector(
-                limit=self._connector_limit,
-                ssl=self._tls_context(options),
+        if self._http is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._connector_limit, ssl=self._tls_context(options)
+            )
+            self._http = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
             )
         sdk = CustomerSDK(
             **{**self.defaults, **options},
-            http_connector=self._connector,
+            http_session=self._http,
             connect_gate=self._gate,
             telemetry=None if self.telemetry is None else self.telemetry.customer(key),
         )
@@ -309,7 +313,7 @@ class CustomerPool(Observable[PoolEvent]):
     # Life -------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Destroy every customer, complete the merged stream, close the connector."""
+        """Destroy every customer, complete the merged stream, close the session."""
         if self._closed:
             return
         self._closed = True
@@ -318,8 +322,8 @@ class CustomerPool(Observable[PoolEvent]):
             subscription.dispose()
         await asyncio.gather(*(sdk.destroy() for sdk, _ in customers.values()))
         self._stream.on_completed()
-        if self._connector is not None:
-            await self._connector.close()
+        if self._http is not None:
+            await self._http.close()  # and its connector
 
     async def __aenter__(self) -> CustomerPool:
         return self
@@ -346,7 +350,7 @@ class CustomerPool(Observable[PoolEvent]):
     # Internals --------------------------------------------------------------------
 
     def _tls_context(self, options: dict[str, Any]) -> ssl.SSLContext | bool:
-        """The first customer's TLS context serves the shared connector."""
+        """The first customer's TLS context serves the shared session."""
         context: ssl.SSLContext | None = options.get("ssl", self.defaults.get("ssl"))
         return context or True  # True: verify certificates
 

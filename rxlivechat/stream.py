@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+from reactivex import abc
 from reactivex.subject import Subject
 
 __all__ = ["HotStream"]
@@ -56,3 +57,13 @@ class HotStream(Subject[T]):
                     self._report(exc)
                 except Exception:
                     log.exception("error while reporting a subscriber's error")
+
+    def attach(self, observer: abc.ObserverBase[T]) -> abc.DisposableBase:
+        """Add ``observer`` as it is; the subscription, to dispose.
+
+        For an observable forwarding this stream (the SDK itself):
+        ``Observable.subscribe`` has already wrapped its subscriber (auto-detach on
+        error or completion), so a second wrap, a lock and two disposables per
+        subscription, and a call per value, are saved.
+        """
+        return self._subscribe_core(observer)

@@ -141,8 +141,7 @@ async def test_the_life_and_the_requests_are_logged_without_tokens(
     await sandbox.drop_connections()
     await until(lambda: "connection_restored" in seen)
     # The identity secret (__lc_cst); __lc_cid is the customer id, logged openly.
-    jar = sdk._engine.http().cookie_jar
-    cookies = [c.value for c in jar if c.key == "__lc_cst"]
+    cookies = [sdk._engine.identity_cookies["__lc_cst"]]
     await sdk.destroy()
 
     def logged(level: int, logger: str = "rxlivechat") -> list[str]:

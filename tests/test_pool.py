@@ -1,4 +1,4 @@
-"""CustomerPool: one connector, a login gate, a bounded merged stream."""
+"""CustomerPool: one HTTP session, a login gate, a bounded merged stream."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
-from rxlivechat import CustomerPool, InvalidArgumentError, Message, StreamOverflowError
+from rxlivechat import (
+    CustomerPool,
+    CustomerTokenProvider,
+    InvalidArgumentError,
+    Message,
+    StreamOverflowError,
+)
+from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 
-from .helpers import until
+from .helpers import Recorder, until
 
 
 @pytest.fixture
@@ -27,17 +35,61 @@ async def pool(sandbox: Sandbox) -> AsyncIterator[CustomerPool]:
         yield pool
 
 
-async def test_customers_share_one_connector_but_keep_their_own_identity(
+async def test_customers_share_one_session_but_keep_their_own_identity(
     pool: CustomerPool,
 ) -> None:
     customers = [await pool.add(f"c{i}") for i in range(5)]
     await pool.wait_connected(timeout=10)
     assert pool.connected == 5
     assert len({sdk.customer_id for sdk in customers}) == 5
-    connectors = {sdk._engine.http().connector for sdk in customers}
-    assert connectors == {pool._connector}
-    jars = {id(sdk._engine.http().cookie_jar) for sdk in customers}
-    assert len(jars) == 5
+    sessions = {sdk._engine.http() for sdk in customers}
+    assert sessions == {pool._http}
+    assert pool._http is not None
+    assert isinstance(pool._http.cookie_jar, aiohttp.DummyCookieJar)  # keeps none
+    # Each identity is its own: the customer's id and its own secret.
+    identities = [sdk._engine.identity_cookies for sdk in customers]
+    assert [i["__lc_cid"] for i in identities] == [s.customer_id for s in customers]
+    assert len({i["__lc_cst"] for i in identities}) == 5
+
+
+async def test_two_customers_keep_their_identities_through_refreshes_and_reconnects(
+    pool: CustomerPool, sandbox: Sandbox
+) -> None:
+    alice, bob = await pool.add("alice"), await pool.add("bob")
+    await pool.wait_connected(timeout=10)
+    who = {
+        sdk: (sdk.customer_id, dict(sdk._engine.identity_cookies))
+        for sdk in (alice, bob)
+    }
+    logins = [Recorder(alice), Recorder(bob)]
+    # A token refresh (expired: a new token by the cookie grant), then a drop.
+    await sandbox.disconnect_customers("access_token_expired")
+    await until(lambda: all(len(r.of("connection_restored")) == 1 for r in logins))
+    await sandbox.drop_connections()
+    await until(lambda: all(len(r.of("connection_restored")) == 2 for r in logins))
+    await pool.wait_connected(timeout=10)
+    for sdk, (customer_id, cookies) in who.items():
+        assert sdk.customer_id == customer_id
+        assert (await sdk.get_customer()).id == customer_id
+        assert sdk._engine.identity_cookies["__lc_cid"] == customer_id
+        assert sdk._engine.identity_cookies["__lc_cst"] == cookies["__lc_cst"]
+        provider = sdk._engine._token_provider
+        assert isinstance(provider, CustomerTokenProvider)
+        assert provider.fetches == 2  # the refresh went to the accounts API
+    assert len(sandbox.store.customers) == 2  # nobody became a new customer
+
+
+async def test_the_pool_alone_closes_its_session(pool: CustomerPool) -> None:
+    alice, bob = await pool.add("alice"), await pool.add("bob")
+    await pool.wait_connected(timeout=10)
+    session = pool._http
+    assert session is not None
+    await pool.remove("alice")
+    assert alice._engine.closed
+    assert not session.closed
+    assert (await bob.web_call(GetCustomer())).id == bob.customer_id  # over it
+    await pool.close()
+    assert session.closed
 
 
 async def test_the_merged_stream_carries_each_customer_key(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reactivex
+
 from rxlivechat.stream import HotStream
 
 
@@ -53,3 +55,23 @@ def test_it_composes_like_any_subject() -> None:
     stream.on_completed()
     assert out == [0, 20, 40]
     assert done == [True]
+
+
+def test_an_attached_observer_gets_values_until_disposed_or_completed() -> None:
+    # How the SDK forwards its event stream: one wrap by Observable.subscribe.
+    stream: HotStream[int] = HotStream(lambda exc: None)
+    forwarded: reactivex.Observable[int] = reactivex.create(
+        lambda observer, _: stream.attach(observer)
+    )
+    first: list[object] = []
+    second: list[object] = []
+    subscription = forwarded.subscribe(first.append)
+    forwarded.subscribe(second.append, on_completed=lambda: second.append("done"))
+    stream.on_next(1)
+    subscription.dispose()
+    stream.on_next(2)
+    stream.on_completed()
+    stream.on_next(3)
+    assert first == [1]
+    assert second == [1, 2, "done"]
+    assert stream.observers == []  # completed: nobody is kept

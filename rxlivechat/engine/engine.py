@@ -15,10 +15,12 @@ One task connects, logs in, reads, pings and reconnects:
 
 Rules:
 
-1. One task owns the connection (:meth:`Engine.start`); on each socket one
-   reader task feeds every frame to the listener. Nothing else reads the socket.
-2. A closed socket ends the login (or the ping loop) and vice versa: the two tasks
-   of a socket's life are raced, and the loser is cancelled.
+1. One task owns the connection (:meth:`Engine.start`); each socket calls one
+   handler (:meth:`Engine._handler`) with every message, from the event loop's
+   callback: no reader task. Nothing else reads the socket.
+2. A closed socket ends the login (or the ping loop) and vice versa. Both run
+   in the connection task: the socket closing cancels it, and that one
+   cancellation is counted and undone as ``asyncio.timeout`` does.
 3. A ``customer_disconnected`` reason either reconnects, refreshes the token then
    reconnects, or stops for good (docs/reconnect.md has the table).
 4. Cancellation is never swallowed: cancelling the task (or the loop ending)
@@ -48,7 +50,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import aiohttp
 import msgspec
 from msgspec.structs import replace
-from yarl import URL
 
 from .. import events as ev
 from ..events import NewEvent
@@ -77,7 +78,7 @@ from .backoff import ReconnectPolicy
 from .commits import Commits
 from .recovery import EventLedger, missed_events
 from .requests import OnError, OnResult, Pending, Requests
-from .transport import Socket, connect, rtm_url
+from .transport import connect, rtm_url
 from .web import PreparedFile, WebClient
 
 if TYPE_CHECKING:
@@ -174,9 +175,10 @@ class Options:
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
         reconnects_per_minute: the storm bound (see :class:`.backoff.Backoff`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
-        http_connector: a connector shared with other customers (a pool): the
-            engine opens its own HTTP session on it (its own cookie jar, so its
-            own identity) and never closes it. ``None``: a connector of its own.
+        http_session: an HTTP session shared with other customers (a pool's),
+            never closed by the engine; the identity is not in it (see
+            :class:`.auth.CustomerTokenProvider`). ``None``: the engine makes
+            its own on first use and closes it.
         connect_gate: a semaphore shared with other customers: held from the
             token fetch to the end of the login, so a pool restarting many
             customers logs in at most that many at once.
@@ -200,7 +202,7 @@ class Options:
     reconnect_delay: tuple[float, float] = (0.5, 30.0)
     reconnects_per_minute: int = 20
     ssl: ssl_.SSLContext | None = None
-    http_connector: aiohttp.BaseConnector | None = None
+    http_session: aiohttp.ClientSession | None = None
     connect_gate: asyncio.Semaphore | None = None
     telemetry: CustomerTelemetry | None = None
     store: Store | None = None
@@ -225,6 +227,41 @@ class Engine:
         listener: told of every frame and every SDK event.
     """
 
+    # Slots: one engine per customer, and a pool holds thousands (its 31
+    # attributes would not fit a dict shared between instances).
+    __slots__ = (
+        "_backoff",
+        "_closed",
+        "_closing",
+        "_commits",
+        "_customer_store",
+        "_gate",
+        "_held",
+        "_http",
+        "_identity",
+        "_ledger",
+        "_listener",
+        "_logged_in_this_attempt",
+        "_login_waiters",
+        "_recovering",
+        "_refusal",
+        "_requests",
+        "_resuming",
+        "_runner",
+        "_session",
+        "_side_storage",
+        "_stop",
+        "_stopped_runner",
+        "_store_writes",
+        "_token_provider",
+        "_traced",
+        "_web",
+        "active_chats",
+        "customer_id",
+        "identity_cookies",
+        "options",
+    )
+
     def __init__(self, options: Options, listener: Listener) -> None:
         self.options = options
         self._listener = listener
@@ -246,6 +283,10 @@ class Engine:
         )
         self.customer_id: str | None = None
         """The customer's id, once logged in."""
+        self.identity_cookies: dict[str, str] = {}
+        """The accounts cookies that are the customer's identity (the cookie
+        grant): the default token provider sends and updates this dict, and
+        the store keeps it."""
         self.active_chats: dict[str, bool] = {}
         """Chat id → whether it has an active thread, as far as the pushes tell."""
         self._side_storage: dict[str, str] = {}
@@ -253,11 +294,15 @@ class Engine:
         self._recovering = False
         self._held: list[Push[Any]] = []
         self._http: aiohttp.ClientSession | None = None
+        """The engine's own HTTP session, when it has no shared one."""
         self._runner: asyncio.Task[None] | None = None
         self._stopped_runner: asyncio.Task[None] | None = None
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
-        self._login_waiters: set[asyncio.Future[None]] = set()
+        self._stop: ev.Disconnected | None = None
+        # Dicts used as sets here: empty, a dict costs 64 bytes and a set 216,
+        # on every idle customer of a pool.
+        self._login_waiters: dict[asyncio.Future[None], None] = {}
         self._logged_in_this_attempt = False
         self._gate = _Gate(None, None)
         """This socket's pass through the shared connect gate."""
@@ -269,7 +314,7 @@ class Engine:
         self._customer_store: CustomerStore | None = None
         self._identity: Identity | None = None
         self._resuming = False
-        self._store_writes: set[asyncio.Task[None]] = set()
+        self._store_writes: dict[asyncio.Task[None], None] = {}
         # While attempts fail for a permanent reason: what requests fail with.
         self._refusal: ConnectError | None = None
         self._requests.halt(SDKClosedError(NOT_STARTED))
@@ -402,14 +447,14 @@ class Engine:
         if self._refusal is not None:
             raise self._refusal
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._login_waiters.add(waiter)
+        self._login_waiters[waiter] = None
         try:
             async with asyncio.timeout(timeout):
                 await waiter
         except TimeoutError:
             raise TimeoutError(f"not connected within {timeout} s") from None
         finally:
-            self._login_waiters.discard(waiter)
+            self._login_waiters.pop(waiter, None)
 
     # Requests -----------------------------------------------------------------------
 
@@ -498,34 +543,33 @@ class Engine:
     # HTTP and tokens ----------------------------------------------------------------
 
     def http(self) -> aiohttp.ClientSession:
-        """The HTTP session; its cookie jar keeps the customer's identity."""
+        """The HTTP session: the shared one, or the engine's own (made now)."""
+        shared = self.options.http_session
+        if shared is not None:
+            return shared
         if self._http is None:
-            # unsafe=True: keep cookies from IP hosts too (a sandbox on 127.0.0.1).
-            jar = aiohttp.CookieJar(unsafe=True)
-            shared = self.options.http_connector
-            if shared is not None:  # a pool's: its sockets, our own cookies
-                self._http = aiohttp.ClientSession(
-                    cookie_jar=jar, connector=shared, connector_owner=False
-                )
-            else:
-                # ssl=True: verify certificates (lc-sdk-python turns that off).
-                # force_close: no idle keep-alive connection per customer; tokens
-                # and Web API calls are rare, an idle socket each is not.
-                connector = aiohttp.TCPConnector(
-                    ssl=self.options.ssl or True, force_close=True
-                )
-                self._http = aiohttp.ClientSession(cookie_jar=jar, connector=connector)
+            # ssl=True: verify certificates (lc-sdk-python turns that off).
+            # force_close: no idle keep-alive connection per customer; tokens
+            # and Web API calls are rare, an idle socket each is not. No jar:
+            # the identity is self.identity_cookies.
+            connector = aiohttp.TCPConnector(
+                ssl=self.options.ssl or True, force_close=True
+            )
+            self._http = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._http
 
     async def token(self) -> Token:
         """A valid customer token, from the provider (cached by the default one)."""
         if self._token_provider is None:
             self._token_provider = CustomerTokenProvider(
-                self.http(),
+                self.http,  # asked each time: a closed own session is remade
                 accounts_url=self.options.accounts_url,
                 client_id=self.options.client_id,
                 organization_id=self.options.organization_id,
                 timeout=self.options.request_timeout,
+                cookies=self.identity_cookies,
             )
         try:
             async with asyncio.timeout(self.options.request_timeout):
@@ -620,39 +664,53 @@ class Engine:
             url = rtm_url(self.options.api_url, self.options.organization_id)
             log.debug("opening the socket: %s", url)
             socket = await connect(
-                self.http(), url, timeout=self.options.connect_timeout
+                url, timeout=self.options.connect_timeout, ssl=self.options.ssl
             )
         except BaseException:
             gate.leave()
             raise
         log.debug("socket open; logging in")
         self._requests.connection_made(socket)
-        loop = asyncio.get_running_loop()
-        reader = loop.create_task(self._read(socket), name="rxlivechat-reader")
+        socket.listen(self._handler())
         self._gate = gate  # left by _announce(), once logged in
-        life = loop.create_task(self._logged_in(token, restoring))
+        # The login and then the pings run in this task. A socket that closes
+        # first cancels it (the way asyncio.timeout does: counted, undone here),
+        # so a socket's life costs no task and no wait of its own.
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = task.cancelling()
+        living, dropped = True, False
+
+        def drop(_: object) -> None:
+            nonlocal dropped
+            if living:
+                dropped = True
+                task.cancel()
+
+        socket.done.add_done_callback(drop)
         try:
-            await asyncio.wait({reader, life}, return_when=asyncio.FIRST_COMPLETED)
+            await self._logged_in(token, restoring)  # returns when a ping fails
+        except asyncio.CancelledError:
+            if not dropped or task.uncancel() > cancelling:
+                raise  # cancelled from outside too: stop, after the cleanup
         finally:
-            # Whichever ends first ends the other: a closed socket cancels a
-            # pending login; a failed login closes the socket. A cancellation of
-            # this task still propagates, after the cleanup.
+            living = False
+            socket.done.remove_done_callback(drop)
             gate.leave()
-            life.cancel()
-            reader.cancel()
             was_logged_in = self._session.logged_in
             self._requests.connection_lost()
             if was_logged_in and self._current():
                 log.info("connection lost")
                 self._emit("connection_lost", None)
             try:
-                await asyncio.wait({life, reader})
-            finally:
                 await socket.close()
-        error = None if life.cancelled() else life.exception()
-        if error is not None:
-            raise error
-        return None if reader.cancelled() else reader.result()
+            finally:
+                # Read always: a failure never read is logged as unhandled.
+                failed = socket.done.exception() if socket.done.done() else None
+        if failed is not None:
+            raise failed
+        stop, self._stop = self._stop, None
+        return stop
 
     async def _logged_in(self, token: Token, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
@@ -662,6 +720,7 @@ class Engine:
         self._held.clear()
         self._announce(await self._login(token))
         await self._keep_identity(self.customer_id or "")
+        # Pings go on during the recovery, which may be long.
         pinger = asyncio.get_running_loop().create_task(
             self._ping_loop(), name="rxlivechat-ping"
         )
@@ -675,15 +734,15 @@ class Engine:
             for frame in held:
                 self._on_push(frame)
             del held
-            if not pinger.done():  # ping from here on: a task less per customer
-                pinger.cancel()
-                await asyncio.wait({pinger})
-                await self._ping_loop()  # returns when a ping goes unanswered
         finally:
             self._recovering = False
             self._held.clear()
+            alive = not pinger.done()  # done: a ping went unanswered
             pinger.cancel()
             await asyncio.wait({pinger})
+            del pinger  # a finished task keeps its coroutine and its exception
+        if alive:  # ping from here on in this task: a task less per customer
+            await self._ping_loop()  # returns when a ping goes unanswered
 
     def _announce(self, login: m.LoginResult) -> None:
         """Logged in: say who the customer is."""
@@ -756,15 +815,18 @@ class Engine:
                     )
                     self._emit("new_event", new)
 
-    async def _read(self, socket: Socket) -> ev.Disconnected | None:
-        """Read until the socket closes; returns a reason to stop for good."""
-        stop: ev.Disconnected | None = None
+    def _handler(self) -> Callable[[bytes], None]:
+        """The socket's message handler: decode, report, act on pushes.
+
+        A push that ends the session for good (``customer_disconnected`` for
+        a reason not to reconnect on) is kept in ``_stop`` for the socket's end.
+        """
+        self._stop = None
         receive = self._requests.receive
         on_frame = self._listener.on_frame
         on_push = self._on_push
 
         def handle(data: bytes) -> None:
-            nonlocal stop
             try:
                 frame, _ = receive(data)
             except ProtocolError as exc:
@@ -773,10 +835,9 @@ class Engine:
                 return
             on_frame(frame)
             if isinstance(frame, Push) and (reason := on_push(frame)) is not None:
-                stop = reason
+                self._stop = reason
 
-        await socket.read(handle)
-        return stop
+        return handle
 
     def _on_push(self, frame: Push[Any]) -> ev.Disconnected | None:
         """Keep the state up to date and emit the push's SDK events."""
@@ -873,11 +934,9 @@ class Engine:
             and identity.organization_id == self.options.organization_id
         ):
             self._identity = identity
-            # Back into the jar before the first token fetch: the cookie grant
-            # then gives back the same customer.
-            self.http().cookie_jar.update_cookies(
-                identity.cookies, response_url=URL(self.options.accounts_url)
-            )
+            # Before the first token fetch: the cookie grant then gives back
+            # the same customer.
+            self.identity_cookies.update(identity.cookies)
             self._resuming = True
         for checkpoint in snapshot.checkpoints.values():
             self._ledger.seed(checkpoint)
@@ -897,12 +956,11 @@ class Engine:
             self._emit("error", error)
         if self._customer_store is None:
             return
-        jar = self.http().cookie_jar.filter_cookies(URL(self.options.accounts_url))
         identity = Identity(
             customer_id=customer_id,
             organization_id=self.options.organization_id,
             client_id=self.options.client_id,
-            cookies={name: morsel.value for name, morsel in jar.items()},
+            cookies=dict(self.identity_cookies),
         )
         if identity != saved:
             try:
@@ -928,8 +986,8 @@ class Engine:
                 self._emit("error", exc)
 
         task = asyncio.get_running_loop().create_task(reported())
-        self._store_writes.add(task)
-        task.add_done_callback(self._store_writes.discard)
+        self._store_writes[task] = None
+        task.add_done_callback(self._store_writes.pop)
 
     def _store_failed(self, error: StoreError) -> None:
         """The store cannot be opened: stop, and tell whoever waits why."""

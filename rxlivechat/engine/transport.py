@@ -1,12 +1,15 @@
-"""aiohttp glue for one RTM WebSocket: open, read, write, close. Nothing else.
+"""The RTM WebSocket (open, read, write, close) and the HTTP helpers beside it.
 
 Rules:
 
-1. This is the only client module that touches ``aiohttp`` WebSocket objects, and
-   the only place aiohttp exceptions become ours (:func:`map_errors`).
-2. One reader: :meth:`Socket.read` runs in exactly one task.
-3. Writes never block the caller: :meth:`Socket.send` queues bytes and one writer
-   task sends them in order, each as a TEXT frame (msgspec bytes, no re-encoding).
+1. The RTM socket is an :class:`asyncio.Protocol` speaking :mod:`.websocket`
+   (RFC 6455, Sans-I/O): no aiohttp objects, no reader or writer task. A
+   customer idling on its socket costs a transport, this object and a buffer.
+2. Every message goes to one handler, called from ``data_received``.
+3. Writes never block the caller: :meth:`Socket.send` writes at once and the
+   transport keeps what the kernel cannot take yet, in order.
+4. HTTP (tokens, the Web API) stays on aiohttp; this is the only place aiohttp
+   and OS errors become ours (:func:`map_errors`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl as ssl_
 from collections.abc import Callable, Iterator
-from typing import Literal
+from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
 from ..exceptions import ConnectError, ConnectionLost, ProtocolError
 from ..protocol.frames import API_VERSION
+from . import websocket as ws
 
 __all__ = [
     "MAX_HTTP_BODY",
@@ -38,6 +43,11 @@ log = logging.getLogger("rxlivechat")
 
 MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 """Large enough for a 100-thread history page; aiohttp's default is 4 MiB."""
+
+try:
+    USER_AGENT = f"rxlivechat/{version('rxlivechat')}"
+except PackageNotFoundError:  # run from a source tree
+    USER_AGENT = "rxlivechat"
 
 MAX_HTTP_BODY = 16 * 1024 * 1024
 """The largest HTTP reply read (tokens, Web API results): a server that sends
@@ -89,99 +99,206 @@ def map_errors(what: str, *, lost: bool = False) -> Iterator[None]:
         raise cls(f"{what}: {str(exc) or type(exc).__name__}") from exc
 
 
-class Socket:
-    """One open RTM WebSocket with its writer task."""
+class Socket(asyncio.Protocol):
+    """One RTM WebSocket on an asyncio transport: no task, no queue.
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse[Literal[False]]) -> None:
-        self._ws = ws
-        # A list and one future to wake the writer: an asyncio.Queue per
-        # customer costs more memory than everything else here together.
-        self._outbox: list[bytes] = []
-        self._wake: asyncio.Future[None] | None = None
-        self._writer = asyncio.get_running_loop().create_task(
-            self._write_loop(), name="rxlivechat-writer"
-        )
+    Bytes are parsed as they arrive (:class:`.websocket.FrameReader`) and each
+    message goes straight to the handler given to :meth:`listen`; a frame sent
+    is written at once (the transport buffers what the kernel cannot take yet).
+    """
+
+    def __init__(self, url: str, max_size: int) -> None:
+        self._url = url
+        self._key = ws.new_key()
+        self._reader = ws.FrameReader(max_size)
+        self._transport: asyncio.Transport | None = None
+        self._head: bytearray | None = bytearray()  # the handshake reply, until done
+        self._early: list[bytes] = []  # messages before listen()
+        self._handle: Callable[[bytes], None] = self._early.append
+        loop = asyncio.get_running_loop()
+        self._opened: asyncio.Future[None] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        """Set once the socket is closed: with ``None`` when closed cleanly, with
+        :class:`ConnectionLost` when it failed (a frame over the size limit, a
+        broken frame, a handler that raised)."""
+        self._close_sent = False
 
     @property
     def closed(self) -> bool:
         """Whether the socket is closed (or closing)."""
-        return self._ws.closed
+        return self._close_sent or self.done.done()
+
+    def listen(self, handle: Callable[[bytes], None]) -> None:
+        """Call ``handle`` with every TEXT/BINARY message from now on."""
+        self._handle = handle
+        early, self._early = self._early, []
+        for data in early:
+            handle(data)
 
     def send(self, data: bytes) -> None:
-        """Queue one frame; it is written in order by the writer task."""
-        self._outbox.append(data)
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
+        """Send one TEXT frame (msgspec bytes, no re-encoding), never blocking."""
+        if self._transport is not None and not self.closed:
+            self._transport.write(ws.encode_frame(ws.TEXT, data))
 
-    async def read(self, handle: Callable[[bytes], None]) -> None:
-        """Call ``handle`` with every TEXT/BINARY message until the socket closes.
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the socket (the closing handshake, at most ``timeout`` s)."""
+        transport = self._transport
+        if transport is None or self.done.done():
+            return
+        if not self._close_sent:
+            self._close_sent = True
+            with contextlib.suppress(RuntimeError):  # the transport is closing
+                transport.write(ws.encode_frame(ws.CLOSE, ws.close_payload(1000)))
+        # asyncio.wait, not `await done`: it raises only if *this* task is
+        # cancelled, so the caller's own cancellation is never swallowed.
+        _, waiting = await asyncio.wait({self.done}, timeout=timeout)
+        if waiting:
+            transport.abort()
+            await asyncio.wait({self.done})
 
-        A plain loop with a callback, not an async generator: one call per
-        message, no suspension in between.
+    # asyncio.Protocol ---------------------------------------------------------------
 
-        Raises:
-            ConnectionLost: the socket failed (a message over the size limit...).
-        """
-        receive = self._ws.receive
-        text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
-        while True:
-            msg = await receive()
-            kind = msg.type
-            if kind is text or kind is binary:
-                handle(msg.data)
-            elif kind is aiohttp.WSMsgType.ERROR:  # e.g. a message over the limit
-                raise ConnectionLost(f"the socket failed: {msg.data!r}")
-            elif kind in (
-                aiohttp.WSMsgType.CLOSE,
-                aiohttp.WSMsgType.CLOSING,
-                aiohttp.WSMsgType.CLOSED,
-            ):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Send the opening handshake."""
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        transport.write(ws.handshake_request(self._url, self._key, USER_AGENT))
+
+    def data_received(self, data: bytes) -> None:
+        """Parse the handshake reply, then frames; hand out each message."""
+        if self._head is not None:
+            data = self._handshake(data)
+            if not data:
                 return
-
-    async def close(self) -> None:
-        """Close the socket and stop the writer; safe to call more than once."""
-        self._writer.cancel()
         try:
-            with contextlib.suppress(Exception):  # never BaseException: see below
-                await self._ws.close()
-        finally:
-            # asyncio.wait, not `await writer`: it raises only if *this* task is
-            # cancelled, so the caller's own cancellation is never swallowed.
-            await asyncio.wait({self._writer})
+            for opcode, payload in self._reader.feed(data):
+                if opcode <= ws.BINARY:
+                    self._handle(payload)
+                elif opcode == ws.PING:
+                    self._write(ws.PONG, payload)
+                elif opcode == ws.CLOSE:
+                    self._closing_handshake(payload)
+                    return
+        except Exception as exc:  # a broken frame, or the handler raised (a bug)
+            self._fail(exc)
 
-    async def _write_loop(self) -> None:
-        ws = self._ws
-        loop = asyncio.get_running_loop()
-        while True:
-            while self._outbox:
-                batch, self._outbox = self._outbox, []
-                for data in batch:
-                    try:
-                        await ws.send_frame(data, aiohttp.WSMsgType.TEXT)
-                    except (aiohttp.ClientError, ConnectionError, RuntimeError) as e:
-                        # The reader sees the close and reports it: stop writing.
-                        log.debug("write failed, socket closing: %r", e)
-                        return
-            self._wake = loop.create_future()
-            await self._wake
-            self._wake = None
+    def eof_received(self) -> bool:
+        """The server closed its side: close ours (returning False does)."""
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Settle what waits on the socket."""
+        if not self._opened.done():
+            self._opened.set_exception(
+                ConnectionLost(f"the socket closed during the handshake: {exc}")
+            )
+        if not self.done.done():
+            self.done.set_result(None)  # a drop: the engine reconnects
+
+    # Internals ---------------------------------------------------------------------
+
+    def _handshake(self, data: bytes) -> bytes:
+        """Collect the reply's head; return the bytes after it (frames)."""
+        head = self._head
+        assert head is not None
+        head += data
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(head) > ws.MAX_HANDSHAKE_REPLY:
+                self._refuse(ws.HandshakeError("the handshake reply is too large"))
+            return b""
+        self._head = None
+        try:
+            ws.parse_handshake_reply(bytes(head[:end]), self._key)
+        except ws.HandshakeError as exc:
+            self._refuse(exc)
+            return b""
+        self._opened.set_result(None)
+        return bytes(head[end + 4 :])
+
+    def _refuse(self, exc: ws.HandshakeError) -> None:
+        self._head = None
+        if not self._opened.done():
+            self._opened.set_exception(exc)
+        assert self._transport is not None
+        self._transport.abort()
+
+    def _write(self, opcode: int, payload: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(ws.encode_frame(opcode, payload))
+
+    def _closing_handshake(self, payload: bytes) -> None:
+        """The server closes: answer (once) with its code, then close."""
+        if not self._close_sent:
+            self._close_sent = True
+            self._write(ws.CLOSE, payload[:2])
+        assert self._transport is not None
+        self._transport.close()
+
+    def _fail(self, exc: Exception) -> None:
+        """Close at once and fail :attr:`done` with the reason."""
+        if not self.done.done():
+            if isinstance(exc, ProtocolError):
+                error = ConnectionLost(f"the socket failed: {exc}")
+                error.__cause__ = exc
+                exc = error
+            self.done.set_exception(exc)
+        self._close_sent = True
+        self._head = None
+        assert self._transport is not None
+        self._transport.abort()
+
+    async def opened(self) -> None:
+        """Return once the server accepted the handshake."""
+        await self._opened
 
 
-async def connect(http: aiohttp.ClientSession, url: str, *, timeout: float) -> Socket:
-    """Open the RTM WebSocket at ``url``.
+_default_tls: ssl_.SSLContext | None = None
+
+
+def _tls(context: ssl_.SSLContext | None) -> ssl_.SSLContext:
+    """``context``, or one default context (system authorities) for every socket."""
+    global _default_tls
+    if context is not None:
+        return context
+    if _default_tls is None:
+        _default_tls = ssl_.create_default_context()
+    return _default_tls
+
+
+async def connect(
+    url: str, *, timeout: float, ssl: ssl_.SSLContext | None = None
+) -> Socket:
+    """Open the RTM WebSocket at ``url`` (``ws://`` or ``wss://``).
 
     Raises:
-        ConnectError: the socket could not be opened within ``timeout`` seconds.
+        ConnectError: the socket could not be opened within ``timeout`` seconds,
+            or the server refused the handshake.
     """
-    with map_errors(f"cannot connect to {url.split('?')[0]}"):
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or ""
+    port = parts.port or (443 if secure else 80)
+    loop = asyncio.get_running_loop()
+    what = f"cannot connect to {url.split('?')[0]}"
+    socket: Socket | None = None
+    try:
         async with asyncio.timeout(timeout):
-            ws = await http.ws_connect(
-                url,
-                decode_text=False,
-                autoping=True,
-                heartbeat=None,  # the SDK sends RTM pings itself (digest §1.3)
-                max_msg_size=MAX_MESSAGE_SIZE,
-                timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
+            _, socket = await loop.create_connection(
+                lambda: Socket(url, MAX_MESSAGE_SIZE),
+                host,
+                port,
+                ssl=_tls(ssl) if secure else None,
             )
-    return Socket(ws)
+            await socket.opened()
+    except ws.HandshakeError as exc:
+        raise ConnectError(f"{what}: {exc}") from exc
+    except (TimeoutError, OSError, ConnectionLost) as exc:
+        if socket is not None:
+            await socket.close(timeout=0)
+        raise ConnectError(f"{what}: {str(exc) or type(exc).__name__}") from exc
+    except BaseException:  # cancelled: leave no socket behind
+        if socket is not None:
+            await socket.close(timeout=0)
+        raise
+    return socket

@@ -1,7 +1,7 @@
 """The engine never lets a request wait for a connection that cannot come.
 
 Against the sandbox (a wrong organization, a banned customer) and a real token
-endpoint on 127.0.0.1 that refuses every token.
+endpoint on 127.0.0.1 that refuses every token. And who closes the HTTP session.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from rxlivechat import (
     ConnectError,
     CustomerBannedError,
+    CustomerSDK,
     CustomerTokenProvider,
     LiveChatError,
     RequestTimeoutError,
@@ -24,9 +25,10 @@ from rxlivechat import (
     TokenRefusedError,
 )
 from rxlivechat.engine.engine import permanent_failure
+from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox
 
-from ..helpers import Recorder, connect, until
+from ..helpers import CREATED, Recorder, connect, until
 
 
 @pytest.fixture
@@ -204,3 +206,47 @@ async def test_every_waiting_request_fails_with_the_cause(
     assert len(causes) == 1
     await until(lambda: not sdk.connected)
     await sdk.destroy()
+
+
+# The HTTP session: the engine's own, or a shared one --------------------------------
+
+
+async def test_a_standalone_sdk_closes_its_own_session(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox)
+    await sdk.wait_connected(timeout=10)
+    http = sdk._engine.http()
+    assert isinstance(http.cookie_jar, aiohttp.DummyCookieJar)  # the identity: not here
+    assert (await sdk.web_call(GetCustomer())).id == sdk.customer_id
+    await sdk.destroy()
+    assert http.closed
+    assert http.connector is None  # closed with it: it was the session's own
+
+
+async def test_a_shared_session_is_never_closed_by_a_customer(
+    sandbox: Sandbox,
+) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+
+        def customer() -> CustomerSDK:
+            sdk = CustomerSDK(
+                organization_id=sandbox.organization_id,
+                client_id="test-client",
+                api_url=sandbox.api_url,
+                accounts_url=sandbox.accounts_url,
+                http_session=http,
+            )
+            CREATED.append(sdk)  # destroyed after the test, whatever happens
+            sdk.connect()
+            return sdk
+
+        first = customer()
+        await first.wait_connected(timeout=10)
+        assert first._engine.http() is http
+        assert (await first.web_call(GetCustomer())).id == first.customer_id
+        await first.destroy()
+        assert not http.closed
+        second = customer()  # it still serves
+        await second.wait_connected(timeout=10)
+        assert second.customer_id != first.customer_id  # no identity left in it
+        await second.destroy()
+        assert not http.closed

@@ -1,0 +1,234 @@
+"""The RTM socket against a real aiohttp WebSocket server on 127.0.0.1.
+
+aiohttp's server is the judge here: it unmasks and checks what our client
+writes, and sends what a real server sends (pings, close codes, big messages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket as socket_
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from rxlivechat.engine import transport
+from rxlivechat.engine.transport import Socket, connect
+from rxlivechat.exceptions import ConnectError, ConnectionLost
+
+from ..helpers import until
+
+Session = Callable[[web.WebSocketResponse], Awaitable[None]]
+
+
+class Server:
+    """One aiohttp app on a free port; ``session`` runs each accepted socket."""
+
+    def __init__(self) -> None:
+        self.session: Session = self._echo
+        self.received: list[aiohttp.WSMessage] = []
+        self.closed = asyncio.Event()
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _echo(self, ws: web.WebSocketResponse) -> None:
+        while not ws.closed:
+            msg = await ws.receive()
+            self.received.append(msg)
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+
+    async def _accept(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=0)
+        await ws.prepare(request)
+        try:
+            await self.session(ws)
+        finally:
+            self.closed.set()
+        return ws
+
+    async def _forbid(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(status=403)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/ws", self._accept)
+        app.router.add_get("/forbidden", self._forbid)
+        self.runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.url = f"ws://127.0.0.1:{self.runner.addresses[0][1]}"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    server = Server()
+    await server.start()
+    yield server
+    assert server.runner is not None
+    await server.runner.cleanup()
+
+
+async def opened(server: Server, path: str = "/ws") -> tuple[Socket, list[bytes]]:
+    """A socket to ``server``, listening into the returned list."""
+    socket = await connect(server.url + path, timeout=5)
+    seen: list[bytes] = []
+    socket.listen(seen.append)
+    return socket, seen
+
+
+async def test_messages_of_every_length_form_round_trip(server: Server) -> None:
+    socket, seen = await opened(server)
+    sent = [b"", b"x", b"y" * 125, b"z" * 126, b"w" * 65535, b"v" * 65536]
+    sent += ["żółw 😀 ".encode() * 80_000]  # a megabyte, multi-byte UTF-8
+    for data in sent:
+        socket.send(data)
+    await until(lambda: len(seen) == len(sent))
+    assert seen == sent  # the server unmasked each exactly, and echoed it
+    await socket.close()
+
+
+async def test_a_server_ping_is_answered_with_its_payload(server: Server) -> None:
+    pongs: list[bytes] = []
+
+    async def ping(ws: web.WebSocketResponse) -> None:
+        await ws.ping(b"beat")
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.PONG:
+                pongs.append(msg.data)
+                await ws.close()
+
+    server.session = ping
+    socket, _ = await opened(server)
+    await until(lambda: pongs == [b"beat"])
+    await asyncio.wait_for(socket.done, 5)
+    assert socket.done.result() is None  # a clean close
+
+
+async def test_a_server_close_is_answered_and_ends_the_socket(server: Server) -> None:
+    async def close(ws: web.WebSocketResponse) -> None:
+        await ws.send_str('{"last": true}')
+        await ws.close(code=4000, message=b"going")
+
+    server.session = close
+    socket, seen = await opened(server)
+    await asyncio.wait_for(socket.done, 5)
+    assert seen == [b'{"last": true}']
+    assert socket.closed
+    await socket.close()  # closing a closed socket is a no-op
+
+
+async def test_close_sends_a_normal_close(server: Server) -> None:
+    socket, _ = await opened(server)
+    await socket.close()
+    await asyncio.wait_for(server.closed.wait(), 5)
+    assert [m.type for m in server.received] == [aiohttp.WSMsgType.CLOSE]
+    assert server.received[0].data == 1000
+    assert socket.done.result() is None
+
+
+async def test_messages_before_listen_are_kept_in_order(server: Server) -> None:
+    async def hello(ws: web.WebSocketResponse) -> None:
+        for i in range(3):
+            await ws.send_str(f"early {i}")
+        await ws.receive()
+
+    server.session = hello
+    socket = await connect(server.url + "/ws", timeout=5)
+    await asyncio.sleep(0.1)  # they arrive with no one listening
+    seen: list[bytes] = []
+    socket.listen(seen.append)
+    assert seen == [b"early 0", b"early 1", b"early 2"]
+    await socket.close()
+
+
+async def test_a_refused_handshake_is_a_connect_error(server: Server) -> None:
+    with pytest.raises(ConnectError, match="403"):
+        await connect(server.url + "/forbidden", timeout=5)
+
+
+async def test_a_server_that_never_answers_is_a_connect_error() -> None:
+    with socket_.socket() as silent:  # accepts (the kernel's backlog), never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(ConnectError, match="TimeoutError"):
+            await connect(f"ws://127.0.0.1:{port}/ws", timeout=0.3)
+
+
+async def test_nothing_listening_is_a_connect_error() -> None:
+    with socket_.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(ConnectError, match="cannot connect"):
+        await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+
+
+async def test_a_message_over_the_limit_fails_the_socket(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transport, "MAX_MESSAGE_SIZE", 1000)
+
+    async def flood(ws: web.WebSocketResponse) -> None:
+        await ws.send_bytes(b"x" * 1001)
+        await ws.receive()
+
+    server.session = flood
+    socket, seen = await opened(server)
+    with pytest.raises(ConnectionLost, match="over 1000 bytes"):
+        await asyncio.wait_for(socket.done, 5)
+    assert seen == []
+
+
+async def test_a_handler_that_raises_fails_the_socket_with_its_error(
+    server: Server,
+) -> None:
+    socket = await connect(server.url + "/ws", timeout=5)
+
+    def broken(data: bytes) -> Any:
+        raise KeyError(data)
+
+    socket.listen(broken)
+    socket.send(b"boom")
+    with pytest.raises(KeyError):
+        await asyncio.wait_for(socket.done, 5)
+    assert socket.closed
+
+
+async def raw_server(reply: bytes, *, then_close: bool) -> asyncio.Server:
+    """A TCP server answering any request with ``reply`` (not HTTP-aware)."""
+
+    async def answer(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        await writer.drain()
+        if then_close:
+            writer.close()
+        else:
+            await reader.read()  # until the client gives up
+        writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    ("reply", "then_close", "message"),
+    [
+        (b"HTTP/1.1 101 OK\r\n" + b"X-Junk: y\r\n" * 10_000, False, "too large"),
+        (b"HTTP/1.1 101 Switching", True, "closed during the handshake"),
+        (b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n\r\n", False, "Connection"),
+    ],
+)
+async def test_a_broken_handshake_reply_is_a_connect_error(
+    reply: bytes, then_close: bool, message: str
+) -> None:
+    server = await raw_server(reply, then_close=then_close)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        with pytest.raises(ConnectError, match=message):
+            await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)

@@ -37,7 +37,7 @@ from ..exceptions import (
 )
 from ..protocol.base import Method
 from ..protocol.frames import ErrorResponse, Frame, Push, Response
-from ..protocol.session import Session
+from ..protocol.session import Session, State
 from .transport import Socket
 
 __all__ = ["ECHO_WAIT", "SAFE_TO_REPEAT", "Pending", "Requests"]
@@ -109,13 +109,14 @@ class Pending:
     """One request, from submission until it settles: the session's ticket."""
 
     __slots__ = (
+        "_pushes",
         "_timer",
         "abandoned",
+        "deadline",
         "done",
         "method",
         "on_error",
         "on_result",
-        "pushes",
         "request_id",
         "resent",
         "result_type",
@@ -129,8 +130,7 @@ class Pending:
         self.on_error = on_error
         self.request_id: str | None = None
         """Set when the request is written to a socket (again after a reconnect)."""
-        self.pushes: list[Push[Any]] = []
-        """Pushes that carried this request's id before its reply (our copies)."""
+        self._pushes: list[Push[Any]] | None = None  # made by the first one
         self.done = False
         """Settled, or abandoned: no callback will be called any more."""
         self.abandoned = False
@@ -139,7 +139,14 @@ class Pending:
         """Whether a drop already sent this request back to the queue once."""
         self.sent_at = 0.0
         """``time.monotonic()`` when it was last written, if DEBUG logs were on."""
+        self.deadline = 0.0
+        """The loop time it fails at under the default timeout (:class:`_Deadlines`)."""
         self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pushes(self) -> list[Push[Any]]:
+        """Pushes that carried this request's id before its reply (our copies)."""
+        return self._pushes or []
 
 
 class Requests:
@@ -166,7 +173,9 @@ class Requests:
         self._session = session
         self._timeout = timeout
         self._max_in_flight = max_in_flight
-        self._queue: deque[Pending] = deque()
+        # Requests waiting; made on first use: an idle customer never needs
+        # one, and an empty deque is 760 bytes.
+        self._queue: deque[Pending] | None = None
         self._socket: Socket | None = None
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
@@ -187,7 +196,7 @@ class Requests:
     @property
     def waiting(self) -> int:
         """Requests waiting for a connection or for a free slot."""
-        return sum(1 for p in self._queue if not p.done)
+        return sum(1 for p in self._queue or () if not p.done)
 
     def submit(
         self,
@@ -219,10 +228,10 @@ class Requests:
             pending._timer = asyncio.get_running_loop().call_later(
                 timeout, self._expire, pending
             )
-        if urgent:
-            self._write(pending)
+        if urgent or (not self._queue and self._has_room()):
+            self._write(pending)  # nothing waits ahead of it: no need to queue it
         else:
-            self._queue.append(pending)
+            self._wait(pending)
             self._pump()
         return pending
 
@@ -291,8 +300,8 @@ class Requests:
             return frame, None
         if isinstance(frame, Push):
             if pending is not None:
-                if not pending.done and len(pending.pushes) < MAX_EARLY_PUSHES:
-                    pending.pushes.append(frame)
+                if not pending.done:
+                    _keep_push(pending, frame)
             elif (echo := self._echoes.get(request_id)) is not None:
                 value = echo.match(frame)
                 if value is not None:
@@ -304,6 +313,7 @@ class Requests:
                 _succeed(pending, frame.payload)
             else:
                 _fail(pending, _error_of(frame))
+            self._deadlines.trim()
         # A freed slot, or the login reply opening the gate: write what waits.
         if self._queue:
             self._pump()
@@ -357,7 +367,7 @@ class Requests:
                 continue
             if pending.method.action in SAFE_TO_REPEAT and not pending.resent:
                 pending.resent = True
-                self._queue.appendleft(pending)
+                self._wait(pending, first=True)
             else:
                 _fail(
                     pending,
@@ -374,8 +384,8 @@ class Requests:
         """
         self._halted = error
         self._give_up_echoes()
-        everything = [*self._session.in_flight.values(), *self._queue]
-        self._queue.clear()
+        everything = [*self._session.in_flight.values(), *(self._queue or ())]
+        self._queue = None
         for pending in everything:
             if not pending.done:
                 _fail(pending, error)
@@ -391,11 +401,27 @@ class Requests:
 
     # Private methods ----------------------------------------------------------------
 
+    def _wait(self, pending: Pending, *, first: bool = False) -> None:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        if first:
+            queue.appendleft(pending)
+        else:
+            queue.append(pending)
+
+    def _has_room(self) -> bool:
+        session = self._session
+        return (
+            session.state is State.LOGGED_IN
+            and len(session.in_flight) < self._max_in_flight
+        )
+
     def _pump(self) -> None:
-        if not self._session.logged_in:
+        queue = self._queue
+        if not queue or not self._session.logged_in:
             return
         in_flight = self._session.in_flight
-        queue = self._queue
         while queue and len(in_flight) < self._max_in_flight:
             pending = queue.popleft()
             if not pending.done:
@@ -404,7 +430,7 @@ class Requests:
     def _write(self, pending: Pending) -> None:
         socket = self._socket
         if socket is None:  # an urgent request with no socket: wait like others
-            self._queue.appendleft(pending)
+            self._wait(pending, first=True)
             return
         request_id, data = self._session.send(pending.method, pending)
         pending.request_id = request_id
@@ -447,26 +473,38 @@ class _Deadlines:
 
     With one timeout for all, deadlines come in submission order: a queue, and
     one timer for its head, cost less per request than a timer each (a heap
-    push, then a cancel, for every request).
+    push, then a cancel, for every request). Each request keeps its own
+    deadline (no tuple per request).
     """
 
     __slots__ = ("_expire", "_queue", "_timer")
 
     def __init__(self, expire: Callable[[Pending], None]) -> None:
         self._expire = expire
-        self._queue: deque[tuple[float, Pending]] | None = None  # made on first use
+        self._queue: deque[Pending] | None = None  # made on first use
         self._timer: asyncio.TimerHandle | None = None
 
     def push(self, pending: Pending, timeout: float) -> None:
         queue = self._queue
         if queue is None:
             queue = self._queue = deque()
-        while queue and queue[0][1].done:  # settled ones leave as new ones come
-            queue.popleft()
+        self.trim()
         loop = asyncio.get_running_loop()
-        queue.append((loop.time() + timeout, pending))
+        pending.deadline = loop.time() + timeout
+        queue.append(pending)
         if self._timer is None:
-            self._timer = loop.call_at(queue[0][0], self._fire)
+            self._timer = loop.call_at(queue[0].deadline, self._fire)
+
+    def trim(self) -> None:
+        """Let the settled requests at the head go.
+
+        Replies come mostly in order, so this keeps few settled requests: kept
+        until their deadline, thousands would outlive the GC's young generations
+        and make its full collections more frequent.
+        """
+        queue = self._queue
+        while queue and queue[0].done:
+            queue.popleft()
 
     def _fire(self) -> None:
         self._timer = None
@@ -475,12 +513,12 @@ class _Deadlines:
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
-        while queue and (queue[0][1].done or queue[0][0] <= now):
-            _, pending = queue.popleft()
+        while queue and (queue[0].done or queue[0].deadline <= now):
+            pending = queue.popleft()
             if not pending.done:
                 self._expire(pending)
         if queue:
-            self._timer = loop.call_at(queue[0][0], self._fire)
+            self._timer = loop.call_at(queue[0].deadline, self._fire)
 
 
 def _finish(pending: Pending) -> None:
@@ -492,22 +530,30 @@ def _finish(pending: Pending) -> None:
     pending.done = True
     pending.on_result = _ignore_result
     pending.on_error = _ignore_error
-    pending.pushes = []
+    pending._pushes = None
     if pending._timer is not None:
         pending._timer.cancel()
         pending._timer = None
 
 
+def _keep_push(pending: Pending, push: Push[Any]) -> None:
+    pushes = pending._pushes
+    if pushes is None:
+        pending._pushes = [push]
+    elif len(pushes) < MAX_EARLY_PUSHES:
+        pushes.append(push)
+
+
 def _succeed(pending: Pending, result: Any) -> None:
     if log.isEnabledFor(logging.DEBUG):
         _log_settled(pending, "ok")
-    on_result, pushes = pending.on_result, pending.pushes
+    on_result, pushes = pending.on_result, pending._pushes
     _finish(pending)
-    pending.pushes = pushes  # the caller reads them (our copies of what it caused)
+    pending._pushes = pushes  # the caller reads them (our copies of what it caused)
     try:
         on_result(result, pending)
     finally:
-        pending.pushes = []
+        pending._pushes = None
 
 
 def _fail(pending: Pending, error: Exception) -> None:

@@ -293,7 +293,7 @@ class CustomerActions(MethodGroup):
             payload = push.payload
             return payload.chat if isinstance(payload, p.IncomingChat) else None
 
-        def read_back(result: m.ResumeChatResult) -> Observable[Chat]:
+        def read_back(_: m.ResumeChat, result: m.ResumeChatResult) -> Observable[Chat]:
             self._active_chats[chat_id] = active is not False
             return self.call(m.GetChat(chat_id=chat_id, thread_id=result.thread_id))
 

@@ -10,8 +10,9 @@ Rules:
 
 1. Building a method's observable sends nothing; each subscription sends its own
    request (retries get new request ids), and disposing it abandons the request.
-2. ``await`` on a method settles a future directly (:class:`_Call`), without
-   reactivex's ``to_future`` and trampoline: the same result, a third of the cost.
+2. ``await`` on a method settles a future straight from the request's callbacks
+   (:class:`_Call`), without reactivex's ``to_future``, trampoline or observers:
+   the same result, a fraction of the cost.
 3. Multi-step methods run as one task per subscription (:meth:`Calls.from_coroutine`);
    closing cancels them and their subscribers get ``SDKClosedError``.
 4. :class:`Calls` is the Rx layer's one handle on the engine: the method groups
@@ -29,11 +30,11 @@ import threading
 import warnings
 from collections.abc import Awaitable, Callable, Generator
 from types import CodeType, FrameType
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from reactivex import Observable, abc
+from reactivex.internal import default_error, noop
 from reactivex.internal.exceptions import SequenceContainsNoElementsError
-from reactivex.observer.autodetachobserver import AutoDetachObserver
 
 from ..engine import Engine, Pending
 from ..exceptions import ConnectError, InvalidArgumentError, SDKClosedError
@@ -77,34 +78,13 @@ class Calls:
         self, method: Method[Any], shape: Callable[[Any, Pending], T]
     ) -> Observable[T]:
         """A cold observable of one request, its result passed through ``shape``."""
-        engine = self.engine
-
-        def subscribe(
-            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            if engine.closed:
-                observer.on_error(SDKClosedError("the SDK was destroyed"))
-                return _Done()
-
-            def on_result(result: Any, pending: Pending) -> None:
-                try:
-                    value = shape(result, pending)
-                except Exception as exc:
-                    observer.on_error(exc)
-                    return
-                observer.on_next(value)
-                observer.on_completed()
-
-            pending = engine.submit(method, on_result, observer.on_error)
-            return _Action(lambda: engine.abandon(pending))
-
-        return _Call(subscribe, _caller())
+        return _Request(self.engine, method, shape, _caller())
 
     def echoed(
         self,
         method: Method[R],
         match: Callable[[Push[Any]], T | None],
-        read_back: Callable[[R], Observable[T]],
+        read_back: Callable[[Any, R], Observable[T]],
     ) -> Observable[T]:
         """A request whose value is the push it causes (our copy carries its id).
 
@@ -114,42 +94,9 @@ class Calls:
                                             └─ none within ECHO_WAIT  ─► read_back
 
         The push may come before or after the reply; ``match`` turns it into the
-        value. Without it, ``read_back(result)`` supplies the value.
+        value. Without it, ``read_back(method, result)`` supplies the value.
         """
-        engine = self.engine
-
-        def subscribe(
-            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            if engine.closed:
-                observer.on_error(SDKClosedError("the SDK was destroyed"))
-                return _Done()
-            serial = _Serial()
-
-            def deliver(value: T) -> None:
-                observer.on_next(value)
-                observer.on_completed()
-
-            def on_result(result: R, pending: Pending) -> None:
-                for push in pending.pushes:
-                    value = match(push)
-                    if value is not None:
-                        deliver(value)
-                        return
-
-                def give_up() -> None:
-                    again = read_back(result)
-                    serial.set(again.subscribe(observer, scheduler=scheduler).dispose)
-
-                assert pending.request_id is not None
-                cancel = engine.await_echo(pending.request_id, match, deliver, give_up)
-                serial.set(cancel)
-
-            pending = engine.submit(method, on_result, observer.on_error)
-            serial.set(lambda: engine.abandon(pending))
-            return serial
-
-        return _Call(subscribe, _caller())
+        return _Echoed(self.engine, method, match, read_back, _caller())
 
     async def ask(self, method: Method[R]) -> R:
         """Send ``method`` and wait for its result (for multi-step methods)."""
@@ -157,39 +104,7 @@ class Calls:
 
     def from_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Observable[T]:
         """A cold observable that runs ``factory()`` per subscription."""
-
-        def subscribe(
-            observer: abc.ObserverBase[T], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            if self.engine.closed:
-                observer.on_error(SDKClosedError("the SDK was destroyed"))
-                return _Done()
-            task = self.spawn(factory())
-            disposed = False
-
-            def settle(task: asyncio.Task[T]) -> None:
-                if disposed:
-                    return
-                if task.cancelled():  # by destroy(), not by the subscriber
-                    observer.on_error(SDKClosedError("the SDK was destroyed"))
-                    return
-                exc = task.exception()
-                if exc is not None:
-                    observer.on_error(_as_exception(exc))
-                else:
-                    observer.on_next(task.result())
-                    observer.on_completed()
-
-            task.add_done_callback(settle)
-
-            def cancel() -> None:
-                nonlocal disposed
-                disposed = True
-                task.cancel()
-
-            return _Action(cancel)
-
-        return _Call(subscribe, _caller())
+        return _Coroutine(self, factory, _caller())
 
     def spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
         """Run ``coro`` as a task that closing the SDK cancels."""
@@ -269,7 +184,8 @@ class MethodGroup:
         return self._calls.engine.active_chats
 
     def _check_alive(self) -> None:
-        self._calls.check_alive()
+        if self._calls.engine.closed:  # Calls.check_alive, a call less per method
+            raise SDKClosedError("the SDK was destroyed")
 
     def _call(
         self, method: Method[Any], shape: Callable[[Any, Pending], T]
@@ -280,7 +196,7 @@ class MethodGroup:
         self,
         method: Method[R],
         match: Callable[[Push[Any]], T | None],
-        read_back: Callable[[R], Observable[T]],
+        read_back: Callable[[Any, R], Observable[T]],
     ) -> Observable[T]:
         return self._calls.echoed(method, match, read_back)
 
@@ -331,25 +247,40 @@ def warn_unused(code: CodeType | None) -> None:
 class _Call(Observable[T]):
     """A method's cold observable, with a fast ``await`` and ``subscribe``.
 
-    ``Observable.__await__`` goes through ``to_future``, the trampoline scheduler
-    and an auto-detach observer; this calls the subscribe function directly with
-    an observer that settles a future. Same result: the last value, the error, or
-    ``SequenceContainsNoElementsError``; the subscription is disposed when the
-    future is done (so cancelling the awaiting task abandons the request).
+    Each subscription, and each ``await``, starts a :class:`_Run`: one request
+    (or one task) and where its single outcome goes. ``Observable.__await__``
+    goes through ``to_future``, the trampoline scheduler and an auto-detach
+    observer; here ``await`` settles a future straight from the request's
+    callbacks, with the same result: the value, or the error. Leaving the
+    ``await`` early (the task is cancelled) disposes the run, which abandons
+    the request.
 
     ``subscribe`` skips the trampoline too: a request never emits while it is
     being subscribed (it waits for the socket), so there is nothing to schedule.
 
+    Every object made per request costs twice: once to build, once more in the
+    cyclic GC while thousands are in flight. So the runs are slotted objects
+    with bound methods as callbacks, not closures (each closure is a function,
+    a tuple and a cell per variable).
+
     Collected without a subscription, it warns (rule 5).
     """
 
-    def __init__(self, subscribe: abc.Subscription[T], caller: CodeType | None) -> None:
+    def __init__(self, engine: Engine, caller: CodeType | None) -> None:
         # Not Observable.__init__: its per-instance RLock costs every call, and
         # only a few operators ever take it (amb...): made when first asked for.
-        self._subscribe = subscribe
+        self._engine = engine
         self._lock: threading.RLock | None = None
         self._caller = caller  # named in the warning, if it must warn
         self._used = False
+
+    def _start(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+    ) -> _Run[T]:
+        """Start one run whose outcome goes to ``future`` or ``observer``."""
+        raise NotImplementedError
 
     def __del__(self) -> None:
         if not getattr(self, "_used", True):
@@ -361,7 +292,10 @@ class _Call(Observable[T]):
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         self._used = True
-        return super()._subscribe_core(observer, scheduler)
+        if self._engine.closed:
+            observer.on_error(SDKClosedError("the SDK was destroyed"))
+            return _Done()
+        return self._start(None, observer)
 
     @property
     def lock(self) -> threading.RLock:  # type: ignore[override]
@@ -386,24 +320,322 @@ class _Call(Observable[T]):
             on_next = observer.on_next
             on_error = observer.on_error
             on_completed = observer.on_completed
-        detach: AutoDetachObserver[T] = AutoDetachObserver(
-            on_next, on_error, on_completed
-        )
+        callbacks: _Callbacks[T] = _Callbacks(on_next, on_error, on_completed)
         try:
-            detach.subscription = self._subscribe_core(detach, scheduler)
+            run = self._subscribe_core(callbacks, scheduler)
         except Exception as exc:
-            if not detach.fail(exc):
+            if not callbacks.fail(exc):
                 raise
-        return _Action(detach.dispose)
+            return callbacks
+        callbacks.attach(run)
+        return callbacks
 
     def __await__(self) -> Generator[Any, None, T]:
+        self._used = True
+        if self._engine.closed:
+            raise SDKClosedError("the SDK was destroyed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        subscription = self._subscribe_core(_FutureObserver(future), None)
-        future.add_done_callback(lambda _: subscription.dispose())
-        return future.__await__()
+        run = self._start(future, None)
+        try:
+            return (yield from future)
+        finally:  # a no-op once settled; else (cancelled) abandons the request
+            run.dispose()
+
+
+class _Run(abc.DisposableBase, Generic[T]):
+    """One subscription (or ``await``) of a :class:`_Call`: where its outcome goes.
+
+    Exactly one of ``future`` and ``observer`` is set. The subclasses call
+    :meth:`succeed` or :meth:`fail` once, and stop their work in ``dispose()``.
+    """
+
+    __slots__ = ("_future", "_observer")
+
+    def __init__(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+    ) -> None:
+        self._future = future
+        self._observer = observer
+
+    def succeed(self, value: T) -> None:
+        future = self._future
+        if future is None:
+            assert self._observer is not None
+            self._observer.on_next(value)
+            self._observer.on_completed()
+        elif not future.done():  # done: cancelled, the run is being disposed
+            future.set_result(value)
+
+    def fail(self, error: Exception) -> None:
+        future = self._future
+        if future is None:
+            assert self._observer is not None
+            self._observer.on_error(error)
+        elif not future.done():
+            future.set_exception(error)
+
+    def forward(self) -> abc.ObserverBase[T]:
+        """An observer passing another observable's outcome on to this run's."""
+        if self._future is None:
+            assert self._observer is not None
+            return self._observer
+        return _FutureObserver(self._future)
+
+
+class _Request(_Call[T]):
+    """One request; its value is the result passed through ``shape``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        method: Method[Any],
+        shape: Callable[[Any, Pending], T],
+        caller: CodeType | None,
+    ) -> None:
+        super().__init__(engine, caller)
+        self.method = method
+        self.shape = shape
+
+    def _start(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+    ) -> _Run[T]:
+        run = _RequestRun(future, observer, self)
+        run.pending = self._engine.submit(self.method, run.on_result, run.fail)
+        return run
+
+
+class _RequestRun(_Run[T]):
+    __slots__ = ("_call", "pending")
+
+    def __init__(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+        call: _Request[T],
+    ) -> None:
+        super().__init__(future, observer)
+        self._call = call
+        self.pending: Pending | None = None
+
+    def on_result(self, result: Any, pending: Pending) -> None:
+        try:
+            value = self._call.shape(result, pending)
+        except Exception as exc:
+            self.fail(exc)
+            return
+        self.succeed(value)
+
+    def dispose(self) -> None:
+        pending = self.pending
+        if pending is not None and not pending.done:
+            self._call._engine.abandon(pending)
+
+
+class _Echoed(_Call[T]):
+    """A request whose value is the push it causes (see :meth:`Calls.echoed`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        method: Method[Any],
+        match: Callable[[Push[Any]], T | None],
+        read_back: Callable[[Any, Any], Observable[T]],
+        caller: CodeType | None,
+    ) -> None:
+        super().__init__(engine, caller)
+        self.method = method
+        self.match = match
+        self.read_back = read_back
+
+    def _start(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+    ) -> _Run[T]:
+        run = _EchoedRun(future, observer, self)
+        run.pending = self._engine.submit(self.method, run.on_result, run.fail)
+        return run
+
+
+class _EchoedRun(_Run[T]):
+    """The request, then the wait for its push, then maybe the read back."""
+
+    __slots__ = ("_call", "_disposed", "_result", "_step", "pending")
+
+    def __init__(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+        call: _Echoed[T],
+    ) -> None:
+        super().__init__(future, observer)
+        self._call = call
+        self.pending: Pending | None = None
+        self._result: Any = None
+        self._step: Callable[[], None] | None = None  # cancels the current step
+        self._disposed = False
+
+    def on_result(self, result: Any, pending: Pending) -> None:
+        match = self._call.match
+        for push in pending.pushes:
+            value = match(push)
+            if value is not None:
+                self.succeed(value)
+                return
+        assert pending.request_id is not None
+        self._result = result
+        self._step = self._call._engine.await_echo(
+            pending.request_id, match, self.succeed, self._read_back
+        )
+
+    def _read_back(self) -> None:
+        call = self._call
+        try:
+            again = call.read_back(call.method, self._result)
+        except Exception as exc:
+            self.fail(exc)
+            return
+        self._step = again.subscribe(self.forward()).dispose
+
+    def dispose(self) -> None:
+        if self._disposed:
+            return
+        self._disposed = True
+        pending = self.pending
+        if pending is not None and not pending.done:
+            self._call._engine.abandon(pending)
+        step, self._step = self._step, None
+        if step is not None:
+            step()
+
+
+class _Coroutine(_Call[T]):
+    """Runs ``factory()`` as a task per subscription (multi-step methods)."""
+
+    def __init__(
+        self,
+        calls: Calls,
+        factory: Callable[[], Awaitable[T]],
+        caller: CodeType | None,
+    ) -> None:
+        super().__init__(calls.engine, caller)
+        self.calls = calls
+        self.factory = factory
+
+    def _start(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+    ) -> _Run[T]:
+        task = self.calls.spawn(self.factory())
+        run = _CoroutineRun(future, observer, task)
+        task.add_done_callback(run.settle)
+        return run
+
+
+class _CoroutineRun(_Run[T]):
+    __slots__ = ("_task",)
+
+    def __init__(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+        task: asyncio.Task[T],
+    ) -> None:
+        super().__init__(future, observer)
+        self._task: asyncio.Task[T] | None = task
+
+    def settle(self, task: asyncio.Task[T]) -> None:
+        if self._task is None:  # disposed
+            return
+        if task.cancelled():  # by destroy(), not by the subscriber
+            self.fail(SDKClosedError("the SDK was destroyed"))
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.fail(_as_exception(exc))
+        else:
+            self.succeed(task.result())
+
+    def dispose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+
+
+class _Callbacks(abc.ObserverBase[T], abc.DisposableBase):
+    """The callbacks of a ``subscribe()``, and its subscription.
+
+    reactivex's ``AutoDetachObserver`` without its lock (and the lock's
+    disposable), which would cost every subscription: a run emits on the
+    engine's loop only. Once stopped (ended or disposed), nothing is called.
+    """
+
+    __slots__ = ("_on_completed", "_on_error", "_on_next", "_run", "_stopped")
+
+    def __init__(
+        self,
+        on_next: abc.OnNext[T] | None,
+        on_error: abc.OnError | None,
+        on_completed: abc.OnCompleted | None,
+    ) -> None:
+        self._on_next = on_next or noop
+        self._on_error = on_error or default_error
+        self._on_completed = on_completed or noop
+        self._run: abc.DisposableBase | None = None
+        self._stopped = False
+
+    def attach(self, run: abc.DisposableBase) -> None:
+        """Hold the subscription's run, or dispose it if already stopped."""
+        if self._stopped:
+            run.dispose()
+        else:
+            self._run = run
+
+    def on_next(self, value: T) -> None:
+        if not self._stopped:
+            self._on_next(value)
+
+    def on_error(self, error: Exception) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._on_error(error)
+        finally:
+            self.dispose()
+
+    def on_completed(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._on_completed()
+        finally:
+            self.dispose()
+
+    def fail(self, error: Exception) -> bool:
+        """Report an error raised while subscribing; whether it was reported."""
+        if self._stopped:
+            return False
+        self._stopped = True
+        self._on_error(error)
+        return True
+
+    def dispose(self) -> None:
+        self._stopped = True
+        run, self._run = self._run, None
+        if run is not None:
+            run.dispose()
 
 
 class _FutureObserver(abc.ObserverBase[T]):
+    """Settles a future with an observable's last value (or its error)."""
+
     __slots__ = ("_future", "_has_value", "_value")
 
     def __init__(self, future: asyncio.Future[T]) -> None:
@@ -452,35 +684,6 @@ class _Done(abc.DisposableBase):
 
     def dispose(self) -> None:
         return None
-
-
-class _Serial(abc.DisposableBase):
-    """The current step's cancel (a lock-free ``SerialDisposable``).
-
-    Setting a new one runs the old one; after ``dispose()``, a new one runs at
-    once.
-    """
-
-    __slots__ = ("_action", "_disposed")
-
-    def __init__(self) -> None:
-        self._action: Callable[[], None] | None = None
-        self._disposed = False
-
-    def set(self, action: Callable[[], None]) -> None:
-        if self._disposed:
-            action()
-            return
-        old, self._action = self._action, action
-        if old is not None:
-            old()
-
-    def dispose(self) -> None:
-        if not self._disposed:
-            self._disposed = True
-            action, self._action = self._action, None
-            if action is not None:
-                action()
 
 
 def _as_exception(exc: BaseException) -> Exception:

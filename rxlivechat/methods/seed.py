@@ -403,28 +403,23 @@ class SeedMethods(MethodGroup):
             attach_to_last_thread=attach_to_last_thread or None,
         )
         validate(method)
+        return self._call_echoed(method, _sent_event, self._read_back_event)
 
-        def echoed(push: Push[Any]) -> Event | None:
-            payload = push.payload
-            if isinstance(payload, p.IncomingEvent):
-                return ev.with_thread(payload.event, payload.thread_id)
-            return None
+    def _read_back_event(
+        self, sent: m.SendEvent, result: m.SendEventResult
+    ) -> Observable[Event]:
+        """The sent event read back from the chat, when no push brought it."""
 
-        sent = event
+        async def run() -> Event:
+            chat = await self._ask(m.GetChat(chat_id=sent.chat_id))
+            for found in (chat.thread and chat.thread.events) or ():
+                if found.id == result.event_id and chat.thread:
+                    return ev.with_thread(found, chat.thread.id)
+            return msgspec.structs.replace(
+                sent.event, id=result.event_id, author_id=self.customer_id
+            )
 
-        def read_back(result: m.SendEventResult) -> Observable[Event]:
-            async def run() -> Event:
-                chat = await self._ask(m.GetChat(chat_id=chat_id))
-                for found in (chat.thread and chat.thread.events) or ():
-                    if found.id == result.event_id and chat.thread:
-                        return ev.with_thread(found, chat.thread.id)
-                return msgspec.structs.replace(
-                    sent, id=result.event_id, author_id=self.customer_id
-                )
-
-            return self._from_coroutine(run)
-
-        return self._call_echoed(method, echoed, read_back)
+        return self._from_coroutine(run)
 
     def send_file(
         self,
@@ -622,7 +617,7 @@ class SeedMethods(MethodGroup):
             payload = push.payload
             return payload.chat if isinstance(payload, p.IncomingChat) else None
 
-        def read_back(result: m.StartChatResult) -> Observable[Chat]:
+        def read_back(_: m.StartChat, result: m.StartChatResult) -> Observable[Chat]:
             self._active_chats[result.chat_id] = True
             return self._call(m.GetChat(chat_id=result.chat_id), lambda c, _: c)
 
@@ -861,3 +856,11 @@ def _chat_thread(chat_id: str, thread: Thread) -> ChatThread:
 
 def _file_event(url: str, custom_id: str | None) -> Event:
     return File(url=url, custom_id=custom_id)
+
+
+def _sent_event(push: Push[Any]) -> Event | None:
+    """Our copy of a sent event, from the ``incoming_event`` push it caused."""
+    payload = push.payload
+    if isinstance(payload, p.IncomingEvent):
+        return ev.with_thread(payload.event, payload.thread_id)
+    return None

@@ -74,7 +74,8 @@ def require_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
 
 def require_str(name: str, value: Any) -> None:
     """Refuse anything but a non-empty ``str``."""
-    require_type(name, value, str)
+    if not isinstance(value, str):
+        require_type(name, value, str)
     if not value:
         raise InvalidArgumentError(f"{name} must not be empty")
 
@@ -105,8 +106,14 @@ def require_event(event: Any) -> None:
             f"event must be an event Struct (Message, File, ...), not "
             f"{type(event).__name__}"
         )
-    if isinstance(event, Message) and len(str(event.text).encode()) > MAX_TEXT_BYTES:
+    if isinstance(event, Message) and _too_long(str(event.text)):
         raise InvalidArgumentError("a message text is limited to 16 KB")
+
+
+def _too_long(text: str) -> bool:
+    """Whether ``text`` is over a message's limit in bytes of UTF-8."""
+    # At most 4 bytes a character: most texts are measured without encoding.
+    return len(text) > MAX_TEXT_BYTES // 4 and len(text.encode()) > MAX_TEXT_BYTES
 
 
 def to_event(value: Any, name: str = "event") -> Event:
@@ -115,6 +122,9 @@ def to_event(value: Any, name: str = "event") -> Event:
     ``{"type": "message", "text": "hi"}`` becomes ``Message(text="hi")``; a bad
     dict is refused naming the field (``event.text: expected str, got int``).
     """
+    if isinstance(value, EventBase):  # first: a Struct check is cheaper than an ABC's
+        require_event(value)
+        return value  # type: ignore[return-value]
     if isinstance(value, Mapping):
         kind = value.get("type")
         if kind not in EVENT_TYPES:
@@ -306,7 +316,7 @@ def validate(method: Method[Any]) -> None:
     except (msgspec.ValidationError, TypeError) as exc:
         raise InvalidArgumentError(f"invalid {method.action} request: {exc}") from None
     event = getattr(method, "event", None)
-    if isinstance(event, Message) and len(event.text.encode()) > MAX_TEXT_BYTES:
+    if isinstance(event, Message) and _too_long(event.text):
         raise InvalidArgumentError("a message text is limited to 16 KB")
 
 

@@ -255,13 +255,18 @@ def decode_frame(
                 request_id=env.request_id,
             ) from None
         return ErrorResponse(action=env.action, error=error, request_id=env.request_id)
-    result_type = _result_type(env, pending)
-    try:
-        payload = decode(env.payload, result_type)
-    except ProtocolError as exc:  # name the request, so it fails at once
-        raise ProtocolError(
-            str(exc), action=env.action, request_id=env.request_id
-        ) from None
+    ticket = None if pending is None else pending.get(env.request_id or "")
+    result_type = _result_type(env.action) if ticket is None else ticket.result_type
+    decoder = _decoders.get(result_type) or _decoder(result_type)
+    try:  # the hot path, as for pushes
+        payload = decoder.decode(env.payload)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        try:
+            payload = decode(env.payload, result_type)  # the tolerant path, or why
+        except ProtocolError as exc:  # name the request, so it fails at once
+            raise ProtocolError(
+                str(exc), action=env.action, request_id=env.request_id
+            ) from None
     return Response(action=env.action, payload=payload, request_id=env.request_id)
 
 
@@ -300,12 +305,9 @@ def decode_request(
 # Helpers --------------------------------------------------------------------------
 
 
-def _result_type(env: _Envelope, pending: Mapping[str, Ticket] | None) -> type[Any]:
-    if pending is not None and env.request_id is not None:
-        ticket = pending.get(env.request_id)
-        if ticket is not None:
-            return ticket.result_type
-    method = METHODS.get(env.action)
+def _result_type(action: str) -> type[Any]:
+    """The result type of a reply that answers none of our tickets."""
+    method = METHODS.get(action)
     return dict if method is None else method.result_type
 
 

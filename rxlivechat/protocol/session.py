@@ -109,11 +109,12 @@ class Session(Generic[T]):
             SDKClosedError: the session was closed.
             ProtocolError: no socket is open, or the action needs a login first.
         """
-        self._require_open()
-        if self.state is State.NOT_CONNECTED:
-            raise ProtocolError(f"cannot send {method.action!r}: not connected")
-        if self.state is State.CONNECTED and method.action not in _ALLOWED_BEFORE_LOGIN:
-            raise ProtocolError(f"cannot send {method.action!r} before login")
+        if self.state is not State.LOGGED_IN:  # the checks, off the hot path
+            self._require_open()
+            if self.state is State.NOT_CONNECTED:
+                raise ProtocolError(f"cannot send {method.action!r}: not connected")
+            if method.action not in _ALLOWED_BEFORE_LOGIN:
+                raise ProtocolError(f"cannot send {method.action!r} before login")
         request_id = f"{self._id_prefix}{next(self._ids)}"
         data = encode_request(method, request_id)
         self._in_flight[request_id] = ticket

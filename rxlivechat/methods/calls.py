@@ -62,7 +62,8 @@ class Calls:
         """The engine; the method groups read its state (``customer_id``...)."""
         self.report = report
         """Reports an error a subscriber raised."""
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # A dict as a set: empty, 64 bytes instead of 216 per customer.
+        self._tasks: dict[asyncio.Task[Any], None] = {}
 
     @property
     def closed(self) -> bool:
@@ -109,8 +110,8 @@ class Calls:
     def spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
         """Run ``coro`` as a task that closing the SDK cancels."""
         task: asyncio.Task[T] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[task] = None
+        task.add_done_callback(self._tasks.pop)
         return task
 
     def cancel_tasks(self) -> list[asyncio.Task[Any]]:

@@ -122,6 +122,7 @@ class Socket(asyncio.Protocol):
         :class:`ConnectionLost` when it failed (a frame over the size limit, a
         broken frame, a handler that raised)."""
         self._close_sent = False
+        self._corked: list[bytes] | None = None  # see data_received()
 
     @property
     def closed(self) -> bool:
@@ -137,8 +138,8 @@ class Socket(asyncio.Protocol):
 
     def send(self, data: bytes) -> None:
         """Send one TEXT frame (msgspec bytes, no re-encoding), never blocking."""
-        if self._transport is not None and not self.closed:
-            self._transport.write(ws.encode_frame(ws.TEXT, data))
+        if not self.closed:
+            self._write(ws.TEXT, data)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Close the socket (the closing handshake, at most ``timeout`` s)."""
@@ -165,11 +166,17 @@ class Socket(asyncio.Protocol):
         transport.write(ws.handshake_request(self._url, self._key, USER_AGENT))
 
     def data_received(self, data: bytes) -> None:
-        """Parse the handshake reply, then frames; hand out each message."""
+        """Parse the handshake reply, then frames; hand out each message.
+
+        What the handlers send meanwhile (replies free slots for queued
+        requests) is corked and written at the end in one system call, not one
+        each: on a busy socket most of a request's cost was its own ``send()``.
+        """
         if self._head is not None:
             data = self._handshake(data)
             if not data:
                 return
+        self._corked = []
         try:
             for opcode, payload in self._reader.feed(data):
                 if opcode <= ws.BINARY:
@@ -181,6 +188,8 @@ class Socket(asyncio.Protocol):
                     return
         except Exception as exc:  # a broken frame, or the handler raised (a bug)
             self._fail(exc)
+        finally:
+            self._uncork()
 
     def eof_received(self) -> bool:
         """The server closed its side: close ours (returning False does)."""
@@ -227,11 +236,21 @@ class Socket(asyncio.Protocol):
             self._opened.set_exception(exc)
 
     def _write(self, opcode: int, payload: bytes) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(ws.encode_frame(opcode, payload))
+        frame = ws.encode_frame(opcode, payload)
+        if self._corked is not None:
+            self._corked.append(frame)
+        elif self._transport is not None and not self._transport.is_closing():
+            self._transport.write(frame)
+
+    def _uncork(self) -> None:
+        """Write what was corked, in one call; later writes go out at once."""
+        corked, self._corked = self._corked, None
+        if corked and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(b"".join(corked))
 
     def _closing_handshake(self, payload: bytes) -> None:
         """The server closes: answer (once) with its code, then close."""
+        self._uncork()  # what was sent before goes first
         if not self._close_sent:
             self._close_sent = True
             self._write(ws.CLOSE, payload[:2])

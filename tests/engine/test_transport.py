@@ -15,11 +15,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from rxlivechat.engine import transport
+from rxlivechat.engine import transport, websocket as ws
 from rxlivechat.engine.transport import Socket, connect
 from rxlivechat.exceptions import ConnectError, ConnectionLost
 
 from ..helpers import until
+from .test_websocket import server_frame, unmask
 
 Session = Callable[[web.WebSocketResponse], Awaitable[None]]
 
@@ -232,3 +233,49 @@ async def test_a_broken_handshake_reply_is_a_connect_error(
     async with server:
         with pytest.raises(ConnectError, match=message):
             await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+
+
+async def test_what_handlers_send_goes_out_in_order_before_a_close() -> None:
+    # Sent from inside the handler (as a reply frees a slot for the next
+    # request), frames are corked and written together: none lost, none
+    # reordered, and the server's close is answered after them. A raw server
+    # sends 50 messages and its close in one write, so one read holds them all.
+    received: list[tuple[int, bytes]] = []
+
+    async def session(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in head.split("\r\n")
+            if line.lower().startswith("sec-websocket-key:")
+        )
+        writer.write(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {ws.accept_key(key)}"
+            "\r\n\r\n".encode()
+        )
+        go = await reader.readexactly(6 + 2)  # the client's "go", once listening
+        assert unmask(go) == (ws.TEXT, b"go")
+        writer.write(
+            b"".join(server_frame(ws.TEXT, b"q%d" % i) for i in range(50))
+            + server_frame(ws.CLOSE, ws.close_payload(4000))
+        )
+        data = await reader.read()  # until the client closes
+        while data:
+            size = data[1] & 0x7F  # every frame here is short
+            received.append(unmask(data[: 6 + size]))
+            data = data[6 + size :]
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        socket = await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+        socket.listen(lambda data: socket.send(b"a" + data[1:]))
+        socket.send(b"go")
+        await asyncio.wait_for(socket.done, 5)
+        await until(lambda: bool(received))
+    assert received[:50] == [(ws.TEXT, b"a%d" % i) for i in range(50)]
+    assert received[50:] == [(ws.CLOSE, ws.close_payload(4000))]

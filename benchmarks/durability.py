@@ -60,13 +60,15 @@ async def measure(server: Server, store: Store, pushes: int) -> dict[str, Any]:
         await sdk.wait_connected(timeout=30)
         counter = Counter(lambda p: isinstance(p, NewEvent) and p.event.id is not None)
         sdk.on("new_event", counter)
+        spans: list[Span] = []
         for n in (WARM_UP, pushes):
             done = counter.expect(n)
             with Span() as span:
                 trigger_burst(server.api_url, org, n)
                 await asyncio.wait_for(done, BURST_TIMEOUT)
                 await sdk.flush()
-    return span.result(pushes)
+            spans.append(span)
+    return spans[-1].result(pushes)
 
 
 def main(argv: list[str] | None = None) -> int:

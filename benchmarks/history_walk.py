@@ -44,7 +44,7 @@ import aiohttp
 import msgspec
 
 import rxlivechat
-from rxlivechat import ChatHistory, Token
+from rxlivechat import Token
 from rxlivechat.sandbox import Sandbox
 
 # The sandbox (child process) ----------------------------------------------------------
@@ -186,7 +186,7 @@ async def raw_walk(client: RawClient, chat_id: str, per_page: int) -> int:
 async def rx_walk(sdk: rxlivechat.CustomerSDK, chat_id: str, per_page: int) -> int:
     # A plain subscriber that counts: an Rx operator chain (ops.count() is three
     # operators per event) would measure reactivex, not the history.
-    history = ChatHistory(sdk, chat_id, events_per_page=per_page)
+    history = sdk.get_chat_history(chat_id, events_per_page=per_page)
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     seen = 0
 
@@ -203,7 +203,7 @@ async def rx_pages_walk(
     sdk: rxlivechat.CustomerSDK, chat_id: str, per_page: int
 ) -> int:
     seen = 0
-    async for page in ChatHistory(sdk, chat_id, events_per_page=per_page):
+    async for page in sdk.get_chat_history(chat_id, events_per_page=per_page):
         seen += len(page.value)
     return seen
 

@@ -227,13 +227,19 @@ def main() -> None:
     if options.mode == "serve":
         asyncio.run(serve())
     elif options.mode == "idle":
+        api, accounts, org = options.server
         result = asyncio.run(
-            idle(*options.server, options.n, options.idle_seconds, options.tracemalloc)
+            idle(
+                api, accounts, org, options.n, options.idle_seconds, options.tracemalloc
+            )
         )
         print(json.dumps(result))
     elif options.mode == "chat":
+        api, accounts, org = options.server
         print(
-            json.dumps(asyncio.run(chat(*options.server, options.n, options.messages)))
+            json.dumps(
+                asyncio.run(chat(api, accounts, org, options.n, options.messages))
+            )
         )
     else:
         run_all(options)

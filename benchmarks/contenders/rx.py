@@ -8,6 +8,7 @@ from typing import Any
 
 import reactivex as rx
 from reactivex import operators as ops
+from reactivex.disposable import Disposable
 
 import rxlivechat
 from rxlivechat import Event, Message, NewEvent
@@ -96,6 +97,35 @@ async def at_once_gather(server: Server, org: str, n: int) -> dict[str, Any]:
                 )
                 assert len(events) == 1000
     return span.result(batches * 1000)
+
+
+async def rx_merge(server: Server, org: str, n: int) -> dict[str, Any]:
+    """2b's composition with no SDK: what reactivex's operators cost by themselves.
+
+    Each inner observable completes on the next loop iteration, as cheaply as
+    reactivex allows (``rx.create`` and one ``call_soon``).
+    """
+    loop = asyncio.get_running_loop()
+
+    def inner(_: int) -> rx.Observable[int]:
+        def subscribe(observer: Any, scheduler: Any = None) -> Any:
+            handle = loop.call_soon(_complete, observer)
+            return Disposable(handle.cancel)
+
+        return rx.create(subscribe)
+
+    batches = max(1, n // 1000)
+    with Span() as span:
+        for _ in range(batches):
+            sent = rx.from_iterable(range(1000)).pipe(ops.flat_map(inner))
+            done = await sent.pipe(ops.count())
+            assert done == 1000
+    return span.result(batches * 1000)
+
+
+def _complete(observer: Any) -> None:
+    observer.on_next(1)
+    observer.on_completed()
 
 
 async def pushes(server: Server, org: str, n: int) -> dict[str, Any]:

@@ -857,7 +857,9 @@ class Engine:
                     NewEvent(chat=payload.chat_id, thread=thread_id, event=event),
                 )
                 # Every subscriber returned: handed out (committed if auto).
-                self._commits.handed_out(payload.chat_id, thread_id, event)
+                commits = self._commits
+                if commits.store is not None or not commits.auto:  # else a no-op
+                    commits.handed_out(payload.chat_id, thread_id, event)
             return None  # else already shown (recovered, or a duplicate)
         if isinstance(payload, p.IncomingChat):
             self._remember_chat(payload.chat.id, True)

@@ -193,9 +193,13 @@ class FrameReader:
     def _frames(self, data: bytes) -> tuple[list[tuple[int, bytes]], int]:
         """Every whole frame at the start of ``data``, and the bytes they used."""
         frames: list[tuple[int, bytes]] = []
+        append = frames.append
+        fragments = self._fragments  # mutated in place by _fragment()
+        max_size = self.max_size
         end = len(data)
         at = 0
         self._needed = 2
+        # Per frame, on the hot path: a few index reads, one slice, one tuple.
         while end - at >= 2:
             first, size = data[at], data[at + 1]
             head = 2
@@ -206,24 +210,26 @@ class FrameReader:
                 if end - at < head:
                     self._needed = head
                     break
-                size = int.from_bytes(data[at + 2 : at + head], "big")
-            whole_message = first in _FINAL_DATA and not self._fragments
+                if head == 4:
+                    size = data[at + 2] << 8 | data[at + 3]
+                else:
+                    size = int.from_bytes(data[at + 2 : at + 10], "big")
+            whole_message = first in _FINAL_DATA and not fragments
             if not whole_message:
                 self._check(first, size)
-            elif size > self.max_size:
-                raise ProtocolError(f"a message of over {self.max_size} bytes")
+            elif size > max_size:
+                raise ProtocolError(f"a message of over {max_size} bytes")
             stop = at + head + size
             if stop > end:
                 self._needed = stop - at
                 break
-            payload = data[at + head : stop]
-            at = stop
-            if whole_message:
-                frames.append((first & 0x0F, payload))  # the hot path
-            elif first & 0x0F >= CLOSE:
-                frames.append((first & 0x0F, payload))
+            if whole_message or first & 0x0F >= CLOSE:  # a message, or a control
+                append((first & 0x0F, data[at + head : stop]))
             else:
-                frames.extend(self._fragment(first & 0x0F, first & 0x80, payload))
+                frames += self._fragment(
+                    first & 0x0F, first & 0x80, data[at + head : stop]
+                )
+            at = stop
         return frames, at
 
     def _check(self, first: int, size: int) -> None:

@@ -142,6 +142,9 @@ _RTM_ROUTE = "/v{version}/customer/rtm/ws"
 _WEB_ROUTE = "/v{version}/customer/action/{action}"
 TOKEN_PATH = "/v2/customer/token"
 FILES_PATH = "/api/file/lc/att"
+LISTEN_BACKLOG = 1024
+"""Connections the kernel queues before the sandbox accepts them (capped by
+``net.core.somaxconn``)."""
 IDENTITY_COOKIE_AGE = 2 * 365 * 24 * 3600  # the Accounts API's cookies: 2 years
 CORS_PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, POST, DELETE",
@@ -483,6 +486,10 @@ class Sandbox:
                 self._certificate.server_context() if self._certificate else None
             ),
             reuse_address=True,
+            # Room for a burst of connects (1,000 customers at once): past
+            # aiohttp's 128 the kernel drops SYNs, and each client so dropped
+            # waits a one-second retransmit.
+            backlog=LISTEN_BACKLOG,
         )
         try:
             await site.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from typing import Any
 
 import reactivex as rx
@@ -77,12 +78,20 @@ async def at_once(server: Server, org: str, n: int) -> dict[str, Any]:
         def send(_: int) -> rx.Observable[Event]:
             return sdk.send_event(CHAT_ID, Message(text="hi"))
 
-        with Span() as span:
-            for _ in range(batches):
-                sent = rx.from_iterable(range(1000)).pipe(ops.flat_map(send))
-                done = await sent.pipe(ops.count())
-                assert done == 1000
+        span = await _flat_map_batches(send, batches)
     return span.result(batches * 1000)
+
+
+async def _flat_map_batches(
+    inner: Callable[[int], rx.Observable[Any]], batches: int
+) -> Span:
+    """2b's composition: batches of 1,000 inner observables through ``flat_map``."""
+    with Span() as span:
+        for _ in range(batches):
+            sent = rx.from_iterable(range(1000)).pipe(ops.flat_map(inner))
+            done = await sent.pipe(ops.count())
+            assert done == 1000
+    return span
 
 
 async def at_once_gather(server: Server, org: str, n: int) -> dict[str, Any]:
@@ -115,11 +124,7 @@ async def rx_merge(server: Server, org: str, n: int) -> dict[str, Any]:
         return rx.create(subscribe)
 
     batches = max(1, n // 1000)
-    with Span() as span:
-        for _ in range(batches):
-            sent = rx.from_iterable(range(1000)).pipe(ops.flat_map(inner))
-            done = await sent.pipe(ops.count())
-            assert done == 1000
+    span = await _flat_map_batches(inner, batches)
     return span.result(batches * 1000)
 
 

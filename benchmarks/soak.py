@@ -24,7 +24,7 @@ from collections import Counter
 from typing import Any
 
 import rxlivechat
-from rxlivechat import Message, NewEvent
+from rxlivechat import Disconnected, Message, NewEvent
 from rxlivechat.sandbox import Sandbox
 
 # Leave out what the sandbox holds (and this script's own counters), wherever in
@@ -40,6 +40,12 @@ def client_kib() -> int:
     """Memory allocated from client-side code (the sandbox's own excluded)."""
     snapshot = tracemalloc.take_snapshot().filter_traces(_SERVER_SIDE)
     return sum(stat.size for stat in snapshot.statistics("filename")) // 1024
+
+
+def _stopped(reason: Disconnected, stopped: list[Any]) -> None:
+    """Count a stop for good; destroy() at the end says "manual" and does not."""
+    if reason.reason != "manual":
+        stopped.append(reason)
 
 
 def rss_kib() -> int:
@@ -76,7 +82,7 @@ async def soak(
 
             sdk.on("new_event", count)
             sdk.on("connection_lost", lambda _: lost_events.append(1))
-            sdk.on("disconnected", stopped.append)
+            sdk.on("disconnected", lambda d: _stopped(d, stopped))
             sdks.append(sdk)
             received.append(counts)
         await asyncio.gather(*(s.wait_connected(timeout=60) for s in sdks))

@@ -234,6 +234,9 @@ class Socket(asyncio.Protocol):
         """Fail :meth:`opened`, if still waiting."""
         if not self._opened.done():  # (cancelled if connect() timed out)
             self._opened.set_exception(exc)
+            # Marked read: a connect() cancelled while asyncio was still making
+            # the transport never waits on it, and asyncio would log it unread.
+            self._opened.exception()
 
     def _write(self, opcode: int, payload: bytes) -> None:
         frame = ws.encode_frame(opcode, payload)

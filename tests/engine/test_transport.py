@@ -7,6 +7,7 @@ writes, and sends what a real server sends (pings, close codes, big messages).
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket as socket_
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -279,3 +280,24 @@ async def test_what_handlers_send_goes_out_in_order_before_a_close() -> None:
         await until(lambda: bool(received))
     assert received[:50] == [(ws.TEXT, b"a%d" % i) for i in range(50)]
     assert received[50:] == [(ws.CLOSE, ws.close_payload(4000))]
+
+
+async def test_a_handshake_nobody_waits_for_leaves_no_unhandled_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # connect() cancelled while asyncio is still making the transport never
+    # waits for the handshake; the socket closing then must not leave an
+    # exception nobody reads (asyncio logs those as "never retrieved").
+    server = await raw_server(b"", then_close=True)  # reads the request, hangs up
+    port = server.sockets[0].getsockname()[1]
+    url = f"ws://127.0.0.1:{port}/ws"
+    async with server:
+        loop = asyncio.get_running_loop()
+        _, socket = await loop.create_connection(
+            lambda: Socket(url, 1024), "127.0.0.1", port
+        )
+        await asyncio.wait_for(socket.done, 5)
+    del socket
+    gc.collect()
+    await asyncio.sleep(0)  # the loop reports unread exceptions from a callback
+    assert "never retrieved" not in caplog.text

@@ -221,7 +221,8 @@ class Socket(asyncio.Protocol):
         except ws.HandshakeError as exc:
             self._refuse(exc)
             return b""
-        self._opened.set_result(None)
+        if not self._opened.done():  # cancelled: connect() gave up waiting
+            self._opened.set_result(None)
         return bytes(head[end + 4 :])
 
     def _refuse(self, exc: ws.HandshakeError) -> None:

@@ -236,6 +236,19 @@ async def test_a_broken_handshake_reply_is_a_connect_error(
             await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
 
 
+def switching(request: bytes) -> bytes:
+    """A server's ``101`` reply to the opening ``request``."""
+    key = next(
+        line.split(":", 1)[1].strip()
+        for line in request.decode().split("\r\n")
+        if line.lower().startswith("sec-websocket-key:")
+    )
+    return (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Accept: {ws.accept_key(key)}\r\n\r\n"
+    ).encode()
+
+
 async def test_what_handlers_send_goes_out_in_order_before_a_close() -> None:
     # Sent from inside the handler (as a reply frees a slot for the next
     # request), frames are corked and written together: none lost, none
@@ -246,17 +259,7 @@ async def test_what_handlers_send_goes_out_in_order_before_a_close() -> None:
     async def session(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        key = next(
-            line.split(":", 1)[1].strip()
-            for line in head.split("\r\n")
-            if line.lower().startswith("sec-websocket-key:")
-        )
-        writer.write(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {ws.accept_key(key)}"
-            "\r\n\r\n".encode()
-        )
+        writer.write(switching(await reader.readuntil(b"\r\n\r\n")))
         go = await reader.readexactly(6 + 2)  # the client's "go", once listening
         assert unmask(go) == (ws.TEXT, b"go")
         writer.write(
@@ -301,3 +304,33 @@ async def test_a_handshake_nobody_waits_for_leaves_no_unhandled_error(
     gc.collect()
     await asyncio.sleep(0)  # the loop reports unread exceptions from a callback
     assert "never retrieved" not in caplog.text
+
+
+async def test_a_handshake_reply_after_connect_gave_up_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # connect() timed out or was cancelled: its wait for the handshake is
+    # cancelled, and the reply may still come before the socket is aborted.
+    answer = asyncio.Event()
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        await answer.wait()
+        writer.write(switching(request))
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(late, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        _, socket = await asyncio.get_running_loop().create_connection(
+            lambda: Socket(f"ws://127.0.0.1:{port}/ws", 1024), "127.0.0.1", port
+        )
+        waiting = asyncio.ensure_future(socket.opened())
+        await asyncio.sleep(0)
+        waiting.cancel()  # as a timeout does
+        await asyncio.wait({waiting})
+        answer.set()
+        await asyncio.sleep(0.2)  # the reply arrives
+        assert "data_received() call failed" not in caplog.text
+        await socket.close(timeout=0)  # this server never answers a close

@@ -101,6 +101,11 @@ async def at_once_gather(server: Server, org: str, n: int) -> dict[str, Any]:
     return await at_once(server, org, n)
 
 
+async def at_once_operators(server: Server, org: str, n: int) -> dict[str, Any]:
+    """The floor has no operators: its ``at_once`` (``asyncio.gather``) again."""
+    return await at_once(server, org, n)
+
+
 async def pushes(server: Server, org: str, n: int) -> dict[str, Any]:
     counter = Counter(lambda p: isinstance(p, IncomingEvent) and p.event.id is not None)
     async with _client(server, org, counter):

@@ -12,7 +12,7 @@ from reactivex import operators as ops
 from reactivex.disposable import Disposable
 
 import rxlivechat
-from rxlivechat import Event, Message, NewEvent
+from rxlivechat import Event, Message, NewEvent, operators
 
 from ..measure import Span, raise_nofile, rss_bytes
 from ..servers import Server
@@ -70,7 +70,19 @@ async def window(server: Server, org: str, n: int) -> dict[str, Any]:
 
 
 async def at_once(server: Server, org: str, n: int) -> dict[str, Any]:
-    """Batches of 1,000 submitted at once; the SDK keeps 10 on the socket."""
+    """Batches of 1,000 through reactivex's ``flat_map``; the SDK keeps 10 on the
+    socket."""
+    return await _at_once_through(ops.flat_map, server, org, n)
+
+
+async def at_once_operators(server: Server, org: str, n: int) -> dict[str, Any]:
+    """The same through ``rxlivechat.operators.flat_map``."""
+    return await _at_once_through(operators.flat_map, server, org, n)
+
+
+async def _at_once_through(
+    flat_map: FlatMap, server: Server, org: str, n: int
+) -> dict[str, Any]:
     batches = max(1, n // 1000)
     async with await _connect(server, org) as sdk:
         await _send(sdk, CHAT_ID, WARM_UP)
@@ -78,17 +90,23 @@ async def at_once(server: Server, org: str, n: int) -> dict[str, Any]:
         def send(_: int) -> rx.Observable[Event]:
             return sdk.send_event(CHAT_ID, Message(text="hi"))
 
-        span = await _flat_map_batches(send, batches)
+        span = await _flat_map_batches(flat_map, send, batches)
     return span.result(batches * 1000)
 
 
+FlatMap = Callable[
+    [Callable[[int], rx.Observable[Any]]],
+    Callable[[rx.Observable[int]], rx.Observable[Any]],
+]
+
+
 async def _flat_map_batches(
-    inner: Callable[[int], rx.Observable[Any]], batches: int
+    flat_map: FlatMap, inner: Callable[[int], rx.Observable[Any]], batches: int
 ) -> Span:
-    """2b's composition: batches of 1,000 inner observables through ``flat_map``."""
+    """Batches of 1,000 inner observables composed by ``flat_map``."""
     with Span() as span:
         for _ in range(batches):
-            sent = rx.from_iterable(range(1000)).pipe(ops.flat_map(inner))
+            sent = rx.from_iterable(range(1000)).pipe(flat_map(inner))
             done = await sent.pipe(ops.count())
             assert done == 1000
     return span
@@ -124,7 +142,7 @@ async def rx_merge(server: Server, org: str, n: int) -> dict[str, Any]:
         return rx.create(subscribe)
 
     batches = max(1, n // 1000)
-    span = await _flat_map_batches(inner, batches)
+    span = await _flat_map_batches(ops.flat_map, inner, batches)
     return span.result(batches * 1000)
 
 

@@ -24,9 +24,10 @@ checks ours against it marble by marble:
 Why not reactivex's own: per inner observable, ``ops.flat_map`` builds three
 ``synchronized`` wrappers (that decorator evaluates two ``typing.Callable``
 annotations each time it runs, about 3 µs), disposables, a list entry and an
-index pair through ``zip``; about 38 µs of CPU in all, more than a whole SDK
-request (docs/performance.md, "1,000 at once"). Here each inner costs one
-slotted observer and one dict entry.
+index pair through ``zip``. Over inners as lean as an SDK call, that is about
+28 µs of CPU an item, nearly what the whole SDK request costs; this one takes
+about 7.6 in the same run, the inners' own 3 included (docs/performance.md,
+row 2d). Here each inner costs one slotted observer and one dict entry.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def flat_map(
     """Map each item to an observable and merge what they all emit.
 
     A drop-in for ``reactivex.operators.flat_map`` (same rules, see the module
-    docstring) that costs a few µs per item instead of about 38: use it to send
+    docstring) that costs a few µs per item instead of about 28: use it to send
     many requests from a pipeline.
 
     .. code-block:: text

@@ -51,6 +51,7 @@ CASES: dict[str, dict[str, Any]] = {
     "an inner that never ends": {"inner": {"c": [on_next(5, "c1")]}},
     "an iterable inner": {"iterable": True},
     "an empty source": {"source": [], "source_end": on_completed(205)},
+    "downstream takes three and stops": {"take": 3},
 }
 
 
@@ -73,9 +74,11 @@ def _run(flat: FlatMap, case: dict[str, Any]) -> tuple[Any, ...]:
         )
         return inners[x]
 
-    results = scheduler.start(
-        lambda: source.pipe(flat(mapper)), disposed=case.get("disposed", 1000)
-    )
+    def create() -> Observable[Any]:
+        merged = source.pipe(flat(mapper))
+        return merged.pipe(ops.take(case["take"])) if "take" in case else merged
+
+    results = scheduler.start(create, disposed=case.get("disposed", 1000))
     return (
         results.messages,
         source.subscriptions,
@@ -233,3 +236,22 @@ async def test_disposing_abandons_every_request_still_waiting(
     assert sdk._engine.in_flight == 0
     sandbox.delay_replies(0)
     assert (await sdk.send_event(chat.id, Message(text="after"))).text == "after"
+
+
+async def test_taking_the_first_replies_sends_no_more(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = await sdk.start_chat()
+    before = sandbox.count("send_event")
+
+    def send(n: int) -> Observable[Message]:
+        return sdk.send_event(chat.id, Message(text=f"{n}"))
+
+    first = await rx.from_iterable(range(25)).pipe(
+        flat_map(send), ops.take(5), ops.to_list()
+    )
+    assert len(first) == 5
+    await until(lambda: sdk._engine.in_flight == 0)
+    # 10 on the socket at first, one more per reply until the fifth: the queued
+    # rest were disposed unsent.
+    assert sandbox.count("send_event") - before <= 15

@@ -155,11 +155,16 @@ class _FlatMap(abc.DisposableBase, Generic[_T, _R]):
             self.on_error(error)
             return
         observer = _Inner(self)
+        if self._add(observer):
+            observer.attach(inner.subscribe(observer, scheduler=self._scheduler))
+
+    def _add(self, inner: _Inner[_R]) -> bool:
+        """Count ``inner`` in, unless it all ended meanwhile (another thread)."""
         with self._lock:
             if self._stopped:
-                return
-            self._inners[observer] = None
-        observer.attach(inner.subscribe(observer, scheduler=self._scheduler))
+                return False
+            self._inners[inner] = None
+            return True
 
     def _on_source_completed(self) -> None:
         with self._lock:

@@ -165,17 +165,24 @@ def test_a_mapper_returning_nothing_usable_is_an_error() -> None:
 # Real requests ---------------------------------------------------------------------
 
 
+def sender(sdk: CustomerSDK, chat_id: str) -> Callable[[object], Observable[Message]]:
+    """A mapper: each item sent to the chat as a message of its text."""
+
+    def send(item: object) -> Observable[Message]:
+        return sdk.send_event(chat_id, Message(text=f"{item}"))
+
+    return send
+
+
 async def test_flat_map_sends_every_message_and_emits_every_event(
     sdk: CustomerSDK, sandbox: Sandbox
 ) -> None:
     chat = await sdk.start_chat()
     texts = [f"message {n}" for n in range(40)]
     before = sandbox.count("send_event")
-
-    def send(text: str) -> Observable[Message]:
-        return sdk.send_event(chat.id, Message(text=text))
-
-    events = await rx.from_iterable(texts).pipe(flat_map(send), ops.to_list())
+    events = await rx.from_iterable(texts).pipe(
+        flat_map(sender(sdk, chat.id)), ops.to_list()
+    )
     assert sorted(event.text for event in events) == sorted(texts)
     assert len({event.id for event in events}) == 40
     assert sandbox.count("send_event") == before + 40
@@ -205,13 +212,9 @@ async def test_bad_input_fails_the_pipeline_before_anything_is_sent(
 ) -> None:
     chat = await sdk.start_chat()
     before = sandbox.count("send_event")
-
-    def send(text: str) -> Observable[Message]:
-        return sdk.send_event(chat.id, Message(text=text))
-
     with pytest.raises(InvalidArgumentError, match="16 KB"):
         await rx.from_iterable(["x" * 20_000, "fine"]).pipe(  # the first: too long
-            flat_map(send), ops.to_list()
+            flat_map(sender(sdk, chat.id)), ops.to_list()
         )
     await asyncio.sleep(0.1)
     assert sandbox.count("send_event") == before
@@ -226,7 +229,7 @@ async def test_disposing_abandons_every_request_still_waiting(
     got: list[Any] = []
     subscription = (
         rx.from_iterable(range(25))
-        .pipe(flat_map(lambda n: sdk.send_event(chat.id, Message(text=f"{n}"))))
+        .pipe(flat_map(sender(sdk, chat.id)))
         .subscribe(got.append, got.append, lambda: got.append("completed"))
     )
     await until(lambda: sdk._engine.in_flight == 10)  # 10 on the socket, 15 queued
@@ -243,12 +246,8 @@ async def test_taking_the_first_replies_sends_no_more(
 ) -> None:
     chat = await sdk.start_chat()
     before = sandbox.count("send_event")
-
-    def send(n: int) -> Observable[Message]:
-        return sdk.send_event(chat.id, Message(text=f"{n}"))
-
     first = await rx.from_iterable(range(25)).pipe(
-        flat_map(send), ops.take(5), ops.to_list()
+        flat_map(sender(sdk, chat.id)), ops.take(5), ops.to_list()
     )
     assert len(first) == 5
     await until(lambda: sdk._engine.in_flight == 0)

@@ -63,9 +63,9 @@ def flat_map(
 
     .. code-block:: text
 
-        ---1---2---3--|
+        -1--2--3-|
           flat_map(lambda x: rx.of(x, x * 10))
-        ---1-10-2-20-3-30-|
+        -a--b--c-|        a: 1 then 10, at once; b: 2, 20; c: 3, 30
 
     Args:
         mapper: called with each source item; returns an observable, a future

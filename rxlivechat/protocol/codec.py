@@ -6,7 +6,11 @@ Rules:
    :class:`~rxlivechat.exceptions.ProtocolError`, and nothing else.
 2. Decoding is in two steps: the envelope (action, type, request_id, success)
    with the payload kept as ``msgspec.Raw``, then the payload with the decoder of
-   its action. Unknown pushes keep a plain ``dict`` payload.
+   its action. Unknown pushes keep a plain ``dict`` payload. The hot push,
+   ``incoming_event``, is the exception: the envelope is read as a union tagged
+   by ``action``, which decodes its payload in the same pass (a quarter less
+   decoding a push: the payload is scanned once); anything that union refuses
+   (an unknown action, a payload that does not fit) takes the two steps.
 3. Forward compatibility: a payload that fails only because the server sent an
    event ``type`` we do not know is decoded again with that event turned into an
    :class:`~rxlivechat.protocol.models.UnknownEvent`. That slow path runs only
@@ -17,7 +21,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, Union, cast
 
 import msgspec
 
@@ -59,6 +63,34 @@ class _Envelope(msgspec.Struct):
     payload: msgspec.Raw = _EMPTY
 
 
+class _Tagged(msgspec.Struct, kw_only=True):
+    """An envelope read by its action (the tag, not a field): see ``_frame_decoder``."""
+
+    action: ClassVar[str]
+    type: str | None = None
+    request_id: str | None = None
+    success: bool | None = None
+    version: str | None = None
+    payload: Any  # each action's own: msgspec.Raw, or the hot push's Struct
+
+
+def _tagged(action: str, payload: Any = msgspec.Raw) -> type[_Tagged]:
+    name = "".join(word.title() for word in action.split("_")) + "Envelope"
+    field = (
+        ("payload", payload, _EMPTY) if payload is msgspec.Raw else ("payload", payload)
+    )
+    shape = msgspec.defstruct(
+        name,
+        [field],
+        bases=(_Tagged,),
+        namespace={"action": action},
+        tag_field="action",
+        tag=action,
+        kw_only=True,
+    )
+    return cast(type[_Tagged], shape)
+
+
 class _ErrorPayload(msgspec.Struct):
     error: ErrorBody
 
@@ -89,6 +121,17 @@ class _WirePush(msgspec.Struct):
 
 _encoder = msgspec.json.Encoder()
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
+# Every known action's envelope, tagged by action, with the hot push's payload
+# typed: ``incoming_event`` decodes in one pass.
+_HOT_PUSH = "incoming_event"
+_frame_decoder: msgspec.json.Decoder[_Tagged] = msgspec.json.Decoder(
+    Union[  # noqa: UP007 (a tuple of classes made at import)
+        tuple(
+            _tagged(action, PUSHES[action] if action == _HOT_PUSH else msgspec.Raw)
+            for action in (*PUSHES, *METHODS)
+        )
+    ]
+)
 _error_decoder = msgspec.json.Decoder(_ErrorPayload)
 _any_decoder = msgspec.json.Decoder()
 
@@ -222,23 +265,29 @@ def decode_frame(
     Raises:
         ProtocolError: the bytes are not a frame, or the payload does not fit.
     """
-    try:  # the hot path inlines the envelope: a call less per frame
-        env = _envelope_decoder.decode(data)
+    env: _Envelope | _Tagged
+    try:  # the hot path, inline: the envelope tagged by action (rule 2)
+        env = _frame_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        # An unknown action, a payload that did not fit, or not a frame at all.
         env = _envelope(data)  # raises the ProtocolError that says why
+    payload = env.payload
     if env.type == "push":
-        push_type = PUSHES.get(env.action, dict)  # an unknown push stays a dict
-        decoder = _decoders.get(push_type) or _decoder(push_type)
-        try:  # the hot path: one cached decoder, no other call
-            payload = decoder.decode(env.payload)
-        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-            payload = decode(env.payload, push_type)  # the tolerant path, or why
+        if payload.__class__ is msgspec.Raw:  # else decoded with its envelope
+            push_type = PUSHES.get(env.action, dict)  # an unknown push: a dict
+            decoder = _decoders.get(push_type) or _decoder(push_type)
+            try:  # the hot path: one cached decoder, no other call
+                payload = decoder.decode(payload)
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+                payload = decode(payload, push_type)  # the tolerant path, or why
         return Push(
             action=env.action,
             payload=payload,
             request_id=env.request_id,
             version=env.version,
         )
+    if payload.__class__ is not msgspec.Raw:  # an incoming_event that is no push
+        env = _envelope(data)
     if env.type != "response":
         raise ProtocolError(
             f"frame type {env.type!r} is neither 'response' nor 'push'",

@@ -16,7 +16,7 @@ from rxlivechat.protocol import codec
 from rxlivechat.protocol.frames import ErrorBody, ErrorResponse, Push, Response
 from rxlivechat.protocol.methods import Ping, SendEvent
 from rxlivechat.protocol.models import Message, UnknownEvent
-from rxlivechat.protocol.pushes import IncomingEvent
+from rxlivechat.protocol.pushes import IncomingEvent, IncomingTypingIndicator
 
 
 def test_error_response_keeps_the_server_error() -> None:
@@ -77,6 +77,51 @@ def test_unknown_event_type_falls_back_to_unknown_event() -> None:
         "hologram",
         {"depth": 3},
     )
+
+
+_EVENT = (
+    b'{"chat_id":"C","thread_id":"T","event":{"id":"T_1","type":"message",'
+    b'"text":"hi","created_at":"2026-01-02T03:04:05.000006Z","author_id":"a"}}'
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [  # incoming_event's envelope is read by its action, wherever that stands
+        b'{"action":"incoming_event","type":"push","payload":' + _EVENT + b"}",
+        b'{"version":"3.6","request_id":"r1","action":"incoming_event",'
+        b'"type":"push","payload":' + _EVENT + b"}",  # the docs' order
+        b'{"payload":' + _EVENT + b',"type":"push","action":"incoming_event"}',
+    ],
+)
+def test_incoming_event_decodes_whatever_the_field_order(data: bytes) -> None:
+    frame = codec.decode_frame(data)
+    assert isinstance(frame, Push)
+    assert frame.action == "incoming_event"
+    assert frame.payload == codec.decode(_EVENT, IncomingEvent)
+    assert isinstance(frame.payload.event, Message)
+    assert frame.payload.event.text == "hi"
+
+
+def test_an_incoming_event_sent_as_a_response_is_a_response() -> None:
+    data = (
+        b'{"action":"incoming_event","type":"response","request_id":"1",'
+        b'"success":true,"payload":' + _EVENT + b"}"
+    )
+    frame = codec.decode_frame(data)
+    assert isinstance(frame, Response)
+    assert frame.payload["event"]["text"] == "hi"  # by its action: no result type
+
+
+def test_every_other_push_still_decodes_its_payload_by_action() -> None:
+    frame = codec.decode_frame(
+        b'{"version":"3.6","action":"incoming_typing_indicator","type":"push",'
+        b'"payload":{"chat_id":"C","thread_id":"T","typing_indicator":'
+        b'{"author_id":"a","is_typing":true,"timestamp":1700000000}}}'
+    )
+    assert isinstance(frame, Push)
+    assert isinstance(frame.payload, IncomingTypingIndicator)
+    assert frame.payload.typing_indicator.is_typing is True
 
 
 def test_extra_fields_are_ignored() -> None:

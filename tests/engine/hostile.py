@@ -35,6 +35,19 @@ Handler = Callable[["Connection", Request], Awaitable[Any]]
 raw ``bytes`` to send as they are, or :data:`HOLD`."""
 
 
+def ok_reply(request: Request, payload: Any) -> Any:
+    """A full success frame answering ``request`` with ``payload``."""
+    return _Frame(
+        {
+            "request_id": request.get("request_id"),
+            "action": request.get("action"),
+            "type": "response",
+            "success": True,
+            "payload": payload,
+        }
+    )
+
+
 def error_reply(request: Request, error_type: str, message: str = "no") -> Any:
     """A full error frame answering ``request``."""
     return _Frame(
@@ -214,13 +227,7 @@ class HostileServer:
                 await connection.send_raw(reply)
             else:
                 if not isinstance(reply, _Frame):
-                    reply = {
-                        "request_id": frame.get("request_id"),
-                        "action": action,
-                        "type": "response",
-                        "success": True,
-                        "payload": reply,
-                    }
+                    reply = ok_reply(frame, reply)
                 await connection.ws.send_str(json.dumps(reply))
             if action == "login" and self.on_login is not None:
                 await self.on_login(connection)

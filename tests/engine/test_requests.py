@@ -21,6 +21,8 @@ from rxlivechat.protocol.methods import GetCustomer, Login, SendEvent
 from rxlivechat.protocol.models import Message
 from rxlivechat.protocol.session import Session
 
+from .hostile import error_reply, ok_reply
+
 
 class RecordingSocket:
     """Collects what the SDK would write to the WebSocket."""
@@ -96,27 +98,13 @@ def reply(
     request: dict[str, Any],
     payload: Any,
 ) -> None:
-    frame = {
-        "request_id": request["request_id"],
-        "action": request["action"],
-        "type": "response",
-        "success": True,
-        "payload": payload,
-    }
-    requests.receive(json.dumps(frame))
+    requests.receive(json.dumps(ok_reply(request, payload)))
 
 
 def fail(
     requests: Requests, session: Session[Pending], request: dict[str, Any], kind: str
 ) -> None:
-    frame = {
-        "request_id": request["request_id"],
-        "action": request["action"],
-        "type": "response",
-        "success": False,
-        "payload": {"error": {"type": kind, "message": "m"}},
-    }
-    requests.receive(json.dumps(frame))
+    requests.receive(json.dumps(error_reply(request, kind, "m")))
 
 
 async def test_at_most_ten_in_flight_the_rest_wait_in_order() -> None:
@@ -359,13 +347,7 @@ async def test_a_reply_that_does_not_decode_fails_its_request_at_once() -> None:
     requests, _, socket = logged_in()
     outcomes = Outcomes()
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
-    bad = {
-        "request_id": socket.sent[0]["request_id"],
-        "action": "get_customer",
-        "type": "response",
-        "success": True,
-        "payload": {"id": 42},
-    }
+    bad = ok_reply(socket.sent[0], {"id": 42})  # get_customer's: id is a str
     with pytest.raises(ProtocolError):
         requests.receive(json.dumps(bad))
     assert [type(e) for e in outcomes.errors] == [ProtocolError]

@@ -25,6 +25,7 @@ from ..engine.hostile import (
     HostileServer,
     Request,
     incoming_event,
+    ok_reply,
 )
 from ..helpers import CREATED, Recorder, awaited, until
 
@@ -53,14 +54,7 @@ def sent_event(request: Request, event_id: str) -> dict[str, Any]:
 
 async def reply(connection: Connection, request: Request, payload: Any) -> None:
     """Answer ``request`` from inside a handler (which then returns HOLD)."""
-    frame = {
-        "request_id": request["request_id"],
-        "action": request["action"],
-        "type": "response",
-        "success": True,
-        "payload": payload,
-    }
-    await connection.send_raw(json.dumps(frame))
+    await connection.send_raw(json.dumps(ok_reply(request, payload)))
 
 
 async def test_our_copy_after_the_reply_is_the_value(

@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol
 
 from .engine.commits import Commits, Held
@@ -149,16 +149,24 @@ class Handler:
         """An event came: call ``fn`` now, or keep the payload for a free slot."""
         if self.once:
             self._host.remove(self.name, self)
-        if self.running < self.concurrency:
-            self._call(payload, None)
-        else:
+        if self.running >= self.concurrency:
             self._wait(payload)
+            return
+        # _call, inlined: this is every event's path.
+        try:
+            result = self.fn(payload)
+        except Exception as exc:
+            self._report(exc, self._where)
+            return
+        if result is not None and inspect.isawaitable(result):
+            self._start(result, self._hold(payload))
 
     def close(self) -> None:
         """Drop what waits (``destroy()``: the store forgets what it held)."""
         self._waiting.clear()
 
     def _call(self, payload: Any, held: Held | None) -> None:
+        """Call ``fn`` with a payload that waited (``held`` since it came)."""
         try:
             result = self.fn(payload)
         except Exception as exc:
@@ -167,8 +175,10 @@ class Handler:
         if result is None or not inspect.isawaitable(result):
             self._release(held)  # handled (or raised) before returning
             return
-        if held is None:
-            held = self._hold(payload)
+        self._start(result, held)
+
+    def _start(self, result: Awaitable[object], held: Held | None) -> None:
+        """Run what ``fn`` returned as a task; the event is held until it ends."""
         self.running += 1
         task = asyncio.ensure_future(result)
         self._host.tasks[task] = None

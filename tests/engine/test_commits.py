@@ -118,7 +118,8 @@ async def test_two_handlers_holding_an_event_both_must_end() -> None:
         commits.store = customer
         first = commits.hold("c1", "t1", message(1))
         second = commits.hold("c1", "t1", message(1))
-        assert first is second is not None
+        assert first is not None
+        assert second is first  # one entry, held twice
         commits.handed_out("c1", "t1", message(1))
         commits.release(first)
         assert await checkpoint(store) is None

@@ -300,8 +300,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         customer_key: the customer's name in ``store`` (one store, many
             customers).
         auto_commit: an event is committed once every subscriber and handler
-            returned from it; ``False``: once you call :meth:`commit` (or use
-            the :func:`rxlivechat.commit` operator).
+            returned from it, and every ``async def`` handler's coroutine
+            completed; ``False``: once you call :meth:`commit` (or use the
+            :func:`rxlivechat.commit` operator).
     """
 
     def __init__(
@@ -928,7 +929,11 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     @property
     def uncommitted(self) -> int:
-        """Events handed out and not committed yet (with ``auto_commit=False``)."""
+        """Events handed out and not committed yet.
+
+        With ``auto_commit=False``, those waiting for :meth:`commit`; either way,
+        those an ``async def`` handler runs or holds waiting.
+        """
         return self._engine.uncommitted
 
     async def flush(self) -> None:

@@ -179,8 +179,13 @@ class Handler:
 
     def _start(self, result: Awaitable[object], held: Held | None) -> None:
         """Run what ``fn`` returned as a task; the event is held until it ends."""
+        try:
+            task = asyncio.ensure_future(result)
+        except Exception as exc:  # no loop running: nothing to run it on
+            self._report(exc, self._where)
+            self._release(held)
+            return
         self.running += 1
-        task = asyncio.ensure_future(result)
         self._host.tasks[task] = None
         task.add_done_callback(lambda task: self._settled(task, held))
 

@@ -11,6 +11,7 @@ import sys
 import tracemalloc
 import typing
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -497,3 +498,39 @@ async def test_destroy_cancels_the_running_handler_and_drops_what_waits(
     await asyncio.sleep(0.05)
     assert handler.started == ["F0"]  # nothing that waited ran
     assert handler.handled == []
+
+
+async def test_events_a_full_handler_dropped_are_replayed_by_the_next_life(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    gate = asyncio.Event()
+    handled: list[str] = []
+
+    async def slow(new: NewEvent) -> None:
+        if isinstance(new.event, Message) and new.event.author_id == agent.id:
+            await gate.wait()
+            handled.append(new.event.text)
+
+    await until(lambda: sdk.uncommitted == 0)
+    sdk.on("new_event", slow, bound=1)
+    for text in ("m0", "m1", "m2", "m3"):  # m0 runs, m1 waits, m2 and m3 dropped
+        await agent.send_message(chat.id, text)
+    await until(lambda: len(seen.texts_by(agent.id)) == 4)
+    gate.set()
+    await until(lambda: handled == ["m0", "m1"])
+    await until(lambda: sdk.uncommitted == 0)
+    assert [type(e) for e in seen.of("error")] == [StreamOverflowError]
+    await sdk.destroy()  # m0 and m1 committed; the chat stopped at m2
+
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat.id, "live")
+    await until(lambda: "live" in seen.texts_by(agent.id))
+    assert seen.texts_by(agent.id) == ["m2", "m3", "live"]  # none lost

@@ -852,6 +852,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
     def off(self, name: EventName, fn: Callable[..., object]) -> None:
         """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`.
 
+        No event reaches them from now on; an async handler's running
+        coroutines, and the events already waiting for it, still run.
+
         Raises:
             InvalidArgumentError: no event is named ``name``.
 

@@ -534,3 +534,22 @@ async def test_events_a_full_handler_dropped_are_replayed_by_the_next_life(
     await agent.send_message(chat.id, "live")
     await until(lambda: "live" in seen.texts_by(agent.id))
     assert seen.texts_by(agent.id) == ["m2", "m3", "live"]  # none lost
+
+
+async def test_off_stops_new_events_while_those_waiting_still_run(
+    server: HostileServer,
+) -> None:
+    sdk = await connected_to(server)
+    handler = Gated()
+    sdk.on("new_event", handler)
+    seen = new_events_seen(sdk)
+    frames = pushes(8)
+    await push_events(server.connections[0], frames[:4])
+    await until(lambda: seen[0] == 4)
+    sdk.off("new_event", handler)
+    await push_events(server.connections[0], frames[4:])
+    await until(lambda: seen[0] == 8)
+    handler.gate.set()
+    await until(lambda: len(handler.handled) == 4)
+    await asyncio.sleep(0.05)  # nothing more comes
+    assert handler.handled == ids(range(4))

@@ -68,6 +68,7 @@ __all__ = [
     "StoreCorruptError",
     "StoreError",
     "StoreLockedError",
+    "StreamOverflowError",
     "TokenRefusedError",
     "TooManyRequestsError",
     "TransportError",
@@ -182,6 +183,14 @@ class StoreLockedError(StoreError):
 
     An SQLite store serves each customer to one process at a time; use
     :class:`~rxlivechat.stores.RedisStore` for processes that share customers.
+    """
+
+
+class StreamOverflowError(LiveChatError):
+    """A bounded queue of events was full: its consumer is too slow.
+
+    Raised to the reader of a pool's queue with ``overflow="fail"``, and reported
+    (an ``error`` event) by a handler whose waiting events overflowed.
     """
 
 

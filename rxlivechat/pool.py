@@ -40,12 +40,13 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from reactivex import Observable, abc
 
-from .exceptions import InvalidArgumentError, LiveChatError, SDKClosedError
+from .exceptions import InvalidArgumentError, SDKClosedError, StreamOverflowError
+from .handlers import Overflow, check_overflow
 from .sdk import CustomerSDK
 from .stream import HotStream
 
@@ -58,13 +59,6 @@ log = logging.getLogger("rxlivechat")
 
 PoolEvent = tuple[str, str, Any]
 """``(customer_key, event_name, payload)``."""
-
-Overflow = Literal["buffer", "drop_oldest", "fail"]
-"""What a full :class:`EventQueue` does with one more item."""
-
-
-class StreamOverflowError(LiveChatError):
-    """A queue with ``overflow="fail"`` was full: its consumer is too slow."""
 
 
 class EventQueue:
@@ -84,12 +78,7 @@ class EventQueue:
     """
 
     def __init__(self, pool: CustomerPool, bound: int, overflow: Overflow) -> None:
-        if bound < 1:
-            raise InvalidArgumentError("bound must be at least 1")
-        if overflow not in ("buffer", "drop_oldest", "fail"):
-            raise InvalidArgumentError(
-                f"overflow must be 'buffer', 'drop_oldest' or 'fail', not {overflow!r}"
-            )
+        check_overflow(bound, overflow)
         self.bound = bound
         self.overflow = overflow
         self.dropped = 0

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import os
 import ssl as ssl_
@@ -42,6 +41,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
 from .engine import Engine, Options, TokenProvider
+from .engine.commits import Commits
 from .engine.engine import spawn_held
 from .events import (
     ChatPropertiesUpdated,
@@ -59,6 +59,7 @@ from .events import (
     check_event_name,
 )
 from .exceptions import InvalidArgumentError, SDKClosedError
+from .handlers import DEFAULT_BOUND, Handler, Overflow
 from .history import EVENTS_PER_PAGE, ChatHistory
 from .methods.actions import CustomerActions
 from .methods.calls import Calls
@@ -87,10 +88,10 @@ class _Streams:
     """The engine's listener: the SDK's hot streams and its named handlers.
 
     It holds no reference to the SDK, so a running engine never keeps an SDK
-    alive that its user dropped. A handler that returns an awaitable (an
-    ``async def`` handler, or one returning a method's observable) has it run as
-    a task on the SDK's loop, held here and cancelled by ``destroy()``; its
-    error is reported like a plain handler's.
+    alive that its user dropped. Each ``on()``/``once()`` handler is a
+    :class:`~rxlivechat.handlers.Handler`: a plain one runs inline, an async one
+    as bounded tasks held here and cancelled by ``destroy()``; their errors are
+    reported alike.
     """
 
     def __init__(self) -> None:
@@ -99,9 +100,11 @@ class _Streams:
         # on()/once() handlers by event name: one dict lookup per event, however
         # many handlers listen to other names. Tuples, replaced on change, so
         # delivering never copies.
-        self.handlers: dict[str, tuple[Callable[[Any], object], ...]] = {}
+        self.handlers: dict[str, tuple[Handler, ...]] = {}
         # A dict as a set: empty, 64 bytes instead of 216 per customer.
         self.tasks: dict[asyncio.Task[Any], None] = {}
+        self.commits: Commits | None = None
+        """The engine's commits, which async handlers hold events in."""
         self.completed = False
 
     def on_frame(self, frame: Frame) -> None:
@@ -111,34 +114,47 @@ class _Streams:
     def on_event(self, name: str, payload: Any) -> None:
         if self.events.observers and not self.completed:
             self.events.on_next((name, payload))
-        for fn in self.handlers.get(name, ()):
-            try:
-                result = fn(payload)
-            except Exception as exc:
-                self.report(exc, f"a {name!r} handler")
-                continue
-            if result is not None and inspect.isawaitable(result):
-                self.spawn(result, f"a {name!r} handler", report=True)
+        for handler in self.handlers.get(name, ()):
+            handler.deliver(payload)
 
     def listen(
-        self, name: str, fn: Callable[[Any], object], *, once: bool = False
+        self,
+        name: str,
+        fn: Callable[[Any], object],
+        *,
+        once: bool = False,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase:
-        """Call ``fn(payload)`` on ``name`` events; dispose to stop."""
+        """Call ``fn(payload)`` on ``name`` events; dispose to stop.
 
-        def stop() -> None:
-            kept = tuple(h for h in self.handlers.get(name, ()) if h is not handler)
-            if kept:
-                self.handlers[name] = kept
-            else:
-                self.handlers.pop(name, None)
-
-        def once_only(payload: Any) -> object:
-            stop()
-            return fn(payload)
-
-        handler = once_only if once else fn
+        Raises:
+            InvalidArgumentError: ``concurrency``, ``bound`` or ``overflow`` is
+                invalid.
+        """
+        # An 'error' handler's own errors are only logged: never re-reported.
+        report = _log_only if name == "error" else self.report
+        handler = Handler(
+            self,
+            name,
+            fn,
+            report,
+            once=once,
+            concurrency=concurrency,
+            bound=bound,
+            overflow=overflow,
+        )
         self.handlers[name] = (*self.handlers.get(name, ()), handler)
-        return Disposable(stop)
+        return Disposable(lambda: self.remove(name, handler))
+
+    def remove(self, name: str, handler: Handler) -> None:
+        """Stop delivering ``name`` events to ``handler`` (what waits still runs)."""
+        kept = tuple(h for h in self.handlers.get(name, ()) if h is not handler)
+        if kept:
+            self.handlers[name] = kept
+        else:
+            self.handlers.pop(name, None)
 
     def report(self, exc: Exception, where: str = "a subscriber") -> None:
         """A subscriber or handler raised: log it, and emit an ``error`` event."""
@@ -150,42 +166,18 @@ class _Streams:
         for observer in self.events.observers.copy():
             with contextlib.suppress(Exception):
                 observer.on_next(("error", exc))
-        for fn in self.handlers.get("error", ()):
-            try:
-                result = fn(exc)
-            except Exception as again:
-                _log_error("an 'error' handler", again)
-                continue
-            if result is not None and inspect.isawaitable(result):
-                self.spawn(result, "an 'error' handler", report=False)
-
-    def spawn(self, work: Awaitable[object], where: str, *, report: bool) -> None:
-        """Run a handler's awaitable as a task; its error is logged (and reported)."""
-        task = asyncio.ensure_future(work)
-        self.tasks[task] = None
-
-        def settled(task: asyncio.Task[Any]) -> None:
-            self.tasks.pop(task, None)
-            if task.cancelled():
-                return
-            exc = task.exception()
-            if exc is None:
-                return
-            if not isinstance(exc, Exception):
-                exc = Exception(repr(exc))
-            if report:
-                self.report(exc, where)
-            else:
-                _log_error(where, exc)
-
-        task.add_done_callback(settled)
+        for handler in self.handlers.get("error", ()):
+            handler.deliver(exc)
 
     def cancel_tasks(self) -> list[asyncio.Task[Any]]:
-        """Cancel the handlers' tasks; returns them (to await their end).
+        """Drop what waits for the handlers, cancel their tasks; returns the tasks.
 
         The calling task, when it is one (a handler calling ``destroy()``), is
         left to finish.
         """
+        for handlers in self.handlers.values():
+            for handler in handlers:
+                handler.close()
         current = asyncio.current_task() if _loop_running() else None
         tasks = [task for task in self.tasks if task is not current]
         for task in tasks:
@@ -197,6 +189,10 @@ class _Streams:
         self.handlers.clear()
         self.events.on_completed()
         self.frames.on_completed()
+
+
+def _log_only(exc: Exception, where: str) -> None:
+    _log_error(where, exc)
 
 
 def _log_error(where: str, exc: Exception) -> None:
@@ -304,8 +300,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         customer_key: the customer's name in ``store`` (one store, many
             customers).
         auto_commit: an event is committed once every subscriber and handler
-            returned from it; ``False``: once you call :meth:`commit` (or use
-            the :func:`rxlivechat.commit` operator).
+            returned from it, and every ``async def`` handler's coroutine
+            completed; ``False``: once you call :meth:`commit` (or use the
+            :func:`rxlivechat.commit` operator).
     """
 
     def __init__(
@@ -380,6 +377,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             ),
             self._streams,
         )
+        self._streams.commits = self._engine.commits
         self._calls = Calls(self._engine, self._streams.report)
         self._closing: Closing | None = None
         self._listeners: dict[tuple[str, Callable[..., Any]], list[abc.DisposableBase]]
@@ -539,31 +537,65 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self,
         name: Literal["connected", "connection_restored"],
         fn: Callable[[Connected], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["connection_lost"], fn: Callable[[None], object]
+        self,
+        name: Literal["connection_lost"],
+        fn: Callable[[None], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["disconnected"], fn: Callable[[Disconnected], object]
+        self,
+        name: Literal["disconnected"],
+        fn: Callable[[Disconnected], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["customer_id"], fn: Callable[[str], object]
+        self,
+        name: Literal["customer_id"],
+        fn: Callable[[str], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["error"], fn: Callable[[Exception], object]
+        self,
+        name: Literal["error"],
+        fn: Callable[[Exception], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["new_event"], fn: Callable[[NewEvent], object]
+        self,
+        name: Literal["new_event"],
+        fn: Callable[[NewEvent], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
@@ -571,6 +603,10 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self,
         name: Literal["user_is_typing", "user_stopped_typing"],
         fn: Callable[[UserTyping], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
@@ -578,6 +614,10 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self,
         name: Literal["user_joined_chat", "user_left_chat"],
         fn: Callable[[UserInChat], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
@@ -585,6 +625,10 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self,
         name: Literal["chat_properties_updated"],
         fn: Callable[[ChatPropertiesUpdated], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
@@ -592,6 +636,10 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self,
         name: Literal["chat_thread_properties_updated"],
         fn: Callable[[ChatThreadPropertiesUpdated], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
@@ -599,39 +647,91 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self,
         name: Literal["last_seen_timestamp_updated"],
         fn: Callable[[LastSeenTimestampUpdated], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["thread_closed"], fn: Callable[[ThreadClosed], object]
+        self,
+        name: Literal["thread_closed"],
+        fn: Callable[[ThreadClosed], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["thread_summary"], fn: Callable[[ThreadSummary], object]
+        self,
+        name: Literal["thread_summary"],
+        fn: Callable[[ThreadSummary], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: Literal["incoming_chat"], fn: Callable[[IncomingChat], object]
+        self,
+        name: Literal["incoming_chat"],
+        fn: Callable[[IncomingChat], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
     @overload
     def on(
-        self, name: OtherEventName, fn: Callable[[Any], object]
+        self,
+        name: OtherEventName,
+        fn: Callable[[Any], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase: ...
 
-    def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
+    def on(
+        self,
+        name: EventName,
+        fn: Callable[[Any], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
+    ) -> abc.DisposableBase:
         """Call ``fn(payload)`` on every ``name`` event; returns the subscription.
 
         ``fn`` may be an ``async def`` function (or return any awaitable): it
-        then runs as a task on the SDK's loop, cancelled by :meth:`destroy`. An
-        error a handler raises is logged (``rxlivechat`` logger, ERROR) and
+        then runs as a task on the SDK's loop, ``concurrency`` at a time (one
+        after the other, in order, by default), cancelled by :meth:`destroy`.
+        Events that come while they are all busy wait, at most ``bound``; one
+        more is handled by ``overflow``, the pool's policies: ``"buffer"`` drops
+        it, ``"drop_oldest"`` drops the oldest waiting event, ``"fail"`` removes
+        the handler; the first drop of each overflow is reported as a
+        :class:`~rxlivechat.StreamOverflowError` ``error`` event. A ``new_event``
+        is committed once its handler's coroutine *completed* (or raised), and a
+        dropped one is replayed by the next life (docs/howto/run-as-a-service.md).
+        An error a handler raises is logged (``rxlivechat`` logger, ERROR) and
         emitted as an ``error`` event.
+
+        Args:
+            name: the event (:data:`rxlivechat.EventName`).
+            fn: called with each event's payload.
+            concurrency: the handler's tasks that may run at once.
+            bound: events that may wait for a busy async handler.
+            overflow: what one more waiting event does.
 
         Raises:
             InvalidArgumentError: no event is named ``name`` (the closest name
-                is suggested), or ``fn`` is not callable.
+                is suggested), ``fn`` is not callable, or ``concurrency``,
+                ``bound`` or ``overflow`` is invalid.
             SDKClosedError: the SDK was destroyed.
 
         Example:
@@ -640,7 +740,14 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             >>> subscription = sdk.on("new_event", show)
             >>> subscription.dispose()  # or sdk.off("new_event", show)
         """
-        return self._listen(name, fn, once=False)
+        return self._listen(
+            name,
+            fn,
+            once=False,
+            concurrency=concurrency,
+            bound=bound,
+            overflow=overflow,
+        )
 
     @overload
     def once(
@@ -745,6 +852,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
     def off(self, name: EventName, fn: Callable[..., object]) -> None:
         """Remove the listeners ``fn`` added for ``name`` by :meth:`on`/:meth:`once`.
 
+        No event reaches them from now on; an async handler's running
+        coroutines, and the events already waiting for it, still run.
+
         Raises:
             InvalidArgumentError: no event is named ``name``.
 
@@ -757,7 +867,14 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             subscription.dispose()
 
     def _listen(
-        self, name: str, fn: Callable[[Any], object], *, once: bool
+        self,
+        name: str,
+        fn: Callable[[Any], object],
+        *,
+        once: bool,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
     ) -> abc.DisposableBase:
         self._check_alive()
         check_event_name(name)
@@ -765,7 +882,14 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             raise InvalidArgumentError(
                 f"the handler must be callable, not {type(fn).__name__}"
             )
-        subscription = self._streams.listen(name, fn, once=once)
+        subscription = self._streams.listen(
+            name,
+            fn,
+            once=once,
+            concurrency=concurrency,
+            bound=bound,
+            overflow=overflow,
+        )
         self._listeners.setdefault((name, fn), []).append(subscription)
         return subscription
 
@@ -808,7 +932,11 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
 
     @property
     def uncommitted(self) -> int:
-        """Events handed out and not committed yet (with ``auto_commit=False``)."""
+        """Events handed out and not committed yet.
+
+        With ``auto_commit=False``, those waiting for :meth:`commit`; either way,
+        those an ``async def`` handler runs or holds waiting.
+        """
         return self._engine.uncommitted
 
     async def flush(self) -> None:

@@ -1,17 +1,22 @@
-"""on / once / off: event names checked, async handlers run, errors reported."""
+"""on / once / off: event names checked, async handlers run bounded, errors reported."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import subprocess
 import sys
+import tracemalloc
 import typing
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import rxlivechat
 import rxlivechat.sdk
 from rxlivechat import (
     Connected,
@@ -20,13 +25,17 @@ from rxlivechat import (
     Message,
     NewEvent,
     ProtocolError,
+    StreamOverflowError,
 )
 from rxlivechat.events import EVENT_NAMES, check_event_name, events_of_push
+from rxlivechat.handlers import Overflow
 from rxlivechat.protocol import codec
 from rxlivechat.protocol.frames import Push
 from rxlivechat.sandbox import Sandbox
+from rxlivechat.stores import MemoryStore
 
-from .helpers import Recorder, connect, until
+from .engine.hostile import Connection, HostileServer, incoming_event, message
+from .helpers import CREATED, Recorder, connect, until
 from .vectors import load, params
 
 # Event names --------------------------------------------------------------------------
@@ -251,3 +260,296 @@ def test_a_broken_handler_is_never_silent(logging_setup: str) -> None:
     prefix = "configured: " if logging_setup == "configured" else ""
     assert lines.count(prefix + said) == 1, result.stderr  # once, either way
     assert "ValueError: my handler is broken" in lines  # with its traceback
+
+
+# Async handlers: bounded, in order, committed when done ------------------------------
+
+MiB = 1024 * 1024
+FLOOD = 20_000
+BOUND = 1_000  # the default, 10,000, takes as long again to drain in debug mode
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[HostileServer]:
+    async with HostileServer() as hostile:
+        yield hostile
+
+
+async def connected_to(server: HostileServer) -> CustomerSDK:
+    sdk = rxlivechat.init(**server.options())
+    CREATED.append(sdk)
+    await sdk.wait_connected(5)
+    return sdk
+
+
+def pushes(count: int) -> list[str]:
+    """``count`` ``incoming_event`` frames: messages ``F0``, ``F1``... of ``C1``."""
+    return [
+        json.dumps(
+            {
+                "action": "incoming_event",
+                "type": "push",
+                "payload": incoming_event(
+                    "C1", message(f"F{i}", "hi", "2026-01-01T00:00:01.000000Z")
+                ),
+            }
+        )
+        for i in range(count)
+    ]
+
+
+async def push_events(connection: Connection, frames: int | list[str]) -> None:
+    """Send the frames (or ``pushes(frames)``) as fast as TCP takes them."""
+    for frame in pushes(frames) if isinstance(frames, int) else frames:
+        await connection.send_raw(frame)
+
+
+def new_events_seen(sdk: CustomerSDK) -> list[int]:
+    """A one-item counter of the ``new_event``s the stream delivered."""
+    seen = [0]
+
+    def count(item: tuple[str, Any]) -> None:
+        seen[0] += item[0] == "new_event"
+
+    sdk.subscribe(count)
+    return seen
+
+
+class Gated:
+    """An async handler that waits for ``gate``; records starts, ends, overlap."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.started: list[str] = []
+        self.handled: list[str] = []
+        self.active = 0
+        self.peak = 0
+
+    async def __call__(self, new: NewEvent) -> None:
+        self.started.append(str(new.event.id))
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            await self.gate.wait()
+        finally:
+            self.active -= 1
+        self.handled.append(str(new.event.id))
+
+
+def ids(numbers: range | list[int]) -> list[str]:
+    return [f"F{i}" for i in numbers]
+
+
+async def test_a_slow_async_handler_under_a_flood_keeps_tasks_and_memory_bounded(
+    server: HostileServer,
+) -> None:
+    sdk = await connected_to(server)
+    slow = Gated()
+    errors: list[Exception] = []
+    sdk.on("error", errors.append)
+    sdk.on("new_event", slow, bound=BOUND)
+    seen = new_events_seen(sdk)
+    peak_tasks = [0]
+
+    def sample(_: object) -> None:
+        if seen[0] % 500 == 0:  # all_tasks() is O(tasks): not on every event
+            peak_tasks[0] = max(peak_tasks[0], len(asyncio.all_tasks()))
+
+    sdk.subscribe(sample)
+    flood = pushes(FLOOD)  # encoded beforehand: a quicker flood, and not counted
+    gc.collect()
+    tasks_before = len(asyncio.all_tasks())
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        await push_events(server.connections[0], flood)
+        await until(lambda: seen[0] == FLOOD, timeout=60)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # One task runs; BOUND payloads wait (no coroutine, no task); the rest are
+    # dropped. Unbounded, the flood left 20,005 tasks alive (+67 MiB).
+    assert peak_tasks[0] - tasks_before <= 2, (tasks_before, peak_tasks[0])
+    assert grown < 4 * MiB, grown
+    slow.gate.set()
+    await until(lambda: len(slow.handled) == BOUND + 1, timeout=30)
+    assert slow.handled == ids(range(BOUND + 1))  # in order
+    assert slow.peak == 1
+    assert len(errors) == 1  # the first drop of the overflow, once
+    assert isinstance(errors[0], StreamOverflowError)
+    assert f"fell {BOUND} events behind" in str(errors[0])
+
+
+async def test_concurrency_n_runs_up_to_n_handlers_at_once(
+    server: HostileServer,
+) -> None:
+    sdk = await connected_to(server)
+    handler = Gated()
+    sdk.on("new_event", handler, concurrency=4)
+    seen = new_events_seen(sdk)
+    await push_events(server.connections[0], 50)
+    await until(lambda: seen[0] == 50)
+    assert handler.started == ids(range(4))  # the rest wait as payloads
+    handler.gate.set()
+    await until(lambda: len(handler.handled) == 50)
+    assert handler.peak == 4
+    assert handler.started == ids(range(50))  # started in order
+
+
+@pytest.mark.parametrize(
+    ("overflow", "handled"),
+    [
+        ("buffer", [0, 1, 2, 3]),  # the newcomers are dropped
+        ("drop_oldest", [0, 7, 8, 9]),  # the oldest waiting ones are dropped
+        ("fail", [0, 1, 2, 3]),  # the handler is removed; what waited runs
+    ],
+)
+async def test_a_full_handler_follows_its_overflow_policy(
+    server: HostileServer, overflow: Overflow, handled: list[int]
+) -> None:
+    sdk = await connected_to(server)
+    handler = Gated()
+    errors: list[Exception] = []
+    sdk.on("error", errors.append)
+    sdk.on("new_event", handler, bound=3, overflow=overflow)
+    seen = new_events_seen(sdk)
+    await push_events(server.connections[0], 10)
+    await until(lambda: seen[0] == 10)
+    handler.gate.set()
+    await until(lambda: len(handler.handled) == 4)
+    await asyncio.sleep(0.05)  # nothing more comes
+    assert handler.handled == ids(handled)
+    assert [type(e) for e in errors] == [StreamOverflowError]
+    if overflow == "fail":
+        assert "removed" in str(errors[0])
+
+
+async def test_bad_handler_options_are_refused(sandbox: Sandbox) -> None:
+    sdk = connect(sandbox, auto_connect=False)
+    bad: Any = "spill"
+    with pytest.raises(InvalidArgumentError, match="concurrency"):
+        sdk.on("new_event", print, concurrency=0)
+    with pytest.raises(InvalidArgumentError, match="bound"):
+        sdk.on("new_event", print, bound=0)
+    with pytest.raises(InvalidArgumentError, match="overflow"):
+        sdk.on("new_event", print, overflow=bad)
+    await sdk.destroy()
+
+
+async def checkpoint(store: MemoryStore, sandbox: Sandbox, chat_id: str) -> str | None:
+    """The chat's committed event id as the store holds it."""
+    async with store.customer(sandbox.organization_id, "default") as customer:
+        found = (await customer.load()).checkpoints.get(chat_id)
+    return None if found is None else found.event_id
+
+
+async def test_an_async_handlers_event_is_committed_when_its_coroutine_completes(
+    sandbox: Sandbox,
+) -> None:
+    store = MemoryStore()
+    sdk = connect(sandbox, store=store)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    gates = {"one": asyncio.Event(), "two": asyncio.Event()}
+    started: list[str] = []
+
+    async def slow(new: NewEvent) -> None:
+        event = new.event
+        if isinstance(event, Message) and event.text in gates:
+            started.append(str(event.id))
+            await gates[event.text].wait()
+            if event.text == "two":
+                raise ValueError("a failing handler's event is committed too")
+
+    sdk.on("new_event", slow)
+    await agent.send_message(chat.id, "one")
+    await until(lambda: len(started) == 1)
+    await sdk.flush()
+    assert sdk.uncommitted == 1  # auto-commit, and still held by the handler
+    assert await checkpoint(store, sandbox, chat.id) != started[0]
+    gates["one"].set()
+    await until(lambda: sdk.uncommitted == 0)
+    await sdk.flush()
+    assert await checkpoint(store, sandbox, chat.id) == started[0]
+    await agent.send_message(chat.id, "two")
+    await until(lambda: len(started) == 2)
+    gates["two"].set()
+    await until(lambda: sdk.uncommitted == 0)
+    await sdk.flush()
+    assert await checkpoint(store, sandbox, chat.id) == started[1]
+
+
+async def test_destroy_cancels_the_running_handler_and_drops_what_waits(
+    server: HostileServer,
+) -> None:
+    sdk = await connected_to(server)
+    handler = Gated()
+    sdk.on("new_event", handler)
+    seen = new_events_seen(sdk)
+    before = asyncio.all_tasks()
+    await push_events(server.connections[0], 20)
+    await until(lambda: seen[0] == 20)
+    started = asyncio.all_tasks() - before
+    assert len(started) == 1  # one task, 19 payloads waiting
+    await sdk.destroy()
+    assert all(task.cancelled() for task in started)
+    await asyncio.sleep(0.05)
+    assert handler.started == ["F0"]  # nothing that waited ran
+    assert handler.handled == []
+
+
+async def test_events_a_full_handler_dropped_are_replayed_by_the_next_life(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "customer.db")
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    chat = await sdk.start_chat()
+    agent = sandbox.agent("Jane")
+    await agent.join(chat.id)
+    gate = asyncio.Event()
+    handled: list[str] = []
+
+    async def slow(new: NewEvent) -> None:
+        if isinstance(new.event, Message) and new.event.author_id == agent.id:
+            await gate.wait()
+            handled.append(new.event.text)
+
+    await until(lambda: sdk.uncommitted == 0)
+    sdk.on("new_event", slow, bound=1)
+    for text in ("m0", "m1", "m2", "m3"):  # m0 runs, m1 waits, m2 and m3 dropped
+        await agent.send_message(chat.id, text)
+    await until(lambda: len(seen.texts_by(agent.id)) == 4)
+    gate.set()
+    await until(lambda: handled == ["m0", "m1"])
+    await until(lambda: sdk.uncommitted == 0)
+    assert [type(e) for e in seen.of("error")] == [StreamOverflowError]
+    await sdk.destroy()  # m0 and m1 committed; the chat stopped at m2
+
+    sdk = connect(sandbox, store=store)
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat.id, "live")
+    await until(lambda: "live" in seen.texts_by(agent.id))
+    assert seen.texts_by(agent.id) == ["m2", "m3", "live"]  # none lost
+
+
+async def test_off_stops_new_events_while_those_waiting_still_run(
+    server: HostileServer,
+) -> None:
+    sdk = await connected_to(server)
+    handler = Gated()
+    sdk.on("new_event", handler)
+    seen = new_events_seen(sdk)
+    frames = pushes(8)
+    await push_events(server.connections[0], frames[:4])
+    await until(lambda: seen[0] == 4)
+    sdk.off("new_event", handler)
+    await push_events(server.connections[0], frames[4:])
+    await until(lambda: seen[0] == 8)
+    handler.gate.set()
+    await until(lambda: len(handler.handled) == 4)
+    await asyncio.sleep(0.05)  # nothing more comes
+    assert handler.handled == ids(range(4))

@@ -900,6 +900,11 @@ class Engine:
         """Events handed out and not committed yet (``auto_commit=False``)."""
         return self._commits.pending
 
+    @property
+    def commits(self) -> Commits:
+        """The events handed out and when each is written (handlers hold them)."""
+        return self._commits
+
     def commit(self, chat_id: str, event_id: str) -> bool:
         """Mark a handed-out event handled; see :meth:`.commits.Commits.commit`."""
         return self._commits.commit(chat_id, event_id)

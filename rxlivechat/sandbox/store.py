@@ -649,14 +649,20 @@ class Store:
             is_exit_intent=greeting.is_exit_intent,
         )
 
-    def pending_greeting(self, customer_id: str) -> GreetingRecord | None:
-        """The newest greeting the customer neither accepted nor canceled."""
-        pending = [
+    def shown_greeting(self, customer_id: str) -> GreetingRecord | None:
+        """The newest greeting not canceled (accepted ones stay: "seen")."""
+        shown = [
             g
             for g in self.greetings.values()
-            if g.customer_id == customer_id and not (g.accepted or g.canceled)
+            if g.customer_id == customer_id and not g.canceled
         ]
-        return pending[-1] if pending else None
+        return shown[-1] if shown else None
+
+    def show_greeting(self, greeting: GreetingRecord) -> Greeting:
+        """The wire ``Greeting`` for one display; only the first says so."""
+        model = self.greeting_model(greeting)
+        greeting.displayed_first_time = False
+        return model
 
     # Seeding --------------------------------------------------------------------------
 

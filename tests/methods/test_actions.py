@@ -23,6 +23,7 @@ from rxlivechat import (
     AuthorizationError,
     CancelRateResult,
     Chat,
+    ChatAlreadyActiveError,
     ChatAnonymizedError,
     ChatInactiveError,
     Customer,
@@ -193,7 +194,7 @@ async def test_resume_chat_emits_the_chat_with_its_new_thread(
     incoming = await pushed(seen, "incoming_chat", count=2)
     assert incoming.chat.thread.id == resumed.thread.id
     assert sdk._active_chats[chat.id] is True
-    with pytest.raises(ValidationError):  # already active
+    with pytest.raises(ChatAlreadyActiveError):  # a ValidationError too
         await sdk.resume_chat(chat.id)
 
 
@@ -527,13 +528,14 @@ async def test_greetings_accept_cancel_and_click(
     assert await sdk.accept_greeting(shown.id, shown.unique_id) == EmptyResult()
     accepted = await pushed(seen, "greeting_accepted")
     assert accepted.unique_id == unique_id
-    with pytest.raises(GreetingNotFoundError):  # no longer shown
-        await sdk.accept_greeting(greeting_id, unique_id)
+    # Accepting marks it seen; it stays shown, so accepting again is fine.
+    assert await sdk.accept_greeting(greeting_id, unique_id) == EmptyResult()
 
     _, second = await jane.send_greeting(sdk.customer_id, "Still there?")
     await pushed(seen, "incoming_greeting", count=2)
+    assert (await pushed(seen, "greeting_canceled")).unique_id == unique_id
     assert await sdk.cancel_greeting(second) == EmptyResult()
-    canceled = await pushed(seen, "greeting_canceled")
+    canceled = await pushed(seen, "greeting_canceled", count=2)
     assert canceled.unique_id == second
     with pytest.raises(GreetingNotFoundError):
         await sdk.cancel_greeting(second)

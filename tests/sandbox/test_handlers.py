@@ -11,12 +11,13 @@ import pytest
 from rxlivechat.exceptions import (
     AuthorizationError,
     ChatInactiveError,
+    ChatLimitReachedError,
+    CustomerSessionFieldsLimitReachedError,
     GreetingNotFoundError,
     GroupNotFoundError,
     GroupOfflineError,
     GroupsOfflineError,
     GroupUnavailableError,
-    LimitReachedError,
     NotFoundError,
     ServerError,
     ValidationError,
@@ -59,6 +60,7 @@ from rxlivechat.protocol.pushes import (
 )
 from rxlivechat.sandbox.handlers import Handlers, IncomingSneakPeek, Outcome
 from rxlivechat.sandbox.ids import Clock, IdFactory
+from rxlivechat.sandbox.properties import PropertyRegistry
 from rxlivechat.sandbox.store import CustomerRecord, Store, StoredFile
 
 
@@ -67,7 +69,13 @@ class World:
 
     def __init__(self, chats_per_customer: int = 1) -> None:
         self.store = Store(IdFactory(7), Clock())
-        self.handlers = Handlers(self.store, chats_per_customer=chats_per_customer)
+        # a.b as an app registers it (Configuration API): LiveChat refuses
+        # properties no one registered (default-properties doc).
+        self.handlers = Handlers(
+            self.store,
+            chats_per_customer=chats_per_customer,
+            properties=PropertyRegistry({"a": {"b": "int"}}),
+        )
         self.customer: CustomerRecord = self.store.new_customer()
 
     @property
@@ -157,7 +165,7 @@ def test_start_chat_pushes_incoming_chat(world: World) -> None:
 
 def test_one_chat_per_customer(world: World) -> None:
     world.start()
-    assert isinstance(world.error(m.StartChat()), LimitReachedError)
+    assert isinstance(world.error(m.StartChat()), ChatLimitReachedError)
     more = World(chats_per_customer=2)
     more.start()
     more.start()
@@ -569,7 +577,7 @@ def test_session_fields_limit_is_100(world: World, make: Any) -> None:
     world(make(session_fields=fields))
     assert world(m.GetCustomer()).session_fields == fields
     error = world.error(make(session_fields=[*fields, {"k100": "x"}]))
-    assert isinstance(error, LimitReachedError)
+    assert isinstance(error, CustomerSessionFieldsLimitReachedError)
     bad = world.error(make(session_fields=[{"a": "1", "b": "2"}]))
     assert isinstance(bad, ValidationError)
 
@@ -643,27 +651,56 @@ def test_greetings(world: World) -> None:
     (shown,) = [o.push for o in outgoing]
     assert isinstance(shown, IncomingGreeting)
     assert (shown.id, shown.unique_id) == (greeting.id, greeting.unique_id)
+    assert shown.displayed_first_time
     login = world(m.Login(token="t"))
     assert login.greeting is not None
     assert login.greeting.unique_id == greeting.unique_id
+    # customer-sdk/index.mdx, incoming_greeting: displayedFirstTime "Describes if
+    # the greeting was generated for the first time": a later display is not.
+    assert not login.greeting.displayed_first_time
     wrong = m.AcceptGreeting(greeting_id=greeting.id + 1, unique_id=greeting.unique_id)
     assert isinstance(world.error(wrong), GreetingNotFoundError)
     accept = m.AcceptGreeting(greeting_id=greeting.id, unique_id=greeting.unique_id)
     assert pushes(world.outcome(accept)) == [
         GreetingAccepted(unique_id=greeting.unique_id)
     ]
-    assert isinstance(world.error(accept), GreetingNotFoundError)
+    # rtm-reference, accept_greeting: "Marks an incoming greeting as seen." It is
+    # still shown: login returns it accepted (the docs' sample: "accepted": true,
+    # "customer has seen the greeting"), a second accept changes nothing.
+    assert pushes(world.outcome(accept)) == []
+    login = world(m.Login(token="t"))
+    assert login.greeting is not None
+    assert login.greeting.accepted
+    statistics = world(m.GetCustomer()).statistics
+    assert statistics is not None
+    assert statistics.greetings_accepted_count == 1
     world(
         m.SendGreetingButtonClicked(
             greeting_unique_id=greeting.unique_id, button_id="b"
         )
     )
     second, outgoing = world.handlers.agent_send_greeting(agent.id, world.cid, "Again")
-    assert [type(o.push) for o in outgoing] == [IncomingGreeting]
+    # The accepted greeting was still shown: the new one replaces it.
+    assert [type(o.push) for o in outgoing] == [GreetingCanceled, IncomingGreeting]
     cancel = m.CancelGreeting(unique_id=second.unique_id)
     assert pushes(world.outcome(cancel)) == [
         GreetingCanceled(unique_id=second.unique_id)
     ]
+
+
+def test_an_accepted_greeting_can_still_be_canceled(world: World) -> None:
+    # rtm-reference, cancel_greeting: "Customers could cancel greetings by
+    # minimizing the chat widget with a greeting": the official widget accepts on
+    # display and cancels on minimise.
+    agent = world.store.new_agent("Jane")
+    greeting, _ = world.handlers.agent_send_greeting(agent.id, world.cid, "Hi!")
+    world(m.AcceptGreeting(greeting_id=greeting.id, unique_id=greeting.unique_id))
+    cancel = m.CancelGreeting(unique_id=greeting.unique_id)
+    assert pushes(world.outcome(cancel)) == [
+        GreetingCanceled(unique_id=greeting.unique_id)
+    ]
+    assert world(m.Login(token="t")).greeting is None
+    assert isinstance(world.error(cancel), GreetingNotFoundError)
 
 
 def test_a_new_greeting_cancels_the_shown_one(world: World) -> None:
@@ -696,3 +733,19 @@ def test_every_customer_action_has_a_handler() -> None:
     handlers = Handlers(Store(IdFactory(1), Clock()))
     missing = [a for a in METHODS if not hasattr(handlers, f"_{a}")]
     assert missing == []
+
+
+def test_update_customer_merges_session_fields(world: World) -> None:
+    # customer-sdk/index.mdx, updateCustomer: CUSTOMER_SESSION_FIELDS_LIMIT_REACHED
+    # "total amount of session fields would have been exceeded after requested
+    # update": the update merges into what the customer has.
+    world(m.UpdateCustomer(session_fields=[{"a": "1"}, {"b": "2"}]))
+    world(m.UpdateCustomer(session_fields=[{"b": "3"}, {"c": "4"}]))
+    assert world(m.GetCustomer()).session_fields == [{"a": "1"}, {"b": "3"}, {"c": "4"}]
+    full = [{f"k{i}": "v"} for i in range(LIMITS.session_fields - 3)]
+    world(m.UpdateCustomer(session_fields=full))
+    error = world.error(m.UpdateCustomer(session_fields=[{"one": "more"}]))
+    assert isinstance(error, CustomerSessionFieldsLimitReachedError)
+    # set_customer_session_fields replaces them (rtm-reference: "Maximum: 100 keys").
+    world(m.SetCustomerSessionFields(session_fields=[{"z": "1"}]))
+    assert world(m.GetCustomer()).session_fields == [{"z": "1"}]

@@ -36,7 +36,11 @@ def _quiet_sdk() -> Iterator[None]:
 
 @pytest.fixture
 async def tls_sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(tls=True, seed=5, chats_per_customer=1) as sandbox:
+    # a.b is registered as an app would (Configuration API): the real service
+    # refuses unregistered properties.
+    async with Sandbox(
+        tls=True, seed=5, chats_per_customer=1, properties={"a": {"b": "int"}}
+    ) as sandbox:
         yield sandbox
 
 

@@ -35,7 +35,7 @@ EXPECTED_ERRORS = {
         "a template: its action is the placeholder '<action>'",
     ),
     "web.resume_chat.request.json": (
-        "validation",
+        "chat_already_active",
         "resumes PWLW03ICW7, which the web deactivate_chat/send_event samples "
         "need active: resuming an active chat is refused",
     ),
@@ -64,7 +64,10 @@ def _load(name: str) -> Any:
 @pytest.fixture
 async def seeded() -> AsyncIterator[tuple[Sandbox, str]]:
     """A sandbox holding every chat, thread, event and greeting the samples use."""
-    async with Sandbox(seed=3, chats_per_customer=10) as sandbox:
+    # The docs' examples write string_property in an app's namespace, which the
+    # app registered with the Configuration API first (default-properties doc).
+    registered = {"0805e283233042b37f460ed8fbf22160": {"string_property": "string"}}
+    async with Sandbox(seed=3, chats_per_customer=10, properties=registered) as sandbox:
         customer = sandbox.new_customer()
         sandbox.tokens.register(DOCS_TOKEN, customer.id, sandbox.organization_id)
         agent = sandbox.agent("Agent Smith")

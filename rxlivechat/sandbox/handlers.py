@@ -118,6 +118,8 @@ __all__ = [
 R = TypeVar("R")
 
 
+_RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})
+_BUTTON_TYPES = frozenset({"webview", "message", "url", "phone"})
 _FORM_TYPES = frozenset({"prechat", "postchat", "ticket"})
 _SORT_ORDERS = frozenset({"asc", "desc"})
 
@@ -451,7 +453,8 @@ class Handlers:
             thread_id=thread.id,
             event_ids=[i for i in event_ids if i is not None] or None,
         )
-        return Outcome(result, [self._incoming_chat(chat, thread, customer.id)])
+        incoming = self._incoming_chat(chat, thread, customer.id)
+        return Outcome(result, [incoming, *self._route_again(chat, thread)])
 
     def _deactivate_chat(
         self, customer: CustomerRecord, req: m.DeactivateChat
@@ -506,9 +509,20 @@ class Handlers:
     def _send_rich_message_postback(
         self, customer: CustomerRecord, req: m.SendRichMessagePostback
     ) -> Outcome[EmptyResult]:
-        chat, thread, _ = self._event_of(
+        chat, thread, event = self._event_of(
             customer, req.chat_id, req.thread_id, req.event_id
         )
+        if not isinstance(event, RichMessage):
+            raise ValidationError("Event is not a rich message")
+        # data-structures: buttons.user_ids "Describes users that sent the
+        # postback with "toggled": true"; postback.id is "the postback name of
+        # the button" (rtm-reference).
+        toggled = _toggle_button(
+            event, req.postback.id, customer.id, req.postback.toggled
+        )
+        if toggled is None:
+            raise ValidationError(f"No button with postback id {req.postback.id}")
+        thread.replace_event(toggled)
         if not thread.active:
             return _ok()  # the push is sent for active threads only
         push = IncomingRichMessagePostback(
@@ -818,7 +832,10 @@ class Handlers:
         self, customer: CustomerRecord, req: m.MarkEventsAsSeen
     ) -> Outcome[EmptyResult]:
         chat = self.store.chat_of(customer.id, req.chat_id)
-        return _ok(self._mark_seen(chat, customer.id, req.seen_up_to))
+        # Nothing after now can have been seen: a later time (a client clock ahead
+        # of the server's) is taken as now (docs/sandbox-choices.md).
+        seen_up_to = min(req.seen_up_to, self.store.clock.now())
+        return _ok(self._mark_seen(chat, customer.id, seen_up_to))
 
     def _accept_greeting(
         self, customer: CustomerRecord, req: m.AcceptGreeting
@@ -1331,7 +1348,41 @@ class Handlers:
         thread.active = False
         thread.queue = None
         push = ChatDeactivated(chat_id=chat.id, thread_id=thread.id, user_id=closer)
-        return [*pushes, Outgoing(push, self._members(chat))]
+        audience = self._members(chat)
+        # customer-sdk/index.mdx, user_removed_from_chat's reasons include
+        # 'chat_deactivated': the agents leave with the thread.
+        agents = sorted(chat.present - {chat.customer_id}, key=chat.user_ids.index)
+        chat.routed_to = agents
+        chat.present -= set(agents)
+        removed = [
+            Outgoing(
+                UserRemovedFromChat(
+                    chat_id=chat.id, user_id=agent_id, reason="chat_deactivated"
+                ),
+                audience,
+            )
+            for agent_id in agents
+        ]
+        return [*pushes, Outgoing(push, audience), *removed]
+
+    def _route_again(self, chat: ChatRecord, thread: ThreadRecord) -> list[Outgoing]:
+        """A resumed chat goes back to the agents it had (docs/sandbox-choices.md)."""
+        pushes = []
+        for agent_id in chat.routed_to:
+            if agent_id not in self.store.agents:
+                continue
+            chat.present.add(agent_id)
+            if agent_id not in thread.user_ids:
+                thread.user_ids.append(agent_id)
+            added = UserAddedToChat(
+                chat_id=chat.id,
+                thread_id=thread.id if thread.active else None,
+                user=self.store.user_model(chat, agent_id),
+                reason="other",
+            )
+            pushes.append(Outgoing(added, self._members(chat)))
+        chat.routed_to = []
+        return pushes
 
     def _mark_seen(
         self, chat: ChatRecord, user_id: str, seen_up_to: datetime.datetime
@@ -1461,9 +1512,23 @@ class Handlers:
             elements = event.elements or []
             if len(elements) > LIMITS.rich_message_elements:
                 raise ValidationError("Too many rich message elements (max 10)")
+            # data-structures: template_id "Values: cards, sticker, or
+            # quick_replies" (ecommerce: the v5 SDK's template); button types
+            # "webview, message, url, phone".
+            if event.template_id not in _RICH_TEMPLATES:
+                raise ValidationError(
+                    f"template_id must be one of {', '.join(sorted(_RICH_TEMPLATES))}"
+                )
             for element in elements:
                 if len(element.buttons or []) > LIMITS.rich_message_buttons:
                     raise ValidationError("Too many rich message buttons (max 13)")
+                for button in element.buttons or ():
+                    if button.type is not None and button.type not in _BUTTON_TYPES:
+                        raise ValidationError(
+                            "button type must be one of "
+                            + ", ".join(sorted(_BUTTON_TYPES))
+                        )
+            return _with_button_users(event)
         elif isinstance(event, File):
             # The URL must come from upload_file (the docs: "the LiveChat CDN").
             stored = self.store.files.get(event.url)
@@ -1551,6 +1616,49 @@ def _merged_session_fields(
             where[key] = len(merged)
             merged.append({key: value})
     return merged
+
+
+def _with_button_users(event: RichMessage) -> RichMessage:
+    """Every button with its ``user_ids`` ("always" present, data-structures)."""
+    elements = [
+        msgspec.structs.replace(
+            element,
+            buttons=[
+                msgspec.structs.replace(b, user_ids=list(b.user_ids or ()))
+                for b in element.buttons
+            ],
+        )
+        if element.buttons
+        else element
+        for element in event.elements or ()
+    ]
+    return msgspec.structs.replace(event, elements=elements or event.elements)
+
+
+def _toggle_button(
+    event: RichMessage, postback_id: str, user_id: str, toggled: bool
+) -> RichMessage | None:
+    """``event`` with ``user_id`` in or out of the button's ``user_ids``."""
+    found = False
+    elements = []
+    for element in event.elements or ():
+        buttons = []
+        for button in element.buttons or ():
+            if button.postback_id == postback_id:
+                found = True
+                users = [u for u in button.user_ids or () if u != user_id]
+                if toggled:
+                    users.append(user_id)
+                button = msgspec.structs.replace(button, user_ids=users)
+            buttons.append(button)
+        elements.append(
+            msgspec.structs.replace(element, buttons=buttons)
+            if element.buttons
+            else element
+        )
+    if not found:
+        return None
+    return msgspec.structs.replace(event, elements=elements)
 
 
 def _omnichannel(value: m.Omnichannel) -> dict[str, Any]:

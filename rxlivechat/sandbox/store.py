@@ -227,6 +227,8 @@ class ChatRecord:
     """Everyone who was ever in the chat, the customer first."""
     present: set[str] = field(default_factory=set)
     """Who is in the chat now."""
+    routed_to: list[str] = field(default_factory=list)
+    """The agents removed when the chat was deactivated: a resume brings them back."""
     seen: dict[str, datetime.datetime] = field(default_factory=dict)
     """``events_seen_up_to`` per user."""
     threads: list[ThreadRecord] = field(default_factory=list)

@@ -65,7 +65,7 @@ from ..scenarios.test_coverage import PUSH_EVENTS
 
 Call = Callable[[CustomerSDK], Observable[Any]]
 
-WHEN = datetime.datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
+WHEN = datetime.datetime(2021, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
 
 
 async def pushed(
@@ -144,7 +144,12 @@ async def test_list_threads_pages_by_cursor(sdk: CustomerSDK, sandbox: Sandbox) 
     assert [t.id for t in rest.threads] == ["T1"]
     assert rest.next_page_id is None
     enough = await sdk.list_threads(chat_id, min_events_count=3, sort_order="asc")
-    assert [t.id for t in enough.threads] == ["T1", "T2"]
+    # rtm-reference, list_threads: "You'll get as many latest threads as needed to
+    # meet the min_events_count condition" (ascending: oldest of them first).
+    assert [t.id for t in enough.threads] == ["T2", "T3"]
+    assert enough.previous_page_id is not None
+    older = await sdk.list_threads(chat_id, page_id=enough.previous_page_id)
+    assert [t.id for t in older.threads] == ["T1"]
 
 
 async def test_get_chat_latest_or_given_thread(sdk: CustomerSDK) -> None:

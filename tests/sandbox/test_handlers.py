@@ -57,6 +57,8 @@ from rxlivechat.protocol.pushes import (
     IncomingWelcomeMessage,
     ThreadPropertiesDeleted,
     ThreadPropertiesUpdated,
+    UserAddedToChat,
+    UserRemovedFromChat,
 )
 from rxlivechat.sandbox.handlers import Handlers, IncomingSneakPeek, Outcome
 from rxlivechat.sandbox.ids import Clock, IdFactory
@@ -389,21 +391,69 @@ def test_delete_event(world: World) -> None:
 def test_rich_message_postback(world: World) -> None:
     agent = world.store.new_agent("Jane")
     started = world.start()
+    yes = RichMessageButton(text="Yes", type="message", value="y", postback_id="yes")
     card, _ = world.handlers.agent_send_event(
-        agent.id, started.chat_id, RichMessage(template_id="quick_replies")
+        agent.id,
+        started.chat_id,
+        RichMessage(
+            template_id="quick_replies",
+            elements=[RichMessageElement(buttons=[yes])],
+        ),
     )
     assert card.id is not None
-    postback = m.SendRichMessagePostback(
-        chat_id=started.chat_id,
-        thread_id=started.thread_id,
-        event_id=card.id,
-        postback=Postback(id="yes", toggled=True),
-    )
-    (push,) = pushes(world.outcome(postback))
+
+    def click(postback_id: str, toggled: bool) -> m.SendRichMessagePostback:
+        return m.SendRichMessagePostback(
+            chat_id=started.chat_id,
+            thread_id=started.thread_id,
+            event_id=card.id or "",
+            postback=Postback(id=postback_id, toggled=toggled),
+        )
+
+    def users() -> list[str] | None:
+        chat = world(m.GetChat(chat_id=started.chat_id))
+        (rich,) = [e for e in chat.thread.events if isinstance(e, RichMessage)]
+        return rich.elements[0].buttons[0].user_ids
+
+    # data-structures, buttons.user_ids: "always" present, "users that sent the
+    # postback with toggled: true".
+    assert users() == []
+    (push,) = pushes(world.outcome(click("yes", True)))
     assert isinstance(push, IncomingRichMessagePostback)
     assert (push.user_id, push.postback.id) == (world.cid, "yes")
+    assert users() == [world.cid]
+    world(click("yes", False))
+    assert users() == []
+    # rtm-reference: postback.id is "The postback name of the button".
+    assert "postback id no" in world.error(click("no", True)).message
+    text = world(m.SendEvent(chat_id=started.chat_id, event=Message(text="hi")))
+    not_rich = m.SendRichMessagePostback(
+        chat_id=started.chat_id,
+        thread_id=started.thread_id,
+        event_id=text.event_id,
+        postback=Postback(id="yes", toggled=True),
+    )
+    assert isinstance(world.error(not_rich), ValidationError)
     world(m.DeactivateChat(id=started.chat_id))
-    assert pushes(world.outcome(postback)) == []  # active threads only
+    assert pushes(world.outcome(click("yes", True))) == []  # active threads only
+
+
+def test_rich_message_templates_and_button_types_are_checked(world: World) -> None:
+    # data-structures: template_id "Values: cards, sticker, or quick_replies";
+    # buttons.type "Possible values: webview, message, url, phone".
+    started = world.start()
+    agent = world.store.new_agent("Jane")
+    with pytest.raises(ValidationError, match="template_id"):
+        world.handlers.agent_send_event(
+            agent.id, started.chat_id, RichMessage(template_id="nonsense")
+        )
+    bogus = RichMessageElement(buttons=[RichMessageButton(text="x", type="bogus")])
+    with pytest.raises(ValidationError, match="button type"):
+        world.handlers.agent_send_event(
+            agent.id,
+            started.chat_id,
+            RichMessage(template_id="cards", elements=[bogus]),
+        )
 
 
 def test_sneak_peeks_reach_agents_only(world: World) -> None:
@@ -425,7 +475,7 @@ def test_sneak_peeks_reach_agents_only(world: World) -> None:
 
 def test_mark_events_as_seen(world: World) -> None:
     started = world.start()
-    moment = datetime.datetime(2030, 1, 1, 0, 0, 0, 5, tzinfo=datetime.UTC)
+    moment = world.store.clock.now() - datetime.timedelta(microseconds=5)
     outcome = world.outcome(
         m.MarkEventsAsSeen(chat_id=started.chat_id, seen_up_to=moment)
     )
@@ -436,6 +486,18 @@ def test_mark_events_as_seen(world: World) -> None:
     ]
     chat = world(m.GetChat(chat_id=started.chat_id))
     assert chat.users[0].events_seen_up_to == moment
+
+
+def test_mark_events_as_seen_in_the_future_is_now(world: World) -> None:
+    # The docs set no bound (rtm-reference, mark_events_as_seen: seen_up_to "The
+    # RFC 3339 date-time format"): docs/sandbox-choices.md takes a later time as now.
+    started = world.start()
+    future = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+    (push,) = pushes(
+        world.outcome(m.MarkEventsAsSeen(chat_id=started.chat_id, seen_up_to=future))
+    )
+    assert isinstance(push, EventsMarkedAsSeen)
+    assert push.seen_up_to < future
 
 
 # Properties -----------------------------------------------------------------------
@@ -749,3 +811,23 @@ def test_update_customer_merges_session_fields(world: World) -> None:
     # set_customer_session_fields replaces them (rtm-reference: "Maximum: 100 keys").
     world(m.SetCustomerSessionFields(session_fields=[{"z": "1"}]))
     assert world(m.GetCustomer()).session_fields == [{"z": "1"}]
+
+
+def test_deactivation_removes_agents_and_resume_brings_them_back(world: World) -> None:
+    # customer-sdk/index.mdx, user_removed_from_chat: reason "one of: ...
+    # 'chat_deactivated' ..."; pushes doc, user_added_to_chat: "Indicates that a
+    # user (customer or agent) was added to a chat."
+    agent = world.store.new_agent("Jane")
+    started = world.start()
+    world.handlers.agent_join(agent.id, started.chat_id)
+    closed = pushes(world.outcome(m.DeactivateChat(id=started.chat_id)))
+    removed = [p for p in closed if isinstance(p, UserRemovedFromChat)]
+    assert [(p.user_id, p.reason) for p in removed] == [(agent.id, "chat_deactivated")]
+    chat = world(m.GetChat(chat_id=started.chat_id))
+    assert [u.id for u in chat.users if u.present] == [world.cid]
+    resumed = world.outcome(m.ResumeChat(chat=m.ResumeChatSpec(id=started.chat_id)))
+    added = [p for p in pushes(resumed) if isinstance(p, UserAddedToChat)]
+    assert [p.user.id for p in added] == [agent.id]
+    assert added[0].thread_id == resumed.result.thread_id
+    chat = world(m.GetChat(chat_id=started.chat_id))
+    assert {u.id for u in chat.users if u.present} == {world.cid, agent.id}

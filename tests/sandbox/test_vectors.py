@@ -20,7 +20,12 @@ import pytest
 from rxlivechat.protocol.base import METHODS
 from rxlivechat.protocol.codec import decode, decode_frame
 from rxlivechat.protocol.frames import ErrorResponse, Response
-from rxlivechat.protocol.models import Message
+from rxlivechat.protocol.models import (
+    Message,
+    RichMessage,
+    RichMessageButton,
+    RichMessageElement,
+)
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sandbox.store import GreetingRecord
 
@@ -80,11 +85,18 @@ async def seeded() -> AsyncIterator[tuple[Sandbox, str]]:
             active=True,
         )
         thread = main.thread("K600PKZON8")
-        # The postback samples name a UUID event id.
+        # The postback samples name a UUID event id and the button "Method URL_yes".
         card = sandbox.store.add_event(thread, Message(text="card"), author_id=agent.id)
         card_id = "a0c22fdd-fb71-40b5-bfc6-a8a0bc3117f7"
-        thread.events[-1] = Message(
-            id=card_id, created_at=card.created_at, author_id=agent.id, text="card"
+        yes = RichMessageButton(
+            type="message", value="yes", postback_id="Method URL_yes"
+        )
+        thread.events[-1] = RichMessage(
+            id=card_id,
+            created_at=card.created_at,
+            author_id=agent.id,
+            template_id="quick_replies",
+            elements=[RichMessageElement(buttons=[yes])],
         )
         thread.index[card_id] = len(thread.events) - 1
         seed(customer.id, chat_id="Q1GZ3FNAT9", thread_ids=["Q1GZ3FNAU9"], active=True)

@@ -413,7 +413,9 @@ def test_rich_message_postback(world: World) -> None:
     def users() -> list[str] | None:
         chat = world(m.GetChat(chat_id=started.chat_id))
         (rich,) = [e for e in chat.thread.events if isinstance(e, RichMessage)]
-        return rich.elements[0].buttons[0].user_ids
+        (element,) = rich.elements or []
+        (button,) = element.buttons or []
+        return button.user_ids
 
     # data-structures, buttons.user_ids: "always" present, "users that sent the
     # postback with toggled: true".

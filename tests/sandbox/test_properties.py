@@ -14,11 +14,12 @@ from rxlivechat import CustomerSDK, ValidationError
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sandbox.properties import (
     DEFAULT_PROPERTIES,
+    Location,
     PropertyDefinition,
     PropertyRegistry,
 )
 
-CHAT = "chat"
+CHAT: Location = "chat"
 
 
 def refused(registry: PropertyRegistry, location: Any, values: Any) -> str:

@@ -20,12 +20,24 @@
     └── ServerError                 the server answered with an error object
         ├── AuthenticationError     error.type == "authentication"
         ├── AuthorizationError      error.type == "authorization"
+        ├── LimitReachedError       error.type == "limit_reached"
+        │   ├── ChatLimitReachedError         ... "chat_limit_reached"
+        │   └── CustomerSessionFieldsLimitReachedError
+        ├── ValidationError         error.type == "validation"
+        │   └── ChatAlreadyActiveError        ... "chat_already_active"
         └── ...                     one class per customer error.type (digest §1.6)
 
 A :class:`ServerError` keeps the wire ``error.type`` as :attr:`ServerError.error_type`
 (also a class attribute on each subclass), the server's message and ``data``, and
 the action and request id it answered. :func:`server_error` builds the right
 subclass from a wire error object; unknown types become a plain ``ServerError``.
+
+Three types are named only by the official JS SDK's error codes, which upper-case
+the wire type (``CHAT_LIMIT_REACHED``, ``CHAT_ALREADY_ACTIVE``,
+``CUSTOMER_SESSION_FIELDS_LIMIT_REACHED``); the API's own error table has only
+``limit_reached`` and ``validation``. Each gets a subclass of the generic class, and
+the generic type from the action it refines is raised as the subclass too, so code
+that catches either works on either reading (docs/sandbox-choices.md).
 
 This module imports nothing but the standard library: the Sans-I/O core uses it.
 """
@@ -37,11 +49,14 @@ from typing import Any, ClassVar
 __all__ = [
     "AuthenticationError",
     "AuthorizationError",
+    "ChatAlreadyActiveError",
     "ChatAnonymizedError",
     "ChatInactiveError",
+    "ChatLimitReachedError",
     "ConnectError",
     "ConnectionLost",
     "CustomerBannedError",
+    "CustomerSessionFieldsLimitReachedError",
     "EntityTooLargeError",
     "GreetingNotFoundError",
     "GroupNotFoundError",
@@ -368,6 +383,31 @@ class WrongProductVersionError(ServerError):
     """The license is not a LiveChat 3 license."""
 
 
+@_register("chat_limit_reached")
+class ChatLimitReachedError(LimitReachedError):
+    """The customer has as many chats as allowed (1 on LiveChat): resume one."""
+
+
+@_register("customer_session_fields_limit_reached")
+class CustomerSessionFieldsLimitReachedError(LimitReachedError):
+    """The update would leave the customer more than 100 session fields."""
+
+
+@_register("chat_already_active")
+class ChatAlreadyActiveError(ValidationError):
+    """``resume_chat`` on a chat that is already active."""
+
+
+_REFINED: dict[tuple[str, str], type[ServerError]] = {
+    ("start_chat", "limit_reached"): ChatLimitReachedError,
+    ("update_customer", "limit_reached"): CustomerSessionFieldsLimitReachedError,
+    ("set_customer_session_fields", "limit_reached"): (
+        CustomerSessionFieldsLimitReachedError
+    ),
+}
+"""A generic wire type from the action that can only mean the specific one."""
+
+
 def server_error(
     error_type: str,
     message: str = "",
@@ -390,6 +430,8 @@ def server_error(
         type this version does not know.
     """
     cls = SERVER_ERRORS.get(error_type, ServerError)
+    if action is not None:
+        cls = _REFINED.get((action, error_type), cls)
     return cls(
         message,
         error_type=error_type,

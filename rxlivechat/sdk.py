@@ -42,7 +42,7 @@ from reactivex.disposable import Disposable
 
 from .engine import Engine, Options, TokenProvider
 from .engine.commits import Commits
-from .engine.engine import spawn_held
+from .engine.engine import DEFAULT_REGION_URL, spawn_held
 from .events import (
     ChatPropertiesUpdated,
     ChatThreadPropertiesUpdated,
@@ -264,6 +264,12 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         api_url: the Customer Chat API's base URL (``http(s)``; the socket uses
             ``ws(s)``); a sandbox's ``api_url`` in tests.
         accounts_url: the Accounts API's base URL (customer tokens).
+        region_url: where the API of another region is, ``{region}`` in it
+            standing for the region the server names when the organization is
+            elsewhere (``misdirected_connection``/``misdirected_request``).
+            ``None``: LiveChat's own pattern when ``api_url`` is LiveChat's;
+            with any other ``api_url`` the SDK then stops with ``disconnected``
+            naming the region, rather than reconnecting to the same host.
         group_id: the group to chat with (sent at login).
         page: the page the customer is on, ``{"url", "title"}`` (sent at login).
             Here and below, a model may be a Struct or the plain dict of its
@@ -312,6 +318,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         client_id: str,
         api_url: str = DEFAULT_API_URL,
         accounts_url: str = DEFAULT_ACCOUNTS_URL,
+        region_url: str | None = None,
         group_id: int | None = None,
         page: m.CustomerPage | Mapping[str, str] | None = None,
         referrer: str | None = None,
@@ -341,6 +348,12 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         self.client_id = client_id
         self.api_url = api_url
         self.accounts_url = accounts_url
+        if region_url is None and api_url.rstrip("/") == DEFAULT_API_URL:
+            region_url = DEFAULT_REGION_URL
+        if region_url is not None and "{region}" not in region_url:
+            raise InvalidArgumentError(
+                "region_url must hold {region}, e.g. 'https://api-{region}.example'"
+            )
         self._sneak_peek_interval = sneak_peek_interval
         self._sneak_peeks: dict[str, Throttle[str]] = {}
 
@@ -351,6 +364,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 client_id=client_id,
                 api_url=api_url,
                 accounts_url=accounts_url,
+                region_url=region_url,
                 login=m.Login(
                     token="",
                     customer=convert(customer, m.LoginCustomer, "customer"),
@@ -1029,6 +1043,7 @@ def init(
     client_id: str,
     api_url: str = DEFAULT_API_URL,
     accounts_url: str = DEFAULT_ACCOUNTS_URL,
+    region_url: str | None = None,
     group_id: int | None = None,
     page: m.CustomerPage | Mapping[str, str] | None = None,
     referrer: str | None = None,
@@ -1057,6 +1072,7 @@ def init(
         client_id: your application's client id.
         api_url: the Customer Chat API's base URL.
         accounts_url: the Accounts API's base URL (customer tokens).
+        region_url: the API's URL in another region (``{region}`` in it).
         group_id: the group to chat with.
         page: the page the customer is on, ``{"url", "title"}``.
         referrer: the page's referrer.
@@ -1094,6 +1110,7 @@ def init(
         client_id=client_id,
         api_url=api_url,
         accounts_url=accounts_url,
+        region_url=region_url,
         group_id=group_id,
         page=page,
         referrer=referrer,

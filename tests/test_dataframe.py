@@ -56,7 +56,7 @@ async def test_every_result_and_event_payload_converts_to_plain_python(
     results: list[Any] = [
         chat,
         await sdk.send_event(chat.id, Message(text="Question")),
-        await sdk.update_chat_properties(chat.id, {"ns": {"k": "v"}}),
+        await sdk.update_chat_properties(chat.id, {"test": {"string_property": "v"}}),
         await sdk.update_customer(name="Ann", fields={"plan": "pro"}),
         await sdk.update_customer_page("https://example.com/p", title="P"),
         await sdk.update_last_seen_timestamp(chat.id),

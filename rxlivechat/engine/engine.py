@@ -102,6 +102,7 @@ PING_INTERVAL = 15.0
 """Seconds between RTM pings (digest §1.3: the server drops a socket after ~30 s)."""
 
 # customer_disconnected reasons (digest §3.1, §8): what the SDK does about each.
+# docs/reconnect.md's table says the same; tests/engine/test_reasons.py checks it.
 RECONNECT_REASONS = frozenset(
     {
         "connection_timeout",
@@ -109,10 +110,12 @@ RECONNECT_REASONS = frozenset(
         "internal_error",
         "service_temporarily_unavailable",
         "too_many_unauthorized_connections",
-        "misdirected_connection",
         "connection_lost",
     }
 )
+REGION_REASON = "misdirected_connection"
+"""The socket reached the wrong region: the SDK moves to ``data.region``'s host
+when it knows it (:attr:`Options.region_url`), else it stops (never loops)."""
 REFRESH_TOKEN_REASONS = frozenset({"access_token_expired", "access_token_revoked"})
 """Reasons after which the SDK fetches a new token, then reconnects."""
 # Any reason in neither set stops the SDK for good (banned, license not found,
@@ -125,9 +128,15 @@ FATAL_LOGIN_ERRORS = frozenset(
         "license_not_found",
         "wrong_product_version",
         "unsupported_version",
+        # customer-sdk docs: a hard limit; the official SDK waits for the user.
+        # Retrying would storm an organization already at its cap.
+        "users_limit_reached",
     }
 )
 """Login errors that no retry can mend: the SDK stops for good."""
+
+DEFAULT_REGION_URL = "https://api-{region}.livechatinc.com"
+"""The regional API host the official SDK moves to on ``misdirected_connection``."""
 
 NOT_STARTED = "not connected: call connect() first (init(auto_connect=False) waits)"
 
@@ -166,6 +175,10 @@ class Options:
         organization_id: the LiveChat organization.
         client_id: the application's client id (for the token request).
         api_url: the API's base URL (``http(s)://``; the socket is ``ws(s)://``).
+        region_url: the API's base URL for another region, ``{region}`` in it
+            replaced by the ``data.region`` of ``misdirected_connection`` (RTM)
+            or ``misdirected_request`` (Web); ``None``: such a customer stops
+            with ``disconnected`` naming the region.
         accounts_url: the Accounts API's base URL (customer tokens).
         login: the login request, less its token and side storage.
         token_provider: an async callable returning a :class:`Token`; ``None``
@@ -195,6 +208,7 @@ class Options:
     client_id: str
     api_url: str
     accounts_url: str
+    region_url: str | None = None
     login: m.Login
     token_provider: TokenProvider | None = None
     request_timeout: float = 15.0
@@ -278,6 +292,7 @@ class Engine:
             self.http,
             self.token,
             api_url=options.api_url,
+            follow_region=self._move_to_region,
             organization_id=options.organization_id,
             timeout=options.request_timeout,
         )
@@ -366,7 +381,7 @@ class Engine:
             self._refusal = None
             log.info(
                 "connecting to %s (organization %s)",
-                self.options.api_url,
+                self._web.api_url,
                 self.options.organization_id,
             )
             self._runner = asyncio.get_running_loop().create_task(
@@ -661,7 +676,7 @@ class Engine:
             if self._refusal is not None:  # it has passed: requests may wait again
                 self._refusal = None
                 self._requests.resume()
-            url = rtm_url(self.options.api_url, self.options.organization_id)
+            url = rtm_url(self._web.api_url, self.options.organization_id)
             log.debug("opening the socket: %s", url)
             socket = await connect(
                 url, timeout=self.options.connect_timeout, ssl=self.options.ssl
@@ -876,12 +891,39 @@ class Engine:
             self._emit(name, event)
         if isinstance(payload, p.CustomerDisconnected):
             reason = payload.reason
+            data = msgspec.to_builtins(payload.data) if payload.data else None
             if reason in REFRESH_TOKEN_REASONS:
                 self._invalidate_token()
+            elif reason == REGION_REASON:
+                region = (data or {}).get("region")
+                if self._move_to_region(region) is None:
+                    return ev.Disconnected(reason=reason, data=data)
             elif reason not in RECONNECT_REASONS:
-                data = msgspec.to_builtins(payload.data) if payload.data else None
                 return ev.Disconnected(reason=reason, data=data)
         return None
+
+    def _move_to_region(self, region: object) -> str | None:
+        """Use ``region``'s API host from now on; ``None`` if none is known.
+
+        Never the host in use: a second misdirection there stops the SDK
+        instead of looping.
+        """
+        pattern = self.options.region_url
+        if pattern is None or not isinstance(region, str) or not region:
+            log.warning(
+                "misdirected: the organization is in region %r, and no region_url "
+                "says where that is (api_url %s)",
+                region,
+                self._web.api_url,
+            )
+            return None
+        target = pattern.format(region=region)
+        if target.rstrip("/") == self._web.api_url.rstrip("/"):
+            log.warning("misdirected again at %s (region %r): stopping", target, region)
+            return None
+        log.info("moving to region %r: %s", region, target)
+        self._web.api_url = target  # the socket's URL too, from the next attempt
+        return target
 
     async def _ping_loop(self) -> None:
         """Ping every 15 s; a ping with no reply means a dead socket: return."""

@@ -19,7 +19,12 @@ import aiohttp.abc
 import aiohttp.payload
 import msgspec
 
-from ..exceptions import InvalidArgumentError, ProtocolError, server_error
+from ..exceptions import (
+    InvalidArgumentError,
+    MisdirectedRequestError,
+    ProtocolError,
+    server_error,
+)
 from ..protocol import codec
 from ..protocol.base import Method
 from ..protocol.frames import WebError
@@ -62,6 +67,9 @@ class WebClient:
         http: returns the engine's HTTP session (made on first use).
         token: returns a valid customer token.
         api_url: the API's base URL.
+        follow_region: given ``misdirected_request``'s region, moves
+            :attr:`api_url` there and returns it (the request is sent again,
+            once), or returns ``None`` (the error is raised).
         organization_id: the LiveChat organization.
         timeout: seconds a call may take; an upload may wait this long for
             each read or connect (its total time grows with the file).
@@ -75,10 +83,13 @@ class WebClient:
         api_url: str,
         organization_id: str,
         timeout: float,
+        follow_region: Callable[[object], str | None] = lambda region: None,
     ) -> None:
         self._http = http
         self._token = token
-        self._api_url = api_url
+        self.api_url = api_url
+        """The API's base URL in use (the socket's too: it moves with a region)."""
+        self._follow_region = follow_region
         self._organization_id = organization_id
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._upload_timeout = aiohttp.ClientTimeout(
@@ -94,6 +105,16 @@ class WebClient:
             ConnectError: the request could not be made, or timed out.
             ProtocolError: the reply does not decode, or is too large.
         """
+        try:
+            return await self._call(method)
+        except MisdirectedRequestError as exc:
+            # customer-chat-api: "misdirected_request ... data.region": the
+            # organization lives elsewhere; send it there, once.
+            if self._follow_region((exc.data or {}).get("region")) is None:
+                raise
+            return await self._call(method)
+
+    async def _call(self, method: Method[R]) -> R:
         verb = method.web
         action = method.action
         if verb is None:
@@ -101,7 +122,7 @@ class WebClient:
         headers: dict[str, str] = {}
         if action not in NO_AUTH:
             headers["Authorization"] = (await self._token()).authorization
-        url = web_url(self._api_url, action, self._organization_id)
+        url = web_url(self.api_url, action, self._organization_id)
         with map_errors(f"{action} failed"):
             if verb == "GET":
                 request = self._http().get(
@@ -143,7 +164,7 @@ class WebClient:
             filename=file.name,
             content_type=file.content_type,
         )
-        url = web_url(self._api_url, "upload_file", self._organization_id)
+        url = web_url(self.api_url, "upload_file", self._organization_id)
         with map_errors("upload failed"):
             async with self._http().post(
                 url,

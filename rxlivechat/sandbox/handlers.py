@@ -30,13 +30,15 @@ import msgspec
 
 from ..exceptions import (
     AuthorizationError,
+    ChatAlreadyActiveError,
     ChatInactiveError,
+    ChatLimitReachedError,
+    CustomerSessionFieldsLimitReachedError,
     GreetingNotFoundError,
     GroupNotFoundError,
     GroupOfflineError,
     GroupsOfflineError,
     GroupUnavailableError,
-    LimitReachedError,
     NotFoundError,
     ValidationError,
 )
@@ -93,6 +95,7 @@ from ..protocol.pushes import (
     UserRemovedFromChat,
 )
 from .pagination import decode_page_id, paginate
+from .properties import Location, PropertyRegistry
 from .store import (
     AgentRecord,
     ChatRecord,
@@ -106,7 +109,6 @@ from .store import (
 )
 
 __all__ = [
-    "READ_ONLY_PROPERTIES",
     "Handlers",
     "IncomingSneakPeek",
     "Outcome",
@@ -116,19 +118,8 @@ __all__ = [
 R = TypeVar("R")
 
 
-READ_ONLY_PROPERTIES: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("routing", "continuous"),
-        ("routing", "start_url"),
-        ("source", "client_id"),
-        ("source", "customer_client_id"),
-        ("lc2", "welcome_message"),
-        ("chats", "welcome_message_source"),
-    }
-)
-"""Default properties customers may read but not write (default-properties doc)."""
-
-_READ_ONLY_NAMESPACES = frozenset({"translation"})
+_RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})
+_BUTTON_TYPES = frozenset({"webview", "message", "url", "phone"})
 _FORM_TYPES = frozenset({"prechat", "postchat", "ticket"})
 _SORT_ORDERS = frozenset({"asc", "desc"})
 
@@ -175,12 +166,22 @@ class Handlers:
     Args:
         store: the state.
         chats_per_customer: how many chats ``start_chat`` lets a customer have
-            (LiveChat: 1; more → ``limit_reached``, (inferred)).
+            (LiveChat: 1; more → ``chat_limit_reached``).
+        properties: the registered properties; default: LiveChat's default
+            properties and the reference's ``test`` namespace.
     """
 
-    def __init__(self, store: Store, *, chats_per_customer: int = 1) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        chats_per_customer: int = 1,
+        properties: PropertyRegistry | None = None,
+    ) -> None:
         self.store = store
         """The state every handler reads and changes."""
+        self.properties = properties or PropertyRegistry()
+        """The license's registered properties (docs/sandbox-choices.md)."""
         self.chats_per_customer = chats_per_customer
         """The ``start_chat`` limit per customer."""
         # An action added to the catalogue without a handler here is answered
@@ -246,7 +247,7 @@ class Handlers:
             customer.customer_side_storage = dict(req.customer_side_storage)
         customer.customer_side_storage["customer_visits"] = str(customer.visits_count)
         chats = store.customer_chats(customer.id)
-        greeting = store.pending_greeting(customer.id)
+        greeting = store.shown_greeting(customer.id)
         online = [g.id for g in store.groups.values() if g.status != "offline"]
         result = m.LoginResult(
             customer=store.customer_model(customer, statistics=True),
@@ -257,7 +258,7 @@ class Handlers:
                 )
                 for c in reversed(chats)
             ],
-            greeting=None if greeting is None else store.greeting_model(greeting),
+            greeting=None if greeting is None else store.show_greeting(greeting),
             priv_dynamic_config={
                 "online_groups_ids": online,
                 "customer_groups": {
@@ -372,15 +373,21 @@ class Handlers:
         store = self.store
         spec = req.chat or m.StartChatSpec()
         if len(store.chats_by_customer.get(customer.id, [])) >= self.chats_per_customer:
-            # "For one customer, you can only start one chat" (SDK): (inferred) type.
-            raise LimitReachedError("Chat limit reached")
+            # customer-sdk/index.mdx: "CHAT_LIMIT_REACHED - the maximum limit of
+            # chats per customer has been reached ... The limit is 1."
+            raise ChatLimitReachedError(
+                f"Chat limit reached ({self.chats_per_customer} per customer): "
+                "resume an existing chat"
+            )
         for user in spec.users or ():
             if user.id != customer.id:
                 raise ValidationError("chat.users may only hold the requester")
         events = self._check_new_events(spec.thread.events if spec.thread else None)
         access = self._check_access(spec.access)
-        self._check_properties(spec.properties)
-        self._check_properties(spec.thread.properties if spec.thread else None)
+        self._check_properties("chat", spec.properties)
+        self._check_properties(
+            "thread", spec.thread.properties if spec.thread else None
+        )
         continuous = bool(req.continuous)
         active = req.active is not False
         if active and not continuous:
@@ -414,15 +421,18 @@ class Handlers:
         spec = req.chat
         chat = store.chat_of(customer.id, spec.id)
         if chat.active:
-            # SDK error CHAT_ALREADY_ACTIVE; the wire type is (inferred).
-            raise ValidationError("Chat is already active")
+            # customer-sdk/index.mdx: "CHAT_ALREADY_ACTIVE - the chat is already
+            # active and you can't activate it again."
+            raise ChatAlreadyActiveError("Chat is already active")
         for user in spec.users or ():
             if user.id != customer.id:
                 raise ValidationError("chat.users may only hold the requester")
         events = self._check_new_events(spec.thread.events if spec.thread else None)
         access = self._check_access(spec.access) if spec.access else chat.access
-        self._check_properties(spec.properties)
-        self._check_properties(spec.thread.properties if spec.thread else None)
+        self._check_properties("chat", spec.properties)
+        self._check_properties(
+            "thread", spec.thread.properties if spec.thread else None
+        )
         continuous = chat.continuous if req.continuous is None else req.continuous
         active = req.active is not False
         if active and not continuous:
@@ -443,7 +453,8 @@ class Handlers:
             thread_id=thread.id,
             event_ids=[i for i in event_ids if i is not None] or None,
         )
-        return Outcome(result, [self._incoming_chat(chat, thread, customer.id)])
+        incoming = self._incoming_chat(chat, thread, customer.id)
+        return Outcome(result, [incoming, *self._route_again(chat, thread)])
 
     def _deactivate_chat(
         self, customer: CustomerRecord, req: m.DeactivateChat
@@ -498,9 +509,20 @@ class Handlers:
     def _send_rich_message_postback(
         self, customer: CustomerRecord, req: m.SendRichMessagePostback
     ) -> Outcome[EmptyResult]:
-        chat, thread, _ = self._event_of(
+        chat, thread, event = self._event_of(
             customer, req.chat_id, req.thread_id, req.event_id
         )
+        if not isinstance(event, RichMessage):
+            raise ValidationError("Event is not a rich message")
+        # data-structures: buttons.user_ids "Describes users that sent the
+        # postback with "toggled": true"; postback.id is "the postback name of
+        # the button" (rtm-reference).
+        toggled = _toggle_button(
+            event, req.postback.id, customer.id, req.postback.toggled
+        )
+        if toggled is None:
+            raise ValidationError(f"No button with postback id {req.postback.id}")
+        thread.replace_event(toggled)
         if not thread.active:
             return _ok()  # the push is sent for active threads only
         push = IncomingRichMessagePostback(
@@ -541,7 +563,7 @@ class Handlers:
         self, customer: CustomerRecord, req: m.UpdateChatProperties
     ) -> Outcome[EmptyResult]:
         chat = self.store.chat_of(customer.id, req.id)
-        self._check_properties(req.properties)
+        self._check_properties("chat", req.properties)
         _merge_properties(chat.properties, req.properties)
         push = ChatPropertiesUpdated(chat_id=chat.id, properties=req.properties)
         return _ok([Outgoing(push, self._members(chat))])
@@ -550,7 +572,7 @@ class Handlers:
         self, customer: CustomerRecord, req: m.DeleteChatProperties
     ) -> Outcome[EmptyResult]:
         chat = self.store.chat_of(customer.id, req.id)
-        self._check_property_names(req.properties)
+        self.properties.check_names("chat", req.properties)
         _delete_properties(chat.properties, req.properties)
         push = ChatPropertiesDeleted(chat_id=chat.id, properties=req.properties)
         return _ok([Outgoing(push, self._members(chat))])
@@ -560,7 +582,7 @@ class Handlers:
     ) -> Outcome[EmptyResult]:
         chat = self.store.chat_of(customer.id, req.chat_id)
         thread = chat.thread(req.thread_id)
-        self._check_properties(req.properties)
+        self._check_properties("thread", req.properties)
         _merge_properties(thread.properties, req.properties)
         push = ThreadPropertiesUpdated(
             chat_id=chat.id, thread_id=thread.id, properties=req.properties
@@ -600,7 +622,7 @@ class Handlers:
     ) -> Outcome[EmptyResult]:
         chat = self.store.chat_of(customer.id, req.chat_id)
         thread = chat.thread(req.thread_id)
-        self._check_property_names(req.properties)
+        self.properties.check_names("thread", req.properties)
         had_rating = "score" in thread.properties.get("rating", {})
         _delete_properties(thread.properties, req.properties)
         push = ThreadPropertiesDeleted(
@@ -627,7 +649,7 @@ class Handlers:
         chat, thread, event = self._event_of(
             customer, req.chat_id, req.thread_id, req.event_id
         )
-        self._check_properties(req.properties)
+        self._check_properties("event", req.properties)
         properties = {ns: dict(v) for ns, v in (event.properties or {}).items()}
         _merge_properties(properties, req.properties)
         thread.replace_event(msgspec.structs.replace(event, properties=properties))
@@ -645,7 +667,7 @@ class Handlers:
         chat, thread, event = self._event_of(
             customer, req.chat_id, req.thread_id, req.event_id
         )
-        self._check_property_names(req.properties)
+        self.properties.check_names("event", req.properties)
         properties = {ns: dict(v) for ns, v in (event.properties or {}).items()}
         _delete_properties(properties, req.properties)
         thread.replace_event(
@@ -681,7 +703,13 @@ class Handlers:
     ) -> Outcome[EmptyResult]:
         changed: dict[str, Any] = {}
         if req.session_fields is not None:
-            changed["session_fields"] = _session_fields(req.session_fields)
+            # customer-sdk/index.mdx (updateCustomer): "total amount of session
+            # fields would have been exceeded after requested update": they merge.
+            changed["session_fields"] = _session_fields(
+                _merged_session_fields(customer.session_fields, req.session_fields)
+            )
+        # phone_number and name_is_default are not in the v3.6 request table;
+        # lc-sdk-python sends them, so they are kept (docs/sandbox-choices.md).
         for name in ("name", "email", "avatar", "phone_number", "address"):
             value = getattr(req, name)
             if value is not None:
@@ -804,7 +832,10 @@ class Handlers:
         self, customer: CustomerRecord, req: m.MarkEventsAsSeen
     ) -> Outcome[EmptyResult]:
         chat = self.store.chat_of(customer.id, req.chat_id)
-        return _ok(self._mark_seen(chat, customer.id, req.seen_up_to))
+        # Nothing after now can have been seen: a later time (a client clock ahead
+        # of the server's) is taken as now (docs/sandbox-choices.md).
+        seen_up_to = min(req.seen_up_to, self.store.clock.now())
+        return _ok(self._mark_seen(chat, customer.id, seen_up_to))
 
     def _accept_greeting(
         self, customer: CustomerRecord, req: m.AcceptGreeting
@@ -812,6 +843,11 @@ class Handlers:
         greeting = self._greeting(customer, req.unique_id)
         if greeting.id != req.greeting_id:
             raise GreetingNotFoundError("Greeting not found")
+        # rtm-reference: "Marks an incoming greeting as seen." It stays shown
+        # (login returns it, "accepted": true) and can still be canceled; a
+        # second accept changes nothing (docs/sandbox-choices.md).
+        if greeting.accepted:
+            return _ok()
         greeting.accepted = True
         customer.greetings_accepted_count += 1
         push = GreetingAccepted(unique_id=greeting.unique_id)
@@ -828,7 +864,7 @@ class Handlers:
     def _send_greeting_button_clicked(
         self, customer: CustomerRecord, req: m.SendGreetingButtonClicked
     ) -> Outcome[EmptyResult]:
-        self._greeting(customer, req.greeting_unique_id, pending_only=False)
+        self._greeting(customer, req.greeting_unique_id, shown_only=False)
         return _ok()
 
     def _request_welcome_message(
@@ -1180,7 +1216,7 @@ class Handlers:
         agent = self._agent(agent_id)
         customer = self.store.customer(customer_id)
         pushes: list[Outgoing] = []
-        previous = self.store.pending_greeting(customer.id)
+        previous = self.store.shown_greeting(customer.id)
         if previous is not None:
             previous.canceled = True
             pushes.append(
@@ -1203,11 +1239,10 @@ class Handlers:
             ),
             addon=addon,
             is_exit_intent=is_exit_intent,
-            displayed_first_time=True,
         )
         self.store.greetings[greeting.unique_id] = greeting
         customer.greetings_shown_count += 1
-        model = self.store.greeting_model(greeting)
+        model = self.store.show_greeting(greeting)
         push = IncomingGreeting(
             **{f: getattr(model, f) for f in model.__struct_fields__}
         )
@@ -1313,7 +1348,41 @@ class Handlers:
         thread.active = False
         thread.queue = None
         push = ChatDeactivated(chat_id=chat.id, thread_id=thread.id, user_id=closer)
-        return [*pushes, Outgoing(push, self._members(chat))]
+        audience = self._members(chat)
+        # customer-sdk/index.mdx, user_removed_from_chat's reasons include
+        # 'chat_deactivated': the agents leave with the thread.
+        agents = sorted(chat.present - {chat.customer_id}, key=chat.user_ids.index)
+        chat.routed_to = agents
+        chat.present -= set(agents)
+        removed = [
+            Outgoing(
+                UserRemovedFromChat(
+                    chat_id=chat.id, user_id=agent_id, reason="chat_deactivated"
+                ),
+                audience,
+            )
+            for agent_id in agents
+        ]
+        return [*pushes, Outgoing(push, audience), *removed]
+
+    def _route_again(self, chat: ChatRecord, thread: ThreadRecord) -> list[Outgoing]:
+        """A resumed chat goes back to the agents it had (docs/sandbox-choices.md)."""
+        pushes = []
+        for agent_id in chat.routed_to:
+            if agent_id not in self.store.agents:
+                continue
+            chat.present.add(agent_id)
+            if agent_id not in thread.user_ids:
+                thread.user_ids.append(agent_id)
+            added = UserAddedToChat(
+                chat_id=chat.id,
+                thread_id=thread.id if thread.active else None,
+                user=self.store.user_model(chat, agent_id),
+                reason="other",
+            )
+            pushes.append(Outgoing(added, self._members(chat)))
+        chat.routed_to = []
+        return pushes
 
     def _mark_seen(
         self, chat: ChatRecord, user_id: str, seen_up_to: datetime.datetime
@@ -1358,13 +1427,14 @@ class Handlers:
         return chat, thread, event
 
     def _greeting(
-        self, customer: CustomerRecord, unique_id: str, *, pending_only: bool = True
+        self, customer: CustomerRecord, unique_id: str, *, shown_only: bool = True
     ) -> GreetingRecord:
+        """The customer's greeting; ``shown_only``: refuse a canceled one."""
         greeting = self.store.greetings.get(unique_id)
         if (
             greeting is None
             or greeting.customer_id != customer.id
-            or (pending_only and (greeting.accepted or greeting.canceled))
+            or (shown_only and greeting.canceled)
         ):
             raise GreetingNotFoundError("Greeting not found")
         return greeting
@@ -1431,7 +1501,7 @@ class Handlers:
             raise ValidationError(f"Cannot send an event of type {event_type(event)}")
         if event.recipients not in (None, "all", "agents"):
             raise ValidationError("recipients must be all or agents")
-        self._check_properties(event.properties)
+        self._check_properties("event", event.properties)
         if isinstance(event, Message):
             if not event.text:
                 raise ValidationError("Message text cannot be empty")
@@ -1442,9 +1512,23 @@ class Handlers:
             elements = event.elements or []
             if len(elements) > LIMITS.rich_message_elements:
                 raise ValidationError("Too many rich message elements (max 10)")
+            # data-structures: template_id "Values: cards, sticker, or
+            # quick_replies" (ecommerce: the v5 SDK's template); button types
+            # "webview, message, url, phone".
+            if event.template_id not in _RICH_TEMPLATES:
+                raise ValidationError(
+                    f"template_id must be one of {', '.join(sorted(_RICH_TEMPLATES))}"
+                )
             for element in elements:
                 if len(element.buttons or []) > LIMITS.rich_message_buttons:
                     raise ValidationError("Too many rich message buttons (max 13)")
+                for button in element.buttons or ():
+                    if button.type is not None and button.type not in _BUTTON_TYPES:
+                        raise ValidationError(
+                            "button type must be one of "
+                            + ", ".join(sorted(_BUTTON_TYPES))
+                        )
+            return _with_button_users(event)
         elif isinstance(event, File):
             # The URL must come from upload_file (the docs: "the LiveChat CDN").
             stored = self.store.files.get(event.url)
@@ -1465,28 +1549,11 @@ class Handlers:
             raise ValidationError("Form needs fields")
         return event
 
-    def _check_properties(self, properties: Properties | None) -> None:
-        for namespace, values in (properties or {}).items():
-            if not isinstance(values, dict):
-                raise ValidationError(f"Properties of {namespace} must be an object")
-            for name, value in values.items():
-                self._check_writable(namespace, name)
-                if namespace == "rating" and name == "score" and value not in (0, 1):
-                    raise ValidationError("rating.score must be 0 or 1")
-
-    def _check_property_names(self, names: PropertyNames) -> None:
-        for namespace, keys in names.items():
-            for name in keys:
-                self._check_writable(namespace, name)
-
-    @staticmethod
-    def _check_writable(namespace: str, name: str) -> None:
-        if (
-            namespace in _READ_ONLY_NAMESPACES
-            or (namespace, name) in READ_ONLY_PROPERTIES
-        ):
-            # Read-only for customers (references/default-properties); type (inferred).
-            raise ValidationError(f"Property {namespace}.{name} is read-only")
+    def _check_properties(
+        self, location: Location, properties: Properties | None
+    ) -> None:
+        if properties:
+            self.properties.check_values(location, properties)
 
 
 # Helpers ------------------------------------------------------------------------------
@@ -1526,9 +1593,72 @@ def _session_fields(fields: SessionFields) -> SessionFields:
             raise ValidationError("Each session field must hold exactly one key")
         keys += 1
     if keys > LIMITS.session_fields:
-        # SDK error CUSTOMER_SESSION_FIELDS_LIMIT_REACHED; the wire type is (inferred).
-        raise LimitReachedError("Session fields limit reached (max 100)")
+        # customer-sdk/index.mdx: "CUSTOMER_SESSION_FIELDS_LIMIT_REACHED".
+        raise CustomerSessionFieldsLimitReachedError(
+            f"Session fields limit reached (max {LIMITS.session_fields})"
+        )
     return [dict(item) for item in fields]
+
+
+def _merged_session_fields(
+    current: SessionFields, update: SessionFields
+) -> SessionFields:
+    """``update``'s keys over ``current``: known keys keep their place, new append."""
+    merged = [dict(item) for item in current]
+    where = {key: i for i, item in enumerate(merged) for key in item}
+    for item in update:
+        if len(item) != 1:
+            raise ValidationError("Each session field must hold exactly one key")
+        ((key, value),) = item.items()
+        if key in where:
+            merged[where[key]] = {key: value}
+        else:
+            where[key] = len(merged)
+            merged.append({key: value})
+    return merged
+
+
+def _with_button_users(event: RichMessage) -> RichMessage:
+    """Every button with its ``user_ids`` ("always" present, data-structures)."""
+    elements = [
+        msgspec.structs.replace(
+            element,
+            buttons=[
+                msgspec.structs.replace(b, user_ids=list(b.user_ids or ()))
+                for b in element.buttons
+            ],
+        )
+        if element.buttons
+        else element
+        for element in event.elements or ()
+    ]
+    return msgspec.structs.replace(event, elements=elements or event.elements)
+
+
+def _toggle_button(
+    event: RichMessage, postback_id: str, user_id: str, toggled: bool
+) -> RichMessage | None:
+    """``event`` with ``user_id`` in or out of the button's ``user_ids``."""
+    found = False
+    elements = []
+    for element in event.elements or ():
+        buttons = []
+        for button in element.buttons or ():
+            if button.postback_id == postback_id:
+                found = True
+                users = [u for u in button.user_ids or () if u != user_id]
+                if toggled:
+                    users.append(user_id)
+                button = msgspec.structs.replace(button, user_ids=users)
+            buttons.append(button)
+        elements.append(
+            msgspec.structs.replace(element, buttons=buttons)
+            if element.buttons
+            else element
+        )
+    if not found:
+        return None
+    return msgspec.structs.replace(event, elements=elements)
 
 
 def _omnichannel(value: m.Omnichannel) -> dict[str, Any]:

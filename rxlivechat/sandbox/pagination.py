@@ -134,7 +134,13 @@ def paginate(
         return ascending[n - 1 - position if desc else position]
 
     # Positions count along the chosen order: 0 is the first item of page one.
-    if cursor is None:
+    if cursor is None and min_count is not None and not desc:
+        # rtm-reference, list_threads: "You'll get as many latest threads as
+        # needed to meet the min_events_count condition", in either order: the
+        # first ascending page ends at the newest; previous pages hold older ones.
+        end = n
+        start = _backward(end, item_at, limit, min_count, weight)
+    elif cursor is None:
         start = 0
         end = _forward(start, n, item_at, limit, min_count, weight)
     elif cursor.direction == "next":

@@ -81,6 +81,7 @@ from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
 from .handlers import Handlers, Outgoing
 from .ids import Clock, IdFactory
+from .properties import PropertiesSpec, PropertyRegistry
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import (
     allowed_origin_set,
@@ -111,6 +112,9 @@ HTTP_STATUS: dict[str, int] = {
     "chat_inactive": 400,
     "chat_anonymized": 400,
     "limit_reached": 400,
+    "chat_limit_reached": 400,
+    "chat_already_active": 400,
+    "customer_session_fields_limit_reached": 400,
     "group_offline": 400,
     "group_unavailable": 400,
     "groups_offline": 400,
@@ -337,6 +341,11 @@ class Sandbox:
         seed: seeds ids and other random choices (reproducible runs).
         organization_id: the organization's id (a seeded UUID when ``None``).
         chats_per_customer: chats ``start_chat`` allows per customer (1).
+        properties: properties the license has besides LiveChat's default ones
+            and the reference's ``test`` namespace, as an app registers them:
+            ``{namespace: {name: "int" | PropertyDefinition}}`` (a bare type is
+            readable and writable by customers in chats, threads and events).
+            Writing an unregistered property is refused (``validation``).
         pending_requests_limit: requests in flight per socket (10).
         request_timeout: a reply delayed this long (by a fault) is answered
             ``request_timeout`` instead (LiveChat: 15 s).
@@ -379,6 +388,7 @@ class Sandbox:
         seed: int | str | None = None,
         organization_id: str | None = None,
         chats_per_customer: int = 1,
+        properties: PropertiesSpec | None = None,
         pending_requests_limit: int = 10,
         request_timeout: float = 15.0,
         max_upload_bytes: int = LIMITS.upload_bytes,
@@ -422,7 +432,11 @@ class Sandbox:
         self.store = Store(self.ids, self.clock, organization_id=organization_id)
         """The state (pure; tests may read and change it directly)."""
         staff(self.store, agents, groups)
-        self.handlers = Handlers(self.store, chats_per_customer=chats_per_customer)
+        self.handlers = Handlers(
+            self.store,
+            chats_per_customer=chats_per_customer,
+            properties=PropertyRegistry(properties),
+        )
         """The request handlers (pure)."""
         self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
         """Issued customer tokens."""
@@ -1171,7 +1185,9 @@ class Sandbox:
                 or not knows_action(version, action)
             ):
                 self.requests.append(RecordedRequest("web", action, None, None))
-                raise NotFoundError(f"Unknown action: {action}")
+                # The Web API's error list has no not_found (customer-chat-api
+                # index.mdx, "Possible errors"): validation, as over RTM.
+                raise ValidationError(f"Unknown action: {action}")
             if request.method != method_type.web:
                 self.requests.append(RecordedRequest("web", action, None, None))
                 raise ValidationError(f"Use {method_type.web} for {action}")

@@ -227,6 +227,8 @@ class ChatRecord:
     """Everyone who was ever in the chat, the customer first."""
     present: set[str] = field(default_factory=set)
     """Who is in the chat now."""
+    routed_to: list[str] = field(default_factory=list)
+    """The agents removed when the chat was deactivated: a resume brings them back."""
     seen: dict[str, datetime.datetime] = field(default_factory=dict)
     """``events_seen_up_to`` per user."""
     threads: list[ThreadRecord] = field(default_factory=list)
@@ -649,14 +651,20 @@ class Store:
             is_exit_intent=greeting.is_exit_intent,
         )
 
-    def pending_greeting(self, customer_id: str) -> GreetingRecord | None:
-        """The newest greeting the customer neither accepted nor canceled."""
-        pending = [
+    def shown_greeting(self, customer_id: str) -> GreetingRecord | None:
+        """The newest greeting not canceled (accepted ones stay: "seen")."""
+        shown = [
             g
             for g in self.greetings.values()
-            if g.customer_id == customer_id and not (g.accepted or g.canceled)
+            if g.customer_id == customer_id and not g.canceled
         ]
-        return pending[-1] if pending else None
+        return shown[-1] if shown else None
+
+    def show_greeting(self, greeting: GreetingRecord) -> Greeting:
+        """The wire ``Greeting`` for one display; only the first says so."""
+        model = self.greeting_model(greeting)
+        greeting.displayed_first_time = False
+        return model
 
     # Seeding --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from rxlivechat import (
     AuthorizationError,
     CancelRateResult,
     Chat,
+    ChatAlreadyActiveError,
     ChatAnonymizedError,
     ChatInactiveError,
     Customer,
@@ -64,7 +65,7 @@ from ..scenarios.test_coverage import PUSH_EVENTS
 
 Call = Callable[[CustomerSDK], Observable[Any]]
 
-WHEN = datetime.datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
+WHEN = datetime.datetime(2021, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
 
 
 async def pushed(
@@ -143,7 +144,12 @@ async def test_list_threads_pages_by_cursor(sdk: CustomerSDK, sandbox: Sandbox) 
     assert [t.id for t in rest.threads] == ["T1"]
     assert rest.next_page_id is None
     enough = await sdk.list_threads(chat_id, min_events_count=3, sort_order="asc")
-    assert [t.id for t in enough.threads] == ["T1", "T2"]
+    # rtm-reference, list_threads: "You'll get as many latest threads as needed to
+    # meet the min_events_count condition" (ascending: oldest of them first).
+    assert [t.id for t in enough.threads] == ["T2", "T3"]
+    assert enough.previous_page_id is not None
+    older = await sdk.list_threads(chat_id, page_id=enough.previous_page_id)
+    assert [t.id for t in older.threads] == ["T1"]
 
 
 async def test_get_chat_latest_or_given_thread(sdk: CustomerSDK) -> None:
@@ -193,7 +199,7 @@ async def test_resume_chat_emits_the_chat_with_its_new_thread(
     incoming = await pushed(seen, "incoming_chat", count=2)
     assert incoming.chat.thread.id == resumed.thread.id
     assert sdk._active_chats[chat.id] is True
-    with pytest.raises(ValidationError):  # already active
+    with pytest.raises(ChatAlreadyActiveError):  # a ValidationError too
         await sdk.resume_chat(chat.id)
 
 
@@ -527,13 +533,14 @@ async def test_greetings_accept_cancel_and_click(
     assert await sdk.accept_greeting(shown.id, shown.unique_id) == EmptyResult()
     accepted = await pushed(seen, "greeting_accepted")
     assert accepted.unique_id == unique_id
-    with pytest.raises(GreetingNotFoundError):  # no longer shown
-        await sdk.accept_greeting(greeting_id, unique_id)
+    # Accepting marks it seen; it stays shown, so accepting again is fine.
+    assert await sdk.accept_greeting(greeting_id, unique_id) == EmptyResult()
 
     _, second = await jane.send_greeting(sdk.customer_id, "Still there?")
     await pushed(seen, "incoming_greeting", count=2)
+    assert (await pushed(seen, "greeting_canceled")).unique_id == unique_id
     assert await sdk.cancel_greeting(second) == EmptyResult()
-    canceled = await pushed(seen, "greeting_canceled")
+    canceled = await pushed(seen, "greeting_canceled", count=2)
     assert canceled.unique_id == second
     with pytest.raises(GreetingNotFoundError):
         await sdk.cancel_greeting(second)

@@ -11,12 +11,13 @@ import pytest
 from rxlivechat.exceptions import (
     AuthorizationError,
     ChatInactiveError,
+    ChatLimitReachedError,
+    CustomerSessionFieldsLimitReachedError,
     GreetingNotFoundError,
     GroupNotFoundError,
     GroupOfflineError,
     GroupsOfflineError,
     GroupUnavailableError,
-    LimitReachedError,
     NotFoundError,
     ServerError,
     ValidationError,
@@ -56,9 +57,12 @@ from rxlivechat.protocol.pushes import (
     IncomingWelcomeMessage,
     ThreadPropertiesDeleted,
     ThreadPropertiesUpdated,
+    UserAddedToChat,
+    UserRemovedFromChat,
 )
 from rxlivechat.sandbox.handlers import Handlers, IncomingSneakPeek, Outcome
 from rxlivechat.sandbox.ids import Clock, IdFactory
+from rxlivechat.sandbox.properties import PropertyRegistry
 from rxlivechat.sandbox.store import CustomerRecord, Store, StoredFile
 
 
@@ -67,7 +71,13 @@ class World:
 
     def __init__(self, chats_per_customer: int = 1) -> None:
         self.store = Store(IdFactory(7), Clock())
-        self.handlers = Handlers(self.store, chats_per_customer=chats_per_customer)
+        # a.b as an app registers it (Configuration API): LiveChat refuses
+        # properties no one registered (default-properties doc).
+        self.handlers = Handlers(
+            self.store,
+            chats_per_customer=chats_per_customer,
+            properties=PropertyRegistry({"a": {"b": "int"}}),
+        )
         self.customer: CustomerRecord = self.store.new_customer()
 
     @property
@@ -157,7 +167,7 @@ def test_start_chat_pushes_incoming_chat(world: World) -> None:
 
 def test_one_chat_per_customer(world: World) -> None:
     world.start()
-    assert isinstance(world.error(m.StartChat()), LimitReachedError)
+    assert isinstance(world.error(m.StartChat()), ChatLimitReachedError)
     more = World(chats_per_customer=2)
     more.start()
     more.start()
@@ -381,21 +391,71 @@ def test_delete_event(world: World) -> None:
 def test_rich_message_postback(world: World) -> None:
     agent = world.store.new_agent("Jane")
     started = world.start()
+    yes = RichMessageButton(text="Yes", type="message", value="y", postback_id="yes")
     card, _ = world.handlers.agent_send_event(
-        agent.id, started.chat_id, RichMessage(template_id="quick_replies")
+        agent.id,
+        started.chat_id,
+        RichMessage(
+            template_id="quick_replies",
+            elements=[RichMessageElement(buttons=[yes])],
+        ),
     )
     assert card.id is not None
-    postback = m.SendRichMessagePostback(
-        chat_id=started.chat_id,
-        thread_id=started.thread_id,
-        event_id=card.id,
-        postback=Postback(id="yes", toggled=True),
-    )
-    (push,) = pushes(world.outcome(postback))
+
+    def click(postback_id: str, toggled: bool) -> m.SendRichMessagePostback:
+        return m.SendRichMessagePostback(
+            chat_id=started.chat_id,
+            thread_id=started.thread_id,
+            event_id=card.id or "",
+            postback=Postback(id=postback_id, toggled=toggled),
+        )
+
+    def users() -> list[str] | None:
+        chat = world(m.GetChat(chat_id=started.chat_id))
+        (rich,) = [e for e in chat.thread.events if isinstance(e, RichMessage)]
+        (element,) = rich.elements or []
+        (button,) = element.buttons or []
+        return button.user_ids
+
+    # data-structures, buttons.user_ids: "always" present, "users that sent the
+    # postback with toggled: true".
+    assert users() == []
+    (push,) = pushes(world.outcome(click("yes", True)))
     assert isinstance(push, IncomingRichMessagePostback)
     assert (push.user_id, push.postback.id) == (world.cid, "yes")
+    assert users() == [world.cid]
+    world(click("yes", False))
+    assert users() == []
+    # rtm-reference: postback.id is "The postback name of the button".
+    assert "postback id no" in world.error(click("no", True)).message
+    text = world(m.SendEvent(chat_id=started.chat_id, event=Message(text="hi")))
+    not_rich = m.SendRichMessagePostback(
+        chat_id=started.chat_id,
+        thread_id=started.thread_id,
+        event_id=text.event_id,
+        postback=Postback(id="yes", toggled=True),
+    )
+    assert isinstance(world.error(not_rich), ValidationError)
     world(m.DeactivateChat(id=started.chat_id))
-    assert pushes(world.outcome(postback)) == []  # active threads only
+    assert pushes(world.outcome(click("yes", True))) == []  # active threads only
+
+
+def test_rich_message_templates_and_button_types_are_checked(world: World) -> None:
+    # data-structures: template_id "Values: cards, sticker, or quick_replies";
+    # buttons.type "Possible values: webview, message, url, phone".
+    started = world.start()
+    agent = world.store.new_agent("Jane")
+    with pytest.raises(ValidationError, match="template_id"):
+        world.handlers.agent_send_event(
+            agent.id, started.chat_id, RichMessage(template_id="nonsense")
+        )
+    bogus = RichMessageElement(buttons=[RichMessageButton(text="x", type="bogus")])
+    with pytest.raises(ValidationError, match="button type"):
+        world.handlers.agent_send_event(
+            agent.id,
+            started.chat_id,
+            RichMessage(template_id="cards", elements=[bogus]),
+        )
 
 
 def test_sneak_peeks_reach_agents_only(world: World) -> None:
@@ -417,7 +477,7 @@ def test_sneak_peeks_reach_agents_only(world: World) -> None:
 
 def test_mark_events_as_seen(world: World) -> None:
     started = world.start()
-    moment = datetime.datetime(2030, 1, 1, 0, 0, 0, 5, tzinfo=datetime.UTC)
+    moment = world.store.clock.now() - datetime.timedelta(microseconds=5)
     outcome = world.outcome(
         m.MarkEventsAsSeen(chat_id=started.chat_id, seen_up_to=moment)
     )
@@ -428,6 +488,18 @@ def test_mark_events_as_seen(world: World) -> None:
     ]
     chat = world(m.GetChat(chat_id=started.chat_id))
     assert chat.users[0].events_seen_up_to == moment
+
+
+def test_mark_events_as_seen_in_the_future_is_now(world: World) -> None:
+    # The docs set no bound (rtm-reference, mark_events_as_seen: seen_up_to "The
+    # RFC 3339 date-time format"): docs/sandbox-choices.md takes a later time as now.
+    started = world.start()
+    future = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+    (push,) = pushes(
+        world.outcome(m.MarkEventsAsSeen(chat_id=started.chat_id, seen_up_to=future))
+    )
+    assert isinstance(push, EventsMarkedAsSeen)
+    assert push.seen_up_to < future
 
 
 # Properties -----------------------------------------------------------------------
@@ -569,7 +641,7 @@ def test_session_fields_limit_is_100(world: World, make: Any) -> None:
     world(make(session_fields=fields))
     assert world(m.GetCustomer()).session_fields == fields
     error = world.error(make(session_fields=[*fields, {"k100": "x"}]))
-    assert isinstance(error, LimitReachedError)
+    assert isinstance(error, CustomerSessionFieldsLimitReachedError)
     bad = world.error(make(session_fields=[{"a": "1", "b": "2"}]))
     assert isinstance(bad, ValidationError)
 
@@ -643,27 +715,56 @@ def test_greetings(world: World) -> None:
     (shown,) = [o.push for o in outgoing]
     assert isinstance(shown, IncomingGreeting)
     assert (shown.id, shown.unique_id) == (greeting.id, greeting.unique_id)
+    assert shown.displayed_first_time
     login = world(m.Login(token="t"))
     assert login.greeting is not None
     assert login.greeting.unique_id == greeting.unique_id
+    # customer-sdk/index.mdx, incoming_greeting: displayedFirstTime "Describes if
+    # the greeting was generated for the first time": a later display is not.
+    assert not login.greeting.displayed_first_time
     wrong = m.AcceptGreeting(greeting_id=greeting.id + 1, unique_id=greeting.unique_id)
     assert isinstance(world.error(wrong), GreetingNotFoundError)
     accept = m.AcceptGreeting(greeting_id=greeting.id, unique_id=greeting.unique_id)
     assert pushes(world.outcome(accept)) == [
         GreetingAccepted(unique_id=greeting.unique_id)
     ]
-    assert isinstance(world.error(accept), GreetingNotFoundError)
+    # rtm-reference, accept_greeting: "Marks an incoming greeting as seen." It is
+    # still shown: login returns it accepted (the docs' sample: "accepted": true,
+    # "customer has seen the greeting"), a second accept changes nothing.
+    assert pushes(world.outcome(accept)) == []
+    login = world(m.Login(token="t"))
+    assert login.greeting is not None
+    assert login.greeting.accepted
+    statistics = world(m.GetCustomer()).statistics
+    assert statistics is not None
+    assert statistics.greetings_accepted_count == 1
     world(
         m.SendGreetingButtonClicked(
             greeting_unique_id=greeting.unique_id, button_id="b"
         )
     )
     second, outgoing = world.handlers.agent_send_greeting(agent.id, world.cid, "Again")
-    assert [type(o.push) for o in outgoing] == [IncomingGreeting]
+    # The accepted greeting was still shown: the new one replaces it.
+    assert [type(o.push) for o in outgoing] == [GreetingCanceled, IncomingGreeting]
     cancel = m.CancelGreeting(unique_id=second.unique_id)
     assert pushes(world.outcome(cancel)) == [
         GreetingCanceled(unique_id=second.unique_id)
     ]
+
+
+def test_an_accepted_greeting_can_still_be_canceled(world: World) -> None:
+    # rtm-reference, cancel_greeting: "Customers could cancel greetings by
+    # minimizing the chat widget with a greeting": the official widget accepts on
+    # display and cancels on minimise.
+    agent = world.store.new_agent("Jane")
+    greeting, _ = world.handlers.agent_send_greeting(agent.id, world.cid, "Hi!")
+    world(m.AcceptGreeting(greeting_id=greeting.id, unique_id=greeting.unique_id))
+    cancel = m.CancelGreeting(unique_id=greeting.unique_id)
+    assert pushes(world.outcome(cancel)) == [
+        GreetingCanceled(unique_id=greeting.unique_id)
+    ]
+    assert world(m.Login(token="t")).greeting is None
+    assert isinstance(world.error(cancel), GreetingNotFoundError)
 
 
 def test_a_new_greeting_cancels_the_shown_one(world: World) -> None:
@@ -696,3 +797,39 @@ def test_every_customer_action_has_a_handler() -> None:
     handlers = Handlers(Store(IdFactory(1), Clock()))
     missing = [a for a in METHODS if not hasattr(handlers, f"_{a}")]
     assert missing == []
+
+
+def test_update_customer_merges_session_fields(world: World) -> None:
+    # customer-sdk/index.mdx, updateCustomer: CUSTOMER_SESSION_FIELDS_LIMIT_REACHED
+    # "total amount of session fields would have been exceeded after requested
+    # update": the update merges into what the customer has.
+    world(m.UpdateCustomer(session_fields=[{"a": "1"}, {"b": "2"}]))
+    world(m.UpdateCustomer(session_fields=[{"b": "3"}, {"c": "4"}]))
+    assert world(m.GetCustomer()).session_fields == [{"a": "1"}, {"b": "3"}, {"c": "4"}]
+    full = [{f"k{i}": "v"} for i in range(LIMITS.session_fields - 3)]
+    world(m.UpdateCustomer(session_fields=full))
+    error = world.error(m.UpdateCustomer(session_fields=[{"one": "more"}]))
+    assert isinstance(error, CustomerSessionFieldsLimitReachedError)
+    # set_customer_session_fields replaces them (rtm-reference: "Maximum: 100 keys").
+    world(m.SetCustomerSessionFields(session_fields=[{"z": "1"}]))
+    assert world(m.GetCustomer()).session_fields == [{"z": "1"}]
+
+
+def test_deactivation_removes_agents_and_resume_brings_them_back(world: World) -> None:
+    # customer-sdk/index.mdx, user_removed_from_chat: reason "one of: ...
+    # 'chat_deactivated' ..."; pushes doc, user_added_to_chat: "Indicates that a
+    # user (customer or agent) was added to a chat."
+    agent = world.store.new_agent("Jane")
+    started = world.start()
+    world.handlers.agent_join(agent.id, started.chat_id)
+    closed = pushes(world.outcome(m.DeactivateChat(id=started.chat_id)))
+    removed = [p for p in closed if isinstance(p, UserRemovedFromChat)]
+    assert [(p.user_id, p.reason) for p in removed] == [(agent.id, "chat_deactivated")]
+    chat = world(m.GetChat(chat_id=started.chat_id))
+    assert [u.id for u in chat.users if u.present] == [world.cid]
+    resumed = world.outcome(m.ResumeChat(chat=m.ResumeChatSpec(id=started.chat_id)))
+    added = [p for p in pushes(resumed) if isinstance(p, UserAddedToChat)]
+    assert [p.user.id for p in added] == [agent.id]
+    assert added[0].thread_id == resumed.result.thread_id
+    chat = world(m.GetChat(chat_id=started.chat_id))
+    assert {u.id for u in chat.users if u.present} == {world.cid, agent.id}

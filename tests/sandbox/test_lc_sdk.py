@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from rxlivechat.protocol.models import RichMessageButton, RichMessageElement
 from rxlivechat.sandbox import Sandbox
 
 livechat = pytest.importorskip("livechat", reason="lc-sdk-python is not installed")
@@ -25,6 +26,15 @@ from livechat.customer.rtm.base import CustomerRTM  # noqa: E402
 from livechat.customer.web.base import CustomerWeb  # noqa: E402
 
 T = TypeVar("T")
+
+# The card the official client answers: its postback names this button
+# (rtm-reference, send_rich_message_postback: "postback.id: The postback name of
+# the button").
+YES = RichMessageElement(
+    buttons=[
+        RichMessageButton(text="Yes", type="message", value="yes", postback_id="yes")
+    ]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +46,11 @@ def _quiet_sdk() -> Iterator[None]:
 
 @pytest.fixture
 async def tls_sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(tls=True, seed=5, chats_per_customer=1) as sandbox:
+    # a.b is registered as an app would (Configuration API): the real service
+    # refuses unregistered properties.
+    async with Sandbox(
+        tls=True, seed=5, chats_per_customer=1, properties={"a": {"b": "int"}}
+    ) as sandbox:
         yield sandbox
 
 
@@ -73,7 +87,9 @@ async def test_customer_rtm_client(tls_sandbox: Sandbox) -> None:
         started = await ok("start_chat", chat={"thread": {"events": []}})
         chat_id, thread_id = started["chat_id"], started["thread_id"]
         await agent.join(chat_id)
-        card = await agent.send_rich_message(chat_id, [], template_id="quick_replies")
+        card = await agent.send_rich_message(
+            chat_id, [YES], template_id="quick_replies"
+        )
         greeting_id, unique_id = await agent.send_greeting(token.entity_id, "Hello")
         sent, *_ = await asyncio.gather(
             ok("send_event", chat_id=chat_id, event={"type": "message", "text": "hi"}),
@@ -214,7 +230,9 @@ async def test_customer_web_client(tls_sandbox: Sandbox) -> None:
                 event={"type": "file", "url": uploaded["url"]},
             )
         )["event_id"]
-        card = await agent.send_rich_message(chat_id, [], template_id="quick_replies")
+        card = await agent.send_rich_message(
+            chat_id, [YES], template_id="quick_replies"
+        )
         await ok(
             "send_rich_message_postback",
             chat_id=chat_id,

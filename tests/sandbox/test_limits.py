@@ -42,15 +42,19 @@ async def test_session_fields_up_to_100(
     fields = [{f"key{i}": "v"} for i in range(LIMITS.session_fields)]
     await rtm.call(make(session_fields=fields))
     error = await rtm.error(make(session_fields=[*fields, {"one": "more"}]))
-    assert error.error.type == "limit_reached"
+    # customer-sdk/index.mdx, updateCustomer's errors:
+    # "CUSTOMER_SESSION_FIELDS_LIMIT_REACHED" (the SDK upper-cases the wire type).
+    assert error.error.type == "customer_session_fields_limit_reached"
 
 
 async def test_one_chat_per_customer(sandbox: Sandbox, connect: Connect) -> None:
     rtm = await connect(sandbox)
     chat = await rtm.call(m.StartChat())
-    assert (await rtm.error(m.StartChat())).error.type == "limit_reached"
+    # customer-sdk/index.mdx, startChat's errors: "CHAT_LIMIT_REACHED - the maximum
+    # limit of chats per customer has been reached ... The limit is 1."
+    assert (await rtm.error(m.StartChat())).error.type == "chat_limit_reached"
     await rtm.call(m.DeactivateChat(id=chat.chat_id))
-    assert (await rtm.error(m.StartChat())).error.type == "limit_reached"
+    assert (await rtm.error(m.StartChat())).error.type == "chat_limit_reached"
     resumed = await rtm.call(m.ResumeChat(chat=m.ResumeChatSpec(id=chat.chat_id)))
     assert resumed.thread_id != chat.thread_id
 
@@ -61,8 +65,10 @@ async def test_resume_an_active_chat_is_refused(
     rtm = await connect(sandbox)
     chat = await rtm.call(m.StartChat())
     error = await rtm.error(m.ResumeChat(chat=m.ResumeChatSpec(id=chat.chat_id)))
+    # customer-sdk/index.mdx, resumeChat's errors: "CHAT_ALREADY_ACTIVE - the chat is
+    # already active and you can't activate it again."
     assert (error.error.type, error.error.message) == (
-        "validation",
+        "chat_already_active",
         "Chat is already active",
     )
 

@@ -20,7 +20,12 @@ import pytest
 from rxlivechat.protocol.base import METHODS
 from rxlivechat.protocol.codec import decode, decode_frame
 from rxlivechat.protocol.frames import ErrorResponse, Response
-from rxlivechat.protocol.models import Message
+from rxlivechat.protocol.models import (
+    Message,
+    RichMessage,
+    RichMessageButton,
+    RichMessageElement,
+)
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sandbox.store import GreetingRecord
 
@@ -35,7 +40,7 @@ EXPECTED_ERRORS = {
         "a template: its action is the placeholder '<action>'",
     ),
     "web.resume_chat.request.json": (
-        "validation",
+        "chat_already_active",
         "resumes PWLW03ICW7, which the web deactivate_chat/send_event samples "
         "need active: resuming an active chat is refused",
     ),
@@ -64,7 +69,10 @@ def _load(name: str) -> Any:
 @pytest.fixture
 async def seeded() -> AsyncIterator[tuple[Sandbox, str]]:
     """A sandbox holding every chat, thread, event and greeting the samples use."""
-    async with Sandbox(seed=3, chats_per_customer=10) as sandbox:
+    # The docs' examples write string_property in an app's namespace, which the
+    # app registered with the Configuration API first (default-properties doc).
+    registered = {"0805e283233042b37f460ed8fbf22160": {"string_property": "string"}}
+    async with Sandbox(seed=3, chats_per_customer=10, properties=registered) as sandbox:
         customer = sandbox.new_customer()
         sandbox.tokens.register(DOCS_TOKEN, customer.id, sandbox.organization_id)
         agent = sandbox.agent("Agent Smith")
@@ -77,11 +85,18 @@ async def seeded() -> AsyncIterator[tuple[Sandbox, str]]:
             active=True,
         )
         thread = main.thread("K600PKZON8")
-        # The postback samples name a UUID event id.
+        # The postback samples name a UUID event id and the button "Method URL_yes".
         card = sandbox.store.add_event(thread, Message(text="card"), author_id=agent.id)
         card_id = "a0c22fdd-fb71-40b5-bfc6-a8a0bc3117f7"
-        thread.events[-1] = Message(
-            id=card_id, created_at=card.created_at, author_id=agent.id, text="card"
+        yes = RichMessageButton(
+            type="message", value="yes", postback_id="Method URL_yes"
+        )
+        thread.events[-1] = RichMessage(
+            id=card_id,
+            created_at=card.created_at,
+            author_id=agent.id,
+            template_id="quick_replies",
+            elements=[RichMessageElement(buttons=[yes])],
         )
         thread.index[card_id] = len(thread.events) - 1
         seed(customer.id, chat_id="Q1GZ3FNAT9", thread_ids=["Q1GZ3FNAU9"], active=True)

@@ -523,9 +523,7 @@ class SeedMethods(MethodGroup):
         prepared = prepare_file(file, name=name, content_type=content_type)
 
         async def send(url: str) -> None:
-            await self._ask(
-                m.SendEvent(chat_id=chat_id, event=_file_event(url, tag))
-            )
+            await self._ask(m.SendEvent(chat_id=chat_id, event=_file_event(url, tag)))
 
         return FileUpload(
             self._calls.engine.upload,

@@ -339,3 +339,34 @@ def test_plain_dicts_inspect_types_once(monkeypatch: pytest.MonkeyPatch) -> None
         validate.to_event(message)
         validate.to_model({"group_ids": [0]}, Access, "access")
     assert calls == []
+
+
+# rate_chat's keyword forms ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "stored"),
+    [
+        (lambda sdk, chat: sdk.rate_chat(chat, value="bad"), {"score": 0}),
+        (
+            lambda sdk, chat: sdk.rate_chat(chat, score=1, comment="ok"),
+            {"score": 1, "comment": "ok"},
+        ),
+        (
+            lambda sdk, chat: sdk.rate_chat(chat, "good", "ok"),
+            {"score": 1, "comment": "ok"},
+        ),
+        (lambda sdk, chat: sdk.rate_chat(chat, {"score": 0}), {"score": 0}),
+    ],
+)
+async def test_rate_chat_takes_the_score_under_either_name(
+    sdk: CustomerSDK,
+    sandbox: Sandbox,
+    call: Callable[[CustomerSDK, str], Any],
+    stored: dict[str, Any],
+) -> None:
+    chat = await sdk.start_chat()
+    assert chat.thread is not None
+    await call(sdk, chat.id)
+    thread = sandbox.store.chats[chat.id].thread(chat.thread.id)
+    assert thread.properties["rating"] == stored

@@ -991,6 +991,8 @@ def _pagination(
 
 def _attach(meta: Any) -> bool:
     """``send_event``'s ``attach_to_last_thread``, from the seed's meta object."""
+    if meta is None:  # as before the meta object: None is the default
+        return False
     if isinstance(meta, Mapping):
         meta = _options("meta", meta, _META)["attach_to_last_thread"]
     require_type("attach_to_last_thread", meta, bool)

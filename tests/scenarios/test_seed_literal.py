@@ -133,10 +133,12 @@ async def test_get_predicted_agent(sdk: CustomerSDK, sandbox: Sandbox) -> None:
 async def test_on_once_off(sdk: CustomerSDK) -> None:
     seen: list[str] = []
     once: list[str] = []
+    everything: list[str] = []  # stays subscribed: tells when "second" was delivered
 
     def handler(payload: NewEvent) -> None:
         seen.extend(_texts([payload.event]))
 
+    sdk.on("new_event", lambda payload: everything.extend(_texts([payload.event])))
     sdk.on("new_event", handler)
     sdk.once("new_event", lambda payload: once.extend(_texts([payload.event])))
     chat = await sdk.start_chat()
@@ -144,6 +146,7 @@ async def test_on_once_off(sdk: CustomerSDK) -> None:
     await until(lambda: seen == ["first"])
     sdk.off("new_event", handler)
     await sdk.send_event(chat.id, {"type": "message", "text": "second"})
+    await until(lambda: everything == ["first", "second"])
     assert once == ["first"]
     assert seen == ["first"]
 

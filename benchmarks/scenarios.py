@@ -93,6 +93,25 @@ SCENARIOS: tuple[Scenario, ...] = (
         },
     ),
     Scenario(
+        "seq_dict",
+        "1d. sequential `send_event` round trips, the seed's plain-dict style "
+        '(`{"type": "message", ...}`) in batches alternating with the typed '
+        "`Message(...)`, one process (stub)",
+        "stub",
+        {"rx": 5000},
+        (
+            Metric("rate", "dict-style round trips", PER_S, True),
+            Metric("cpu_us", "client CPU per round trip, dict style", US, False),
+            Metric("typed_cpu_us", "client CPU per round trip, typed", US, False),
+            Metric("ratio", "client CPU, dict ÷ typed", "x", False),
+        ),
+        {"ratio": (Target("≤ 1.25 (30)", _rx_between(None, 1.25)),)},
+        unsupported={
+            "raw": "one style: it sends dicts and has no typed form",
+            "lc": "one style: it takes dicts and has no typed form",
+        },
+    ),
+    Scenario(
         "e2e_seq",
         "1e. sequential `send_event` round trips (sandbox, end to end)",
         "sandbox",

@@ -218,6 +218,8 @@ class ServerError(LiveChatError):
         data: the optional ``error.data`` object (e.g. ``{"region": "fra"}``).
         action: the action of the request that failed, when known.
         request_id: the id of the request that failed, when known.
+        hint: what to do about it, for the errors that have a usual cause
+            (also at the end of ``str(error)``), else ``None``.
     """
 
     error_type: ClassVar[str] = ""
@@ -236,8 +238,20 @@ class ServerError(LiveChatError):
         self.data = data
         self.action = action
         self.request_id = request_id
+        self.hint = _HINTS.get((self.error_type, action))
         where = f" ({action})" if action else ""
-        super().__init__(f"{self.error_type}: {message}{where}")
+        hint = f"; {self.hint}" if self.hint else ""
+        super().__init__(f"{self.error_type}: {message}{where}{hint}")
+
+
+_HINTS: dict[tuple[str, str | None], str] = {
+    ("limit_reached", "start_chat"): (
+        "the customer already has as many chats as allowed (one on LiveChat; the "
+        "sandbox's chats_per_customer): open a new thread in an existing one with "
+        "resume_chat(chat_id) (get_chats_summary() lists them)"
+    ),
+}
+"""(``error.type``, action) → :attr:`ServerError.hint`."""
 
 
 SERVER_ERRORS: dict[str, type[ServerError]] = {}

@@ -670,13 +670,16 @@ class SyncCustomerSDK:
     def rate_chat(
         self,
         chat_id: str,
-        score: Literal[0, 1, "good", "bad"],
+        score: Literal[0, 1, "good", "bad"] | Mapping[str, Any] | None = None,
         comment: str | None = None,
         *,
+        value: Literal[0, 1, "good", "bad"] | None = None,
         timeout: float | None = None,
     ) -> RateChatResult:
         """Blocking :meth:`~rxlivechat.CustomerSDK.rate_chat`."""
-        return self._ask(lambda sdk: sdk.rate_chat(chat_id, score, comment), timeout)
+        return self._ask(
+            lambda sdk: sdk.rate_chat(chat_id, score, comment, value=value), timeout
+        )
 
     def request_email_verification(
         self, callback_uri: str, *, timeout: float | None = None

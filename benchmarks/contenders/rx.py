@@ -52,6 +52,33 @@ async def seq(server: Server, org: str, n: int) -> dict[str, Any]:
     return span.result(n)
 
 
+async def seq_dict(server: Server, org: str, n: int) -> dict[str, Any]:
+    """1's round trips with the event as the seed writes it, a plain dict, in
+    batches alternating with the typed style (ABBA), so both see the same machine."""
+    batch = max(1, n // 10)
+    async with await _connect(server, org) as sdk:
+        await _send(sdk, CHAT_ID, WARM_UP)
+        await _send_dicts(sdk, CHAT_ID, WARM_UP)
+        typed, plain = Span(), Span()
+        for round_no in range(10):
+            order = (typed, plain) if round_no % 4 in (0, 3) else (plain, typed)
+            for total in order:
+                with Span() as span:
+                    send = _send if total is typed else _send_dicts
+                    await send(sdk, CHAT_ID, batch)
+                total.wall += span.wall
+                total.cpu += span.cpu
+    typed_cpu_us = typed.cpu / (10 * batch) * 1e6
+    result = plain.result(10 * batch, typed_cpu_us=typed_cpu_us)
+    return result | {"ratio": result["cpu_us"] / typed_cpu_us}
+
+
+async def _send_dicts(sdk: rxlivechat.CustomerSDK, chat_id: str, count: int) -> None:
+    for _ in range(count):
+        event = await sdk.send_event(chat_id, {"type": "message", "text": "hello"})
+        assert event.id is not None
+
+
 async def e2e_seq(server: Server, org: str, n: int) -> dict[str, Any]:
     async with await _connect(server, org) as sdk:
         chat = await sdk.start_chat([Message(text="hi")])

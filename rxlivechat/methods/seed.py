@@ -49,9 +49,11 @@ from .upload import FileSource, FileUpload
 from .validate import (
     convert,
     require_events,
+    require_options,
     require_properties,
     require_range,
     require_str,
+    require_text,
     require_type,
     to_datetime,
     to_event,
@@ -59,12 +61,15 @@ from .validate import (
     validate,
 )
 
-__all__ = ["CustomerUpdate", "SeedMethods"]
+__all__ = ["CustomerUpdate", "Score", "SeedMethods"]
 
 log = logging.getLogger("rxlivechat")
 
 EventT = TypeVar("EventT", bound=Event)
 """The type of the event sent: ``send_event`` emits the same type back."""
+
+Score = Literal[0, 1, "good", "bad"]
+"""A rating: ``1`` or ``"good"``, ``0`` or ``"bad"``."""
 
 
 class SeedMethods(MethodGroup):
@@ -102,7 +107,7 @@ class SeedMethods(MethodGroup):
         )
 
     def get_chats_summary(
-        self, offset: int = 0, limit: int = 10
+        self, offset: int | Mapping[str, int] = 0, limit: int = 10
     ) -> Observable[ChatsSummary]:
         """A page of the customer's chats, newest first (v1 offset paging).
 
@@ -111,7 +116,8 @@ class SeedMethods(MethodGroup):
         :meth:`~rxlivechat.methods.actions.CustomerActions.list_chats`.
 
         Args:
-            offset: chats to skip, newest first.
+            offset: chats to skip, newest first; or the seed's whole
+                ``pagination`` object, ``{"offset": 0, "limit": 10}``.
             limit: chats in the page, 1-25.
 
         Returns:
@@ -126,17 +132,17 @@ class SeedMethods(MethodGroup):
             >>> summary = await sdk.get_chats_summary(limit=5)
             >>> [c.id for c in summary.chats_summary]
             ['PJ0MRSHTDG', ...]
+            >>> summary = await sdk.get_chats_summary({"offset": 0, "limit": 5})
         """
         self._check_alive()
-        require_range("offset", offset, 0, None)
-        require_range("limit", limit, 1, 25)
+        skip, limit = _pagination(offset, limit, _CHATS_PAGE, 25)
 
         async def run() -> ChatsSummary:
             # v3.6 has no offset: walk the cursor, newest first, only until the
-            # window [offset, offset + limit) is in hand. The first request fixes
+            # window [skip, skip + limit) is in hand. The first request fixes
             # the page size for the whole walk (later ones send only page_id),
             # so ask for the whole window at once when it fits in one page.
-            wanted = offset + limit
+            wanted = skip + limit
             request = m.ListChats(limit=min(wanted, 25))  # 25: list_chats' maximum
             chats: list[Any] = []
             total = 0
@@ -147,11 +153,11 @@ class SeedMethods(MethodGroup):
                 if len(chats) >= wanted or page.next_page_id is None:
                     break
                 request = m.ListChats(page_id=page.next_page_id)
-            for summary in chats[offset : offset + limit]:
+            for summary in chats[skip : skip + limit]:
                 self._active_chats[summary.id] = summary.active
             return ChatsSummary(
                 chats_summary=[
-                    chats_summary_item(c) for c in chats[offset : offset + limit]
+                    chats_summary_item(c) for c in chats[skip : skip + limit]
                 ],
                 total_chats=total,
             )
@@ -200,13 +206,14 @@ class SeedMethods(MethodGroup):
         return self._from_coroutine(run)
 
     def get_chat_threads_summary(
-        self, chat_id: str, offset: int = 0, limit: int = 25
+        self, chat_id: str, offset: int | Mapping[str, int] = 0, limit: int = 25
     ) -> Observable[ThreadsSummary]:
         """A page of a chat's threads, oldest first: id, order, total events.
 
         Args:
             chat_id: the chat.
-            offset: threads to skip, oldest first.
+            offset: threads to skip, oldest first; or the seed's whole
+                ``pagination`` object, ``{"offset": 0, "limit": 10}``.
             limit: threads in the page, 1-1000.
 
         Returns:
@@ -225,15 +232,14 @@ class SeedMethods(MethodGroup):
         """
         self._check_alive()
         require_str("chat_id", chat_id)
-        require_range("offset", offset, 0, None)
-        require_range("limit", limit, 1, 1000)
+        skip, limit = _pagination(offset, limit, _THREADS_PAGE, 1000)
 
         async def run() -> ThreadsSummary:
             # No v3.6 equivalent: walk list_threads oldest first, only until the
-            # window [offset, offset + limit) is in hand. Pages carry every event
+            # window [skip, skip + limit) is in hand. Pages carry every event
             # of their threads, so ask for no more threads than the window needs
             # (at most 100, the maximum); the first request fixes the page size.
-            wanted = offset + limit
+            wanted = skip + limit
             request = m.ListThreads(
                 chat_id=chat_id, sort_order="asc", limit=min(wanted, 100)
             )
@@ -245,7 +251,7 @@ class SeedMethods(MethodGroup):
                 threads.extend(page.threads)
                 if (
                     len(threads) >= wanted
-                    or offset >= total  # the window starts past the last thread
+                    or skip >= total  # the window starts past the last thread
                     or page.next_page_id is None
                 ):
                     break
@@ -257,7 +263,7 @@ class SeedMethods(MethodGroup):
                         order=thread_order(t.created_at),
                         total_events=len(t.events or ()),
                     )
-                    for t in threads[offset : offset + limit]
+                    for t in threads[skip : skip + limit]
                 ],
                 total_threads=total,
             )
@@ -295,8 +301,10 @@ class SeedMethods(MethodGroup):
     def rate_chat(
         self,
         chat_id: str,
-        score: Literal[0, 1, "good", "bad"],
+        score: Score | Mapping[str, Any] | None = None,
         comment: str | None = None,
+        *,
+        value: Score | None = None,
     ) -> Observable[RateChatResult]:
         """Rate the chat's latest thread: 1/"good" or 0/"bad", with a comment.
 
@@ -306,8 +314,12 @@ class SeedMethods(MethodGroup):
 
         Args:
             chat_id: the chat.
-            score: ``1`` or ``"good"``, ``0`` or ``"bad"``.
+            score: ``1`` or ``"good"``, ``0`` or ``"bad"``; or the seed's whole
+                ``rating`` object, ``{"score": 1, "comment": "..."}`` (its
+                example's ``{"value": "good", ...}`` works too).
             comment: an optional comment.
+            value: the score under the name the seed's example uses (give
+                ``score`` or ``value``, not both).
 
         Returns:
             An observable of :class:`~rxlivechat.results.RateChatResult` (the rated
@@ -316,23 +328,41 @@ class SeedMethods(MethodGroup):
             thread.
 
         Raises:
-            InvalidArgumentError: a bad id, score or comment.
+            InvalidArgumentError: a bad id, score or comment, no score, or both
+                ``score`` and ``value``.
             SDKClosedError: the SDK was destroyed.
 
         Example:
             >>> await sdk.rate_chat(chat.id, "good", "Quick and helpful")
             RateChatResult(id='K600PKZON8')
+            >>> await sdk.rate_chat(chat.id, {"value": "good", "comment": "Thanks"})
+            RateChatResult(id='K600PKZON8')
         """
         self._check_alive()
         require_str("chat_id", chat_id)
-        value = _SCORES.get(score)
-        if value is None or isinstance(score, bool):
+        if isinstance(score, Mapping):
+            given = _options("rating", score, _RATING, comment=comment, value=value)
+            score, value, comment = given["score"], given["value"], given["comment"]
+        if score is not None and value is not None:
+            raise InvalidArgumentError(
+                "give the rating once: score or value (the seed's name), not both"
+            )
+        if score is None:
+            score = value
+        if score is None:
+            raise InvalidArgumentError("rate_chat needs a score: 1/'good' or 0/'bad'")
+        wire_score = (
+            _SCORES.get(score)
+            if isinstance(score, int | str) and not isinstance(score, bool)
+            else None
+        )
+        if wire_score is None:
             raise InvalidArgumentError(
                 f"score must be 0, 1, 'good' or 'bad', not {score!r}"
             )
         if comment is not None:
-            require_type("comment", comment, str)
-        rating: dict[str, Any] = {"score": value}
+            require_text("comment", comment)
+        rating: dict[str, Any] = {"score": wire_score}
         if comment is not None:
             rating["comment"] = comment
 
@@ -353,7 +383,10 @@ class SeedMethods(MethodGroup):
 
     @overload
     def send_event(
-        self, chat_id: str, event: EventT, attach_to_last_thread: bool = False
+        self,
+        chat_id: str,
+        event: EventT,
+        attach_to_last_thread: bool | Mapping[str, bool] = False,
     ) -> Observable[EventT]: ...
 
     @overload
@@ -361,14 +394,14 @@ class SeedMethods(MethodGroup):
         self,
         chat_id: str,
         event: Mapping[str, Any],
-        attach_to_last_thread: bool = False,
+        attach_to_last_thread: bool | Mapping[str, bool] = False,
     ) -> Observable[Event]: ...
 
     def send_event(
         self,
         chat_id: str,
         event: Event | Mapping[str, Any],
-        attach_to_last_thread: bool = False,
+        attach_to_last_thread: bool | Mapping[str, bool] = False,
     ) -> Observable[Event]:
         """Send an event; emits it complete (id, author, created_at, thread).
 
@@ -377,7 +410,8 @@ class SeedMethods(MethodGroup):
             event: an event Struct (``Message(text="hi")``) or the plain dict
                 of its wire form (``{"type": "message", "text": "hi"}``).
             attach_to_last_thread: add the event to the chat's last thread even
-                when it is closed.
+                when it is closed; or the seed's ``meta`` object,
+                ``{"attach_to_last_thread": True}``.
 
         Returns:
             An observable of the sent :data:`~rxlivechat.protocol.models.Event` as the
@@ -397,6 +431,8 @@ class SeedMethods(MethodGroup):
         self._check_alive()
         require_str("chat_id", chat_id)
         event = to_event(event)
+        if attach_to_last_thread.__class__ is not bool:  # the seed's meta object
+            attach_to_last_thread = _attach(attach_to_last_thread)
         method = m.SendEvent(
             chat_id=chat_id,
             event=event,
@@ -424,8 +460,8 @@ class SeedMethods(MethodGroup):
     def send_file(
         self,
         chat_id: str,
-        file: FileSource,
-        custom_id: str | None = None,
+        file: FileSource | Mapping[str, Any],
+        custom_id: str | Mapping[str, Any] | None = None,
         on_progress: Callable[[float], None] | None = None,
         *,
         name: str | None = None,
@@ -437,8 +473,10 @@ class SeedMethods(MethodGroup):
 
         Args:
             chat_id: the chat.
-            file: a path, the bytes, or a binary file object.
-            custom_id: the ``file`` event's ``custom_id``.
+            file: a path, the bytes, or a binary file object; or the seed's
+                ``data`` object, ``{"file": ..., "custom_id": "f1"}``.
+            custom_id: the ``file`` event's ``custom_id``; or the seed's ``spec``
+                object, ``{"on_progress": callback}``.
             on_progress: called with fractions 0..1 of the file uploaded.
             name: the file name (default: the path's, or ``"file"``).
             content_type: the MIME type (default: guessed from the name).
@@ -449,7 +487,8 @@ class SeedMethods(MethodGroup):
             observable of 0..1) and ``.cancel()``.
 
         Raises:
-            InvalidArgumentError: a bad id, not a file, or over 10 MB.
+            InvalidArgumentError: a bad id, ``custom_id`` or ``on_progress``, not
+                a file, or over 10 MB.
             SDKClosedError: the SDK was destroyed.
 
         Example:
@@ -457,17 +496,34 @@ class SeedMethods(MethodGroup):
             >>> upload.progress.subscribe(lambda f: print(f"{f:.0%}"))
             >>> (await upload).url
             'https://cdn.livechat-files.com/api/file/lc/att/.../report.pdf'
+            >>> await sdk.send_file(
+            ...     chat.id, {"file": "report.pdf", "custom_id": "f1"},
+            ...     {"on_progress": print},
+            ... )
         """
         self._check_alive()
         require_str("chat_id", chat_id)
+        tag: Any = custom_id
+        if isinstance(custom_id, Mapping):  # the seed's spec
+            spec = _options("spec", custom_id, _UPLOAD_SPEC, on_progress=on_progress)
+            tag, on_progress = None, spec["on_progress"]
+        if isinstance(file, Mapping):  # the seed's data
+            data = _options("data", file, _UPLOAD_DATA, custom_id=tag)
+            file, tag = data["file"], data["custom_id"]
+            if file is None:
+                raise InvalidArgumentError("data needs the 'file' to send")
+        if tag is not None:
+            require_str("custom_id", tag)
+        if on_progress is not None and not callable(on_progress):
+            raise InvalidArgumentError(
+                f"on_progress must be callable, not {type(on_progress).__name__}"
+            )
         from .upload import prepare_file
 
         prepared = prepare_file(file, name=name, content_type=content_type)
 
         async def send(url: str) -> None:
-            await self._ask(
-                m.SendEvent(chat_id=chat_id, event=_file_event(url, custom_id))
-            )
+            await self._ask(m.SendEvent(chat_id=chat_id, event=_file_event(url, tag)))
 
         return FileUpload(
             self._calls.engine.upload,
@@ -481,7 +537,7 @@ class SeedMethods(MethodGroup):
         chat_id: str,
         thread_id: str,
         event_id: str,
-        postback_id: str,
+        postback_id: str | Mapping[str, Any],
         toggled: bool = True,
     ) -> Observable[EmptyResult]:
         """Send a rich message button's postback.
@@ -493,7 +549,8 @@ class SeedMethods(MethodGroup):
             chat_id: the chat.
             thread_id: the rich message's thread.
             event_id: the rich message.
-            postback_id: the button's ``postback_id``.
+            postback_id: the button's ``postback_id``; or the seed's whole
+                ``postback`` object, ``{"id": ..., "toggled": True}``.
             toggled: whether the button is now on.
 
         Returns:
@@ -506,22 +563,32 @@ class SeedMethods(MethodGroup):
         Example:
             >>> await sdk.send_postback(chat.id, thread_id, event.id, "yes")
             EmptyResult()
+            >>> await sdk.send_postback(
+            ...     chat.id, thread_id, event.id, {"id": "yes", "toggled": True}
+            ... )
+            EmptyResult()
         """
         self._check_alive()
+        button: Any = postback_id
+        names = ("postback_id", "toggled")
+        if isinstance(postback_id, Mapping):
+            given = _options("postback", postback_id, _POSTBACK, toggled=toggled)
+            button, toggled = given["id"], given["toggled"]
+            names = ("postback.id", "postback.toggled")
         for key, value in (
             ("chat_id", chat_id),
             ("thread_id", thread_id),
             ("event_id", event_id),
-            ("postback_id", postback_id),
+            (names[0], button),
         ):
             require_str(key, value)
-        require_type("toggled", toggled, bool)
+        require_type(names[1], toggled, bool)
         return self._call(
             m.SendRichMessagePostback(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                postback=Postback(id=postback_id, toggled=toggled),
+                postback=Postback(id=button, toggled=toggled),
             ),
             lambda result, _: result,
         )
@@ -549,7 +616,7 @@ class SeedMethods(MethodGroup):
         """
         self._check_alive()
         require_str("chat_id", chat_id)
-        require_type("text", text, str)
+        require_text("text", text)
         throttle = self._sneak_peeks.get(chat_id)
         if throttle is None:
 
@@ -567,7 +634,7 @@ class SeedMethods(MethodGroup):
 
     def start_chat(
         self,
-        events: Iterable[Event | Mapping[str, Any]] = (),
+        events: Iterable[Event | Mapping[str, Any]] | Mapping[str, Any] = (),
         access: Access | Mapping[str, Any] | None = None,
         properties: Properties | None = None,
         *,
@@ -578,7 +645,11 @@ class SeedMethods(MethodGroup):
 
         Args:
             events: the first thread's events: Structs or the plain dicts of
-                their wire form (``[{"type": "message", "text": "Hi"}]``).
+                their wire form (``[{"type": "message", "text": "Hi"}]``); or
+                the seed's whole ``specification`` object, ``{"events": [...],
+                "scope": {"group_ids": [0]}}`` (``scope`` is the seed's name for
+                ``access``; ``properties``, ``continuous`` and ``active`` may be
+                keys too).
             access: which groups may see the chat (``Access(group_ids=[0])`` or
                 ``{"group_ids": [0]}``).
             properties: chat properties, ``{"namespace": {"name": value}}``.
@@ -590,7 +661,8 @@ class SeedMethods(MethodGroup):
             ``thread`` holding the events; it errors with
             :class:`~rxlivechat.exceptions.GroupsOfflineError` when no group can take
             it, or :class:`~rxlivechat.exceptions.LimitReachedError` when the customer
-            has too many chats.
+            has too many chats (then open a new thread in one of them with
+            :meth:`~rxlivechat.methods.actions.CustomerActions.resume_chat`).
 
         Raises:
             InvalidArgumentError: a bad event, access or properties.
@@ -600,8 +672,31 @@ class SeedMethods(MethodGroup):
             >>> chat = await sdk.start_chat([Message(text="Hello")])
             >>> chat.id, chat.thread.events[0].text
             ('PJ0MRSHTDG', 'Hello')
+            >>> chat = await sdk.start_chat({"events": []})
         """
         self._check_alive()
+        if isinstance(events, Mapping):  # the seed's specification
+            if "type" in events:
+                raise InvalidArgumentError(
+                    "events must be a list of events, not one event: "
+                    "start_chat([event]) or start_chat({'events': [event]})"
+                )
+            given = _options(
+                "specification",
+                events,
+                _CHAT_SPEC,
+                access=access,
+                properties=properties,
+                continuous=continuous,
+                active=active,
+            )
+            if given["scope"] is not None and given["access"] is not None:
+                raise InvalidArgumentError(
+                    "specification: give scope or access (its v3.6 name), not both"
+                )
+            events, properties = given["events"], given["properties"]
+            access = given["scope"] if given["access"] is None else given["access"]
+            continuous, active = given["continuous"], given["active"]
         initial = require_events(events)
         if properties is not None:
             properties = require_properties("properties", properties)
@@ -740,7 +835,10 @@ class SeedMethods(MethodGroup):
                 raise InvalidArgumentError("fields must be a mapping of str to str")
             if len(fields) > 100:
                 raise InvalidArgumentError("at most 100 session fields")
-            session_fields = [{str(k): v} for k, v in fields.items()]
+            for key, text in fields.items():
+                require_str("fields key", key)
+                require_text(f"fields[{key!r}]", text)
+            session_fields = [{key: text} for key, text in fields.items()]
         return self.call(
             m.UpdateCustomer(
                 name=name, email=email, avatar=avatar, session_fields=session_fields
@@ -781,7 +879,7 @@ class SeedMethods(MethodGroup):
             url, title = page.url, page.title
         require_str("url", url)
         if title is not None:
-            require_type("title", title, str)
+            require_text("title", title)
         return self.call(m.UpdateCustomerPage(url=url, title=title))
 
     def update_last_seen_timestamp(
@@ -840,6 +938,65 @@ class CustomerUpdate(Model):
 # rate_chat's scores: v1 documents 0/1, and its sample passes "good"/"bad"
 # (digest §6.1); the wire wants rating.score 1 (good) or 0 (bad).
 _SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
+
+# The seed's options objects: their snake_case keys and what a missing one means.
+_CHATS_PAGE = {"offset": 0, "limit": 10}
+_THREADS_PAGE = {"offset": 0, "limit": 25}
+_RATING = {"score": None, "value": None, "comment": None}
+_META = {"attach_to_last_thread": False}
+_UPLOAD_DATA = {"file": None, "custom_id": None}
+_UPLOAD_SPEC = {"on_progress": None}
+_POSTBACK = {"id": None, "toggled": True}
+_CHAT_SPEC: dict[str, Any] = {
+    "events": (),
+    "scope": None,
+    "access": None,
+    "properties": None,
+    "continuous": None,
+    "active": None,
+}
+
+
+def _options(
+    name: str, given: Mapping[str, Any], defaults: Mapping[str, Any], **also: Any
+) -> dict[str, Any]:
+    """The seed's ``name`` object over its ``defaults``: the values to use.
+
+    ``also`` are the method's other arguments that the object replaces, as
+    passed: they must be left at their defaults (one form or the other).
+    """
+    require_options(name, given, defaults)
+    for key, value in also.items():
+        if value != defaults[key]:
+            raise InvalidArgumentError(
+                f"pass {key} inside the {name} object or as an argument, not both"
+            )
+    return {**defaults, **given}
+
+
+def _pagination(
+    offset: int | Mapping[str, int],
+    limit: int,
+    defaults: Mapping[str, int],
+    most: int,
+) -> tuple[int, int]:
+    """``(offset, limit)`` checked, from the arguments or the seed's pagination."""
+    if isinstance(offset, Mapping):
+        given = _options("pagination", offset, defaults, limit=limit)
+        offset, limit = given["offset"], given["limit"]
+    require_range("offset", offset, 0, None)
+    require_range("limit", limit, 1, most)
+    return offset, limit  # type: ignore[return-value]  # checked just above
+
+
+def _attach(meta: Any) -> bool:
+    """``send_event``'s ``attach_to_last_thread``, from the seed's meta object."""
+    if meta is None:  # as before the meta object: None is the default
+        return False
+    if isinstance(meta, Mapping):
+        meta = _options("meta", meta, _META)["attach_to_last_thread"]
+    require_type("attach_to_last_thread", meta, bool)
+    return bool(meta)
 
 
 def _chat_thread(chat_id: str, thread: Thread) -> ChatThread:

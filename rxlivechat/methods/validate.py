@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
+import typing
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,11 +40,13 @@ __all__ = [
     "require_event",
     "require_events",
     "require_http_url",
+    "require_options",
     "require_property_names",
     "require_properties",
     "require_range",
     "require_session_fields",
     "require_str",
+    "require_text",
     "require_type",
     "to_datetime",
     "to_event",
@@ -73,11 +77,39 @@ def require_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
 
 
 def require_str(name: str, value: Any) -> None:
-    """Refuse anything but a non-empty ``str``."""
+    """Refuse anything but a non-empty ``str`` that can be sent (see require_text)."""
     if not isinstance(value, str):
         require_type(name, value, str)
     if not value:
         raise InvalidArgumentError(f"{name} must not be empty")
+    if not value.isascii():  # ids are ASCII: the check costs nothing for them
+        _require_encodable(name, value)
+
+
+def require_text(name: str, value: Any) -> None:
+    r"""Refuse anything but a ``str`` that is valid Unicode text.
+
+    A lone surrogate (``"\ud83d"``, half of an emoji cut in two) cannot be
+    encoded as UTF-8, so it cannot be sent: refused naming where it is.
+    """
+    if not isinstance(value, str):
+        require_type(name, value, str)
+    if not value.isascii():
+        _require_encodable(name, value)
+
+
+def _require_encodable(name: str, value: str) -> None:
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(_surrogate_error(name, value, exc.start)) from None
+
+
+def _surrogate_error(name: str, value: str, position: int) -> str:
+    return (
+        f"{name} has a lone surrogate {value[position]!r} at position {position}, "
+        "which UTF-8 cannot encode: not valid text (half of a character cut in two?)"
+    )
 
 
 def require_range(name: str, value: Any, low: int, high: int | None) -> None:
@@ -116,6 +148,16 @@ def _too_long(text: str) -> bool:
     return len(text) > MAX_TEXT_BYTES // 4 and len(text.encode()) > MAX_TEXT_BYTES
 
 
+_EVENT_CLASSES: dict[str, type[EventBase]] = {
+    tag: cls
+    for cls in typing.get_args(Event)
+    if isinstance(tag := cls.__struct_config__.tag, str) and tag in EVENT_TYPES
+}
+"""Each known event ``type`` → its Struct: a plain event dict is converted to its
+own class, never to the whole ``Event`` union (which msgspec re-inspects on every
+call)."""
+
+
 def to_event(value: Any, name: str = "event") -> Event:
     """An event Struct, or the plain dict of its wire form converted to one.
 
@@ -125,14 +167,15 @@ def to_event(value: Any, name: str = "event") -> Event:
     if isinstance(value, EventBase):  # first: a Struct check is cheaper than an ABC's
         require_event(value)
         return value  # type: ignore[return-value]
-    if isinstance(value, Mapping):
+    if value.__class__ is dict or isinstance(value, Mapping):  # dict: no ABC check
         kind = value.get("type")
-        if kind not in EVENT_TYPES:
+        cls = _EVENT_CLASSES.get(kind) if isinstance(kind, str) else None
+        if cls is None:
             listed = ", ".join(repr(t) for t in sorted(EVENT_TYPES))
             raise InvalidArgumentError(
                 f"{name}.type must be one of {listed}, not {kind!r}"
             )
-        event: Event = _from_plain(value, Event, name)
+        event: Event = _from_plain(value, cls, name)
     else:
         event = value
     require_event(event)
@@ -144,7 +187,10 @@ def require_events(value: Any, name: str = "events") -> list[Event]:
     if isinstance(value, EventBase | str | bytes | Mapping) or not isinstance(
         value, Iterable
     ):
-        raise InvalidArgumentError(f"{name} must be a list of events")
+        one = " (put one event in a list)" if isinstance(value, EventBase) else ""
+        raise InvalidArgumentError(
+            f"{name} must be a list of events, not {type(value).__name__}{one}"
+        )
     return [to_event(item, f"{name}[{n}]") for n, item in enumerate(value)]
 
 
@@ -165,12 +211,38 @@ def to_model(value: Any, kind: type[T], name: str) -> T:
     return converted
 
 
+def require_options(
+    name: str, value: Mapping[str, Any], known: Collection[str]
+) -> Mapping[str, Any]:
+    """The seed's options object (``{"offset": 0, "limit": 10}``), keys checked.
+
+    Keys are snake_case: an unknown one (the JS docs' camelCase, a typo) is
+    refused naming the one to use. The values are the caller's to check.
+    """
+    for key in value:
+        if key not in known:
+            raise InvalidArgumentError(
+                f"{name}: unknown option {key!r}"
+                f"{_did_you_mean(str(key), known, 'options')}"
+            )
+    return value
+
+
 def _from_plain(value: Mapping[str, Any], kind: Any, name: str) -> Any:
-    _refuse_unknown_fields(value, mi.type_info(kind), name)
+    _refuse_unknown_fields(value, _type_info(kind), name)
     try:
-        return msgspec.convert(dict(value), kind)
+        return msgspec.convert(value if value.__class__ is dict else dict(value), kind)
     except msgspec.ValidationError as exc:
         raise InvalidArgumentError(_field_error(name, str(exc))) from None
+
+
+@functools.cache
+def _type_info(kind: Any) -> mi.Type:
+    """``kind``'s msgspec description, built once per type.
+
+    Building it costs milliseconds for a big union: never per call.
+    """
+    return mi.type_info(kind)
 
 
 def _field_error(name: str, message: str) -> str:
@@ -182,15 +254,38 @@ def _field_error(name: str, message: str) -> str:
     return f"{name}{path}: {message[:1].lower()}{message[1:]}"
 
 
+_struct_fields: dict[type, dict[str, mi.Type]] = {}
+"""A Struct's wire field names → their types, built once per class."""
+
+
+def _fields_of(info: mi.StructType) -> dict[str, mi.Type]:
+    fields = _struct_fields.get(info.cls)
+    if fields is None:
+        fields = _struct_fields[info.cls] = {f.encode_name: f.type for f in info.fields}
+    return fields
+
+
 def _refuse_unknown_fields(value: Any, info: mi.Type, path: str) -> None:
     """Refuse keys a Struct does not have, at any depth.
 
     The models ignore unknown keys when decoding the server's frames (the live
     API adds fields); input from users must be exact.
     """
-    if isinstance(info, mi.UnionType):
+    if isinstance(info, mi.StructType) and _is_mapping(value):
+        fields = _fields_of(info)
+        for key, item in value.items():
+            field = fields.get(key)
+            if field is None:
+                if key == info.tag_field:
+                    continue
+                raise InvalidArgumentError(
+                    f"{path}: unknown field {key!r}{_did_you_mean(str(key), fields)}"
+                )
+            if item.__class__ not in _SCALARS:  # nothing to walk in a scalar
+                _refuse_unknown_fields(item, field, f"{path}.{key}")
+    elif isinstance(info, mi.UnionType):
         for option in info.types:
-            if isinstance(option, mi.StructType) and isinstance(value, Mapping):
+            if isinstance(option, mi.StructType) and _is_mapping(value):
                 tag_field = option.tag_field
                 if tag_field is None or value.get(tag_field) == option.tag:
                     _refuse_unknown_fields(value, option, path)
@@ -198,29 +293,27 @@ def _refuse_unknown_fields(value: Any, info: mi.Type, path: str) -> None:
             elif isinstance(option, mi.ListType) and isinstance(value, list | tuple):
                 _refuse_unknown_fields(value, option, path)
                 return
-    elif isinstance(info, mi.StructType) and isinstance(value, Mapping):
-        fields = {f.encode_name: f for f in info.fields}
-        for key in value:
-            if key not in fields and key != info.tag_field:
-                raise InvalidArgumentError(
-                    f"{path}: unknown field {key!r}{_did_you_mean(key, fields)}"
-                )
-        for key, field in fields.items():
-            if key in value:
-                _refuse_unknown_fields(value[key], field.type, f"{path}.{key}")
     elif isinstance(info, mi.ListType) and isinstance(value, list | tuple):
         for n, item in enumerate(value):
             _refuse_unknown_fields(item, info.item_type, f"{path}[{n}]")
 
 
-def _did_you_mean(key: str, known: Collection[str]) -> str:
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_mapping(value: Any) -> bool:
+    # A dict first: an ABC's isinstance costs more than the rest of the walk.
+    return value.__class__ is dict or isinstance(value, Mapping)
+
+
+def _did_you_mean(key: str, known: Collection[str], what: str = "fields") -> str:
     snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
     if snake in known:
         return f"; did you mean {snake!r}?"
     close = difflib.get_close_matches(key, known, n=1)
     if close:
         return f"; did you mean {close[0]!r}?"
-    return f" (fields: {', '.join(sorted(known))})"
+    return f" ({what}: {', '.join(sorted(known))})"
 
 
 def require_aware(name: str, value: Any) -> None:
@@ -304,20 +397,74 @@ def require_session_fields(name: str, value: Any) -> list[dict[str, str]]:
 
 
 def validate(method: Method[Any]) -> None:
-    """Check every field of ``method`` against its annotation, before sending."""
+    """Check every field of ``method`` against its annotation, before sending.
+
+    The check is the codec's own round trip (encode, then decode with the
+    constraints), so what passes here encodes; a ``str`` that cannot be sent (a
+    lone surrogate) is refused naming its field and position.
+    """
     if not isinstance(method, Method):
         raise InvalidArgumentError(
             "call() takes a request payload such as ListThreads(chat_id=...) "
             f"(from rxlivechat.protocol.methods), not {type(method).__name__} "
             f"{method!r:.40}"
         )
+    kind = type(method)
     try:
-        msgspec.convert(msgspec.to_builtins(method), type(method))
+        decoder = _checkers.get(kind) or _checker(kind)
+        decoder.decode(_encoder.encode(method))
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(_unencodable(method)) from None
     except (msgspec.ValidationError, TypeError) as exc:
-        raise InvalidArgumentError(f"invalid {method.action} request: {exc}") from None
+        # "session_fields[0]: expected str, got int", not msgspec's "... - at `$...`"
+        detail = _field_error("", str(exc)).lstrip(".").removeprefix(": ")
+        raise InvalidArgumentError(
+            f"invalid {method.action} request: {detail}"
+        ) from None
     event = getattr(method, "event", None)
     if isinstance(event, Message) and _too_long(event.text):
         raise InvalidArgumentError("a message text is limited to 16 KB")
+
+
+_encoder = msgspec.json.Encoder()
+_checkers: dict[type, msgspec.json.Decoder[Any]] = {}
+"""A decoder per request type, built on first use (the constraints are checked
+when decoding)."""
+
+
+def _checker(kind: type) -> msgspec.json.Decoder[Any]:
+    decoder = _checkers[kind] = msgspec.json.Decoder(kind)
+    return decoder
+
+
+def _unencodable(method: Method[Any]) -> str:
+    """Where the first ``str`` that cannot be encoded is, for the error message."""
+    found = _find_unencodable(msgspec.to_builtins(method), "")
+    if found is None:  # not a str we can point at: say what the encoder said
+        return f"invalid {method.action} request: text that is not valid Unicode"
+    path, text, position = found
+    return _surrogate_error(f"{method.action}{path}", text, position)
+
+
+def _find_unencodable(value: Any, path: str) -> tuple[str, str, int] | None:
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            return path, value, exc.start
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _find_unencodable(key, f"{path} key {key!r}") or _find_unencodable(
+                item, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key!r}]"
+            )
+            if found:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _find_unencodable(item, f"{path}[{n}]")
+            if found:
+                return found
+    return None
 
 
 def convert(value: Any, kind: type[T], name: str) -> T | None:

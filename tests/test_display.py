@@ -46,7 +46,7 @@ from rxlivechat.display import (
 from rxlivechat.events import Connected, NewEvent
 from rxlivechat.protocol.base import Model
 from rxlivechat.protocol.methods import GetUrlInfoResult
-from rxlivechat.protocol.models import RichMessageElement
+from rxlivechat.protocol.models import Event, RichMessageElement
 from rxlivechat.sandbox import Sandbox
 
 from .test_layers import _isolated
@@ -378,7 +378,7 @@ def big_history() -> tuple[HistoryPage, Chat, Transcript]:
     """A 50,000-event page (500 threads of 100), a chat, a transcript of it."""
     threads = []
     for t in range(500):
-        events = [
+        events: list[Event] = [
             Message(
                 id=f"T{t}_{i}",
                 text=f"message {i} of thread {t}",
@@ -415,6 +415,8 @@ def test_a_50000_event_page_chat_and_transcript_stay_small_in_jupyter() -> None:
     # Before: text/plain 21.8 MB (page), 9.8 MB (chat); text/html 3.7 MB (transcript).
     page, chat, transcript = big_history()
     first, last = page.value[0], page.value[-1]
+    assert isinstance(first, Message)
+    assert isinstance(last, Message)
     left_out = [
         (page, "<49997 more>"),
         (chat, "<49997 more>"),

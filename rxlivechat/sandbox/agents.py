@@ -414,9 +414,10 @@ def _as_event(event: Any) -> Event:
     (a dict nested in a model, a field of the wrong type).
     """
     try:
-        return msgspec.convert(msgspec.to_builtins(event), Event)  # type: ignore[arg-type]
+        checked: Event = msgspec.convert(msgspec.to_builtins(event), Event)
     except (msgspec.ValidationError, TypeError) as exc:
         raise InvalidArgumentError(f"event: {exc}") from None
+    return checked
 
 
 def _agent_action(push: Model) -> str:

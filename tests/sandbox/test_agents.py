@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rxlivechat.exceptions import (
@@ -237,7 +239,12 @@ async def test_agent_helpers_take_plain_dicts_in_wire_form(
     rtm, chat_id = await started(sandbox, connect)
     agent = sandbox.agent("Jane")
     await agent.join(chat_id)
-    button = {"text": "Yes", "type": "message", "value": "yes", "postback_id": "p1"}
+    button: dict[str, Any] = {
+        "text": "Yes",
+        "type": "message",
+        "value": "yes",
+        "postback_id": "p1",
+    }
     card = await agent.send_rich_message(
         chat_id, [{"title": "Shall we?", "buttons": [button]}]
     )

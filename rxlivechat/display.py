@@ -17,7 +17,8 @@ and every model shows itself through this module:
 Whatever the size of the value, the output is bounded: at most
 :data:`MAX_LINES` events (the first and the last ones, with "… N more" between),
 texts over :data:`TEXT_CUT` characters or :data:`TEXT_LINES` lines folded in a
-``<details>`` that opens on a click. The HTML keeps what users wrote as they
+``<details>`` that opens on a click (up to :data:`FULL_TEXT_BUDGET` characters
+of such texts a table). The HTML keeps what users wrote as they
 wrote it: escaped, line breaks kept, right-to-left text shown right to left
 (``dir="auto"``).
 
@@ -74,7 +75,7 @@ from .results import (
 )
 
 __all__ = [
-    "FULL_TEXT_MAX",
+    "FULL_TEXT_BUDGET",
     "MAX_LINES",
     "TEXT_CUT",
     "TEXT_LINES",
@@ -99,9 +100,11 @@ the whole text opens on a click."""
 TEXT_LINES = 6
 """An HTML text cell of more lines than this is folded likewise."""
 
-FULL_TEXT_MAX = 20_000
-"""The most characters a folded cell holds (a LiveChat message is at most 16 KiB,
-so every message fits whole); beyond it the cell says how many were cut."""
+FULL_TEXT_BUDGET = 100_000
+"""The most characters the folded texts of one table hold, together.
+
+Six LiveChat messages of the largest size (16 KiB) fit whole; a folded text that
+no longer fits says how long it is instead (``print`` the value to read it)."""
 
 T = TypeVar("T")
 
@@ -225,13 +228,18 @@ class Transcript:
             events: some of the transcript's events (all when ``None``).
         """
         chosen = self.events if events is None else events
+        return self._lines(chosen, event_text)
+
+    def _lines(
+        self, events: Iterable[EventBase], says: Callable[[EventBase], str]
+    ) -> list[str]:
         # The widest author of all, so that parts of one transcript line up.
         width = max((len(self.author(e)) for e in self.events), default=0)
         indent = "\n" + " " * (len("00:00:00") + width + 4)
         return [
             f"{_clock(e.created_at)}  {self.author(e):<{width}}  "
-            + event_text(e).replace("\n", indent)
-            for e in chosen
+            + says(e).replace("\n", indent)
+            for e in events
         ]
 
     def __str__(self) -> str:
@@ -247,14 +255,21 @@ class Transcript:
     def summary(self) -> str:
         """A heading and the first and last events: what Jupyter shows as text.
 
-        At most :data:`MAX_LINES` events; ``str(transcript)`` has them all.
+        At most :data:`MAX_LINES` events, each text cut as the HTML cuts it
+        (:data:`TEXT_CUT`, :data:`TEXT_LINES`); ``str(transcript)`` has it all.
         """
+
+        def preview(event: EventBase) -> str:
+            says = event_text(event)
+            start = _start(says)
+            return says if start == says else start + "…"
+
         head, left_out, tail = _cut(self.events)
         lines = [f"Transcript of {_count_n(len(self.events), 'event')}"]
-        lines += self.lines(head)
+        lines += self._lines(head, preview)
         if left_out:
             lines.append(f"… {left_out} more")
-        lines += self.lines(tail)
+        lines += self._lines(tail, preview)
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -263,12 +278,13 @@ class Transcript:
 
     def _repr_html_(self) -> str:
         head, left_out, tail = _cut(self.events)
+        cell = _TextCells()
 
         def row(event: EventBase) -> str:
             return (
                 f"<tr><td class='t'>{_e(_clock(event.created_at))}</td>"
                 f"<th dir='auto'>{_e(self.author(event))}</th>"
-                f"{_text_td(event_text(event))}</tr>"
+                f"{cell(event_text(event))}</tr>"
             )
 
         rows = [row(e) for e in head] + _more_row(left_out, 3) + [row(e) for e in tail]
@@ -487,22 +503,34 @@ def _e(value: object) -> str:
     return _html.escape(str(value), quote=True)
 
 
-def _text_td(value: str) -> str:
-    """A cell of what someone wrote: escaped, its own direction, lines kept.
+def _start(value: str) -> str:
+    """A text's first :data:`TEXT_LINES` lines, :data:`TEXT_CUT` characters at most."""
+    return "\n".join(value.split("\n", TEXT_LINES)[:TEXT_LINES])[:TEXT_CUT]
 
-    A long text shows its start; the whole of it opens on a click.
+
+class _TextCells:
+    """Cells of what someone wrote, for one table: escaped, own direction, lines kept.
+
+    A long text shows its start, and the whole of it opens on a click, as long
+    as the table's folded texts stay within :data:`FULL_TEXT_BUDGET`.
     """
-    lines = value.split("\n", TEXT_LINES)
-    start = "\n".join(lines[:TEXT_LINES])[:TEXT_CUT]
-    if start == value:
-        return f"<td class='x' dir='auto'>{_e(value)}</td>"
-    whole = value[:FULL_TEXT_MAX]
-    if len(value) > FULL_TEXT_MAX:
-        whole += f"… ({len(value) - FULL_TEXT_MAX} more characters)"
-    return (
-        f"<td class='x' dir='auto'><details><summary>{_e(start)}…</summary>"
-        f"{_e(whole)}</details></td>"
-    )
+
+    def __init__(self) -> None:
+        self.room = FULL_TEXT_BUDGET
+
+    def __call__(self, value: str) -> str:
+        start = _start(value)
+        if start == value:
+            return f"<td class='x' dir='auto'>{_e(value)}</td>"
+        if len(value) <= self.room:
+            self.room -= len(value)
+            whole = value
+        else:
+            whole = f"({len(value)} characters, more than this table holds: print it)"
+        return (
+            f"<td class='x' dir='auto'><details><summary>{_e(start)}…</summary>"
+            f"{_e(whole)}</details></td>"
+        )
 
 
 def _more_row(left_out: int, columns: int) -> list[str]:
@@ -519,6 +547,7 @@ def _events_table(
 ) -> str:
     first, left_out, last = _cut(list(events))
     known = names or {}
+    cell = _TextCells()
 
     def row(event: EventBase) -> str:
         author = event.author_id or "system"
@@ -527,7 +556,7 @@ def _events_table(
             f"<tr><td class='t'>{_e(_when(event.created_at))}</td>"
             f"<td title='{_e(author)}' dir='auto'>{_e(shown)}</td>"
             f"<td class='k'>{_e(event.type)}</td>"
-            f"{_text_td(event_text(event))}</tr>"
+            f"{cell(event_text(event))}</tr>"
         )
 
     rows = [row(e) for e in first] + _more_row(left_out, 4) + [row(e) for e in last]
@@ -567,10 +596,11 @@ def _chat_thread_html(thread: ChatThread) -> str:
 
 
 def _chats_summary_html(summary: ChatsSummary) -> str:
+    cell = _TextCells()
     rows = "".join(
         f"<tr><td>{_e(c.id)}</td><td>{_e(_active(c.active))}</td>"
         f"<td>{len(c.users)}</td>"
-        f"{_text_td(event_text(c.last_event) if c.last_event else '')}</tr>"
+        f"{cell(event_text(c.last_event) if c.last_event else '')}</tr>"
         for c in summary.chats_summary
     )
     return (
@@ -606,9 +636,10 @@ def _fields_table(value: Any) -> str:
         # Not a plain model (e.g. Token, whose repr hides its secret).
         return f"<pre>{_e(repr(value))}</pre>"
     rows = []
+    cell = _TextCells()
     for name, item in _set_fields(value):
         shown = text(item) if isinstance(item, Model) else _short_value(item)
-        rows.append(f"<tr><th>{_e(name)}</th>{_text_td(shown)}</tr>")
+        rows.append(f"<tr><th>{_e(name)}</th>{cell(shown)}</tr>")
     caption = f"<caption>{_e(type(value).__name__)}</caption>"
     return f"<table class='rxlc'>{caption}{''.join(rows)}</table>"
 

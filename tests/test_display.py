@@ -34,7 +34,7 @@ from rxlivechat import (
     UserTyping,
 )
 from rxlivechat.display import (
-    FULL_TEXT_MAX,
+    FULL_TEXT_BUDGET,
     MAX_LINES,
     TEXT_CUT,
     TEXT_LINES,
@@ -565,10 +565,18 @@ def test_a_long_text_shows_its_start_and_opens_whole_on_a_click() -> None:
     folded = message(many_lines)._repr_html_()
     assert "<summary>" + "\n".join(f"line {i}" for i in range(TEXT_LINES)) in folded
     assert many_lines in folded
-    huge = "x" * (FULL_TEXT_MAX + 500)  # not a LiveChat message (16 KiB at most)
-    capped = Transcript([message(huge)])._repr_html_()
-    assert len(capped) < FULL_TEXT_MAX + 2_000
-    assert "more characters)" in capped
+    # The whole texts of one table share a budget: 50 of the largest messages
+    # (16 KiB) would be 800 kB of HTML.
+    largest = "y" * 16_384
+    many = Transcript([message(largest, seconds=i) for i in range(50)])
+    document = many._repr_html_()
+    assert len(document) < FULL_TEXT_BUDGET + 50 * (TEXT_CUT + 200)
+    whole = FULL_TEXT_BUDGET // len(largest)
+    assert document.count(f"</summary>{largest}</details>") == whole
+    assert document.count("(16384 characters, more than this table holds") == (
+        50 - whole
+    )
+    assert len(many.summary()) < 50 * (TEXT_CUT + 30)  # text/plain: starts only
     short = message("short\ntext")._repr_html_()
     assert "<details>" not in short
 

@@ -405,9 +405,8 @@ def big_history() -> tuple[HistoryPage, Chat, Transcript]:
 
 def jupyter_output(value: Any) -> dict[str, str]:
     """What Jupyter gets for a cell's last expression: ``{mime type: text}``."""
-    interactive = pytest.importorskip("IPython.core.interactiveshell")
-    shell = interactive.InteractiveShell.instance()
-    data, _ = shell.display_formatter.format(value)
+    formatters = pytest.importorskip("IPython.core.formatters")
+    data, _ = formatters.DisplayFormatter().format(value)  # as a kernel's shell does
     return {kind: str(content) for kind, content in data.items()}
 
 

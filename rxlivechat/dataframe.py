@@ -20,6 +20,8 @@ from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .display import event_text
+from .exceptions import InvalidArgumentError
+from .history import ChatHistory
 from .protocol.models import Agent, Customer, EventBase, File, UserBase
 
 if TYPE_CHECKING:
@@ -126,8 +128,14 @@ async def history_to_dataframe(
     users: Iterable[UserBase] | Mapping[str, str] | None = None,
     max_pages: int | None = None,
     progress: bool | ExportProgress | None = None,
+    events_per_page: int | None = None,
+    threads_per_page: int | None = None,
 ) -> pandas.DataFrame:
     """Walk a chat's history and return it as a DataFrame, oldest event first.
+
+    A whole export is quickest with big pages: ``threads_per_page=100`` fetches
+    a chat of 500 threads of 100 events in 5 requests, where 100 events a page
+    takes 500.
 
     Args:
         history: ``sdk.get_chat_history(chat_id)`` (any async iterable of
@@ -139,15 +147,30 @@ async def history_to_dataframe(
         progress: ``True`` shows a ``tqdm`` bar of the events fetched (needs the
             ``tqdm`` extra); a callable is called after each page with
             ``(pages, events)`` so far.
+        events_per_page: walk with pages of this many events (see
+            :class:`~rxlivechat.history.ChatHistory`); the history's own
+            page size when neither is given.
+        threads_per_page: or with pages of this many threads.
 
     Returns:
         One row per event with the :data:`COLUMNS`.
 
     Raises:
         ImportError: pandas (or, for ``progress=True``, tqdm) is not installed.
+        InvalidArgumentError: a page size is out of range, both are given, or
+            one is given for a history that is no ``ChatHistory``.
         ServerError: a page request failed (the walk stops there).
     """
     _pandas()  # fail before walking, not after
+    if events_per_page is not None or threads_per_page is not None:
+        if not isinstance(history, ChatHistory):
+            raise InvalidArgumentError(
+                "events_per_page and threads_per_page need a ChatHistory"
+                " (sdk.get_chat_history(chat_id))"
+            )
+        history = history.with_page_size(
+            events_per_page=events_per_page, threads_per_page=threads_per_page
+        )
     chat_id = getattr(history, "chat_id", None)
     report = _progress(progress, chat_id)
     events: list[EventBase] = []

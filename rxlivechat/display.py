@@ -9,7 +9,18 @@ and every model shows itself through this module:
   history page;
 - in Jupyter, the last expression of a cell is shown as :func:`html`: a table;
 - ``repr(value)`` stays the Struct's repr, without the fields left at their
-  defaults (``Message(id='Q1_3', ..., text='hi')``).
+  defaults (``Message(id='Q1_3', ..., text='hi')``); a thread, a chat or a
+  history page cuts each long list to its first and last items
+  (:func:`~rxlivechat.protocol.models.capped_repr`), which keeps Jupyter's
+  ``text/plain`` copy small.
+
+Whatever the size of the value, the output is bounded: at most
+:data:`MAX_LINES` events (the first and the last ones, with "… N more" between),
+texts over :data:`TEXT_CUT` characters or :data:`TEXT_LINES` lines folded in a
+``<details>`` that opens on a click (up to :data:`FULL_TEXT_BUDGET` characters
+of such texts a table). The HTML keeps what users wrote as they
+wrote it: escaped, line breaks kept, right-to-left text shown right to left
+(``dir="auto"``).
 
 .. code-block:: python
 
@@ -30,7 +41,7 @@ import datetime
 import functools
 import html as _html
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -53,6 +64,7 @@ from .protocol.models import (
     Thread,
     UnknownEvent,
     UserBase,
+    capped_repr,
 )
 from .results import (
     ChatsSummary,
@@ -63,7 +75,10 @@ from .results import (
 )
 
 __all__ = [
+    "FULL_TEXT_BUDGET",
     "MAX_LINES",
+    "TEXT_CUT",
+    "TEXT_LINES",
     "Transcript",
     "event_text",
     "html",
@@ -72,7 +87,26 @@ __all__ = [
 ]
 
 MAX_LINES = 50
-"""How many events :func:`text` and :func:`html` show for one container."""
+"""How many events :func:`text` and :func:`html` show for one container.
+
+A longer container shows its first and last ``MAX_LINES // 2`` and, between
+them, how many were left out.
+"""
+
+TEXT_CUT = 300
+"""An HTML text cell longer than this (in characters) is folded: its start shows,
+the whole text opens on a click."""
+
+TEXT_LINES = 6
+"""An HTML text cell of more lines than this is folded likewise."""
+
+FULL_TEXT_BUDGET = 100_000
+"""The most characters the folded texts of one table hold, together.
+
+Six LiveChat messages of the largest size (16 KiB) fit whole; a folded text that
+no longer fits says how long it is instead (``print`` the value to read it)."""
+
+T = TypeVar("T")
 
 _TEXT_WIDTH = 120
 _ID_WIDTH = 8
@@ -89,6 +123,8 @@ _STYLE = (
     ".rxlc caption{text-align:left;font-weight:bold;padding:0.2em 0}"
     ".rxlc .t{white-space:nowrap;opacity:0.7}"
     ".rxlc .k{opacity:0.7}"
+    ".rxlc .x{white-space:pre-wrap;overflow-wrap:anywhere}"
+    ".rxlc summary{cursor:pointer}"
     "</style>"
 )
 
@@ -185,15 +221,29 @@ class Transcript:
             return "system"
         return self.names.get(event.author_id) or event.author_id[:_ID_WIDTH]
 
-    def lines(self) -> list[str]:
-        """One line per event: time, author, text."""
+    def lines(self, events: Iterable[EventBase] | None = None) -> list[str]:
+        """One entry per event: time, author, text (a text's later lines indented).
+
+        Args:
+            events: some of the transcript's events (all when ``None``).
+        """
+        chosen = self.events if events is None else events
+        return self._lines(chosen, event_text)
+
+    def _lines(
+        self, events: Iterable[EventBase], says: Callable[[EventBase], str]
+    ) -> list[str]:
+        # The widest author of all, so that parts of one transcript line up.
         width = max((len(self.author(e)) for e in self.events), default=0)
+        indent = "\n" + " " * (len("00:00:00") + width + 4)
         return [
-            f"{_clock(e.created_at)}  {self.author(e):<{width}}  {event_text(e)}"
-            for e in self.events
+            f"{_clock(e.created_at)}  {self.author(e):<{width}}  "
+            + says(e).replace("\n", indent)
+            for e in events
         ]
 
     def __str__(self) -> str:
+        """The whole conversation (every event: ``print(transcript)``)."""
         return "\n".join(self.lines())
 
     def __repr__(self) -> str:
@@ -202,13 +252,44 @@ class Transcript:
     def __len__(self) -> int:
         return len(self.events)
 
+    def summary(self) -> str:
+        """A heading and the first and last events: what Jupyter shows as text.
+
+        At most :data:`MAX_LINES` events, each text cut as the HTML cuts it
+        (:data:`TEXT_CUT`, :data:`TEXT_LINES`); ``str(transcript)`` has it all.
+        """
+
+        def preview(event: EventBase) -> str:
+            says = event_text(event)
+            start = _start(says)
+            return says if start == says else start + "…"
+
+        head, left_out, tail = _cut(self.events)
+        lines = [f"Transcript of {_count_n(len(self.events), 'event')}"]
+        lines += self._lines(head, preview)
+        if left_out:
+            lines.append(f"… {left_out} more")
+        lines += self._lines(tail, preview)
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's text/plain (beside the HTML): the summary, not every event.
+        printer.text(self.summary())
+
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td class='t'>{_e(_clock(e.created_at))}</td>"
-            f"<th>{_e(self.author(e))}</th><td>{_e(event_text(e))}</td></tr>"
-            for e in self.events
-        )
-        return f"{_STYLE}<table class='rxlc'>{rows}</table>"
+        head, left_out, tail = _cut(self.events)
+        cell = _TextCells()
+
+        def row(event: EventBase) -> str:
+            return (
+                f"<tr><td class='t'>{_e(_clock(event.created_at))}</td>"
+                f"<th dir='auto'>{_e(self.author(event))}</th>"
+                f"{cell(event_text(event))}</tr>"
+            )
+
+        rows = [row(e) for e in head] + _more_row(left_out, 3) + [row(e) for e in tail]
+        caption = f"<caption>Transcript · {_count_n(len(self), 'event')}</caption>"
+        return f"{_STYLE}<table class='rxlc'>{caption}{''.join(rows)}</table>"
 
 
 def progress_bar(
@@ -297,10 +378,11 @@ def _block(
     indent: str = "  ",
     names: Mapping[str, str] | None = None,
 ) -> str:
-    items = list(events)
-    lines = [head] + [indent + _event_line(e, names) for e in items[:MAX_LINES]]
-    if len(items) > MAX_LINES:
-        lines.append(f"{indent}… {len(items) - MAX_LINES} more")
+    first, left_out, last = _cut(list(events))
+    lines = [head] + [indent + _event_line(e, names) for e in first]
+    if left_out:
+        lines.append(f"{indent}… {left_out} more")
+    lines += [indent + _event_line(e, names) for e in last]
     return "\n".join(lines)
 
 
@@ -326,7 +408,7 @@ def _chats_summary_text(summary: ChatsSummary) -> str:
         f"{_count_n(summary.total_chats, 'chat')}"
     ]
     lines += ["  " + _chats_summary_item_text(c) for c in summary.chats_summary]
-    return "\n".join(lines)
+    return "\n".join(lines)  # a page: at most 25 chats
 
 
 def _chats_summary_item_text(item: ChatsSummaryItem) -> str:
@@ -341,10 +423,11 @@ def _threads_summary_text(summary: ThreadsSummary) -> str:
         f"ThreadsSummary: {len(summary.threads_summary)} of "
         f"{_count_n(summary.total_threads, 'thread')}"
     ]
-    lines += [
-        f"  {t.id} ({_count_n(t.total_events, 'event')})"
-        for t in summary.threads_summary
-    ]
+    first, left_out, last = _cut(summary.threads_summary)
+    lines += [f"  {t.id} ({_count_n(t.total_events, 'event')})" for t in first]
+    if left_out:
+        lines.append(f"  … {left_out} more")
+    lines += [f"  {t.id} ({_count_n(t.total_events, 'event')})" for t in last]
     return "\n".join(lines)
 
 
@@ -393,7 +476,7 @@ def _short_value(item: Any) -> str:
 def _plain_model(value: Any) -> bool:
     """A Struct that shows its fields (not one whose repr hides some, as Token)."""
     return isinstance(value, msgspec.Struct) and (
-        type(value).__repr__ is Model.__repr__
+        type(value).__repr__ in (Model.__repr__, capped_repr)
     )
 
 
@@ -420,25 +503,63 @@ def _e(value: object) -> str:
     return _html.escape(str(value), quote=True)
 
 
+def _start(value: str) -> str:
+    """A text's first :data:`TEXT_LINES` lines, :data:`TEXT_CUT` characters at most."""
+    return "\n".join(value.split("\n", TEXT_LINES)[:TEXT_LINES])[:TEXT_CUT]
+
+
+class _TextCells:
+    """Cells of what someone wrote, for one table: escaped, own direction, lines kept.
+
+    A long text shows its start, and the whole of it opens on a click, as long
+    as the table's folded texts stay within :data:`FULL_TEXT_BUDGET`.
+    """
+
+    def __init__(self) -> None:
+        self.room = FULL_TEXT_BUDGET
+
+    def __call__(self, value: str) -> str:
+        start = _start(value)
+        if start == value:
+            return f"<td class='x' dir='auto'>{_e(value)}</td>"
+        if len(value) <= self.room:
+            self.room -= len(value)
+            whole = value
+        else:
+            whole = f"({len(value)} characters, more than this table holds: print it)"
+        return (
+            f"<td class='x' dir='auto'><details><summary>{_e(start)}…</summary>"
+            f"{_e(whole)}</details></td>"
+        )
+
+
+def _more_row(left_out: int, columns: int) -> list[str]:
+    """The "… N more" row between a table's first and last rows (none if 0)."""
+    if not left_out:
+        return []
+    return [f"<tr><td colspan='{columns}'>… {left_out} more</td></tr>"]
+
+
 def _events_table(
     events: Iterable[EventBase],
     caption: str | None,
     names: Mapping[str, str] | None = None,
 ) -> str:
-    items = list(events)
-    names = names or {}
-    rows = []
-    for event in items[:MAX_LINES]:
+    first, left_out, last = _cut(list(events))
+    known = names or {}
+    cell = _TextCells()
+
+    def row(event: EventBase) -> str:
         author = event.author_id or "system"
-        shown = names.get(author) or author[:_ID_WIDTH]
-        rows.append(
+        shown = known.get(author) or author[:_ID_WIDTH]
+        return (
             f"<tr><td class='t'>{_e(_when(event.created_at))}</td>"
-            f"<td title='{_e(author)}'>{_e(shown)}</td>"
+            f"<td title='{_e(author)}' dir='auto'>{_e(shown)}</td>"
             f"<td class='k'>{_e(event.type)}</td>"
-            f"<td>{_e(event_text(event))}</td></tr>"
+            f"{cell(event_text(event))}</tr>"
         )
-    if len(items) > MAX_LINES:
-        rows.append(f"<tr><td colspan='4'>… {len(items) - MAX_LINES} more</td></tr>")
+
+    rows = [row(e) for e in first] + _more_row(left_out, 4) + [row(e) for e in last]
     head = f"<caption>{_e(caption)}</caption>" if caption else ""
     columns = "<tr><th>time</th><th>author</th><th>type</th><th>text</th></tr>"
     return f"<table class='rxlc'>{head}{columns}{''.join(rows)}</table>"
@@ -475,10 +596,11 @@ def _chat_thread_html(thread: ChatThread) -> str:
 
 
 def _chats_summary_html(summary: ChatsSummary) -> str:
+    cell = _TextCells()
     rows = "".join(
         f"<tr><td>{_e(c.id)}</td><td>{_e(_active(c.active))}</td>"
         f"<td>{len(c.users)}</td>"
-        f"<td>{_e(event_text(c.last_event) if c.last_event else '')}</td></tr>"
+        f"{cell(event_text(c.last_event) if c.last_event else '')}</tr>"
         for c in summary.chats_summary
     )
     return (
@@ -490,9 +612,11 @@ def _chats_summary_html(summary: ChatsSummary) -> str:
 
 
 def _threads_summary_html(summary: ThreadsSummary) -> str:
+    first, left_out, last = _cut(summary.threads_summary)
     rows = "".join(
-        f"<tr><td>{_e(t.id)}</td><td>{t.total_events}</td></tr>"
-        for t in summary.threads_summary
+        [f"<tr><td>{_e(t.id)}</td><td>{t.total_events}</td></tr>" for t in first]
+        + _more_row(left_out, 2)
+        + [f"<tr><td>{_e(t.id)}</td><td>{t.total_events}</td></tr>" for t in last]
     )
     return (
         "<table class='rxlc'><caption>ThreadsSummary · "
@@ -512,9 +636,10 @@ def _fields_table(value: Any) -> str:
         # Not a plain model (e.g. Token, whose repr hides its secret).
         return f"<pre>{_e(repr(value))}</pre>"
     rows = []
+    cell = _TextCells()
     for name, item in _set_fields(value):
         shown = text(item) if isinstance(item, Model) else _short_value(item)
-        rows.append(f"<tr><th>{_e(name)}</th><td>{_e(shown)}</td></tr>")
+        rows.append(f"<tr><th>{_e(name)}</th>{cell(shown)}</tr>")
     caption = f"<caption>{_e(type(value).__name__)}</caption>"
     return f"<table class='rxlc'>{caption}{''.join(rows)}</table>"
 
@@ -549,6 +674,14 @@ def _when(moment: datetime.datetime | None) -> str:
 
 def _clock(moment: datetime.datetime | None) -> str:
     return "--:--:--" if moment is None else f"{moment:%H:%M:%S}"
+
+
+def _cut(items: list[T]) -> tuple[list[T], int, list[T]]:
+    """``(first, how many left out, last)``: at most :data:`MAX_LINES` shown."""
+    if len(items) <= MAX_LINES:
+        return items, 0, []
+    half = MAX_LINES // 2
+    return items[:half], len(items) - 2 * half, items[-half:]
 
 
 def _active(active: bool) -> str:

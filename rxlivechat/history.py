@@ -4,7 +4,8 @@
 
     sdk.get_chat_history(chat)             every reader walks on its own:
 
-    list_threads(desc, min_events_count) ─► page 1: the newest threads
+    list_threads(desc, min_events_count ─► page 1: the newest threads
+                       or limit)
                  page_id                 ─► page 2: the threads before them
                  page_id                 ─► ...      ─► last page: done
 
@@ -37,7 +38,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
 from .events import NewEvent, with_thread
-from .exceptions import SDKClosedError
+from .exceptions import InvalidArgumentError, SDKClosedError
 from .methods.calls import Calls
 from .methods.validate import require_range
 from .protocol.limits import LIMITS
@@ -48,6 +49,7 @@ from .results import HistoryPage
 __all__ = [
     "EVENTS_PER_PAGE",
     "MAX_EVENTS_PER_PAGE",
+    "MAX_THREADS_PER_PAGE",
     "ChatHistory",
     "HistoryPage",
     "then_live",
@@ -58,6 +60,9 @@ EVENTS_PER_PAGE = 25
 
 MAX_EVENTS_PER_PAGE = LIMITS.min_events_count_max
 """The largest ``min_events_count`` the server accepts (digest §2.2)."""
+
+MAX_THREADS_PER_PAGE = LIMITS.list_threads_max
+"""The largest ``limit`` (threads a page) the server accepts (digest §2.2)."""
 
 
 _Deliver: TypeAlias = Callable[
@@ -88,10 +93,16 @@ class ChatHistory(Observable[Event]):
         events_per_page: the ``min_events_count`` of each request (1 to 100): a
             page holds the fewest newest threads that reach this many events.
             Bigger pages mean fewer requests for a long walk; smaller ones
-            make ``take(n)`` and the first ``next()`` cheaper.
+            make ``take(n)`` and the first ``next()`` cheaper. The default,
+            :data:`EVENTS_PER_PAGE`, applies when neither size is given.
+        threads_per_page: size pages by threads instead: the ``limit`` of each
+            request (1 to 100 threads, however many events they hold). For
+            chats of many long threads: 500 threads of 100 events are 5
+            requests at 100 threads a page, 500 at 100 events a page.
 
     Raises:
-        InvalidArgumentError: ``events_per_page`` is out of range.
+        InvalidArgumentError: a size is out of range, or both are given
+            (``list_threads`` takes ``min_events_count`` or ``limit``, not both).
 
     Example:
         >>> history = sdk.get_chat_history(chat_id)
@@ -106,16 +117,29 @@ class ChatHistory(Observable[Event]):
         live: Observable[tuple[str, Any]],
         chat_id: str,
         *,
-        events_per_page: int = EVENTS_PER_PAGE,
+        events_per_page: int | None = None,
+        threads_per_page: int | None = None,
     ) -> None:
         super().__init__()
-        require_range("events_per_page", events_per_page, 1, MAX_EVENTS_PER_PAGE)
+        if threads_per_page is None:
+            if events_per_page is None:
+                events_per_page = EVENTS_PER_PAGE
+            require_range("events_per_page", events_per_page, 1, MAX_EVENTS_PER_PAGE)
+        elif events_per_page is not None:
+            raise InvalidArgumentError(
+                "give events_per_page or threads_per_page, not both: list_threads"
+                " sizes a page by min_events_count or by limit"
+            )
+        else:
+            require_range("threads_per_page", threads_per_page, 1, MAX_THREADS_PER_PAGE)
         self._calls = calls
         self._live = live
         self.chat_id = chat_id
         """The chat whose history this is."""
         self.events_per_page = events_per_page
-        """The ``min_events_count`` of each ``list_threads`` request."""
+        """The ``min_events_count`` of each ``list_threads`` request (or ``None``)."""
+        self.threads_per_page = threads_per_page
+        """The ``limit`` of each ``list_threads`` request (or ``None``)."""
         # The seed iterator's state: one cursor, a FIFO lock (asyncio.Lock wakes
         # waiters in order and lets no newcomer jump the queue), and a failure
         # count so callers queued behind a failed request fail with it.
@@ -125,7 +149,37 @@ class ChatHistory(Observable[Event]):
         self._last_error: Exception | None = None
 
     def __repr__(self) -> str:
+        if self.threads_per_page is not None:
+            return (
+                f"<ChatHistory {self.chat_id} threads_per_page={self.threads_per_page}>"
+            )
         return f"<ChatHistory {self.chat_id} events_per_page={self.events_per_page}>"
+
+    def with_page_size(
+        self,
+        *,
+        events_per_page: int | None = None,
+        threads_per_page: int | None = None,
+    ) -> ChatHistory:
+        """The same chat's history, walked with other pages (a new object).
+
+        Args:
+            events_per_page: as for :class:`ChatHistory`.
+            threads_per_page: as for :class:`ChatHistory`.
+
+        Raises:
+            InvalidArgumentError: as for :class:`ChatHistory`.
+
+        Example:
+            >>> export = history.with_page_size(threads_per_page=100)
+        """
+        return ChatHistory(
+            self._calls,
+            self._live,
+            self.chat_id,
+            events_per_page=events_per_page,
+            threads_per_page=threads_per_page,
+        )
 
     # The seed's iterator --------------------------------------------------------------
 
@@ -164,13 +218,23 @@ class ChatHistory(Observable[Event]):
                 assert self._last_error is not None
                 raise self._last_error
             if self._cursor is None:
-                self._cursor = _Cursor(self._calls, self.chat_id, self.events_per_page)
+                self._cursor = self._new_cursor()
             try:
                 return await self._cursor.next_page()
             except Exception as exc:
                 self._failures += 1
                 self._last_error = exc
                 raise
+
+    def _new_cursor(self) -> _Cursor:
+        """A walk from the newest page, with this history's page size."""
+        first = ListThreads(
+            chat_id=self.chat_id,
+            sort_order="desc",
+            min_events_count=self.events_per_page,
+            limit=self.threads_per_page,
+        )
+        return _Cursor(self._calls, first)
 
     # Async iteration ------------------------------------------------------------------
 
@@ -181,7 +245,7 @@ class ChatHistory(Observable[Event]):
         empty chat iterates zero times. Independent of :meth:`next`.
         """
         self._calls.check_alive()
-        return _PageIterator(_Cursor(self._calls, self.chat_id, self.events_per_page))
+        return _PageIterator(self._new_cursor())
 
     # Observables ----------------------------------------------------------------------
 
@@ -284,7 +348,7 @@ class ChatHistory(Observable[Event]):
         if calls.closed:
             observer.on_error(SDKClosedError("the SDK was destroyed"))
             return Disposable()
-        cursor = _Cursor(calls, self.chat_id, self.events_per_page)
+        cursor = self._new_cursor()
         stopped = False
 
         def is_stopped() -> bool:
@@ -463,10 +527,9 @@ class _Cursor:
     the same page is asked for again.
     """
 
-    def __init__(self, calls: Calls, chat_id: str, events_per_page: int) -> None:
+    def __init__(self, calls: Calls, first: ListThreads) -> None:
         self._calls = calls
-        self._chat_id = chat_id
-        self._events_per_page = events_per_page
+        self._first = first
         self._page_id: str | None = None
         self._started = False
         self.done = False
@@ -481,13 +544,9 @@ class _Cursor:
         if self._started:
             assert self._page_id is not None
             # Digest §5: later pages send nothing but the page id (and chat id).
-            request = ListThreads(chat_id=self._chat_id, page_id=self._page_id)
+            request = ListThreads(chat_id=self._first.chat_id, page_id=self._page_id)
         else:
-            request = ListThreads(
-                chat_id=self._chat_id,
-                sort_order="desc",
-                min_events_count=self._events_per_page,
-            )
+            request = self._first
         result = await self._calls.ask(request)
         self._started = True
         self._page_id = result.next_page_id

@@ -11,7 +11,7 @@ import datetime
 import msgspec
 
 from .protocol.base import Model
-from .protocol.models import ChatSummary, Event, Thread
+from .protocol.models import ChatSummary, Event, Thread, capped_repr
 
 __all__ = [
     "ChatThread",
@@ -93,6 +93,8 @@ class ChatThread(Model):
     events: list[Event]
     created_at: datetime.datetime
 
+    __repr__ = capped_repr  # its events, first and last: see capped_repr
+
 
 class ThreadSummaryItem(Model):
     """One thread of ``get_chat_threads_summary``.
@@ -118,6 +120,8 @@ class ThreadsSummary(Model):
 
     threads_summary: list[ThreadSummaryItem]
     total_threads: int
+
+    __repr__ = capped_repr  # up to 1,000 threads
 
 
 class RateChatResult(Model):
@@ -192,3 +196,7 @@ class HistoryPage(Model):
     done: bool
     value: list[Event] = msgspec.field(default_factory=list)
     threads: list[Thread] = msgspec.field(default_factory=list)
+
+    # The events are in ``value`` and again in ``threads``: without the cap, a
+    # 50,000-event page was a 22 MB repr (Jupyter's text/plain).
+    __repr__ = capped_repr

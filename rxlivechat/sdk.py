@@ -60,7 +60,7 @@ from .events import (
 )
 from .exceptions import InvalidArgumentError, SDKClosedError
 from .handlers import DEFAULT_BOUND, Handler, Overflow
-from .history import EVENTS_PER_PAGE, ChatHistory
+from .history import ChatHistory
 from .methods.actions import CustomerActions
 from .methods.calls import Calls
 from .methods.seed import SeedMethods
@@ -972,20 +972,26 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
     # History --------------------------------------------------------------------
 
     def get_chat_history(
-        self, chat_id: str, *, events_per_page: int = EVENTS_PER_PAGE
+        self,
+        chat_id: str,
+        *,
+        events_per_page: int | None = None,
+        threads_per_page: int | None = None,
     ) -> ChatHistory:
         """The chat's history, newest first: see :class:`ChatHistory`.
 
         Args:
             chat_id: the chat.
-            events_per_page: how many events (at least) each page asks for, 1-100.
+            events_per_page: how many events (at least) each page asks for, 1-100
+                (:data:`~rxlivechat.history.EVENTS_PER_PAGE` by default).
+            threads_per_page: or how many threads each page asks for, 1-100.
 
         Returns:
             A cold :class:`ChatHistory`: nothing is fetched until it is read.
 
         Raises:
-            InvalidArgumentError: ``chat_id`` is empty or ``events_per_page`` is
-                out of range.
+            InvalidArgumentError: ``chat_id`` is empty, a page size is out of
+                range, or both are given.
             SDKClosedError: the SDK was destroyed.
 
         Example:
@@ -994,7 +1000,13 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         """
         self._check_alive()
         require_str("chat_id", chat_id)
-        return ChatHistory(self._calls, self, chat_id, events_per_page=events_per_page)
+        return ChatHistory(
+            self._calls,
+            self,
+            chat_id,
+            events_per_page=events_per_page,
+            threads_per_page=threads_per_page,
+        )
 
     # Internals ------------------------------------------------------------------
 

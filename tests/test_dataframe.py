@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 import pytest
 
 import rxlivechat
-from rxlivechat import Message
+from rxlivechat import HistoryPage, InvalidArgumentError, Message
 from rxlivechat.dataframe import (
     COLUMNS,
     event_records,
@@ -155,6 +156,33 @@ async def test_progress_and_max_pages_follow_the_walk(
     newest = await history_to_dataframe(history, max_pages=2, progress=True)
     assert len(newest) == 4
     assert "4 events" in capsys.readouterr().err  # the tqdm bar, on stderr
+
+
+async def test_an_export_passes_its_page_size_on(
+    sandbox: Sandbox, sdk: rxlivechat.CustomerSDK
+) -> None:
+    assert sdk.customer_id is not None
+    chat_id = sandbox.seed_chat(sdk.customer_id, threads=500, events_per_thread=100)
+    history = sdk.get_chat_history(chat_id)  # 25 events a page: 500 requests
+
+    df = await history_to_dataframe(history, threads_per_page=100)
+
+    assert sandbox.count("list_threads") == 5
+    assert len(df) == 50_000
+    assert df["created_at"].is_monotonic_increasing
+    assert df["event_id"].is_unique
+    few = await history_to_dataframe(history, events_per_page=100, max_pages=2)
+    assert len(few) == 200  # two threads of 100
+    assert sandbox.count("list_threads") == 5 + 2
+    with pytest.raises(InvalidArgumentError, match="need a ChatHistory"):
+        await history_to_dataframe(_pages(), threads_per_page=100)
+    with pytest.raises(InvalidArgumentError, match="not both"):
+        await history_to_dataframe(history, events_per_page=5, threads_per_page=5)
+    assert sandbox.count("list_threads") == 7  # refused before any request
+
+
+async def _pages() -> AsyncIterator[HistoryPage]:
+    yield HistoryPage(done=True)
 
 
 def test_events_to_dataframe_of_nothing_has_the_columns() -> None:

@@ -6,6 +6,7 @@ import datetime
 import io
 import subprocess
 import sys
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -32,10 +33,20 @@ from rxlivechat import (
     UnknownEvent,
     UserTyping,
 )
-from rxlivechat.display import MAX_LINES, Transcript, event_text, html, text
+from rxlivechat.display import (
+    FULL_TEXT_BUDGET,
+    MAX_LINES,
+    TEXT_CUT,
+    TEXT_LINES,
+    Transcript,
+    event_text,
+    html,
+    text,
+)
 from rxlivechat.events import Connected, NewEvent
+from rxlivechat.protocol.base import Model
 from rxlivechat.protocol.methods import GetUrlInfoResult
-from rxlivechat.protocol.models import RichMessageElement
+from rxlivechat.protocol.models import Event, RichMessageElement
 from rxlivechat.sandbox import Sandbox
 
 from .test_layers import _isolated
@@ -186,11 +197,20 @@ def test_summaries_print_one_line_per_item() -> None:
     assert str(threads) == "ThreadsSummary: 1 of 1 thread\n  T1 (1 event)"
 
 
-def test_a_long_container_shows_the_first_lines_and_how_many_more() -> None:
+def test_a_long_container_shows_its_first_and_last_lines_and_how_many_more() -> None:
     events = [message(str(i), seconds=i) for i in range(MAX_LINES + 5)]
-    shown = str(thread(*events))
-    assert shown.splitlines()[-1] == "  … 5 more"
-    assert html(thread(*events)).count("<tr>") == MAX_LINES + 2  # header + "more"
+    lines = str(thread(*events)).splitlines()
+    half = MAX_LINES // 2
+    assert len(lines) == 1 + MAX_LINES + 1  # heading, events, "more"
+    assert lines[half + 1] == "  … 5 more"
+    assert [line.split()[-1] for line in lines[1 : half + 1]] == [
+        str(i) for i in range(half)
+    ]
+    assert lines[-1].endswith(f"  {MAX_LINES + 4}")  # the newest event is shown
+    rendered = html(thread(*events))
+    assert rendered.count("<tr>") == MAX_LINES + 2  # header + "more"
+    assert "… 5 more" in rendered
+    assert f">{MAX_LINES + 4}</td>" in rendered
 
 
 def test_event_payloads_print_readably() -> None:
@@ -286,7 +306,7 @@ def test_a_transcript_orders_events_by_time_and_names_the_authors() -> None:
     ]
     assert len(named) == 4
     assert repr(named) == "<Transcript of 4 events>"
-    assert "<th>Jane</th>" in named._repr_html_()
+    assert "<th dir='auto'>Jane</th>" in named._repr_html_()
 
 
 # Progress -------------------------------------------------------------------------
@@ -347,3 +367,229 @@ def test_display_imports_no_asyncio_aiohttp_or_reactivex() -> None:
         check=True,
     )
     assert out.stdout.strip() == ""
+
+
+# Big values stay small ----------------------------------------------------------------
+
+EVENTS = 50_000
+
+
+def big_history() -> tuple[HistoryPage, Chat, Transcript]:
+    """A 50,000-event page (500 threads of 100), a chat, a transcript of it."""
+    threads = []
+    for t in range(500):
+        events: list[Event] = [
+            Message(
+                id=f"T{t}_{i}",
+                text=f"message {i} of thread {t}",
+                author_id=CUSTOMER if i % 2 else AGENT,
+                created_at=at(t * 100 + i),
+                thread_id=f"T{t}",
+            )
+            for i in range(100)
+        ]
+        threads.append(
+            Thread(
+                id=f"T{t}", created_at=at(t), active=False, user_ids=[], events=events
+            )
+        )
+    value = [e for t in threads for e in t.events or ()]
+    page = HistoryPage(done=True, value=value, threads=threads)
+    users: list[Customer | Agent] = [
+        Customer(id=CUSTOMER, name="Ann"),
+        Agent(id=AGENT, name="Jane"),
+    ]
+    whole = Thread(id="ONE", created_at=T0, active=True, user_ids=[], events=value)
+    return page, Chat(id="C1", users=users, thread=whole), Transcript(value, users)
+
+
+def jupyter_output(value: Any) -> dict[str, str]:
+    """What Jupyter gets for a cell's last expression: ``{mime type: text}``."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    data, _ = formatters.DisplayFormatter().format(value)  # as a kernel's shell does
+    return {kind: str(content) for kind, content in data.items()}
+
+
+def test_a_50000_event_page_chat_and_transcript_stay_small_in_jupyter() -> None:
+    # Before: text/plain 21.8 MB (page), 9.8 MB (chat); text/html 3.7 MB (transcript).
+    page, chat, transcript = big_history()
+    first, last = page.value[0], page.value[-1]
+    assert isinstance(first, Message)
+    assert isinstance(last, Message)
+    left_out = [
+        (page, "<49997 more>"),
+        (chat, "<49997 more>"),
+        (transcript, "… 49950 more"),
+    ]
+    for value, marker in left_out:
+        output = jupyter_output(value)
+        plain, rendered = output["text/plain"], output["text/html"]
+        assert len(plain.encode()) < 10_000, type(value)
+        assert len(rendered.encode()) < 20_000, type(value)
+        # Summarised, not cut blindly: the first and last events and the count.
+        for shown in (plain, rendered):
+            assert first.text in shown
+            assert last.text in shown
+        assert marker in plain
+        assert f"… {EVENTS - MAX_LINES} more" in rendered
+    assert "<49997 more>" in repr(page)  # value: 2 first, the count, 1 last
+    assert "<497 more>" in repr(page)  # threads likewise, each thread cut too
+
+
+def test_a_capped_repr_is_the_plain_repr_for_short_lists() -> None:
+    short = thread(*(message(str(i), seconds=i) for i in range(4)))
+    assert repr(short) == Model.__repr__(short)  # msgspec's own repr, unchanged
+    long = thread(*(message(str(i), seconds=i) for i in range(5)))
+    assert repr(long) == Model.__repr__(long).replace(
+        f", {message('2', seconds=2)!r}, {message('3', seconds=3)!r}", ", <2 more>"
+    )
+    assert repr(HistoryPage(done=False)) == "HistoryPage(done=False)"
+
+
+# HTML: safe, readable ----------------------------------------------------------------
+
+HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;"
+
+_ALLOWED = {
+    "style": set(),
+    "table": {"class"},
+    "caption": set(),
+    "tr": set(),
+    "th": {"dir"},
+    "td": {"class", "dir", "title", "colspan"},
+    "details": set(),
+    "summary": set(),
+}
+
+
+class _Tags(HTMLParser):
+    """Every tag and attribute of a document, and the text it displays."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parsed(document: str) -> _Tags:
+    tags = _Tags()
+    tags.feed(document)
+    tags.close()
+    return tags
+
+
+def hostile_values() -> list[Any]:
+    """Values carrying hostile text in every place that shows user text."""
+    evil = Message(
+        text=HOSTILE * 40 + "\n" * 10 + HOSTILE,  # long: folded in <details>
+        id=HOSTILE,
+        author_id=HOSTILE,
+        created_at=T0,
+    )
+    users: list[Customer | Agent] = [
+        Customer(id=HOSTILE, name=HOSTILE, email=HOSTILE),
+        Agent(id=AGENT, name=HOSTILE),
+    ]
+    hostile_thread = Thread(
+        id=HOSTILE, created_at=T0, active=True, user_ids=[], events=[evil] * 60
+    )
+    return [
+        evil,
+        Message(text=HOSTILE, author_id=AGENT),
+        hostile_thread,
+        Chat(id=HOSTILE, users=users, thread=hostile_thread),
+        HistoryPage(done=False, value=[evil], threads=[hostile_thread]),
+        ChatsSummary(
+            chats_summary=[
+                ChatsSummaryItem(id=HOSTILE, active=True, users=[], last_event=evil)
+            ],
+            total_chats=1,
+        ),
+        ThreadsSummary(
+            threads_summary=[ThreadSummaryItem(id=HOSTILE, order=1, total_events=1)],
+            total_threads=1,
+        ),
+        NewEvent(chat=HOSTILE, thread=HOSTILE, event=evil),
+        UserTyping(chat=HOSTILE, user=HOSTILE),
+        Customer(id=HOSTILE, name=HOSTILE),
+        File(url=HOSTILE, name=HOSTILE),
+        Transcript([evil] * 60, users={HOSTILE: HOSTILE}),
+    ]
+
+
+@pytest.mark.parametrize("value", hostile_values(), ids=lambda v: type(v).__name__)
+def test_html_never_carries_user_text_unescaped(value: Any) -> None:
+    document = value._repr_html_()
+    tags = parsed(document)
+    for tag, attrs in tags.tags:  # nothing but our own tags and attributes
+        assert tag in _ALLOWED, tag
+        for name, _ in attrs:
+            assert name in _ALLOWED[tag], (tag, name)
+    shown = "".join(tags.text)
+    assert "<script>alert(1)</script>" in shown  # displayed as text, intact
+
+
+def test_text_cells_keep_line_breaks_and_their_direction() -> None:
+    rtl = "שלום, אפשר לקבל עזרה?\nمرحبا، كيف يمكنني المساعدة؟"  # noqa: RUF001
+    for value in (message(rtl), Transcript([message(rtl)])):
+        document = value._repr_html_()
+        (cell,) = [
+            attrs for tag, attrs in parsed(document).tags if ("class", "x") in attrs
+        ]
+        assert ("dir", "auto") in cell
+        assert rtl in "".join(parsed(document).text)  # the line break is kept
+        assert ".rxlc .x{white-space:pre-wrap" in document
+    # Author names are user text too.
+    chat = Chat(
+        id="C1",
+        users=[Customer(id=CUSTOMER, name="דנה")],
+        thread=thread(message("hi")),
+    )
+    assert "dir='auto'>דנה</td>" in chat._repr_html_()
+
+
+def test_a_long_text_shows_its_start_and_opens_whole_on_a_click() -> None:
+    long = "word " * 2000  # 10,000 characters
+    document = message(long)._repr_html_()
+    summary = document.split("<summary>")[1].split("</summary>")[0]
+    assert summary == long[:TEXT_CUT] + "…"
+    assert f"</summary>{long}</details>" in document  # the whole text, one click
+    many_lines = "\n".join(f"line {i}" for i in range(30))
+    folded = message(many_lines)._repr_html_()
+    assert "<summary>" + "\n".join(f"line {i}" for i in range(TEXT_LINES)) in folded
+    assert many_lines in folded
+    # The whole texts of one table share a budget: 50 of the largest messages
+    # (16 KiB) would be 800 kB of HTML.
+    largest = "y" * 16_384
+    many = Transcript([message(largest, seconds=i) for i in range(50)])
+    document = many._repr_html_()
+    assert len(document) < FULL_TEXT_BUDGET + 50 * (TEXT_CUT + 200)
+    whole = FULL_TEXT_BUDGET // len(largest)
+    assert document.count(f"</summary>{largest}</details>") == whole
+    assert document.count("(16384 characters, more than this table holds") == (
+        50 - whole
+    )
+    assert len(many.summary()) < 50 * (TEXT_CUT + 30)  # text/plain: starts only
+    short = message("short\ntext")._repr_html_()
+    assert "<details>" not in short
+
+
+def test_a_transcript_shows_its_first_and_last_events_as_text_in_jupyter() -> None:
+    events = [message(f"m{i}", seconds=i) for i in range(MAX_LINES + 10)]
+    transcript = Transcript(events, users={CUSTOMER: "Ann"})
+    lines = transcript.summary().splitlines()
+    assert lines[0] == f"Transcript of {MAX_LINES + 10} events"
+    assert lines[1].endswith("Ann  m0")
+    assert lines[-1].endswith(f"Ann  m{MAX_LINES + 9}")
+    assert "… 10 more" in lines
+    assert jupyter_output(transcript)["text/plain"] == transcript.summary()
+    assert len(str(transcript).splitlines()) == MAX_LINES + 10  # print(): all
+    multi = Transcript([message("one\ntwo", seconds=1)], users={CUSTOMER: "Ann"})
+    first = "12:03:05  Ann  one"
+    assert str(multi).splitlines() == [first, " " * len("12:03:05  Ann  ") + "two"]

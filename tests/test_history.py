@@ -13,6 +13,7 @@ import pytest
 from reactivex import operators as ops
 from reactivex.subject import Subject
 
+import rxlivechat
 from rxlivechat import (
     CustomerSDK,
     HistoryPage,
@@ -22,12 +23,14 @@ from rxlivechat import (
     SDKClosedError,
 )
 from rxlivechat.events import NewEvent, UserTyping
-from rxlivechat.history import then_live
+from rxlivechat.history import EVENTS_PER_PAGE, then_live
 from rxlivechat.protocol.methods import ListChats, ListThreads
 from rxlivechat.protocol.models import Event
 from rxlivechat.sandbox import RecordedRequest, Sandbox
 from rxlivechat.sandbox.store import ChatRecord
 
+from .engine import hostile
+from .engine.hostile import Connection, HostileServer, Request
 from .helpers import connect, until
 
 
@@ -578,3 +581,99 @@ async def test_get_chat_threads_summary_walks_only_as_far_as_the_offset_needs(
     assert summary.total_threads == 250
     assert sandbox.count("list_threads") == requests
     assert list_threads_sent(sandbox)[0].limit == min(offset + limit, 100)
+
+
+# Pages sized by threads ------------------------------------------------------------
+
+
+async def test_500_threads_of_100_events_take_5_requests_at_100_threads_a_page(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = seed(sandbox, sdk, threads=500, events=100)
+    assert len(expected_pages(chat, 100)) == 500  # one request a thread by events
+    history = sdk.get_chat_history(chat.id, threads_per_page=100)
+
+    pages = [page async for page in history]
+
+    assert sandbox.count("list_threads") == 5
+    assert [len(p.threads) for p in pages] == [100] * 5
+    assert [p.done for p in pages] == [False] * 4 + [True]
+    newest_first = [t.id for t in reversed(chat.threads)]
+    assert [t.id for p in pages for t in reversed(p.threads)] == newest_first
+    events = [e for p in reversed(pages) for e in p.value]
+    assert ids(events) == [str(e.id) for t in chat.threads for e in t.events]
+    first, *later = list_threads_sent(sandbox)
+    assert (first.sort_order, first.limit, first.min_events_count) == (
+        "desc",
+        100,
+        None,
+    )
+    assert all(r.page_id and r.limit is None for r in later)
+    assert repr(history) == f"<ChatHistory {chat.id} threads_per_page=100>"
+
+
+async def test_a_page_size_applies_to_every_way_of_reading(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = seed(sandbox, sdk, threads=7, events=2)
+    history = sdk.get_chat_history(chat.id, threads_per_page=3)
+
+    events = await history.pipe(ops.to_list())  # the observable
+    assert sandbox.count("list_threads") == 3  # 3 + 3 + 1 threads
+    assert len(events) == 14
+    pages = await history.by_page().pipe(ops.to_list())
+    assert [len(p.threads) for p in pages] == [3, 3, 1]
+    assert [len((await history.next()).threads) for _ in range(3)] == [3, 3, 1]
+    assert sandbox.count("list_threads") == 9
+
+
+async def test_with_page_size_walks_the_same_chat_with_other_pages(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    chat = seed(sandbox, sdk, threads=6, events=5)
+    by_events = sdk.get_chat_history(chat.id, events_per_page=5)
+    by_threads = by_events.with_page_size(threads_per_page=6)
+
+    one_page = ids(await by_threads.pipe(ops.to_list()))
+    six_pages = ids(await by_events.pipe(ops.to_list()))
+    assert one_page == [str(e.id) for t in chat.threads for e in t.events]
+    assert sorted(one_page) == sorted(six_pages)  # the same events, other pages
+    assert sandbox.count("list_threads") == 1 + 6
+    assert by_threads.events_per_page is None
+    assert by_events.threads_per_page is None
+
+
+async def test_bad_thread_page_sizes_are_refused() -> None:
+    sdk = CustomerSDK(organization_id="o", client_id="c")  # never connected
+    bad: Any
+    for bad in (0, 101, 2.5, True, "25"):
+        with pytest.raises(InvalidArgumentError, match="threads_per_page"):
+            sdk.get_chat_history("CHAT", threads_per_page=bad)
+    with pytest.raises(InvalidArgumentError, match="not both"):
+        sdk.get_chat_history("CHAT", events_per_page=10, threads_per_page=10)
+    assert sdk.get_chat_history("CHAT").events_per_page == EVENTS_PER_PAGE
+
+
+# Decoding leniency ----------------------------------------------------------------
+
+
+async def test_a_page_with_a_lone_surrogate_is_read_not_dropped() -> None:
+    async def list_threads(connection: Connection, request: Request) -> Any:
+        return {
+            "threads": [
+                hostile.thread(
+                    "T1", hostile.message("T1_1", "cut \ud83d", "2026-01-01T00:00:01Z")
+                )
+            ],
+            "found_threads": 1,
+        }
+
+    async with HostileServer() as server:
+        server.handlers["list_threads"] = list_threads  # json.dumps: "\ud83d"
+        sdk = rxlivechat.init(**server.options())
+        try:
+            page = await sdk.get_chat_history("CHAT").next()
+        finally:
+            await sdk.destroy()
+    assert [e.text for e in page.value if isinstance(e, Message)] == ["cut \ufffd"]
+    assert page.done

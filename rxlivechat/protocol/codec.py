@@ -1,4 +1,4 @@
-"""Bytes ⇄ typed frames: the only place where wire input becomes Python objects.
+r"""Bytes ⇄ typed frames: the only place where wire input becomes Python objects.
 
 Rules:
 
@@ -15,11 +15,17 @@ Rules:
    event ``type`` we do not know is decoded again with that event turned into an
    :class:`~rxlivechat.protocol.models.UnknownEvent`. That slow path runs only
    after the fast one failed.
-4. Encoders and decoders are built once and reused.
+4. Lone surrogates: msgspec refuses a ``\ud83d`` escape with no partner (valid
+   JSON, not valid Unicode), so a frame holding one fails the fast decode. Only
+   then, and only if such an escape is present, the frame is decoded again with
+   each lone surrogate escape replaced by ``\ufffd`` (U+FFFD): the event is
+   delivered with one replacement character instead of the frame being dropped.
+5. Encoders and decoders are built once and reused.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar, Union, cast
 
@@ -233,7 +239,10 @@ def decode(data: bytes | str | msgspec.Raw, tp: type[T]) -> T:
     except msgspec.ValidationError as exc:
         first_error = exc
     except msgspec.DecodeError as exc:
-        raise ProtocolError(f"malformed JSON: {exc}") from None
+        clean = _without_lone_surrogates(data)  # rule 4
+        if clean is None:
+            raise ProtocolError(f"malformed JSON: {exc}") from None
+        return decode(clean, tp)
     except RecursionError:
         raise ProtocolError("malformed JSON: nested too deep") from None
     # Slow path: maybe only an unknown event type broke the tagged union.
@@ -268,9 +277,13 @@ def decode_frame(
     env: _Envelope | _Tagged
     try:  # the hot path, inline: the envelope tagged by action (rule 2)
         env = _frame_decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        # An unknown action, a payload that did not fit, or not a frame at all.
+    except (msgspec.ValidationError, RecursionError):
+        # An unknown action, or a payload that did not fit.
         env = _envelope(data)  # raises the ProtocolError that says why
+    except msgspec.DecodeError:
+        # Not JSON at all, or JSON with a lone surrogate escape (rule 4).
+        data = _without_lone_surrogates(data) or data
+        env = _envelope(data)
     payload = env.payload
     if env.type == "push":
         if payload.__class__ is msgspec.Raw:  # else decoded with its envelope
@@ -352,6 +365,30 @@ def decode_request(
 
 
 # Helpers --------------------------------------------------------------------------
+
+
+# Left to right: an escaped backslash (so the ``u`` after it starts no escape), a
+# valid surrogate pair (kept), or a lone surrogate escape (replaced).
+_SURROGATE_ESCAPES = re.compile(
+    rb"\\\\"
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
+_LONE = 6  # len(b"\\ud83d"): the one alternative that is replaced
+
+
+def _replacement(match: re.Match[bytes]) -> bytes:
+    escape = match.group()
+    return b"\\ufffd" if len(escape) == _LONE else escape
+
+
+def _without_lone_surrogates(data: bytes | str | msgspec.Raw) -> bytes | None:
+    r"""``data`` with each lone surrogate escape as ``\ufffd``; ``None`` if none."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if b"\\u" not in raw:
+        return None
+    clean = _SURROGATE_ESCAPES.sub(_replacement, raw)
+    return None if clean == raw else clean
 
 
 def _result_type(action: str) -> type[Any]:

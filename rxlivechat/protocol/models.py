@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
+import msgspec
+
 from .base import Model, Timestamp
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "UnknownEvent",
     "User",
     "UserBase",
+    "capped_repr",
 ]
 
 
@@ -87,6 +90,53 @@ PropertyNames: TypeAlias = dict[str, list[str]]
 
 SessionFields: TypeAlias = list[dict[str, str]]
 """Customer session fields: an ordered list of single-key maps ``[{"k": "v"}]``."""
+
+
+# ---------------------------------------------------------------------------
+# Reprs of containers
+
+REPR_HEAD = 2
+"""How many first items a long list shows in :func:`capped_repr`."""
+
+REPR_TAIL = 1
+"""How many last items a long list shows in :func:`capped_repr`."""
+
+
+def capped_repr(value: msgspec.Struct) -> str:
+    """The Struct's repr, with each long list cut to its first and last items.
+
+    What a thread, a chat or a history page shows as ``repr()`` (and so as
+    Jupyter's ``text/plain``): the fields not at their defaults, as msgspec
+    writes them, but a list of more than ``REPR_HEAD + REPR_TAIL + 1`` items
+    shows its first :data:`REPR_HEAD` items, how many were left out, and its
+    last :data:`REPR_TAIL`. A 50,000-event thread is a few hundred characters,
+    not ten megabytes.
+
+    Example:
+        >>> thread  # doctest: +SKIP
+        Thread(id='T1', ..., events=[Message(...), Message(...), <49997 more>,
+        Message(...)])
+    """
+    parts = []
+    for field in msgspec.structs.fields(value):
+        item = getattr(value, field.name)
+        if field.default is not msgspec.NODEFAULT and item == field.default:
+            continue
+        if field.default_factory is not msgspec.NODEFAULT and (
+            item == field.default_factory()
+        ):
+            continue
+        parts.append(f"{field.name}={_capped(item)}")
+    return f"{type(value).__name__}({', '.join(parts)})"
+
+
+def _capped(item: Any) -> str:
+    if not isinstance(item, list) or len(item) <= REPR_HEAD + REPR_TAIL + 1:
+        return repr(item)
+    left_out = len(item) - REPR_HEAD - REPR_TAIL
+    shown = [repr(i) for i in item[:REPR_HEAD]]
+    shown += [f"<{left_out} more>"] + [repr(i) for i in item[-REPR_TAIL:]]
+    return f"[{', '.join(shown)}]"
 
 
 # ---------------------------------------------------------------------------
@@ -478,6 +528,8 @@ class Thread(Model):
     queue: Queue | None = None
     previous_thread_id: str | None = None
     next_thread_id: str | None = None
+
+    __repr__ = capped_repr  # a thread may hold thousands of events
 
 
 class Chat(Model):

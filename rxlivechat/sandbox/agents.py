@@ -14,16 +14,25 @@ Example:
     ...     await agent.join(chat_id)
     ...     event = await agent.next_customer_event(chat_id, timeout=5)
     ...     await agent.send_message(chat_id, f"You said: {event.text}")
+
+Wherever a method takes a model it also takes its plain ``dict`` (the wire form,
+as in the protocol docs): ``send_event(chat_id, {"type": "message", "text":
+"hi"})``, ``send_rich_message(chat_id, [{"title": "A", "buttons": [...]}])``.
+A wait that ends empty raises :class:`AgentTimeoutError`, which says what was
+awaited and what the inbox held instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-from collections import deque
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
+from ..exceptions import InvalidArgumentError
 from ..protocol.base import Model, PushPayload
 from ..protocol.models import (
     Event,
@@ -39,9 +48,26 @@ from .store import AgentRecord, SneakPeek
 if TYPE_CHECKING:
     from .server import Sandbox
 
-__all__ = ["ScriptedAgent"]
+__all__ = ["AgentTimeoutError", "ScriptedAgent"]
 
 T = TypeVar("T")
+
+
+class AgentTimeoutError(TimeoutError):
+    """A scripted agent waited for something that did not come in time.
+
+    The message says what was awaited, for how long, and which pushes the agent
+    had received but not read (often the push that came instead).
+
+    Attributes:
+        awaited: what the wait was for (``"a customer event in chat X"``).
+        timeout: the seconds waited.
+    """
+
+    def __init__(self, message: str, *, awaited: str, timeout: float) -> None:
+        super().__init__(message)
+        self.awaited = awaited
+        self.timeout = timeout
 
 
 class ScriptedAgent:
@@ -106,31 +132,56 @@ class ScriptedAgent:
     async def send_rich_message(
         self,
         chat_id: str,
-        elements: list[RichMessageElement],
+        elements: Sequence[RichMessageElement | Mapping[str, Any]],
         *,
         template_id: str = "cards",
         custom_id: str | None = None,
     ) -> RichMessage:
-        """Send a rich message (``cards``, ``quick_replies``, ``sticker``)."""
-        event = await self.send_event(
-            chat_id,
-            RichMessage(
-                template_id=template_id, elements=elements, custom_id=custom_id
-            ),
+        """Send a rich message (``cards``, ``quick_replies``, ``sticker``).
+
+        Args:
+            chat_id: the chat.
+            elements: the cards, as models or plain dicts (wire form).
+            template_id: the template.
+            custom_id: the event's ``custom_id``.
+
+        Raises:
+            InvalidArgumentError: an element does not fit the wire form.
+        """
+        rich = RichMessage(
+            template_id=template_id,
+            elements=list(elements),  # type: ignore[arg-type]  # checked by send_event
+            custom_id=custom_id,
         )
+        event = await self.send_event(chat_id, rich)
         assert isinstance(event, RichMessage)
         return event
 
     async def send_event(
-        self, chat_id: str, event: Event, *, attach_to_last_thread: bool = False
+        self,
+        chat_id: str,
+        event: Event | Mapping[str, Any],
+        *,
+        attach_to_last_thread: bool = False,
     ) -> Event:
         """Send any event (``incoming_event``); returns the stored copy.
 
+        Args:
+            chat_id: the chat.
+            event: the event, as a model or a plain dict (wire form:
+                ``{"type": "message", "text": "hi"}``); dicts nested in a model
+                are accepted too.
+            attach_to_last_thread: send to the last thread even if closed.
+
         Raises:
+            InvalidArgumentError: the event does not fit the wire form.
             ChatInactiveError: the chat has no open thread.
         """
         stored, pushes = self._sandbox.handlers.agent_send_event(
-            self.id, chat_id, event, attach_to_last_thread=attach_to_last_thread
+            self.id,
+            chat_id,
+            _as_event(event),
+            attach_to_last_thread=attach_to_last_thread,
         )
         await self._sandbox.deliver(pushes)
         return stored
@@ -268,12 +319,13 @@ class ScriptedAgent:
             The event (each one is returned once).
 
         Raises:
-            TimeoutError: none came in time.
+            AgentTimeoutError: none came in time (a ``TimeoutError``).
         """
         push = await self._take(
             self._customer_events,
             lambda p: chat_id is None or p.chat_id == chat_id,
             timeout,
+            "a customer event" + (f" in chat {chat_id}" if chat_id else ""),
         )
         return push.event
 
@@ -287,9 +339,9 @@ class ScriptedAgent:
             The chat id (each new thread is returned once).
 
         Raises:
-            TimeoutError: none came in time.
+            AgentTimeoutError: none came in time (a ``TimeoutError``).
         """
-        return await self._take(self._chats, lambda _: True, timeout)
+        return await self._take(self._chats, lambda _: True, timeout, "a new chat")
 
     async def next_push(
         self, action: str | None = None, *, timeout: float = 5.0
@@ -297,10 +349,13 @@ class ScriptedAgent:
         """Wait for the next push of ``action`` (any when ``None``) the agent gets.
 
         Raises:
-            TimeoutError: none came in time.
+            AgentTimeoutError: none came in time (a ``TimeoutError``).
         """
         _, payload = await self._take(
-            self._unread, lambda item: action is None or item[0] == action, timeout
+            self._unread,
+            lambda item: action is None or item[0] == action,
+            timeout,
+            f"a {action} push" if action else "a push",
         )
         return payload
 
@@ -330,16 +385,39 @@ class ScriptedAgent:
         await self._sandbox.deliver(act(self._sandbox.handlers))
 
     async def _take(
-        self, queue: deque[T], match: Callable[[T], bool], timeout: float
+        self, queue: deque[T], match: Callable[[T], bool], timeout: float, awaited: str
     ) -> T:
-        async with asyncio.timeout(timeout):
-            while True:
-                for item in queue:
-                    if match(item):
-                        queue.remove(item)
-                        return item
-                self._changed.clear()
-                await self._changed.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for item in queue:
+                        if match(item):
+                            queue.remove(item)
+                            return item
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            unread = Counter(action for action, _ in self._unread)
+            held = ", ".join(f"{action} x{n}" for action, n in unread.items())
+            raise AgentTimeoutError(
+                f"{self!r} waited {timeout:g} s for {awaited}; none came"
+                f" (unread pushes: {held or 'none'})",
+                awaited=awaited,
+                timeout=timeout,
+            ) from None
+
+
+def _as_event(event: Any) -> Event:
+    """``event`` checked against the wire form: a model, a dict, or a mix of both.
+
+    A round trip through builtins validates what a model's constructor does not
+    (a dict nested in a model, a field of the wrong type).
+    """
+    try:
+        checked: Event = msgspec.convert(msgspec.to_builtins(event), Event)
+    except (msgspec.ValidationError, TypeError) as exc:
+        raise InvalidArgumentError(f"event: {exc}") from None
+    return checked
 
 
 def _agent_action(push: Model) -> str:

@@ -11,12 +11,16 @@ import msgspec
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from rxlivechat import CustomerSDK
 from rxlivechat.exceptions import ProtocolError
 from rxlivechat.protocol import codec
 from rxlivechat.protocol.frames import ErrorBody, ErrorResponse, Push, Response
-from rxlivechat.protocol.methods import Ping, SendEvent
+from rxlivechat.protocol.methods import ListThreads, Ping, SendEvent
 from rxlivechat.protocol.models import Message, UnknownEvent
 from rxlivechat.protocol.pushes import IncomingEvent, IncomingTypingIndicator
+from rxlivechat.sandbox import Sandbox
+
+from ..helpers import Recorder
 
 
 def test_error_response_keeps_the_server_error() -> None:
@@ -207,3 +211,131 @@ def test_encode_decode_is_identity_for_a_nested_event() -> None:
         text="x" * 10, custom_id="c1", properties={"ns": {"k": [1, {"a": None}]}}
     )
     assert msgspec.json.decode(codec.encode(event), type=Message) == event
+
+
+# Lone surrogates ----------------------------------------------------------------------
+
+
+def push_of(text: str) -> bytes:
+    """An ``incoming_event`` frame of a message, as Python's json writes it.
+
+    ``json.dumps`` escapes every surrogate (``ensure_ascii``), so a lone one in
+    ``text`` arrives as a lone ``\\udXXX`` escape: valid JSON, not valid Unicode.
+    """
+    event = {"id": "T_1", "type": "message", "text": text}
+    frame = {
+        "action": "incoming_event",
+        "type": "push",
+        "payload": {"chat_id": "C", "thread_id": "T", "event": event},
+    }
+    return json.dumps(frame).encode()
+
+
+def as_utf16_would(text: str) -> str:
+    """``text`` read as UTF-16 reads it: pairs joined, each lone half U+FFFD."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("broken \ud83d emoji", "broken \ufffd emoji"),
+        ("low first \ude00", "low first \ufffd"),
+        ("at the end \ud83d", "at the end \ufffd"),
+        ("\ud83d\ud83d\ude00", "\ufffd\U0001f600"),  # a lone high, then a pair
+        ("pair \ud83d\ude00 kept", "pair \U0001f600 kept"),
+    ],
+)
+def test_a_lone_surrogate_becomes_a_replacement_character(
+    text: str, expected: str
+) -> None:
+    frame = codec.decode_frame(push_of(text))
+    assert isinstance(frame, Push)
+    assert isinstance(frame.payload, IncomingEvent)
+    assert frame.payload.event == Message(id="T_1", text=expected)
+    assert codec.decode_frame(push_of(text).decode()) == frame  # str input too
+
+
+def test_escaped_backslashes_and_upper_case_escapes_are_read_right() -> None:
+    # ``\\ud83d`` is a backslash and the letters "ud83d": no escape at all.
+    escaped = codec.decode_frame(push_of("\\ud83d and \\\ud83d"))
+    assert isinstance(escaped, Push)
+    assert escaped.payload.event.text == "\\ud83d and \\\ufffd"
+    upper = codec.decode_frame(push_of("x\ud83d").replace(b"\\ud83d", b"\\uD83D"))
+    assert isinstance(upper, Push)
+    assert upper.payload.event.text == "x\ufffd"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec=None, categories=["Cs", "Ll", "So", "Zs"])))
+def test_any_text_with_surrogates_decodes_as_utf16_would(text: str) -> None:
+    frame = codec.decode_frame(push_of(text))
+    assert isinstance(frame, Push)
+    assert frame.payload.event.text == as_utf16_would(text)
+
+
+def test_a_reply_with_a_lone_surrogate_decodes_too() -> None:
+    data = json.dumps(
+        {
+            "request_id": "1",
+            "action": "list_threads",
+            "type": "response",
+            "success": True,
+            "payload": {
+                "threads": [
+                    {
+                        "id": "T",
+                        "created_at": "2026-01-01T00:00:00.000000Z",
+                        "active": True,
+                        "user_ids": [],
+                        "events": [{"type": "message", "text": "a\udc00"}],
+                    }
+                ],
+                "found_threads": 1,
+            },
+        }
+    ).encode()
+    frame = codec.decode_frame(data, {"1": ListThreads})
+    assert isinstance(frame, Response)
+    (thread,) = frame.payload.threads
+    assert thread.events == [Message(text="a\ufffd")]
+    assert codec.decode(b'{"text": "b\\ud83d"}', Message) == Message(text="b\ufffd")
+
+
+def test_only_a_frame_that_fails_the_fast_decode_takes_the_slow_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[bytes | str] = []
+    real = codec._without_lone_surrogates
+
+    def counted(data: bytes | str) -> bytes | None:
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(codec, "_without_lone_surrogates", counted)
+    for i in range(100):
+        codec.decode_frame(push_of(f"fine \U0001f600 {i}"))
+    codec.decode_frame(b'{"action":"ping","type":"response","payload":{}}')
+    assert calls == []
+    codec.decode_frame(push_of("bad \ud83d"))
+    assert len(calls) == 1
+    with pytest.raises(ProtocolError, match="not a Customer Chat API frame"):
+        codec.decode_frame(b'{"action": "x", "payload": "\\ud83d')
+
+
+async def test_a_push_with_a_lone_surrogate_reaches_the_sdk_over_a_socket(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    seen = Recorder(sdk)
+    chat = await sdk.start_chat()
+    # Real bytes on the real socket, as a server that cut an emoji in half sends.
+    frame = json.loads(push_of("half an emoji: \ud83d, a whole one: \U0001f600"))
+    frame["payload"]["chat_id"] = chat.id
+    frame["payload"]["event"]["author_id"] = "some-agent"
+    await sandbox.send_raw(json.dumps(frame))
+
+    (new,) = await seen.wait_for("new_event")
+    assert new.chat == chat.id
+    assert new.event.text == "half an emoji: \ufffd, a whole one: \U0001f600"
+    assert seen.of("error") == []  # delivered, not dropped as a ProtocolError
+    assert (await sdk.get_chats_summary()).total_chats == 1  # the socket goes on

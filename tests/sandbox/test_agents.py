@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rxlivechat.exceptions import (
     AuthorizationError,
     ChatInactiveError,
+    InvalidArgumentError,
     NotFoundError,
     ValidationError,
 )
@@ -21,7 +24,9 @@ from rxlivechat.protocol.models import (
 )
 from rxlivechat.protocol.pushes import GreetingAccepted
 from rxlivechat.sandbox import IncomingSneakPeek, Sandbox
+from rxlivechat.sandbox.agents import AgentTimeoutError
 
+from ..helpers import until
 from .conftest import Connect, Rtm
 
 
@@ -223,3 +228,100 @@ async def test_queue_position_updates(sandbox: Sandbox, connect: Connect) -> Non
         await sandbox.set_queue_position(chat_id, 1)
     with pytest.raises(NotFoundError):
         await sandbox.set_queue_position("NOSUCHCHAT", 1)
+
+
+# Plain dicts, and waits that say what they waited for --------------------------------
+
+
+async def test_agent_helpers_take_plain_dicts_in_wire_form(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    agent = sandbox.agent("Jane")
+    await agent.join(chat_id)
+    button: dict[str, Any] = {
+        "text": "Yes",
+        "type": "message",
+        "value": "yes",
+        "postback_id": "p1",
+    }
+    card = await agent.send_rich_message(
+        chat_id, [{"title": "Shall we?", "buttons": [button]}]
+    )
+    pushed = (await rtm.push("incoming_event")).payload.event
+    assert pushed == card
+    assert isinstance(pushed, RichMessage)
+    (element,) = pushed.elements or []
+    assert element == RichMessageElement(
+        title="Shall we?", buttons=[RichMessageButton(**button)]
+    )
+    sent = await agent.send_event(
+        chat_id, {"type": "message", "text": "From a dict", "custom_id": "d1"}
+    )
+    assert isinstance(sent, Message)
+    assert (await rtm.push("incoming_event")).payload.event == sent
+    # A dict nested in a model is checked too.
+    mixed = await agent.send_event(
+        chat_id,
+        RichMessage(template_id="cards", elements=[{"title": "T"}]),  # type: ignore[list-item]
+    )
+    assert isinstance(mixed, RichMessage)
+    assert mixed.elements == [RichMessageElement(title="T")]
+
+
+@pytest.mark.parametrize(
+    ("event", "says"),
+    [
+        ({"type": "message", "text": 5}, "Expected `str`, got `int` - at `$.text`"),
+        ({"type": "poll"}, "Invalid value 'poll' - at `$.type`"),
+        ({"text": "no type"}, "missing required field `type`"),
+        (object(), "Encoding objects of type object is unsupported"),
+    ],
+)
+async def test_a_dict_that_does_not_fit_is_refused_before_anything_is_sent(
+    sandbox: Sandbox, connect: Connect, event: object, says: str
+) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    agent = sandbox.agent("Jane")
+    await agent.join(chat_id)
+    with pytest.raises(InvalidArgumentError) as refused:
+        await agent.send_event(chat_id, event)  # type: ignore[arg-type]
+    assert str(refused.value).startswith("event: ")
+    assert says in str(refused.value)
+    with pytest.raises(InvalidArgumentError, match=r"elements\[0\].buttons"):
+        await agent.send_rich_message(chat_id, [{"buttons": "Yes"}])
+    assert len(sandbox.store.chats[chat_id].threads[-1].events) == 0
+    with pytest.raises(TimeoutError):
+        await rtm.push("incoming_event", timeout=0.2)
+
+
+async def test_a_wait_that_ends_empty_says_what_it_waited_for(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    rtm, chat_id = await started(sandbox, connect)
+    agent = sandbox.agent("Jane")
+    assert await agent.next_chat() == chat_id  # read; no other chat comes
+    await agent.join(chat_id)
+    await rtm.call(m.SendSneakPeek(chat_id=chat_id, sneak_peek_text="Hel"))
+    await agent.next_push("incoming_sneak_peek")  # read; the next one is not
+
+    waits = [
+        (
+            agent.next_customer_event(chat_id, timeout=0.05),
+            f"a customer event in chat {chat_id}",
+        ),
+        (agent.next_chat(timeout=0.05), "a new chat"),
+        (agent.next_push("chat_deactivated", timeout=0.05), "a chat_deactivated push"),
+    ]
+    for wait, awaited in waits:
+        with pytest.raises(AgentTimeoutError) as timed_out:
+            await wait
+        error = timed_out.value
+        assert isinstance(error, TimeoutError)  # what callers caught before
+        assert (error.awaited, error.timeout) == (awaited, 0.05)
+        assert str(error).startswith(f"{agent!r} waited 0.05 s for {awaited}; none")
+    await rtm.call(m.SendSneakPeek(chat_id=chat_id, sneak_peek_text="Hello"))
+    await until(lambda: len(agent.sneak_peeks(chat_id)) == 2)
+    unread = r"\(unread pushes: user_added_to_chat x1, incoming_sneak_peek x1\)$"
+    with pytest.raises(AgentTimeoutError, match=unread):  # what came instead
+        await agent.next_customer_event(chat_id, timeout=0.05)

@@ -245,11 +245,13 @@ class ServerError(LiveChatError):
 
 
 _HINTS: dict[tuple[str, str | None], str] = {
-    ("limit_reached", "start_chat"): (
+    # Both readings of the chat limit (see ChatLimitReachedError).
+    (error_type, "start_chat"): (
         "the customer already has as many chats as allowed (one on LiveChat; the "
         "sandbox's chats_per_customer): open a new thread in an existing one with "
         "resume_chat(chat_id) (get_chats_summary() lists them)"
-    ),
+    )
+    for error_type in ("limit_reached", "chat_limit_reached")
 }
 """(``error.type``, action) → :attr:`ServerError.hint`."""
 

@@ -375,10 +375,7 @@ class Handlers:
         if len(store.chats_by_customer.get(customer.id, [])) >= self.chats_per_customer:
             # customer-sdk/index.mdx: "CHAT_LIMIT_REACHED - the maximum limit of
             # chats per customer has been reached ... The limit is 1."
-            raise ChatLimitReachedError(
-                f"Chat limit reached ({self.chats_per_customer} per customer): "
-                "resume an existing chat"
-            )
+            raise ChatLimitReachedError("Chat limit reached")
         for user in spec.users or ():
             if user.id != customer.id:
                 raise ValidationError("chat.users may only hold the requester")

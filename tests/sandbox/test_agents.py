@@ -252,8 +252,9 @@ async def test_agent_helpers_take_plain_dicts_in_wire_form(
     assert pushed == card
     assert isinstance(pushed, RichMessage)
     (element,) = pushed.elements or []
+    # The server lists who toggled each button: none yet (data-structures).
     assert element == RichMessageElement(
-        title="Shall we?", buttons=[RichMessageButton(**button)]
+        title="Shall we?", buttons=[RichMessageButton(**button, user_ids=[])]
     )
     sent = await agent.send_event(
         chat_id, {"type": "message", "text": "From a dict", "custom_id": "d1"}

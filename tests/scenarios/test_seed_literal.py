@@ -24,7 +24,13 @@ from rxlivechat.sandbox import Sandbox
 
 from ..helpers import until
 
-pytestmark = [pytest.mark.timeout(60), pytest.mark.sandbox(chats_per_customer=5)]
+# The seed's examples write property_namespace.sample, which the app registered
+# first (LiveChat refuses unregistered properties: docs/sandbox-choices.md).
+SEED_PROPERTIES = {"property_namespace": {"sample": "string"}}
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.sandbox(chats_per_customer=5, properties=SEED_PROPERTIES),
+]
 
 
 async def test_init_and_send_event_from_how_to_start(sandbox: Sandbox) -> None:
@@ -123,7 +129,7 @@ async def test_get_chat_threads_summary(sdk: CustomerSDK) -> None:
     assert thread.total_events == len(chat.thread.events or ())
 
 
-@pytest.mark.sandbox(agents=[])
+@pytest.mark.sandbox(agents=[], properties=SEED_PROPERTIES)
 async def test_get_predicted_agent(sdk: CustomerSDK, sandbox: Sandbox) -> None:
     sandbox.agent("Jane Doe")
     agent = await sdk.get_predicted_agent()

@@ -538,7 +538,7 @@ class CustomerActions(MethodGroup):
 
         Example:
             >>> await sdk.update_thread_properties(
-            ...     chat.id, thread_id, {"shop": {"order": "A-17"}}
+            ...     chat.id, thread_id, {"routing": {"transcript_email": "a@b.c"}}
             ... )
             EmptyResult()
         """
@@ -566,7 +566,9 @@ class CustomerActions(MethodGroup):
             InvalidArgumentError: a bad id or property names.
 
         Example:
-            >>> await sdk.delete_chat_properties(chat.id, {"shop": ["cart"]})
+            >>> await sdk.delete_chat_properties(
+            ...     chat.id, {"routing": ["email_follow_up"]}
+            ... )
             EmptyResult()
         """
         require_str("chat_id", chat_id)
@@ -591,7 +593,7 @@ class CustomerActions(MethodGroup):
 
         Example:
             >>> await sdk.delete_thread_properties(
-            ...     chat.id, thread_id, {"shop": ["order"]}
+            ...     chat.id, thread_id, {"routing": ["transcript_email"]}
             ... )
             EmptyResult()
         """
@@ -622,7 +624,7 @@ class CustomerActions(MethodGroup):
 
         Example:
             >>> await sdk.update_event_properties(
-            ...     chat.id, thread_id, event.id, {"shop": {"liked": True}}
+            ...     chat.id, thread_id, event.id, {"status": {"delivered": True}}
             ... )
             EmptyResult()
         """
@@ -656,7 +658,7 @@ class CustomerActions(MethodGroup):
 
         Example:
             >>> await sdk.delete_event_properties(
-            ...     chat.id, thread_id, event.id, {"shop": ["liked"]}
+            ...     chat.id, thread_id, event.id, {"status": ["delivered"]}
             ... )
             EmptyResult()
         """

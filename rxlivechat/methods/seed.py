@@ -735,7 +735,9 @@ class SeedMethods(MethodGroup):
             SDKClosedError: the SDK was destroyed.
 
         Example:
-            >>> await sdk.update_chat_properties(chat.id, {"shop": {"cart": 3}})
+            >>> await sdk.update_chat_properties(
+            ...     chat.id, {"routing": {"email_follow_up": True}}
+            ... )
             EmptyResult()
         """
         self._check_alive()
@@ -765,7 +767,7 @@ class SeedMethods(MethodGroup):
 
         Example:
             >>> await sdk.update_chat_thread_properties(
-            ...     chat.id, thread_id, {"shop": {"order": "A-17"}}
+            ...     chat.id, thread_id, {"routing": {"transcript_email": "a@b.c"}}
             ... )
             EmptyResult()
         """

@@ -50,6 +50,7 @@ from .exceptions import (
     LiveChatError,
     MisdirectedRequestError,
     NotAllowedError,
+    NotConnectedError,
     NotFoundError,
     PendingRequestsLimitReachedError,
     ProtocolError,
@@ -69,6 +70,7 @@ from .exceptions import (
     UsersLimitReachedError,
     ValidationError,
     WrongProductVersionError,
+    WrongThreadError,
     server_error,
 )
 from .history import ChatHistory, HistoryPage, then_live
@@ -171,6 +173,7 @@ __all__ = [
     "MisdirectedRequestError",
     "NewEvent",
     "NotAllowedError",
+    "NotConnectedError",
     "NotFoundError",
     "PendingRequestsLimitReachedError",
     "Postback",
@@ -209,6 +212,7 @@ __all__ = [
     "UsersLimitReachedError",
     "ValidationError",
     "WrongProductVersionError",
+    "WrongThreadError",
     "__version__",
     "commit",
     "connect_sync",

@@ -553,6 +553,7 @@ async def test_wait_connected_counts_a_login_that_dropped_at_once() -> None:
         client_id="c",
         api_url="http://127.0.0.1:9",  # nothing listens: it keeps trying
         accounts_url="http://127.0.0.1:9",
+        fail_fast=False,  # the wait is not failed by the refused attempts
     )
     waiting = asyncio.ensure_future(sdk.wait_connected(timeout=5))
     await asyncio.sleep(0.01)  # the wait is waiting

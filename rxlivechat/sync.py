@@ -360,7 +360,7 @@ class SyncCustomerSDK:
     def wait_connected(
         self, timeout: float | None = None, *, fail_fast: bool | None = None
     ) -> None:
-        """Block until the customer is logged in (see :meth:`CustomerSDK.wait_connected`).
+        """Block until the customer is logged in (:meth:`CustomerSDK.wait_connected`).
 
         Raises:
             NotConnectedError: an attempt failed (by default, until the first
@@ -428,7 +428,9 @@ class SyncCustomerSDK:
             ...     print(name, payload)
         """
         self._check_open()
-        return SyncEvents(self._runner, self.sdk, timeout, bound, overflow, self._backlog)
+        return SyncEvents(
+            self._runner, self.sdk, timeout, bound, overflow, self._backlog
+        )
 
     def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
         """Call ``fn(payload)`` on every ``name`` event (on the SDK's thread)."""
@@ -1085,7 +1087,8 @@ def connect_sync_pool(
             :meth:`SyncCustomerPool.add` may override them per customer.
 
     Example:
-        >>> with connect_sync_pool(organization_id=org, client_id=app) as pool:  # doctest: +SKIP
+        >>> pool = connect_sync_pool(organization_id=org, client_id=c)  # doctest: +SKIP
+        >>> with pool:
         ...     alice = pool.add("alice")
         ...     alice.start_chat([Message(text="Hi")])
     """
@@ -1105,7 +1108,7 @@ def connect_sync_pool(
 
 
 class SyncCustomerPool:
-    """Blocking customers sharing one loop thread (make it with :func:`connect_sync_pool`).
+    """Blocking customers sharing one loop thread (see :func:`connect_sync_pool`).
 
     Each :meth:`add` returns a :class:`SyncCustomerSDK` whose methods block as
     :func:`connect_sync`'s do; closing one removes it from the pool. Closing the
@@ -1371,8 +1374,10 @@ class SyncChatHistory:
         return self.pages()
 
     def events(self, *, timeout: float | None = None) -> Iterator[Event]:
-        """A fresh walk, event by event: each page newest first, oldest → newest
-        within it; ``timeout`` bounds each page."""
+        """A fresh walk, event by event (newest page first, in order within one).
+
+        ``timeout`` bounds each page's wait.
+        """
         for page in self.pages(timeout=timeout):
             yield from page.value
 

@@ -33,7 +33,7 @@ FAST = 2.0
 
 @pytest.fixture
 def refused_url() -> Iterator[str]:
-    """An http URL on 127.0.0.1 whose port refuses connections (bound, not listening)."""
+    """An http URL on 127.0.0.1 whose port refuses (bound, not listening)."""
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))  # held: no other test can take the port
         yield f"http://127.0.0.1:{held.getsockname()[1]}"

@@ -652,7 +652,11 @@ def test_iterating_the_sdk_fails_at_once_saying_what_to_do() -> None:
 async def test_the_sdk_in_a_pipeline_is_the_sdk_itself(sdk: CustomerSDK) -> None:
     # What rx.from_(sdk) was meant to be: sdk, composed.
     names: list[str] = []
-    sdk.pipe(ops.map(lambda item: item[0])).subscribe(names.append)
+
+    def name(item: tuple[str, Any]) -> str:
+        return item[0]
+
+    sdk.pipe(ops.map(name)).subscribe(names.append)
     await sdk.start_chat([Message(text="hi")])
     await until(lambda: "incoming_chat" in names)
 
@@ -723,6 +727,14 @@ async def test_methods_from_a_thread_pool_pipeline_are_marshalled(
     errors: list[Exception] = []
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def failed(exc: Exception) -> None:
+        errors.append(exc)
+        loop.call_soon_threadsafe(done.set)
+
+    def completed() -> None:
+        loop.call_soon_threadsafe(done.set)
+
     pool = ThreadPoolScheduler(2)
     rx.from_iterable(range(6)).pipe(
         ops.observe_on(pool),
@@ -732,8 +744,8 @@ async def test_methods_from_a_thread_pool_pipeline_are_marshalled(
         ),
     ).subscribe(
         lambda event: sent.append(event.text),
-        on_error=lambda exc: (errors.append(exc), loop.call_soon_threadsafe(done.set)),
-        on_completed=lambda: loop.call_soon_threadsafe(done.set),
+        on_error=failed,
+        on_completed=completed,
     )
     async with asyncio.timeout(20):
         await done.wait()

@@ -29,9 +29,9 @@ from rxlivechat import (
     ChatsSummary,
     Customer,
     CustomerSDK,
+    HistoryPage,
     InvalidArgumentError,
     Message,
-    HistoryPage,
     NotConnectedError,
     SDKClosedError,
     StreamOverflowError,
@@ -433,8 +433,11 @@ def test_a_closed_facade_says_what_was_closed_and_what_to_do(
         accounts_url=sandbox.accounts_url,
     )
     sdk.close()
-    with pytest.raises(SDKClosedError, match=r"this SyncCustomerSDK was closed.*"
-                       r"connect_sync\(\)"):
+    with pytest.raises(
+        SDKClosedError,
+        match=r"this SyncCustomerSDK was closed.*"
+        r"connect_sync\(\)",
+    ):
         sdk.get_customer()
     with pytest.raises(SDKClosedError, match="this SyncCustomerSDK was closed"):
         sdk.wait_connected(1)

@@ -478,10 +478,11 @@ class Engine:
             )
         if fail_fast is None:
             fail_fast = self.options.fail_fast and self.customer_id is None
-        if self._refusal is not None and (
-            fail_fast or permanent_failure(self._refusal.__cause__)
-        ):
-            raise self._refusal  # between failed attempts: the last one's cause
+        refusal = self._refusal
+        if refusal is not None:  # between failed attempts: the last one's cause
+            cause = refusal.__cause__
+            if fail_fast or (isinstance(cause, Exception) and permanent_failure(cause)):
+                raise refusal
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._login_waiters[waiter] = fail_fast
         try:
@@ -1136,7 +1137,9 @@ class Engine:
             invalidate()
 
 
-def not_connected(cause: BaseException, what: str = "not connected") -> NotConnectedError:
+def not_connected(
+    cause: BaseException, what: str = "not connected"
+) -> NotConnectedError:
     """The error of a wait or a request that no connection could serve."""
     error = NotConnectedError(f"{what}: {' '.join(str(cause).split())}")
     error.__cause__ = cause

@@ -33,11 +33,10 @@ import os
 import sys
 import threading
 import warnings
+from asyncio.events import _get_running_loop
 from collections.abc import Awaitable, Callable, Generator
 from types import CodeType, FrameType
 from typing import Any, Generic, TypeVar, cast
-
-from asyncio.events import _get_running_loop
 
 from reactivex import Observable, abc
 from reactivex.internal import default_error, noop
@@ -266,14 +265,14 @@ def warn_unused(caller: Caller | CodeType | None) -> None:
     """
     if isinstance(caller, CodeType):  # the method only
         caller = (caller, None, 0)
+    method, code, line = (None, None, 0) if caller is None else caller
     message = (
-        f"{method_name(caller and caller[0])}(...) was never awaited or "
+        f"{method_name(method)}(...) was never awaited or "
         "subscribed: nothing was sent (await it, or subscribe to it)"
     )
-    if caller is None or caller[1] is None:
+    if code is None:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
         return
-    _, code, line = caller
     warnings.warn_explicit(
         message, RuntimeWarning, code.co_filename, line, module=code.co_filename
     )
@@ -383,7 +382,6 @@ class _Call(Observable[T]):
         finally:  # a no-op once settled; else (cancelled) abandons the request
             run.dispose()
 
-
     async def _await_elsewhere(self, loop: asyncio.AbstractEventLoop) -> T:
         """Awaited on another thread's loop: run on the SDK's loop, wait here."""
 
@@ -392,7 +390,9 @@ class _Call(Observable[T]):
 
         if not loop.is_running():
             raise WrongThreadError(_NOT_RUNNING)
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(there(), loop))
+        return await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(there(), loop)
+        )
 
 
 _NOT_RUNNING = (

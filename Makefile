@@ -1,17 +1,26 @@
 # Two entry points (see README): `make demo` and `make test`.
-# Each creates .venv and installs the project on first use, by itself.
+# Each creates .venv and installs what it needs on first use, by itself: the demo
+# only the runtime (reactivex, aiohttp, msgspec: seconds), the rest .[dev].
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: bench demo test lint typecheck pytest notebooks docs docs-serve dist sandbox clean
 
-$(BIN)/.installed: pyproject.toml
+# The runtime alone (the demo and the sandbox need nothing more).
+$(BIN)/.installed-runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) -e .
 	touch $@
 
-demo: $(BIN)/.installed
+# Everything the tests, linters and docs use (the runtime included).
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[dev]'
+	touch $@ $(BIN)/.installed-runtime
+
+demo: $(BIN)/.installed-runtime
 	$(BIN)/python -m rxlivechat demo
 
 # Everything CI checks: lint, types, the tests (the notebooks and the packaging
@@ -41,7 +50,7 @@ docs-serve: $(BIN)/.installed
 dist: $(BIN)/.installed
 	$(BIN)/python -m build --outdir dist .
 
-sandbox: $(BIN)/.installed
+sandbox: $(BIN)/.installed-runtime
 	$(BIN)/python -m rxlivechat sandbox
 
 clean:

@@ -17,7 +17,7 @@ DEPENDENCIES := $(PYTHON) -c "import tomllib; \
 $(BIN)/.installed-runtime: pyproject.toml
 	$(PYTHON) -m venv --without-pip $(VENV)
 	$(PYTHON) -m pip --python $(BIN)/python install --quiet \
-		--disable-pip-version-check $$($(DEPENDENCIES))
+		--disable-pip-version-check --no-compile $$($(DEPENDENCIES))
 	touch $@
 
 # Everything the tests, linters and docs use (the runtime included).

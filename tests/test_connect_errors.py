@@ -105,6 +105,21 @@ async def test_the_socket_refused_after_a_token_is_named(
     assert refused_url.removeprefix("http://") in str(error)
 
 
+async def test_an_untrusted_certificate_is_named() -> None:
+    # A TLS sandbox whose throwaway CA the client was not given.
+    async with Sandbox(tls=True) as sandbox:
+        sdk = init(
+            organization_id=sandbox.organization_id,
+            api_url=sandbox.api_url,
+            accounts_url=sandbox.accounts_url,
+        )
+        error, took = await timed(sdk.wait_connected(20))
+        await sdk.destroy()
+    assert isinstance(error, NotConnectedError)
+    assert took < FAST
+    assert "certificate verify failed" in str(error)
+
+
 async def test_an_http_status_is_named(sandbox: Sandbox) -> None:
     # A token endpoint that answers 404 (a wrong accounts path).
     sdk = init(

@@ -383,7 +383,7 @@ class Engine:
             self.loop = asyncio.get_running_loop()
             self._requests.resume()
             self._refusal = None
-            self._failure = None
+            self._failure = self._requests.not_connected = None
             log.info(
                 "connecting to %s (organization %s)",
                 self.options.api_url,

@@ -17,6 +17,8 @@ from typing import Generic, Literal, TypeVar
 from reactivex import Observable, abc
 from reactivex.subject import Subject
 
+from .exceptions import InvalidArgumentError
+
 __all__ = ["HotStream", "Overflow", "StreamQueue"]
 
 log = logging.getLogger("rxlivechat")
@@ -100,8 +102,6 @@ class StreamQueue(Generic[T]):
     def __init__(
         self, stream: Observable[T], bound: int, overflow: Overflow = "drop_oldest"
     ) -> None:
-        from .exceptions import InvalidArgumentError
-
         if bound < 1:
             raise InvalidArgumentError("bound must be at least 1")
         if overflow not in ("buffer", "drop_oldest", "fail"):

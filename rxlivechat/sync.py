@@ -77,6 +77,7 @@ if TYPE_CHECKING:  # the sandbox (a server) is imported only when used
     from .sandbox import Sandbox as AsyncSandbox, ScriptedAgent
 
 __all__ = [
+    "BACKLOG",
     "MAX_QUEUED_EVENTS",
     "Sandbox",
     "SyncAgent",
@@ -231,17 +232,23 @@ def connect_sync(*, timeout: float | None = None, **options: Any) -> SyncCustome
     return SyncCustomerSDK(sdk, runner, backlog)
 
 
+BACKLOG = 1_000
+"""Events a :class:`SyncCustomerSDK` keeps while no ``events()`` iterator is open
+(the oldest dropped first): enough for a script that reads after acting, little
+for a customer whose events nobody reads."""
+
+
 class _Backlog:
     """The events that came while no :meth:`SyncCustomerSDK.events` was open.
 
     Lives on the SDK's thread; the next ``events()`` takes them, so a script
-    that acts first and reads its events after still gets them. Bounded: the
-    oldest go first (counted in :attr:`dropped`).
+    that acts first and reads its events after still gets them. Bounded by
+    :data:`BACKLOG`: the oldest go first (counted in :attr:`dropped`).
     """
 
     def __init__(self, sdk: CustomerSDK) -> None:
         self.items: collections.deque[tuple[str, Any]] = collections.deque(
-            maxlen=MAX_QUEUED_EVENTS
+            maxlen=BACKLOG
         )
         self.readers = 0
         self.dropped = 0
@@ -414,8 +421,8 @@ class SyncCustomerSDK:
 
         Like :meth:`CustomerSDK.events`, it listens from this call on; and it
         first yields the events that came while no ``events()`` iterator was
-        open, since the connection (at most :data:`MAX_QUEUED_EVENTS`, the
-        oldest dropped first). So calling it after the actions whose events you
+        open, since the connection (at most :data:`BACKLOG`, the oldest
+        dropped first). So calling it after the actions whose events you
         want still gets them, and consecutive loops miss nothing between them.
         Iteration ends when no event came for ``timeout`` seconds (``None``:
         wait for ever) or when the SDK is closed. At most ``bound`` unread

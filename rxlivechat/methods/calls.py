@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 import threading
 import warnings
@@ -220,31 +219,31 @@ class MethodGroup:
 
 
 _MODULE_FILE = __file__
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__)) + os.sep
 _SDK_GROUPS = frozenset(
     {"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"}
 )
 
 Caller = tuple[CodeType, CodeType | None, int]
-"""The method that asked for a call, and the user's code and line that called it."""
+"""The method that asked for a call, and the user's code and the offset of its
+instruction that called it (its line is found only if a warning needs it)."""
 
 
 def _caller() -> Caller | None:
-    """Who asked for a call: the first frame outside here, and the user's.
+    """Who asked for a call: the method, and the code that called it.
 
-    References, not a traceback: the names are only spelled out if it must warn.
+    The method is the first frame outside here; its caller is the user's code
+    for a public method. References, not a traceback: the names are only
+    spelled out if it must warn.
     """
     frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename == _MODULE_FILE:
         frame = frame.f_back
     if frame is None:
         return None
-    method = frame.f_code
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return method, None, 0
-    return method, frame.f_code, frame.f_lineno
+    caller = frame.f_back  # one step: a walk would cost every call
+    if caller is None:
+        return frame.f_code, None, 0
+    return frame.f_code, caller.f_code, caller.f_lasti  # f_lineno decodes a table
 
 
 def method_name(code: CodeType | None) -> str:
@@ -273,8 +272,11 @@ def warn_unused(caller: Caller | CodeType | None) -> None:
     if code is None:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
         return
+    lineno = next(
+        (n for start, end, n in code.co_lines() if start <= line < end and n), 0
+    )
     warnings.warn_explicit(
-        message, RuntimeWarning, code.co_filename, line, module=code.co_filename
+        message, RuntimeWarning, code.co_filename, lineno, module=code.co_filename
     )
 
 

@@ -1,17 +1,32 @@
 # Two entry points (see README): `make demo` and `make test`.
-# Each creates .venv and installs the project on first use, by itself.
+# Each creates .venv and installs what it needs on first use, by itself: the demo
+# only the runtime (reactivex, aiohttp, msgspec: seconds), the rest .[dev].
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: bench demo test lint typecheck pytest notebooks docs docs-serve dist sandbox clean
 
-$(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The runtime alone (the demo and the sandbox need nothing more), fast: a venv
+# without a pip of its own (the system's pip installs into it: no ensurepip) and
+# the dependencies only, read from pyproject.toml (no build of the project:
+# `python -m rxlivechat` runs from this source tree).
+DEPENDENCIES := $(PYTHON) -c "import tomllib; \
+	print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))"
+$(BIN)/.installed-runtime: pyproject.toml
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet \
+		--disable-pip-version-check --no-compile $$($(DEPENDENCIES))
 	touch $@
 
-demo: $(BIN)/.installed
+# Everything the tests, linters and docs use (the runtime included).
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[dev]'
+	touch $@ $(BIN)/.installed-runtime
+
+demo: $(BIN)/.installed-runtime
 	$(BIN)/python -m rxlivechat demo
 
 # Everything CI checks: lint, types, the tests (the notebooks and the packaging
@@ -41,7 +56,7 @@ docs-serve: $(BIN)/.installed
 dist: $(BIN)/.installed
 	$(BIN)/python -m build --outdir dist .
 
-sandbox: $(BIN)/.installed
+sandbox: $(BIN)/.installed-runtime
 	$(BIN)/python -m rxlivechat sandbox
 
 clean:

@@ -53,6 +53,7 @@ from .exceptions import (
     LiveChatError,
     MisdirectedRequestError,
     NotAllowedError,
+    NotConnectedError,
     NotFoundError,
     PendingRequestsLimitReachedError,
     ProtocolError,
@@ -72,6 +73,7 @@ from .exceptions import (
     UsersLimitReachedError,
     ValidationError,
     WrongProductVersionError,
+    WrongThreadError,
     server_error,
 )
 from .history import ChatHistory, HistoryPage, then_live
@@ -177,6 +179,7 @@ __all__ = [
     "MisdirectedRequestError",
     "NewEvent",
     "NotAllowedError",
+    "NotConnectedError",
     "NotFoundError",
     "PendingRequestsLimitReachedError",
     "Postback",
@@ -215,6 +218,7 @@ __all__ = [
     "UsersLimitReachedError",
     "ValidationError",
     "WrongProductVersionError",
+    "WrongThreadError",
     "__version__",
     "commit",
     "connect_sync",

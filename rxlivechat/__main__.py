@@ -117,9 +117,10 @@ def parser() -> argparse.ArgumentParser:
     )
     tail.add_argument(
         "--accounts-url",
-        default="https://accounts.livechat.com",
+        default=None,
         metavar="URL",
-        help="the Accounts API, for the customer token (default: %(default)s)",
+        help="the Accounts API, for the customer token (default: LiveChat's, "
+        "https://accounts.livechat.com; required with another --api-url)",
     )
     tail.add_argument(
         "--seconds",

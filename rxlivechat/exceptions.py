@@ -9,10 +9,13 @@
     │                               server stopped it for good
     ├── TransportError              the network (sdk, _transport)
     │   ├── ConnectError            could not open the socket or fetch a token
-    │   │   └── TokenRefusedError   the token endpoint refused (HTTP status kept)
+    │   │   ├── TokenRefusedError   the token endpoint refused (HTTP status kept)
+    │   │   └── NotConnectedError   not connected: the last attempt's failure is its
+    │   │                           cause (also a RequestTimeoutError)
     │   └── ConnectionLost          the socket dropped while a request was in flight;
     │                               it may or may not have been applied
     ├── RequestTimeoutError         no reply within the client's request timeout
+    ├── WrongThreadError            an SDK call from outside the SDK's event loop
     ├── UploadCancelledError        send_file(...).cancel() was called
     ├── StoreError                  a checkpoint store cannot be opened, read or written
     │   ├── StoreCorruptError       not a store, damaged, or another program's data
@@ -71,6 +74,7 @@ __all__ = [
     "LiveChatError",
     "MisdirectedRequestError",
     "NotAllowedError",
+    "NotConnectedError",
     "NotFoundError",
     "PendingRequestsLimitReachedError",
     "ProtocolError",
@@ -92,6 +96,7 @@ __all__ = [
     "UsersLimitReachedError",
     "ValidationError",
     "WrongProductVersionError",
+    "WrongThreadError",
     "server_error",
 ]
 
@@ -175,6 +180,27 @@ class ConnectionLost(TransportError):
 
 class RequestTimeoutError(LiveChatError, TimeoutError):
     """No reply arrived within the request timeout; the request was abandoned."""
+
+
+class NotConnectedError(ConnectError, RequestTimeoutError):
+    """Not connected, so nothing was sent: the last attempt's failure is the cause.
+
+    Raised by ``wait_connected()`` and by requests while the connection attempts
+    fail (a refused port, a name that does not resolve, a TLS or HTTP error...):
+    its message names that failure and ``__cause__`` holds it. It is a
+    :class:`ConnectError`, and also a :class:`RequestTimeoutError` (so a
+    :class:`TimeoutError`) for code that waits for a connection with a timeout.
+    """
+
+
+class WrongThreadError(LiveChatError, RuntimeError):
+    """An SDK call that must run on the SDK's event loop came from elsewhere.
+
+    Method observables are marshalled onto the SDK's loop by themselves; the
+    lifecycle calls (``connect``, ``disconnect``, ``destroy``...) are not. Call
+    them on the SDK's loop (``loop.call_soon_threadsafe``), or use the blocking
+    facade (:func:`rxlivechat.connect_sync`) from plain threads.
+    """
 
 
 class UploadCancelledError(LiveChatError):

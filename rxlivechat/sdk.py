@@ -34,7 +34,8 @@ import ssl as ssl_
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
+from urllib.parse import urlsplit
 
 import aiohttp
 from reactivex import Observable, abc
@@ -58,7 +59,7 @@ from .events import (
     UserTyping,
     check_event_name,
 )
-from .exceptions import InvalidArgumentError, SDKClosedError
+from .exceptions import InvalidArgumentError, SDKClosedError, WrongThreadError
 from .handlers import DEFAULT_BOUND, Handler, Overflow
 from .history import ChatHistory
 from .methods.actions import CustomerActions
@@ -71,17 +72,20 @@ from .protocol.frames import Frame
 from .protocol.models import Event
 from .protocol.pushes import IncomingChat
 from .stores import DEFAULT_KEY, Store, as_store
-from .stream import HotStream
+from .stream import HotStream, StreamQueue
 
 if TYPE_CHECKING:
     from .telemetry import CustomerTelemetry
 
-__all__ = ["Closing", "CustomerSDK", "init"]
+__all__ = ["Closing", "CustomerSDK", "MAX_QUEUED_EVENTS", "init"]
 
 log = logging.getLogger("rxlivechat")
 
 DEFAULT_API_URL = "https://api.livechatinc.com"
 DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
+
+MAX_QUEUED_EVENTS = 10_000
+"""Events :meth:`CustomerSDK.events` keeps unread by default."""
 
 
 class _Streams:
@@ -233,6 +237,52 @@ def _logging_configured() -> bool:
     return False
 
 
+def _check_urls(
+    api_url: str, accounts_url: str | None, token_provider: TokenProvider | None
+) -> str:
+    """Refuse URLs that cannot work; the accounts URL to use."""
+    _check_url("api_url", api_url)
+    if accounts_url is not None:
+        _check_url("accounts_url", accounts_url)
+        return accounts_url
+    if token_provider is None and api_url.rstrip("/") != DEFAULT_API_URL:
+        raise InvalidArgumentError(
+            f"api_url is {api_url!r} but accounts_url is missing: customer tokens "
+            f"would come from LiveChat's own {DEFAULT_ACCOUNTS_URL}, which does "
+            "not know this server. Pass accounts_url= (a sandbox's "
+            "sandbox.accounts_url), or token_provider="
+        )
+    return DEFAULT_ACCOUNTS_URL
+
+
+def _check_url(name: str, url: str) -> None:
+    require_str(name, url)
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (raises on a port out of range)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"{name} {url!r} has a bad port: {exc}") from None
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return
+    if parts.scheme in ("ws", "wss"):
+        why = "use http(s): the socket's ws(s) URL is made from it"
+    elif "://" not in url:
+        why = "no scheme: add http:// or https://"
+    else:
+        why = "an http:// or https:// URL with a host is needed"
+    raise InvalidArgumentError(
+        f"{name} {url!r} is not usable ({why}), e.g. 'https://api.livechatinc.com' "
+        "or 'http://127.0.0.1:8080'"
+    )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -263,7 +313,9 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         client_id: your application's client id (for customer tokens).
         api_url: the Customer Chat API's base URL (``http(s)``; the socket uses
             ``ws(s)``); a sandbox's ``api_url`` in tests.
-        accounts_url: the Accounts API's base URL (customer tokens).
+        accounts_url: the Accounts API's base URL (customer tokens). ``None``:
+            LiveChat's, which only the default ``api_url`` may use: a custom
+            ``api_url`` needs its own (or a ``token_provider``).
         region_url: where the API of another region is, ``{region}`` in it
             standing for the region the server names when the organization is
             elsewhere (``misdirected_connection``/``misdirected_request``).
@@ -309,6 +361,11 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             returned from it, and every ``async def`` handler's coroutine
             completed; ``False``: once you call :meth:`commit` (or use the
             :func:`rxlivechat.commit` operator).
+        fail_fast: until the first login, a failed connection attempt (a
+            refused port, a name that does not resolve, TLS, an HTTP error)
+            fails :meth:`wait_connected` and the waiting requests at once with
+            :class:`~rxlivechat.NotConnectedError`, naming the cause; the SDK
+            keeps trying. ``False``: they wait through failed attempts.
     """
 
     def __init__(
@@ -317,7 +374,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         organization_id: str,
         client_id: str,
         api_url: str = DEFAULT_API_URL,
-        accounts_url: str = DEFAULT_ACCOUNTS_URL,
+        accounts_url: str | None = None,
         region_url: str | None = None,
         group_id: int | None = None,
         page: m.CustomerPage | Mapping[str, str] | None = None,
@@ -337,6 +394,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         store: Store | str | os.PathLike[str] | None = None,
         customer_key: str = DEFAULT_KEY,
         auto_commit: bool = True,
+        fail_fast: bool = True,
     ) -> None:
         super().__init__()
         require_str("organization_id", organization_id)
@@ -344,6 +402,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         require_str("customer_key", customer_key)
         if request_timeout <= 0:
             raise InvalidArgumentError("request_timeout must be positive")
+        accounts_url = _check_urls(api_url, accounts_url, token_provider)
         self.organization_id = organization_id
         self.client_id = client_id
         self.api_url = api_url
@@ -388,6 +447,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
                 store=None if store is None else as_store(store),
                 customer_key=customer_key,
                 auto_commit=auto_commit,
+                fail_fast=fail_fast,
             ),
             self._streams,
         )
@@ -436,6 +496,55 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
     ) -> abc.DisposableBase:
         return self._streams.events.attach(observer)
 
+    def __iter__(self) -> NoReturn:
+        # Observable.__getitem__ (slicing) would make the SDK look iterable to
+        # iter(): rx.from_(sdk) would then slice it for ever, and list(sdk) hang.
+        raise TypeError(
+            "a CustomerSDK is not iterable: it is already an Observable of "
+            "(event_name, payload); subscribe to it (sdk.subscribe(print)), "
+            "compose it (sdk.pipe(ops.filter(...))) where rx.from_(sdk) was meant, "
+            "or read it with `async for name, payload in sdk.events()`"
+        )
+
+    def events(
+        self, *, bound: int = MAX_QUEUED_EVENTS, overflow: Overflow = "drop_oldest"
+    ) -> StreamQueue[tuple[str, Any]]:
+        """The event stream from now on, read with ``async for``, bounded.
+
+        It listens from this call on (the stream is hot: call it before the
+        actions whose events you want) until the SDK is destroyed, which ends
+        the iteration, or until it is closed (``close()``, or leaving an
+        ``async with`` block). At most ``bound`` unread events wait; past that,
+        ``overflow`` decides: ``"drop_oldest"`` (the default) and ``"buffer"``
+        (drops the newcomer) count what they drop in ``.dropped``; ``"fail"``
+        ends the reading with :class:`~rxlivechat.pool.StreamOverflowError`.
+
+        Raises:
+            InvalidArgumentError: ``bound`` below 1, or an unknown ``overflow``.
+            SDKClosedError: the SDK was destroyed.
+
+        Example:
+            >>> async with sdk.events(bound=1000) as events:  # doctest: +SKIP
+            ...     async for name, payload in events:
+            ...         if name == "new_event":
+            ...             print(payload.event)
+        """
+        self._check_alive()
+        self._check_loop("events()")
+        return StreamQueue(self, bound, overflow)
+
+    def _check_loop(self, what: str) -> None:
+        """Refuse a call from outside the SDK's loop while that loop runs."""
+        loop = self._engine.loop
+        if loop is not None and loop.is_running() and _running_loop() is not loop:
+            raise WrongThreadError(
+                f"{what} was called from outside the SDK's event loop (another "
+                "thread?): call it on that loop (loop.call_soon_threadsafe, "
+                "asyncio.run_coroutine_threadsafe), or use rxlivechat.connect_sync() "
+                "from plain threads. Method calls (sdk.send_event(...)) are safe "
+                "from any thread."
+            )
+
     # Connection -------------------------------------------------------------------
 
     @property
@@ -458,15 +567,26 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             >>> sdk.connect()
         """
         self._check_alive()
+        self._check_loop("connect()")
         self._engine.start()
 
-    async def wait_connected(self, timeout: float | None = None) -> None:
+    async def wait_connected(
+        self, timeout: float | None = None, *, fail_fast: bool | None = None
+    ) -> None:
         """Wait until the customer is logged in (returns at once if it is).
 
         Args:
             timeout: seconds to wait at most; ``None`` waits as long as it takes.
+            fail_fast: fail as soon as a connection attempt fails (at once
+                between failed attempts) instead of waiting for a later one.
+                ``None``: the SDK's ``fail_fast`` option (default ``True``)
+                until the first login, then ``False`` (a reconnect is waited for).
 
         Raises:
+            NotConnectedError: an attempt failed (with ``fail_fast``), or the
+                wait timed out after failed attempts: the message names the
+                last attempt's failure (refused, DNS, TLS, an HTTP status), and
+                ``__cause__`` is it. It is a ``ConnectError`` and a ``TimeoutError``.
             TimeoutError: not connected within ``timeout`` seconds.
             SDKClosedError: the SDK stopped for good (or was never started with
                 :meth:`connect`) before connecting.
@@ -480,7 +600,18 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             'b7eff798-f8df-4364-8059-649c35c9ed0c'
         """
         self._check_alive()
-        await self._engine.wait_connected(timeout)
+        waiting = self._engine.wait_connected(timeout, fail_fast=fail_fast)
+        loop = self._engine.loop
+        if loop is None or loop is asyncio.get_running_loop():
+            await waiting
+        elif loop.is_running():  # awaited on another thread's loop: wait on ours
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(waiting, loop))
+        else:
+            waiting.close()
+            raise WrongThreadError(
+                "wait_connected() was awaited outside the SDK's event loop, "
+                "which is not running: use the SDK on the loop that made it"
+            )
 
     def disconnect(self) -> Closing:
         """Close the connection; no reconnect. Every pending request fails.
@@ -496,6 +627,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             >>> await sdk.disconnect()  # doctest: +SKIP
             >>> sdk.connect()  # the same customer again
         """
+        self._check_loop("disconnect()")
         self._cancel_timers()
         return Closing(
             self._engine.stop(
@@ -520,6 +652,7 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
             SDKClosedError: the SDK was destroyed
         """
         if self._closing is None:
+            self._check_loop("destroy()")
             self._cancel_timers()
             tasks = self._calls.cancel_tasks() + self._streams.cancel_tasks()
             closing = self._engine.close()
@@ -1054,7 +1187,7 @@ def init(
     organization_id: str,
     client_id: str,
     api_url: str = DEFAULT_API_URL,
-    accounts_url: str = DEFAULT_ACCOUNTS_URL,
+    accounts_url: str | None = None,
     region_url: str | None = None,
     group_id: int | None = None,
     page: m.CustomerPage | Mapping[str, str] | None = None,
@@ -1073,6 +1206,7 @@ def init(
     auto_commit: bool = True,
     telemetry: CustomerTelemetry | None = None,
     auto_connect: bool = True,
+    fail_fast: bool = True,
 ) -> CustomerSDK:
     """Create a :class:`CustomerSDK` and start connecting (like the JS ``init``).
 
@@ -1082,8 +1216,9 @@ def init(
     Args:
         organization_id: the LiveChat organization.
         client_id: your application's client id.
-        api_url: the Customer Chat API's base URL.
-        accounts_url: the Accounts API's base URL (customer tokens).
+        api_url: the Customer Chat API's base URL (``http://`` or ``https://``).
+        accounts_url: the Accounts API's base URL (customer tokens); required
+            with a custom ``api_url`` unless ``token_provider`` is given.
         region_url: the API's URL in another region (``{region}`` in it).
         group_id: the group to chat with.
         page: the page the customer is on, ``{"url", "title"}``.
@@ -1104,12 +1239,17 @@ def init(
             ``False`` waits for :meth:`CustomerSDK.commit`.
         telemetry: spans and metrics of this customer (:mod:`rxlivechat.telemetry`).
         auto_connect: ``False`` waits for :meth:`CustomerSDK.connect`.
+        fail_fast: until the first login, a failed attempt fails
+            ``wait_connected`` and the waiting requests at once, naming its
+            cause (:class:`~rxlivechat.NotConnectedError`).
 
     The arguments are :class:`CustomerSDK`'s; its docstring says more.
 
     Raises:
         RuntimeError: no asyncio loop is running.
-        InvalidArgumentError: an argument is invalid.
+        InvalidArgumentError: an argument is invalid: a URL without an
+            ``http(s)`` scheme or a host, or a custom ``api_url`` without
+            ``accounts_url`` (the message says which, and why).
     """
     if not _loop_running():
         raise RuntimeError(
@@ -1139,6 +1279,7 @@ def init(
         customer_key=customer_key,
         auto_commit=auto_commit,
         telemetry=telemetry,
+        fail_fast=fail_fast,
     )
     if auto_connect:
         sdk.connect()

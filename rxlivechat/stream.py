@@ -3,18 +3,24 @@
 A plain ``Subject`` calls its observers in turn, and an exception in one stops the
 delivery to the rest and unwinds into the producer: here, the SDK's socket reader.
 :class:`HotStream` catches it per observer, reports it, and goes on.
+:class:`StreamQueue` reads a hot stream with ``async for``, bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-from reactivex import abc
+from reactivex import Observable, abc
 from reactivex.subject import Subject
 
-__all__ = ["HotStream"]
+from .exceptions import StreamOverflowError
+from .handlers import Overflow, check_overflow
+
+__all__ = ["HotStream", "StreamQueue"]
 
 log = logging.getLogger("rxlivechat")
 
@@ -67,3 +73,103 @@ class HotStream(Subject[T]):
         subscription, and a call per value, are saved.
         """
         return self._subscribe_core(observer)
+
+
+class StreamQueue(Generic[T]):
+    """A bounded queue of a hot stream, read with ``async for``, from creation on.
+
+    .. code-block:: text
+
+        stream --a--b--c--d-->     queue (bound 2, "drop_oldest"): c d   dropped: 1
+
+    It subscribes when made, so no item emitted after that is missed, and
+    unsubscribes when the stream completes, on :meth:`close`, or when the queue
+    fails. When ``bound`` items wait, one more is handled by ``overflow``:
+    ``"buffer"`` drops the newcomer, ``"drop_oldest"`` the oldest waiting item
+    (both counted in :attr:`dropped`), and ``"fail"`` ends the reading with
+    :class:`~rxlivechat.StreamOverflowError` after the items waiting.
+    Items arrive on the stream's loop; read them there.
+
+    Args:
+        stream: the hot observable to read.
+        bound: items kept waiting at most (at least 1).
+        overflow: what a full queue does (see above).
+    """
+
+    def __init__(
+        self, stream: Observable[T], bound: int, overflow: Overflow = "drop_oldest"
+    ) -> None:
+        check_overflow(bound, overflow)
+        self.bound = bound
+        self.overflow = overflow
+        self.dropped = 0
+        """Items dropped because the queue was full."""
+        self._items: collections.deque[T] = collections.deque()
+        self._failed: Exception | None = None
+        self._done = False
+        self._wakeup: asyncio.Future[None] | None = None
+        self._subscription = stream.subscribe(
+            self._put, on_error=self._fail, on_completed=self.close
+        )
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _put(self, item: T) -> None:
+        items = self._items
+        if len(items) >= self.bound:
+            if self.overflow == "fail":
+                self._fail(
+                    StreamOverflowError(f"the reader fell {self.bound} items behind")
+                )
+                return
+            self.dropped += 1
+            if self.overflow == "buffer":
+                return
+            items.popleft()
+        items.append(item)
+        self._wake()
+
+    def _fail(self, error: Exception) -> None:
+        self._failed = error
+        self.close()
+
+    def _wake(self) -> None:
+        wakeup, self._wakeup = self._wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def close(self) -> None:
+        """Stop listening; the reader gets what is waiting, then the end."""
+        self._done = True
+        self._subscription.dispose()
+        self._wake()
+
+    async def get(self) -> T:
+        """The next item.
+
+        Raises:
+            StreamOverflowError: the queue failed (``overflow="fail"``).
+            StopAsyncIteration: the stream ended or the queue was closed, and
+                nothing waits.
+        """
+        while not self._items:
+            if self._failed is not None:
+                raise self._failed
+            if self._done:
+                raise StopAsyncIteration
+            self._wakeup = asyncio.get_running_loop().create_future()
+            await self._wakeup
+        return self._items.popleft()
+
+    def __aiter__(self) -> StreamQueue[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self.get()
+
+    async def __aenter__(self) -> StreamQueue[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()

@@ -12,18 +12,21 @@ a :class:`~rxlivechat.CustomerSDK` on it, and returns a :class:`SyncCustomerSDK`
 whose methods block and return the typed result of the async method of the same
 name (``Observable[T]`` becomes ``T``). Every method takes ``timeout=`` (seconds;
 :class:`TimeoutError` when it passes, and the request is abandoned).
-:class:`Sandbox` runs the embedded sandbox the same way.
+:func:`connect_sync_pool` runs many customers on one such thread (one loop, one
+HTTP session), and :class:`Sandbox` runs the embedded sandbox the same way.
 
 Closing (``close()``, the end of a ``with`` block, or the interpreter's exit)
 destroys the SDK, stops the loop and joins the thread. A ``KeyboardInterrupt``
 (Ctrl-C) or an exception in your code while a call blocks abandons that call, and
-the ``with`` block then closes everything: nothing is left running.
+the ``with`` block then closes everything: nothing is left running. One ``atexit``
+hook, registered once, closes whatever is still open at exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import datetime
 import logging
@@ -37,8 +40,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from reactivex import abc
 
 from .events import EventName, NewEvent
-from .exceptions import SDKClosedError
-from .history import EVENTS_PER_PAGE, ChatHistory, HistoryPage
+from .exceptions import InvalidArgumentError, SDKClosedError
+from .handlers import DEFAULT_BOUND, Overflow
+from .history import ChatHistory, HistoryPage
 from .methods.actions import CancelRateResult, FormType, SortOrder
 from .methods.seed import CustomerUpdate
 from .methods.upload import FileSource
@@ -66,19 +70,23 @@ from .results import (
     SendFileResult,
     ThreadsSummary,
 )
-from .sdk import CustomerSDK, init
+from .sdk import MAX_QUEUED_EVENTS, CustomerSDK, init
 
 if TYPE_CHECKING:  # the sandbox (a server) is imported only when used
+    from .pool import CustomerPool
     from .sandbox import Sandbox as AsyncSandbox, ScriptedAgent
 
 __all__ = [
+    "BACKLOG",
     "MAX_QUEUED_EVENTS",
     "Sandbox",
     "SyncAgent",
     "SyncChatHistory",
+    "SyncCustomerPool",
     "SyncCustomerSDK",
     "SyncEvents",
     "connect_sync",
+    "connect_sync_pool",
 ]
 
 log = logging.getLogger("rxlivechat")
@@ -86,18 +94,21 @@ log = logging.getLogger("rxlivechat")
 T = TypeVar("T")
 R = TypeVar("R")
 
-MAX_QUEUED_EVENTS = 10_000
-"""Events :meth:`SyncCustomerSDK.events` keeps while nobody reads; past this, the
-oldest is dropped (with a warning in the ``rxlivechat`` log)."""
-
 CLOSE_TIMEOUT = 10.0
 """Seconds ``close()`` gives the SDK (or the sandbox) to shut down cleanly."""
 
 
 class _LoopThread:
-    """An asyncio loop running in a daemon thread; blocking calls into it."""
+    """An asyncio loop running in a daemon thread; blocking calls into it.
 
-    def __init__(self, name: str) -> None:
+    Args:
+        name: the thread's name.
+        closed: what a call after the thread stopped raises
+            (:class:`SDKClosedError`) says: what was closed, and what to do.
+    """
+
+    def __init__(self, name: str, closed: str) -> None:
+        self.closed = closed
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
@@ -123,7 +134,7 @@ class _LoopThread:
             )
         if not self.alive:
             coro.close()
-            raise SDKClosedError("closed")
+            raise SDKClosedError(self.closed)
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
@@ -171,10 +182,22 @@ class _LoopThread:
             self.loop.close()
 
 
-def _close_at_exit(ref: weakref.ref[Any]) -> None:
-    target = ref()
-    if target is not None:
-        target.close()
+_OPEN: weakref.WeakSet[Any] = weakref.WeakSet()
+"""What is open (facades, pools, sandboxes): closed at exit by one hook. A close()
+removes its object, so nothing piles up in ``atexit``'s registry."""
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    for target in list(_OPEN):
+        with contextlib.suppress(Exception):
+            target.close()
+
+
+_SDK_CLOSED = (
+    "this SyncCustomerSDK was closed (close(), or the end of its with block): "
+    "make a new one with rxlivechat.connect_sync()"
+)
 
 
 def connect_sync(*, timeout: float | None = None, **options: Any) -> SyncCustomerSDK:
@@ -192,18 +215,60 @@ def connect_sync(*, timeout: float | None = None, **options: Any) -> SyncCustome
 
     Raises:
         InvalidArgumentError: a bad option (nothing is left running).
+
+    For many customers, :func:`connect_sync_pool` runs them all on one thread.
     """
-    runner = _LoopThread("rxlivechat-sdk")
+    runner = _LoopThread("rxlivechat-sdk", _SDK_CLOSED)
     try:
 
-        async def make() -> CustomerSDK:
-            return init(**options)
+        async def make() -> tuple[CustomerSDK, _Backlog]:
+            sdk = init(**options)
+            return sdk, _Backlog(sdk)  # before any event: nothing is missed
 
-        sdk = runner.run(make(), timeout)
+        sdk, backlog = runner.run(make(), timeout)
     except BaseException:
         runner.stop()
         raise
-    return SyncCustomerSDK(sdk, runner)
+    return SyncCustomerSDK(sdk, runner, backlog)
+
+
+BACKLOG = 1_000
+"""Events a :class:`SyncCustomerSDK` keeps while no ``events()`` iterator is open
+(the oldest dropped first): enough for a script that reads after acting, little
+for a customer whose events nobody reads."""
+
+
+class _Backlog:
+    """The events that came while no :meth:`SyncCustomerSDK.events` was open.
+
+    Lives on the SDK's thread; the next ``events()`` takes them, so a script
+    that acts first and reads its events after still gets them. Bounded by
+    :data:`BACKLOG`: the oldest go first (counted in :attr:`dropped`).
+    """
+
+    def __init__(self, sdk: CustomerSDK) -> None:
+        self.items: collections.deque[tuple[str, Any]] = collections.deque(
+            maxlen=BACKLOG
+        )
+        self.readers = 0
+        self.dropped = 0
+        self._subscription = sdk.subscribe(self._put)
+
+    def _put(self, item: tuple[str, Any]) -> None:
+        if self.readers:
+            return
+        if len(self.items) == self.items.maxlen:
+            self.dropped += 1
+        self.items.append(item)
+
+    def take(self) -> list[tuple[str, Any]]:
+        items = list(self.items)
+        self.items.clear()
+        return items
+
+    def dispose(self) -> None:
+        self._subscription.dispose()
+        self.items.clear()
 
 
 class SyncCustomerSDK:
@@ -220,12 +285,24 @@ class SyncCustomerSDK:
     read :meth:`events` in your thread instead.
     """
 
-    def __init__(self, sdk: CustomerSDK, runner: _LoopThread) -> None:
+    def __init__(
+        self,
+        sdk: CustomerSDK,
+        runner: _LoopThread,
+        backlog: _Backlog,
+        pool: SyncCustomerPool | None = None,
+        key: str = "",
+    ) -> None:
         self.sdk = sdk
         """The async SDK underneath (use it only on its loop: :meth:`run`)."""
+        self.key = key
+        """The customer's key in its :class:`SyncCustomerPool` (``""`` alone)."""
         self._runner = runner
+        self._backlog = backlog
+        self._pool = pool
         self._closed = False
-        atexit.register(_close_at_exit, weakref.ref(self))
+        if pool is None:
+            _OPEN.add(self)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"customer {self.customer_id}"
@@ -245,10 +322,18 @@ class SyncCustomerSDK:
         self.close()
 
     def close(self) -> None:
-        """Destroy the SDK, stop its loop and join its thread (twice is fine)."""
+        """Destroy the SDK, stop its loop and join its thread (twice is fine).
+
+        A customer of a :class:`SyncCustomerPool` leaves the pool instead; the
+        pool's thread serves the others on.
+        """
         if self._closed:
             return
         self._closed = True
+        _OPEN.discard(self)
+        if self._pool is not None:
+            self._pool._remove(self.key)
+            return
         try:
             with contextlib.suppress(Exception):
                 if self._runner.alive:
@@ -257,7 +342,17 @@ class SyncCustomerSDK:
             self._runner.stop()
 
     async def _destroy(self) -> None:
+        self._backlog.dispose()
         await self.sdk.destroy()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SDKClosedError(
+                _SDK_CLOSED
+                if self._pool is None
+                else "this customer was closed (it left its SyncCustomerPool): "
+                "add it again with pool.add()"
+            )
 
     @property
     def connected(self) -> bool:
@@ -269,13 +364,18 @@ class SyncCustomerSDK:
         """The customer's id, once logged in."""
         return self.sdk.customer_id
 
-    def wait_connected(self, timeout: float | None = None) -> None:
-        """Block until the customer is logged in.
+    def wait_connected(
+        self, timeout: float | None = None, *, fail_fast: bool | None = None
+    ) -> None:
+        """Block until the customer is logged in (:meth:`CustomerSDK.wait_connected`).
 
         Raises:
+            NotConnectedError: an attempt failed (by default, until the first
+                login), naming why: a refused port, DNS, TLS, an HTTP status.
             TimeoutError: not connected within ``timeout`` seconds.
         """
-        self._runner.run(self.sdk.wait_connected(timeout), None)
+        self._check_open()
+        self._runner.run(self.sdk.wait_connected(timeout, fail_fast=fail_fast), None)
 
     def connect(self, *, timeout: float | None = None) -> None:
         """Start connecting again after :meth:`disconnect`."""
@@ -301,6 +401,8 @@ class SyncCustomerSDK:
     def _ask(
         self, start: Callable[[CustomerSDK], Awaitable[T]], timeout: float | None
     ) -> T:
+        self._check_open()
+
         async def run() -> T:
             return await start(self.sdk)
 
@@ -309,25 +411,53 @@ class SyncCustomerSDK:
     # Events -----------------------------------------------------------------------
 
     def events(
-        self, timeout: float | None = None, *, max_queued: int = MAX_QUEUED_EVENTS
+        self,
+        timeout: float | None = None,
+        *,
+        bound: int = MAX_QUEUED_EVENTS,
+        overflow: Overflow = "drop_oldest",
     ) -> SyncEvents:
-        """A blocking iterator of ``(event_name, payload)``, from now on.
+        """A blocking iterator of ``(event_name, payload)``: the events not read yet.
 
-        The stream is hot: the iterator sees the events that arrive after this
-        call (call it before the actions whose events you want). Iteration ends
-        when no event came for ``timeout`` seconds (``None``: wait for ever) or
-        when the SDK is closed. At most ``max_queued`` unread events are kept;
-        past that the oldest is dropped, with a warning in the log.
+        Like :meth:`CustomerSDK.events`, it listens from this call on; and it
+        first yields the events that came while no ``events()`` iterator was
+        open, since the connection (at most :data:`BACKLOG`, the oldest
+        dropped first). So calling it after the actions whose events you
+        want still gets them, and consecutive loops miss nothing between them.
+        Iteration ends when no event came for ``timeout`` seconds (``None``:
+        wait for ever) or when the SDK is closed. At most ``bound`` unread
+        events wait; past that ``overflow`` decides, as for the async SDK
+        (``"drop_oldest"`` logs a warning; ``"fail"`` raises
+        :class:`~rxlivechat.pool.StreamOverflowError` from the iteration).
 
         Example:
             >>> for name, payload in sdk.events(timeout=5):  # doctest: +SKIP
             ...     print(name, payload)
         """
-        return SyncEvents(self._runner, self.sdk, timeout, max_queued)
+        self._check_open()
+        return SyncEvents(
+            self._runner, self.sdk, timeout, bound, overflow, self._backlog
+        )
 
-    def on(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
-        """Call ``fn(payload)`` on every ``name`` event (on the SDK's thread)."""
-        return self._runner.call(lambda: self.sdk.on(name, fn))
+    def on(
+        self,
+        name: EventName,
+        fn: Callable[[Any], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
+    ) -> abc.DisposableBase:
+        """Call ``fn(payload)`` on every ``name`` event (on the SDK's thread).
+
+        The options are :meth:`CustomerSDK.on`'s (an ``async def`` ``fn`` runs
+        on the SDK's loop, ``concurrency`` at a time).
+        """
+        return self._runner.call(
+            lambda: self.sdk.on(
+                name, fn, concurrency=concurrency, bound=bound, overflow=overflow
+            )
+        )
 
     def once(self, name: EventName, fn: Callable[[Any], object]) -> abc.DisposableBase:
         """Call ``fn(payload)`` on the next ``name`` event (on the SDK's thread)."""
@@ -352,11 +482,19 @@ class SyncCustomerSDK:
     # History and sneak peeks ------------------------------------------------------
 
     def get_chat_history(
-        self, chat_id: str, *, events_per_page: int = EVENTS_PER_PAGE
+        self,
+        chat_id: str,
+        *,
+        events_per_page: int | None = None,
+        threads_per_page: int | None = None,
     ) -> SyncChatHistory:
         """The chat's history, newest page first: see :class:`SyncChatHistory`."""
         history = self._runner.call(
-            lambda: self.sdk.get_chat_history(chat_id, events_per_page=events_per_page)
+            lambda: self.sdk.get_chat_history(
+                chat_id,
+                events_per_page=events_per_page,
+                threads_per_page=threads_per_page,
+            )
         )
         return SyncChatHistory(self._runner, history)
 
@@ -957,12 +1095,175 @@ class SyncCustomerSDK:
         )
 
 
+_POOL_CLOSED = (
+    "this SyncCustomerPool was closed (close(), or the end of its with block): "
+    "make a new one with rxlivechat.sync.connect_sync_pool()"
+)
+
+
+def connect_sync_pool(
+    *,
+    max_concurrent_logins: int = 50,
+    timeout: float | None = None,
+    **defaults: Any,
+) -> SyncCustomerPool:
+    """Many blocking customers on one background thread: a :class:`SyncCustomerPool`.
+
+    The blocking twin of :class:`~rxlivechat.pool.CustomerPool`: one loop thread,
+    one HTTP session and one login gate serve every customer, where
+    :func:`connect_sync` costs a thread, a loop and a session each.
+
+    Args:
+        max_concurrent_logins: customers connecting and logging in at once.
+        timeout: seconds to wait for the pool to be made.
+        **defaults: :func:`rxlivechat.init` options for every customer
+            (``organization_id``, ``client_id``, ``api_url``...);
+            :meth:`SyncCustomerPool.add` may override them per customer.
+
+    Example:
+        >>> pool = connect_sync_pool(organization_id=org, client_id=c)  # doctest: +SKIP
+        >>> with pool:
+        ...     alice = pool.add("alice")
+        ...     alice.start_chat([Message(text="Hi")])
+    """
+    from .pool import CustomerPool
+
+    runner = _LoopThread("rxlivechat-pool", _POOL_CLOSED)
+    try:
+
+        async def make() -> CustomerPool:
+            return CustomerPool(max_concurrent_logins=max_concurrent_logins, **defaults)
+
+        pool = runner.run(make(), timeout)
+    except BaseException:
+        runner.stop()
+        raise
+    return SyncCustomerPool(pool, runner)
+
+
+class SyncCustomerPool:
+    """Blocking customers sharing one loop thread (see :func:`connect_sync_pool`).
+
+    Each :meth:`add` returns a :class:`SyncCustomerSDK` whose methods block as
+    :func:`connect_sync`'s do; closing one removes it from the pool. Closing the
+    pool (``close()``, the end of a ``with`` block, or the interpreter's exit)
+    destroys every customer and stops the thread.
+    """
+
+    def __init__(self, pool: CustomerPool, runner: _LoopThread) -> None:
+        self.pool = pool
+        """The async :class:`~rxlivechat.pool.CustomerPool` underneath."""
+        self._runner = runner
+        self._customers: dict[str, SyncCustomerSDK] = {}
+        self._closed = False
+        _OPEN.add(self)
+
+    def __enter__(self) -> SyncCustomerPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def add(
+        self, key: str, *, timeout: float | None = None, **options: Any
+    ) -> SyncCustomerSDK:
+        """Add customer ``key`` and start connecting it; its blocking facade.
+
+        Raises:
+            InvalidArgumentError: ``key`` is in the pool already, or a bad option.
+            SDKClosedError: the pool was closed.
+        """
+        if self._closed:
+            raise SDKClosedError(_POOL_CLOSED)
+
+        async def add() -> tuple[CustomerSDK, _Backlog]:
+            sdk = await self.pool.add(key, **options)
+            return sdk, _Backlog(sdk)
+
+        sdk, backlog = self._runner.run(add(), timeout)
+        customer = SyncCustomerSDK(sdk, self._runner, backlog, pool=self, key=key)
+        self._customers[key] = customer
+        return customer
+
+    def remove(self, key: str) -> None:
+        """Destroy customer ``key`` and forget it.
+
+        Raises:
+            KeyError: no such customer.
+        """
+        self._customers[key].close()
+
+    def get(self, key: str) -> SyncCustomerSDK | None:
+        """Customer ``key``'s facade, or ``None``."""
+        return self._customers.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._customers
+
+    def __len__(self) -> int:
+        return len(self._customers)
+
+    def keys(self) -> list[str]:
+        """The customers' keys."""
+        return list(self._customers)
+
+    @property
+    def connected(self) -> int:
+        """How many customers are logged in right now."""
+        return self.pool.connected
+
+    def wait_connected(self, timeout: float | None = None) -> None:
+        """Block until every customer in the pool is logged in."""
+        if self._closed:
+            raise SDKClosedError(_POOL_CLOSED)
+        self._runner.run(self.pool.wait_connected(timeout), None)
+
+    def close(self) -> None:
+        """Destroy every customer and stop the thread (twice is fine)."""
+        if self._closed:
+            return
+        self._closed = True
+        _OPEN.discard(self)
+        customers, self._customers = self._customers, {}
+        for customer in customers.values():
+            customer._closed = True
+        try:
+            with contextlib.suppress(Exception):
+                if self._runner.alive:
+                    self._runner.run(self._close(customers), CLOSE_TIMEOUT)
+        finally:
+            self._runner.stop()
+
+    async def _close(self, customers: dict[str, SyncCustomerSDK]) -> None:
+        for customer in customers.values():
+            customer._backlog.dispose()
+        await self.pool.close()
+
+    def _remove(self, key: str) -> None:
+        customer = self._customers.pop(key, None)
+        if customer is None or not self._runner.alive:
+            return
+
+        async def remove() -> None:
+            customer._backlog.dispose()
+            await self.pool.remove(key)
+
+        with contextlib.suppress(Exception):
+            self._runner.run(remove(), CLOSE_TIMEOUT)
+
+
 class SyncEvents(Iterator[tuple[str, Any]]):
     """The blocking iterator of :meth:`SyncCustomerSDK.events`.
 
     Ends when no event came for ``timeout`` seconds, or when the SDK is
     closed; :meth:`close` (or leaving a ``for`` loop early and dropping it) stops
-    the subscription.
+    the subscription, and the events that come after wait for the next
+    ``events()``.
     """
 
     _END: Any = object()
@@ -972,30 +1273,61 @@ class SyncEvents(Iterator[tuple[str, Any]]):
         runner: _LoopThread,
         sdk: CustomerSDK,
         timeout: float | None,
-        max_queued: int,
+        bound: int,
+        overflow: Overflow,
+        backlog: _Backlog,
     ) -> None:
+        self._done = True  # until subscribed
+        if bound < 1:
+            raise InvalidArgumentError("bound must be at least 1")
+        if overflow not in ("buffer", "drop_oldest", "fail"):
+            raise InvalidArgumentError(
+                f"overflow must be 'buffer', 'drop_oldest' or 'fail', not {overflow!r}"
+            )
         self._runner = runner
         self._timeout = timeout
-        self._queue: queue.Queue[Any] = queue.Queue(max(1, max_queued))
-        self._done = True  # until subscribed
-        self._subscription = runner.call(
-            lambda: sdk.subscribe(
+        self._bound = bound
+        self._overflow = overflow
+        self._backlog = backlog
+        self.dropped = 0
+        """Events dropped because the queue was full."""
+        # Unbounded as a queue.Queue: the bound is kept by _put (on the SDK's
+        # thread, the only writer), and the end marker always fits.
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._subscription: abc.DisposableBase | None = None
+        self._stopped = False  # on the SDK's thread: unsubscribed for good
+
+        def subscribe() -> None:  # on the SDK's thread
+            for item in backlog.take():
+                self._put(item)
+            if self._stopped:  # overflow="fail" on the backlog already
+                return
+            backlog.readers += 1
+            self._subscription = sdk.subscribe(
                 on_next=self._put,
-                on_error=lambda _: self._put(self._END),
-                on_completed=lambda: self._put(self._END),
+                on_error=lambda _: self._queue.put(self._END),
+                on_completed=lambda: self._queue.put(self._END),
             )
-        )
+
+        runner.call(subscribe)
         self._done = False
 
     def _put(self, item: Any) -> None:  # on the SDK's thread
-        while True:
-            try:
-                self._queue.put_nowait(item)
-                return
-            except queue.Full:
-                with contextlib.suppress(queue.Empty):
-                    dropped = self._queue.get_nowait()
-                    log.warning("sync events: queue full, dropped %r", dropped[0])
+        if self._queue.qsize() < self._bound:
+            self._queue.put(item)
+            return
+        if self._overflow == "fail":
+            from .pool import StreamOverflowError
+
+            self._queue.put(StreamOverflowError(f"fell {self._bound} events behind"))
+            self._stop()
+            return
+        self.dropped += 1
+        if self._overflow == "drop_oldest":
+            with contextlib.suppress(queue.Empty):
+                dropped = self._queue.get_nowait()
+                log.warning("sync events: queue full, dropped %r", dropped[0])
+            self._queue.put(item)
 
     def __iter__(self) -> SyncEvents:
         return self
@@ -1010,6 +1342,9 @@ class SyncEvents(Iterator[tuple[str, Any]]):
         if item is self._END:
             self.close()
             raise StopIteration
+        if isinstance(item, Exception):  # overflow="fail"
+            self.close()
+            raise item
         result: tuple[str, Any] = item
         return result
 
@@ -1020,7 +1355,14 @@ class SyncEvents(Iterator[tuple[str, Any]]):
         self._done = True
         if self._runner.alive:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._runner.loop.call_soon_threadsafe(self._subscription.dispose)
+                self._runner.loop.call_soon_threadsafe(self._stop)
+
+    def _stop(self) -> None:  # on the SDK's thread
+        self._stopped = True
+        if self._subscription is not None:
+            self._subscription.dispose()
+            self._subscription = None
+            self._backlog.readers -= 1
 
     def __del__(self) -> None:
         self.close()
@@ -1029,10 +1371,12 @@ class SyncEvents(Iterator[tuple[str, Any]]):
 class SyncChatHistory:
     """A chat's history, read by blocking calls (see :class:`~rxlivechat.ChatHistory`).
 
-    ``for event in history`` walks the whole history, newest page first and
-    oldest → newest within a page, fetching each page only when the previous
-    one was read; :meth:`pages` walks it page by page; :meth:`next` is the
-    seed's cursor (one per history object).
+    Iterating means what ``async for`` means on the async history: pages.
+    ``for page in history`` (or :meth:`pages`, which bounds each page's wait)
+    walks it page by page, newest first, fetching each page only when the
+    previous one was read; :meth:`events` walks the same pages event by event
+    (oldest → newest within a page); :meth:`next` is the seed's cursor (one
+    per history object).
     """
 
     def __init__(self, runner: _LoopThread, history: ChatHistory) -> None:
@@ -1060,8 +1404,15 @@ class SyncChatHistory:
                 return
             yield page
 
-    def __iter__(self) -> Iterator[Event]:
-        for page in self.pages():
+    def __iter__(self) -> Iterator[HistoryPage]:
+        return self.pages()
+
+    def events(self, *, timeout: float | None = None) -> Iterator[Event]:
+        """A fresh walk, event by event (newest page first, in order within one).
+
+        ``timeout`` bounds each page's wait.
+        """
+        for page in self.pages(timeout=timeout):
             yield from page.value
 
 
@@ -1105,7 +1456,11 @@ class Sandbox:
         """Start serving on 127.0.0.1, from a background thread."""
         if self._runner is not None:
             return
-        runner = _LoopThread("rxlivechat-sandbox")
+        runner = _LoopThread(
+            "rxlivechat-sandbox",
+            "this sync Sandbox was closed (close(), or the end of its with "
+            "block): start() it again, or make a new one",
+        )
 
         from .sandbox import Sandbox as AsyncSandbox
 
@@ -1120,13 +1475,14 @@ class Sandbox:
             runner.stop()
             raise
         self._runner = runner
-        atexit.register(_close_at_exit, weakref.ref(self))
+        _OPEN.add(self)
 
     def close(self) -> None:
         """Stop serving, stop the loop and join the thread (twice is fine)."""
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        _OPEN.discard(self)
         try:
             with contextlib.suppress(Exception):
                 if runner.alive:

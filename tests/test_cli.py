@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -163,20 +164,56 @@ def test_sandbox_on_a_busy_port_says_so_in_one_line() -> None:
     )
 
 
-def test_tail_seconds_is_a_deadline_even_while_it_cannot_connect() -> None:
+def test_tail_that_cannot_connect_says_why_at_once_and_exits_69() -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
+    started = time.monotonic()
     result = run(
         "tail",
-        *("--seconds", "1", "--organization-id", "org"),
-        *("--api-url", url, "--accounts-url", url),
+        *("--organization-id", "org", "--api-url", url, "--accounts-url", url),
     )
-    assert result.returncode == 1
+    assert time.monotonic() - started < 20  # the first failure, not a 30 s wait
+    assert result.returncode == 69  # EX_UNAVAILABLE
     (line,) = result.stderr.splitlines()  # one line, no traceback
-    assert line.startswith("rxlivechat tail: not connected within 1 s (")
+    assert line.startswith("rxlivechat tail: not connected: ")
     assert "cannot fetch a customer token" in line
+    assert "Cannot connect to host 127.0.0.1" in line
+    assert "retrying" not in line  # it exits: it does not say it goes on
     events = [json.loads(line)["event"] for line in result.stdout.splitlines()]
     assert "error" in events
     assert "connected" not in events
+
+
+def test_tail_seconds_is_a_deadline_for_a_connection_that_does_not_come() -> None:
+    # A server that accepts and never answers: only the deadline ends it.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        result = run(
+            "tail",
+            *("--seconds", "1", "--organization-id", "org"),
+            *("--api-url", url, "--accounts-url", url),
+        )
+    assert result.returncode == 69
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("rxlivechat tail: not connected within 1 s")
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--api-url", "127.0.0.1:1234"), "no scheme"),
+        (("--api-url", "http://127.0.0.1:1234"), "accounts_url is missing"),
+    ],
+)
+def test_tail_with_a_bad_url_is_a_usage_error_naming_it(
+    options: tuple[str, ...], named: str
+) -> None:
+    result = run("tail", "--organization-id", "org", *options)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("rxlivechat tail: ")
+    assert named in line
 
 
 async def test_tail_with_a_wrong_organization_fails_at_once_in_one_line(
@@ -197,8 +234,8 @@ async def test_tail_with_a_wrong_organization_fails_at_once_in_one_line(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert proc.returncode == 1
+    assert proc.returncode == 69
     (line,) = err.decode().splitlines()
-    assert line.startswith("rxlivechat tail: cannot connect: the accounts API refused")
+    assert line.startswith("rxlivechat tail: not connected: the accounts API refused")
     assert "HTTP 400" in line
     assert b'"event":"error"' in out

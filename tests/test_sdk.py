@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime
 import gc
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 import reactivex as rx
+from reactivex import operators as ops
+from reactivex.scheduler import ThreadPoolScheduler
 
 import rxlivechat
 from rxlivechat import (
@@ -24,7 +31,9 @@ from rxlivechat import (
     RateChatResult,
     RequestTimeoutError,
     SDKClosedError,
+    StreamOverflowError,
     ThreadsSummary,
+    WrongThreadError,
 )
 from rxlivechat.engine.transport import rtm_url, web_url
 from rxlivechat.protocol.methods import GetCustomer, ListThreads
@@ -172,6 +181,7 @@ async def test_an_unsent_method_warns_when_collected_like_a_coroutine(
         "CustomerSDK.send_event(...) was never awaited or subscribed: "
         "nothing was sent (await it, or subscribe to it)"
     ]
+    assert [w.filename for w in warned] == [__file__]  # the line that made it
     # Awaited or subscribed, nothing warns (warnings are errors here).
     await sdk.send_event(chat.id, Message(text="sent"))
     done = asyncio.Event()
@@ -553,6 +563,7 @@ async def test_wait_connected_counts_a_login_that_dropped_at_once() -> None:
         client_id="c",
         api_url="http://127.0.0.1:9",  # nothing listens: it keeps trying
         accounts_url="http://127.0.0.1:9",
+        fail_fast=False,  # the wait is not failed by the refused attempts
     )
     waiting = asyncio.ensure_future(sdk.wait_connected(timeout=5))
     await asyncio.sleep(0.01)  # the wait is waiting
@@ -569,3 +580,201 @@ async def test_wait_connected_without_connect_says_to_call_it() -> None:
     with pytest.raises(SDKClosedError, match=r"call connect\(\)"):
         await sdk.wait_connected(timeout=5)
     await sdk.destroy()
+
+
+# Warnings point at the user's line ---------------------------------------------------
+
+
+async def test_the_never_awaited_warning_names_the_line_that_made_it(
+    sdk: CustomerSDK,
+) -> None:
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        sdk.get_customer()  # dropped at once: never sent
+        gc.collect()
+    [warning] = [w for w in warned if issubclass(w.category, RuntimeWarning)]
+    assert warning.filename == __file__
+    assert warning.lineno == line
+    assert "CustomerSDK.get_customer(...) was never awaited" in str(warning.message)
+
+
+# Not iterable: it is an Observable already ------------------------------------------
+
+_ITERATE = textwrap.dedent(
+    """
+    import asyncio, sys
+    import reactivex as rx
+    import rxlivechat
+
+    async def main():
+        sdk = rxlivechat.init(organization_id="o", client_id="c", auto_connect=False)
+        for name, attempt in [
+            ("list", lambda: list(sdk)),
+            ("iter", lambda: iter(sdk)),
+            ("from_", lambda: rx.from_(sdk).subscribe(print, on_error=raise_)),
+            ("from_iterable", lambda: rx.from_iterable(sdk).subscribe(on_error=raise_)),
+        ]:
+            try:
+                attempt()
+            except TypeError as exc:
+                assert "sdk.pipe(" in str(exc), exc
+                print(name, "refused")
+        sdk.destroy()
+
+    def raise_(exc):
+        raise exc
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_iterating_the_sdk_fails_at_once_saying_what_to_do() -> None:
+    # In a child under a time limit: the regression (from_ slicing the SDK
+    # for ever at 100% CPU) must fail the test, not hang the suite.
+    done = subprocess.run(
+        [sys.executable, "-c", _ITERATE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:-1] == [
+        "list refused",
+        "iter refused",
+        "from_ refused",
+        "from_iterable refused",
+    ]
+
+
+async def test_the_sdk_in_a_pipeline_is_the_sdk_itself(sdk: CustomerSDK) -> None:
+    # What rx.from_(sdk) was meant to be: sdk, composed.
+    names: list[str] = []
+
+    def name(item: tuple[str, Any]) -> str:
+        return item[0]
+
+    sdk.pipe(ops.map(name)).subscribe(names.append)
+    await sdk.start_chat([Message(text="hi")])
+    await until(lambda: "incoming_chat" in names)
+
+
+# events(): the stream as a bounded async iterator -----------------------------------
+
+
+async def test_events_iterates_the_stream_from_the_call_on(sdk: CustomerSDK) -> None:
+    await sdk.wait_connected(10)
+    events = sdk.events()
+    chat = await sdk.start_chat()
+    await sdk.send_event(chat.id, Message(text="one"))
+    await sdk.send_event(chat.id, Message(text="two"))
+    texts: list[str] = []
+    async with asyncio.timeout(10), events:
+        async for name, payload in events:
+            if name == "new_event":
+                texts.append(payload.event.text)
+                if len(texts) == 2:
+                    break
+    assert texts == ["one", "two"]
+    assert events.dropped == 0
+
+
+async def test_events_ends_when_the_sdk_is_destroyed(sdk: CustomerSDK) -> None:
+    events = sdk.events()
+    sdk.destroy()
+    async with asyncio.timeout(10):
+        rest = [item async for item in events]
+    assert [name for name, _ in rest] == ["disconnected"] or rest == []
+
+
+async def test_events_is_bounded_with_an_overflow_policy(sdk: CustomerSDK) -> None:
+    await sdk.wait_connected(10)
+    oldest = sdk.events(bound=2)  # drop_oldest: keeps the newest two
+    newest = sdk.events(bound=2, overflow="buffer")  # keeps the first two
+    failing = sdk.events(bound=2, overflow="fail")
+    chat = await sdk.start_chat()
+    for text in ("a", "b", "c", "d"):
+        await sdk.send_event(chat.id, Message(text=text))
+    await until(lambda: oldest.dropped >= 2)
+    assert len(oldest) == 2
+    assert len(newest) == 2
+    assert newest.dropped == oldest.dropped
+    kept = [await oldest.get(), await oldest.get()]
+    assert [payload.event.text for _, payload in kept] == ["c", "d"]
+    async with asyncio.timeout(10):
+        assert len([await failing.get(), await failing.get()]) == 2
+        with pytest.raises(StreamOverflowError):
+            await failing.get()
+    with pytest.raises(InvalidArgumentError):
+        sdk.events(bound=0)
+    with pytest.raises(InvalidArgumentError):
+        sdk.events(overflow="block")  # type: ignore[arg-type]
+    oldest.close()
+    newest.close()
+
+
+# From other threads ----------------------------------------------------------------
+
+
+async def test_methods_from_a_thread_pool_pipeline_are_marshalled(
+    sdk: CustomerSDK, sandbox: Sandbox
+) -> None:
+    # The issue's pipeline: observe_on a thread pool, buffer, then a method.
+    chat = await sdk.start_chat()
+    sent: list[str] = []
+    errors: list[Exception] = []
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def failed(exc: Exception) -> None:
+        errors.append(exc)
+        loop.call_soon_threadsafe(done.set)
+
+    def completed() -> None:
+        loop.call_soon_threadsafe(done.set)
+
+    pool = ThreadPoolScheduler(2)
+    rx.from_iterable(range(6)).pipe(
+        ops.observe_on(pool),
+        ops.buffer_with_count(2),
+        ops.flat_map(
+            lambda batch: sdk.send_event(chat.id, Message(text=f"batch {batch}"))
+        ),
+    ).subscribe(
+        lambda event: sent.append(event.text),
+        on_error=failed,
+        on_completed=completed,
+    )
+    async with asyncio.timeout(20):
+        await done.wait()
+    pool.executor.shutdown()
+    assert errors == []
+    assert sorted(sent) == ["batch [0, 1]", "batch [2, 3]", "batch [4, 5]"]
+    assert sandbox.count("send_event") == 3
+
+
+async def test_awaiting_a_method_on_another_threads_loop_works(
+    sdk: CustomerSDK,
+) -> None:
+    await sdk.wait_connected(10)
+    results: list[Any] = []
+
+    def other_thread() -> None:
+        async def ask() -> None:
+            results.append((await sdk.get_customer()).id)
+            await sdk.wait_connected(5)
+            try:
+                sdk.disconnect()
+            except WrongThreadError as exc:
+                results.append(str(exc))
+
+        asyncio.run(ask())
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    await until(lambda: not thread.is_alive(), timeout=20)
+    assert results[0] == sdk.customer_id
+    assert "disconnect() was called from outside the SDK's event loop" in results[1]
+    assert sdk.connected  # refused, not half done

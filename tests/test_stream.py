@@ -1,10 +1,17 @@
-"""HotStream: a subscriber that raises is reported and breaks nobody."""
+"""HotStream: a subscriber that raises is reported and breaks nobody.
+StreamQueue: a hot stream read with ``async for``, bounded, drops counted."""
 
 from __future__ import annotations
 
-import reactivex
+import asyncio
 
-from rxlivechat.stream import HotStream
+import pytest
+import reactivex
+from reactivex.subject import Subject
+
+from rxlivechat import InvalidArgumentError, StreamOverflowError
+from rxlivechat.handlers import Overflow
+from rxlivechat.stream import HotStream, StreamQueue
 
 
 def test_a_raising_subscriber_does_not_break_the_others() -> None:
@@ -75,3 +82,54 @@ def test_an_attached_observer_gets_values_until_disposed_or_completed() -> None:
     assert first == [1]
     assert second == [1, 2, "done"]
     assert stream.observers == []  # completed: nobody is kept
+
+
+@pytest.mark.parametrize(
+    ("overflow", "kept", "dropped"),
+    [("drop_oldest", [98, 99, 100], 97), ("buffer", [1, 2, 3], 97)],
+)
+async def test_a_full_queue_keeps_its_bound_and_counts_every_drop(
+    overflow: Overflow, kept: list[int], dropped: int
+) -> None:
+    source: Subject[int] = Subject()
+    queue = StreamQueue(source, 3, overflow)
+    for value in range(1, 101):
+        source.on_next(value)
+    assert len(queue) == 3  # never more than the bound held
+    assert queue.dropped == dropped
+    source.on_completed()  # the end comes after what waits
+    async with asyncio.timeout(5):
+        assert [value async for value in queue] == kept
+
+
+async def test_a_failing_queue_delivers_what_waits_then_raises() -> None:
+    source: Subject[int] = Subject()
+    queue = StreamQueue(source, 2, "fail")
+    for value in (1, 2, 3, 4):
+        source.on_next(value)
+    assert not source.observers  # it stopped listening
+    async with asyncio.timeout(5):
+        assert [await queue.get(), await queue.get()] == [1, 2]
+        with pytest.raises(StreamOverflowError, match="2 items behind"):
+            await queue.get()
+
+
+async def test_a_reader_waits_for_the_next_item_and_close_ends_it() -> None:
+    source: Subject[int] = Subject()
+    async with StreamQueue(source, 10) as queue:
+        reading = asyncio.ensure_future(queue.get())
+        await asyncio.sleep(0)
+        assert not reading.done()
+        source.on_next(7)
+        assert await asyncio.wait_for(reading, 5) == 7
+    assert not source.observers  # closed on leaving the block
+    with pytest.raises(StopAsyncIteration):
+        await queue.get()
+
+
+def test_a_queue_refuses_a_bad_bound_or_policy() -> None:
+    source: Subject[int] = Subject()
+    with pytest.raises(InvalidArgumentError):
+        StreamQueue(source, 0)
+    with pytest.raises(InvalidArgumentError):
+        StreamQueue(source, 1, "block")  # type: ignore[arg-type]

@@ -12,9 +12,11 @@ import datetime
 import inspect
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,13 +29,16 @@ from rxlivechat import (
     ChatsSummary,
     Customer,
     CustomerSDK,
+    HistoryPage,
     InvalidArgumentError,
     Message,
+    NotConnectedError,
     SDKClosedError,
+    StreamOverflowError,
 )
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult
-from rxlivechat.sync import Sandbox, SyncCustomerSDK
+from rxlivechat.sync import Sandbox, SyncCustomerSDK, connect_sync_pool
 
 from .helpers import interruptible
 
@@ -272,8 +277,10 @@ def test_events_end_when_the_sdk_closes(sandbox: Sandbox) -> None:
     )
     events = sdk.events()  # no timeout
     sdk.close()
-    # A clean shutdown says so (disconnected, manual), then the events end.
-    assert [(name, payload.reason) for name, payload in events] == [
+    # A clean shutdown says so (disconnected, manual), then the events end
+    # (after the connection's events, if it connected meanwhile).
+    items = list(events)
+    assert [(name, payload.reason) for name, payload in items[-1:]] == [
         ("disconnected", "manual")
     ]
     assert ours() == ["rxlivechat-sandbox"]
@@ -307,8 +314,12 @@ def test_history_is_a_blocking_iterator(sdk: SyncCustomerSDK, sandbox: Sandbox) 
     chat = sdk.start_chat([Message(text="a"), Message(text="b")])
     sdk.send_event(chat.id, Message(text="c"))
     history = sdk.get_chat_history(chat.id, events_per_page=1)
-    texts = [getattr(e, "text", None) for e in history]
+    texts = [getattr(e, "text", None) for e in history.events()]
     assert texts == ["a", "b", "c"]
+    # Iterating means pages, as `async for` on the async history does.
+    pages = list(history)
+    assert all(isinstance(page, HistoryPage) for page in pages)
+    assert [getattr(e, "text", None) for p in pages for e in p.value] == texts
     page = history.next()
     assert [getattr(e, "text", None) for e in page.value] == ["a", "b", "c"]
     assert history.next().done
@@ -342,7 +353,7 @@ def test_bad_options_leave_no_thread() -> None:
 
 LIFECYCLE = {"destroy"}  # close() instead
 SAME = {"on", "once", "off", "set_sneak_peek", "get_chat_history", "wait_connected"}
-SAME |= {"commit"}
+SAME |= {"commit", "events"}
 """Methods whose blocking form has exactly the same parameters (no timeout added)."""
 
 
@@ -369,3 +380,150 @@ def test_every_sdk_method_has_a_blocking_form_with_the_same_parameters() -> None
         if name not in SAME:
             timeout = inspect.signature(blocking).parameters["timeout"]
             assert timeout.kind == inspect.Parameter.KEYWORD_ONLY, name
+
+
+# Events read after the actions ------------------------------------------------------
+
+
+def test_events_read_after_the_actions_still_get_them(
+    sdk: SyncCustomerSDK, sandbox: Sandbox
+) -> None:
+    # The script acts first and reads after: the events waited for it.
+    chat = sdk.start_chat([Message(text="Hi")])
+    agent = sandbox.agent("Jane")
+    agent.join(chat.id)
+    agent.send_message(chat.id, "Hello")
+    names: list[str] = []
+    for name, _ in sdk.events(timeout=0.5):
+        names.append(name)
+    assert names.index("connected") < names.index("incoming_chat")  # since login
+    assert "incoming_chat" in names
+    assert "new_event" in names
+    # Between two loops nothing is lost: what came meanwhile waits too.
+    sdk.send_event(chat.id, Message(text="again"))
+    later = [p.event.text for n, p in sdk.events(timeout=0.5) if n == "new_event"]
+    assert later == ["again"]
+
+
+def test_events_overflow_policies(sdk: SyncCustomerSDK) -> None:
+    chat = sdk.start_chat()
+    list(sdk.events(timeout=0.2))  # read what came so far
+    oldest = sdk.events(timeout=0.5, bound=2)
+    failing = sdk.events(timeout=0.5, bound=2, overflow="fail")
+    for text in ("a", "b", "c", "d"):
+        sdk.send_event(chat.id, Message(text=text))
+    assert [p.event.text for _, p in oldest] == ["c", "d"]
+    assert oldest.dropped == 2
+    with pytest.raises(StreamOverflowError):
+        list(failing)
+    with pytest.raises(InvalidArgumentError):
+        sdk.events(bound=0)
+
+
+# Closed: say what and what to do -----------------------------------------------------
+
+
+def test_a_closed_facade_says_what_was_closed_and_what_to_do(
+    sandbox: Sandbox,
+) -> None:
+    sdk = rxlivechat.connect_sync(
+        organization_id=sandbox.organization_id,
+        client_id="c",
+        api_url=sandbox.api_url,
+        accounts_url=sandbox.accounts_url,
+    )
+    sdk.close()
+    with pytest.raises(
+        SDKClosedError,
+        match=r"this SyncCustomerSDK was closed.*"
+        r"connect_sync\(\)",
+    ):
+        sdk.get_customer()
+    with pytest.raises(SDKClosedError, match="this SyncCustomerSDK was closed"):
+        sdk.wait_connected(1)
+    sandbox_closed = Sandbox()
+    sandbox_closed.start()
+    runner = sandbox_closed._runner
+    sandbox_closed.close()
+    assert runner is not None
+    with pytest.raises(SDKClosedError, match="this sync Sandbox was closed"):
+        runner.call(lambda: None)
+
+
+def test_a_refused_connection_is_named_at_once() -> None:
+    with socket.socket() as held:  # bound, not listening: refuses
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        with rxlivechat.connect_sync(
+            organization_id="o", client_id="c", api_url=url, accounts_url=url
+        ) as sdk:
+            started = time.monotonic()
+            with pytest.raises(NotConnectedError, match="Cannot connect to host"):
+                sdk.wait_connected(20)
+            with pytest.raises(NotConnectedError, match="Cannot connect to host"):
+                sdk.get_customer()
+            assert time.monotonic() - started < 2
+
+
+# atexit: one hook, never one per facade ---------------------------------------------
+
+CYCLES = """
+import atexit
+import rxlivechat
+from rxlivechat.sync import Sandbox
+
+with Sandbox() as sandbox:
+    options = dict(
+        organization_id=sandbox.organization_id,
+        client_id="c",
+        api_url=sandbox.api_url,
+        accounts_url=sandbox.accounts_url,
+        auto_connect=False,
+    )
+    before = atexit._ncallbacks()
+    for _ in range(300):
+        rxlivechat.connect_sync(**options).close()
+    with rxlivechat.connect_sync(**options):
+        during = atexit._ncallbacks()
+    print(before, during, atexit._ncallbacks())
+"""
+
+
+def test_connect_close_cycles_leave_the_atexit_registry_as_it_was(
+    tmp_path: Path,
+) -> None:
+    result = run_script(CYCLES, tmp_path)
+    assert result.returncode == 0, result.stderr
+    before, during, after = map(int, result.stdout.split())
+    assert before == during == after
+
+
+# A pool: one thread for many customers ----------------------------------------------
+
+
+def test_a_sync_pool_runs_many_customers_on_one_thread(sandbox: Sandbox) -> None:
+    before = threading.active_count()
+    with connect_sync_pool(
+        organization_id=sandbox.organization_id,
+        client_id="c",
+        api_url=sandbox.api_url,
+        accounts_url=sandbox.accounts_url,
+        max_concurrent_logins=5,
+    ) as pool:
+        customers = [pool.add(f"c{i}") for i in range(20)]
+        pool.wait_connected(timeout=30)
+        assert pool.connected == 20
+        assert threading.active_count() == before + 1  # the pool's one thread
+        chats = [c.start_chat([Message(text=c.key)]) for c in customers[:3]]
+        assert len({chat.id for chat in chats}) == 3
+        events = customers[0].events(timeout=0.3)
+        assert "connected" in [name for name, _ in events]
+        customers[1].close()  # leaves the pool; the others go on
+        assert "c1" not in pool
+        with pytest.raises(SDKClosedError, match="left its SyncCustomerPool"):
+            customers[1].get_customer()
+        assert customers[2].get_customer().id == customers[2].customer_id
+        assert len(pool) == 19
+    assert threading.active_count() == before
+    with pytest.raises(SDKClosedError, match="this SyncCustomerPool was closed"):
+        pool.add("late")

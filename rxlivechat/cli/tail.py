@@ -16,9 +16,15 @@ from typing import Any, TextIO
 import msgspec
 
 from .. import init
-from ..exceptions import LiveChatError
+from ..exceptions import InvalidArgumentError, LiveChatError
 
-__all__ = ["json_line", "run_tail"]
+__all__ = ["CANNOT_CONNECT", "USAGE", "json_line", "run_tail"]
+
+CANNOT_CONNECT = 69
+"""The exit status when the customer cannot connect (sysexits' EX_UNAVAILABLE)."""
+
+USAGE = 2
+"""The exit status for a bad option (as argparse's own usage errors)."""
 
 _encoder = msgspec.json.Encoder()
 
@@ -34,8 +40,8 @@ def json_line(name: str, payload: Any) -> str:
 
 @contextlib.asynccontextmanager
 async def _target(
-    organization_id: str | None, api_url: str, accounts_url: str
-) -> AsyncIterator[tuple[str, str, str, Any]]:
+    organization_id: str | None, api_url: str, accounts_url: str | None
+) -> AsyncIterator[tuple[str, str, str | None, Any]]:
     if organization_id is not None:
         yield organization_id, api_url, accounts_url, None
         return
@@ -54,7 +60,7 @@ async def run_tail(
     organization_id: str | None,
     client_id: str,
     api_url: str,
-    accounts_url: str,
+    accounts_url: str | None,
     seconds: float | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -62,7 +68,9 @@ async def run_tail(
     """Print every event until cancelled (Ctrl-C) or ``seconds`` have passed.
 
     ``seconds`` is a total deadline, connecting included. A customer who cannot
-    connect ends it with one line on ``err`` and status 1.
+    connect ends it at its first failed attempt with one line on ``err`` naming
+    the cause, and status :data:`CANNOT_CONNECT`; a bad option (a URL without a
+    scheme...) with status :data:`USAGE`.
     """
     write = (out or sys.stdout).write
     progress = _Progress()
@@ -78,12 +86,16 @@ async def run_tail(
                 connect_wait=CONNECT_WAIT if seconds is None else None,
             )
     except TailError as exc:
-        return _fail(err, str(exc))
+        return _fail(err, str(exc), CANNOT_CONNECT)
+    except InvalidArgumentError as exc:
+        return _fail(err, str(exc), USAGE)
     except TimeoutError:  # the deadline
         if not progress.connected:
             last = progress.errors[-1:]
             why = f" ({_cause_of(last[0])})" if last else ""
-            return _fail(err, f"not connected within {seconds:g} s{why}")
+            return _fail(
+                err, f"not connected within {seconds:g} s{why}", CANNOT_CONNECT
+            )
     return 0
 
 
@@ -95,9 +107,9 @@ class _Progress:
         self.errors: list[Exception] = []
 
 
-def _fail(err: TextIO | None, message: str) -> int:
+def _fail(err: TextIO | None, message: str, status: int) -> int:
     (err or sys.stderr).write(f"rxlivechat tail: {message}\n")
-    return 1
+    return status
 
 
 class TailError(Exception):
@@ -108,7 +120,7 @@ async def _tail(
     organization_id: str | None,
     client_id: str,
     api_url: str,
-    accounts_url: str,
+    accounts_url: str | None,
     write: Callable[[str], object],
     progress: _Progress,
     *,
@@ -128,7 +140,7 @@ async def _tail(
             sdk.subscribe(show)
             try:  # bounded by the deadline, when there is one
                 await sdk.wait_connected(timeout=connect_wait)
-            except LiveChatError as exc:  # the attempts fail for good
+            except LiveChatError as exc:  # the first attempt failed: say why
                 raise TailError(_cause_of(exc)) from None
             except TimeoutError:
                 last = progress.errors[-1:]

@@ -32,7 +32,12 @@ Rules:
 7. Requests never wait for a connection that cannot come: before :meth:`start`
    they fail at once (call ``connect()``), and while the attempts fail for a
    permanent reason (:func:`permanent_failure`: a refused token, a fatal login
-   error) they fail at once with that error as their ``__cause__``.
+   error) they fail at once with that error as their ``__cause__``. Before the
+   first login (with ``fail_fast``, the default), any network failure does the
+   same: requests and ``wait_connected`` fail with :class:`NotConnectedError`
+   naming the last attempt's cause (refused, DNS, TLS, an HTTP status) as soon
+   as an attempt failed, instead of timing out; after a login, requests wait
+   through reconnects, and one that expires unsent says why it was not sent.
 8. The life is logged under ``rxlivechat``: INFO for logins, losses, reconnects
    and stops, DEBUG for each step; never a token (``rxlivechat.requests`` logs
    each request at DEBUG).
@@ -59,11 +64,13 @@ from ..exceptions import (
     ConnectionLost,
     InvalidArgumentError,
     LiveChatError,
+    NotConnectedError,
     ProtocolError,
     SDKClosedError,
     ServerError,
     StoreError,
     TokenRefusedError,
+    TransportError,
 )
 from ..protocol import methods as m, pushes as p
 from ..protocol.base import Method
@@ -202,6 +209,8 @@ class Options:
         customer_key: the customer's name in ``store``.
         auto_commit: commit each ``new_event`` once the listener returned;
             ``False`` waits for :meth:`Engine.commit`.
+        fail_fast: until the first login, a failed attempt fails the waiting
+            requests (and ``wait_connected``) at once, naming its cause.
     """
 
     organization_id: str
@@ -222,6 +231,7 @@ class Options:
     store: Store | None = None
     customer_key: str = DEFAULT_KEY
     auto_commit: bool = True
+    fail_fast: bool = True
 
 
 MAX_CHATS = 1_000
@@ -249,6 +259,7 @@ class Engine:
         "_closing",
         "_commits",
         "_customer_store",
+        "_failure",
         "_gate",
         "_held",
         "_http",
@@ -273,12 +284,15 @@ class Engine:
         "active_chats",
         "customer_id",
         "identity_cookies",
+        "loop",
         "options",
     )
 
     def __init__(self, options: Options, listener: Listener) -> None:
         self.options = options
         self._listener = listener
+        self.loop: asyncio.AbstractEventLoop | None = _running_loop()
+        """The loop the engine runs on (set again by :meth:`start`)."""
         self._session: Session[Pending] = Session()
         self._requests = Requests(self._session, timeout=options.request_timeout)
         try:
@@ -317,7 +331,8 @@ class Engine:
         self._stop: ev.Disconnected | None = None
         # Dicts used as sets here: empty, a dict costs 64 bytes and a set 216,
         # on every idle customer of a pool.
-        self._login_waiters: dict[asyncio.Future[None], None] = {}
+        # Each wait_connected() and whether it fails fast (on a failed attempt).
+        self._login_waiters: dict[asyncio.Future[None], bool] = {}
         self._logged_in_this_attempt = False
         self._gate = _Gate(None, None)
         """This socket's pass through the shared connect gate."""
@@ -330,8 +345,11 @@ class Engine:
         self._identity: Identity | None = None
         self._resuming = False
         self._store_writes: dict[asyncio.Task[None], None] = {}
-        # While attempts fail for a permanent reason: what requests fail with.
+        # While attempts fail for a permanent reason (or, before the first
+        # login, for any network reason): what requests fail with.
         self._refusal: ConnectError | None = None
+        # The last attempt's failure, until a login: what a wait names.
+        self._failure: Exception | None = None
         self._requests.halt(SDKClosedError(NOT_STARTED))
 
     # State --------------------------------------------------------------------------
@@ -377,8 +395,10 @@ class Engine:
         if self.closed:
             raise SDKClosedError("the SDK was destroyed")
         if not self.running:
+            self.loop = asyncio.get_running_loop()
             self._requests.resume()
             self._refusal = None
+            self._failure = self._requests.not_connected = None
             log.info(
                 "connecting to %s (organization %s)",
                 self._web.api_url,
@@ -442,11 +462,23 @@ class Engine:
         else:  # collected on another thread: close on the engine's own loop
             loop.call_soon_threadsafe(self.close)
 
-    async def wait_connected(self, timeout: float | None = None) -> None:
+    async def wait_connected(
+        self, timeout: float | None = None, *, fail_fast: bool | None = None
+    ) -> None:
         """Wait until the customer is logged in (returns at once if it is).
 
+        Args:
+            timeout: seconds to wait at most; ``None``: as long as it takes.
+            fail_fast: fail as soon as an attempt fails (at once between
+                failed attempts), rather than wait for a later one. ``None``:
+                the ``fail_fast`` option until the first login, then ``False``.
+
         Raises:
-            TimeoutError: not connected within ``timeout`` seconds.
+            NotConnectedError: an attempt failed (with ``fail_fast``), or the
+                wait timed out after failed attempts; the last attempt's
+                failure is its ``__cause__`` and is named in its message.
+            TimeoutError: not connected within ``timeout`` seconds, no attempt
+                having failed.
             SDKClosedError: the engine stopped before connecting.
             ConnectError: the attempts fail for a permanent reason (its
                 ``__cause__``), such as a token refused for a wrong organization.
@@ -459,15 +491,26 @@ class Engine:
                 if self.closed
                 else "not connecting: call connect() first"
             )
-        if self._refusal is not None:
-            raise self._refusal
+        if fail_fast is None:
+            fail_fast = self.options.fail_fast and self.customer_id is None
+        refusal = self._refusal
+        if refusal is not None:  # between failed attempts: the last one's cause
+            cause = refusal.__cause__
+            if fail_fast or (isinstance(cause, Exception) and permanent_failure(cause)):
+                raise refusal
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._login_waiters[waiter] = None
+        self._login_waiters[waiter] = fail_fast
         try:
             async with asyncio.timeout(timeout):
                 await waiter
+        except NotConnectedError:  # a TimeoutError too: not the wait's own
+            raise
         except TimeoutError:
-            raise TimeoutError(f"not connected within {timeout} s") from None
+            failure = self._failure
+            if failure is None:
+                raise TimeoutError(f"not connected within {timeout} s") from None
+            error = not_connected(failure, f"not connected within {timeout} s")
+            raise error from failure
         finally:
             self._login_waiters.pop(waiter, None)
 
@@ -639,8 +682,7 @@ class Engine:
             except LiveChatError as exc:
                 log.info("connection attempt failed: %s", exc)
                 self._emit("error", exc)
-                if permanent_failure(exc):
-                    self._refuse_requests(exc)
+                self._attempt_failed(exc)
             except Exception as exc:  # a bug: report it, and keep the SDK alive
                 log.exception("unexpected error in the connection loop")
                 self._emit("error", exc)
@@ -763,6 +805,7 @@ class Engine:
         """Logged in: say who the customer is."""
         self._gate.leave()  # let the next customer log in
         self._logged_in_this_attempt = True
+        self._failure = self._requests.not_connected = None
         log.info("logged in as customer %s", login.customer.id)
         self.customer_id = login.customer.id
         self._emit("customer_id", login.customer.id)
@@ -1080,24 +1123,40 @@ class Engine:
         if len(chats) > MAX_CHATS:
             del chats[next(iter(chats))]
 
-    def _refuse_requests(self, cause: LiveChatError) -> None:
+    def _attempt_failed(self, cause: LiveChatError) -> None:
+        """Tell whoever asked to be told why the attempt failed (rule 7)."""
+        if permanent_failure(cause):
+            self._failure = self._requests.not_connected = cause
+            self._refuse_requests(cause)
+        elif isinstance(cause, TransportError):  # a login's error is the server's
+            self._failure = self._requests.not_connected = cause
+            if self.options.fail_fast and self.customer_id is None:
+                self._refuse_requests(cause, every_waiter=False)
+            else:
+                self._wake_waiters(not_connected(cause), fail_fast_only=True)
+
+    def _refuse_requests(
+        self, cause: LiveChatError, *, every_waiter: bool = True
+    ) -> None:
         """Fail waiting and new requests at once, until an attempt gets further."""
-        error = ConnectError(
-            f"cannot connect: {cause} (the SDK keeps retrying in the background)"
-        )
-        error.__cause__ = cause
+        error = not_connected(cause)
         self._refusal = error
         self._requests.halt(error)
-        self._wake_waiters(error)
+        self._wake_waiters(error, fail_fast_only=not every_waiter)
 
-    def _wake_waiters(self, error: LiveChatError | None) -> None:
-        for waiter in self._login_waiters:
+    def _wake_waiters(
+        self, error: LiveChatError | None, *, fail_fast_only: bool = False
+    ) -> None:
+        waiters = self._login_waiters
+        for waiter, fail_fast in list(waiters.items()):
+            if fail_fast_only and not fail_fast:
+                continue
+            del waiters[waiter]
             if not waiter.done():
                 if error is None:
                     waiter.set_result(None)
                 else:
                     waiter.set_exception(error)
-        self._login_waiters.clear()
 
     @staticmethod
     async def _finish(runner: asyncio.Task[None] | None) -> None:
@@ -1123,6 +1182,22 @@ class Engine:
         invalidate = getattr(self._token_provider, "invalidate", None)
         if callable(invalidate):
             invalidate()
+
+
+def not_connected(
+    cause: BaseException, what: str = "not connected"
+) -> NotConnectedError:
+    """The error of a wait or a request that no connection could serve."""
+    error = NotConnectedError(f"{what}: {' '.join(str(cause).split())}")
+    error.__cause__ = cause
+    return error
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 _HELD: set[asyncio.Task[Any]] = set()

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from ..exceptions import (
     ConnectionLost,
     LiveChatError,
+    NotConnectedError,
     ProtocolError,
     RequestTimeoutError,
     server_error,
@@ -180,6 +181,9 @@ class Requests:
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
         self._deadlines = _Deadlines(self._expire)
+        self.not_connected: Exception | None = None
+        """Why the last connection attempt failed, until a login (the engine
+        sets it): named by a request that expires without having been sent."""
 
     # Public methods -----------------------------------------------------------------
 
@@ -461,10 +465,17 @@ class Requests:
         if pending.done:
             return
         action = pending.method.action
-        _fail(
-            pending,
-            RequestTimeoutError(f"no reply to {action!r} within the request timeout"),
-        )
+        if pending.request_id is not None:
+            error = RequestTimeoutError(
+                f"no reply to {action!r} within the request timeout"
+            )
+        else:  # never sent: say why, not "no reply"
+            error = NotConnectedError(
+                f"{action!r} was not sent: not connected within the request timeout"
+                + (f": {self.not_connected}" if self.not_connected else "")
+            )
+            error.__cause__ = self.not_connected
+        _fail(pending, error)
         pending.abandoned = True
 
 

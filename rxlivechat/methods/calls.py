@@ -18,16 +18,21 @@ Rules:
 4. :class:`Calls` is the Rx layer's one handle on the engine: the method groups
    (:class:`MethodGroup`) and the history reach the engine through it only.
 5. A method's observable collected without ever being subscribed or awaited
-   warns (``RuntimeWarning``), naming the method, as a never-awaited coroutine
-   does: the request was never sent.
+   warns (``RuntimeWarning``), naming the method and pointing at the line that
+   made it, as a never-awaited coroutine does: the request was never sent.
+6. Subscribing or awaiting from outside the SDK's loop (a pool thread of an
+   ``observe_on``, another thread's loop) is marshalled onto the SDK's loop:
+   the request runs there, and its outcome is delivered from there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 import warnings
+from asyncio.events import _get_running_loop
 from collections.abc import Awaitable, Callable, Generator
 from types import CodeType, FrameType
 from typing import Any, Generic, TypeVar, cast
@@ -37,7 +42,12 @@ from reactivex.internal import default_error, noop
 from reactivex.internal.exceptions import SequenceContainsNoElementsError
 
 from ..engine import Engine, Pending
-from ..exceptions import ConnectError, InvalidArgumentError, SDKClosedError
+from ..exceptions import (
+    ConnectError,
+    InvalidArgumentError,
+    SDKClosedError,
+    WrongThreadError,
+)
 from ..protocol.base import Method
 from ..protocol.frames import Push
 from .validate import validate
@@ -213,16 +223,27 @@ _SDK_GROUPS = frozenset(
     {"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"}
 )
 
+Caller = tuple[CodeType, CodeType | None, int]
+"""The method that asked for a call, and the user's code and the offset of its
+instruction that called it (its line is found only if a warning needs it)."""
 
-def _caller() -> CodeType | None:
-    """The code of the method that asked for a call: the first frame outside here.
 
-    A reference, not a traceback: the name is only spelled out if it must warn.
+def _caller() -> Caller | None:
+    """Who asked for a call: the method, and the code that called it.
+
+    The method is the first frame outside here; its caller is the user's code
+    for a public method. References, not a traceback: the names are only
+    spelled out if it must warn.
     """
     frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename == _MODULE_FILE:
         frame = frame.f_back
-    return None if frame is None else frame.f_code
+    if frame is None:
+        return None
+    caller = frame.f_back  # one step: a walk would cost every call
+    if caller is None:
+        return frame.f_code, None, 0
+    return frame.f_code, caller.f_code, caller.f_lasti  # f_lineno decodes a table
 
 
 def method_name(code: CodeType | None) -> str:
@@ -235,13 +256,27 @@ def method_name(code: CodeType | None) -> str:
     return f"{owner}.{name}" if owner else name
 
 
-def warn_unused(code: CodeType | None) -> None:
-    """Warn that a method's observable was dropped before anything was sent."""
-    warnings.warn(
-        f"{method_name(code)}(...) was never awaited or subscribed: "
-        "nothing was sent (await it, or subscribe to it)",
-        RuntimeWarning,
-        stacklevel=2,
+def warn_unused(caller: Caller | CodeType | None) -> None:
+    """Warn that a method's observable was dropped before anything was sent.
+
+    The warning points at the user's line that made it (it is collected later,
+    wherever the garbage collector runs), as a never-awaited coroutine's does.
+    """
+    if isinstance(caller, CodeType):  # the method only
+        caller = (caller, None, 0)
+    method, code, line = (None, None, 0) if caller is None else caller
+    message = (
+        f"{method_name(method)}(...) was never awaited or "
+        "subscribed: nothing was sent (await it, or subscribe to it)"
+    )
+    if code is None:
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return
+    lineno = next(
+        (n for start, end, n in code.co_lines() if start <= line < end and n), 0
+    )
+    warnings.warn_explicit(
+        message, RuntimeWarning, code.co_filename, lineno, module=code.co_filename
     )
 
 
@@ -267,7 +302,7 @@ class _Call(Observable[T]):
     Collected without a subscription, it warns (rule 5).
     """
 
-    def __init__(self, engine: Engine, caller: CodeType | None) -> None:
+    def __init__(self, engine: Engine, caller: Caller | None) -> None:
         # Not Observable.__init__: its per-instance RLock costs every call, and
         # only a few operators ever take it (amb...): made when first asked for.
         self._engine = engine
@@ -293,9 +328,12 @@ class _Call(Observable[T]):
         scheduler: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         self._used = True
-        if self._engine.closed:
+        engine = self._engine
+        if engine.closed:
             observer.on_error(SDKClosedError("the SDK was destroyed"))
             return _Done()
+        if engine.loop is not None and _get_running_loop() is not engine.loop:
+            return _Marshalled(self, observer, engine.loop)  # another thread
         return self._start(None, observer)
 
     @property
@@ -333,14 +371,81 @@ class _Call(Observable[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         self._used = True
-        if self._engine.closed:
+        engine = self._engine
+        if engine.closed:
             raise SDKClosedError("the SDK was destroyed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if engine.loop is not None and loop is not engine.loop:
+            return (yield from self._await_elsewhere(engine.loop).__await__())
+        future: asyncio.Future[T] = loop.create_future()
         run = self._start(future, None)
         try:
             return (yield from future)
         finally:  # a no-op once settled; else (cancelled) abandons the request
             run.dispose()
+
+    async def _await_elsewhere(self, loop: asyncio.AbstractEventLoop) -> T:
+        """Awaited on another thread's loop: run on the SDK's loop, wait here."""
+
+        async def there() -> T:
+            return await self
+
+        if not loop.is_running():
+            raise WrongThreadError(_NOT_RUNNING)
+        return await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(there(), loop)
+        )
+
+
+_NOT_RUNNING = (
+    "a CustomerSDK method was used outside the SDK's event loop, which is not "
+    "running (closed, or never started): use the SDK on the loop that made it"
+)
+
+
+class _Marshalled(abc.DisposableBase, Generic[T]):
+    """A subscription made on another thread, run on the SDK's loop.
+
+    Starting and disposing both go through the loop, in order, so a dispose
+    that comes first prevents the start. The outcome is delivered from the
+    SDK's loop (``observe_on`` moves it elsewhere).
+    """
+
+    __slots__ = ("_call", "_disposed", "_loop", "_observer", "_run")
+
+    def __init__(
+        self,
+        call: _Call[T],
+        observer: abc.ObserverBase[T],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self._call = call
+        self._observer = observer
+        self._loop = loop
+        self._run: abc.DisposableBase | None = None
+        self._disposed = False
+        try:
+            loop.call_soon_threadsafe(self._start)
+        except RuntimeError:  # the loop is closed
+            self._disposed = True
+            observer.on_error(WrongThreadError(_NOT_RUNNING))
+
+    def _start(self) -> None:
+        if not self._disposed:
+            self._run = self._call._subscribe_core(self._observer)
+
+    def _dispose_here(self) -> None:
+        self._disposed = True
+        run, self._run = self._run, None
+        if run is not None:
+            run.dispose()
+
+    def dispose(self) -> None:
+        if _get_running_loop() is self._loop:
+            self._dispose_here()
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: nothing runs
+            self._loop.call_soon_threadsafe(self._dispose_here)
 
 
 class _Run(abc.DisposableBase, Generic[T]):
@@ -393,7 +498,7 @@ class _Request(_Call[T]):
         engine: Engine,
         method: Method[Any],
         shape: Callable[[Any, Pending], T],
-        caller: CodeType | None,
+        caller: Caller | None,
     ) -> None:
         super().__init__(engine, caller)
         self.method = method
@@ -445,7 +550,7 @@ class _Echoed(_Call[T]):
         method: Method[Any],
         match: Callable[[Push[Any]], T | None],
         read_back: Callable[[Any, Any], Observable[T]],
-        caller: CodeType | None,
+        caller: Caller | None,
     ) -> None:
         super().__init__(engine, caller)
         self.method = method
@@ -521,7 +626,7 @@ class _Coroutine(_Call[T]):
         self,
         calls: Calls,
         factory: Callable[[], Awaitable[T]],
-        caller: CodeType | None,
+        caller: Caller | None,
     ) -> None:
         super().__init__(calls.engine, caller)
         self.calls = calls

@@ -113,7 +113,8 @@ def banner(sandbox: Sandbox) -> str:
     )
     return (
         f"\nAgent console (play the agent in a browser): {sandbox.console.url}\n"
-        f"\nPython (pip install rxlivechat):\n\n{textwrap.indent(python, '    ')}\n"
+        "\nPython (pip install <a clone of rxlivechat>; no release yet):\n\n"
+        f"{textwrap.indent(python, '    ')}\n"
         "\nJavaScript (npm install @livechat/customer-sdk):\n\n"
         f"{textwrap.indent(javascript, '    ')}\n\n"
         "  The JS SDK has no URL option: it builds its hosts from env (the second\n"

@@ -397,7 +397,7 @@ async def test_the_banner_shows_the_console_and_a_python_snippet_that_runs() -> 
         assert text.rstrip().endswith("serving until interrupted (Ctrl-C)")
 
         # The Python snippet, pasted into a file and run, connects to this sandbox.
-        python = rest.split("Python (pip install rxlivechat):\n", 1)[1]
+        python = rest.split("; no release yet):\n", 1)[1]
         python = textwrap.dedent(python.split("\nJavaScript", 1)[0])
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", python,

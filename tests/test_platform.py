@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -48,7 +49,9 @@ print(json.dumps({
 """
 
 
-async def windowsish(*args: str, timeout: float = 90) -> tuple[int, str, str]:
+async def windowsish(
+    *args: str, timeout: float = 90, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """Run ``python -m tests.windowsish *args``: (status, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -58,6 +61,7 @@ async def windowsish(*args: str, timeout: float = 90) -> tuple[int, str, str]:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=None if env is None else os.environ | env,
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout)
@@ -106,6 +110,18 @@ async def test_a_chat_kept_in_an_sqlite_store_runs_without_posix_only_modules(
     assert result["second_handle"].startswith("refused: customer 'default' of")
     assert "use RedisStore to share customers" in result["second_handle"]
     assert "windowsish: refused" in err  # the simulation was in force
+
+
+async def test_the_cli_writes_utf8_where_the_locale_cannot_encode_it() -> None:
+    # A redirected stdout on Windows gets the ANSI code page, e.g. cp1252: no "│".
+    status, out, err = await windowsish(
+        "rxlivechat", "demo", env={"PYTHONIOENCODING": "cp1252"}
+    )
+    assert status == 0, err
+    assert "Error" not in err, err
+    lines = out.splitlines()
+    assert any(line.startswith("  │ ") for line in lines), out
+    assert lines[-1] == "done"
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ CORE = [
     "tests/test_platform.py",
     "tests/scenarios/test_lifecycle.py",
     # Left to `make pytest`, to keep this short: the property tests of every
-    # model (over a minute each) and the backoff's arithmetic.
+    # model (over a minute per Python) and the backoff's arithmetic.
     "--ignore=tests/protocol/test_roundtrip.py",
     "--ignore=tests/engine/test_backoff.py",
 ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -108,6 +108,7 @@ async def test_a_chat_kept_in_an_sqlite_store_runs_without_posix_only_modules(
     assert result["identity"] is True
     # The per-customer lock, with fcntl refused: a second handle is refused.
     assert result["second_handle"].startswith("refused: customer 'default' of")
+    assert re.search(r"\(by process \d+\)", result["second_handle"])
     assert "use RedisStore to share customers" in result["second_handle"]
     assert "windowsish: refused" in err  # the simulation was in force
 
@@ -124,12 +125,6 @@ async def test_the_cli_writes_utf8_where_the_locale_cannot_encode_it() -> None:
     assert lines[-1] == "done"
 
 
-@pytest.fixture
-async def sandbox_for_workers() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.mark.parametrize("simulated", [True, False], ids=["windowsish", "posix"])
 @pytest.mark.parametrize(
     ("signum", "status"),
@@ -139,12 +134,11 @@ async def sandbox_for_workers() -> AsyncIterator[Sandbox]:
 async def test_a_worker_asked_to_stop_releases_its_customer_and_exits(
     redis_server: RedisServer,  # noqa: F811
     redis_url: str,  # noqa: F811
-    sandbox_for_workers: Sandbox,
+    sandbox: Sandbox,
     simulated: bool,
     signum: signal.Signals,
     status: int,
 ) -> None:
-    sandbox = sandbox_for_workers
     run = ["-m", "tests.windowsish"] if simulated else ["-m"]
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: bench demo test lint typecheck pytest notebooks docs docs-serve dist sandbox clean
+.PHONY: bench demo test lint typecheck pytest versions notebooks docs docs-serve dist sandbox clean
 
 # The runtime alone (the demo and the sandbox need nothing more), fast: a venv
 # without a pip of its own (the system's pip installs into it: no ensurepip) and
@@ -30,8 +30,9 @@ demo: $(BIN)/.installed-runtime
 	$(BIN)/python -m rxlivechat demo
 
 # Everything CI checks: lint, types, the tests (the notebooks and the packaging
-# test included), and the docs built in strict mode.
-test: lint typecheck pytest docs
+# test included), the core tests on every supported Python, and the docs built in
+# strict mode.
+test: lint typecheck pytest versions docs
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -43,6 +44,10 @@ typecheck: $(BIN)/.installed
 # The test suite; pyproject.toml adds notebooks/ (run by nbmake) to the paths.
 pytest: $(BIN)/.installed
 	$(BIN)/python -X dev -m pytest
+
+# The core tests on Python 3.11, 3.12 and 3.13 (noxfile.py; venvs kept in .nox/).
+versions: $(BIN)/.installed
+	$(BIN)/nox
 
 notebooks: $(BIN)/.installed
 	$(BIN)/python -X dev -m pytest notebooks

@@ -179,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (130 after Ctrl-C)."""
     args = parser().parse_args(argv)
+    _utf8_output()
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "demo":
             from .cli.demo import run_demo
@@ -228,6 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     return 130
+
+
+def _utf8_output() -> None:
+    """Write UTF-8, whatever the locale: the JSON lines and the demo's ``│``.
+
+    Windows gives a redirected stdout its ANSI code page (cp1252...), which cannot
+    encode most of Unicode; JSON is UTF-8 by definition.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # not when replaced by a StringIO...
+            stream.reconfigure(encoding="utf-8")
 
 
 def _cannot_listen(port: int, exc: OSError) -> int:

@@ -39,6 +39,7 @@ import msgspec
 from ..leases import Leases
 from ..pool import CustomerPool
 from ..stores import RedisStore
+from .termination import on_termination
 
 __all__ = ["Worker", "namespace", "run_worker"]
 
@@ -205,7 +206,12 @@ async def run_worker(
     seconds: float | None = None,
     **options: Any,
 ) -> int:
-    """Run a worker until Ctrl-C, SIGTERM or ``seconds``; ``add`` joins keys first."""
+    """Run a worker until Ctrl-C, SIGTERM or ``seconds``; ``add`` joins keys first.
+
+    SIGTERM (and Ctrl-Break on Windows) stops it as ``seconds`` does; Ctrl-C
+    cancels it (``asyncio.run``'s handling): either way it releases its leases and
+    leaves, on every platform.
+    """
     import redis.asyncio
 
     if add:
@@ -217,11 +223,8 @@ async def run_worker(
     worker = Worker(redis_url=redis_url, organization_id=organization_id, **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # no signals on Windows' loop
-        import signal
-
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
     if seconds is not None:
         loop.call_later(seconds, stop.set)
-    await worker.run(stop)
+    with on_termination(stop.set):  # Ctrl-C: asyncio.run cancels run(), same cleanup
+        await worker.run(stop)
     return 0

@@ -4,6 +4,7 @@ per customer."""
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from rxlivechat.stores.sqlite import FORMAT, MAGIC
 
 from .child import KEY, ORG, at
 from .spawn import spawn
+
+
+def holder_file(lock: Path) -> Path:
+    """``<hash>.pid`` beside the lock database ``<hash>.lock.db``."""
+    return lock.with_name(lock.name.removesuffix(".lock.db") + ".pid")
 
 
 def digest(path: Path) -> str:
@@ -149,6 +155,41 @@ async def test_a_killed_holder_does_not_lock_the_customer_forever(
     await holder.kill()
     async with SQLiteStore(path).customer(ORG, KEY) as customer:
         customer.commit("c1", "e1", at(1), "t1")
+
+
+async def test_the_lock_is_sqlites_own_on_a_database_per_customer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.db"
+    locks = tmp_path / "store.db.locks"
+    async with SQLiteStore(path).customer(ORG, KEY):
+        (lock,) = locks.glob("*.lock.db")
+        holder = holder_file(lock)  # the holder's pid, for StoreLockedError
+        # The journal is in memory: no -journal file beside the lock.
+        assert sorted(locks.iterdir()) == sorted([lock, holder])
+        assert holder.read_text() == f"{os.getpid()}\n"
+        # Any SQLite, in any process, sees the customer's lock database locked.
+        outside = sqlite3.connect(lock, timeout=0)
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            outside.execute("BEGIN EXCLUSIVE")
+    outside.execute("BEGIN EXCLUSIVE")  # released at close
+    outside.close()
+
+
+async def test_a_lock_taken_outside_refuses_the_customer(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path).customer(ORG, KEY):
+        (lock,) = (tmp_path / "store.db.locks").glob("*.lock.db")
+    holder_file(lock).unlink()
+    outside = sqlite3.connect(lock, timeout=0, isolation_level=None)
+    outside.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreLockedError, match=r"\(by process \?\)"):
+            await SQLiteStore(path).customer(ORG, KEY).open()
+    finally:
+        outside.close()
+    async with SQLiteStore(path).customer(ORG, KEY):
+        pass
 
 
 def test_a_path_is_shorthand_for_an_sqlite_store(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ async def test_agent_activity_reaches_the_customer_as_v1_events(
 async def test_last_seen_and_thread_closed(sdk: CustomerSDK) -> None:
     seen = Recorder(sdk)
     chat = await sdk.start_chat()
-    when = datetime.datetime(2031, 5, 6, 7, 8, 9, 10, tzinfo=datetime.UTC)
+    when = datetime.datetime(2021, 5, 6, 7, 8, 9, 10, tzinfo=datetime.UTC)
     await sdk.update_last_seen_timestamp(chat.id, when)
     (update,) = await seen.wait_for("last_seen_timestamp_updated")
     assert sdk.customer_id is not None

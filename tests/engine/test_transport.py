@@ -10,7 +10,7 @@ import asyncio
 import gc
 import socket as socket_
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -21,7 +21,8 @@ from rxlivechat.engine.transport import Socket, connect
 from rxlivechat.exceptions import ConnectError, ConnectionLost
 
 from ..helpers import until
-from .test_websocket import server_frame, unmask
+from .hostile import server_frame
+from .test_websocket import unmask
 
 Session = Callable[[web.WebSocketResponse], Awaitable[None]]
 
@@ -334,3 +335,92 @@ async def test_a_handshake_reply_after_connect_gave_up_is_no_error(
         await asyncio.sleep(0.2)  # the reply arrives
         assert "data_received() call failed" not in caplog.text
         await socket.close(timeout=0)  # this server never answers a close
+
+
+async def flooding_server(
+    frame: bytes, client: list[Socket], sent: list[int]
+) -> asyncio.Server:
+    """A raw server that answers the handshake, then writes ``frame`` for ever
+    (one per loop turn) and never reads; ``sent[0]`` counts them."""
+    listener = socket_.socket()
+    # Its own small receive buffer (no autotuning to 32 MiB): the client's
+    # writes back up into the client, where the bound is checked.
+    listener.setsockopt(socket_.SOL_SOCKET, socket_.SO_RCVBUF, 4096)
+    listener.bind(("127.0.0.1", 0))
+
+    async def session(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.write(switching(await reader.readuntil(b"\r\n\r\n")))
+        transport = cast(asyncio.Transport, writer.transport)
+        transport.pause_reading()  # never reads again
+        await until(lambda: bool(client))
+        while not transport.is_closing() and not client[0].done.done():
+            transport.write(frame)
+            sent[0] += 1
+            await asyncio.sleep(0)
+        transport.abort()
+
+    return await asyncio.start_server(session, sock=listener)
+
+
+@pytest.mark.slow
+async def test_a_peer_that_pings_and_never_reads_holds_the_limit_then_is_dropped() -> (
+    None
+):
+    # Every pong straight to the transport grew a client to 1.86 GB in 25 s.
+    # Now: at most WRITE_LIMIT unsent bytes and one pong owed, then, paused
+    # for NOT_READING_GRACE (defaults: 1 MiB, 10 s), the socket is dropped.
+    asyncio.get_running_loop().set_debug(False)  # a turn a ping: turns count
+    client: list[Socket] = []
+    sent = [0]
+    ping = server_frame(ws.PING, b"p" * 125)
+    server = await flooding_server(ping, client, sent)
+    port = server.sockets[0].getsockname()[1]
+    held = 0
+    async with server:
+        client.append(await connect(f"ws://127.0.0.1:{port}/ws", timeout=5))
+        socket = client[0]
+        socket.listen(lambda data: None)
+        began = asyncio.get_running_loop().time()
+        while not socket.done.done():
+            held = max(held, socket.unsent)
+            await asyncio.sleep(0)
+        took = asyncio.get_running_loop().time() - began
+    with pytest.raises(ConnectionLost, match="peer not reading"):
+        socket.done.result()
+    answered = sent[0] * (len(ping) + 4)  # a pong each: what it would have held
+    print(f"{sent[0]} pings in {took:.1f} s; {held} bytes held at most")
+    assert held <= transport.WRITE_LIMIT + 2 * len(ping) + 8
+    assert answered > 2 * transport.WRITE_LIMIT  # it did outpace the bound
+    assert took >= transport.NOT_READING_GRACE
+
+
+async def test_pings_read_together_are_answered_by_one_pong_for_the_last() -> None:
+    # RFC 6455 §5.5.3: a pong for the most recent ping only. 1,000 pings in
+    # one write cost the client one pong, not 1,000.
+    pongs: list[tuple[int, bytes]] = []
+
+    async def session(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.write(switching(await reader.readuntil(b"\r\n\r\n")))
+        writer.write(b"".join(server_frame(ws.PING, b"%d" % i) for i in range(1000)))
+        writer.write(server_frame(ws.CLOSE, ws.close_payload(1000)))
+        data = await reader.read()  # until the client closes
+        while data:
+            size = data[1] & 0x7F  # every frame here is short
+            pongs.append(unmask(data[: 6 + size]))
+            data = data[6 + size :]
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        socket = await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+        await asyncio.wait_for(socket.done, 5)
+        await until(lambda: bool(pongs))
+    # Reads may split the 1,000: a pong per read, the last for ping 999.
+    assert 2 <= len(pongs) <= 1000 // 10
+    assert pongs[-2] == (ws.PONG, b"999")
+    assert pongs[-1] == (ws.CLOSE, ws.close_payload(1000))

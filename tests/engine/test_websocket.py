@@ -9,16 +9,7 @@ import pytest
 from rxlivechat.engine import websocket as ws
 from rxlivechat.exceptions import ProtocolError
 
-
-def server_frame(opcode: int, payload: bytes, *, final: bool = True) -> bytes:
-    """A frame as a server sends it: unmasked."""
-    first = (0x80 if final else 0) | opcode
-    size = len(payload)
-    if size < 126:
-        return struct.pack("!BB", first, size) + payload
-    if size < 65536:
-        return struct.pack("!BBH", first, 126, size) + payload
-    return struct.pack("!BBQ", first, 127, size) + payload
+from .hostile import server_frame
 
 
 def unmask(frame: bytes) -> tuple[int, bytes]:

@@ -338,7 +338,7 @@ async def test_a_handshake_reply_after_connect_gave_up_is_no_error(
 
 
 async def never_reading_server(
-    session: Callable[[asyncio.Transport], Awaitable[None]],
+    session: Callable[[asyncio.Transport], Awaitable[object]],
 ) -> asyncio.Server:
     """A raw server that answers the handshake, stops reading, then runs
     ``session`` on its transport (and aborts it after)."""

@@ -415,10 +415,11 @@ class Requests:
 
     def _has_room(self) -> bool:
         session = self._session
+        socket = self._socket
         return (
             session.state is State.LOGGED_IN
             and len(session.in_flight) < self._max_in_flight
-            and not self._paused()
+            and not (socket is not None and socket.paused)
         )
 
     def _paused(self) -> bool:

@@ -328,7 +328,8 @@ class Socket(asyncio.Protocol):
         corked, self._corked = self._corked, None
         if corked and self._transport is not None and not self._transport.is_closing():
             self._transport.write(b"".join(corked))
-        self._answer_ping()
+        if self._pong is not None:
+            self._answer_ping()
 
     def _answer_ping(self) -> None:
         """Send the pong owed, unless paused.

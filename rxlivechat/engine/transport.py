@@ -147,7 +147,7 @@ class Socket(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self.paused = False
         """Whether the peer has ``write_limit`` bytes unsent (until it drains
-        to a quarter of that): only the login, pings and pongs are written."""
+        to a quarter of that): queued requests wait, a pong owed waits."""
         self.resumed: Callable[[], None] = _nothing
         """Called when the socket stops being paused (to write what waits)."""
         self._pong: bytes | None = None  # the last ping's payload, unanswered

@@ -689,7 +689,7 @@ class Engine:
 
         socket.done.add_done_callback(drop)
         try:
-            await self._logged_in(token, socket, restoring)  # a ping failed
+            await self._logged_in(token, socket, restoring)  # until a ping fails
         except asyncio.CancelledError:
             if not dropped or task.uncancel() > cancelling:
                 raise  # cancelled from outside too: stop, after the cleanup

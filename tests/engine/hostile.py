@@ -141,6 +141,9 @@ class HostileServer:
         web: the Web API's handler (``aiohttp`` request → response).
         on_login: awaited after each login reply, with the connection.
         counts: how many of each RTM action (and ``token``, ``web``) were received.
+        receive_buffer: ``SO_RCVBUF`` of the accepted sockets (``None``: the
+            kernel's, autotuned up to 32 MiB on Linux); small, a server that
+            stops reading pushes back on the client at once.
     """
 
     def __init__(

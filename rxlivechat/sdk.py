@@ -336,7 +336,8 @@ class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
         sneak_peek_interval: the sneak-peek throttle's interval in seconds.
         reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff
             (docs/reconnect.md: a login resets it; failed attempts grow it).
-        reconnects_per_minute: at most this many reconnects in any minute.
+        reconnects_per_minute: the long-run bound on reconnects a minute (this
+            many back to back, then one every ``60 / reconnects_per_minute`` s).
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
             the system's certificate authorities (never turned off by default).
@@ -1229,7 +1230,8 @@ def init(
         connect_timeout: seconds to open the WebSocket.
         sneak_peek_interval: the sneak-peek throttle's interval in seconds.
         reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff.
-        reconnects_per_minute: at most this many reconnects in any minute.
+        reconnects_per_minute: the long-run bound on reconnects a minute (this
+            many back to back, then one every ``60 / reconnects_per_minute`` s).
         application: the ``application`` reported at login.
         ssl: the TLS context for ``https``/``wss``.
         store: where the identity and the chats' checkpoints outlive the

@@ -4,7 +4,8 @@
 
     attempt ──logged in──► drop ─► wait ≤ base            (a healthy session)
     attempt ──failed────► wait base·2ᵏ (jittered, ≤ cap)  (k failures in a row)
-    and never more than ``per_minute`` reconnects in any 60 s window (storms)
+    and a token bucket over every reconnect: per_minute back to back, then one
+    every 60/per_minute s (storms)
 
 Rules:
 
@@ -12,9 +13,12 @@ Rules:
    resets the count, so a session that was healthy reconnects at once.
 2. Jitter is "equal": a delay is drawn between half its ceiling and the ceiling,
    so delays spread out, yet (below the cap) each is at least the one before.
-3. The storm bound counts reconnects, whatever their outcome: a server that
-   accepts, logs in and drops at once is reconnected to at most ``per_minute``
-   times a minute.
+3. The storm bound counts reconnects, whatever their outcome, in a token bucket
+   holding ``per_minute`` tokens and refilled with one every ``60 / per_minute``
+   seconds: the long-run rate is at most ``per_minute`` a minute, and after a
+   burst the next reconnect waits one refill interval at most (3 s by default),
+   never a whole minute. A server that accepts, logs in and drops at once is
+   reconnected to once per interval.
 4. Time is an argument (``now``, seconds on any monotonic clock): no asyncio here,
    so the tests run it on injected time.
 """
@@ -22,13 +26,12 @@ Rules:
 from __future__ import annotations
 
 import random
-from collections import deque
 from collections.abc import Callable
 
 __all__ = ["STORM_WINDOW", "ReconnectPolicy"]
 
 STORM_WINDOW = 60.0
-"""The rolling window (seconds) of the storm bound."""
+"""The storm bound's unit of time: ``per_minute`` reconnects per this many seconds."""
 
 
 class ReconnectPolicy:
@@ -37,7 +40,8 @@ class ReconnectPolicy:
     Args:
         base: the ceiling after a login (seconds), doubled per failed attempt.
         cap: the largest ceiling (seconds).
-        per_minute: at most this many reconnects start in any 60 s window.
+        per_minute: the storm bound: at most this many reconnects back to back,
+            then one every ``60 / per_minute`` seconds.
         uniform: draws a number between its two arguments (``random.uniform``);
             tests pass their own.
     """
@@ -57,11 +61,14 @@ class ReconnectPolicy:
         self.base = base
         self.cap = cap
         self.per_minute = per_minute
+        self.refill = STORM_WINDOW / per_minute
+        """Seconds per token of the storm bound's bucket."""
         self._uniform = uniform
         self.failures = 0
         """Attempts in a row that did not reach login."""
-        # Made on the first reconnect: most customers never need one.
-        self._starts: deque[float] | None = None
+        # The bucket as one number (the "generic cell rate" form): the time at
+        # which it would be full again; no tokens were spent yet.
+        self._full_at = float("-inf")
 
     def ceiling(self) -> float:
         """The largest delay the next reconnect may wait (before the storm bound)."""
@@ -78,10 +85,7 @@ class ReconnectPolicy:
         self.failures = 0 if logged_in else self.failures + 1
         ceiling = self.ceiling()
         start = now + self._uniform(ceiling / 2, ceiling)
-        if self._starts is None:
-            self._starts = deque(maxlen=self.per_minute)
-        if len(self._starts) == self.per_minute:
-            # per_minute reconnects already: wait until the oldest leaves the window.
-            start = max(start, self._starts[0] + STORM_WINDOW)
-        self._starts.append(start)
+        # A token is free once the bucket is less than full by one: wait for it.
+        start = max(start, self._full_at - (self.per_minute - 1) * self.refill)
+        self._full_at = max(self._full_at, start) + self.refill
         return start - now

@@ -85,7 +85,7 @@ from .backoff import ReconnectPolicy
 from .commits import Commits
 from .recovery import EventLedger, missed_events
 from .requests import OnError, OnResult, Pending, Requests
-from .transport import connect, rtm_url
+from .transport import Socket, connect, rtm_url
 from .web import PreparedFile, WebClient
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class Options:
         request_timeout: seconds a request (or any HTTP exchange) may take.
         connect_timeout: seconds to open a socket.
         reconnect_delay: ``(base, cap)`` seconds of the reconnect backoff.
-        reconnects_per_minute: the storm bound (see :class:`.backoff.Backoff`).
+        reconnects_per_minute: the storm bound (see :class:`.backoff.ReconnectPolicy`).
         ssl: the TLS context; ``None`` verifies with the system's authorities.
         http_session: an HTTP session shared with other customers (a pool's),
             never closed by the engine; the identity is not in it (see
@@ -746,7 +746,7 @@ class Engine:
 
         socket.done.add_done_callback(drop)
         try:
-            await self._logged_in(token, restoring)  # returns when a ping fails
+            await self._logged_in(token, socket, restoring)  # until a ping fails
         except asyncio.CancelledError:
             if not dropped or task.uncancel() > cancelling:
                 raise  # cancelled from outside too: stop, after the cleanup
@@ -760,7 +760,7 @@ class Engine:
                 log.info("connection lost")
                 self._emit("connection_lost", None)
             try:
-                await socket.close()
+                await socket.close()  # at once if a failed ping aborted it
             finally:
                 # Read always: a failure never read is logged as unhandled.
                 failed = socket.done.exception() if socket.done.done() else None
@@ -769,7 +769,7 @@ class Engine:
         stop, self._stop = self._stop, None
         return stop
 
-    async def _logged_in(self, token: Token, restoring: bool) -> None:
+    async def _logged_in(self, token: Token, socket: Socket, restoring: bool) -> None:
         """Log in, announce the connection, recover missed events, then ping."""
         # Hold live events from the login on: missed ones are emitted first.
         resuming = self._resuming
@@ -779,7 +779,7 @@ class Engine:
         await self._keep_identity(self.customer_id or "")
         # Pings go on during the recovery, which may be long.
         pinger = asyncio.get_running_loop().create_task(
-            self._ping_loop(), name="rxlivechat-ping"
+            self._ping_loop(socket), name="rxlivechat-ping"
         )
         try:
             await self._chats_summary(restoring, resuming)
@@ -799,7 +799,7 @@ class Engine:
             await asyncio.wait({pinger})
             del pinger  # a finished task keeps its coroutine and its exception
         if alive:  # ping from here on in this task: a task less per customer
-            await self._ping_loop()  # returns when a ping goes unanswered
+            await self._ping_loop(socket)  # returns when a ping goes unanswered
 
     def _announce(self, login: m.LoginResult) -> None:
         """Logged in: say who the customer is."""
@@ -968,14 +968,20 @@ class Engine:
         self._web.api_url = target  # the socket's URL too, from the next attempt
         return target
 
-    async def _ping_loop(self) -> None:
-        """Ping every 15 s; a ping with no reply means a dead socket: return."""
+    async def _ping_loop(self, socket: Socket) -> None:
+        """Ping every 15 s; a ping with no reply means a dead socket: return.
+
+        The socket is aborted first: a closing handshake would wait for a peer
+        that is not there, and requests waiting meanwhile would wait too. During
+        the recovery, the abort also ends the walk waiting on that socket.
+        """
         while True:
             await asyncio.sleep(PING_INTERVAL)
             try:
                 await self._requests.ask(m.Ping(), urgent=True)
             except LiveChatError as exc:
-                log.info("ping failed (%s); dropping the socket", exc)
+                log.info("ping failed (%s); aborting the socket", exc)
+                socket.abort()
                 return
 
     # Durability (docs/stores.md) -----------------------------------------------------

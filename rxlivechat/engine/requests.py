@@ -12,7 +12,9 @@ Rules:
 3. At most ``max_in_flight`` requests are on the socket at once (the server's
    limit, digest §1.3); the rest wait in order. A slot is freed when the reply
    arrives or the socket drops, never earlier: an abandoned request still counts
-   until then, since the server still counts it.
+   until then, since the server still counts it. While the socket is paused
+   (its peer is not reading) they wait too, so one never written is safe to
+   send on the next socket.
 4. Every request settles exactly once: a result, a server error, a timeout, a
    connection loss or a close. An abandoned request is forgotten and its reply
    dropped.
@@ -275,6 +277,7 @@ class Requests:
     def connection_made(self, socket: Socket) -> None:
         """A socket is open: urgent requests (login, ping) may be written."""
         self._socket = socket
+        socket.resumed = self._pump  # what waited while it was paused
         self._session.connection_made()
 
     def receive(self, data: bytes | str) -> tuple[Frame, Pending | None]:
@@ -416,17 +419,23 @@ class Requests:
 
     def _has_room(self) -> bool:
         session = self._session
+        socket = self._socket
         return (
             session.state is State.LOGGED_IN
             and len(session.in_flight) < self._max_in_flight
+            and not (socket is not None and socket.paused)
         )
+
+    def _paused(self) -> bool:
+        """Whether the peer is not reading what was written (requests wait)."""
+        return self._socket is not None and self._socket.paused
 
     def _pump(self) -> None:
         queue = self._queue
         if not queue or not self._session.logged_in:
             return
         in_flight = self._session.in_flight
-        while queue and len(in_flight) < self._max_in_flight:
+        while queue and len(in_flight) < self._max_in_flight and not self._paused():
             pending = queue.popleft()
             if not pending.done:
                 self._write(pending)

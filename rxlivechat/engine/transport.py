@@ -8,7 +8,14 @@ Rules:
 2. Every message goes to one handler, called from ``data_received``.
 3. Writes never block the caller: :meth:`Socket.send` writes at once and the
    transport keeps what the kernel cannot take yet, in order.
-4. HTTP (tokens, the Web API) stays on aiohttp; this is the only place aiohttp
+4. Writes are bounded: past :data:`WRITE_LIMIT` unsent bytes the transport
+   pauses the socket (:attr:`Socket.paused`: requests then wait in their queue),
+   a ping is answered by one pong however many came meanwhile (RFC 6455 §5.5.3
+   allows it), and a peer that leaves the socket paused for
+   :data:`NOT_READING_GRACE` seconds is dropped as not reading.
+5. No ``isinstance`` on the loop's classes: uvloop's transports are not
+   asyncio's subclasses.
+6. HTTP (tokens, the Web API) stays on aiohttp; this is the only place aiohttp
    and OS errors become ours (:func:`map_errors`).
 """
 
@@ -20,6 +27,7 @@ import logging
 import ssl as ssl_
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
+from typing import cast
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -31,6 +39,8 @@ from . import websocket as ws
 __all__ = [
     "MAX_HTTP_BODY",
     "MAX_MESSAGE_SIZE",
+    "NOT_READING_GRACE",
+    "WRITE_LIMIT",
     "Socket",
     "connect",
     "map_errors",
@@ -43,6 +53,13 @@ log = logging.getLogger("rxlivechat")
 
 MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 """Large enough for a 100-thread history page; aiohttp's default is 4 MiB."""
+
+WRITE_LIMIT = 1024 * 1024
+"""Unsent bytes past which the socket is paused (the transport's high-water
+mark; it resumes below a quarter of it)."""
+
+NOT_READING_GRACE = 10.0
+"""Seconds a socket may stay paused before its peer counts as not reading."""
 
 try:
     USER_AGENT = f"rxlivechat/{version('rxlivechat')}"
@@ -104,14 +121,37 @@ class Socket(asyncio.Protocol):
 
     Bytes are parsed as they arrive (:class:`.websocket.FrameReader`) and each
     message goes straight to the handler given to :meth:`listen`; a frame sent
-    is written at once (the transport buffers what the kernel cannot take yet).
+    is written at once (the transport buffers what the kernel cannot take yet,
+    up to ``write_limit`` bytes before it pauses the socket).
+
+    Args:
+        url: the ``ws://`` or ``wss://`` URL (for the handshake).
+        max_size: the largest message accepted, in bytes.
+        write_limit: unsent bytes past which the socket is paused.
+        not_reading_grace: seconds paused before the peer counts as not reading.
     """
 
-    def __init__(self, url: str, max_size: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        max_size: int,
+        *,
+        write_limit: int = WRITE_LIMIT,
+        not_reading_grace: float = NOT_READING_GRACE,
+    ) -> None:
         self._url = url
         self._key = ws.new_key()
         self._reader = ws.FrameReader(max_size)
+        self._write_limit = write_limit
+        self._grace = not_reading_grace
         self._transport: asyncio.Transport | None = None
+        self.paused = False
+        """Whether the peer has ``write_limit`` bytes unsent (until it drains
+        to a quarter of that): queued requests wait, a pong owed waits."""
+        self.resumed: Callable[[], None] = _nothing
+        """Called when the socket stops being paused (to write what waits)."""
+        self._pong: bytes | None = None  # the last ping's payload, unanswered
+        self._stalled: asyncio.TimerHandle | None = None  # paused too long
         self._head: bytearray | None = bytearray()  # the handshake reply, until done
         self._early: list[bytes] = []  # messages before listen()
         self._handle: Callable[[bytes], None] = self._early.append
@@ -136,10 +176,24 @@ class Socket(asyncio.Protocol):
         for data in early:
             handle(data)
 
+    @property
+    def unsent(self) -> int:
+        """Bytes written and not handed to the kernel yet, a pending pong included."""
+        transport = self._transport
+        buffered = 0 if transport is None else transport.get_write_buffer_size()
+        return buffered + (0 if self._pong is None else len(self._pong) + 6)
+
     def send(self, data: bytes) -> None:
         """Send one TEXT frame (msgspec bytes, no re-encoding), never blocking."""
         if not self.closed:
             self._write(ws.TEXT, data)
+
+    def abort(self) -> None:
+        """Close at once, with no closing handshake (a socket judged dead)."""
+        transport = self._transport
+        if transport is not None and not self.done.done():
+            self._close_sent = True
+            transport.abort()  # also after close(): its buffer may never drain
 
     async def close(self, timeout: float = 5.0) -> None:
         """Close the socket (the closing handshake, at most ``timeout`` s)."""
@@ -161,9 +215,28 @@ class Socket(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Send the opening handshake."""
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.write(ws.handshake_request(self._url, self._key, USER_AGENT))
+        # A cast, not an isinstance check: uvloop's TCPTransport is no subclass.
+        self._transport = writer = cast(asyncio.Transport, transport)
+        writer.set_write_buffer_limits(high=self._write_limit)
+        writer.write(ws.handshake_request(self._url, self._key, USER_AGENT))
+
+    def pause_writing(self) -> None:
+        """Over the write limit: stop writing requests; the peer has a grace period."""
+        self.paused = True
+        if self._stalled is None:
+            self._stalled = asyncio.get_running_loop().call_later(
+                self._grace, self._not_reading
+            )
+
+    def resume_writing(self) -> None:
+        """Drained: answer the last ping, and let the requests waiting go."""
+        self.paused = False
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+        if self._corked is None:
+            self._answer_ping()
+        self.resumed()
 
     def data_received(self, data: bytes) -> None:
         """Parse the handshake reply, then frames; hand out each message.
@@ -181,8 +254,8 @@ class Socket(asyncio.Protocol):
             for opcode, payload in self._reader.feed(data):
                 if opcode <= ws.BINARY:
                     self._handle(payload)
-                elif opcode == ws.PING:
-                    self._write(ws.PONG, payload)
+                elif opcode == ws.PING:  # answered once, after this read
+                    self._pong = payload
                 elif opcode == ws.CLOSE:
                     self._closing_handshake(payload)
                     return
@@ -197,6 +270,10 @@ class Socket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Settle what waits on the socket."""
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+        self.resumed = _nothing  # the socket no longer holds what used it
         self._not_opened(
             ConnectionLost(f"the socket closed during the handshake: {exc}")
         )
@@ -251,6 +328,27 @@ class Socket(asyncio.Protocol):
         corked, self._corked = self._corked, None
         if corked and self._transport is not None and not self._transport.is_closing():
             self._transport.write(b"".join(corked))
+        if self._pong is not None:
+            self._answer_ping()
+
+    def _answer_ping(self) -> None:
+        """Send the pong owed, unless paused.
+
+        Paused, it waits and a later ping replaces it: a peer that pings and
+        never reads costs one pong.
+        """
+        if self._pong is not None and not self.paused:
+            pong, self._pong = self._pong, None
+            self._write(ws.PONG, pong)
+
+    def _not_reading(self) -> None:
+        self._stalled = None
+        self._fail(
+            ConnectionLost(
+                f"peer not reading: {self.unsent} bytes unsent after "
+                f"{self._grace:g} s paused"
+            )
+        )
 
     def _closing_handshake(self, payload: bytes) -> None:
         """The server closes: answer (once) with its code, then close."""
@@ -277,6 +375,10 @@ class Socket(asyncio.Protocol):
     async def opened(self) -> None:
         """Return once the server accepted the handshake."""
         await self._opened
+
+
+def _nothing() -> None:
+    pass
 
 
 _default_tls: ssl_.SSLContext | None = None
@@ -311,7 +413,12 @@ async def connect(
     try:
         async with asyncio.timeout(timeout):
             _, socket = await loop.create_connection(
-                lambda: Socket(url, MAX_MESSAGE_SIZE),
+                lambda: Socket(
+                    url,
+                    MAX_MESSAGE_SIZE,
+                    write_limit=WRITE_LIMIT,
+                    not_reading_grace=NOT_READING_GRACE,
+                ),
                 host,
                 port,
                 ssl=_tls(ssl) if secure else None,

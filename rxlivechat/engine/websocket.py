@@ -10,7 +10,10 @@ Rules:
    the server sends must not be (§5.1).
 4. A message larger than ``max_size`` is refused as soon as its header says so,
    before its payload is buffered: a hostile server cannot make the client
-   buffer more than that.
+   buffer more than that. Every frame of a fragmented message counts: it is
+   charged :data:`FRAME_OVERHEAD` bytes on top of its payload (more than a kept
+   fragment costs), and a message has at most :data:`MAX_FRAGMENTS` frames, so
+   endless empty continuation frames hit the limit like bytes do.
 5. Control frames (ping, pong, close) may come between the fragments of a
    message; each is reported on its own.
 """
@@ -30,6 +33,8 @@ __all__ = [
     "BINARY",
     "CLOSE",
     "CONTINUATION",
+    "FRAME_OVERHEAD",
+    "MAX_FRAGMENTS",
     "PING",
     "PONG",
     "TEXT",
@@ -49,6 +54,11 @@ _KNOWN = frozenset((CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG))
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 MAX_HANDSHAKE_REPLY = 64 * 1024
 """The reply's head at most: a server sending more headers is broken or hostile."""
+FRAME_OVERHEAD = 64
+"""Bytes each frame of a fragmented message counts against ``max_size``, beside
+its payload: more than keeping it costs (a list slot and a ``bytes`` header)."""
+MAX_FRAGMENTS = 65_536
+"""Frames in one fragmented message at most (a 64 MiB message in 1 KiB frames)."""
 
 
 class HandshakeError(ProtocolError):
@@ -239,9 +249,13 @@ class FrameReader:
             raise ProtocolError("a frame has a reserved bit set (no extension agreed)")
         if opcode not in _KNOWN:
             raise ProtocolError(f"unknown frame opcode {opcode:#x}")
-        if opcode >= CLOSE and (size > 125 or not first & 0x80):
-            raise ProtocolError("a control frame is fragmented or over 125 bytes")
-        if size + self._fragmented_size > self.max_size:
+        if opcode >= CLOSE:  # answered or reported at once, never kept
+            if size > 125 or not first & 0x80:
+                raise ProtocolError("a control frame is fragmented or over 125 bytes")
+            return
+        if len(self._fragments) >= MAX_FRAGMENTS:
+            raise ProtocolError(f"a message of over {MAX_FRAGMENTS} frames")
+        if self._fragmented_size + FRAME_OVERHEAD + size > self.max_size:
             raise ProtocolError(f"a message of over {self.max_size} bytes")
 
     def _fragment(
@@ -256,7 +270,7 @@ class FrameReader:
         else:
             self._fragmented_opcode = opcode
         self._fragments.append(payload)
-        self._fragmented_size += len(payload)
+        self._fragmented_size += FRAME_OVERHEAD + len(payload)
         if final:
             message = b"".join(self._fragments)
             self._fragments.clear()

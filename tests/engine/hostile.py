@@ -7,6 +7,10 @@ it misbehave precisely: hang, repeat a page id, flood pushes, send garbage.
 
 Like the real server it counts the requests pending on each socket and, with
 ``max_pending`` set, answers one more ``pending_requests_limit_reached``.
+
+Below the WebSocket, a :class:`Connection` also gives the raw transport: a test
+can stop reading (a peer that never reads, or a half-open one) and write raw
+frames (:func:`server_frame`) that aiohttp would never send.
 """
 
 from __future__ import annotations
@@ -16,12 +20,21 @@ import collections
 import contextlib
 import json
 import socket
+import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-__all__ = ["HOLD", "Connection", "HostileServer", "Request", "error_reply"]
+__all__ = [
+    "HOLD",
+    "Connection",
+    "HostileServer",
+    "Request",
+    "error_reply",
+    "ok_reply",
+    "server_frame",
+]
 
 ORGANIZATION_ID = "hostile-org"
 CUSTOMER_ID = "hostile-customer"
@@ -61,6 +74,17 @@ def error_reply(request: Request, error_type: str, message: str = "no") -> Any:
     )
 
 
+def server_frame(opcode: int, payload: bytes, *, final: bool = True) -> bytes:
+    """A WebSocket frame as a server sends it: unmasked."""
+    first = (0x80 if final else 0) | opcode
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", first, size) + payload
+    if size < 65536:
+        return struct.pack("!BBH", first, 126, size) + payload
+    return struct.pack("!BBQ", first, 127, size) + payload
+
+
 class _Frame(dict[str, Any]):
     """A complete frame a handler returns instead of a payload."""
 
@@ -68,10 +92,33 @@ class _Frame(dict[str, Any]):
 class Connection:
     """One RTM socket the server accepted."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport) -> None:
         self.ws = ws
+        self.transport = transport
+        """The TCP connection under the WebSocket."""
         self.pending: set[str] = set()
         self.max_pending_seen = 0
+        self.reading = True
+
+    def stop_reading(self) -> None:
+        """Read nothing more: what the client sends stays in the kernel's buffers."""
+        self.reading = False
+        self.transport.pause_reading()
+
+    async def write_frames(self, frame: bytes, *, yield_every: int = 1) -> int:
+        """Write ``frame`` (raw bytes) again and again until the socket closes.
+
+        Returns how many times it was written. The loop yields every
+        ``yield_every`` writes, so a client on the same loop reads them in
+        between; it stops once the client is gone (the kernel's reset).
+        """
+        written = 0
+        while not self.transport.is_closing():
+            self.transport.write(frame)
+            written += 1
+            if written % yield_every == 0:
+                await asyncio.sleep(0)
+        return written
 
     async def push(self, action: str, payload: Any, **extra: Any) -> None:
         """Send a push."""
@@ -94,10 +141,16 @@ class HostileServer:
         web: the Web API's handler (``aiohttp`` request → response).
         on_login: awaited after each login reply, with the connection.
         counts: how many of each RTM action (and ``token``, ``web``) were received.
+        receive_buffer: ``SO_RCVBUF`` of the accepted sockets (``None``: the
+            kernel's, autotuned up to 32 MiB on Linux); small, a server that
+            stops reading pushes back on the client at once.
     """
 
-    def __init__(self, *, max_pending: int | None = None) -> None:
+    def __init__(
+        self, *, max_pending: int | None = None, receive_buffer: int | None = None
+    ) -> None:
         self.max_pending = max_pending
+        self.receive_buffer = receive_buffer
         self.refused = 0
         self.chats: list[str] = []
         self.counts: collections.Counter[str] = collections.Counter()
@@ -157,6 +210,8 @@ class HostileServer:
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         sock = socket.socket()
+        if self.receive_buffer is not None:  # inherited by accepted sockets
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
@@ -168,6 +223,9 @@ class HostileServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for connection in self.connections:
+            if not connection.reading:  # a close would wait for a reply unread
+                connection.transport.abort()
+                continue
             with contextlib.suppress(Exception):
                 await connection.ws.close()
         if self._runner is not None:
@@ -186,7 +244,8 @@ class HostileServer:
     async def _socket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        connection = Connection(ws)
+        assert request.transport is not None
+        connection = Connection(ws, request.transport)
         self.connections.append(connection)
         async for message in ws:
             frame = json.loads(message.data)

@@ -76,7 +76,7 @@ def test_the_delay_never_overflows_or_spins() -> None:
     assert 15.0 <= policy.next_delay(0.0, logged_in=False) <= 30.0
 
 
-def test_storms_are_bounded_per_rolling_minute() -> None:
+def test_storms_are_bounded_to_the_long_run_rate() -> None:
     # A server that accepts, logs in and drops at once, 500 times.
     policy = ReconnectPolicy(0.1, 30.0, per_minute=20, uniform=highest)
     now, starts = 0.0, []
@@ -84,18 +84,42 @@ def test_storms_are_bounded_per_rolling_minute() -> None:
         now += policy.next_delay(now, logged_in=True)
         starts.append(now)
     assert all(d <= 0.1 + 1e-9 for d in _gaps(starts[:20]))  # the first 20: at once
-    for i, start in enumerate(starts):  # never more than 20 in any 60 s
+    gaps = _gaps(starts)[20:]  # then one token a refill (3 s) at most...
+    assert all(gap <= 3.0 + 1e-9 for gap in gaps)
+    assert all(gap >= 3.0 - 1e-9 for gap in gaps[1:])  # ...and at least, spent
+    for i, start in enumerate(starts):  # the burst and a minute's refill at most
         # (1e-9: the test adds delays up again, with float rounding)
         in_window = [s for s in starts[: i + 1] if s > start - STORM_WINDOW + 1e-9]
-        assert len(in_window) <= 20
-    assert starts[-1] >= (500 // 20 - 1) * STORM_WINDOW  # ~20 a minute, no more
+        assert len(in_window) <= 20 + 20
+    rate = (len(starts) - 21) / (starts[-1] - starts[20]) * STORM_WINDOW
+    assert rate <= 20 + 1e-6  # the long run: 20 a minute, no more
 
 
-def test_the_storm_bound_lets_go_once_the_window_has_passed() -> None:
+def test_after_a_burst_the_next_reconnect_waits_one_refill_not_a_window() -> None:
+    # The case: 21 healthy drops in ~8 s. A window log made the 21st
+    # wait until the oldest was 60 s old (~50 s); the bucket, one refill (3 s).
+    policy = ReconnectPolicy(0.5, 30.0, uniform=highest)
+    now = 0.0
+    for _ in range(21):
+        now += policy.next_delay(now, logged_in=True)  # each drops at once
+    assert now <= 10.5  # the bucket is empty
+    delay = policy.next_delay(now, logged_in=True)
+    assert delay <= policy.refill == 3.0
+
+
+def test_the_bucket_refills_while_quiet() -> None:
     policy = ReconnectPolicy(1.0, 30.0, per_minute=3, uniform=highest)
     assert [policy.next_delay(0.0, logged_in=True) for _ in range(3)] == [1.0] * 3
-    assert policy.next_delay(0.0, logged_in=True) == 61.0  # the oldest start + 60
-    assert policy.next_delay(1000.0, logged_in=True) == 1.0  # quiet since: at once
+    assert policy.next_delay(0.0, logged_in=True) == 21.0  # a token: 20 s each
+    assert policy.next_delay(0.0, logged_in=True) == 41.0
+    assert policy.next_delay(1000.0, logged_in=True) == 1.0  # full again: at once
+    assert policy.next_delay(1000.0, logged_in=True) == 1.0
+
+
+def test_failed_attempts_back_off_whatever_the_bucket_holds() -> None:
+    policy = ReconnectPolicy(0.5, 30.0, per_minute=10**6, uniform=highest)
+    delays = [policy.next_delay(0.0, logged_in=False) for _ in range(4)]
+    assert delays == [1.0, 2.0, 4.0, 8.0]  # the bucket is full: backoff alone
 
 
 @pytest.mark.parametrize(
@@ -181,10 +205,39 @@ async def test_the_storm_bound_holds_back_a_server_that_drops_at_once(
     for drop in range(1, 4):  # three reconnects: allowed at once
         await sandbox.drop_connections()
         await seen.wait_for("connection_restored", count=drop, timeout=5)
-    await sandbox.drop_connections()  # the fourth must wait out the minute
+    await sandbox.drop_connections()  # the fourth must wait for a token (20 s)
     await seen.wait_for("connection_lost", count=4)
     logins = sandbox.count("login")
     await asyncio.sleep(1.0)
     assert sandbox.count("login") == logins
     assert not sdk.connected
     await sdk.destroy()  # ends the long wait at once
+
+
+@pytest.mark.slow
+async def test_a_burst_of_healthy_drops_then_a_request_with_default_settings(
+    sandbox: Sandbox,
+) -> None:
+    # The case, counted: 24 drops, each after a good login, empty the
+    # bucket (20 tokens and the few refilled meanwhile); a request made at the
+    # next drop waits one refill (<= 3 s), not the ~50 s a window log made it
+    # wait, and completes within 5 s. Defaults: reconnect_delay, the bound.
+    sdk = connect(sandbox, request_timeout=5.0)
+    seen = Recorder(sdk)
+    await sdk.wait_connected(timeout=5)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    for drop in range(1, 25):
+        await sandbox.drop_connections()
+        await seen.wait_for("connection_restored", count=drop, timeout=10)
+    burst = loop.time() - began
+    await sandbox.drop_connections()
+    await seen.wait_for("connection_lost", count=25)
+    asked = loop.time()
+    customer = await sdk.call(GetCustomer())  # fails at 5 s (request_timeout)
+    waited = loop.time() - asked
+    assert customer.id == sdk.customer_id
+    assert sandbox.count("login") == 26  # one attempt per drop, none refused
+    print(f"24 healthy drops in {burst:.1f} s; the request after: {waited:.2f} s")
+    assert waited < 5.0
+    await sdk.destroy()

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tracemalloc
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from aiohttp import web
 
 import rxlivechat
 from rxlivechat import CustomerSDK
+from rxlivechat.engine.websocket import MAX_FRAGMENTS
 from rxlivechat.exceptions import (
     ConnectError,
     ConnectionLost,
@@ -33,6 +34,8 @@ from rxlivechat.exceptions import (
     RequestTimeoutError,
 )
 from rxlivechat.protocol.frames import Push
+from rxlivechat.protocol.methods import SendEvent
+from rxlivechat.protocol.models import Message
 
 from ..helpers import CREATED, Recorder, awaited, until
 from .hostile import (
@@ -42,6 +45,7 @@ from .hostile import (
     error_reply,
     incoming_event,
     message,
+    server_frame,
     thread,
 )
 
@@ -288,6 +292,131 @@ async def test_an_abandoned_request_keeps_its_slot_until_answered(how: str) -> N
         assert [c.id for c in customers] == ["hostile-customer"] * 10
         assert server.refused == 0
         assert max(c.max_pending_seen for c in server.connections) <= 10
+
+
+# The socket under a peer that does not read ------------------------------------------
+
+
+def first_socket_then(
+    server: HostileServer, then: Callable[[Connection], Awaitable[None]]
+) -> list[asyncio.Task[None]]:
+    """On the first socket only, once the customer is connected (the chats
+    summary answered), run ``then`` in the background; returns its task."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def list_chats(connection: Connection, request: Request) -> Any:
+        if connection is server.connections[0] and not tasks:
+
+            async def later() -> None:
+                await asyncio.sleep(0.1)  # the summary's reply goes out first
+                await then(connection)
+
+            tasks.append(asyncio.ensure_future(later()))
+        return {"chats_summary": [], "total_chats": 0}
+
+    server.handlers["list_chats"] = list_chats
+    return tasks
+
+
+def socket_paused(sdk: CustomerSDK) -> bool:
+    socket = sdk._engine._requests._socket
+    return socket is not None and socket.paused
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_a_server_that_pings_and_never_reads_is_dropped_and_nothing_is_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 64 KiB and 1 s (the defaults are 1 MiB and 10 s: test_transport.py).
+    # One pong per read now, so filling the kernel's 4 MiB send buffer takes
+    # a while (~10 s on a loaded 2-core box).
+    monkeypatch.setattr("rxlivechat.engine.transport.WRITE_LIMIT", 64 * 1024)
+    monkeypatch.setattr("rxlivechat.engine.transport.NOT_READING_GRACE", 1.0)
+    ping = server_frame(0x9, b"p" * 125)
+
+    async def flood(connection: Connection) -> None:
+        connection.stop_reading()
+        await connection.write_frames(ping)
+
+    async with HostileServer(receive_buffer=4096) as server:
+        server.handlers["send_event"] = sent_event
+        flooding = first_socket_then(server, flood)
+        sdk, events = start(server, request_timeout=30.0)
+        await sdk.wait_connected(5)
+        await until(lambda: socket_paused(sdk), timeout=60)
+        # Made while paused: it waits in the queue, never written to the
+        # socket that drops, so even send_event (not safe to repeat) goes out
+        # once, on the next socket.
+        reply = asyncio.ensure_future(
+            awaited(sdk.call(SendEvent(chat_id="C1", event=Message(text="x"))))
+        )
+        await until(lambda: sdk._engine.waiting == 1)
+        assert sdk._engine.in_flight == 0
+        assert (await asyncio.wait_for(reply, 20)).event_id == "E1"
+        await flooding[0]
+        (error,) = events.of("error")
+        assert isinstance(error, ConnectionLost)
+        assert "peer not reading" in str(error)
+        assert events.names().count("connection_restored") == 1
+        assert server.counts["send_event"] == 1
+        assert server.counts["login"] == 2
+
+
+async def sent_event(connection: Connection, request: Request) -> Any:
+    return {"event_id": "E1"}
+
+
+async def test_endless_empty_continuation_frames_are_refused_then_reconnected(
+    server: HostileServer,
+) -> None:
+    # Counted by payload alone they were free: 480 MiB of b"" in 25 s.
+    async def flood(connection: Connection) -> None:
+        connection.transport.write(server_frame(0x1, b"{", final=False))
+        await connection.write_frames(server_frame(0x0, b"", final=False) * 1000)
+
+    flooding = first_socket_then(server, flood)
+    sdk, events = start(server)
+    await sdk.wait_connected(5)
+    await until(lambda: bool(events.of("connection_restored")), timeout=10)
+    await flooding[0]
+    (error,) = events.of("error")
+    assert isinstance(error, ConnectionLost)
+    assert f"over {MAX_FRAGMENTS} frames" in str(error)
+    assert isinstance(error.__cause__, ProtocolError)
+    assert server.counts["login"] == 2
+
+
+async def test_a_dead_socket_is_aborted_and_a_request_made_meanwhile_completes(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Half-open: the server reads nothing more (not our pings, not a close).
+    # The ping, sent at 0.3 s, fails at 4.3 s; the request, made at ~2.3 s,
+    # must be answered by 6.3 s. A polite close first (5 s, unanswered) would
+    # reconnect at 9.3 s: too late.
+    monkeypatch.setattr("rxlivechat.engine.engine.PING_INTERVAL", 0.3)
+    stopped = asyncio.Event()
+
+    async def half_open(connection: Connection) -> None:
+        connection.stop_reading()
+        stopped.set()
+
+    first_socket_then(server, half_open)
+    sdk, events = start(server, request_timeout=4.0)
+    await sdk.wait_connected(5)
+    await stopped.wait()
+    await asyncio.sleep(2.0)
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    customer = await sdk.get_customer()  # fails at 4 s (request_timeout)
+    waited = loop.time() - asked
+    assert customer.id == "hostile-customer"
+    assert server.counts["get_customer"] == 1  # the first copy never arrived
+    print(f"the request made on the half-open socket took {waited:.2f} s")
+    assert waited < 4.0
+    await events.wait_for("connection_restored")
+    assert events.names().count("connection_lost") == 1
+    assert not events.of("error")  # a drop, not a failure
 
 
 # Codec ------------------------------------------------------------------------------

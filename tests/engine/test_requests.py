@@ -29,6 +29,8 @@ class RecordingSocket:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.paused = False  # the peer reads all (Socket's flow control)
+        self.resumed: Any = None
 
     def send(self, data: bytes) -> None:
         self.sent.append(json.loads(data))

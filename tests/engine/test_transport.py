@@ -10,7 +10,7 @@ import asyncio
 import gc
 import socket as socket_
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -21,7 +21,8 @@ from rxlivechat.engine.transport import Socket, connect
 from rxlivechat.exceptions import ConnectError, ConnectionLost
 
 from ..helpers import until
-from .test_websocket import server_frame, unmask
+from .hostile import server_frame
+from .test_websocket import unmask
 
 Session = Callable[[web.WebSocketResponse], Awaitable[None]]
 
@@ -334,3 +335,108 @@ async def test_a_handshake_reply_after_connect_gave_up_is_no_error(
         await asyncio.sleep(0.2)  # the reply arrives
         assert "data_received() call failed" not in caplog.text
         await socket.close(timeout=0)  # this server never answers a close
+
+
+async def never_reading_server(
+    session: Callable[[asyncio.Transport], Awaitable[object]],
+) -> asyncio.Server:
+    """A raw server that answers the handshake, stops reading, then runs
+    ``session`` on its transport (and aborts it after)."""
+    listener = socket_.socket()
+    # Its own small receive buffer (no autotuning to 32 MiB): what the client
+    # writes backs up into the client, where the bound is checked.
+    listener.setsockopt(socket_.SOL_SOCKET, socket_.SO_RCVBUF, 4096)
+    listener.bind(("127.0.0.1", 0))
+
+    async def accepted(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.write(switching(await reader.readuntil(b"\r\n\r\n")))
+        transport = cast(asyncio.Transport, writer.transport)
+        transport.pause_reading()  # never reads again
+        try:
+            await session(transport)
+        finally:
+            transport.abort()
+
+    return await asyncio.start_server(accepted, sock=listener)
+
+
+async def test_a_peer_that_pings_and_never_reads_costs_the_limit_at_most() -> None:
+    # Every pong straight to the transport grew a client to 1.86 GB in 25 s.
+    # Now one pong is owed at most, on top of WRITE_LIMIT (1 MiB) unsent.
+    ping = server_frame(ws.PING, b"p" * 125)
+    pings = 400_000  # a pong each: 52 MiB to hold
+    sent = 0
+
+    async def flood(transport: asyncio.Transport) -> None:
+        nonlocal sent
+        while sent < pings and not transport.is_closing():
+            transport.write(ping * 100)
+            sent += 100
+            await asyncio.sleep(0)
+
+    server = await never_reading_server(flood)
+    port = server.sockets[0].getsockname()[1]
+    held = 0
+    async with server:
+        socket = await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+        socket.listen(lambda data: None)
+        while sent < pings and not socket.done.done():
+            held = max(held, socket.unsent)
+            await asyncio.sleep(0)
+        await socket.close(timeout=0)
+    assert sent == pings  # read to the end: never refused
+    assert held <= transport.WRITE_LIMIT + 2 * len(ping) + 8
+
+
+async def test_a_peer_that_does_not_read_for_the_grace_period_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Whatever fills the buffer (here our own large messages): paused for
+    # NOT_READING_GRACE (10 s; 1 s here), the socket fails, named.
+    monkeypatch.setattr(transport, "NOT_READING_GRACE", 1.0)
+    finished = asyncio.Event()
+    server = await never_reading_server(lambda _: finished.wait())
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        socket = await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+        loop = asyncio.get_running_loop()
+        while not socket.paused:
+            socket.send(b"x" * 256 * 1024)
+            await asyncio.sleep(0)  # the kernel takes what it can
+        paused_at = loop.time()
+        with pytest.raises(ConnectionLost, match=r"peer not reading: \d+ bytes"):
+            await asyncio.wait_for(socket.done, 10)
+        assert loop.time() - paused_at >= 1.0
+        finished.set()
+
+
+async def test_pings_read_together_are_answered_by_one_pong_for_the_last() -> None:
+    # RFC 6455 §5.5.3: a pong for the most recent ping only. 1,000 pings in
+    # one write cost the client one pong, not 1,000.
+    pongs: list[tuple[int, bytes]] = []
+
+    async def session(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.write(switching(await reader.readuntil(b"\r\n\r\n")))
+        writer.write(b"".join(server_frame(ws.PING, b"%d" % i) for i in range(1000)))
+        writer.write(server_frame(ws.CLOSE, ws.close_payload(1000)))
+        data = await reader.read()  # until the client closes
+        while data:
+            size = data[1] & 0x7F  # every frame here is short
+            pongs.append(unmask(data[: 6 + size]))
+            data = data[6 + size :]
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        socket = await connect(f"ws://127.0.0.1:{port}/ws", timeout=5)
+        await asyncio.wait_for(socket.done, 5)
+        await until(lambda: bool(pongs))
+    # Reads may split the 1,000: a pong per read, the last for ping 999.
+    assert 2 <= len(pongs) <= 1000 // 10
+    assert pongs[-2] == (ws.PONG, b"999")
+    assert pongs[-1] == (ws.CLOSE, ws.close_payload(1000))

@@ -9,16 +9,7 @@ import pytest
 from rxlivechat.engine import websocket as ws
 from rxlivechat.exceptions import ProtocolError
 
-
-def server_frame(opcode: int, payload: bytes, *, final: bool = True) -> bytes:
-    """A frame as a server sends it: unmasked."""
-    first = (0x80 if final else 0) | opcode
-    size = len(payload)
-    if size < 126:
-        return struct.pack("!BB", first, size) + payload
-    if size < 65536:
-        return struct.pack("!BBH", first, 126, size) + payload
-    return struct.pack("!BBQ", first, 127, size) + payload
+from .hostile import server_frame
 
 
 def unmask(frame: bytes) -> tuple[int, bytes]:
@@ -188,6 +179,52 @@ def test_fragments_over_the_limit_together_are_refused() -> None:
     second = server_frame(ws.CONTINUATION, b"x" * 60)
     with pytest.raises(ProtocolError, match="over 100 bytes"):
         read_all(reader, first, second)
+
+
+def test_empty_continuation_frames_count_against_the_size() -> None:
+    # Payload bytes alone: endless empty frames held millions of b"" at size 0.
+    reader = ws.FrameReader(max_size=1000)
+    read_all(reader, server_frame(ws.TEXT, b"{", final=False))
+    empty = server_frame(ws.CONTINUATION, b"", final=False)
+    with pytest.raises(ProtocolError, match="over 1000 bytes"):
+        reader.feed(empty * 1000)
+    assert len(reader._fragments) <= 1000 // ws.FRAME_OVERHEAD
+
+
+def test_a_message_of_too_many_frames_is_refused_whatever_its_size() -> None:
+    reader = ws.FrameReader(max_size=1 << 40)  # no byte limit to speak of
+    read_all(reader, server_frame(ws.TEXT, b"{", final=False))
+    endless = server_frame(ws.CONTINUATION, b"", final=False) * (ws.MAX_FRAGMENTS + 1)
+    with pytest.raises(ProtocolError, match=f"over {ws.MAX_FRAGMENTS} frames"):
+        reader.feed(endless)
+    assert len(reader._fragments) == ws.MAX_FRAGMENTS
+
+
+def test_a_message_in_many_small_frames_is_whole_within_its_budget() -> None:
+    frames = 1000
+    parts = [b"%03d" % (i % 1000) for i in range(frames)]
+    budget = frames * (3 + ws.FRAME_OVERHEAD)
+    stream = server_frame(ws.TEXT, parts[0], final=False) + b"".join(
+        server_frame(ws.CONTINUATION, part, final=i == frames - 1)
+        for i, part in enumerate(parts[1:], 1)
+    )
+    got = read_all(ws.FrameReader(max_size=budget), stream)
+    assert got == [(ws.TEXT, b"".join(parts))]
+    with pytest.raises(ProtocolError, match=f"over {budget - 1} bytes"):
+        read_all(ws.FrameReader(max_size=budget - 1), stream)
+
+
+def test_control_frames_between_fragments_are_not_charged() -> None:
+    reader = ws.FrameReader(max_size=200)
+    pings = server_frame(ws.PING, b"p" * 125) * 1000
+    got = read_all(
+        reader,
+        server_frame(ws.TEXT, b"a", final=False),
+        pings,
+        server_frame(ws.CONTINUATION, b"b"),
+    )
+    assert got[-1] == (ws.TEXT, b"ab")
+    assert len(got) == 1001
 
 
 @pytest.mark.parametrize(

@@ -190,6 +190,8 @@ class FaultPlan:
         self._latency = 0.0
         self._jitter = 0.0
         self._losses: dict[str | None, float] = {}
+        self.replies_lost = 0
+        """How many replies :meth:`loses_reply` has lost (never reset)."""
 
     # Public methods -----------------------------------------------------------------
 
@@ -278,9 +280,11 @@ class FaultPlan:
     def loses_reply(self, action: str) -> bool:
         """Whether to lose this reply to ``action`` (a roll, when a loss is set)."""
         probability = self._losses.get(action, self._losses.get(None, 0.0))
-        return probability >= 1.0 or (
+        lost = probability >= 1.0 or (
             probability > 0 and self._random.random() < probability
         )
+        self.replies_lost += lost
+        return lost
 
     def clear(self) -> None:
         """Forget every delay, forced error, refusal, latency and lost reply."""

@@ -1071,7 +1071,10 @@ class Sandbox:
         supported = version in SUPPORTED_VERSIONS
         if version in LEGACY_UNTIL:
             ws.headers["Legacy"] = LEGACY_UNTIL[version]
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionResetError:  # the client left (say, during the latency)
+            return ws
         conn = Connection(self, ws, request, version if supported else API_VERSION)
         self._connections.add(conn)
         try:

@@ -364,6 +364,10 @@ def test_lost_replies_roll_with_the_seed() -> None:
 
     first = rolls(7)
     assert first == rolls(7)
+    plan = FaultPlan(seed=7)
+    plan.lose_replies(None, 0.3)
+    assert [plan.loses_reply("ping") for _ in range(400)] == first
+    assert plan.replies_lost == sum(first)
     assert first != rolls(8)
     assert 0.2 < sum(first) / len(first) < 0.4
     plan = FaultPlan(seed=7)

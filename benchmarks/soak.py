@@ -14,7 +14,8 @@ apply that share of the customers' requests and then drop the connection before
 the reply (``Sandbox.lose_replies``). Customers then also write (``send_event``),
 and never send again what failed: a request that failed with ``ConnectionLost``
 may or may not be in the chat (both counted), one that succeeded must be there
-once, and none may be there twice unless the client itself sent it again.
+once, and none may be there twice unless the client itself sent it again
+(``--resend`` plays the naive user who does: each duplicate is one of those).
 Sandbox and customers share one process: this measures robustness and memory,
 not speed. The sandbox keeps every message, so RSS grows with the run; the
 client-side heap (tracemalloc, sandbox and aiohttp.web frames excluded) is the
@@ -112,6 +113,7 @@ async def soak(
     jitter: float = 0.0,
     lose_replies: float = 0.0,
     writes_per_second: float = 20.0,
+    resend: bool = False,
 ) -> dict[str, Any]:
     rng = random.Random(1)
     customers_write = bool(latency or lose_replies)
@@ -152,7 +154,11 @@ async def soak(
         stop = asyncio.Event()
         memory: dict[str, int] = {}
         # What the customers wrote, by outcome of their send_event.
-        written: dict[str, list[str]] = {"answered": [], "connection lost": []}
+        written: dict[str, list[str]] = {
+            "answered": [],
+            "connection lost": [],
+            "sent again": [],
+        }
         failed: Counter[str] = Counter()
         busy: set[int] = set()  # customers with a message on the way
 
@@ -163,12 +169,15 @@ async def soak(
                 await agent.send_message(chats[i].id, f"{i}:{sent[i]}")
                 await asyncio.sleep(0.001)
 
-        async def write(i: int, text: str) -> None:
+        async def write(i: int, text: str, *, again: bool = False) -> None:
             try:
                 await sdks[i].send_event(chats[i].id, Message(text=text))
                 written["answered"].append(text)
-            except ConnectionLost:  # may or may not be applied: not sent again
+            except ConnectionLost:  # may or may not be applied
                 written["connection lost"].append(text)
+                if resend and not again:  # the naive user: send it again, once
+                    written["sent again"].append(text)
+                    await write(i, text, again=True)
             except LiveChatError as error:
                 failed[type(error).__name__] += 1
             finally:
@@ -255,6 +264,7 @@ async def soak(
             "failed with ConnectionLost": len(uncertain),
             "of which in the chat (applied)": sum(in_chats[t] > 0 for t in uncertain),
             "failed otherwise": dict(failed) or 0,
+            "sent again by the script (--resend)": len(written["sent again"]),
             "customer messages in the chats twice or more": sum(
                 in_chats[text] > 1 for text in customer_texts
             ),
@@ -318,6 +328,11 @@ def main() -> None:
         help="customer messages, all customers together (with a network fault)",
     )
     parser.add_argument(
+        "--resend",
+        action="store_true",
+        help="send again, once, what failed with ConnectionLost (the naive retry)",
+    )
+    parser.add_argument(
         "--no-tracemalloc",
         action="store_true",
         help="count the client's objects instead (its snapshots hold the loop)",
@@ -334,6 +349,7 @@ def main() -> None:
             jitter=args.jitter,
             lose_replies=args.lose_replies,
             writes_per_second=args.writes_per_second,
+            resend=args.resend,
         )
     )
     print("| measure | value |\n|---|---|")

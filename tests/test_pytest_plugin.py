@@ -230,17 +230,58 @@ def test_without_pytest_asyncio_the_fixtures_say_what_is_missing(
     )
 
 
-def test_the_docs_echo_bot_example_passes_in_auto_mode(
+def test_the_docs_fixture_examples_pass_in_auto_mode(
     pytester: pytest.Pytester,
 ) -> None:
-    # docs/test_docs.py runs the same block in strict mode (pytest-asyncio's default).
+    # docs/test_docs.py runs the same blocks in strict mode (pytest-asyncio's default).
     blocks = re.findall(
         r"<!-- runnable: pytest -->\n```python\n(.*?)\n```", DOCS.read_text(), re.S
     )
-    (code,) = [block for block in blocks if "livechat_customer" in block]
+    codes = [block for block in blocks if "livechat_customer" in block]
+    assert len(codes) >= 2  # the echo bot, and the network's faults
     configure(pytester, "auto")
-    pytester.makepyfile(test_echo_bot=code)
+    pytester.makepyfile(**{f"test_example_{i}": code for i, code in enumerate(codes)})
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
-    assert outcomes.get("passed", 0) >= 1
+    assert outcomes.get("passed", 0) >= 2 * len(codes)
     assert set(outcomes) == {"passed"}
+
+
+def test_the_faults_fixture_models_a_network(pytester: pytest.Pytester) -> None:
+    configure(pytester, "auto")
+    pytester.makepyfile(
+        test_network="""
+        import time
+
+        import pytest
+        from rxlivechat import Message
+        from rxlivechat.exceptions import ConnectionLost
+
+
+        @pytest.fixture
+        def livechat_sandbox_options():
+            return {"seed": 3}
+
+
+        async def test_latency_and_lost_replies(
+            livechat_sandbox, livechat_customer, livechat_faults
+        ):
+            chat = await livechat_customer.start_chat()
+            livechat_faults.latency(0.1)
+            started = time.monotonic()
+            await livechat_customer.get_customer()
+            assert time.monotonic() - started >= 0.2
+            livechat_faults.lose_replies("send_event", probability=1)
+            with pytest.raises(ConnectionLost):
+                await livechat_customer.send_event(chat.id, Message(text="hi"))
+            await livechat_customer.get_customer()  # other actions: unaffected
+            assert livechat_sandbox.count("send_event") == 1
+            with pytest.raises(ValueError, match="probability"):
+                livechat_faults.lose_replies(probability=2)
+            livechat_faults.latency(0)
+            livechat_faults.lose_replies("send_event", probability=0)
+            await livechat_customer.send_event(chat.id, Message(text="hi"))
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -14,8 +14,8 @@ Layers (the same Sans-I/O split as the client):
 * :mod:`.store`, :mod:`.handlers`, :mod:`.pagination`, :mod:`.tokens`,
   :mod:`.faults`, :mod:`.ids`, :mod:`.roster`, :mod:`.versions`,
   :mod:`.echoes` are pure: state and request handling, no I/O;
-* :mod:`.server` (aiohttp.web), :mod:`.cors` and :mod:`.agents` are the
-  asyncio glue;
+* :mod:`.server` (aiohttp.web), :mod:`.cors`, :mod:`.agents` and
+  :mod:`.network` (the simulated latency) are the asyncio glue;
 * :mod:`.cli` runs it standalone (``python -m rxlivechat sandbox``).
 
 Every point where the sandbox had to guess the protocol is listed in

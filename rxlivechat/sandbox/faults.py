@@ -1,17 +1,23 @@
 """Fault plans and the request log: what tests tell the sandbox to do wrong.
 
-Pure bookkeeping (the clock is injected); :class:`~.server.Sandbox` consults a
-:class:`FaultPlan` for every request and appends to a :class:`RequestLog`.
+Pure bookkeeping (the clock and the seed are injected); :class:`~.server.Sandbox`
+consults a :class:`FaultPlan` for every request and frame and appends to a
+:class:`RequestLog`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
+
+from ..protocol import methods as _methods  # noqa: F401  (fills METHODS)
+from ..protocol.base import METHODS
 
 __all__ = ["FaultPlan", "RecordedRequest", "RequestLog"]
 
@@ -161,17 +167,31 @@ class _Failure:
 
 
 class FaultPlan:
-    """Delays, forced errors and refusal windows the sandbox applies.
+    """Delays, forced errors, refusal windows, latency and lost replies.
 
     Args:
         clock: a monotonic clock in seconds (``time.monotonic`` by default).
+        seed: seeds the random choices (jitter, which replies are lost), so a
+            seeded run loses the same replies; ``None`` for unseeded.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        seed: int | str | None = None,
+    ) -> None:
         self._clock = clock
+        # Apart from the ids' source: rolling for faults must not change the ids.
+        self._random = random.Random(None if seed is None else f"faults:{seed}")
         self._delays: dict[str | None, float] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._refuse_until = 0.0
+        self._latency = 0.0
+        self._jitter = 0.0
+        self._losses: dict[str | None, float] = {}
+        self.replies_lost = 0
+        """How many replies :meth:`loses_reply` has lost (never reset)."""
 
     # Public methods -----------------------------------------------------------------
 
@@ -214,11 +234,65 @@ class FaultPlan:
         """Whether new connections are refused now."""
         return self._clock() < self._refuse_until
 
+    def set_latency(self, seconds: float, jitter: float = 0.0) -> None:
+        """Delay every frame, each way, ``seconds`` plus up to ``jitter`` more.
+
+        Raises:
+            ValueError: a negative or non-finite figure.
+        """
+        for name, value in (("seconds", seconds), ("jitter", jitter)):
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(
+                    f"latency {name} must be >= 0 and finite, not {value!r}"
+                )
+        self._latency, self._jitter = float(seconds), float(jitter)
+
+    @property
+    def latency(self) -> tuple[float, float]:
+        """The latency and its jitter, in seconds (``(0.0, 0.0)``: none)."""
+        return self._latency, self._jitter
+
+    def frame_delay(self) -> float:
+        """How long the next frame spends on the simulated network."""
+        if self._jitter:
+            return self._latency + self._random.uniform(0.0, self._jitter)
+        return self._latency
+
+    def lose_replies(self, action: str | None, probability: float) -> None:
+        """Lose the replies to ``action`` (all when ``None``) with ``probability``.
+
+        A lost reply means the request is applied and its connection then drops
+        before the reply is written. 0 clears.
+
+        Raises:
+            ValueError: ``probability`` outside [0, 1], or ``action`` no RTM action.
+        """
+        if not (0.0 <= probability <= 1.0):
+            raise ValueError(f"probability must be in [0, 1], not {probability!r}")
+        method = METHODS.get(action) if action is not None else None
+        if action is not None and (method is None or not method.rtm):
+            raise ValueError(f"{action!r} is not an RTM action")
+        if probability > 0:
+            self._losses[action] = float(probability)
+        else:
+            self._losses.pop(action, None)
+
+    def loses_reply(self, action: str) -> bool:
+        """Whether to lose this reply to ``action`` (a roll, when a loss is set)."""
+        probability = self._losses.get(action, self._losses.get(None, 0.0))
+        lost = probability >= 1.0 or (
+            probability > 0 and self._random.random() < probability
+        )
+        self.replies_lost += lost
+        return lost
+
     def clear(self) -> None:
-        """Forget every delay, forced error and refusal."""
+        """Forget every delay, forced error, refusal, latency and lost reply."""
         self._delays.clear()
         self._failures.clear()
         self._refuse_until = 0.0
+        self._latency = self._jitter = 0.0
+        self._losses.clear()
 
 
 _MESSAGES = {

@@ -105,6 +105,19 @@ class Faults:
         """Answer the next ``count`` requests of ``action`` with ``error_type``."""
         self._sandbox.fail_next(action, error_type, count, message)
 
+    def latency(self, seconds: float, *, jitter: float = 0.0) -> None:
+        """Delay each message, each way, ``seconds`` (+ up to ``jitter``); 0 clears."""
+        self._sandbox.latency(seconds, jitter=jitter)
+
+    def lose_replies(
+        self, action: str | None = None, *, probability: float = 1.0
+    ) -> None:
+        """Apply requests of ``action`` (all when ``None``), then drop the reply.
+
+        The connection drops before the reply, with ``probability``; 0 clears.
+        """
+        self._sandbox.lose_replies(action, probability=probability)
+
     def refuse_connections(self, seconds: float) -> None:
         """Answer new sockets and HTTP requests ``503`` for ``seconds``."""
         self._sandbox.refuse_connections(seconds)
@@ -200,5 +213,5 @@ async def livechat_customer(
 
 @pytest.fixture
 def livechat_faults(livechat_sandbox: Sandbox) -> Faults:
-    """The fault controls of the sandbox: dropped sockets, delays, errors..."""
+    """The fault controls of the sandbox: dropped sockets, latency, lost replies..."""
     return Faults(livechat_sandbox)

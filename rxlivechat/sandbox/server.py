@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -42,7 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
+from aiohttp import BodyPartReader, WSCloseCode, WSMessage, WSMsgType, web
 
 from ..exceptions import (
     AuthenticationError,
@@ -81,6 +82,7 @@ from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
 from .handlers import Handlers, Outgoing
 from .ids import Clock, IdFactory
+from .network import Link
 from .properties import PropertiesSpec, PropertyRegistry
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import (
@@ -215,7 +217,11 @@ class Connection:
         self.subscription = Subscription(version)
         """The pushes the client gets, and their versions (set at login)."""
         self.tasks: set[asyncio.Task[None]] = set()
+        """The connection's own tasks: its requests and its links."""
         self._send_lock = asyncio.Lock()
+        # The simulated network (Sandbox.latency), made on first use.
+        self._inbound: Link[WSMessage] | None = None
+        self._outbound: Link[tuple[bytes, WSMsgType]] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._expiry: asyncio.TimerHandle | None = None
         self.closing = False
@@ -234,20 +240,61 @@ class Connection:
         """Send one message (TEXT unless ``binary``); a closed socket drops it.
 
         A peer that stops reading holds sends back (TCP backpressure); one
-        that lets a send wait ``send_timeout`` seconds is dropped.
+        that lets a send wait ``send_timeout`` seconds is dropped. With
+        latency set, the message is put on the link and this returns at once.
         """
+        await self._send((data, WSMsgType.BINARY if binary else WSMsgType.TEXT))
+
+    async def pong(self, data: bytes) -> None:
+        """Answer an RFC 6455 ping (behind the messages already sent)."""
+        await self._send((data, WSMsgType.PONG))
+
+    def receive(
+        self, message: WSMessage, handle: Callable[[WSMessage], Awaitable[None]]
+    ) -> bool:
+        """Put a received message on the link when latency is set.
+
+        Returns:
+            Whether the link took it (it reaches ``handle`` later); ``False``:
+            handle it now.
+        """
+        if not self._delays(self._inbound):
+            return False
+        if self._inbound is None:
+            self._inbound = self._link(handle)
+        self._inbound.put(message)
+        return True
+
+    async def _send(self, frame: tuple[bytes, WSMsgType]) -> None:
         if self._ws.closed:
             return
+        if self._delays(self._outbound):
+            if self._outbound is None:
+                self._outbound = self._link(self._write)
+            self._outbound.put(frame)
+            return
+        await self._write(frame)
+
+    async def _write(self, frame: tuple[bytes, WSMsgType]) -> None:
         try:
             async with asyncio.timeout(self._sandbox.send_timeout):
                 async with self._send_lock:
                     with contextlib.suppress(ConnectionError, RuntimeError):
-                        await self._ws.send_frame(
-                            data, WSMsgType.BINARY if binary else WSMsgType.TEXT
-                        )
+                        await self._ws.send_frame(*frame)
         except TimeoutError:
             logger.info("sandbox: %r stopped reading; dropped", self)
             self.abort()
+
+    def _delays(self, link: Link[Any] | None) -> bool:
+        """Whether a frame takes the link: latency is set, or frames are on it."""
+        return any(self._sandbox.faults.latency) or (link is not None and link.busy)
+
+    def _link(self, deliver: Callable[[Any], Awaitable[None]]) -> Link[Any]:
+        def track(task: asyncio.Task[None]) -> None:
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+        return Link(deliver, self._sandbox.faults.frame_delay, track)
 
     def wants(self, push: str) -> bool:
         """Whether the client subscribed to this push (digest §1.5)."""
@@ -272,20 +319,28 @@ class Connection:
         await self.close(code=code, message=reason)
 
     async def close(self, *, code: int = WSCloseCode.OK, message: str = "") -> None:
-        """Close the socket with a close frame."""
+        """Close the socket with a close frame (after the messages on the link)."""
         self.closing = True
         self.cancel_timers()
         try:
             async with asyncio.timeout(self._sandbox.send_timeout):
+                if self._outbound is not None:
+                    await self._outbound.drain()
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await self._ws.close(code=code, message=message.encode())
         except TimeoutError:
             self.abort()
 
     def abort(self) -> None:
-        """Drop the TCP connection now: no close frame, no push."""
+        """Drop the TCP connection now: no close frame, no push.
+
+        Messages still on the simulated link, either way, are lost with it.
+        """
         self.closing = True
         self.cancel_timers()
+        for link in (self._inbound, self._outbound):
+            if link is not None:
+                link.close()
         if self._transport is not None:
             self._transport.abort()
 
@@ -440,7 +495,7 @@ class Sandbox:
         """The request handlers (pure)."""
         self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
         """Issued customer tokens."""
-        self.faults = FaultPlan()
+        self.faults = FaultPlan(seed=seed)
         """Injected faults; the fault methods below are shortcuts to it."""
         self.uploads = Uploads(self.store.files, upload_budget_bytes)
         """Uploaded files, within ``upload_budget_bytes``."""
@@ -760,6 +815,37 @@ class Sandbox:
         """Answer the next ``count`` requests of ``action`` with ``error_type``."""
         self.faults.fail(action, error_type, count, message)
 
+    def latency(self, seconds: float, *, jitter: float = 0.0) -> None:
+        """Put a network between the sandbox and its clients; 0 clears.
+
+        Every RTM message, each way, arrives ``seconds`` late (plus up to
+        ``jitter`` more, at random: seeded with ``seed``), in the order it was
+        sent on its connection; HTTP requests and their answers are as late.
+        Each connection waits on its own: other connections and the event loop
+        are not held up. A connection that drops loses what was on the way.
+
+        Raises:
+            ValueError: a negative or non-finite figure.
+        """
+        self.faults.set_latency(seconds, jitter)
+
+    def lose_replies(
+        self, action: str | None = None, *, probability: float = 1.0
+    ) -> None:
+        """Apply RTM requests of ``action`` (all when ``None``), then lose the reply.
+
+        With ``probability`` (each request rolls, seeded with ``seed``), the
+        request is applied (its pushes reach the other recipients), then its
+        connection drops before the reply, as when a network fails at the
+        wrong moment: the client cannot know whether it was applied. An
+        action's own setting wins over the one for all; probability 0 clears.
+
+        Raises:
+            ValueError: ``probability`` outside [0, 1], or ``action`` is not an
+                RTM action.
+        """
+        self.faults.lose_replies(action, probability)
+
     async def send_raw(self, data: bytes | str, *, binary: bool = False) -> None:
         """Send raw data to every customer socket (malformed frames, for tests).
 
@@ -851,7 +937,11 @@ class Sandbox:
 
     def _make_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._guard_middleware, self._refuse_middleware],
+            middlewares=[
+                self._guard_middleware,
+                self._latency_middleware,
+                self._refuse_middleware,
+            ],
             client_max_size=self.max_body_bytes,
         )
         app.on_response_prepare.append(_no_sniffing)
@@ -936,6 +1026,21 @@ class Sandbox:
                 handler.force_close()
 
     @web.middleware
+    async def _latency_middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        """Hold HTTP requests, and their answers, for the latency (if set)."""
+        if any(self.faults.latency):
+            await asyncio.sleep(self.faults.frame_delay())
+        response = await handler(request)
+        # (A WebSocket's answer went out at its handshake: it is prepared.)
+        if any(self.faults.latency) and not response.prepared:
+            await asyncio.sleep(self.faults.frame_delay())
+        return response
+
+    @web.middleware
     async def _refuse_middleware(
         self,
         request: web.Request,
@@ -980,7 +1085,10 @@ class Sandbox:
         supported = version in SUPPORTED_VERSIONS
         if version in LEGACY_UNTIL:
             ws.headers["Legacy"] = LEGACY_UNTIL[version]
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionResetError:  # the client left (say, during the latency)
+            return ws
         conn = Connection(self, ws, request, version if supported else API_VERSION)
         self._connections.add(conn)
         try:
@@ -996,15 +1104,10 @@ class Sandbox:
                 )
                 return ws
             conn.arm(self.login_timeout, "connection_timeout")
+            handle = functools.partial(self._on_message, conn)
             async for msg in ws:
-                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    await self._on_frame(conn, msg.data)
-                elif msg.type is WSMsgType.PING:
-                    # An RFC 6455 ping counts as the protocol ping (§1.3).
-                    with contextlib.suppress(ConnectionError, RuntimeError):
-                        await ws.pong(msg.data)
-                    if conn.logged_in and not conn.closing:
-                        conn.arm(self.ping_timeout, "connection_timeout")
+                if not conn.receive(msg, handle):
+                    await handle(msg)
         finally:
             conn.closing = True
             conn.cancel_timers()
@@ -1013,6 +1116,16 @@ class Sandbox:
             await asyncio.gather(*conn.tasks, return_exceptions=True)
             self._forget(conn)
         return ws
+
+    async def _on_message(self, conn: Connection, msg: WSMessage) -> None:
+        """One message off the socket (or off the link, with latency set)."""
+        if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            await self._on_frame(conn, msg.data)
+        elif msg.type is WSMsgType.PING:
+            # An RFC 6455 ping counts as the protocol ping (§1.3).
+            await conn.pong(msg.data)
+            if conn.logged_in and not conn.closing:
+                conn.arm(self.ping_timeout, "connection_timeout")
 
     def _forget(self, conn: Connection) -> None:
         self._connections.discard(conn)
@@ -1092,6 +1205,14 @@ class Sandbox:
             logger.exception("sandbox: %s failed", req.action)
             frame = _error_frame(req, server_error("internal", "Internal server error"))
         try:
+            if self.faults.loses_reply(req.action):
+                # Applied, but the connection drops before the reply (and
+                # before the requester's own pushes): the other recipients
+                # still get theirs, in a task the cut connection cannot cancel.
+                logger.info("sandbox: %s applied; its reply is lost", req.action)
+                conn.abort()
+                _ = self.spawn(self.deliver(pushes))
+                return
             await conn.send(frame)
         finally:
             conn.pending -= 1

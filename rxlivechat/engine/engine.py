@@ -726,8 +726,8 @@ class Engine:
         )
         try:
             await self._chats_summary(restoring, resuming)
-            if restoring or resuming:
-                await self._recover()
+            if (restoring or resuming) and await self._recover():
+                await self._flush_replay()
             self._resuming = False
             self._recovering = False
             held, self._held = self._held, []
@@ -792,12 +792,16 @@ class Engine:
                 raise _Stop(ev.Disconnected(reason=exc.error_type)) from exc
             raise
 
-    async def _recover(self) -> None:
+    async def _recover(self) -> int:
         """Emit the events missed while disconnected, chat by chat.
 
         A chat whose walk fails with a server error is skipped and reported (an
         ``error`` event), so one broken chat cannot stop every reconnect.
+
+        Returns:
+            How many events it emitted.
         """
+        emitted = 0
         for chat_id in self._ledger.chats:
             since = self._ledger.newest(chat_id)
             try:
@@ -814,6 +818,8 @@ class Engine:
                         event=ev.with_thread(event, thread_id),
                     )
                     self._emit("new_event", new)
+                    emitted += 1
+        return emitted
 
     def _handler(self) -> Callable[[bytes], None]:
         """The socket's message handler: decode, report, act on pushes.
@@ -908,6 +914,21 @@ class Engine:
         """Return once every commit written so far is durable in the store."""
         if self._customer_store is not None:
             await self._customer_store.flush()
+
+    async def _flush_replay(self) -> None:
+        """Write the replay's commits now, before live events are handed out.
+
+        A restart replays in one burst; left to the next batch, its commits
+        would wait a flush interval, and a process killed meanwhile (often
+        soon after a restart) replays the same window again, life after life.
+        """
+        if self._customer_store is None:
+            return
+        try:
+            await self._customer_store.flush()
+        except StoreError as exc:  # still buffered: the writer retries
+            log.warning("cannot write the replay's commits: %s", exc)
+            self._emit("error", exc)
 
     async def _open_store(self) -> None:
         """Open the customer's store once per engine, and resume from it."""

@@ -390,6 +390,25 @@ async def test_a_file_that_is_no_store_is_refused_and_left_alone(
     await sdk.destroy()
 
 
+async def test_an_emptied_store_stops_the_sdk_instead_of_making_a_new_customer(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "customer.db"
+    sdk = connect(sandbox, store=str(path))
+    await sdk.wait_connected(timeout=5)
+    await sdk.destroy()
+    path.write_bytes(b"")  # a failed restore, a full disk
+    sdk = connect(sandbox, store=str(path))
+    seen = Recorder(sdk)
+    with pytest.raises(StoreCorruptError, match="is empty"):
+        await sdk.wait_connected(timeout=5)
+    assert isinstance(seen.of("error")[0], StoreCorruptError)
+    assert seen.of("disconnected")[0].reason == "store_error"
+    assert sdk.customer_id is None  # never logged in as anyone
+    await sdk.destroy()
+    assert path.read_bytes() == b""
+
+
 async def test_commit_refuses_what_is_not_an_event(sandbox: Sandbox) -> None:
     sdk = connect(sandbox, auto_commit=False)
     with pytest.raises(InvalidArgumentError):

@@ -947,7 +947,12 @@ class Engine:
             await customer.close()
             raise
         self._commits.store = customer
+        customer.on_write_error(self._store_write_failed)
         self._resume(snapshot)
+
+    def _store_write_failed(self, error: StoreError) -> None:
+        """A background write failed (the store logged it): an ``error`` event."""
+        self._emit("error", error)
 
     def _resume(self, snapshot: Snapshot) -> None:
         """Carry on from a snapshot: same customer, side storage, checkpoints."""

@@ -34,9 +34,10 @@ from rxlivechat import (
 )
 from rxlivechat.engine.recovery import RECOVERY_PAGE_SIZE
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
-from rxlivechat.stores import Identity, MemoryStore
+from rxlivechat.stores import Identity, MemoryStore, RedisStore
 
 from ..helpers import Recorder, connect, until
+from ..redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 400
@@ -407,6 +408,43 @@ async def test_an_emptied_store_stops_the_sdk_instead_of_making_a_new_customer(
     assert sdk.customer_id is None  # never logged in as anyone
     await sdk.destroy()
     assert path.read_bytes() == b""
+
+
+async def test_a_flushed_redis_is_reported_and_never_quietly_a_new_customer(
+    sandbox: Sandbox,
+    redis_url: str,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sdk, seen, chat_id, agent = await first_life(sandbox, redis_url)
+    await agent.send_message(chat_id, "a0")
+    await until(lambda: agent_texts(seen, agent) == ["a0"])
+    await sdk.flush()
+    customer_id = sdk.customer_id
+    assert redis_server.command(b"FLUSHALL") == b"+OK"  # or a restart, no AOF
+    await agent.send_message(chat_id, "a1")
+    await until(lambda: bool(seen.of("error")))
+    (error,) = {str(e): e for e in seen.of("error")}.values()
+    assert isinstance(error, StoreError)
+    assert "vanished" in str(error)
+    assert "vanished" in caplog.text  # a WARNING too
+    with pytest.raises(StoreError, match="vanished"):
+        await sdk.flush()
+    assert agent_texts(seen, agent) == ["a0", "a1"]  # delivery goes on
+    await sdk.destroy()  # a1's commit cannot be written: logged, not raised
+
+    sdk = connect(sandbox, store=redis_url)
+    seen = Recorder(sdk)
+    with pytest.raises(StoreError, match="on_lost_identity='new'"):
+        await sdk.wait_connected(timeout=5)
+    assert seen.of("disconnected")[0].reason == "store_error"
+    assert sdk.customer_id is None
+    await sdk.destroy()
+
+    sdk = connect(sandbox, store=RedisStore(redis_url, on_lost_identity="new"))
+    await sdk.wait_connected(timeout=5)
+    assert sdk.customer_id not in (None, customer_id)  # a new customer, as asked
+    await sdk.destroy()
 
 
 async def test_commit_refuses_what_is_not_an_event(sandbox: Sandbox) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import bisect
 import random
 import signal
+import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,7 +35,7 @@ from rxlivechat import (
 )
 from rxlivechat.engine.recovery import RECOVERY_PAGE_SIZE
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
-from rxlivechat.stores import Identity, MemoryStore, RedisStore
+from rxlivechat.stores import Identity, MemoryStore, RedisStore, SQLiteStore
 
 from ..helpers import Recorder, connect, until
 from ..redis_server import RedisServer
@@ -273,6 +274,35 @@ async def test_auto_commit_replays_only_what_came_while_down(
     await until(lambda: "live" in agent_texts(seen, agent))
     assert sdk.customer_id == customer_id
     assert agent_texts(seen, agent) == ["a3", "a4", "live"]  # replay first, once
+    await sdk.destroy()
+
+
+async def test_a_restart_writes_its_replay_before_anything_live(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "customer.db"
+    sdk, seen, chat_id, agent = await first_life(sandbox, str(path))
+    await agent.send_message(chat_id, "a0")
+    await until(lambda: agent_texts(seen, agent) == ["a0"])
+    await sdk.destroy()
+    for i in (1, 2):  # nobody listens
+        await agent.send_message(chat_id, f"a{i}")
+
+    # No batch would be written for an hour: only the replay's own write counts.
+    sdk = connect(sandbox, store=SQLiteStore(path, flush_interval=3600))
+    seen = Recorder(sdk)
+    await seen.wait_for("connected")
+    await agent.send_message(chat_id, "live")
+    await until(lambda: "live" in agent_texts(seen, agent))
+    replayed = next(
+        e.event.id
+        for e in seen.of("new_event")
+        if isinstance(e.event, Message) and e.event.text == "a2"
+    )
+    with sqlite3.connect(path) as db:  # read beside the SDK, as a new life would
+        (written,) = db.execute("SELECT event_id FROM checkpoints").fetchone()
+    db.close()
+    assert written == replayed
     await sdk.destroy()
 
 

@@ -924,8 +924,11 @@ class Engine:
         """
         if self._customer_store is None:
             return
-        try:
-            await self._customer_store.flush()
+        try:  # bounded: a store that hangs must not hold live events for ever
+            async with asyncio.timeout(self.options.request_timeout):
+                await self._customer_store.flush()
+        except TimeoutError:  # still buffered: the writer goes on
+            log.warning("the replay's commits are not written yet (a slow store)")
         except StoreError as exc:  # still buffered: the writer retries
             log.warning("cannot write the replay's commits: %s", exc)
             self._emit("error", exc)

@@ -461,9 +461,9 @@ async def test_a_flushed_redis_is_reported_and_never_quietly_a_new_customer(
     assert redis_server.command(b"FLUSHALL") == b"+OK"  # or a restart, no AOF
     await agent.send_message(chat_id, "a1")
     await until(lambda: bool(seen.of("error")))
-    (error,) = {str(e): e for e in seen.of("error")}.values()
-    assert isinstance(error, StoreError)
-    assert "vanished" in str(error)
+    for error in seen.of("error"):  # one per failed try of the batch
+        assert isinstance(error, StoreError)
+        assert "vanished" in str(error)
     assert "vanished" in caplog.text  # a WARNING too
     with pytest.raises(StoreError, match="vanished"):
         await sdk.flush()

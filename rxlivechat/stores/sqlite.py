@@ -20,6 +20,7 @@ import fcntl
 import functools
 import hashlib
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -166,7 +167,7 @@ class SQLiteStore(BatchingStore):
                 f"{self.path} is missing but its write-ahead log {wal} is not: "
                 "the store was deleted in part; refusing to start a new one"
             )
-        new = self.path.with_name(f"{self.path.name}.{os.getpid()}.new")
+        new = self.path.with_name(f"{self.path.name}.{secrets.token_hex(8)}.new")
         db = sqlite3.connect(new, isolation_level=None)
         try:
             with _transaction(db):

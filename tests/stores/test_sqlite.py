@@ -3,6 +3,7 @@ per customer."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import sqlite3
@@ -156,6 +157,18 @@ async def test_a_new_store_appears_whole(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert dict(db.execute("SELECT name, value FROM meta"))["magic"] == MAGIC
     db.close()
+
+
+async def test_two_stores_creating_one_file_at_once_in_one_process_both_open(
+    tmp_path: Path,
+) -> None:
+    first, second = (
+        SQLiteStore(tmp_path / "store.db"),
+        SQLiteStore(tmp_path / "store.db"),
+    )
+    await asyncio.gather(first.open(), second.open())
+    await asyncio.gather(first.close(), second.close())
+    assert os.listdir(tmp_path) == ["store.db"]
 
 
 async def test_a_log_without_its_database_is_refused(tmp_path: Path) -> None:

@@ -276,13 +276,10 @@ class RedisStore(BatchingStore):
                     )
                 answers = await pipe.execute()
         if "store" in answers:  # nothing written: kept buffered, tried again
-            raise self._vanished(next(iter(batch)), "store", await self._mark(None))
+            raise await self._found_lost(None)
         for customer, answer in zip(batch, answers, strict=True):
             if answer == "identity":  # that customer is gone, the others written
-                self._lose(
-                    customer,
-                    self._vanished(customer, answer, await self._mark(customer)),
-                )
+                self._lose(customer, await self._found_lost(customer))
 
     async def _backend_save_identity(
         self, customer: CustomerKey, identity: Identity
@@ -305,35 +302,28 @@ class RedisStore(BatchingStore):
             answer = await self._set(
                 keys=[*keys, self._key(customer, what)], args=[*args, value]
             )
-        if answer != "ok":
-            lost = None if answer == "store" else customer
-            error = self._vanished(customer, answer, await self._mark(lost))
-            if lost is not None:
-                self._lose(customer, error)
+        if answer == "store":
+            raise await self._found_lost(None)
+        if answer == "identity":
+            error = await self._found_lost(customer)
+            self._lose(customer, error)
             raise error
 
-    async def _mark(self, customer: CustomerKey | None) -> str:
-        """Mark the store (``None``) or a customer's identity lost; say why.
+    async def _found_lost(self, customer: CustomerKey | None) -> StoreError:
+        """Mark the store (``None``) or a customer's identity lost; the error.
 
         The mark outlives this process: the next start refuses to carry on as
         a new customer unless told to (``on_lost_identity="new"``).
         """
+        if customer is None:
+            mark, what = f"{self.prefix}:lost", f"the store ({self.prefix}:format)"
+        else:
+            mark = self._key(customer, "lost")
+            what = f"the identity of customer {':'.join(customer)}"
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        mark = (
-            f"{self.prefix}:lost" if customer is None else self._key(customer, "lost")
-        )
         why = f"vanished, found at {now}"
         with contextlib.suppress(StoreError), _errors(self):
             await self._redis().set(mark, why, nx=True)
-        return why
-
-    def _vanished(self, customer: CustomerKey, answer: str, why: str) -> StoreError:
-        """The error for a write that found the store or the identity gone."""
-        what = (
-            f"the store ({self.prefix}:format)"
-            if answer == "store"
-            else f"the identity of customer {':'.join(customer)}"
-        )
         return StoreError(
             f"{self.url}: {what} {why}: the server restarted without persistence, "
             "or was flushed, or the key was deleted. Nothing of it is written now; "

@@ -4,11 +4,6 @@ Every SQLite call runs on one dedicated thread, so the event loop never waits on
 the disk; each batch of commits is one transaction. A customer is locked to the
 process that opened it with ``flock`` on a lock file next to the database: the OS
 drops the lock when that process dies, even by SIGKILL.
-
-A new store file appears whole (made beside it, then linked in), so a file that
-exists is a store: an empty, truncated or foreign file is
-:class:`~rxlivechat.exceptions.StoreCorruptError`, never a fresh store in which
-the customer would silently become a new one.
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ import fcntl
 import functools
 import hashlib
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -77,6 +71,11 @@ _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 class SQLiteStore(BatchingStore):
     """Checkpoints in one SQLite file; a ``str`` path given as ``store=`` means this.
+
+    A new store file is made whole beside ``path`` and linked in, so a file
+    that exists is a store: one that is empty, truncated or another program's is
+    :class:`~rxlivechat.exceptions.StoreCorruptError`, never a new store (in
+    which the customer would silently become a new one).
 
     Each customer can be open in one process at a time; a second opener gets
     :class:`~rxlivechat.exceptions.StoreLockedError` (use
@@ -167,7 +166,7 @@ class SQLiteStore(BatchingStore):
                 f"{self.path} is missing but its write-ahead log {wal} is not: "
                 "the store was deleted in part; refusing to start a new one"
             )
-        new = self.path.with_name(f"{self.path.name}.{secrets.token_hex(8)}.new")
+        new = self.path.with_name(f"{self.path.name}.{os.urandom(8).hex()}.new")
         db = sqlite3.connect(new, isolation_level=None)
         try:
             with _transaction(db):
@@ -197,6 +196,11 @@ class SQLiteStore(BatchingStore):
                 f"{self.path} is empty: an rxlivechat store never is (a truncated "
                 "copy?); refusing to start a new customer over it. Restore it, "
                 "or delete it to start over as new customers"
+            )
+        if not _tables(db):
+            raise StoreCorruptError(
+                f"{self.path} is an SQLite database with no tables, not an "
+                "rxlivechat store (a store is made whole): refusing to touch it"
             )
         try:
             meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
@@ -368,6 +372,13 @@ class SQLiteStore(BatchingStore):
                 f"{column} = excluded.{column}",
                 (*customer, value.decode()),
             )
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {
+        name
+        for (name,) in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+    }
 
 
 @contextlib.contextmanager

@@ -783,8 +783,8 @@ class Engine:
         )
         try:
             await self._chats_summary(restoring, resuming)
-            if restoring or resuming:
-                await self._recover()
+            if (restoring or resuming) and await self._recover():
+                await self._flush_replay()
             self._resuming = False
             self._recovering = False
             held, self._held = self._held, []
@@ -850,12 +850,16 @@ class Engine:
                 raise _Stop(ev.Disconnected(reason=exc.error_type)) from exc
             raise
 
-    async def _recover(self) -> None:
+    async def _recover(self) -> int:
         """Emit the events missed while disconnected, chat by chat.
 
         A chat whose walk fails with a server error is skipped and reported (an
         ``error`` event), so one broken chat cannot stop every reconnect.
+
+        Returns:
+            How many events it emitted.
         """
+        emitted = 0
         for chat_id in self._ledger.chats:
             since = self._ledger.newest(chat_id)
             try:
@@ -872,6 +876,8 @@ class Engine:
                         event=ev.with_thread(event, thread_id),
                     )
                     self._emit("new_event", new)
+                    emitted += 1
+        return emitted
 
     def _handler(self) -> Callable[[bytes], None]:
         """The socket's message handler: decode, report, act on pushes.
@@ -1005,6 +1011,24 @@ class Engine:
         if self._customer_store is not None:
             await self._customer_store.flush()
 
+    async def _flush_replay(self) -> None:
+        """Write the replay's commits now, before live events are handed out.
+
+        A restart replays in one burst; left to the next batch, its commits
+        would wait a flush interval, and a process killed meanwhile (often
+        soon after a restart) replays the same window again, life after life.
+        """
+        if self._customer_store is None:
+            return
+        try:  # bounded: a store that hangs must not hold live events for ever
+            async with asyncio.timeout(self.options.request_timeout):
+                await self._customer_store.flush()
+        except TimeoutError:  # still buffered: the writer goes on
+            log.warning("the replay's commits are not written yet (a slow store)")
+        except StoreError as exc:  # still buffered: the writer retries
+            log.warning("cannot write the replay's commits: %s", exc)
+            self._emit("error", exc)
+
     async def _open_store(self) -> None:
         """Open the customer's store once per engine, and resume from it."""
         store = self.options.store
@@ -1022,7 +1046,12 @@ class Engine:
             await customer.close()
             raise
         self._commits.store = customer
+        customer.on_write_error(self._store_write_failed)
         self._resume(snapshot)
+
+    def _store_write_failed(self, error: StoreError) -> None:
+        """A background write failed (the store logged it): an ``error`` event."""
+        self._emit("error", error)
 
     def _resume(self, snapshot: Snapshot) -> None:
         """Carry on from a snapshot: same customer, side storage, checkpoints."""

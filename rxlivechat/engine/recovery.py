@@ -26,12 +26,21 @@ from ..protocol.methods import ListThreads, ListThreadsResult
 from ..protocol.models import Event
 from ..stores.base import ChatCheckpoint
 
-__all__ = ["MAX_RECOVERY_PAGES", "REMEMBERED_IDS", "EventLedger", "missed_events"]
+__all__ = [
+    "MAX_RECOVERY_PAGES",
+    "RECOVERY_PAGE_SIZE",
+    "REMEMBERED_IDS",
+    "EventLedger",
+    "missed_events",
+]
 
 REMEMBERED_IDS = 256
 """Event ids remembered per chat to drop duplicates. Duplicates can only come from
 the overlap between a recovery walk and the live pushes held meanwhile, all at or
 after the high-water mark, so the last few hundred ids are plenty."""
+
+RECOVERY_PAGE_SIZE = 25
+"""Events a recovery walk asks for per ``list_threads`` page (``min_events_count``)."""
 
 MAX_RECOVERY_PAGES = 100
 """Pages of ``list_threads`` one chat's recovery walks at most (with the default
@@ -133,7 +142,7 @@ async def missed_events(
     chat_id: str,
     since: datetime.datetime | None,
     *,
-    page_size: int = 25,
+    page_size: int = RECOVERY_PAGE_SIZE,
     max_pages: int = MAX_RECOVERY_PAGES,
 ) -> list[tuple[str, Event]]:
     """The events of ``chat_id`` created at or after ``since``, oldest first.

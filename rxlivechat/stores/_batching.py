@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import datetime
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Self
 
@@ -24,6 +24,13 @@ from .base import DEFAULT_KEY, RECENT_IDS, ChatCheckpoint, Identity, Snapshot
 __all__ = ["BatchingStore", "ChatUpdate", "CustomerKey", "merge_checkpoint"]
 
 log = logging.getLogger("rxlivechat.stores")
+
+MAX_RETRY_DELAY = 5.0
+"""Seconds at most between two tries of a batch the backend keeps refusing (a
+Redis that lost the store refuses until someone restores it)."""
+
+WriteErrorReport = Callable[[StoreError], None]
+"""Told when the background writer fails to write a batch."""
 
 CustomerKey = tuple[str, str]
 """``(organization_id, key)``: one customer of a store."""
@@ -144,6 +151,10 @@ class BatchingStore:
         self._dirty = asyncio.Event()  # something waits in the buffer
         self._full = asyncio.Event()  # a whole batch waits
         self._writer: asyncio.Task[None] | None = None
+        self._reports: dict[CustomerHandle, WriteErrorReport] = {}
+        self._lost: dict[CustomerKey, StoreError] = {}
+        """Customers the backend found gone (a Redis identity that vanished):
+        their commits are dropped until the store is closed."""
         self.batches_written = 0
         """How many batches reached the backend (SQLite transactions, Redis
         pipelines): many commits make few batches."""
@@ -188,6 +199,7 @@ class BatchingStore:
             try:
                 await self.flush()
             finally:
+                self._lost.clear()
                 await self._backend_close()
 
     async def __aenter__(self) -> Self:
@@ -226,6 +238,8 @@ class BatchingStore:
     ) -> None:
         if created_at.tzinfo is None:
             raise InvalidArgumentError(f"created_at must be aware: {created_at!r}")
+        if customer in self._lost:
+            return  # it cannot be written; flush() says so
         chats = self._pending.get(customer)
         if chats is None:
             chats = self._pending[customer] = {}
@@ -277,6 +291,7 @@ class BatchingStore:
         self._dirty.set()
 
     async def _write_in_background(self) -> None:
+        delay = self._interval
         while True:
             await self._dirty.wait()
             if self._pending_commits < self._batch_size:
@@ -285,9 +300,36 @@ class BatchingStore:
                         await self._full.wait()
             try:
                 await self.flush()
-            except StoreError as exc:  # kept buffered: try again a bit later
+            except StoreError as exc:  # kept buffered: try again, less and less often
                 log.warning("%s: writing checkpoints failed: %s", self, exc)
-                await asyncio.sleep(self._interval)
+                self._report(exc, None)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+            else:
+                delay = self._interval
+
+    def _report(self, error: StoreError, customer: CustomerKey | None) -> None:
+        """Tell the handles of ``customer`` (``None``: all) that writing failed."""
+        for handle, report in list(self._reports.items()):
+            if customer is None or handle.customer_key == customer:
+                try:
+                    report(error)
+                except Exception:  # a broken listener must not stop the writer
+                    log.exception("a store error listener failed")
+
+    def _lose(self, customer: CustomerKey, error: StoreError) -> None:
+        """The backend found ``customer`` gone: drop its commits, and say so."""
+        if customer in self._lost:
+            return
+        self._lost[customer] = error
+        self._pending.pop(customer, None)
+        log.warning("%s: %s", self, error)
+        self._report(error, customer)
+
+    def _check_lost(self, customer: CustomerKey) -> None:
+        error = self._lost.get(customer)
+        if error is not None:
+            raise StoreError(str(error))
 
     # The backend -------------------------------------------------------------------
 
@@ -345,6 +387,11 @@ class CustomerHandle:
         return self._customer[1]
 
     @property
+    def customer_key(self) -> CustomerKey:
+        """``(organization_id, key)``."""
+        return self._customer
+
+    @property
     def store(self) -> BatchingStore:
         """The store this handle writes to."""
         return self._store
@@ -371,6 +418,7 @@ class CustomerHandle:
         if not self._open:
             return
         self._open = False
+        self._store._reports.pop(self, None)
         try:
             await self._store.flush()
         finally:
@@ -398,6 +446,7 @@ class CustomerHandle:
     async def load(self) -> Snapshot:
         """Everything stored for the customer, commits still buffered included."""
         self._check_open()
+        self._store._check_lost(self._customer)
         await self._store.flush()
         return await self._store._backend_load(self._customer)
 
@@ -433,5 +482,20 @@ class CustomerHandle:
         await self._store._backend_save_side_storage(self._customer, copy)
 
     async def flush(self) -> None:
-        """Return once every commit made so far is written."""
+        """Return once every commit made so far is written.
+
+        Raises:
+            StoreError: a batch failed (its commits stay buffered), or the
+                store found this customer gone (a Redis identity that vanished).
+        """
         await self._store.flush()
+        self._store._check_lost(self._customer)
+
+    def on_write_error(self, report: WriteErrorReport) -> None:
+        """Call ``report(error)`` each time a background batch fails, until closed.
+
+        The commits stay buffered and the writer tries again, less and less
+        often (at most every :data:`MAX_RETRY_DELAY` seconds).
+        """
+        self._check_open()
+        self._store._reports[self] = report

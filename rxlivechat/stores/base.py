@@ -18,11 +18,13 @@ user's choice. Commits are buffered and written in batches by a background write
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 import msgspec
+
+from ..exceptions import StoreError
 
 __all__ = [
     "DEFAULT_KEY",
@@ -138,6 +140,14 @@ class CustomerStore(Protocol):
 
     async def flush(self) -> None:
         """Return once every commit made so far is written."""
+        ...
+
+    def on_write_error(self, report: Callable[[StoreError], None]) -> None:
+        """Call ``report(error)`` each time a background write fails, until closed.
+
+        The SDK turns each into an ``error`` event: a store that stopped taking
+        commits (a Redis that lost the store) is never silent.
+        """
         ...
 
     async def __aenter__(self) -> Self:

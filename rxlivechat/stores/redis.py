@@ -6,6 +6,13 @@ Keys (``{org}`` and ``{key}`` name the customer; see ``docs/stores.md``)::
     rxlivechat:{org}:{key}:identity            JSON Identity
     rxlivechat:{org}:{key}:side_storage        JSON object
     rxlivechat:{org}:{key}:checkpoints         hash: chat id -> JSON checkpoint
+    rxlivechat:lost                            why the store was found lost
+    rxlivechat:{org}:{key}:lost                why the identity was found lost
+
+Every write first checks, on the server, that the format key is there (and the
+customer's identity, once it had one): a Redis restarted without persistence, or
+flushed, is found at the next write. It is then marked lost and refuses writes;
+the next start refuses too unless ``on_lost_identity="new"`` (a new customer).
 
 A batch of commits is one pipeline: one script call per customer, which merges
 each chat's update into the stored checkpoint on the server, atomically. Times are
@@ -19,11 +26,12 @@ imported when a :class:`RedisStore` opens.
 from __future__ import annotations
 
 import contextlib
+import datetime
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from ..exceptions import StoreCorruptError, StoreError
-from ._batching import BatchingStore, ChatUpdate, CustomerKey
+from ..exceptions import InvalidArgumentError, StoreCorruptError, StoreError
+from ._batching import BatchingStore, ChatUpdate, CustomerKey, log
 from ._codec import (
     decode_checkpoint,
     decode_identity,
@@ -41,14 +49,26 @@ __all__ = ["FORMAT", "RedisStore"]
 FORMAT = "1"
 """The value of ``<prefix>:format``: the key layout below."""
 
-# KEYS[1]: the customer's checkpoints hash. ARGV[1]: how many ids to keep; then
+# Every write script starts by checking the store is still there: KEYS[1] the
+# format key, ARGV[1] its value, KEYS[2] the customer's identity and ARGV[2] "1"
+# if it must exist. It answers "store" or "identity" for what vanished.
+_PRESENT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'store' end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
+  return 'identity'
+end
+"""
+
+# KEYS[3]: the customer's checkpoints hash. ARGV[3]: how many ids to keep; then
 # five per chat: chat id, event id, created_at (sortable text), thread id, the
 # committed ids as a JSON list.
-_MERGE = """
-local bound = tonumber(ARGV[1])
-for i = 2, #ARGV, 5 do
+_MERGE = (
+    _PRESENT
+    + """
+local bound = tonumber(ARGV[3])
+for i = 4, #ARGV, 5 do
   local chat, created = ARGV[i], ARGV[i + 2]
-  local stored = redis.call('HGET', KEYS[1], chat)
+  local stored = redis.call('HGET', KEYS[3], chat)
   local old
   if stored then old = cjson.decode(stored) end
   local cp = {event_id = ARGV[i + 1], created_at = created, thread_id = ARGV[i + 3]}
@@ -74,10 +94,22 @@ for i = 2, #ARGV, 5 do
   local kept = {}
   for j = first, #ids do kept[#kept + 1] = ids[j] end
   cp.recent_ids = kept
-  redis.call('HSET', KEYS[1], chat, cjson.encode(cp))
+  redis.call('HSET', KEYS[3], chat, cjson.encode(cp))
 end
-return 1
+return 'ok'
 """
+)
+
+# KEYS[3]: the key to set to ARGV[3].
+_SET = (
+    _PRESENT
+    + """
+redis.call('SET', KEYS[3], ARGV[3])
+return 'ok'
+"""
+)
+
+OnLostIdentity = Literal["error", "new"]
 
 
 class RedisStore(BatchingStore):
@@ -92,6 +124,13 @@ class RedisStore(BatchingStore):
         flush_interval: seconds a commit may wait before its batch is written.
         batch_size: a batch is written as soon as it holds this many commits.
         recent_ids: how many event ids each checkpoint remembers.
+        on_lost_identity: what a start does with a store (or a customer's
+            identity) that an SDK found lost while it ran: ``"error"`` refuses
+            with :class:`~rxlivechat.exceptions.StoreError`; ``"new"`` clears
+            the mark and the stale keys and goes on, as a new customer.
+
+    Raises:
+        InvalidArgumentError: an unknown ``on_lost_identity``.
     """
 
     def __init__(
@@ -102,14 +141,23 @@ class RedisStore(BatchingStore):
         flush_interval: float = 0.05,
         batch_size: int = 1000,
         recent_ids: int = RECENT_IDS,
+        on_lost_identity: OnLostIdentity = "error",
     ) -> None:
         super().__init__(
             flush_interval=flush_interval, batch_size=batch_size, recent_ids=recent_ids
         )
+        if on_lost_identity not in ("error", "new"):
+            raise InvalidArgumentError(
+                f"on_lost_identity is 'error' or 'new', not {on_lost_identity!r}"
+            )
         self.url = url
         self.prefix = prefix
+        self.on_lost_identity: OnLostIdentity = on_lost_identity
         self._client: redis.asyncio.Redis | None = None
         self._merge: Any = None
+        self._set: Any = None
+        self._identified: set[CustomerKey] = set()
+        """Customers whose identity this store read or wrote: it must stay."""
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r})"
@@ -131,9 +179,10 @@ class RedisStore(BatchingStore):
                 "RedisStore needs the redis package: pip install 'rxlivechat[redis]'"
             ) from None
         client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+        format_key = f"{self.prefix}:format"
         try:
             with _errors(self):
-                format_key = f"{self.prefix}:format"
+                await self._refuse_if_lost(client, f"{self.prefix}:lost", "the store")
                 await client.setnx(format_key, FORMAT)
                 found = await client.get(format_key)
         except BaseException:
@@ -147,6 +196,24 @@ class RedisStore(BatchingStore):
             )
         self._client = client
         self._merge = client.register_script(_MERGE)
+        self._set = client.register_script(_SET)
+
+    async def _refuse_if_lost(
+        self, client: redis.asyncio.Redis, mark: str, what: str, *stale: str
+    ) -> None:
+        """Refuse to start over what an SDK found lost, unless told to."""
+        found = await client.get(mark)
+        if found is None:
+            return
+        why = found.decode() if isinstance(found, bytes) else str(found)
+        if self.on_lost_identity == "error":
+            raise StoreError(
+                f"{self.url}: {what} was lost while an SDK ran ({why}); starting "
+                "now would make a new customer. Restore the data, or pass "
+                "RedisStore(..., on_lost_identity='new') to start as a new customer"
+            )
+        log.warning("%s: %s was lost (%s): starting as a new customer", self, what, why)
+        await client.delete(mark, *stale)
 
     async def _backend_close(self) -> None:
         client, self._client = self._client, None
@@ -157,10 +224,19 @@ class RedisStore(BatchingStore):
         where = f"{self.url} ({self._key(customer, '*')})"
         client = self._redis()
         with _errors(self):
+            await self._refuse_if_lost(
+                client,
+                self._key(customer, "lost"),
+                f"the identity of customer {':'.join(customer)}",
+                self._key(customer, "checkpoints"),
+                self._key(customer, "side_storage"),
+            )
             identity, side_storage = await client.mget(
                 self._key(customer, "identity"), self._key(customer, "side_storage")
             )
             checkpoints = await client.hgetall(self._key(customer, "checkpoints"))
+        if identity is not None:
+            self._identified.add(customer)
         return Snapshot(
             identity=None if identity is None else decode_identity(identity, where),
             side_storage=(
@@ -172,13 +248,19 @@ class RedisStore(BatchingStore):
             },
         )
 
+    def _presence(self, customer: CustomerKey) -> tuple[list[str], list[str]]:
+        """The keys and arguments of the check that starts every write script."""
+        keys = [f"{self.prefix}:format", self._key(customer, "identity")]
+        return keys, [FORMAT, "1" if customer in self._identified else "0"]
+
     async def _backend_write(
         self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]
     ) -> None:
         with _errors(self):
             async with self._redis().pipeline(transaction=False) as pipe:
                 for customer, chats in batch.items():
-                    args: list[str | int] = [self.recent_ids]
+                    keys, args = self._presence(customer)
+                    args.append(str(self.recent_ids))
                     for chat_id, update in chats.items():
                         args += (
                             chat_id,
@@ -188,25 +270,66 @@ class RedisStore(BatchingStore):
                             encode(update.ids[-self.recent_ids :]).decode(),
                         )
                     await self._merge(
-                        keys=[self._key(customer, "checkpoints")],
+                        keys=[*keys, self._key(customer, "checkpoints")],
                         args=args,
                         client=pipe,
                     )
-                await pipe.execute()
+                answers = await pipe.execute()
+        if "store" in answers:  # nothing written: kept buffered, tried again
+            raise await self._found_lost(None)
+        for customer, answer in zip(batch, answers, strict=True):
+            if answer == "identity":  # that customer is gone, the others written
+                self._lose(customer, await self._found_lost(customer))
 
     async def _backend_save_identity(
         self, customer: CustomerKey, identity: Identity
     ) -> None:
-        with _errors(self):
-            await self._redis().set(self._key(customer, "identity"), encode(identity))
+        await self._write_key(customer, "identity", encode(identity), check=False)
+        self._identified.add(customer)
 
     async def _backend_save_side_storage(
         self, customer: CustomerKey, storage: dict[str, str]
     ) -> None:
+        await self._write_key(customer, "side_storage", encode(storage))
+
+    async def _write_key(
+        self, customer: CustomerKey, what: str, value: bytes, *, check: bool = True
+    ) -> None:
+        keys, args = self._presence(customer)
+        if not check:  # the identity itself is being written
+            args[1] = "0"
         with _errors(self):
-            await self._redis().set(
-                self._key(customer, "side_storage"), encode(storage)
+            answer = await self._set(
+                keys=[*keys, self._key(customer, what)], args=[*args, value]
             )
+        if answer == "store":
+            raise await self._found_lost(None)
+        if answer == "identity":
+            error = await self._found_lost(customer)
+            self._lose(customer, error)
+            raise error
+
+    async def _found_lost(self, customer: CustomerKey | None) -> StoreError:
+        """Mark the store (``None``) or a customer's identity lost; the error.
+
+        The mark outlives this process: the next start refuses to carry on as
+        a new customer unless told to (``on_lost_identity="new"``).
+        """
+        if customer is None:
+            mark, what = f"{self.prefix}:lost", f"the store ({self.prefix}:format)"
+        else:
+            mark = self._key(customer, "lost")
+            what = f"the identity of customer {':'.join(customer)}"
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        why = f"vanished, found at {now}"
+        with contextlib.suppress(StoreError), _errors(self):
+            await self._redis().set(mark, why, nx=True)
+        return StoreError(
+            f"{self.url}: {what} {why}: the server restarted without persistence, "
+            "or was flushed, or the key was deleted. Nothing of it is written now; "
+            "a restart refuses to become a new customer unless "
+            "RedisStore(..., on_lost_identity='new')"
+        )
 
 
 @contextlib.contextmanager

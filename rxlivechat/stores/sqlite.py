@@ -71,6 +71,11 @@ _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 class SQLiteStore(BatchingStore):
     """Checkpoints in one SQLite file; a ``str`` path given as ``store=`` means this.
 
+    A new store file is made whole beside ``path`` and linked in, so a file
+    that exists is a store: one that is empty, truncated or another program's is
+    :class:`~rxlivechat.exceptions.StoreCorruptError`, never a new store (in
+    which the customer would silently become a new one).
+
     Each customer can be open in one process at a time; a second opener gets
     :class:`~rxlivechat.exceptions.StoreLockedError` (use
     :class:`~rxlivechat.stores.RedisStore` to share customers between processes).
@@ -130,9 +135,17 @@ class SQLiteStore(BatchingStore):
         return self._db
 
     def _connect(self) -> None:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        if not self.path.exists():
+            self._create()
+        # Opened, never created, from here on: a file that exists is a store.
+        db = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?mode=rw",
+            uri=True,
+            timeout=10,
+            isolation_level=None,
+        )
         try:
-            self._check_or_create(db)  # before WAL: that rewrites the header
+            self._check(db)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
@@ -140,29 +153,63 @@ class SQLiteStore(BatchingStore):
             raise
         self._db = db
 
-    def _check_or_create(self, db: sqlite3.Connection) -> None:
+    def _create(self) -> None:
+        """Create the store whole or not at all: a file at ``path`` is a store.
+
+        Written beside it and then linked in, so a crash mid-way never leaves an
+        empty file that a later start would take for a new store (a new customer).
+        """
+        wal = Path(f"{self.path}-wal")
+        if wal.exists() and wal.stat().st_size:
+            raise StoreCorruptError(
+                f"{self.path} is missing but its write-ahead log {wal} is not: "
+                "the store was deleted in part; refusing to start a new one"
+            )
+        new = self.path.with_name(f"{self.path.name}.{os.urandom(8).hex()}.new")
+        db = sqlite3.connect(new, isolation_level=None)
+        try:
+            with _transaction(db):
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [("magic", MAGIC), ("format", str(FORMAT))],
+                )
+        finally:
+            db.close()
+        try:
+            os.link(new, self.path)  # never replaces one another process made
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not self.path.exists():
+                os.replace(new, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                new.unlink()
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        """Refuse a file that is not a whole store of the format this code reads."""
+        if self.path.stat().st_size == 0:
+            raise StoreCorruptError(
+                f"{self.path} is empty: an rxlivechat store never is (a truncated "
+                "copy?); refusing to start a new customer over it. Restore it, "
+                "or delete it to start over as new customers"
+            )
         if not _tables(db):
-            db.execute("BEGIN IMMEDIATE")  # another process may be creating it too
-            try:
-                if not _tables(db):
-                    for statement in filter(str.strip, _SCHEMA.split(";")):
-                        db.execute(statement)
-                    db.executemany(
-                        "INSERT INTO meta VALUES (?, ?)",
-                        [("magic", MAGIC), ("format", str(FORMAT))],
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            raise StoreCorruptError(
+                f"{self.path} is an SQLite database with no tables, not an "
+                "rxlivechat store (a store is made whole): refusing to touch it"
+            )
         try:
             meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
         except sqlite3.OperationalError:  # no such table or columns
             meta = {}
         if meta.get("magic") != MAGIC:
             raise StoreCorruptError(
-                f"{self.path} is an SQLite database of another program "
-                "(no rxlivechat meta table): refusing to touch it"
+                f"{self.path} is not an rxlivechat store (no rxlivechat meta "
+                "table: another program's database, or a damaged one): refusing "
+                "to touch it"
             )
         if meta.get("format") != str(FORMAT):
             raise StoreCorruptError(

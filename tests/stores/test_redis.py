@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from rxlivechat.exceptions import StoreCorruptError, StoreError
-from rxlivechat.stores import RedisStore
+from rxlivechat.exceptions import InvalidArgumentError, StoreCorruptError, StoreError
+from rxlivechat.stores import Identity, RedisStore, Snapshot
 
 from ..redis_server import RedisServer, free_port
 from .child import KEY, ORG, at
@@ -123,7 +123,8 @@ async def test_a_failed_batch_stays_buffered_for_the_next_try(
         with pytest.raises(StoreError):
             await customer.flush()
         customer.commit("c1", "e2", at(2), "t1")
-        server.start(port=server.port)  # back (empty): the client reconnects
+        server.start(port=server.port)  # back: the client reconnects
+        assert server.command(b"SET", b"rxlivechat:format", b"1") == b"+OK"  # kept
         await customer.flush()
         checkpoint = (await customer.load()).checkpoints["c1"]
         assert checkpoint.event_id == "e2"
@@ -146,11 +147,101 @@ async def test_the_background_writer_retries_until_the_server_is_back(
             while "writing checkpoints failed" not in caplog.text:
                 await asyncio.sleep(0.01)
             server.start(port=server.port)
+            assert server.command(b"SET", b"rxlivechat:format", b"1") == b"+OK"
             while store.batches_written == 0:
                 await asyncio.sleep(0.01)
             assert (await customer.load()).checkpoints["c1"].event_id == "e1"
     finally:
         server.stop()
+
+
+IDENTITY = Identity(
+    customer_id="c-1", organization_id=ORG, client_id="x", cookies={"__lc_cid": "c-1"}
+)
+
+
+async def test_a_flushed_server_is_found_at_the_next_write_and_never_written(
+    redis_url: str, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = RedisStore(redis_url, flush_interval=0.01)
+    reported: list[StoreError] = []
+    async with store.customer(ORG, KEY) as customer:
+        customer.on_write_error(reported.append)
+        await customer.save_identity(IDENTITY)
+        customer.commit("c1", "e1", at(1), "t1")
+        await customer.flush()
+        assert redis_server.command(b"FLUSHALL") == b"+OK"
+        customer.commit("c1", "e2", at(2), "t1")
+        with pytest.raises(StoreError, match="vanished"):
+            await customer.flush()
+        async with asyncio.timeout(10):  # the background writer says so too
+            while not reported:
+                await asyncio.sleep(0.01)
+        assert "vanished" in str(reported[0])
+        assert "writing checkpoints failed" in caplog.text
+        with pytest.raises(StoreError, match="vanished"):
+            await customer.save_side_storage({"a": "b"})
+        # Nothing half-written: only the mark of what was lost.
+        assert redis_server.command(b"DBSIZE") == b":1"
+        assert redis_server.command(b"EXISTS", b"rxlivechat:lost") == b":1"
+        assert redis_server.command(b"SET", b"rxlivechat:format", b"1") == b"+OK"
+        assert redis_server.command(b"DEL", b"rxlivechat:lost") == b":1"
+        await customer.save_identity(IDENTITY)  # restored: writes go on
+        await customer.flush()
+        assert (await customer.load()).checkpoints["c1"].event_id == "e2"
+
+
+async def test_a_store_found_lost_is_refused_at_the_next_start_unless_new_is_asked(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    store = RedisStore(redis_url)
+    customer = store.customer(ORG, KEY)
+    await customer.open()
+    await customer.save_identity(IDENTITY)
+    assert redis_server.command(b"FLUSHALL") == b"+OK"
+    customer.commit("c1", "e1", at(1), "t1")
+    with pytest.raises(StoreError):
+        await customer.flush()
+    with pytest.raises(StoreError):  # what is buffered cannot be written
+        await customer.close()
+    assert not store.is_open
+    with pytest.raises(StoreError, match="on_lost_identity='new'"):
+        await RedisStore(redis_url).open()
+    with pytest.raises(InvalidArgumentError):
+        RedisStore(redis_url, on_lost_identity="maybe")  # type: ignore[arg-type]
+    async with RedisStore(redis_url, on_lost_identity="new").customer(
+        ORG, KEY
+    ) as customer:
+        assert await customer.load() == Snapshot()  # a new customer, on purpose
+    async with RedisStore(redis_url).customer(ORG, KEY):  # the mark is gone
+        pass
+
+
+async def test_a_vanished_identity_is_marked_and_refused_for_that_customer_only(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    store = RedisStore(redis_url)
+    async with store.customer(ORG, KEY) as customer, store.customer(ORG, "bob") as bob:
+        await customer.save_identity(IDENTITY)
+        customer.commit("c1", "e1", at(1), "t1")
+        await customer.flush()
+        key = b"rxlivechat:org-1:alice:identity"
+        assert redis_server.command(b"DEL", key) == b":1"  # evicted, deleted
+        customer.commit("c1", "e2", at(2), "t1")
+        bob.commit("c9", "e9", at(9), "t1")
+        with pytest.raises(StoreError, match="identity of customer org-1:alice"):
+            await customer.flush()
+        await bob.flush()  # bob is fine
+        assert (await bob.load()).checkpoints["c9"].event_id == "e9"
+        customer.commit("c1", "e3", at(3), "t1")  # dropped: it cannot be written
+        with pytest.raises(StoreError, match="identity of customer org-1:alice"):
+            await customer.flush()
+    with pytest.raises(StoreError, match="identity of customer org-1:alice"):
+        async with RedisStore(redis_url).customer(ORG, KEY) as customer:
+            await customer.load()
+    store = RedisStore(redis_url, on_lost_identity="new")
+    async with store.customer(ORG, KEY) as customer:
+        assert await customer.load() == Snapshot()  # the old chats cleared too
 
 
 def test_importing_the_stores_does_not_import_redis() -> None:

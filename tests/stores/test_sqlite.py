@@ -3,6 +3,7 @@ per customer."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import sqlite3
@@ -110,6 +111,78 @@ async def test_a_damaged_store_is_an_error_not_an_empty_customer(
     with pytest.raises(StoreCorruptError):
         async with SQLiteStore(path).customer(ORG, KEY) as customer:
             await customer.load()
+
+
+async def test_an_empty_file_is_refused_never_a_new_customer(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    path.touch()  # what a failed copy or a full disk leaves
+    with pytest.raises(StoreCorruptError, match="is empty"):
+        await SQLiteStore(path).customer(ORG, KEY).open()
+    assert path.read_bytes() == b""  # untouched: no tables written into it
+
+
+async def test_an_empty_database_of_another_program_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 7")  # a valid database, no tables
+    db.close()
+    before = digest(path)
+    with pytest.raises(StoreCorruptError, match="not an rxlivechat store"):
+        await SQLiteStore(path).open()
+    assert digest(path) == before
+
+
+@pytest.mark.parametrize("keep", ["1", "99", "100", "4096", "half", "all but 1"])
+async def test_a_truncated_store_is_refused_never_a_new_customer(
+    tmp_path: Path, keep: str
+) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path).customer(ORG, KEY) as customer:
+        for chat in range(200):  # several pages
+            customer.commit(f"chat-{chat}", f"e{chat}", at(chat), "t1")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = path.read_bytes()
+    size = {"half": len(data) // 2, "all but 1": len(data) - 1}.get(keep) or int(keep)
+    path.write_bytes(data[:size])
+    before = digest(path)
+    with pytest.raises(StoreCorruptError):
+        async with SQLiteStore(path).customer(ORG, KEY) as customer:
+            await customer.load()
+    assert digest(path) == before
+
+
+async def test_a_new_store_appears_whole(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with SQLiteStore(path):
+        pass
+    # Made beside it and linked in: nothing else is left behind.
+    assert os.listdir(tmp_path) == ["store.db"]
+    with sqlite3.connect(path) as db:
+        assert dict(db.execute("SELECT name, value FROM meta"))["magic"] == MAGIC
+    db.close()
+
+
+async def test_two_stores_creating_one_file_at_once_in_one_process_both_open(
+    tmp_path: Path,
+) -> None:
+    first, second = (
+        SQLiteStore(tmp_path / "store.db"),
+        SQLiteStore(tmp_path / "store.db"),
+    )
+    await asyncio.gather(first.open(), second.open())
+    await asyncio.gather(first.close(), second.close())
+    assert os.listdir(tmp_path) == ["store.db"]
+
+
+async def test_a_log_without_its_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    wal = tmp_path / "store.db-wal"
+    wal.write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    with pytest.raises(StoreCorruptError, match="deleted in part"):
+        await SQLiteStore(path).open()
+    assert not path.exists()
 
 
 async def test_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:

@@ -112,7 +112,8 @@ async def test_flat_map_takes_asyncio_futures() -> None:
 
     def later(x: int) -> asyncio.Future[int]:
         future = loop.create_future()
-        loop.call_later(0.001 * (5 - x), future.set_result, x * 10)
+        # 50 ms apart: on a loaded machine the subscriptions alone take milliseconds.
+        loop.call_later(0.05 * (5 - x), future.set_result, x * 10)
         return future
 
     got = await rx.from_iterable(range(5)).pipe(flat_map(later), ops.to_list())

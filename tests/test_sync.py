@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,9 +39,10 @@ from rxlivechat import (
 )
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult
-from rxlivechat.sync import Sandbox, SyncCustomerSDK, connect_sync_pool
+from rxlivechat.sync import HANDWRITTEN, Sandbox, SyncCustomerSDK, connect_sync_pool
 
 from .helpers import interruptible
+from .test_sync_stub import blocking as blocking_signatures, shape, stub_module, stubbed
 
 ROOT = Path(__file__).parent.parent
 LIMIT = 60  # seconds a child may take: a hang fails the test, never blocks CI
@@ -358,6 +360,7 @@ SAME |= {"commit", "events"}
 
 
 def test_every_sdk_method_has_a_blocking_form_with_the_same_parameters() -> None:
+    stub = stub_module().BlockingMethods
     for name in dir(CustomerSDK):
         function = inspect.getattr_static(CustomerSDK, name)
         if name.startswith("_") or not isinstance(function, types.FunctionType):
@@ -380,6 +383,17 @@ def test_every_sdk_method_has_a_blocking_form_with_the_same_parameters() -> None
         if name not in SAME:
             timeout = inspect.signature(blocking).parameters["timeout"]
             assert timeout.kind == inspect.Parameter.KEYWORD_ONLY, name
+        # Full annotations, overloads included: the stub's for the generated
+        # methods (what mypy sees), the method's own for the hand-written ones.
+        if name in HANDWRITTEN:
+            hints = typing.get_type_hints(blocking)
+            for parameter, hint in typing.get_type_hints(function).items():
+                if parameter not in ("return", "timeout"):
+                    assert hints[parameter] == hint, (name, parameter)
+        else:
+            got_shapes = [shape(signature) for signature in stubbed(stub, name)]
+            wanted = [shape(signature) for signature in blocking_signatures(name)]
+            assert got_shapes == wanted, name
 
 
 # Events read after the actions ------------------------------------------------------

@@ -6,8 +6,7 @@ do not edit (tests/test_sync_stub.py fails when it drifts).
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from os import PathLike
-from typing import IO, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from reactivex.abc.disposable import DisposableBase
 
@@ -16,6 +15,7 @@ from rxlivechat.events import (
     ChatThreadPropertiesUpdated,
     Connected,
     Disconnected,
+    EventName,
     LastSeenTimestampUpdated,
     NewEvent,
     ThreadClosed,
@@ -23,8 +23,10 @@ from rxlivechat.events import (
     UserInChat,
     UserTyping,
 )
-from rxlivechat.methods.actions import CancelRateResult
+from rxlivechat.handlers import Overflow
+from rxlivechat.methods.actions import CancelRateResult, FormType, SortOrder
 from rxlivechat.methods.seed import CustomerUpdate
+from rxlivechat.methods.upload import FileSource
 from rxlivechat.protocol.base import EmptyResult, Method
 from rxlivechat.protocol.methods import (
     CustomerPage,
@@ -41,17 +43,11 @@ from rxlivechat.protocol.models import (
     Access,
     Agent,
     Chat,
-    Custom,
     Customer,
-    File,
-    FilledForm,
-    Form,
-    Message,
+    Event,
     Postback,
-    RichMessage,
-    SystemEvent,
-    SystemMessage,
-    UnknownEvent,
+    Properties,
+    PropertyNames,
 )
 from rxlivechat.protocol.pushes import IncomingChat
 from rxlivechat.results import (
@@ -64,18 +60,7 @@ from rxlivechat.results import (
     ThreadsSummary,
 )
 
-EventT = TypeVar(
-    "EventT",
-    bound=Message
-    | File
-    | FilledForm
-    | Form
-    | RichMessage
-    | Custom
-    | SystemMessage
-    | SystemEvent
-    | UnknownEvent,
-)
+EventT = TypeVar("EventT", bound=Event)
 R = TypeVar("R")
 
 class BlockingMethods:
@@ -110,19 +95,7 @@ class BlockingMethods:
         self, chat_id: str, *, timeout: float | None = None
     ) -> CloseThreadResult: ...
     def commit(
-        self,
-        event: NewEvent
-        | tuple[str, Any]
-        | Message
-        | File
-        | FilledForm
-        | Form
-        | RichMessage
-        | Custom
-        | SystemMessage
-        | SystemEvent
-        | UnknownEvent,
-        chat_id: str = "",
+        self, event: NewEvent | tuple[str, Any] | Event, chat_id: str = ""
     ) -> bool: ...
     def deactivate_chat(
         self, chat_id: str, *, timeout: float | None = None
@@ -131,11 +104,7 @@ class BlockingMethods:
         self, *, timeout: float | None = None
     ) -> EmptyResult: ...
     def delete_chat_properties(
-        self,
-        chat_id: str,
-        properties: dict[str, list[str]],
-        *,
-        timeout: float | None = None,
+        self, chat_id: str, properties: PropertyNames, *, timeout: float | None = None
     ) -> EmptyResult: ...
     def delete_event(
         self,
@@ -150,7 +119,7 @@ class BlockingMethods:
         chat_id: str,
         thread_id: str,
         event_id: str,
-        properties: dict[str, list[str]],
+        properties: PropertyNames,
         *,
         timeout: float | None = None,
     ) -> EmptyResult: ...
@@ -158,7 +127,7 @@ class BlockingMethods:
         self,
         chat_id: str,
         thread_id: str,
-        properties: dict[str, list[str]],
+        properties: PropertyNames,
         *,
         timeout: float | None = None,
     ) -> EmptyResult: ...
@@ -202,11 +171,7 @@ class BlockingMethods:
         timeout: float | None = None,
     ) -> GetDynamicConfigurationResult: ...
     def get_form(
-        self,
-        group_id: int,
-        type: Literal["prechat", "postchat", "ticket"],
-        *,
-        timeout: float | None = None,
+        self, group_id: int, type: FormType, *, timeout: float | None = None
     ) -> GetFormResult: ...
     def get_localization(
         self,
@@ -226,7 +191,7 @@ class BlockingMethods:
         self,
         *,
         limit: int | None = None,
-        sort_order: Literal["asc", "desc"] | None = None,
+        sort_order: SortOrder | None = None,
         page_id: str | None = None,
         timeout: float | None = None,
     ) -> ListChatsResult: ...
@@ -237,7 +202,7 @@ class BlockingMethods:
         namespace: str | None = None,
         name: str | None = None,
         timeout: float | None = None,
-    ) -> dict[str, dict[str, Any]]: ...
+    ) -> Properties: ...
     def list_group_statuses(
         self,
         group_ids: Iterable[int] | None = None,
@@ -251,12 +216,12 @@ class BlockingMethods:
         namespace: str | None = None,
         name: str | None = None,
         timeout: float | None = None,
-    ) -> dict[str, dict[str, Any]]: ...
+    ) -> Properties: ...
     def list_threads(
         self,
         chat_id: str,
         *,
-        sort_order: Literal["asc", "desc"] | None = None,
+        sort_order: SortOrder | None = None,
         limit: int | None = None,
         page_id: str | None = None,
         min_events_count: int | None = None,
@@ -265,49 +230,7 @@ class BlockingMethods:
     def mark_events_as_seen(
         self, chat_id: str, seen_up_to: datetime, *, timeout: float | None = None
     ) -> EmptyResult: ...
-    def off(
-        self,
-        name: Literal[
-            "connected",
-            "connection_lost",
-            "connection_restored",
-            "disconnected",
-            "customer_id",
-            "error",
-            "new_event",
-            "user_is_typing",
-            "user_stopped_typing",
-            "chat_properties_updated",
-            "chat_thread_properties_updated",
-            "last_seen_timestamp_updated",
-            "user_joined_chat",
-            "user_left_chat",
-            "thread_closed",
-            "thread_summary",
-            "incoming_chat",
-            "user_data",
-            "chat_transferred",
-            "incoming_event_preview",
-            "event_deleted",
-            "event_updated",
-            "incoming_rich_message_postback",
-            "chat_properties_deleted",
-            "thread_properties_deleted",
-            "event_properties_updated",
-            "event_properties_deleted",
-            "customer_side_storage_updated",
-            "customer_disconnected",
-            "groups_status_updated",
-            "incoming_thinking_indicator",
-            "incoming_multicast",
-            "incoming_greeting",
-            "greeting_accepted",
-            "greeting_canceled",
-            "incoming_welcome_message",
-            "queue_position_updated",
-        ],
-        fn: Callable[..., object],
-    ) -> None: ...
+    def off(self, name: EventName, fn: Callable[..., object]) -> None: ...
     @overload
     def on(
         self,
@@ -316,7 +239,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -326,7 +249,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -336,7 +259,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -346,7 +269,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -356,7 +279,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -366,7 +289,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -376,7 +299,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -386,7 +309,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -396,7 +319,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -406,7 +329,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -416,7 +339,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -426,7 +349,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -436,7 +359,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -446,7 +369,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def on(
@@ -477,7 +400,7 @@ class BlockingMethods:
         *,
         concurrency: int = 1,
         bound: int = 10000,
-        overflow: Literal["buffer", "drop_oldest", "fail"] = "buffer",
+        overflow: Overflow = "buffer",
     ) -> DisposableBase: ...
     @overload
     def once(
@@ -596,22 +519,11 @@ class BlockingMethods:
     def resume_chat(
         self,
         chat_id: str,
-        events: Iterable[
-            Message
-            | File
-            | FilledForm
-            | Form
-            | RichMessage
-            | Custom
-            | SystemMessage
-            | SystemEvent
-            | UnknownEvent
-            | Mapping[str, Any]
-        ] = (),
+        events: Iterable[Event | Mapping[str, Any]] = (),
         access: Access | Mapping[str, Any] | None = None,
-        properties: dict[str, dict[str, Any]] | None = None,
+        properties: Properties | None = None,
         *,
-        thread_properties: dict[str, dict[str, Any]] | None = None,
+        thread_properties: Properties | None = None,
         continuous: bool | None = None,
         active: bool | None = None,
         timeout: float | None = None,
@@ -633,27 +545,11 @@ class BlockingMethods:
         attach_to_last_thread: bool | Mapping[str, bool] = False,
         *,
         timeout: float | None = None,
-    ) -> (
-        Message
-        | File
-        | FilledForm
-        | Form
-        | RichMessage
-        | Custom
-        | SystemMessage
-        | SystemEvent
-        | UnknownEvent
-    ): ...
+    ) -> Event: ...
     def send_file(
         self,
         chat_id: str,
-        file: str
-        | PathLike[str]
-        | bytes
-        | bytearray
-        | memoryview
-        | IO[bytes]
-        | Mapping[str, Any],
+        file: FileSource | Mapping[str, Any],
         custom_id: str | Mapping[str, Any] | None = None,
         on_progress: Callable[[float], None] | None = None,
         *,
@@ -695,38 +591,22 @@ class BlockingMethods:
     def set_sneak_peek(self, chat_id: str, text: str) -> None: ...
     def start_chat(
         self,
-        events: Iterable[
-            Message
-            | File
-            | FilledForm
-            | Form
-            | RichMessage
-            | Custom
-            | SystemMessage
-            | SystemEvent
-            | UnknownEvent
-            | Mapping[str, Any]
-        ]
-        | Mapping[str, Any] = (),
+        events: Iterable[Event | Mapping[str, Any]] | Mapping[str, Any] = (),
         access: Access | Mapping[str, Any] | None = None,
-        properties: dict[str, dict[str, Any]] | None = None,
+        properties: Properties | None = None,
         *,
         continuous: bool | None = None,
         active: bool | None = None,
         timeout: float | None = None,
     ) -> Chat: ...
     def update_chat_properties(
-        self,
-        chat_id: str,
-        properties: dict[str, dict[str, Any]],
-        *,
-        timeout: float | None = None,
+        self, chat_id: str, properties: Properties, *, timeout: float | None = None
     ) -> EmptyResult: ...
     def update_chat_thread_properties(
         self,
         chat_id: str,
         thread_id: str,
-        properties: dict[str, dict[str, Any]],
+        properties: Properties,
         *,
         timeout: float | None = None,
     ) -> EmptyResult: ...
@@ -753,7 +633,7 @@ class BlockingMethods:
         chat_id: str,
         thread_id: str,
         event_id: str,
-        properties: dict[str, dict[str, Any]],
+        properties: Properties,
         *,
         timeout: float | None = None,
     ) -> EmptyResult: ...
@@ -768,13 +648,13 @@ class BlockingMethods:
         self,
         chat_id: str,
         thread_id: str,
-        properties: dict[str, dict[str, Any]],
+        properties: Properties,
         *,
         timeout: float | None = None,
     ) -> EmptyResult: ...
     def upload_file(
         self,
-        file: str | PathLike[str] | bytes | bytearray | memoryview | IO[bytes],
+        file: FileSource,
         on_progress: Callable[[float], None] | None = None,
         *,
         name: str | None = None,

@@ -37,9 +37,10 @@ from rxlivechat import (
     SDKClosedError,
     StreamOverflowError,
 )
+from rxlivechat.blocking import HANDWRITTEN
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult
-from rxlivechat.sync import HANDWRITTEN, Sandbox, SyncCustomerSDK, connect_sync_pool
+from rxlivechat.sync import Sandbox, SyncCustomerSDK, connect_sync_pool
 
 from .helpers import interruptible
 from .test_sync_stub import blocking as blocking_signatures, shape, stub_module, stubbed

@@ -30,14 +30,30 @@ import pytest
 from reactivex import Observable
 
 import rxlivechat
-from rxlivechat import CustomerSDK
-from rxlivechat.sync import SyncCustomerSDK, blocking_kinds
+from rxlivechat import CustomerSDK, events, handlers
+from rxlivechat.blocking import blocking_kinds
+from rxlivechat.methods import actions, upload
+from rxlivechat.protocol import models
+from rxlivechat.sync import SyncCustomerSDK
 
 STUB = Path(rxlivechat.__file__).parent / "_sync_methods.pyi"
 
 TIMEOUT = inspect.Parameter(
     "timeout", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=float | None
 )
+
+ALIASES = [
+    (models, "Event"),
+    (events, "EventName"),
+    (upload, "FileSource"),
+    (handlers, "Overflow"),
+    (models, "Properties"),
+    (models, "PropertyNames"),
+    (actions, "SortOrder"),
+    (actions, "FormType"),
+]
+"""Type aliases the stub writes by name (as the async side does), not spelled out;
+a union alias also names its members inside a larger union."""
 
 HEADER = '''"""The types of the blocking methods rxlivechat.sync makes from CustomerSDK.
 
@@ -122,6 +138,10 @@ class Names:
     def type(self, hint: Any) -> str:
         """How the stub spells the resolved annotation ``hint``."""
         origin, args = typing.get_origin(hint), typing.get_args(hint)
+        for module, name in ALIASES:
+            if not isinstance(hint, type) and hint == getattr(module, name):
+                self.imports.setdefault(module.__name__, set()).add(name)
+                return name
         if hint is None or hint is type(None):
             return "None"
         if hint is Any:
@@ -136,13 +156,28 @@ class Names:
         if origin is Literal:
             return f"{self.of_typing('Literal')}[{', '.join(map(repr, args))}]"
         if origin in (typing.Union, types.UnionType):
-            return " | ".join(self.type(arg) for arg in args)
+            return " | ".join(self.union(list(args)))
         if origin is not None:
             inner = ", ".join(self.type(arg) for arg in args) if args else "()"
             return f"{self.of(origin)}[{inner}]"
         if isinstance(hint, type):
             return self.of(hint)
         raise TypeError(f"the generator cannot write {hint!r}")
+
+    def union(self, members: list[Any]) -> list[str]:
+        """A union's members, spelled; a union alias's members by its name."""
+        for module, name in ALIASES:
+            named = typing.get_args(getattr(module, name))
+            if (
+                len(named) > 1
+                and len(named) < len(members)
+                and set(named) <= set(members)
+            ):
+                at = members.index(named[0])
+                rest = self.union([m for m in members if m not in named])
+                spelled = self.type(getattr(module, name))
+                return [*rest[:at], spelled, *rest[at:]]
+        return [self.type(member) for member in members]
 
     def of_typing(self, name: str) -> str:
         self.imports.setdefault("typing", set()).add(name)
@@ -325,6 +360,11 @@ def test_the_runtime_methods_take_the_stubs_parameters() -> None:
         (Callable[..., None], "Callable[..., None]"),
         (dict[str, list[int]], "dict[str, list[int]]"),
         (tuple[()], "tuple[()]"),
+        (models.Properties | None, "Properties | None"),
+        (
+            events.NewEvent | tuple[str, int] | models.Event,
+            "NewEvent | tuple[str, int] | Event",
+        ),
     ],
 )
 def test_the_generator_writes_types_as_written(hint: Any, written: str) -> None:

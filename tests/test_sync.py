@@ -354,6 +354,30 @@ def test_bad_options_leave_no_thread() -> None:
 
 # The facade covers the SDK ------------------------------------------------------------
 
+
+def test_the_old_names_still_import_and_the_sandbox_loads_only_when_used() -> None:
+    probe = (
+        "import sys, rxlivechat, rxlivechat.sync as s\n"
+        "print('rxlivechat.sandbox' in sys.modules)\n"
+        "from rxlivechat.sync import BACKLOG, MAX_QUEUED_EVENTS, Sandbox, SyncAgent\n"
+        "from rxlivechat.sync import SyncChatHistory, SyncCustomerPool, SyncEvents\n"
+        "from rxlivechat.sync import SyncCustomerSDK, connect_sync, connect_sync_pool\n"
+        "import rxlivechat.sandbox.sync as sandbox, rxlivechat.sync_pool as pool\n"
+        "print(Sandbox is sandbox.Sandbox, SyncAgent is sandbox.SyncAgent)\n"
+        "print(connect_sync_pool is pool.connect_sync_pool)\n"
+        "print(sorted(s.__all__) == s.__all__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=LIMIT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "True"]
+
+
 LIFECYCLE = {"destroy"}  # close() instead
 SAME = {"on", "once", "off", "set_sneak_peek", "get_chat_history", "wait_connected"}
 SAME |= {"commit", "events"}

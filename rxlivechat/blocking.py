@@ -16,7 +16,6 @@ fails when it drifts).
 from __future__ import annotations
 
 import inspect
-import types
 import typing
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -46,10 +45,10 @@ def blocking_kinds() -> dict[str, bool]:
     """
     kinds = {}
     for name in dir(CustomerSDK):
-        function = inspect.getattr_static(CustomerSDK, name)
         if name.startswith("_") or name in HANDWRITTEN:
             continue
-        if not isinstance(function, types.FunctionType):
+        function = getattr(CustomerSDK, name)  # a descriptor may make it
+        if not inspect.isfunction(function):  # properties, Observable's classmethods
             continue
         if function.__module__.startswith("rxlivechat."):  # not Observable's own
             returns = inspect.signature(function).return_annotation

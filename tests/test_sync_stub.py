@@ -69,13 +69,13 @@ do not edit (tests/test_sync_stub.py fails when it drifts).
 def resolved(function: Callable[..., Any]) -> inspect.Signature:
     """``function``'s signature with every annotation resolved (no strings)."""
     hints = typing.get_type_hints(function, include_extras=True)
-    signature = inspect.signature(function)
+    signature = inspect.signature(function)  # its own, if a generator set one
     return signature.replace(
         parameters=[
-            p.replace(annotation=hints.get(p.name, inspect.Parameter.empty))
+            p.replace(annotation=hints.get(p.name, p.annotation))
             for p in signature.parameters.values()
         ],
-        return_annotation=hints.get("return", inspect.Signature.empty),
+        return_annotation=hints.get("return", signature.return_annotation),
     )
 
 

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,11 +37,13 @@ from rxlivechat import (
     SDKClosedError,
     StreamOverflowError,
 )
+from rxlivechat.blocking import HANDWRITTEN
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.base import EmptyResult
 from rxlivechat.sync import Sandbox, SyncCustomerSDK, connect_sync_pool
 
 from .helpers import interruptible
+from .test_sync_stub import blocking as blocking_signatures, shape, stub_module, stubbed
 
 ROOT = Path(__file__).parent.parent
 LIMIT = 60  # seconds a child may take: a hang fails the test, never blocks CI
@@ -351,6 +354,30 @@ def test_bad_options_leave_no_thread() -> None:
 
 # The facade covers the SDK ------------------------------------------------------------
 
+
+def test_the_old_names_still_import_and_the_sandbox_loads_only_when_used() -> None:
+    probe = (
+        "import sys, rxlivechat, rxlivechat.sync as s\n"
+        "print('rxlivechat.sandbox' in sys.modules)\n"
+        "from rxlivechat.sync import BACKLOG, MAX_QUEUED_EVENTS, Sandbox, SyncAgent\n"
+        "from rxlivechat.sync import SyncChatHistory, SyncCustomerPool, SyncEvents\n"
+        "from rxlivechat.sync import SyncCustomerSDK, connect_sync, connect_sync_pool\n"
+        "import rxlivechat.sandbox.sync as sandbox, rxlivechat.sync_pool as pool\n"
+        "print(Sandbox is sandbox.Sandbox, SyncAgent is sandbox.SyncAgent)\n"
+        "print(connect_sync_pool is pool.connect_sync_pool)\n"
+        "print(sorted(s.__all__) == s.__all__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=LIMIT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "True"]
+
+
 LIFECYCLE = {"destroy"}  # close() instead
 SAME = {"on", "once", "off", "set_sneak_peek", "get_chat_history", "wait_connected"}
 SAME |= {"commit", "events"}
@@ -358,6 +385,7 @@ SAME |= {"commit", "events"}
 
 
 def test_every_sdk_method_has_a_blocking_form_with_the_same_parameters() -> None:
+    stub = stub_module().BlockingMethods
     for name in dir(CustomerSDK):
         function = inspect.getattr_static(CustomerSDK, name)
         if name.startswith("_") or not isinstance(function, types.FunctionType):
@@ -380,6 +408,17 @@ def test_every_sdk_method_has_a_blocking_form_with_the_same_parameters() -> None
         if name not in SAME:
             timeout = inspect.signature(blocking).parameters["timeout"]
             assert timeout.kind == inspect.Parameter.KEYWORD_ONLY, name
+        # Full annotations, overloads included: the stub's for the generated
+        # methods (what mypy sees), the method's own for the hand-written ones.
+        if name in HANDWRITTEN:
+            hints = typing.get_type_hints(blocking)
+            for parameter, hint in typing.get_type_hints(function).items():
+                if parameter not in ("return", "timeout"):
+                    assert hints[parameter] == hint, (name, parameter)
+        else:
+            got_shapes = [shape(signature) for signature in stubbed(stub, name)]
+            wanted = [shape(signature) for signature in blocking_signatures(name)]
+            assert got_shapes == wanted, name
 
 
 # Events read after the actions ------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What mypy sees of the entry points: ``init``, ``on``/``once``, ``send_event``.
+"""What mypy sees of the entry points: ``init``, ``on``/``once``, ``send_event``,
+async and blocking (``rxlivechat.sync``: its generated stub).
 
 One mypy run (the mypy API, ``--strict``) over a small user script; each line
 tagged ``# [tag]`` is checked for what mypy revealed or refused there.
@@ -16,6 +17,8 @@ from mypy import api
 SCRIPT = textwrap.dedent(
     """
     import rxlivechat
+    import rxlivechat.protocol.methods
+    import rxlivechat.sync
     from rxlivechat import Message, NewEvent
 
     def on_new(new: NewEvent) -> None: ...
@@ -42,6 +45,19 @@ SCRIPT = textwrap.dedent(
         rxlivechat.init(organization_id="o", clientId="typo")  # [typo]
         sdk.on("new_events", on_new)  # [unknown_name]
         sdk.on("new_event", on_text)  # [wrong_handler]
+
+    def blocking(sdk: rxlivechat.sync.SyncCustomerSDK) -> None:
+        reveal_type(sdk.start_chat(timeout=5))  # [sync_start_chat]
+        reveal_type(sdk.send_event("C", Message(text="hi")))  # [sync_send_event]
+        reveal_type(sdk.send_event("C", {"type": "message"}))  # [sync_send_dict]
+        reveal_type(sdk.on("new_event", on_new))  # [sync_on]
+        sdk.on("new_event", lambda new: new.event.id)
+        sdk.once("user_is_typing", lambda t: t.user)
+        sdk.on("new_event", on_text)  # [sync_wrong_handler]
+        sdk.on("new_events", on_new)  # [sync_unknown_name]
+        sdk.get_chat("C", timeout="soon")  # [sync_timeout]
+        sdk.get_chat("C", chatId="typo")  # [sync_typo]
+        reveal_type(sdk.call(rxlivechat.protocol.methods.GetCustomer()))  # [sync_call]
     """
 )
 
@@ -83,6 +99,10 @@ def mypy_says(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         ("on", "reactivex.abc.disposable.DisposableBase"),
         ("send_event", "reactivex.observable.observable.Observable[rxlivechat"),
         ("awaited", "rxlivechat.protocol.models.Message"),
+        ("sync_start_chat", "rxlivechat.protocol.models.Chat"),
+        ("sync_send_event", "rxlivechat.protocol.models.Message"),
+        ("sync_on", "reactivex.abc.disposable.DisposableBase"),
+        ("sync_call", "rxlivechat.protocol.models.Customer"),
     ],
 )
 def test_revealed_types(mypy_says: dict[str, str], tag: str, revealed: str) -> None:
@@ -93,6 +113,11 @@ def test_send_event_is_typed_by_the_event_it_sends(mypy_says: dict[str, str]) ->
     assert "Observable[rxlivechat.protocol.models.Message]" in mypy_says["send_event"]
     # A plain dict could be any event: the whole union.
     assert "models.Message | rxlivechat.protocol.models.File" in mypy_says["send_dict"]
+    # The blocking facade returns what the async one resolves to, as precisely.
+    assert (
+        "models.Message | rxlivechat.protocol.models.File"
+        in mypy_says["sync_send_dict"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,6 +128,10 @@ def test_send_event_is_typed_by_the_event_it_sends(mypy_says: dict[str, str]) ->
         ("wrong_handler", 'No overload variant of "on"'),
         ("wrong_event", 'No overload variant of "on"'),
         ("lambda_attribute", 'No overload variant of "on"'),
+        ("sync_wrong_handler", 'No overload variant of "on"'),
+        ("sync_unknown_name", 'No overload variant of "on"'),
+        ("sync_timeout", 'Argument "timeout" to "get_chat"'),
+        ("sync_typo", 'Unexpected keyword argument "chatId" for "get_chat"'),
     ],
 )
 def test_mistakes_are_type_errors(

@@ -35,7 +35,7 @@ MAX_FILE_SIZE = LIMITS.upload_bytes
 
 
 FileSource: TypeAlias = (
-    "str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]"
+    str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 )
 """What ``send_file`` accepts: a path, the bytes, or a binary file object."""
 

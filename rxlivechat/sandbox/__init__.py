@@ -23,9 +23,9 @@ Every point where the sandbox had to guess the protocol is listed in
 """
 
 from ..protocol.limits import LIMITS
+from .actions import Handlers, IncomingSneakPeek, Outcome, Outgoing
 from .agents import ScriptedAgent
 from .faults import RecordedRequest, RequestLog
-from .handlers import Handlers, IncomingSneakPeek, Outcome, Outgoing
 from .roster import RosterAgent, RosterGroup
 from .server import HTTP_STATUS, Connection, Sandbox
 from .store import SneakPeek, Store

@@ -42,7 +42,7 @@ from ..protocol.models import (
     RichMessageElement,
 )
 from ..protocol.pushes import IncomingChat, IncomingEvent
-from .handlers import IncomingSneakPeek, Outgoing
+from .actions import IncomingSneakPeek, Outgoing
 from .store import AgentRecord, SneakPeek
 
 if TYPE_CHECKING:

@@ -76,11 +76,11 @@ from ..protocol.limits import LIMITS
 from ..protocol.pushes import CustomerDisconnected, DisconnectionData
 from ..protocol.tokens import OAuthError
 from ._tls import SelfSignedCertificate
+from .actions import Handlers, Outgoing
 from .agents import ScriptedAgent
 from .console import CONSOLE_PATH, Console
 from .echoes import carries_request_id
 from .faults import FaultPlan, RecordedRequest, RequestLog
-from .handlers import Handlers, Outgoing
 from .ids import Clock, IdFactory
 from .network import Link
 from .properties import PropertiesSpec, PropertyRegistry

@@ -1,8 +1,8 @@
 """The sandbox's request handling: one module per action family, agent acts apart.
 
 =====================  ==========================================================
-:mod:`.base`           :class:`Outcome`, :class:`Outgoing`, the :func:`~.base.handles`
-                       decorator and its registry
+:mod:`.base`           :class:`Outcome` and :class:`Outgoing`: what a request does
+:mod:`.registry`       the :func:`~.registry.handles` decorator and its table
 :mod:`.backend`        the state and the operations the families share
 :mod:`.checks`         the input checks (events, access, properties, limits)
 :mod:`.customer`       login, the customer's data and page
@@ -36,7 +36,8 @@ from . import (  # noqa: F401
     properties,
 )
 from .agent import AgentActs
-from .base import HANDLERS, IncomingSneakPeek, Outcome, Outgoing, handles
+from .base import IncomingSneakPeek, Outcome, Outgoing
+from .registry import HANDLERS, handles
 
 __all__ = [
     "HANDLERS",

@@ -1,46 +1,21 @@
-"""What every action handler is: a pure function registered on its request Struct.
+"""What a request or an act produces: its result and the pushes, with recipients.
 
-A handler takes the :class:`~.backend.Backend` (the state and the operations
-the families share), the requesting customer and the typed request, and
-returns an :class:`Outcome`: the result and the pushes the request caused,
-each with its recipients (user ids: a customer id stands for every connection
-of that customer, an agent id for that scripted agent). It raises a
-:class:`~rxlivechat.exceptions.ServerError` subclass for a refused request;
-nothing has changed then.
-
-:func:`handles` registers a handler under its Struct's action, once::
-
-    @handles(m.SendEvent)
-    def send_event(
-        backend: Backend, customer: CustomerRecord, req: m.SendEvent
-    ) -> Outcome[m.SendEventResult]: ...
+Recipients are user ids: a customer id stands for every connection of that
+customer, an agent id for that scripted agent.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from ...protocol.base import EmptyResult, Method, Model, PushPayload
+from ...protocol.base import EmptyResult, Model, PushPayload
 
-if TYPE_CHECKING:
-    from ..store import CustomerRecord
-    from .backend import Backend
-
-__all__ = [
-    "HANDLERS",
-    "Handler",
-    "IncomingSneakPeek",
-    "Outcome",
-    "Outgoing",
-    "handles",
-    "ok",
-]
+__all__ = ["IncomingSneakPeek", "Outcome", "Outgoing", "ok"]
 
 R = TypeVar("R")
-M = TypeVar("M", bound=Method[Any])
 
 
 class IncomingSneakPeek(Model):
@@ -78,33 +53,3 @@ class Outcome(Generic[R]):
 def ok(pushes: Iterable[Outgoing] = ()) -> Outcome[EmptyResult]:
     """The outcome of an action that returns no data."""
     return Outcome(EmptyResult(), list(pushes))
-
-
-Handler = Callable[["Backend", "CustomerRecord", Any], Outcome[Any]]
-"""A handler as the registry keeps it (its request type erased)."""
-
-HANDLERS: dict[str, Handler] = {}
-"""Action name → its handler; an action without one is answered "Unknown action"."""
-
-
-def handles(
-    method: type[M],
-) -> Callable[
-    [Callable[[Backend, CustomerRecord, M], Outcome[Any]]],
-    Callable[[Backend, CustomerRecord, M], Outcome[Any]],
-]:
-    """Register the decorated function as the handler of ``method``'s action.
-
-    Raises:
-        ValueError: the action has a handler already (one handler per action).
-    """
-
-    def register(
-        handler: Callable[[Backend, CustomerRecord, M], Outcome[Any]],
-    ) -> Callable[[Backend, CustomerRecord, M], Outcome[Any]]:
-        if method.action in HANDLERS:
-            raise ValueError(f"{method.action} has a handler already")
-        HANDLERS[method.action] = handler
-        return handler
-
-    return register

@@ -18,7 +18,7 @@ from ..store import (
     CustomerRecord,
 )
 from .backend import Backend, merge_properties
-from .base import Outcome, handles, ok
+from .base import Outcome, ok
 from .checks import (
     bounded,
     check_access,
@@ -27,6 +27,7 @@ from .checks import (
     require_online,
     sort_order,
 )
+from .registry import handles
 
 
 @handles(m.ListChats)

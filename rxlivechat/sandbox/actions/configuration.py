@@ -16,11 +16,12 @@ from ..store import (
     CustomerRecord,
 )
 from .backend import Backend, copy_properties
-from .base import Outcome, handles, ok
+from .base import Outcome, ok
 from .checks import (
     is_http_url,
     session_fields,
 )
+from .registry import handles
 
 
 @handles(m.ListGroupStatuses)

@@ -21,12 +21,13 @@ from ..store import (
     CustomerRecord,
 )
 from .backend import Backend
-from .base import Outcome, Outgoing, handles, ok
+from .base import Outcome, Outgoing, ok
 from .checks import (
     is_http_url,
     merged_session_fields,
     session_fields,
 )
+from .registry import handles
 
 
 @handles(m.Login)

@@ -23,10 +23,11 @@ from ..store import (
     SneakPeek,
 )
 from .backend import Backend
-from .base import IncomingSneakPeek, Outcome, Outgoing, handles, ok
+from .base import IncomingSneakPeek, Outcome, Outgoing, ok
 from .checks import (
     check_new_events,
 )
+from .registry import handles
 
 
 @handles(m.SendEvent)

@@ -19,7 +19,8 @@ from ..store import (
     CustomerRecord,
 )
 from .backend import Backend
-from .base import Outcome, Outgoing, handles, ok
+from .base import Outcome, Outgoing, ok
+from .registry import handles
 
 
 @handles(m.AcceptGreeting)

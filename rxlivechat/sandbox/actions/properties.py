@@ -25,10 +25,11 @@ from ..store import (
     CustomerRecord,
 )
 from .backend import Backend, delete_properties, merge_properties
-from .base import Outcome, Outgoing, handles, ok
+from .base import Outcome, Outgoing, ok
 from .checks import (
     check_properties,
 )
+from .registry import handles
 
 
 @handles(m.UpdateChatProperties)

@@ -127,6 +127,16 @@ def test_the_sandbox_has_no_import_cycle_even_for_types() -> None:
     assert cycle is None, " -> ".join(cycle or [])
 
 
+def test_no_sandbox_module_is_over_700_lines() -> None:
+    long = {
+        name: n
+        for name, path in _modules().items()
+        if name.startswith(("rxlivechat.sandbox", "rxlivechat.testing"))
+        if (n := len(path.read_text().splitlines())) > 700
+    }
+    assert long == {}
+
+
 def test_nothing_imports_the_testing_package() -> None:
     importers = {
         name

@@ -60,7 +60,7 @@ class Rtm:
         ws = web.WebSocketResponse(
             autoping=False,
             timeout=2.0,
-            max_msg_size=self._host.max_frame_bytes,
+            max_msg_size=host.max_frame_bytes,
             decode_text=False,
         )
         version = request.match_info["version"]
@@ -86,13 +86,13 @@ class Rtm:
                     "unsupported_version", code=WSCloseCode.POLICY_VIOLATION
                 )
                 return ws
-            if request.query.get("organization_id") != self._host.organization_id:
+            if request.query.get("organization_id") != host.organization_id:
                 # Unknown organization: refuse with the §3.1 reason, then close.
                 await conn.disconnect(
                     "license_not_found", code=WSCloseCode.POLICY_VIOLATION
                 )
                 return ws
-            conn.arm(self._host.login_timeout, "connection_timeout")
+            conn.arm(host.login_timeout, "connection_timeout")
             handle = functools.partial(self._on_message, conn)
             async for msg in ws:
                 if not conn.receive(msg, handle):

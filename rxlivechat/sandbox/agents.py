@@ -44,7 +44,8 @@ from ..protocol.models import (
 from ..protocol.pushes import IncomingChat, IncomingEvent
 from .actions import IncomingSneakPeek, Outgoing
 from .actions.agent import AgentActs
-from .store import AgentRecord, SneakPeek, Store
+from .records import AgentRecord, SneakPeek
+from .store import Store
 from .tokens import TokenRegistry
 
 __all__ = ["AgentHost", "AgentTimeoutError", "ScriptedAgent"]

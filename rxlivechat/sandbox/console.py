@@ -59,7 +59,8 @@ from ..protocol.models import (
 )
 from ..protocol.pushes import IncomingChat
 from .agents import ScriptedAgent
-from .store import ChatRecord, Store
+from .records import ChatRecord
+from .store import Store
 
 __all__ = [
     "CONSOLE_PATH",

@@ -37,9 +37,10 @@ from .http.replies import HTTP_STATUS
 from .http.routes import RTM_PATH, make_app
 from .ids import Clock, IdFactory
 from .properties import PropertiesSpec, PropertyRegistry
+from .records import ChatRecord, CustomerRecord
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import allowed_origin_set
-from .store import ChatRecord, CustomerRecord, Store
+from .store import Store
 from .tokens import IssuedToken, TokenRegistry
 from .uploads import Uploads
 

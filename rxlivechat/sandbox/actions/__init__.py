@@ -24,17 +24,10 @@ from typing import TypeVar
 
 from ...exceptions import ValidationError
 from ...protocol.base import Method
-from ..store import CustomerRecord
+from ..records import CustomerRecord
 
 # Importing a family registers its handlers.
-from . import (  # noqa: F401
-    chats,
-    configuration,
-    customer,
-    events,
-    greetings,
-    properties,
-)
+from . import chats, configuration, customer, events, greetings, properties  # noqa: F401
 from .agent import AgentActs
 from .base import IncomingSneakPeek, Outcome, Outgoing
 from .registry import HANDLERS, handles

@@ -50,9 +50,7 @@ from ...protocol.pushes import (
     UserAddedToChat,
     UserRemovedFromChat,
 )
-from ..store import (
-    GreetingRecord,
-)
+from ..records import GreetingRecord
 from .backend import Backend, copy_properties, merge_properties
 from .base import Outgoing
 from .checks import check_event

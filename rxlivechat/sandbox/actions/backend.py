@@ -18,13 +18,7 @@ from ...exceptions import (
     GroupUnavailableError,
     NotFoundError,
 )
-from ...protocol.models import (
-    Agent,
-    Event,
-    Properties,
-    PropertyNames,
-    SystemMessage,
-)
+from ...protocol.models import Agent, Event, Properties, PropertyNames, SystemMessage
 from ...protocol.pushes import (
     ChatDeactivated,
     EventsMarkedAsSeen,
@@ -34,15 +28,15 @@ from ...protocol.pushes import (
     UserRemovedFromChat,
 )
 from ..properties import PropertyRegistry
-from ..store import (
+from ..records import (
     AgentRecord,
     ChatRecord,
     CustomerRecord,
     GreetingRecord,
     GroupRecord,
-    Store,
     ThreadRecord,
 )
+from ..store import Store
 from .base import Outgoing
 
 

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from ...exceptions import (
-    ChatAlreadyActiveError,
-    ChatLimitReachedError,
-    ValidationError,
-)
+from ...exceptions import ChatAlreadyActiveError, ChatLimitReachedError, ValidationError
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
 from ...protocol.limits import LIMITS
-from ...protocol.models import (
-    SystemMessage,
-)
+from ...protocol.models import SystemMessage
 from ..pagination import decode_page_id, paginate
-from ..store import (
-    CustomerRecord,
-)
+from ..records import CustomerRecord
 from .backend import Backend, merge_properties
 from .base import Outcome, ok
 from .checks import (

@@ -29,9 +29,7 @@ from ...protocol.models import (
     UnknownEvent,
 )
 from ..properties import Location
-from ..store import (
-    event_type,
-)
+from ..records import event_type
 from .backend import Backend
 
 _RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})

@@ -6,21 +6,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ...exceptions import (
-    GroupNotFoundError,
-    ValidationError,
-)
+from ...exceptions import GroupNotFoundError, ValidationError
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
-from ..store import (
-    CustomerRecord,
-)
+from ..records import CustomerRecord
 from .backend import Backend, copy_properties
 from .base import Outcome, ok
-from .checks import (
-    is_http_url,
-    session_fields,
-)
+from .checks import is_http_url, session_fields
 from .registry import handles
 
 

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...exceptions import (
-    GroupNotFoundError,
-    ValidationError,
-)
+from ...exceptions import GroupNotFoundError, ValidationError
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
-from ...protocol.models import (
-    GroupStatus,
-)
-from ...protocol.pushes import (
-    CustomerSideStorageUpdated,
-    CustomerUpdated,
-)
-from ..store import (
-    CustomerRecord,
-)
+from ...protocol.models import GroupStatus
+from ...protocol.pushes import CustomerSideStorageUpdated, CustomerUpdated
+from ..records import CustomerRecord
 from .backend import Backend
 from .base import Outcome, Outgoing, ok
-from .checks import (
-    is_http_url,
-    merged_session_fields,
-    session_fields,
-)
+from .checks import is_http_url, merged_session_fields, session_fields
 from .registry import handles
 
 

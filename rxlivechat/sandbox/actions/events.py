@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import msgspec
 
-from ...exceptions import (
-    AuthorizationError,
-    ChatInactiveError,
-    ValidationError,
-)
+from ...exceptions import AuthorizationError, ChatInactiveError, ValidationError
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
-from ...protocol.models import (
-    RichMessage,
-)
-from ...protocol.pushes import (
-    EventDeleted,
-    IncomingRichMessagePostback,
-)
-from ..store import (
-    CustomerRecord,
-    SneakPeek,
-)
+from ...protocol.models import RichMessage
+from ...protocol.pushes import EventDeleted, IncomingRichMessagePostback
+from ..records import CustomerRecord, SneakPeek
 from .backend import Backend
 from .base import IncomingSneakPeek, Outcome, Outgoing, ok
-from .checks import (
-    check_new_events,
-)
+from .checks import check_new_events
 from .registry import handles
 
 

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from ...exceptions import (
-    GreetingNotFoundError,
-)
+from ...exceptions import GreetingNotFoundError
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
-from ...protocol.models import (
-    Message,
-)
+from ...protocol.models import Message
 from ...protocol.pushes import (
     GreetingAccepted,
     GreetingCanceled,
     IncomingWelcomeMessage,
 )
-from ..store import (
-    CustomerRecord,
-)
+from ..records import CustomerRecord
 from .backend import Backend
 from .base import Outcome, Outgoing, ok
 from .registry import handles

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-from ...exceptions import (
-    GroupNotFoundError,
-)
+from ...exceptions import GroupNotFoundError
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
-from ...protocol.models import (
-    Properties,
-    SystemMessage,
-)
+from ...protocol.models import Properties, SystemMessage
 from ...protocol.pushes import (
     ChatPropertiesDeleted,
     ChatPropertiesUpdated,
@@ -21,14 +16,10 @@ from ...protocol.pushes import (
     ThreadPropertiesDeleted,
     ThreadPropertiesUpdated,
 )
-from ..store import (
-    CustomerRecord,
-)
+from ..records import CustomerRecord
 from .backend import Backend, delete_properties, merge_properties
 from .base import Outcome, Outgoing, ok
-from .checks import (
-    check_properties,
-)
+from .checks import check_properties
 from .registry import handles
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ...protocol.base import Method
-from ..store import CustomerRecord
+from ..records import CustomerRecord
 from .backend import Backend
 from .base import Outcome
 

@@ -10,8 +10,8 @@ from aiohttp import BodyPartReader, web
 
 from ...exceptions import EntityTooLargeError, NotFoundError, ValidationError
 from ...protocol import methods as m
+from ..records import StoredFile
 from ..security import file_headers, upload_content_type
-from ..store import StoredFile
 from .host import Host
 from .replies import error_response, timed_out
 

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from ..actions import Handlers, Outgoing
 from ..faults import FaultPlan, RequestLog
 from ..ids import Clock, IdFactory
-from ..store import CustomerRecord, Store
+from ..records import CustomerRecord
+from ..store import Store
 from ..tokens import TokenRegistry
 from ..uploads import Uploads
 from .connection import Connection, Connections

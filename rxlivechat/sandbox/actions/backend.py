@@ -99,6 +99,8 @@ class Backend:
         )
         return Outgoing(push, self.members(chat) | watching)
 
+    # Events and threads ---------------------------------------------------------------
+
     def append(
         self,
         chat: ChatRecord,
@@ -199,6 +201,8 @@ class Backend:
             raise ChatInactiveError("Chat is inactive")
         return thread
 
+    # Lookups --------------------------------------------------------------------------
+
     def event_of(
         self, customer: CustomerRecord, chat_id: str, thread_id: str, event_id: str
     ) -> tuple[ChatRecord, ThreadRecord, Event]:
@@ -277,6 +281,9 @@ class Backend:
             raise GroupUnavailableError("No agent available for group")
         agent = candidates[0]
         return agent.model(with_bot=True), group.status == "online_for_queue"
+
+
+# Property maps ------------------------------------------------------------------------
 
 
 def copy_properties(properties: Properties) -> Properties:

@@ -97,6 +97,8 @@ def test_the_sandbox_actions_are_pure() -> None:
         if root in ("asyncio", "aiohttp", "socket", "ssl")
     }
     assert io == set()
+    glue = ("rxlivechat.sandbox.http", "rxlivechat.sandbox.server")
+    assert {m for m in reached if m.startswith(glue)} == set()
     assert "rxlivechat.sandbox.store" in reached  # the walk did walk
 
 

@@ -22,15 +22,13 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 from ..protocol.base import PushPayload
-from ..protocol.codec import encode_frame
-from ..protocol.frames import API_VERSION, Push
+from ..protocol.frames import API_VERSION
 from ..protocol.limits import LIMITS
 from ..protocol.pushes import DisconnectionData
 from ._tls import SelfSignedCertificate
 from .actions import Handlers, Outgoing
 from .agents import ScriptedAgent
 from .console import Console
-from .echoes import carries_request_id
 from .faults import FaultPlan, RequestLog
 from .http.connection import Connection, Connections
 from .http.replies import HTTP_STATUS
@@ -556,36 +554,21 @@ class Sandbox:
         (digest §1.4, :mod:`.echoes`).
         """
         for out in pushes:
-            push = out.push
-            plain: dict[str, bytes] = {}
+            customers = []
             for user_id in sorted(out.to):
                 agent = self._agents.get(user_id)
                 if agent is not None:
-                    agent.receive(push)
-                    continue
-                if not isinstance(push, PushPayload):
-                    continue  # agent-side notices never reach customers
-                for conn in self.sockets.of(user_id):
-                    version = conn.subscription.version_of(push.action)
-                    if conn.closing or version is None:
-                        continue
-                    echo = conn is requester and carries_request_id(action, push.action)
-                    if echo:
-                        data = encode_frame(
-                            Push(
-                                action=push.action,
-                                payload=push,
-                                request_id=request_id,
-                                version=version,
-                            )
-                        )
-                    else:
-                        if version not in plain:
-                            plain[version] = encode_frame(
-                                Push(action=push.action, payload=push, version=version)
-                            )
-                        data = plain[version]
-                    await conn.send(data)
+                    agent.receive(out.push)
+                else:
+                    customers.append(user_id)
+            if isinstance(out.push, PushPayload):  # agent-side notices stop here
+                await self.sockets.push(
+                    out.push,
+                    customers,
+                    requester=requester,
+                    request_id=request_id,
+                    action=action,
+                )
 
     def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run a coroutine as a tracked background task (ended by :meth:`close`)."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
+from ...protocol.base import PushPayload
 from ...protocol.codec import encode_frame
 from ...protocol.frames import API_VERSION, Push
 from ...protocol.pushes import CustomerDisconnected, DisconnectionData
+from ..echoes import carries_request_id
 from ..faults import FaultPlan
 from ..network import Link
 from ..versions import Subscription
@@ -247,6 +249,44 @@ class Connections:
     def of(self, customer_id: str) -> list[Connection]:
         """The logged-in sockets of a customer (closing ones too)."""
         return list(self._by_customer.get(customer_id, ()))
+
+    async def push(
+        self,
+        push: PushPayload,
+        customer_ids: Iterable[str],
+        *,
+        requester: Connection | None = None,
+        request_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        """Send a push to every socket of these customers that subscribed to it.
+
+        Each copy is stamped with the version its socket gets it in; the
+        requester's copy of the push answering ``action`` carries ``request_id``
+        (digest §1.4, :mod:`..echoes`).
+        """
+        plain: dict[str, bytes] = {}  # one encoding per version
+        for customer_id in customer_ids:
+            for conn in self.of(customer_id):
+                version = conn.subscription.version_of(push.action)
+                if conn.closing or version is None:
+                    continue
+                if conn is requester and carries_request_id(action, push.action):
+                    data = encode_frame(
+                        Push(
+                            action=push.action,
+                            payload=push,
+                            request_id=request_id,
+                            version=version,
+                        )
+                    )
+                else:
+                    if version not in plain:
+                        plain[version] = encode_frame(
+                            Push(action=push.action, payload=push, version=version)
+                        )
+                    data = plain[version]
+                await conn.send(data)
 
     def forget(self, conn: Connection) -> None:
         """The socket ended."""

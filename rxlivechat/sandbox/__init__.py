@@ -32,7 +32,7 @@ from .agents import ScriptedAgent
 from .faults import RecordedRequest, RequestLog
 from .roster import RosterAgent, RosterGroup
 from .server import HTTP_STATUS, Connection, Sandbox
-from .store import SneakPeek, Store
+from .store import SandboxState, SneakPeek
 from .tokens import IssuedToken
 
 __all__ = [
@@ -51,5 +51,5 @@ __all__ = [
     "Sandbox",
     "ScriptedAgent",
     "SneakPeek",
-    "Store",
+    "SandboxState",
 ]

@@ -45,7 +45,7 @@ from ..protocol.pushes import IncomingChat, IncomingEvent
 from .actions import IncomingSneakPeek, Outgoing
 from .actions.agent import AgentActs
 from .records import AgentRecord, SneakPeek
-from .store import Store
+from .store import SandboxState
 from .tokens import TokenRegistry
 
 __all__ = ["AgentHost", "AgentTimeoutError", "ScriptedAgent"]
@@ -57,7 +57,7 @@ class AgentHost(Protocol):
     """What a scripted agent needs of its sandbox (the Sandbox is one)."""
 
     @property
-    def store(self) -> Store:
+    def store(self) -> SandboxState:
         """The state (the agent reads its chats)."""
         ...
 

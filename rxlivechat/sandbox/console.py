@@ -60,7 +60,7 @@ from ..protocol.models import (
 from ..protocol.pushes import IncomingChat
 from .agents import ScriptedAgent
 from .records import ChatRecord
-from .store import Store
+from .store import SandboxState
 
 __all__ = [
     "CONSOLE_PATH",
@@ -210,7 +210,7 @@ class ConsoleHost(Protocol):
         ...
 
     @property
-    def store(self) -> Store:
+    def store(self) -> SandboxState:
         """The state the page shows."""
         ...
 

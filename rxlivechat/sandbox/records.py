@@ -2,7 +2,7 @@
 
 Records (``*Record``) are mutable dataclasses private to the sandbox; what
 leaves the sandbox is built from the shared wire types of
-:mod:`rxlivechat.protocol.models` by the :class:`~.store.Store`'s ``*_model``
+:mod:`rxlivechat.protocol.models` by the :class:`~.store.SandboxState`'s ``*_model``
 methods, for one viewer.
 """
 

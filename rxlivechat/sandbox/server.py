@@ -38,7 +38,7 @@ from .properties import PropertiesSpec, PropertyRegistry
 from .records import ChatRecord, CustomerRecord
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import allowed_origin_set
-from .store import Store
+from .store import SandboxState
 from .tokens import IssuedToken, TokenRegistry
 from .uploads import Uploads
 
@@ -159,7 +159,7 @@ class Sandbox:
         self.max_idle_connections = max_idle_connections
         self.ids = IdFactory(seed)
         self.clock = Clock()
-        self.store = Store(self.ids, self.clock, organization_id=organization_id)
+        self.store = SandboxState(self.ids, self.clock, organization_id=organization_id)
         """The state (pure; tests may read and change it directly)."""
         staff(self.store, agents, groups)
         self.handlers = Handlers(

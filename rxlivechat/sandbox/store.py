@@ -62,7 +62,7 @@ __all__ = [
     "GreetingRecord",
     "GroupRecord",
     "SneakPeek",
-    "Store",
+    "SandboxState",
     "StoredFile",
     "ThreadRecord",
     "event_type",
@@ -104,7 +104,7 @@ _DEFAULT_FORMS: dict[str, FormDefinition | None] = {
 }
 
 
-class Store:
+class SandboxState:
     """Everything the sandbox knows, for one organization.
 
     Args:

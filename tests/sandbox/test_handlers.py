@@ -70,14 +70,14 @@ from rxlivechat.sandbox.actions import (
 )
 from rxlivechat.sandbox.ids import Clock, IdFactory
 from rxlivechat.sandbox.properties import PropertyRegistry
-from rxlivechat.sandbox.store import CustomerRecord, Store, StoredFile
+from rxlivechat.sandbox.store import CustomerRecord, SandboxState, StoredFile
 
 
 class World:
     """A store, its handlers and one customer, with shortcuts."""
 
     def __init__(self, chats_per_customer: int = 1) -> None:
-        self.store = Store(IdFactory(7), Clock())
+        self.store = SandboxState(IdFactory(7), Clock())
         # a.b as an app registers it (Configuration API): LiveChat refuses
         # properties no one registered (default-properties doc).
         self.handlers = Handlers(
@@ -149,8 +149,8 @@ def test_clock_never_lands_on_zero_microseconds() -> None:
 
 def test_seeded_ids_repeat() -> None:
     assert (
-        Store(IdFactory(1), Clock()).organization_id
-        == Store(IdFactory(1), Clock()).organization_id
+        SandboxState(IdFactory(1), Clock()).organization_id
+        == SandboxState(IdFactory(1), Clock()).organization_id
     )
 
 

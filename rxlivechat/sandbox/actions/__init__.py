@@ -45,7 +45,7 @@ R = TypeVar("R")
 
 
 class Handlers(AgentActs):
-    """Every customer action, and what agents do, over one :class:`~..store.Store`.
+    """Every customer action, and what agents do, over one sandbox's state.
 
     Args:
         store: the state.

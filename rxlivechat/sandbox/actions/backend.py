@@ -1,6 +1,6 @@
 """The backend every handler acts on: the state, and the operations families share.
 
-Pure: no asyncio, no aiohttp, no socket; the :class:`~..store.Store` holds the
+Pure: no asyncio, no aiohttp, no socket; the :class:`~..store.SandboxState` holds the
 state, with its injected clock and id source. Limits and validation follow
 the digest's §10; where the documentation is silent the choice is written
 down in ``docs/sandbox-choices.md`` and the comments cite it as "(inferred)".
@@ -36,7 +36,7 @@ from ..records import (
     GroupRecord,
     ThreadRecord,
 )
-from ..store import Store
+from ..store import SandboxState
 from .base import Outgoing
 
 
@@ -53,7 +53,7 @@ class Backend:
 
     def __init__(
         self,
-        store: Store,
+        store: SandboxState,
         *,
         chats_per_customer: int = 1,
         properties: PropertyRegistry | None = None,

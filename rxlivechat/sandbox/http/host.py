@@ -15,7 +15,7 @@ from ..actions import Handlers, Outgoing
 from ..faults import FaultPlan, RequestLog
 from ..ids import Clock, IdFactory
 from ..records import CustomerRecord
-from ..store import Store
+from ..store import SandboxState
 from ..tokens import TokenRegistry
 from ..uploads import Uploads
 from .connection import Connection, Connections
@@ -26,7 +26,7 @@ __all__ = ["Host"]
 class Host(Protocol):
     """The state, the settings and the delivery the transports share."""
 
-    store: Store
+    store: SandboxState
     handlers: Handlers
     tokens: TokenRegistry
     faults: FaultPlan

@@ -303,7 +303,7 @@ async def main(args: argparse.Namespace) -> None:
         )
         report(
             f"stuck_reader_connected_after_{args.wait}s",
-            len(sandbox._connections) > 0,  # closing ones too: still open
+            len(sandbox.sockets) > 0,  # closing ones too: still open
         )
         report("flood_finished", flood.done())
         async with asyncio.timeout(10), http.post(token_url, json=grant) as r:

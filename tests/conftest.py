@@ -52,7 +52,7 @@ async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
         yield server
 
 
-# The plugin's fixtures (rxlivechat.sandbox.pytest_plugin) on the test's sandbox, so
+# The plugin's fixtures (rxlivechat.testing.pytest_plugin) on the test's sandbox, so
 # a module that overrides ``sandbox`` gets its customers and agents there too.
 
 

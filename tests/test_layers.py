@@ -4,8 +4,13 @@
 
     protocol/  the Sans-I/O core      imports nothing of the package but exceptions
     engine/    asyncio, aiohttp       imports no reactivex
-    sandbox/   the emulator           imports nothing of the client
-    and no module-level import cycle anywhere in the package.
+    sandbox/   the emulator           imports protocol/ and exceptions only, not even
+                                      for types; its actions/ are pure, and only
+                                      the facade's own modules import server.py
+    testing/   the pytest plugin      above the client and the sandbox; nothing
+                                      imports it
+    and no module-level import cycle anywhere in the package (none at all,
+    type-only imports included, in the sandbox).
 
 Each import check runs in a fresh interpreter in which ``rxlivechat`` is an
 empty package, so only what the probed module itself imports gets loaded.
@@ -23,9 +28,10 @@ import rxlivechat
 PACKAGE = Path(rxlivechat.__file__).resolve().parent
 
 
-def loaded_by(module: str) -> set[str]:
-    """The modules importing ``module`` loads (package-internal ones by name)."""
-    probe = f"import {module}\nprint('\\n'.join(sorted(sys.modules)))\n"
+def loaded_by(*modules: str) -> set[str]:
+    """The modules importing ``modules`` loads (package-internal ones by name)."""
+    imports = "".join(f"import {module}\n" for module in modules)
+    probe = f"{imports}print('\\n'.join(sorted(sys.modules)))\n"
     out = subprocess.run(
         [sys.executable, "-c", _isolated(probe)],
         capture_output=True,
@@ -54,15 +60,93 @@ def test_the_engine_imports_no_reactivex() -> None:
 
 
 def test_the_sandbox_imports_nothing_of_the_client() -> None:
-    ours = {m for m in loaded_by("rxlivechat.sandbox") if m.startswith("rxlivechat.")}
-    client = {
-        m
-        for m in ours
-        if not m.startswith(("rxlivechat.sandbox", "rxlivechat.protocol"))
-        and m != "rxlivechat.exceptions"
+    sandbox = [m for m in _modules() if m.startswith("rxlivechat.sandbox")]
+    loaded = loaded_by(*sandbox)
+    ours = {m for m in loaded if m.startswith("rxlivechat.")}
+    assert {m for m in ours if not _in_the_sandbox_layer(m)} == set()
+    assert "reactivex" not in loaded
+    assert "pytest" not in loaded
+
+
+def test_no_sandbox_module_names_the_client_even_for_types() -> None:
+    outside = {
+        f"{name} -> {target}"
+        for name, path in _modules().items()
+        if name.startswith("rxlivechat.sandbox")
+        for target in _imports(name, path, types=True)
+        if not _in_the_sandbox_layer(target)
     }
-    assert client == set()
-    assert "reactivex" not in loaded_by("rxlivechat.sandbox")
+    assert outside == set()
+
+
+def test_the_sandbox_actions_are_pure() -> None:
+    # (Importing them loads the sandbox package first: read the sources instead.)
+    modules = _modules()
+    reached = {m for m in modules if m.startswith("rxlivechat.sandbox.actions")}
+    todo = list(reached)
+    while todo:
+        name = todo.pop()
+        for target in _imports(name, modules[name], types=True):
+            if not name.startswith(target + ".") and target not in reached:
+                reached.add(target)
+                todo.append(target)
+    io = {
+        f"{name} imports {root}"
+        for name in reached
+        for root in _external(modules[name])
+        if root in ("asyncio", "aiohttp", "socket", "ssl")
+    }
+    assert io == set()
+    glue = ("rxlivechat.sandbox.http", "rxlivechat.sandbox.server")
+    assert {m for m in reached if m.startswith(glue)} == set()
+    assert "rxlivechat.sandbox.store" in reached  # the walk did walk
+
+
+def test_only_the_facade_imports_the_sandbox_server() -> None:
+    # The transports, the agents and the console know it by narrow protocols.
+    facade = {
+        "rxlivechat.sandbox",  # exports it
+        "rxlivechat.sandbox.cli",  # serves it
+        "rxlivechat.sandbox.sync",  # the blocking facade over it
+    }
+    importers = {
+        name
+        for name, path in _modules().items()
+        if name.startswith("rxlivechat.sandbox")
+        and {"rxlivechat.sandbox.server", "rxlivechat.sandbox"}
+        & _imports(name, path, types=True)
+    }
+    assert importers <= facade
+
+
+def test_the_sandbox_has_no_import_cycle_even_for_types() -> None:
+    graph = {
+        name: _imports(name, path, types=True)
+        for name, path in _modules().items()
+        if name.startswith("rxlivechat.sandbox")
+    }
+    cycle = _find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_no_sandbox_module_is_over_700_lines() -> None:
+    long = {
+        name: n
+        for name, path in _modules().items()
+        if name.startswith(("rxlivechat.sandbox", "rxlivechat.testing"))
+        if (n := len(path.read_text().splitlines())) > 700
+    }
+    assert long == {}
+
+
+def test_nothing_imports_the_testing_package() -> None:
+    importers = {
+        name
+        for name, path in _modules().items()
+        if not name.startswith("rxlivechat.testing")
+        if any(t.startswith("rxlivechat.testing") for t in _imports(name, path))
+    }
+    assert importers == set()
 
 
 def test_there_is_no_import_cycle() -> None:
@@ -101,15 +185,25 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _imports(name: str, path: Path) -> set[str]:
-    """The package modules ``name`` imports at module level (not under
-    ``TYPE_CHECKING``, not inside functions)."""
+def _in_the_sandbox_layer(module: str) -> bool:
+    """Whether the sandbox may import ``module``: its own, protocol/, exceptions."""
+    return module.startswith(("rxlivechat.sandbox", "rxlivechat.protocol")) or (
+        module == "rxlivechat.exceptions"
+    )
+
+
+def _imports(name: str, path: Path, *, types: bool = False) -> set[str]:
+    """The package modules ``name`` imports at module level (not inside
+    functions; under ``TYPE_CHECKING`` too only with ``types``)."""
     known = _modules()
     is_package = path.name == "__init__.py"
     package = name if is_package else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.parse(path.read_text()).body:
+    nodes = list(ast.parse(path.read_text()).body)
+    for node in nodes:
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            if types:
+                nodes.extend(node.body)
             continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name in known)
@@ -128,6 +222,17 @@ def _imports(name: str, path: Path) -> set[str]:
                 if f"{target}.{alias.name}" in known:
                     found.add(f"{target}.{alias.name}")
     found.discard(name)
+    return found
+
+
+def _external(path: Path) -> set[str]:
+    """The top-level names of the absolute imports anywhere in a module."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name.partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.partition(".")[0])
     return found
 
 

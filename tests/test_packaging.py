@@ -60,7 +60,7 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_quickstart(
         assert f"rxlivechat/sandbox/console/{name}" in names
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read(f"rxlivechat-{version}.dist-info/entry_points.txt")
-    assert b"rxlivechat = rxlivechat.sandbox.pytest_plugin" in entry_points
+    assert b"rxlivechat = rxlivechat.testing.pytest_plugin" in entry_points
     assert f"rxlivechat-{version}.dist-info/licenses/LICENSE" in names
     assert not any(name.startswith("tests/") for name in names)
     with tarfile.open(sdist) as archive:

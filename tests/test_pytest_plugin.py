@@ -78,14 +78,14 @@ def test_the_plugin_is_registered_by_its_entry_point() -> None:
         for e in importlib.metadata.entry_points(group="pytest11")
         if e.value.startswith("rxlivechat")
     ]
-    assert entry.value == "rxlivechat.sandbox.pytest_plugin"
+    assert entry.value == "rxlivechat.testing.pytest_plugin"
 
 
 def test_the_sandbox_imports_neither_the_plugin_nor_the_client() -> None:
     probe = (
         "import rxlivechat.sandbox, rxlivechat.sandbox.cli\n"
         "loaded = ('pytest', 'reactivex', 'rxlivechat.sdk',"
-        " 'rxlivechat.sandbox.pytest_plugin')\n"
+        " 'rxlivechat.testing', 'rxlivechat.testing.pytest_plugin')\n"
         "print(','.join(m for m in loaded if m in sys.modules))"
     )
     out = subprocess.run(

@@ -11,24 +11,28 @@
 
 Layers (the same Sans-I/O split as the client):
 
-* :mod:`.store`, :mod:`.handlers`, :mod:`.pagination`, :mod:`.tokens`,
-  :mod:`.faults`, :mod:`.ids`, :mod:`.roster`, :mod:`.versions`,
-  :mod:`.echoes` are pure: state and request handling, no I/O;
-* :mod:`.server` (aiohttp.web), :mod:`.cors`, :mod:`.agents` and
-  :mod:`.network` (the simulated latency) are the asyncio glue;
+* :mod:`.store` (and :mod:`.records`), :mod:`.actions` (one module per action
+  family, each handler registered on its Struct), :mod:`.pagination`,
+  :mod:`.tokens`, :mod:`.faults`, :mod:`.ids`, :mod:`.roster`,
+  :mod:`.versions`, :mod:`.echoes` are pure: state and request handling, no I/O;
+* :mod:`.http` (aiohttp.web: RTM, Web API, accounts, files, middleware),
+  :mod:`.agents`, :mod:`.console` and :mod:`.network` (the simulated latency)
+  are the asyncio glue; :mod:`.server` is the :class:`Sandbox` facade over them;
 * :mod:`.cli` runs it standalone (``python -m rxlivechat sandbox``).
+
+The pytest fixtures live above the sandbox, in :mod:`rxlivechat.testing`.
 
 Every point where the sandbox had to guess the protocol is listed in
 ``docs/sandbox-choices.md``.
 """
 
 from ..protocol.limits import LIMITS
+from .actions import Handlers, IncomingSneakPeek, Outcome, Outgoing
 from .agents import ScriptedAgent
 from .faults import RecordedRequest, RequestLog
-from .handlers import Handlers, IncomingSneakPeek, Outcome, Outgoing
 from .roster import RosterAgent, RosterGroup
 from .server import HTTP_STATUS, Connection, Sandbox
-from .store import SneakPeek, Store
+from .store import SandboxState, SneakPeek
 from .tokens import IssuedToken
 
 __all__ = [
@@ -47,5 +51,5 @@ __all__ = [
     "Sandbox",
     "ScriptedAgent",
     "SneakPeek",
-    "Store",
+    "SandboxState",
 ]

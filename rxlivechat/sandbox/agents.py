@@ -1,7 +1,7 @@
 """Scripted agents: the other side of the chat, driven from test code.
 
 A :class:`ScriptedAgent` acts through the same pure handlers as customers
-(:class:`~.handlers.Handlers`), so what it does reaches customers as the pushes
+(:mod:`.actions.agent`), so what it does reaches customers as the pushes
 a real agent's actions would cause. What reaches the agent (the pushes of the
 chats it is in, new chats of its groups, sneak peeks) lands in its inbox, which
 test code reads with :meth:`ScriptedAgent.next_customer_event`,
@@ -27,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -42,15 +42,38 @@ from ..protocol.models import (
     RichMessageElement,
 )
 from ..protocol.pushes import IncomingChat, IncomingEvent
-from .handlers import IncomingSneakPeek, Outgoing
-from .store import AgentRecord, SneakPeek
+from .actions import IncomingSneakPeek, Outgoing
+from .actions.agent import AgentActs
+from .records import AgentRecord, SneakPeek
+from .store import SandboxState
+from .tokens import TokenRegistry
 
-if TYPE_CHECKING:
-    from .server import Sandbox
-
-__all__ = ["AgentTimeoutError", "ScriptedAgent"]
+__all__ = ["AgentHost", "AgentTimeoutError", "ScriptedAgent"]
 
 T = TypeVar("T")
+
+
+class AgentHost(Protocol):
+    """What a scripted agent needs of its sandbox (the Sandbox is one)."""
+
+    @property
+    def store(self) -> SandboxState:
+        """The state (the agent reads its chats)."""
+        ...
+
+    @property
+    def handlers(self) -> AgentActs:
+        """The acts, which change the state and say what to push."""
+        ...
+
+    @property
+    def tokens(self) -> TokenRegistry:
+        """Where the agent's token comes from."""
+        ...
+
+    async def deliver(self, pushes: Iterable[Outgoing]) -> None:
+        """Send the pushes an act caused."""
+        ...
 
 
 class AgentTimeoutError(TimeoutError):
@@ -82,7 +105,7 @@ class ScriptedAgent:
             ``(action, payload)``.
     """
 
-    def __init__(self, sandbox: Sandbox, record: AgentRecord) -> None:
+    def __init__(self, sandbox: AgentHost, record: AgentRecord) -> None:
         self._sandbox = sandbox
         self._record = record
         self.id = record.id
@@ -381,7 +404,7 @@ class ScriptedAgent:
 
     # Private methods ----------------------------------------------------------------
 
-    async def _run(self, act: Callable[[Any], list[Outgoing]]) -> None:
+    async def _run(self, act: Callable[[AgentActs], list[Outgoing]]) -> None:
         await self._sandbox.deliver(act(self._sandbox.handlers))
 
     async def _take(

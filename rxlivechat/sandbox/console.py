@@ -38,7 +38,7 @@ import datetime
 import importlib.resources
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 from aiohttp import WSCloseCode, web
@@ -59,14 +59,13 @@ from ..protocol.models import (
 )
 from ..protocol.pushes import IncomingChat
 from .agents import ScriptedAgent
-from .store import ChatRecord
-
-if TYPE_CHECKING:
-    from .server import Sandbox
+from .records import ChatRecord
+from .store import SandboxState
 
 __all__ = [
     "CONSOLE_PATH",
     "Console",
+    "ConsoleHost",
     "ConsoleChat",
     "ConsoleCustomer",
     "ConsoleEvent",
@@ -202,6 +201,28 @@ class _Snapshot(msgspec.Struct, tag_field="type", tag="state"):
     state: ConsoleState
 
 
+class ConsoleHost(Protocol):
+    """What the console needs of its sandbox (the Sandbox is one)."""
+
+    @property
+    def api_url(self) -> str:
+        """The sandbox's base URL (the page's URL starts with it)."""
+        ...
+
+    @property
+    def store(self) -> SandboxState:
+        """The state the page shows."""
+        ...
+
+    def agent(self, name: str) -> ScriptedAgent:
+        """The scripted agent the person plays."""
+        ...
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run the watcher as a tracked task."""
+        ...
+
+
 # The console --------------------------------------------------------------------------
 
 
@@ -218,7 +239,7 @@ class Console:
 
     def __init__(
         self,
-        sandbox: Sandbox,
+        sandbox: ConsoleHost,
         *,
         agent_name: str | None = None,
         poll_interval: float = 0.05,

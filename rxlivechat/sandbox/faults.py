@@ -1,8 +1,8 @@
 """Fault plans and the request log: what tests tell the sandbox to do wrong.
 
-Pure bookkeeping (the clock and the seed are injected); :class:`~.server.Sandbox`
-consults a :class:`FaultPlan` for every request and frame and appends to a
-:class:`RequestLog`.
+Pure bookkeeping (the clock and the seed are injected); the transports
+(:mod:`.http`) consult a :class:`FaultPlan` for every request and frame and
+append to a :class:`RequestLog`.
 """
 
 from __future__ import annotations

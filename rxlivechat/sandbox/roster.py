@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .store import GroupRecord, Store
+from .store import GroupRecord, SandboxState
 
 __all__ = [
     "DEFAULT_AGENTS",
@@ -79,7 +79,7 @@ DEFAULT_AGENTS = (RosterAgent("Sam Taylor"),)
 
 
 def staff(
-    store: Store,
+    store: SandboxState,
     agents: Iterable[str | RosterAgent],
     groups: Iterable[RosterGroup] = (),
 ) -> None:

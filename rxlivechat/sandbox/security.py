@@ -1,6 +1,6 @@
 """Who may talk to the sandbox, and how uploaded files are served back.
 
-Pure checks, no I/O; :mod:`.server` applies them to every request.
+Pure checks, no I/O; :mod:`.http.middleware` applies them to every request.
 
 * **Host** (DNS rebinding): a web page on ``evil.example`` whose name is made to
   resolve to 127.0.0.1 reaches the sandbox with ``Host: evil.example``. Only

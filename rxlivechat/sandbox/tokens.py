@@ -5,8 +5,8 @@ answers "whose token is this, and is it still valid?". It also keeps the two
 other secrets the Accounts API checks: each customer's identity secret (the
 ``__lc_cst`` cookie, without which the cookie grant does not hand out that
 customer) and the tokens of the sandbox's own agents (the only ones the
-``agent_token`` grant accepts). Every secret comes from :mod:`secrets`. The web
-glue in :mod:`rxlivechat.sandbox.server` serves it as ``POST /v2/customer/token``.
+``agent_token`` grant accepts). Every secret comes from :mod:`secrets`.
+:mod:`rxlivechat.sandbox.http.accounts` serves it as ``POST /v2/customer/token``.
 """
 
 from __future__ import annotations

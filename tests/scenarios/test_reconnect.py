@@ -15,7 +15,7 @@ from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
 from rxlivechat.engine.engine import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
-from rxlivechat.sandbox.pytest_plugin import Faults
+from rxlivechat.testing.pytest_plugin import Faults
 
 from ..helpers import Recorder, awaited, connect, until
 

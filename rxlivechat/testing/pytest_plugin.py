@@ -18,7 +18,8 @@ The fixtures are async and need `pytest-asyncio <https://pytest-asyncio.readthed
 modes: with ``asyncio_mode = "auto"`` any ``async def`` test can use them; in the
 default strict mode, mark the tests ``@pytest.mark.asyncio``.
 
-The sandbox itself never imports this module (nor the client): only pytest does.
+This module sits above both the client and the sandbox (it uses both); neither
+imports it: only pytest does.
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ import pytest
 
 if TYPE_CHECKING:
     from ..protocol.pushes import DisconnectionData
+    from ..sandbox import Sandbox, ScriptedAgent
     from ..sdk import CustomerSDK
-    from .agents import ScriptedAgent
-    from .server import Sandbox
 
 __all__ = [
     "Faults",
@@ -171,7 +171,7 @@ async def livechat_sandbox(
     livechat_sandbox_options: dict[str, Any],
 ) -> AsyncIterator[Sandbox]:
     """A running sandbox on 127.0.0.1 (a free port), closed after the test."""
-    from .server import Sandbox
+    from ..sandbox import Sandbox
 
     async with Sandbox(**livechat_sandbox_options) as sandbox:
         yield sandbox

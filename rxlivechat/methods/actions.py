@@ -30,15 +30,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 from reactivex import Observable, operators as ops
 
 from ..exceptions import InvalidArgumentError
-from ..protocol import methods as m, pushes as p
+from ..protocol import methods as m
 from ..protocol.base import EmptyResult, Model
-from ..protocol.frames import Push
-from ..protocol.limits import LIMITS
+from ..protocol.methods import FormType, SortOrder
 from ..protocol.models import (
     Access,
     Chat,
@@ -52,32 +51,15 @@ from .calls import MethodGroup
 from .upload import FileSource, FileUpload, prepare_file
 from .validate import (
     convert,
-    require_aware,
-    require_choice,
+    plain,
     require_events,
-    require_http_url,
-    require_properties,
-    require_property_names,
-    require_range,
-    require_session_fields,
     require_str,
     require_type,
     to_model,
     validate,
 )
 
-__all__ = ["CancelRateResult", "CustomerActions"]
-
-R = TypeVar("R")
-T = TypeVar("T")
-
-SortOrder = Literal["asc", "desc"]
-"""A page's order: ``"desc"`` (newest first, the server's default) or ``"asc"``."""
-FormType = Literal["prechat", "postchat", "ticket"]
-"""The forms :meth:`CustomerActions.get_form` can fetch."""
-
-_SORT_ORDERS = ("asc", "desc")
-_FORM_TYPES = ("prechat", "postchat", "ticket")
+__all__ = ["CancelRateResult", "CustomerActions", "FormType", "SortOrder"]
 
 
 class CancelRateResult(Model):
@@ -127,17 +109,8 @@ class CustomerActions(MethodGroup):
             ...     page = await sdk.list_chats(page_id=page.next_page_id)
         """
         _check_page(page_id, limit=limit, sort_order=sort_order)
-        if limit is not None:
-            require_range("limit", limit, 1, LIMITS.list_chats_max)
-        if sort_order is not None:
-            require_choice("sort_order", sort_order, _SORT_ORDERS)
         method = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
-
-        def track(page: m.ListChatsResult) -> None:
-            for chat in page.chats_summary:
-                self._active_chats[chat.id] = chat.active
-
-        return self.call(method).pipe(ops.do_action(on_next=track))
+        return self.call(method).pipe(ops.do_action(on_next=self._remember_chats))
 
     def list_threads(
         self,
@@ -172,7 +145,6 @@ class CustomerActions(MethodGroup):
             >>> [t.id for t in page.threads]
             ['K600PKZON8', 'K600PKZON7']
         """
-        require_str("chat_id", chat_id)
         _check_page(
             page_id,
             limit=limit,
@@ -181,14 +153,6 @@ class CustomerActions(MethodGroup):
         )
         if limit is not None and min_events_count is not None:
             raise InvalidArgumentError("limit cannot be combined with min_events_count")
-        if limit is not None:
-            require_range("limit", limit, 1, LIMITS.list_threads_max)
-        if min_events_count is not None:
-            require_range(
-                "min_events_count", min_events_count, 1, LIMITS.min_events_count_max
-            )
-        if sort_order is not None:
-            require_choice("sort_order", sort_order, _SORT_ORDERS)
         return self.call(
             m.ListThreads(
                 chat_id=chat_id,
@@ -218,9 +182,6 @@ class CustomerActions(MethodGroup):
             >>> [e.text for e in chat.thread.events if e.type == "message"]
             ['Hello', 'Hi! How can I help?']
         """
-        require_str("chat_id", chat_id)
-        if thread_id is not None:
-            require_str("thread_id", thread_id)
         return self.call(m.GetChat(chat_id=chat_id, thread_id=thread_id))
 
     def resume_chat(
@@ -262,44 +223,22 @@ class CustomerActions(MethodGroup):
             >>> chat.thread.active
             True
         """
-        require_str("chat_id", chat_id)
-        initial = require_events(events)
-        if properties is not None:
-            properties = require_properties("properties", properties)
-        if thread_properties is not None:
-            thread_properties = require_properties(
-                "thread_properties", thread_properties
-            )
-        for name, flag in (("continuous", continuous), ("active", active)):
-            if flag is not None:
-                require_type(name, flag, bool)
-        thread = (
-            m.ThreadSpec(events=initial or None, properties=thread_properties)
-            if initial or thread_properties
-            else None
+        thread = m.ThreadSpec(
+            events=require_events(events) or None, properties=thread_properties
         )
-        method = m.ResumeChat(
-            chat=m.ResumeChatSpec(
-                id=chat_id,
-                access=convert(access, Access, "access"),
-                properties=properties,
-                thread=thread,
-            ),
-            continuous=continuous,
-            active=active,
+        spec = m.ResumeChatSpec(
+            id=chat_id,
+            access=convert(access, Access, "access"),
+            properties=properties,
+            thread=thread if thread.events or thread_properties else None,
         )
-
-        def echoed(push: Push[Any]) -> Chat | None:
-            payload = push.payload
-            return payload.chat if isinstance(payload, p.IncomingChat) else None
-
-        def read_back(_: m.ResumeChat, result: m.ResumeChatResult) -> Observable[Chat]:
-            self._active_chats[chat_id] = active is not False
-            return self.call(m.GetChat(chat_id=chat_id, thread_id=result.thread_id))
-
-        self._check_alive()
-        validate(method)
-        return self._call_echoed(method, echoed, read_back)
+        method = m.ResumeChat(chat=spec, continuous=continuous, active=active)
+        return self._echo_chat(
+            method,
+            chat_id,
+            active is not False,
+            **{"chat.id": "chat_id", "chat.thread.properties": "thread_properties"},
+        )
 
     def deactivate_chat(self, chat_id: str) -> Observable[EmptyResult]:
         """Close the chat's open thread (v3.6 form of the seed's ``close_thread``).
@@ -321,8 +260,7 @@ class CustomerActions(MethodGroup):
             >>> await sdk.deactivate_chat(chat.id)
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        return self.call(m.DeactivateChat(id=chat_id))
+        return self._send(m.DeactivateChat(id=chat_id), id="chat_id")
 
     # Events ---------------------------------------------------------------------------
 
@@ -346,7 +284,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.delete_event(chat.id, sent.thread_id, sent.id)
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         return self.call(
             m.DeleteEvent(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         )
@@ -374,8 +311,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.mark_events_as_seen(chat.id, now)
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        require_aware("seen_up_to", seen_up_to)
         return self.call(m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen_up_to))
 
     def send_rich_message_postback(
@@ -409,16 +344,12 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        converted = to_model(postback, Postback, "postback")
-        require_str("postback.id", converted.id)
-        require_type("postback.toggled", converted.toggled, bool)
         return self.call(
             m.SendRichMessagePostback(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                postback=converted,
+                postback=check_postback(to_model(postback, Postback, "postback")),
             )
         )
 
@@ -445,10 +376,6 @@ class CustomerActions(MethodGroup):
             >>> reply.predicted_agent.name
             'Jane Doe'
         """
-        if id is not None:
-            require_str("id", id)
-        if group_id is not None:
-            require_range("group_id", group_id, 0, None)
         return self.call(m.RequestWelcomeMessage(id=id, group_id=group_id))
 
     def send_sneak_peek(self, chat_id: str, text: str) -> Observable[EmptyResult]:
@@ -472,9 +399,10 @@ class CustomerActions(MethodGroup):
             >>> await sdk.send_sneak_peek(chat.id, "Where is my ord")
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        require_type("text", text, str)
-        return self.call(m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text))
+        return self._send(
+            m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text),
+            sneak_peek_text="text",
+        )
 
     def upload_file(
         self,
@@ -542,11 +470,9 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id)
-        values = require_properties("properties", properties)
         return self.call(
             m.UpdateThreadProperties(
-                chat_id=chat_id, thread_id=thread_id, properties=values
+                chat_id=chat_id, thread_id=thread_id, properties=plain(properties)
             )
         )
 
@@ -571,9 +497,10 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        names = require_property_names("properties", properties)
-        return self.call(m.DeleteChatProperties(id=chat_id, properties=names))
+        return self._send(
+            m.DeleteChatProperties(id=chat_id, properties=plain(properties)),
+            id="chat_id",
+        )
 
     def delete_thread_properties(
         self, chat_id: str, thread_id: str, properties: PropertyNames
@@ -597,11 +524,9 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id)
-        names = require_property_names("properties", properties)
         return self.call(
             m.DeleteThreadProperties(
-                chat_id=chat_id, thread_id=thread_id, properties=names
+                chat_id=chat_id, thread_id=thread_id, properties=plain(properties)
             )
         )
 
@@ -628,14 +553,12 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        values = require_properties("properties", properties)
         return self.call(
             m.UpdateEventProperties(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                properties=values,
+                properties=plain(properties),
             )
         )
 
@@ -662,14 +585,12 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        names = require_property_names("properties", properties)
         return self.call(
             m.DeleteEventProperties(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                properties=names,
+                properties=plain(properties),
             )
         )
 
@@ -692,7 +613,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.list_license_properties(namespace="shop")
             {'shop': {'currency': 'EUR'}}
         """
-        _require_optional_str(namespace=namespace, name=name)
         return self.web_call(m.ListLicenseProperties(namespace=namespace, name=name))
 
     def list_group_properties(
@@ -720,10 +640,9 @@ class CustomerActions(MethodGroup):
             >>> await sdk.list_group_properties(0, namespace="shop")
             {'shop': {'hours': '9-17'}}
         """
-        require_range("group_id", group_id, 0, None)
-        _require_optional_str(namespace=namespace, name=name)
-        return self.web_call(
-            m.ListGroupProperties(id=group_id, namespace=namespace, name=name)
+        return self._send_web(
+            m.ListGroupProperties(id=group_id, namespace=namespace, name=name),
+            id="group_id",
         )
 
     def cancel_rate(
@@ -750,9 +669,11 @@ class CustomerActions(MethodGroup):
             >>> await sdk.cancel_rate(chat.id, ["score", "comment"])
             CancelRateResult(id='K600PKZON8')
         """
-        require_str("chat_id", chat_id)
-        names = require_property_names("properties", {"rating": properties})
-        self._check_alive()
+        names = {"rating": plain(properties)}
+        # Checked now, as a whole request would be; the thread is known later.
+        validate(
+            m.DeleteThreadProperties(chat_id=chat_id, thread_id="-", properties=names)
+        )
 
         async def run() -> CancelRateResult:
             chat = await self._ask(m.GetChat(chat_id=chat_id))
@@ -802,7 +723,7 @@ class CustomerActions(MethodGroup):
             >>> await sdk.set_customer_session_fields([{"plan": "pro"}, {"id": "7"}])
             EmptyResult()
         """
-        fields = require_session_fields("session_fields", session_fields)
+        fields = plain(session_fields)
         return self.call(m.SetCustomerSessionFields(session_fields=fields))
 
     def request_email_verification(self, callback_uri: str) -> Observable[EmptyResult]:
@@ -824,7 +745,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.request_email_verification("https://example.com/verified")
             EmptyResult()
         """
-        require_http_url("callback_uri", callback_uri)
         return self.web_call(m.RequestEmailVerification(callback_uri=callback_uri))
 
     def activate_customer_page(self) -> Observable[EmptyResult]:
@@ -879,8 +799,6 @@ class CustomerActions(MethodGroup):
             ...     sdk.accept_greeting(greeting.id, greeting.unique_id).subscribe()
             >>> sdk.on("incoming_greeting", accept)
         """
-        require_range("greeting_id", greeting_id, 0, None)
-        require_str("unique_id", unique_id)
         return self.call(m.AcceptGreeting(greeting_id=greeting_id, unique_id=unique_id))
 
     def cancel_greeting(self, unique_id: str) -> Observable[EmptyResult]:
@@ -901,7 +819,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.cancel_greeting(greeting.unique_id)
             EmptyResult()
         """
-        require_str("unique_id", unique_id)
         return self.call(m.CancelGreeting(unique_id=unique_id))
 
     def send_greeting_button_clicked(
@@ -923,8 +840,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.send_greeting_button_clicked(greeting.unique_id, "start")
             EmptyResult()
         """
-        require_str("greeting_unique_id", greeting_unique_id)
-        require_str("button_id", button_id)
         return self.call(
             m.SendGreetingButtonClicked(
                 greeting_unique_id=greeting_unique_id, button_id=button_id
@@ -953,22 +868,13 @@ class CustomerActions(MethodGroup):
             >>> await sdk.list_group_statuses([0, 1])
             {0: 'online', 1: 'offline'}
         """
-        if all is not None:
-            require_type("all", all, bool)
-        ids: list[int] | None = None
-        if group_ids is not None:
-            if all:
-                raise InvalidArgumentError("pass group_ids or all=True, not both")
-            if isinstance(group_ids, str | bytes | Mapping) or not isinstance(
-                group_ids, Iterable
-            ):
-                raise InvalidArgumentError("group_ids must be a list of ints")
-            ids = list(group_ids)
-            for group_id in ids:
-                require_range("group_ids[]", group_id, 0, None)
-        elif all is False:
+        if group_ids is not None and all:
+            raise InvalidArgumentError("pass group_ids or all=True, not both")
+        if group_ids is None and all is False:
             raise InvalidArgumentError("all=False needs group_ids")
-        method = m.ListGroupStatuses(all=True if ids is None else None, group_ids=ids)
+        ids = None if group_ids is None else plain(group_ids)
+        every = (True if all is None else all) if ids is None else None
+        method = m.ListGroupStatuses(all=every, group_ids=ids)
 
         def by_id(result: m.ListGroupStatusesResult) -> dict[int, str]:
             return {int(k): v for k, v in result.groups_status.items()}
@@ -993,8 +899,6 @@ class CustomerActions(MethodGroup):
             >>> form.enabled
             True
         """
-        require_range("group_id", group_id, 0, None)
-        require_choice("type", type, _FORM_TYPES)
         return self.call(m.GetForm(group_id=group_id, type=type))
 
     def get_url_info(self, url: str) -> Observable[m.GetUrlInfoResult]:
@@ -1016,7 +920,6 @@ class CustomerActions(MethodGroup):
             >>> info.title
             'LiveChat'
         """
-        require_http_url("url", url)
         return self.call(m.GetUrlInfo(url=url))
 
     def get_dynamic_configuration(
@@ -1048,11 +951,6 @@ class CustomerActions(MethodGroup):
             >>> dynamic.livechat_active
             True
         """
-        if group_id is not None:
-            require_range("group_id", group_id, 0, None)
-        _require_optional_str(url=url, channel_type=channel_type)
-        if test is not None:
-            require_type("test", test, bool)
         return self.web_call(
             m.GetDynamicConfiguration(
                 group_id=group_id, url=url, channel_type=channel_type, test=test
@@ -1080,8 +978,6 @@ class CustomerActions(MethodGroup):
             >>> version = dynamic.livechat.config_version
             >>> config = await sdk.get_configuration(0, version)
         """
-        require_range("group_id", group_id, 0, None)
-        require_str("version", version)
         return self.web_call(m.GetConfiguration(group_id=group_id, version=version))
 
     def get_localization(
@@ -1106,9 +1002,6 @@ class CustomerActions(MethodGroup):
             ...     0, live.language, live.localization_version
             ... )
         """
-        require_range("group_id", group_id, 0, None)
-        require_str("language", language)
-        require_str("version", version)
         return self.web_call(
             m.GetLocalization(group_id=group_id, language=language, version=version)
         )
@@ -1138,11 +1031,12 @@ class CustomerActions(MethodGroup):
             >>> await sdk.check_goals([{"plan": "pro"}], 0,
             "https://shop.example.com/thanks") EmptyResult()
         """
-        fields = require_session_fields("session_fields", session_fields)
-        require_range("group_id", group_id, 0, None)
-        require_http_url("page_url", page_url)
         return self.web_call(
-            m.CheckGoals(session_fields=fields, group_id=group_id, page_url=page_url)
+            m.CheckGoals(
+                session_fields=plain(session_fields),
+                group_id=group_id,
+                page_url=page_url,
+            )
         )
 
 
@@ -1150,7 +1044,6 @@ def _check_page(page_id: str | None, **others: Any) -> None:
     """A later page takes nothing but ``page_id`` (digest §5)."""
     if page_id is None:
         return
-    require_str("page_id", page_id)
     given = sorted(name for name, value in others.items() if value is not None)
     if given:
         raise InvalidArgumentError(
@@ -1159,12 +1052,10 @@ def _check_page(page_id: str | None, **others: Any) -> None:
         )
 
 
-def _require_ids(**ids: Any) -> None:
-    for name, value in ids.items():
-        require_str(name, value)
-
-
-def _require_optional_str(**values: Any) -> None:
-    for name, value in values.items():
-        if value is not None:
-            require_str(name, value)
+def check_postback(
+    postback: Postback, id: str = "postback.id", toggled: str = "postback.toggled"
+) -> Postback:
+    """``postback`` checked (the model also decodes pushes: no Meta on it)."""
+    require_str(id, postback.id)
+    require_type(toggled, postback.toggled, bool)
+    return postback

@@ -55,6 +55,7 @@ from .validate import (
     require_events,
     require_str,
     require_type,
+    session_fields_of,
     to_model,
     validate,
 )
@@ -723,7 +724,7 @@ class CustomerActions(MethodGroup):
             >>> await sdk.set_customer_session_fields([{"plan": "pro"}, {"id": "7"}])
             EmptyResult()
         """
-        fields = plain(session_fields)
+        fields = session_fields_of(session_fields)
         return self.call(m.SetCustomerSessionFields(session_fields=fields))
 
     def request_email_verification(self, callback_uri: str) -> Observable[EmptyResult]:
@@ -1033,7 +1034,7 @@ class CustomerActions(MethodGroup):
         """
         return self.web_call(
             m.CheckGoals(
-                session_fields=plain(session_fields),
+                session_fields=session_fields_of(session_fields),
                 group_id=group_id,
                 page_url=page_url,
             )

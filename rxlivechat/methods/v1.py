@@ -55,6 +55,7 @@ from .validate import (
     require_str,
     require_text,
     require_type,
+    session_fields_of,
     to_datetime,
     to_event,
     to_model,
@@ -793,7 +794,9 @@ class V1Methods(CustomerActions):
             for key, text in fields.items():  # v1's map: named as the user wrote it
                 require_str("fields key", key)
                 require_text(f"fields[{key!r}]", text)
-            session_fields = [{key: text} for key, text in fields.items()]
+            session_fields = session_fields_of(
+                [{key: text} for key, text in fields.items()]
+            )
         return self.call(
             m.UpdateCustomer(
                 name=name, email=email, avatar=avatar, session_fields=session_fields

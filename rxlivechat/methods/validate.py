@@ -36,11 +36,13 @@ __all__ = [
     "require_choice",
     "require_event",
     "require_events",
+    "plain",
     "require_options",
     "require_range",
     "require_str",
     "require_text",
     "require_type",
+    "session_fields_of",
     "to_datetime",
     "to_event",
     "to_model",
@@ -424,6 +426,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     return list(value) if isinstance(value, Iterable) else value
+
+
+def session_fields_of(value: Any) -> Any:
+    """:func:`plain` session fields, at most 100 (the server's own error, else)."""
+    fields = plain(value)
+    if isinstance(fields, list) and len(fields) > MAX_SESSION_FIELDS:
+        raise InvalidArgumentError(f"at most {MAX_SESSION_FIELDS} session fields")
+    return fields
 
 
 def convert(value: Any, kind: type[T], name: str) -> T | None:

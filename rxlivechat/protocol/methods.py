@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 import msgspec
 
 from .base import EmptyResult, Method, Model, Timestamp
-from .limits import LIMITS, ChatsPageLimit, MinEventsCount, ThreadsPageLimit
+from .limits import ChatsPageLimit, MinEventsCount, ThreadsPageLimit
 from .models import (
     Access,
     Address,
@@ -171,11 +171,14 @@ PropertyNamesIn = Annotated[
 ]
 """Properties to delete: ``{"namespace": ["name", ...]}``, nothing empty."""
 
-SessionFieldsIn = Annotated[
-    list[Annotated[dict[Id, str], msgspec.Meta(min_length=1, max_length=1)]],
-    msgspec.Meta(max_length=LIMITS.session_fields),
+SessionFieldsIn = list[
+    Annotated[dict[Id, str], msgspec.Meta(min_length=1, max_length=1)]
 ]
-"""Session fields to set: at most 100 single-key maps ``[{"key": "value"}]``."""
+"""Session fields to set: single-key maps ``[{"key": "value"}]``.
+
+At most 100 (``LIMITS.session_fields``), which the server refuses with its own
+error (``customer_session_fields_limit_reached``), not as a malformed request.
+"""
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Every v3.6 customer action beyond the seed's (v1) methods, in the same form.
+"""Every v3.6 customer action beyond the v1 methods, in the same form.
 
 Each method validates its input (raising
 :class:`~rxlivechat.exceptions.InvalidArgumentError` before anything is sent),
@@ -16,9 +16,9 @@ HTTP), and the server's error arrives as the
 it relies on the SDK's ``call`` (RTM), ``web_call`` (HTTP) and a few of its
 internals, declared below. Names are the actions' own, in snake_case, and keyword
 arguments mirror the wire fields, except that a chat, thread or group sent as a
-bare ``id`` is spelled ``chat_id``/``group_id`` (as the seed's methods do).
+bare ``id`` is spelled ``chat_id``/``group_id`` (as the v1 methods do).
 
-Where a seed method does the same job in the v1 way, both exist (``docs/actions.md``
+Where a v1 method does the same job, both exist (``docs/actions.md``
 has the table): :meth:`list_chats` (cursor) next to ``get_chats_summary`` (offset),
 :meth:`mark_events_as_seen` (``datetime``) next to ``update_last_seen_timestamp``
 (epoch milliseconds), :meth:`set_customer_session_fields` (ordered list) next to
@@ -74,7 +74,7 @@ class CancelRateResult(Model):
 
 
 class CustomerActions(MethodGroup):
-    """The v3.6 actions the seed's methods do not cover."""
+    """The v3.6 actions the v1 methods do not cover."""
 
     # Chats ----------------------------------------------------------------------------
 
@@ -88,7 +88,7 @@ class CustomerActions(MethodGroup):
         """One page of the customer's chat summaries (v3.6 cursor paging).
 
         The first request may set ``limit`` and ``sort_order``; the next pages
-        send only the ``page_id`` of the previous reply. (The seed's
+        send only the ``page_id`` of the previous reply. (v1's
         ``get_chats_summary`` pages by offset, in the v1 shape.)
 
         Args:
@@ -242,7 +242,7 @@ class CustomerActions(MethodGroup):
         )
 
     def deactivate_chat(self, chat_id: str) -> Observable[EmptyResult]:
-        """Close the chat's open thread (v3.6 form of the seed's ``close_thread``).
+        """Close the chat's open thread (v3.6 form of v1's ``close_thread``).
 
         The chat's members get a ``manual_archived_customer`` system message
         (``new_event``), then ``thread_closed``.
@@ -294,7 +294,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Mark the chat's events seen up to a time (``events_marked_as_seen``).
 
-        The v3.6 form of the seed's ``update_last_seen_timestamp``, which also
+        The v3.6 form of v1's ``update_last_seen_timestamp``, which also
         takes epoch milliseconds and defaults to now.
 
         Args:
@@ -323,7 +323,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Report a click on a rich message button, with every v3.6 field.
 
-        The seed's ``send_postback`` sends only ``id`` and ``toggled``.
+        v1's ``send_postback`` sends only ``id`` and ``toggled``.
 
         Args:
             chat_id: the chat.
@@ -383,7 +383,7 @@ class CustomerActions(MethodGroup):
         """Show the agents what the customer is typing, now (``send_sneak_peek``).
 
         The direct v3.6 action: one request per call, not throttled, sent whether
-        or not the chat is active. The seed's ``set_sneak_peek`` is the throttled
+        or not the chat is active. v1's ``set_sneak_peek`` is the throttled
         form for keystrokes (at most one per 2 s per chat, active chats only).
 
         Args:
@@ -416,7 +416,7 @@ class CustomerActions(MethodGroup):
         """Upload a file (≤ 10 MB) to LiveChat's CDN, without sending it.
 
         The v3.6 action (Web API only). Send the URL in a ``File`` event within
-        24 hours, or use the seed's ``send_file``, which does both.
+        24 hours, or use v1's ``send_file``, which does both.
 
         Args:
             file: a path, the bytes, or a binary file object.
@@ -452,7 +452,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Set thread properties (members get ``thread_properties_updated``).
 
-        The v3.6 name of the seed's ``update_chat_thread_properties``.
+        The v3.6 name of v1's ``update_chat_thread_properties``.
 
         Args:
             chat_id: the chat.
@@ -649,7 +649,7 @@ class CustomerActions(MethodGroup):
     def cancel_rate(
         self, chat_id: str, properties: Iterable[str] = ("score",)
     ) -> Observable[CancelRateResult]:
-        """Remove the rating of the chat's latest thread (the seed's ``rate_chat``).
+        """Remove the rating of the chat's latest thread (v1's ``rate_chat``).
 
         The JS SDK's ``cancelRate``: ``delete_thread_properties`` of the
         ``rating`` namespace on the latest thread.
@@ -709,7 +709,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Replace the customer's session fields, in order (at most 100).
 
-        The v3.6 form; the seed's ``update_customer(fields={...})`` takes a map.
+        The v3.6 form; v1's ``update_customer(fields={...})`` takes a map.
 
         Args:
             session_fields: single-key maps, e.g. ``[{"plan": "pro"}, {"id": "7"}]``.

@@ -1,4 +1,4 @@
-"""The seed's methods: the JS Customer SDK v1 surface, built on v3.6.
+"""The v1 methods: the JS Customer SDK v1 surface, built on v3.6.
 
 Each returns a cold, awaitable observable of a result in the v1 shape
 (:mod:`rxlivechat.results`), with the v1 "Returned value" fields in snake_case;
@@ -79,7 +79,7 @@ class V1Methods(CustomerActions):
     _sneak_peeks: dict[str, Throttle[str]]
     _sneak_peek_interval: float
 
-    # Seed methods -----------------------------------------------------------------
+    # v1 methods -------------------------------------------------------------------
 
     def close_thread(self, chat_id: str) -> Observable[CloseThreadResult]:
         """Close the chat's active thread (``deactivate_chat``).
@@ -115,7 +115,7 @@ class V1Methods(CustomerActions):
         :meth:`~rxlivechat.methods.actions.CustomerActions.list_chats`.
 
         Args:
-            offset: chats to skip, newest first; or the seed's whole
+            offset: chats to skip, newest first; or v1's whole
                 ``pagination`` object, ``{"offset": 0, "limit": 10}``.
             limit: chats in the page, 1-25.
 
@@ -211,7 +211,7 @@ class V1Methods(CustomerActions):
 
         Args:
             chat_id: the chat.
-            offset: threads to skip, oldest first; or the seed's whole
+            offset: threads to skip, oldest first; or v1's whole
                 ``pagination`` object, ``{"offset": 0, "limit": 10}``.
             limit: threads in the page, 1-1000.
 
@@ -309,11 +309,11 @@ class V1Methods(CustomerActions):
 
         Args:
             chat_id: the chat.
-            score: ``1`` or ``"good"``, ``0`` or ``"bad"``; or the seed's whole
+            score: ``1`` or ``"good"``, ``0`` or ``"bad"``; or v1's whole
                 ``rating`` object, ``{"score": 1, "comment": "..."}`` (its
                 example's ``{"value": "good", ...}`` works too).
             comment: an optional comment.
-            value: the score under the name the seed's example uses (give
+            value: the score under the name v1's example uses (give
                 ``score`` or ``value``, not both).
 
         Returns:
@@ -340,7 +340,7 @@ class V1Methods(CustomerActions):
             score, value, comment = given["score"], given["value"], given["comment"]
         if score is not None and value is not None:
             raise InvalidArgumentError(
-                "give the rating once: score or value (the seed's name), not both"
+                "give the rating once: score or value (v1's name), not both"
             )
         if score is None:
             score = value
@@ -405,7 +405,7 @@ class V1Methods(CustomerActions):
             event: an event Struct (``Message(text="hi")``) or the plain dict
                 of its wire form (``{"type": "message", "text": "hi"}``).
             attach_to_last_thread: add the event to the chat's last thread even
-                when it is closed; or the seed's ``meta`` object,
+                when it is closed; or v1's ``meta`` object,
                 ``{"attach_to_last_thread": True}``.
 
         Returns:
@@ -425,7 +425,7 @@ class V1Methods(CustomerActions):
         """
         self._check_alive()
         event = to_event(event)
-        if attach_to_last_thread.__class__ is not bool:  # the seed's meta object
+        if attach_to_last_thread.__class__ is not bool:  # v1's meta object
             attach_to_last_thread = _attach(attach_to_last_thread)
         method = m.SendEvent(
             chat_id=chat_id,
@@ -467,9 +467,9 @@ class V1Methods(CustomerActions):
 
         Args:
             chat_id: the chat.
-            file: a path, the bytes, or a binary file object; or the seed's
+            file: a path, the bytes, or a binary file object; or v1's
                 ``data`` object, ``{"file": ..., "custom_id": "f1"}``.
-            custom_id: the ``file`` event's ``custom_id``; or the seed's ``spec``
+            custom_id: the ``file`` event's ``custom_id``; or v1's ``spec``
                 object, ``{"on_progress": callback}``.
             on_progress: called with fractions 0..1 of the file uploaded.
             name: the file name (default: the path's, or ``"file"``).
@@ -498,10 +498,10 @@ class V1Methods(CustomerActions):
         self._check_alive()
         require_str("chat_id", chat_id)
         tag: Any = custom_id
-        if isinstance(custom_id, Mapping):  # the seed's spec
+        if isinstance(custom_id, Mapping):  # v1's spec
             spec = _options("spec", custom_id, _UPLOAD_SPEC, on_progress=on_progress)
             tag, on_progress = None, spec["on_progress"]
-        if isinstance(file, Mapping):  # the seed's data
+        if isinstance(file, Mapping):  # v1's data
             data = _options("data", file, _UPLOAD_DATA, custom_id=tag)
             file, tag = data["file"], data["custom_id"]
             if file is None:
@@ -543,7 +543,7 @@ class V1Methods(CustomerActions):
             chat_id: the chat.
             thread_id: the rich message's thread.
             event_id: the rich message.
-            postback_id: the button's ``postback_id``; or the seed's whole
+            postback_id: the button's ``postback_id``; or v1's whole
                 ``postback`` object, ``{"id": ..., "toggled": True}``.
             toggled: whether the button is now on.
 
@@ -623,8 +623,8 @@ class V1Methods(CustomerActions):
         Args:
             events: the first thread's events: Structs or the plain dicts of
                 their wire form (``[{"type": "message", "text": "Hi"}]``); or
-                the seed's whole ``specification`` object, ``{"events": [...],
-                "scope": {"group_ids": [0]}}`` (``scope`` is the seed's name for
+                v1's whole ``specification`` object, ``{"events": [...],
+                "scope": {"group_ids": [0]}}`` (``scope`` is v1's name for
                 ``access``; ``properties``, ``continuous`` and ``active`` may be
                 keys too).
             access: which groups may see the chat (``Access(group_ids=[0])`` or
@@ -652,7 +652,7 @@ class V1Methods(CustomerActions):
             >>> chat = await sdk.start_chat({"events": []})
         """
         self._check_alive()
-        if isinstance(events, Mapping):  # the seed's specification
+        if isinstance(events, Mapping):  # v1's specification
             if "type" in events:
                 raise InvalidArgumentError(
                     "events must be a list of events, not one event: "
@@ -892,7 +892,7 @@ class CustomerUpdate(Model):
 # (digest §6.1); the wire wants rating.score 1 (good) or 0 (bad).
 _SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
 
-# The seed's options objects: their snake_case keys and what a missing one means.
+# v1's options objects: their snake_case keys and what a missing one means.
 _CHATS_PAGE = {"offset": 0, "limit": 10}
 _THREADS_PAGE = {"offset": 0, "limit": 25}
 _RATING = {"score": None, "value": None, "comment": None}
@@ -913,7 +913,7 @@ _CHAT_SPEC: dict[str, Any] = {
 def _options(
     name: str, given: Mapping[str, Any], defaults: Mapping[str, Any], **also: Any
 ) -> dict[str, Any]:
-    """The seed's ``name`` object over its ``defaults``: the values to use.
+    """v1's ``name`` object over its ``defaults``: the values to use.
 
     ``also`` are the method's other arguments that the object replaces, as
     passed: they must be left at their defaults (one form or the other).
@@ -933,7 +933,7 @@ def _pagination(
     defaults: Mapping[str, int],
     most: int,
 ) -> tuple[int, int]:
-    """``(offset, limit)`` checked, from the arguments or the seed's pagination."""
+    """``(offset, limit)`` checked, from the arguments or v1's pagination."""
     if isinstance(offset, Mapping):
         given = _options("pagination", offset, defaults, limit=limit)
         offset, limit = given["offset"], given["limit"]
@@ -943,7 +943,7 @@ def _pagination(
 
 
 def _attach(meta: Any) -> bool:
-    """``send_event``'s ``attach_to_last_thread``, from the seed's meta object."""
+    """``send_event``'s ``attach_to_last_thread``, from v1's meta object."""
     if meta is None:  # as before the meta object: None is the default
         return False
     if isinstance(meta, Mapping):

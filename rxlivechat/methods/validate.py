@@ -209,7 +209,7 @@ def to_model(value: Any, kind: type[T], name: str) -> T:
 def require_options(
     name: str, value: Mapping[str, Any], known: Collection[str]
 ) -> Mapping[str, Any]:
-    """The seed's options object (``{"offset": 0, "limit": 10}``), keys checked.
+    """v1's options object (``{"offset": 0, "limit": 10}``), keys checked.
 
     Keys are snake_case: an unknown one (the JS docs' camelCase, a typo) is
     refused naming the one to use. The values are the caller's to check.

@@ -670,6 +670,7 @@ class CustomerActions(MethodGroup):
             >>> await sdk.cancel_rate(chat.id, ["score", "comment"])
             CancelRateResult(id='K600PKZON8')
         """
+        self._check_alive()
         names = {"rating": plain(properties)}
         # Checked now, as a whole request would be; the thread is known later.
         validate(
@@ -1054,9 +1055,15 @@ def _check_page(page_id: str | None, **others: Any) -> None:
 
 
 def check_postback(
-    postback: Postback, id: str = "postback.id", toggled: str = "postback.toggled"
+    postback: Postback,
+    id_name: str = "postback.id",
+    toggled_name: str = "postback.toggled",
 ) -> Postback:
-    """``postback`` checked (the model also decodes pushes: no Meta on it)."""
-    require_str(id, postback.id)
-    require_type(toggled, postback.toggled, bool)
+    """``postback`` checked, naming its fields as the caller wrote them.
+
+    Checked by hand: the model also decodes the server's pushes, so its fields
+    carry no constraints.
+    """
+    require_str(id_name, postback.id)
+    require_type(toggled_name, postback.toggled, bool)
     return postback

@@ -40,7 +40,7 @@ REFUSALS: dict[str, tuple[Callable[[CustomerSDK], Any], str]] = {
         "group_id: expected int >= 0",
     ),
     "a text sent as sneak_peek_text": (
-        lambda s: s.send_sneak_peek("C", 5),
+        lambda s: s.send_sneak_peek("C", 5),  # type: ignore[arg-type]
         "text: expected str, got int",
     ),
     "resume_chat's chat id, nested in chat.id": (

@@ -8,11 +8,14 @@ its v3.6 twin.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import rxlivechat.methods
 from rxlivechat import CustomerSDK, InvalidArgumentError
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.models import (
@@ -132,3 +135,14 @@ async def test_each_v1_alias_sends_its_v36_twins_request(
     assert await sdk.deactivate_chat(chat.id) is not None
     v1, v36 = _sent(sandbox, "deactivate_chat")
     assert v1 == v36 == m.DeactivateChat(id=chat.id)
+
+
+def test_no_method_writes_the_engines_chat_state() -> None:
+    """Chat state is the engine's (bounded by MAX_CHATS): methods report to it."""
+    folder = Path(rxlivechat.methods.__file__).parent
+    for source in sorted(folder.glob("*.py")):
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            assert not re.search(r"active_chats\[[^]]*\]\s*=", line), (
+                f"{source.name}:{number} writes the engine's chat state: "
+                "call engine.remember_chat(chat_id, active)"
+            )

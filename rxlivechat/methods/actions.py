@@ -41,6 +41,7 @@ from ..protocol.methods import FormType, SortOrder
 from ..protocol.models import (
     Access,
     Chat,
+    ChatSummary,
     Customer,
     Event,
     Postback,
@@ -111,7 +112,11 @@ class CustomerActions(MethodGroup):
         """
         _check_page(page_id, limit=limit, sort_order=sort_order)
         method = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
-        return self.call(method).pipe(ops.do_action(on_next=self._remember_chats))
+
+        def remember(page: m.ListChatsResult) -> None:
+            self._remember_chats(page.chats_summary)
+
+        return self.call(method).pipe(ops.do_action(on_next=remember))
 
     def list_threads(
         self,
@@ -1040,6 +1045,13 @@ class CustomerActions(MethodGroup):
                 page_url=page_url,
             )
         )
+
+    # Shared with the v1 methods ------------------------------------------------------
+
+    def _remember_chats(self, chats: Iterable[ChatSummary]) -> None:
+        remember = self._calls.engine.remember_chat  # the engine keeps them
+        for chat in chats:
+            remember(chat.id, chat.active)
 
 
 def _check_page(page_id: str | None, **others: Any) -> None:

@@ -50,12 +50,7 @@ from ..exceptions import (
 )
 from ..protocol.base import Method
 from ..protocol.frames import Push
-from ..protocol.methods import (
-    GetChat,
-    ListChatsResult,
-    ResumeChatResult,
-    StartChatResult,
-)
+from ..protocol.methods import GetChat, ResumeChatResult, StartChatResult
 from ..protocol.models import Chat
 from ..protocol.pushes import IncomingChat
 from .validate import validate
@@ -211,11 +206,6 @@ class MethodGroup:
         """What the engine knows of the chats (read only: it writes them)."""
         return self._calls.engine.active_chats
 
-    def _remember_chats(self, page: ListChatsResult) -> None:
-        remember = self._calls.engine.remember_chat
-        for chat in page.chats_summary:
-            remember(chat.id, chat.active)
-
     def _echo_chat(
         self,
         method: Method[Any],  # StartChat or ResumeChat
@@ -225,7 +215,8 @@ class MethodGroup:
     ) -> Observable[Chat]:
         """``start_chat``/``resume_chat``: the chat of the ``incoming_chat`` it causes.
 
-        Without that push, the chat is read back (and remembered as ``active``).
+        Without that push, the chat is read back (and the engine remembers it as
+        ``active``). Here, not in a group: a warning names the method that called.
         """
         self._check_alive()
         validate(method, arguments)

@@ -152,8 +152,7 @@ class V1Methods(CustomerActions):
                 if len(chats) >= wanted or page.next_page_id is None:
                     break
                 request = m.ListChats(page_id=page.next_page_id)
-            for summary in chats[skip : skip + limit]:
-                self._calls.engine.remember_chat(summary.id, summary.active)
+            self._remember_chats(chats[skip : skip + limit])
             return ChatsSummary(
                 chats_summary=[
                     chats_summary_item(c) for c in chats[skip : skip + limit]

@@ -154,7 +154,8 @@ FormType = Literal["prechat", "postchat", "ticket"]
 """The forms ``get_form`` can fetch."""
 
 WireSortOrder = Annotated[str, msgspec.Meta(pattern="^(asc|desc)$")]
-"""A :data:`SortOrder` on the wire (a ``str``: the sandbox's tests send others)."""
+"""A :data:`SortOrder` on the wire: a ``str``, so a request with another value
+can be built (and sent raw, as the sandbox's tests do), but not validated."""
 
 WireFormType = Annotated[str, msgspec.Meta(pattern="^(prechat|postchat|ticket)$")]
 """A :data:`FormType` on the wire."""

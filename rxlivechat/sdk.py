@@ -5,7 +5,7 @@
     Engine (rxlivechat.engine) ──on_frame──► sdk.frames (hot: every frame, typed)
         ▲     asyncio, no Rx     ──on_event──► the SDK's event stream, on/once/off
         │
-    Calls (rxlivechat.methods.calls) ◄── the method groups (seed, actions), history
+    Calls (rxlivechat.methods.calls) ◄── the method groups (v1, actions), history
 
 Rules:
 
@@ -62,10 +62,9 @@ from .events import (
 from .exceptions import InvalidArgumentError, SDKClosedError, WrongThreadError
 from .handlers import DEFAULT_BOUND, Handler, Overflow
 from .history import ChatHistory
-from .methods.actions import CustomerActions
 from .methods.calls import Calls
-from .methods.seed import SeedMethods
 from .methods.throttle import Throttle
+from .methods.v1 import V1Methods
 from .methods.validate import convert, require_str
 from .protocol import methods as m
 from .protocol.frames import Frame
@@ -291,7 +290,7 @@ def _loop_running() -> bool:
     return True
 
 
-class CustomerSDK(SeedMethods, CustomerActions, Observable[tuple[str, Any]]):
+class CustomerSDK(V1Methods, Observable[tuple[str, Any]]):
     """A LiveChat customer: connection, methods and the event stream.
 
     The object is itself an ``Observable`` of ``(event_name, payload)`` tuples,

@@ -1151,6 +1151,10 @@ class Engine:
             if name == "new_event":  # every subscriber returned: handed out
                 self._commits.handed_out(payload.chat, payload.thread, payload.event)
 
+    def remember_chat(self, chat_id: str, active: bool) -> None:
+        """Record what a method learned of a chat (bounded by ``MAX_CHATS``)."""
+        self._remember_chat(chat_id, active)
+
     def _remember_chat(self, chat_id: str, active: bool) -> None:
         chats = self.active_chats
         chats.pop(chat_id, None)

@@ -1,4 +1,4 @@
-"""Every v3.6 customer action beyond the seed's (v1) methods, in the same form.
+"""Every v3.6 customer action beyond the v1 methods, in the same form.
 
 Each method validates its input (raising
 :class:`~rxlivechat.exceptions.InvalidArgumentError` before anything is sent),
@@ -16,9 +16,9 @@ HTTP), and the server's error arrives as the
 it relies on the SDK's ``call`` (RTM), ``web_call`` (HTTP) and a few of its
 internals, declared below. Names are the actions' own, in snake_case, and keyword
 arguments mirror the wire fields, except that a chat, thread or group sent as a
-bare ``id`` is spelled ``chat_id``/``group_id`` (as the seed's methods do).
+bare ``id`` is spelled ``chat_id``/``group_id`` (as the v1 methods do).
 
-Where a seed method does the same job in the v1 way, both exist (``docs/actions.md``
+Where a v1 method does the same job, both exist (``docs/actions.md``
 has the table): :meth:`list_chats` (cursor) next to ``get_chats_summary`` (offset),
 :meth:`mark_events_as_seen` (``datetime``) next to ``update_last_seen_timestamp``
 (epoch milliseconds), :meth:`set_customer_session_fields` (ordered list) next to
@@ -30,18 +30,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 from reactivex import Observable, operators as ops
 
 from ..exceptions import InvalidArgumentError
-from ..protocol import methods as m, pushes as p
+from ..protocol import methods as m
 from ..protocol.base import EmptyResult, Model
-from ..protocol.frames import Push
-from ..protocol.limits import LIMITS
+from ..protocol.methods import FormType, SortOrder
 from ..protocol.models import (
     Access,
     Chat,
+    ChatSummary,
     Customer,
     Event,
     Postback,
@@ -52,32 +52,16 @@ from .calls import MethodGroup
 from .upload import FileSource, FileUpload, prepare_file
 from .validate import (
     convert,
-    require_aware,
-    require_choice,
+    plain,
     require_events,
-    require_http_url,
-    require_properties,
-    require_property_names,
-    require_range,
-    require_session_fields,
     require_str,
     require_type,
+    session_fields_of,
     to_model,
     validate,
 )
 
-__all__ = ["CancelRateResult", "CustomerActions"]
-
-R = TypeVar("R")
-T = TypeVar("T")
-
-SortOrder = Literal["asc", "desc"]
-"""A page's order: ``"desc"`` (newest first, the server's default) or ``"asc"``."""
-FormType = Literal["prechat", "postchat", "ticket"]
-"""The forms :meth:`CustomerActions.get_form` can fetch."""
-
-_SORT_ORDERS = ("asc", "desc")
-_FORM_TYPES = ("prechat", "postchat", "ticket")
+__all__ = ["CancelRateResult", "CustomerActions", "FormType", "SortOrder"]
 
 
 class CancelRateResult(Model):
@@ -91,7 +75,7 @@ class CancelRateResult(Model):
 
 
 class CustomerActions(MethodGroup):
-    """The v3.6 actions the seed's methods do not cover."""
+    """The v3.6 actions the v1 methods do not cover."""
 
     # Chats ----------------------------------------------------------------------------
 
@@ -105,7 +89,7 @@ class CustomerActions(MethodGroup):
         """One page of the customer's chat summaries (v3.6 cursor paging).
 
         The first request may set ``limit`` and ``sort_order``; the next pages
-        send only the ``page_id`` of the previous reply. (The seed's
+        send only the ``page_id`` of the previous reply. (v1's
         ``get_chats_summary`` pages by offset, in the v1 shape.)
 
         Args:
@@ -127,17 +111,12 @@ class CustomerActions(MethodGroup):
             ...     page = await sdk.list_chats(page_id=page.next_page_id)
         """
         _check_page(page_id, limit=limit, sort_order=sort_order)
-        if limit is not None:
-            require_range("limit", limit, 1, LIMITS.list_chats_max)
-        if sort_order is not None:
-            require_choice("sort_order", sort_order, _SORT_ORDERS)
         method = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
 
-        def track(page: m.ListChatsResult) -> None:
-            for chat in page.chats_summary:
-                self._active_chats[chat.id] = chat.active
+        def remember(page: m.ListChatsResult) -> None:
+            self._remember_chats(page.chats_summary)
 
-        return self.call(method).pipe(ops.do_action(on_next=track))
+        return self.call(method).pipe(ops.do_action(on_next=remember))
 
     def list_threads(
         self,
@@ -172,7 +151,6 @@ class CustomerActions(MethodGroup):
             >>> [t.id for t in page.threads]
             ['K600PKZON8', 'K600PKZON7']
         """
-        require_str("chat_id", chat_id)
         _check_page(
             page_id,
             limit=limit,
@@ -181,14 +159,6 @@ class CustomerActions(MethodGroup):
         )
         if limit is not None and min_events_count is not None:
             raise InvalidArgumentError("limit cannot be combined with min_events_count")
-        if limit is not None:
-            require_range("limit", limit, 1, LIMITS.list_threads_max)
-        if min_events_count is not None:
-            require_range(
-                "min_events_count", min_events_count, 1, LIMITS.min_events_count_max
-            )
-        if sort_order is not None:
-            require_choice("sort_order", sort_order, _SORT_ORDERS)
         return self.call(
             m.ListThreads(
                 chat_id=chat_id,
@@ -218,9 +188,6 @@ class CustomerActions(MethodGroup):
             >>> [e.text for e in chat.thread.events if e.type == "message"]
             ['Hello', 'Hi! How can I help?']
         """
-        require_str("chat_id", chat_id)
-        if thread_id is not None:
-            require_str("thread_id", thread_id)
         return self.call(m.GetChat(chat_id=chat_id, thread_id=thread_id))
 
     def resume_chat(
@@ -262,47 +229,25 @@ class CustomerActions(MethodGroup):
             >>> chat.thread.active
             True
         """
-        require_str("chat_id", chat_id)
-        initial = require_events(events)
-        if properties is not None:
-            properties = require_properties("properties", properties)
-        if thread_properties is not None:
-            thread_properties = require_properties(
-                "thread_properties", thread_properties
-            )
-        for name, flag in (("continuous", continuous), ("active", active)):
-            if flag is not None:
-                require_type(name, flag, bool)
-        thread = (
-            m.ThreadSpec(events=initial or None, properties=thread_properties)
-            if initial or thread_properties
-            else None
+        thread = m.ThreadSpec(
+            events=require_events(events) or None, properties=thread_properties
         )
-        method = m.ResumeChat(
-            chat=m.ResumeChatSpec(
-                id=chat_id,
-                access=convert(access, Access, "access"),
-                properties=properties,
-                thread=thread,
-            ),
-            continuous=continuous,
-            active=active,
+        spec = m.ResumeChatSpec(
+            id=chat_id,
+            access=convert(access, Access, "access"),
+            properties=properties,
+            thread=thread if thread.events or thread_properties else None,
         )
-
-        def echoed(push: Push[Any]) -> Chat | None:
-            payload = push.payload
-            return payload.chat if isinstance(payload, p.IncomingChat) else None
-
-        def read_back(_: m.ResumeChat, result: m.ResumeChatResult) -> Observable[Chat]:
-            self._active_chats[chat_id] = active is not False
-            return self.call(m.GetChat(chat_id=chat_id, thread_id=result.thread_id))
-
-        self._check_alive()
-        validate(method)
-        return self._call_echoed(method, echoed, read_back)
+        method = m.ResumeChat(chat=spec, continuous=continuous, active=active)
+        return self._echo_chat(
+            method,
+            chat_id,
+            active is not False,
+            **{"chat.id": "chat_id", "chat.thread.properties": "thread_properties"},
+        )
 
     def deactivate_chat(self, chat_id: str) -> Observable[EmptyResult]:
-        """Close the chat's open thread (v3.6 form of the seed's ``close_thread``).
+        """Close the chat's open thread (v3.6 form of v1's ``close_thread``).
 
         The chat's members get a ``manual_archived_customer`` system message
         (``new_event``), then ``thread_closed``.
@@ -321,8 +266,7 @@ class CustomerActions(MethodGroup):
             >>> await sdk.deactivate_chat(chat.id)
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        return self.call(m.DeactivateChat(id=chat_id))
+        return self._send(m.DeactivateChat(id=chat_id), id="chat_id")
 
     # Events ---------------------------------------------------------------------------
 
@@ -346,7 +290,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.delete_event(chat.id, sent.thread_id, sent.id)
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         return self.call(
             m.DeleteEvent(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
         )
@@ -356,7 +299,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Mark the chat's events seen up to a time (``events_marked_as_seen``).
 
-        The v3.6 form of the seed's ``update_last_seen_timestamp``, which also
+        The v3.6 form of v1's ``update_last_seen_timestamp``, which also
         takes epoch milliseconds and defaults to now.
 
         Args:
@@ -374,8 +317,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.mark_events_as_seen(chat.id, now)
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        require_aware("seen_up_to", seen_up_to)
         return self.call(m.MarkEventsAsSeen(chat_id=chat_id, seen_up_to=seen_up_to))
 
     def send_rich_message_postback(
@@ -387,7 +328,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Report a click on a rich message button, with every v3.6 field.
 
-        The seed's ``send_postback`` sends only ``id`` and ``toggled``.
+        v1's ``send_postback`` sends only ``id`` and ``toggled``.
 
         Args:
             chat_id: the chat.
@@ -409,16 +350,12 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        converted = to_model(postback, Postback, "postback")
-        require_str("postback.id", converted.id)
-        require_type("postback.toggled", converted.toggled, bool)
         return self.call(
             m.SendRichMessagePostback(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                postback=converted,
+                postback=check_postback(to_model(postback, Postback, "postback")),
             )
         )
 
@@ -445,17 +382,13 @@ class CustomerActions(MethodGroup):
             >>> reply.predicted_agent.name
             'Jane Doe'
         """
-        if id is not None:
-            require_str("id", id)
-        if group_id is not None:
-            require_range("group_id", group_id, 0, None)
         return self.call(m.RequestWelcomeMessage(id=id, group_id=group_id))
 
     def send_sneak_peek(self, chat_id: str, text: str) -> Observable[EmptyResult]:
         """Show the agents what the customer is typing, now (``send_sneak_peek``).
 
         The direct v3.6 action: one request per call, not throttled, sent whether
-        or not the chat is active. The seed's ``set_sneak_peek`` is the throttled
+        or not the chat is active. v1's ``set_sneak_peek`` is the throttled
         form for keystrokes (at most one per 2 s per chat, active chats only).
 
         Args:
@@ -472,9 +405,10 @@ class CustomerActions(MethodGroup):
             >>> await sdk.send_sneak_peek(chat.id, "Where is my ord")
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        require_type("text", text, str)
-        return self.call(m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text))
+        return self._send(
+            m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text),
+            sneak_peek_text="text",
+        )
 
     def upload_file(
         self,
@@ -487,7 +421,7 @@ class CustomerActions(MethodGroup):
         """Upload a file (≤ 10 MB) to LiveChat's CDN, without sending it.
 
         The v3.6 action (Web API only). Send the URL in a ``File`` event within
-        24 hours, or use the seed's ``send_file``, which does both.
+        24 hours, or use v1's ``send_file``, which does both.
 
         Args:
             file: a path, the bytes, or a binary file object.
@@ -523,7 +457,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Set thread properties (members get ``thread_properties_updated``).
 
-        The v3.6 name of the seed's ``update_chat_thread_properties``.
+        The v3.6 name of v1's ``update_chat_thread_properties``.
 
         Args:
             chat_id: the chat.
@@ -542,11 +476,9 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id)
-        values = require_properties("properties", properties)
         return self.call(
             m.UpdateThreadProperties(
-                chat_id=chat_id, thread_id=thread_id, properties=values
+                chat_id=chat_id, thread_id=thread_id, properties=plain(properties)
             )
         )
 
@@ -571,9 +503,10 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        require_str("chat_id", chat_id)
-        names = require_property_names("properties", properties)
-        return self.call(m.DeleteChatProperties(id=chat_id, properties=names))
+        return self._send(
+            m.DeleteChatProperties(id=chat_id, properties=plain(properties)),
+            id="chat_id",
+        )
 
     def delete_thread_properties(
         self, chat_id: str, thread_id: str, properties: PropertyNames
@@ -597,11 +530,9 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id)
-        names = require_property_names("properties", properties)
         return self.call(
             m.DeleteThreadProperties(
-                chat_id=chat_id, thread_id=thread_id, properties=names
+                chat_id=chat_id, thread_id=thread_id, properties=plain(properties)
             )
         )
 
@@ -628,14 +559,12 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        values = require_properties("properties", properties)
         return self.call(
             m.UpdateEventProperties(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                properties=values,
+                properties=plain(properties),
             )
         )
 
@@ -662,14 +591,12 @@ class CustomerActions(MethodGroup):
             ... )
             EmptyResult()
         """
-        _require_ids(chat_id=chat_id, thread_id=thread_id, event_id=event_id)
-        names = require_property_names("properties", properties)
         return self.call(
             m.DeleteEventProperties(
                 chat_id=chat_id,
                 thread_id=thread_id,
                 event_id=event_id,
-                properties=names,
+                properties=plain(properties),
             )
         )
 
@@ -692,7 +619,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.list_license_properties(namespace="shop")
             {'shop': {'currency': 'EUR'}}
         """
-        _require_optional_str(namespace=namespace, name=name)
         return self.web_call(m.ListLicenseProperties(namespace=namespace, name=name))
 
     def list_group_properties(
@@ -720,16 +646,15 @@ class CustomerActions(MethodGroup):
             >>> await sdk.list_group_properties(0, namespace="shop")
             {'shop': {'hours': '9-17'}}
         """
-        require_range("group_id", group_id, 0, None)
-        _require_optional_str(namespace=namespace, name=name)
-        return self.web_call(
-            m.ListGroupProperties(id=group_id, namespace=namespace, name=name)
+        return self._send_web(
+            m.ListGroupProperties(id=group_id, namespace=namespace, name=name),
+            id="group_id",
         )
 
     def cancel_rate(
         self, chat_id: str, properties: Iterable[str] = ("score",)
     ) -> Observable[CancelRateResult]:
-        """Remove the rating of the chat's latest thread (the seed's ``rate_chat``).
+        """Remove the rating of the chat's latest thread (v1's ``rate_chat``).
 
         The JS SDK's ``cancelRate``: ``delete_thread_properties`` of the
         ``rating`` namespace on the latest thread.
@@ -750,9 +675,12 @@ class CustomerActions(MethodGroup):
             >>> await sdk.cancel_rate(chat.id, ["score", "comment"])
             CancelRateResult(id='K600PKZON8')
         """
-        require_str("chat_id", chat_id)
-        names = require_property_names("properties", {"rating": properties})
         self._check_alive()
+        names = {"rating": plain(properties)}
+        # Checked now, as a whole request would be; the thread is known later.
+        validate(
+            m.DeleteThreadProperties(chat_id=chat_id, thread_id="-", properties=names)
+        )
 
         async def run() -> CancelRateResult:
             chat = await self._ask(m.GetChat(chat_id=chat_id))
@@ -787,7 +715,7 @@ class CustomerActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Replace the customer's session fields, in order (at most 100).
 
-        The v3.6 form; the seed's ``update_customer(fields={...})`` takes a map.
+        The v3.6 form; v1's ``update_customer(fields={...})`` takes a map.
 
         Args:
             session_fields: single-key maps, e.g. ``[{"plan": "pro"}, {"id": "7"}]``.
@@ -802,7 +730,7 @@ class CustomerActions(MethodGroup):
             >>> await sdk.set_customer_session_fields([{"plan": "pro"}, {"id": "7"}])
             EmptyResult()
         """
-        fields = require_session_fields("session_fields", session_fields)
+        fields = session_fields_of(session_fields)
         return self.call(m.SetCustomerSessionFields(session_fields=fields))
 
     def request_email_verification(self, callback_uri: str) -> Observable[EmptyResult]:
@@ -824,7 +752,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.request_email_verification("https://example.com/verified")
             EmptyResult()
         """
-        require_http_url("callback_uri", callback_uri)
         return self.web_call(m.RequestEmailVerification(callback_uri=callback_uri))
 
     def activate_customer_page(self) -> Observable[EmptyResult]:
@@ -879,8 +806,6 @@ class CustomerActions(MethodGroup):
             ...     sdk.accept_greeting(greeting.id, greeting.unique_id).subscribe()
             >>> sdk.on("incoming_greeting", accept)
         """
-        require_range("greeting_id", greeting_id, 0, None)
-        require_str("unique_id", unique_id)
         return self.call(m.AcceptGreeting(greeting_id=greeting_id, unique_id=unique_id))
 
     def cancel_greeting(self, unique_id: str) -> Observable[EmptyResult]:
@@ -901,7 +826,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.cancel_greeting(greeting.unique_id)
             EmptyResult()
         """
-        require_str("unique_id", unique_id)
         return self.call(m.CancelGreeting(unique_id=unique_id))
 
     def send_greeting_button_clicked(
@@ -923,8 +847,6 @@ class CustomerActions(MethodGroup):
             >>> await sdk.send_greeting_button_clicked(greeting.unique_id, "start")
             EmptyResult()
         """
-        require_str("greeting_unique_id", greeting_unique_id)
-        require_str("button_id", button_id)
         return self.call(
             m.SendGreetingButtonClicked(
                 greeting_unique_id=greeting_unique_id, button_id=button_id
@@ -953,22 +875,13 @@ class CustomerActions(MethodGroup):
             >>> await sdk.list_group_statuses([0, 1])
             {0: 'online', 1: 'offline'}
         """
-        if all is not None:
-            require_type("all", all, bool)
-        ids: list[int] | None = None
-        if group_ids is not None:
-            if all:
-                raise InvalidArgumentError("pass group_ids or all=True, not both")
-            if isinstance(group_ids, str | bytes | Mapping) or not isinstance(
-                group_ids, Iterable
-            ):
-                raise InvalidArgumentError("group_ids must be a list of ints")
-            ids = list(group_ids)
-            for group_id in ids:
-                require_range("group_ids[]", group_id, 0, None)
-        elif all is False:
+        if group_ids is not None and all:
+            raise InvalidArgumentError("pass group_ids or all=True, not both")
+        if group_ids is None and all is False:
             raise InvalidArgumentError("all=False needs group_ids")
-        method = m.ListGroupStatuses(all=True if ids is None else None, group_ids=ids)
+        ids = None if group_ids is None else plain(group_ids)
+        every = (True if all is None else all) if ids is None else None
+        method = m.ListGroupStatuses(all=every, group_ids=ids)
 
         def by_id(result: m.ListGroupStatusesResult) -> dict[int, str]:
             return {int(k): v for k, v in result.groups_status.items()}
@@ -993,8 +906,6 @@ class CustomerActions(MethodGroup):
             >>> form.enabled
             True
         """
-        require_range("group_id", group_id, 0, None)
-        require_choice("type", type, _FORM_TYPES)
         return self.call(m.GetForm(group_id=group_id, type=type))
 
     def get_url_info(self, url: str) -> Observable[m.GetUrlInfoResult]:
@@ -1016,7 +927,6 @@ class CustomerActions(MethodGroup):
             >>> info.title
             'LiveChat'
         """
-        require_http_url("url", url)
         return self.call(m.GetUrlInfo(url=url))
 
     def get_dynamic_configuration(
@@ -1048,11 +958,6 @@ class CustomerActions(MethodGroup):
             >>> dynamic.livechat_active
             True
         """
-        if group_id is not None:
-            require_range("group_id", group_id, 0, None)
-        _require_optional_str(url=url, channel_type=channel_type)
-        if test is not None:
-            require_type("test", test, bool)
         return self.web_call(
             m.GetDynamicConfiguration(
                 group_id=group_id, url=url, channel_type=channel_type, test=test
@@ -1080,8 +985,6 @@ class CustomerActions(MethodGroup):
             >>> version = dynamic.livechat.config_version
             >>> config = await sdk.get_configuration(0, version)
         """
-        require_range("group_id", group_id, 0, None)
-        require_str("version", version)
         return self.web_call(m.GetConfiguration(group_id=group_id, version=version))
 
     def get_localization(
@@ -1106,9 +1009,6 @@ class CustomerActions(MethodGroup):
             ...     0, live.language, live.localization_version
             ... )
         """
-        require_range("group_id", group_id, 0, None)
-        require_str("language", language)
-        require_str("version", version)
         return self.web_call(
             m.GetLocalization(group_id=group_id, language=language, version=version)
         )
@@ -1138,19 +1038,26 @@ class CustomerActions(MethodGroup):
             >>> await sdk.check_goals([{"plan": "pro"}], 0,
             "https://shop.example.com/thanks") EmptyResult()
         """
-        fields = require_session_fields("session_fields", session_fields)
-        require_range("group_id", group_id, 0, None)
-        require_http_url("page_url", page_url)
         return self.web_call(
-            m.CheckGoals(session_fields=fields, group_id=group_id, page_url=page_url)
+            m.CheckGoals(
+                session_fields=session_fields_of(session_fields),
+                group_id=group_id,
+                page_url=page_url,
+            )
         )
+
+    # Shared with the v1 methods ------------------------------------------------------
+
+    def _remember_chats(self, chats: Iterable[ChatSummary]) -> None:
+        remember = self._calls.engine.remember_chat  # the engine keeps them
+        for chat in chats:
+            remember(chat.id, chat.active)
 
 
 def _check_page(page_id: str | None, **others: Any) -> None:
     """A later page takes nothing but ``page_id`` (digest §5)."""
     if page_id is None:
         return
-    require_str("page_id", page_id)
     given = sorted(name for name, value in others.items() if value is not None)
     if given:
         raise InvalidArgumentError(
@@ -1159,12 +1066,16 @@ def _check_page(page_id: str | None, **others: Any) -> None:
         )
 
 
-def _require_ids(**ids: Any) -> None:
-    for name, value in ids.items():
-        require_str(name, value)
+def check_postback(
+    postback: Postback,
+    id_name: str = "postback.id",
+    toggled_name: str = "postback.toggled",
+) -> Postback:
+    """``postback`` checked, naming its fields as the caller wrote them.
 
-
-def _require_optional_str(**values: Any) -> None:
-    for name, value in values.items():
-        if value is not None:
-            require_str(name, value)
+    Checked by hand: the model also decodes the server's pushes, so its fields
+    carry no constraints.
+    """
+    require_str(id_name, postback.id)
+    require_type(toggled_name, postback.toggled, bool)
+    return postback

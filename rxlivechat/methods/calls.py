@@ -33,7 +33,7 @@ import sys
 import threading
 import warnings
 from asyncio.events import _get_running_loop
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import CodeType, FrameType
 from typing import Any, Generic, TypeVar, cast
 
@@ -50,6 +50,9 @@ from ..exceptions import (
 )
 from ..protocol.base import Method
 from ..protocol.frames import Push
+from ..protocol.methods import GetChat, ResumeChatResult, StartChatResult
+from ..protocol.models import Chat
+from ..protocol.pushes import IncomingChat
 from .validate import validate
 
 __all__ = ["Calls", "MethodGroup"]
@@ -167,9 +170,7 @@ class MethodGroup:
             InvalidArgumentError: ``method`` is not a valid request payload.
             SDKClosedError: the SDK was destroyed.
         """
-        self._check_alive()
-        validate(method)
-        return self._call(method, lambda result, _: result)
+        return self._send(method)
 
     def web_call(self, method: Method[R]) -> Observable[R]:
         """Send any v3.6 action over the Web API (HTTP) with the customer's token.
@@ -181,18 +182,52 @@ class MethodGroup:
             InvalidArgumentError: ``method`` is invalid or has no Web API form.
             SDKClosedError: the SDK was destroyed.
         """
+        return self._send_web(method)
+
+    # The groups' helpers -------------------------------------------------------------
+
+    def _send(self, method: Method[R], **arguments: str) -> Observable[R]:
+        """:meth:`call`; ``arguments`` name the wire fields a method renamed."""
         self._check_alive()
-        validate(method)
+        validate(method, arguments)
+        return self._call(method, _result)
+
+    def _send_web(self, method: Method[R], **arguments: str) -> Observable[R]:
+        """:meth:`web_call`; ``arguments`` as for :meth:`_send`."""
+        self._check_alive()
+        validate(method, arguments)
         if method.web is None:
             raise InvalidArgumentError(f"{method.action!r} has no Web API form")
         engine = self._calls.engine
         return self._from_coroutine(lambda: engine.web_call(method))
 
-    # The groups' helpers -------------------------------------------------------------
-
     @property
-    def _active_chats(self) -> dict[str, bool]:
+    def _active_chats(self) -> Mapping[str, bool]:
+        """What the engine knows of the chats (read only: it writes them)."""
         return self._calls.engine.active_chats
+
+    def _echo_chat(
+        self,
+        method: Method[Any],  # StartChat or ResumeChat
+        chat_id: str | None,
+        active: bool,
+        **arguments: str,
+    ) -> Observable[Chat]:
+        """``start_chat``/``resume_chat``: the chat of the ``incoming_chat`` it causes.
+
+        Without that push, the chat is read back (and the engine remembers it as
+        ``active``). Here, not in a group: a warning names the method that called.
+        """
+        self._check_alive()
+        validate(method, arguments)
+
+        def read_back(_: Any, result: StartChatResult | ResumeChatResult) -> Any:
+            chat = result.chat_id if isinstance(result, StartChatResult) else chat_id
+            assert chat is not None
+            self._calls.engine.remember_chat(chat, active)
+            return self.call(GetChat(chat_id=chat, thread_id=result.thread_id))
+
+        return self._call_echoed(method, _incoming_chat, read_back)
 
     def _check_alive(self) -> None:
         if self._calls.engine.closed:  # Calls.check_alive, a call less per method
@@ -211,6 +246,18 @@ class MethodGroup:
     ) -> Observable[T]:
         return self._calls.echoed(method, match, read_back)
 
+    def _reshaped(self, call: Observable[R], shape: Callable[[R], T]) -> Observable[T]:
+        """``call``'s result passed through ``shape``: a v1 alias over its v3.6 twin.
+
+        Still one request with the fast ``await`` (no operator in between).
+        """
+        assert isinstance(call, _Request)
+        call._used = True  # replaced, not dropped: nothing to warn about
+        first = call.shape
+        return _Request(
+            call._engine, call.method, lambda r, p: shape(first(r, p)), _caller()
+        )
+
     async def _ask(self, method: Method[R]) -> R:
         return await self._calls.ask(method)
 
@@ -219,9 +266,7 @@ class MethodGroup:
 
 
 _MODULE_FILE = __file__
-_SDK_GROUPS = frozenset(
-    {"CustomerSDK", "SeedMethods", "CustomerActions", "MethodGroup"}
-)
+_SDK_GROUPS = frozenset({"CustomerSDK", "V1Methods", "CustomerActions", "MethodGroup"})
 
 Caller = tuple[CodeType, CodeType | None, int]
 """The method that asked for a call, and the user's code and the offset of its
@@ -766,23 +811,6 @@ class _FutureObserver(abc.ObserverBase[T]):
             self._future.set_exception(SequenceContainsNoElementsError())
 
 
-class _Action(abc.DisposableBase):
-    """Runs an action on the first ``dispose()``.
-
-    A disposable without a lock: everything here runs on the engine's loop.
-    """
-
-    __slots__ = ("_action",)
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        self._action: Callable[[], None] | None = action
-
-    def dispose(self) -> None:
-        action, self._action = self._action, None
-        if action is not None:
-            action()
-
-
 class _Done(abc.DisposableBase):
     """Nothing to dispose of."""
 
@@ -790,6 +818,15 @@ class _Done(abc.DisposableBase):
 
     def dispose(self) -> None:
         return None
+
+
+def _result(result: R, _: Pending) -> R:
+    return result
+
+
+def _incoming_chat(push: Push[Any]) -> Chat | None:
+    payload = push.payload
+    return payload.chat if isinstance(payload, IncomingChat) else None
 
 
 def _as_exception(exc: BaseException) -> Exception:

@@ -14,7 +14,6 @@ import re
 import typing
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import msgspec
 import msgspec.inspect as mi
@@ -22,32 +21,28 @@ import msgspec.inspect as mi
 from ..exceptions import InvalidArgumentError
 from ..protocol.base import Method
 from ..protocol.limits import LIMITS
+from ..protocol.methods import HTTP_URL as _HTTP_URL
 from ..protocol.models import (
     EVENT_TYPES,
     Event,
     EventBase,
     Message,
-    Properties,
-    PropertyNames,
 )
 
 __all__ = [
     "MAX_SESSION_FIELDS",
     "MAX_TEXT_BYTES",
     "convert",
-    "require_aware",
     "require_choice",
     "require_event",
     "require_events",
-    "require_http_url",
+    "plain",
     "require_options",
-    "require_property_names",
-    "require_properties",
     "require_range",
-    "require_session_fields",
     "require_str",
     "require_text",
     "require_type",
+    "session_fields_of",
     "to_datetime",
     "to_event",
     "to_model",
@@ -214,7 +209,7 @@ def to_model(value: Any, kind: type[T], name: str) -> T:
 def require_options(
     name: str, value: Mapping[str, Any], known: Collection[str]
 ) -> Mapping[str, Any]:
-    """The seed's options object (``{"offset": 0, "limit": 10}``), keys checked.
+    """v1's options object (``{"offset": 0, "limit": 10}``), keys checked.
 
     Keys are snake_case: an unknown one (the JS docs' camelCase, a typo) is
     refused naming the one to use. The values are the caller's to check.
@@ -316,92 +311,14 @@ def _did_you_mean(key: str, known: Collection[str], what: str = "fields") -> str
     return f" ({what}: {', '.join(sorted(known))})"
 
 
-def require_aware(name: str, value: Any) -> None:
-    """Refuse anything but a timezone-aware ``datetime``."""
-    require_type(name, value, datetime.datetime)
-    if value.tzinfo is None:
-        raise InvalidArgumentError(f"{name} must be timezone-aware")
-
-
-def require_http_url(name: str, value: Any) -> None:
-    """Refuse anything but an absolute ``http``/``https`` URL."""
-    require_str(name, value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidArgumentError(f"{name} must be an http(s) URL, not {value!r}")
-
-
-def require_properties(name: str, value: Any) -> Properties:
-    """``{"namespace": {"name": value}}`` as plain dicts, or refuse it."""
-    if not isinstance(value, Mapping) or not value:
-        raise InvalidArgumentError(
-            f'{name} must be a non-empty {{"namespace": {{"name": value}}}} mapping'
-        )
-    properties: Properties = {}
-    for namespace, values in value.items():
-        require_str(f"{name} namespace", namespace)
-        if not isinstance(values, Mapping) or not values:
-            raise InvalidArgumentError(
-                f"{name}[{namespace!r}] must be a non-empty mapping of names to values"
-            )
-        for key in values:
-            require_str(f"{name}[{namespace!r}] key", key)
-        properties[namespace] = dict(values)
-    return properties
-
-
-def require_property_names(name: str, value: Any) -> PropertyNames:
-    """``{"namespace": ["name", ...]}`` as plain dicts and lists, or refuse it."""
-    if not isinstance(value, Mapping) or not value:
-        raise InvalidArgumentError(
-            f'{name} must be a non-empty {{"namespace": ["name", ...]}} mapping'
-        )
-    names: PropertyNames = {}
-    for namespace, keys in value.items():
-        require_str(f"{name} namespace", namespace)
-        if isinstance(keys, str | bytes) or not isinstance(keys, Iterable):
-            raise InvalidArgumentError(
-                f"{name}[{namespace!r}] must be a list of names, not "
-                f"{type(keys).__name__}"
-            )
-        listed = list(keys)
-        if not listed:
-            raise InvalidArgumentError(f"{name}[{namespace!r}] must not be empty")
-        for key in listed:
-            require_str(f"{name}[{namespace!r}][]", key)
-        names[namespace] = listed
-    return names
-
-
-def require_session_fields(name: str, value: Any) -> list[dict[str, str]]:
-    """An ordered list of single-key ``{"key": "value"}`` maps, or refuse it."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise InvalidArgumentError(
-            f'{name} must be a list of single-key maps [{{"key": "value"}}, ...], '
-            f"not {type(value).__name__}"
-        )
-    fields: list[dict[str, str]] = []
-    for item in value:
-        if not isinstance(item, Mapping) or len(item) != 1:
-            raise InvalidArgumentError(
-                f'each of {name} must be a single-key map {{"key": "value"}}, '
-                f"not {item!r}"
-            )
-        ((key, text),) = item.items()
-        require_str(f"{name} key", key)
-        require_type(f"{name}[{key!r}]", text, str)
-        fields.append({key: text})
-    if len(fields) > MAX_SESSION_FIELDS:
-        raise InvalidArgumentError(f"at most {MAX_SESSION_FIELDS} session fields")
-    return fields
-
-
-def validate(method: Method[Any]) -> None:
+def validate(method: Method[Any], arguments: Mapping[str, str] | None = None) -> None:
     """Check every field of ``method`` against its annotation, before sending.
 
     The check is the codec's own round trip (encode, then decode with the
     constraints), so what passes here encodes; a ``str`` that cannot be sent (a
-    lone surrogate) is refused naming its field and position.
+    lone surrogate) is refused naming its field and position. ``arguments``
+    maps wire fields to the names a method's caller gave them (``id`` is
+    ``chat_id``), for the message.
     """
     if not isinstance(method, Method):
         raise InvalidArgumentError(
@@ -414,10 +331,14 @@ def validate(method: Method[Any]) -> None:
         decoder = _checkers.get(kind) or _checker(kind)
         decoder.decode(_encoder.encode(method))
     except UnicodeEncodeError:
-        raise InvalidArgumentError(_unencodable(method)) from None
+        raise InvalidArgumentError(_unencodable(method, arguments)) from None
     except (msgspec.ValidationError, TypeError) as exc:
         # "session_fields[0]: expected str, got int", not msgspec's "... - at `$...`"
         detail = _field_error("", str(exc)).lstrip(".").removeprefix(": ")
+        detail = _renamed(detail, arguments)
+        for terse, clear in _CLEARER:
+            detail = detail.replace(terse, clear)
+        detail = detail.replace(": must", " must")
         raise InvalidArgumentError(
             f"invalid {method.action} request: {detail}"
         ) from None
@@ -425,6 +346,24 @@ def validate(method: Method[Any]) -> None:
     if isinstance(event, Message) and _too_long(event.text):
         raise InvalidArgumentError("a message text is limited to 16 KB")
 
+
+_CLEARER = (
+    ("expected str of length >= 1", "must not be empty"),
+    ("expected array of length >= 1", "must not be empty"),
+    ("expected object of length >= 1", "must not be empty"),
+    ("expected object of length <= 1", "must be a single-key map"),
+    ("expected datetime with a timezone component", "must be timezone-aware"),
+    ("expected str matching regex '^(asc|desc)$'", "must be 'asc' or 'desc'"),
+    (
+        "expected str matching regex '^(prechat|postchat|ticket)$'",
+        "must be 'prechat', 'postchat' or 'ticket'",
+    ),
+    (
+        f"expected str matching regex {_HTTP_URL!r}",
+        "must be an http(s) URL",
+    ),
+)
+"""msgspec's wording of the Structs' constraints, said as the user would."""
 
 _encoder = msgspec.json.Encoder()
 _checkers: dict[type, msgspec.json.Decoder[Any]] = {}
@@ -437,13 +376,23 @@ def _checker(kind: type) -> msgspec.json.Decoder[Any]:
     return decoder
 
 
-def _unencodable(method: Method[Any]) -> str:
+def _renamed(path: str, arguments: Mapping[str, str] | None) -> str:
+    """``path`` (``id[0]: ...``) starting with its argument's name, if renamed."""
+    for wire, name in (arguments or {}).items():
+        if path.startswith(wire) and path[len(wire) : len(wire) + 1] in ":[. ":
+            return name + path[len(wire) :]
+    return path
+
+
+def _unencodable(method: Method[Any], arguments: Mapping[str, str] | None) -> str:
     """Where the first ``str`` that cannot be encoded is, for the error message."""
     found = _find_unencodable(msgspec.to_builtins(method), "")
     if found is None:  # not a str we can point at: say what the encoder said
         return f"invalid {method.action} request: text that is not valid Unicode"
     path, text, position = found
-    return _surrogate_error(f"{method.action}{path}", text, position)
+    return _surrogate_error(
+        f"{method.action}.{_renamed(path[1:], arguments)}", text, position
+    )
 
 
 def _find_unencodable(value: Any, path: str) -> tuple[str, str, int] | None:
@@ -465,6 +414,26 @@ def _find_unencodable(value: Any, path: str) -> tuple[str, str, int] | None:
             if found:
                 return found
     return None
+
+
+def plain(value: Any) -> Any:
+    """``value`` as the encoder takes it (one level: a ``dict`` or a ``list``).
+
+    Anything else is left as it is, for :func:`validate` to refuse.
+    """
+    if value.__class__ in (dict, list) or isinstance(value, str | bytes):
+        return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    return list(value) if isinstance(value, Iterable) else value
+
+
+def session_fields_of(value: Any) -> Any:
+    """:func:`plain` session fields, at most 100 (the server's own error, else)."""
+    fields = plain(value)
+    if isinstance(fields, list) and len(fields) > MAX_SESSION_FIELDS:
+        raise InvalidArgumentError(f"at most {MAX_SESSION_FIELDS} session fields")
+    return fields
 
 
 def convert(value: Any, kind: type[T], name: str) -> T | None:

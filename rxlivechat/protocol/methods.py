@@ -22,7 +22,7 @@ explicitly because they are not classes.
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 
@@ -41,13 +41,20 @@ from .models import (
     GroupStatus,
     Postback,
     Properties,
-    PropertyNames,
     SessionFields,
     Thread,
     User,
 )
 
 __all__ = [
+    "FormType",
+    "GroupId",
+    "HttpUrl",
+    "Id",
+    "PropertiesIn",
+    "PropertyNamesIn",
+    "SessionFieldsIn",
+    "SortOrder",
     "AcceptGreeting",
     "ActivateCustomerPage",
     "Application",
@@ -122,6 +129,57 @@ __all__ = [
     "UploadFile",
     "UploadFileResult",
 ]
+
+
+# ---------------------------------------------------------------------------
+# The constraints on what a customer sends: ``validate`` (the client) and the
+# sandbox's decoder both enforce them, so no method re-checks them by hand.
+
+Id = Annotated[str, msgspec.Meta(min_length=1)]
+"""An id, a name or a key: a non-empty string."""
+
+GroupId = Annotated[int, msgspec.Meta(ge=0)]
+"""A group's id (or a greeting's): an ``int`` >= 0."""
+
+HTTP_URL = r"^(?i:https?)://[^/?#\s]"
+"""The pattern of an absolute ``http``/``https`` URL (a host after the scheme)."""
+
+HttpUrl = Annotated[str, msgspec.Meta(pattern=HTTP_URL)]
+"""An absolute ``http``/``https`` URL."""
+
+SortOrder = Literal["asc", "desc"]
+"""A page's order: ``"desc"`` (newest first, the server's default) or ``"asc"``."""
+
+FormType = Literal["prechat", "postchat", "ticket"]
+"""The forms ``get_form`` can fetch."""
+
+WireSortOrder = Annotated[str, msgspec.Meta(pattern="^(asc|desc)$")]
+"""A :data:`SortOrder` on the wire: a ``str``, so a request with another value
+can be built (and sent raw, as the sandbox's tests do), but not validated."""
+
+WireFormType = Annotated[str, msgspec.Meta(pattern="^(prechat|postchat|ticket)$")]
+"""A :data:`FormType` on the wire."""
+
+PropertiesIn = Annotated[
+    dict[Id, Annotated[dict[Id, Any], msgspec.Meta(min_length=1)]],
+    msgspec.Meta(min_length=1),
+]
+"""Properties to set: ``{"namespace": {"name": value}}``, nothing empty."""
+
+PropertyNamesIn = Annotated[
+    dict[Id, Annotated[list[Id], msgspec.Meta(min_length=1)]],
+    msgspec.Meta(min_length=1),
+]
+"""Properties to delete: ``{"namespace": ["name", ...]}``, nothing empty."""
+
+SessionFieldsIn = list[
+    Annotated[dict[Id, str], msgspec.Meta(min_length=1, max_length=1)]
+]
+"""Session fields to set: single-key maps ``[{"key": "value"}]``.
+
+At most 100 (``LIMITS.session_fields``), which the server refuses with its own
+error (``customer_session_fields_limit_reached``), not as a malformed request.
+"""
 
 
 # ---------------------------------------------------------------------------
@@ -216,8 +274,8 @@ class ListChats(Method[ListChatsResult]):
     action = "list_chats"
 
     limit: ChatsPageLimit | None = None
-    sort_order: str | None = None
-    page_id: str | None = None
+    sort_order: WireSortOrder | None = None
+    page_id: Id | None = None
 
 
 class ListThreadsResult(Model):
@@ -234,10 +292,10 @@ class ListThreads(Method[ListThreadsResult]):
 
     action = "list_threads"
 
-    chat_id: str
-    sort_order: str | None = None
+    chat_id: Id
+    sort_order: WireSortOrder | None = None
     limit: ThreadsPageLimit | None = None
-    page_id: str | None = None
+    page_id: Id | None = None
     min_events_count: MinEventsCount | None = None
 
 
@@ -250,22 +308,22 @@ class GetChat(Method[GetChatResult]):
 
     action = "get_chat"
 
-    chat_id: str
-    thread_id: str | None = None
+    chat_id: Id
+    thread_id: Id | None = None
 
 
 class ThreadSpec(Model):
     """The initial thread of ``start_chat``/``resume_chat``."""
 
     events: list[Event] | None = None
-    properties: Properties | None = None
+    properties: PropertiesIn | None = None
 
 
 class StartChatSpec(Model):
     """The chat to create with ``start_chat``."""
 
     access: Access | None = None
-    properties: Properties | None = None
+    properties: PropertiesIn | None = None
     users: list[User] | None = None
     thread: ThreadSpec | None = None
 
@@ -292,7 +350,7 @@ class StartChat(Method[StartChatResult]):
 class ResumeChatSpec(StartChatSpec, kw_only=True):
     """The chat to resume with ``resume_chat``."""
 
-    id: str
+    id: Id
 
 
 class ResumeChatResult(Model):
@@ -318,7 +376,7 @@ class DeactivateChat(Method[EmptyResult]):
 
     action = "deactivate_chat"
 
-    id: str
+    id: Id
 
 
 # ---------------------------------------------------------------------------
@@ -336,7 +394,7 @@ class SendEvent(Method[SendEventResult]):
 
     action = "send_event"
 
-    chat_id: str
+    chat_id: Id
     event: Event
     attach_to_last_thread: bool | None = None
 
@@ -346,9 +404,9 @@ class DeleteEvent(Method[EmptyResult]):
 
     action = "delete_event"
 
-    chat_id: str
-    thread_id: str
-    event_id: str
+    chat_id: Id
+    thread_id: Id
+    event_id: Id
 
 
 class UploadFileResult(Model):
@@ -369,9 +427,9 @@ class SendRichMessagePostback(Method[EmptyResult]):
 
     action = "send_rich_message_postback"
 
-    chat_id: str
-    thread_id: str
-    event_id: str
+    chat_id: Id
+    thread_id: Id
+    event_id: Id
     postback: Postback
 
 
@@ -380,7 +438,7 @@ class SendSneakPeek(Method[EmptyResult]):
 
     action = "send_sneak_peek"
 
-    chat_id: str
+    chat_id: Id
     sneak_peek_text: str
 
 
@@ -393,8 +451,8 @@ class UpdateChatProperties(Method[EmptyResult]):
 
     action = "update_chat_properties"
 
-    id: str
-    properties: Properties
+    id: Id
+    properties: PropertiesIn
 
 
 class DeleteChatProperties(Method[EmptyResult]):
@@ -402,8 +460,8 @@ class DeleteChatProperties(Method[EmptyResult]):
 
     action = "delete_chat_properties"
 
-    id: str
-    properties: PropertyNames
+    id: Id
+    properties: PropertyNamesIn
 
 
 class UpdateThreadProperties(Method[EmptyResult]):
@@ -411,9 +469,9 @@ class UpdateThreadProperties(Method[EmptyResult]):
 
     action = "update_thread_properties"
 
-    chat_id: str
-    thread_id: str
-    properties: Properties
+    chat_id: Id
+    thread_id: Id
+    properties: PropertiesIn
 
 
 class DeleteThreadProperties(Method[EmptyResult]):
@@ -421,9 +479,9 @@ class DeleteThreadProperties(Method[EmptyResult]):
 
     action = "delete_thread_properties"
 
-    chat_id: str
-    thread_id: str
-    properties: PropertyNames
+    chat_id: Id
+    thread_id: Id
+    properties: PropertyNamesIn
 
 
 class UpdateEventProperties(Method[EmptyResult]):
@@ -431,10 +489,10 @@ class UpdateEventProperties(Method[EmptyResult]):
 
     action = "update_event_properties"
 
-    chat_id: str
-    thread_id: str
-    event_id: str
-    properties: Properties
+    chat_id: Id
+    thread_id: Id
+    event_id: Id
+    properties: PropertiesIn
 
 
 class DeleteEventProperties(Method[EmptyResult]):
@@ -442,10 +500,10 @@ class DeleteEventProperties(Method[EmptyResult]):
 
     action = "delete_event_properties"
 
-    chat_id: str
-    thread_id: str
-    event_id: str
-    properties: PropertyNames
+    chat_id: Id
+    thread_id: Id
+    event_id: Id
+    properties: PropertyNamesIn
 
 
 ListLicensePropertiesResult: TypeAlias = Properties
@@ -460,8 +518,8 @@ class ListLicenseProperties(Method[ListLicensePropertiesResult]):
     rtm = False
     web = "GET"
 
-    namespace: str | None = None
-    name: str | None = None
+    namespace: Id | None = None
+    name: Id | None = None
 
 
 ListGroupPropertiesResult: TypeAlias = Properties
@@ -476,9 +534,9 @@ class ListGroupProperties(Method[ListGroupPropertiesResult]):
     rtm = False
     web = "GET"
 
-    id: int
-    namespace: str | None = None
-    name: str | None = None
+    id: GroupId
+    namespace: Id | None = None
+    name: Id | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +577,7 @@ class UpdateCustomer(Method[EmptyResult]):
     name: str | None = None
     email: str | None = None
     avatar: str | None = None
-    session_fields: SessionFields | None = None
+    session_fields: SessionFieldsIn | None = None
     omnichannel: Omnichannel | None = None
     address: Address | None = None
     phone_number: str | None = None  # sent by lc-sdk-python
@@ -538,7 +596,7 @@ class UpdateCustomerPage(Method[UpdateCustomerPageResult]):
     action = "update_customer_page"
     web = None
 
-    url: str
+    url: Id
     title: str | None = None
 
 
@@ -561,7 +619,7 @@ class SetCustomerSessionFields(Method[EmptyResult]):
 
     action = "set_customer_session_fields"
 
-    session_fields: SessionFields
+    session_fields: SessionFieldsIn
 
 
 GetCustomerResult: TypeAlias = Customer
@@ -590,7 +648,7 @@ class ListGroupStatuses(Method[ListGroupStatusesResult]):
     action = "list_group_statuses"
 
     all: bool | None = None
-    group_ids: list[int] | None = None
+    group_ids: list[GroupId] | None = None
 
 
 class GetFormResult(Model):
@@ -605,8 +663,8 @@ class GetForm(Method[GetFormResult]):
 
     action = "get_form"
 
-    group_id: int
-    type: str
+    group_id: GroupId
+    type: WireFormType
 
 
 class GetPredictedAgentResult(Model):
@@ -621,7 +679,7 @@ class GetPredictedAgent(Method[GetPredictedAgentResult]):
 
     action = "get_predicted_agent"
 
-    group_id: int | None = None
+    group_id: GroupId | None = None
 
 
 class GetUrlInfoResult(Model):
@@ -641,7 +699,7 @@ class GetUrlInfo(Method[GetUrlInfoResult]):
 
     action = "get_url_info"
 
-    url: str
+    url: HttpUrl
 
 
 class MarkEventsAsSeen(Method[EmptyResult]):
@@ -649,7 +707,7 @@ class MarkEventsAsSeen(Method[EmptyResult]):
 
     action = "mark_events_as_seen"
 
-    chat_id: str
+    chat_id: Id
     seen_up_to: Timestamp
 
 
@@ -658,8 +716,8 @@ class AcceptGreeting(Method[EmptyResult]):
 
     action = "accept_greeting"
 
-    greeting_id: int
-    unique_id: str
+    greeting_id: GroupId
+    unique_id: Id
 
 
 class CancelGreeting(Method[EmptyResult]):
@@ -667,7 +725,7 @@ class CancelGreeting(Method[EmptyResult]):
 
     action = "cancel_greeting"
 
-    unique_id: str
+    unique_id: Id
 
 
 class SendGreetingButtonClicked(Method[EmptyResult]):
@@ -675,8 +733,8 @@ class SendGreetingButtonClicked(Method[EmptyResult]):
 
     action = "send_greeting_button_clicked"
 
-    greeting_unique_id: str
-    button_id: str
+    greeting_unique_id: Id
+    button_id: Id
 
 
 class RequestWelcomeMessageResult(Model):
@@ -692,8 +750,8 @@ class RequestWelcomeMessage(Method[RequestWelcomeMessageResult]):
 
     action = "request_welcome_message"
 
-    id: str | None = None
-    group_id: int | None = None
+    id: Id | None = None
+    group_id: GroupId | None = None
 
 
 class RequestEmailVerification(Method[EmptyResult]):
@@ -702,7 +760,7 @@ class RequestEmailVerification(Method[EmptyResult]):
     action = "request_email_verification"
     rtm = False
 
-    callback_uri: str
+    callback_uri: HttpUrl
 
 
 class CheckGoals(Method[EmptyResult]):
@@ -711,9 +769,9 @@ class CheckGoals(Method[EmptyResult]):
     action = "check_goals"
     rtm = False
 
-    session_fields: SessionFields
-    group_id: int
-    page_url: str
+    session_fields: SessionFieldsIn
+    group_id: GroupId
+    page_url: HttpUrl
 
 
 class DynamicLivechatConfiguration(Model):
@@ -744,9 +802,9 @@ class GetDynamicConfiguration(Method[GetDynamicConfigurationResult]):
     rtm = False
     web = "GET"
 
-    group_id: int | None = None
-    url: str | None = None
-    channel_type: str | None = None
+    group_id: GroupId | None = None
+    url: Id | None = None
+    channel_type: Id | None = None
     test: bool | None = None
 
 
@@ -776,8 +834,8 @@ class GetConfiguration(Method[GetConfigurationResult]):
     rtm = False
     web = "GET"
 
-    group_id: int
-    version: str
+    group_id: GroupId
+    version: Id
 
 
 GetLocalizationResult: TypeAlias = dict[str, str]
@@ -792,6 +850,6 @@ class GetLocalization(Method[GetLocalizationResult]):
     rtm = False
     web = "GET"
 
-    group_id: int
-    language: str
-    version: str
+    group_id: GroupId
+    language: Id
+    version: Id

@@ -48,20 +48,29 @@ def strategy(t: mi.Type) -> st.SearchStrategy[Any]:
         case mi.BoolType():
             return st.booleans()
         case mi.IntType():
-            return st.integers(min_value=t.ge or -(2**53), max_value=t.le or 2**53)
+            low = -(2**53) if t.ge is None else t.ge
+            return st.integers(min_value=low, max_value=t.le or 2**53)
         case mi.FloatType():
             return st.floats(allow_nan=False, allow_infinity=False)
+        case mi.StrType() if t.pattern is not None:
+            return st.from_regex(t.pattern)
         case mi.StrType():
-            return st.text(max_size=8)
+            return st.text(min_size=t.min_length or 0, max_size=8)
         case mi.DateTimeType():
             return _datetimes
         case mi.LiteralType():
             return st.sampled_from(t.values)
         case mi.ListType():
-            return st.lists(strategy(t.item_type), max_size=2)
+            return st.lists(
+                strategy(t.item_type), min_size=t.min_length or 0, max_size=2
+            )
         case mi.DictType():
+            most = 2 if t.max_length is None else t.max_length
             return st.dictionaries(
-                strategy(t.key_type), strategy(t.value_type), max_size=2
+                strategy(t.key_type),
+                strategy(t.value_type),
+                min_size=t.min_length or 0,
+                max_size=most,
             )
         case mi.UnionType():
             return st.one_of([strategy(member) for member in t.types])

@@ -25,8 +25,8 @@ from rxlivechat.events import (
 )
 from rxlivechat.handlers import Overflow
 from rxlivechat.methods.actions import CancelRateResult, FormType, SortOrder
-from rxlivechat.methods.seed import CustomerUpdate
 from rxlivechat.methods.upload import FileSource
+from rxlivechat.methods.v1 import CustomerUpdate
 from rxlivechat.protocol.base import EmptyResult, Method
 from rxlivechat.protocol.methods import (
     CustomerPage,

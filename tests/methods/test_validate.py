@@ -30,7 +30,7 @@ from rxlivechat import (
     Postback,
     RichMessage,
 )
-from rxlivechat.methods.seed import CustomerUpdate
+from rxlivechat.methods.v1 import CustomerUpdate
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.codec import decode
 from rxlivechat.protocol.models import (

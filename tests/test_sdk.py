@@ -567,7 +567,7 @@ async def test_wait_connected_counts_a_login_that_dropped_at_once() -> None:
     )
     waiting = asyncio.ensure_future(sdk.wait_connected(timeout=5))
     await asyncio.sleep(0.01)  # the wait is waiting
-    sdk._engine._wake_waiters(None)  # a login, announced, then gone at once
+    sdk._engine._waiters.wake(None)  # a login, announced, then gone at once
     await waiting
     assert not sdk.connected
     with pytest.raises(TimeoutError):

@@ -54,7 +54,6 @@ from ..exceptions import (
     AuthenticationError,
     InvalidArgumentError,
     LiveChatError,
-    NotConnectedError,
     SDKClosedError,
     ServerError,
     StoreError,
@@ -78,8 +77,9 @@ from .state import (
     permanent_failure,
 )
 from .transport import Socket, connect
+from .waiters import LoginWaiters, not_connected
 
-__all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection", "not_connected", "spawn_held"]
+__all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection", "spawn_held"]
 
 log = logging.getLogger("rxlivechat")
 
@@ -114,12 +114,12 @@ class Connection:
         "_gate",
         "_inbox",
         "_listener",
-        "_login_waiters",
         "_machine",
         "_requests",
         "_runner",
         "_session",
         "_stopped_runner",
+        "_waiters",
         "customer_id",
         "identity_cookies",
         "loop",
@@ -167,10 +167,7 @@ class Connection:
         self._runner: asyncio.Task[None] | None = None
         self._stopped_runner: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
-        # A dict used as a set: empty, a dict costs 64 bytes and a set 216, on
-        # every idle customer of a pool. Each wait_connected() and whether it
-        # fails fast (on a failed attempt).
-        self._login_waiters: dict[asyncio.Future[None], bool] = {}
+        self._waiters = LoginWaiters()
         self._gate = ConnectGate(None, None)
         """This socket's pass through the shared connect gate."""
         self._requests.halt(SDKClosedError(NOT_STARTED))
@@ -307,21 +304,10 @@ class Connection:
                 fail_fast or (isinstance(cause, Exception) and permanent_failure(cause))
             ):
                 raise refusal
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._login_waiters[waiter] = fail_fast
-        try:
-            async with asyncio.timeout(timeout):
-                await waiter
-        except NotConnectedError:  # a TimeoutError too: not the wait's own
-            raise
-        except TimeoutError:
-            failure = self._requests.not_connected
-            if failure is None:
-                raise TimeoutError(f"not connected within {timeout} s") from None
-            error = not_connected(failure, f"not connected within {timeout} s")
-            raise error from failure
-        finally:
-            self._login_waiters.pop(waiter, None)
+        requests = self._requests
+        await self._waiters.wait(
+            timeout, fail_fast=fail_fast, failure=lambda: requests.not_connected
+        )
 
     # The connection task ------------------------------------------------------------
 
@@ -347,7 +333,7 @@ class Connection:
                     "the connection task was cancelled; call connect() to resume"
                 )
                 self._requests.halt(error)
-                self._wake_waiters(error)
+                self._waiters.wake(error)
                 await self._access.close()
             raise
         finally:
@@ -525,7 +511,7 @@ class Connection:
             customer_id=self.customer_id or "",
         )
         self._emit("connection_restored" if restoring else "connected", connected)
-        self._wake_waiters(None)
+        self._waiters.wake(None)
 
     async def _ping_loop(self, socket: Socket) -> None:
         """Ping every 15 s; a ping with no reply means a dead socket: return.
@@ -576,7 +562,7 @@ class Connection:
             runner.cancel()
             self._stopped_runner = runner
         self._requests.halt(error)
-        self._wake_waiters(error)
+        self._waiters.wake(error)
         if was_running:
             log.info("disconnected (manual)")
             self._emit("disconnected", ev.Disconnected(reason="manual"))
@@ -593,7 +579,7 @@ class Connection:
         self._requests.halt(error)
         waiters = SDKClosedError(f"disconnected ({reason.reason})")
         waiters.__cause__ = cause
-        self._wake_waiters(waiters)
+        self._waiters.wake(waiters)
         self._emit("disconnected", reason)
 
     def _store_failed(self, error: StoreError) -> None:
@@ -602,7 +588,7 @@ class Connection:
         log.error("cannot open the store: %s", error)
         self._emit("error", error)
         self._requests.halt(error)
-        self._wake_waiters(error)
+        self._waiters.wake(error)
         self._emit("disconnected", ev.Disconnected(reason="store_error"))
 
     def _attempt_failed(self, cause: LiveChatError) -> None:
@@ -618,11 +604,11 @@ class Connection:
             self._machine.move(Trigger.REFUSE)  # until an attempt gets further
             error = not_connected(cause)
             self._requests.halt(error)
-            self._wake_waiters(error, fail_fast_only=not refuse)
+            self._waiters.wake(error, fail_fast_only=not refuse)
             return
         self._machine.move(Trigger.DROPPED)
         if isinstance(cause, TransportError):
-            self._wake_waiters(not_connected(cause), fail_fast_only=True)
+            self._waiters.wake(not_connected(cause), fail_fast_only=True)
 
     # Reporting ----------------------------------------------------------------------
 
@@ -643,20 +629,6 @@ class Connection:
     def _report(self, error: Exception) -> None:
         self._emit("error", error)
 
-    def _wake_waiters(
-        self, error: LiveChatError | None, *, fail_fast_only: bool = False
-    ) -> None:
-        waiters = self._login_waiters
-        for waiter, fail_fast in list(waiters.items()):
-            if fail_fast_only and not fail_fast:
-                continue
-            del waiters[waiter]
-            if not waiter.done():
-                if error is None:
-                    waiter.set_result(None)
-                else:
-                    waiter.set_exception(error)
-
     async def _release(self, stopped: Awaitable[None] | None) -> None:
         try:
             if stopped is not None:
@@ -666,15 +638,6 @@ class Connection:
                 await self._durable.close()
             finally:
                 await self._access.close()
-
-
-def not_connected(
-    cause: BaseException, what: str = "not connected"
-) -> NotConnectedError:
-    """The error of a wait or a request that no connection could serve."""
-    error = NotConnectedError(f"{what}: {' '.join(str(cause).split())}")
-    error.__cause__ = cause
-    return error
 
 
 async def _finish(runner: asyncio.Task[None] | None) -> None:

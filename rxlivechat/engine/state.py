@@ -194,7 +194,10 @@ TRANSITIONS: dict[ConnectionState, dict[Trigger, ConnectionState]] = {
         Trigger.GIVE_UP: ConnectionState.ENDING,
         **_RUNNING_ENDS,
     },
-    ConnectionState.RETRYING: {Trigger.RETRY: ConnectionState.CONNECTING, **_RUNNING_ENDS},
+    ConnectionState.RETRYING: {
+        Trigger.RETRY: ConnectionState.CONNECTING,
+        **_RUNNING_ENDS,
+    },
     # Refused until a token comes: a failure on the way keeps it refused.
     ConnectionState.REFUSED: {
         Trigger.TOKEN: ConnectionState.CONNECTING,

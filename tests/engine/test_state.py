@@ -133,18 +133,22 @@ def trace(monkeypatch: pytest.MonkeyPatch) -> Trace:
 LOGIN = [T.LOGGED_IN, T.CAUGHT_UP]
 
 
+def state_of(sdk: rxlivechat.CustomerSDK) -> S:
+    """Where ``sdk``'s connection is now."""
+    return sdk._engine.state
+
+
 async def test_a_session_moves_through_login_recovery_stop_and_close(
     sandbox: Sandbox, trace: Trace
 ) -> None:
     sdk = connect(sandbox)
     seen = Recorder(sdk)
-    engine = sdk._engine
     await sdk.wait_connected(timeout=10)
-    assert engine.state is S.CONNECTED
+    assert state_of(sdk) is S.CONNECTED
     await sandbox.drop_connections()
     await seen.wait_for("connection_restored")
     await sdk.disconnect()
-    assert engine.state is S.IDLE
+    assert state_of(sdk) is S.IDLE
     sdk.connect()
     await sdk.wait_connected(timeout=10)
     await sdk.destroy()
@@ -178,10 +182,10 @@ async def test_live_events_wait_while_recovering(
     await agent.join(chat.id)
     sandbox.delay_replies(1.0, "list_threads")  # the recovery walk is slow
     await sandbox.drop_connections()
-    await until(lambda: sdk._engine.state is S.RECOVERING)
+    await until(lambda: state_of(sdk) is S.RECOVERING)
     await agent.send_message(chat.id, "while recovering")
     await until(lambda: bool(sdk._engine._chats._deferred))  # the live push waits
-    assert sdk._engine.state is S.RECOVERING
+    assert state_of(sdk) is S.RECOVERING
     assert seen.texts_by(agent.id) == []
     await seen.wait_for("connection_restored")
     await until(lambda: "while recovering" in seen.texts_by(agent.id))
@@ -204,7 +208,7 @@ async def test_a_refused_token_refuses_requests_until_a_token_comes(
 
     sdk = connect(sandbox, token_provider=provider, reconnect_delay=(0.05, 0.1))
     seen = Recorder(sdk)
-    await until(lambda: sdk._engine.state is S.REFUSED)
+    await until(lambda: state_of(sdk) is S.REFUSED)
     with pytest.raises(ConnectError) as refused:
         await sdk.get_customer()  # at once, not after the request timeout
     assert isinstance(refused.value.__cause__, TokenRefusedError)
@@ -225,17 +229,19 @@ async def test_a_refused_token_refuses_requests_until_a_token_comes(
 async def test_no_server_before_the_first_login_refuses_or_retries(
     trace: Trace,
 ) -> None:
-    nowhere = {"api_url": "http://127.0.0.1:9", "accounts_url": "http://127.0.0.1:9"}
-    fast = rxlivechat.init(
-        organization_id="o", client_id="c", reconnect_delay=(0.01, 0.02), **nowhere
-    )
-    patient = rxlivechat.init(
-        organization_id="o",
-        client_id="c",
-        reconnect_delay=(0.01, 0.02),
-        fail_fast=False,
-        **nowhere,
-    )
+    nowhere = "http://127.0.0.1:9"  # nothing listens there
+
+    def init(fail_fast: bool) -> rxlivechat.CustomerSDK:
+        return rxlivechat.init(
+            organization_id="o",
+            client_id="c",
+            api_url=nowhere,
+            accounts_url=nowhere,
+            reconnect_delay=(0.01, 0.02),
+            fail_fast=fail_fast,
+        )
+
+    fast, patient = init(fail_fast=True), init(fail_fast=False)
     CREATED.extend((fast, patient))
     await until(lambda: len(trace.of(fast)) >= 4 and len(trace.of(patient)) >= 4)
     await fast.destroy()
@@ -253,7 +259,7 @@ async def test_a_fatal_login_error_gives_up_and_the_task_ends(
     sdk = connect(sandbox)
     seen = Recorder(sdk)
     await seen.wait_for("disconnected")
-    await until(lambda: sdk._engine.state is S.IDLE)
+    await until(lambda: state_of(sdk) is S.IDLE)
     assert trace.of(sdk) == [
         (S.IDLE, T.START, S.CONNECTING),
         (S.CONNECTING, T.GIVE_UP, S.ENDING),

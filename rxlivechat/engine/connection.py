@@ -347,7 +347,7 @@ class Connection:
         while True:
             reason: ev.Disconnected | None = None
             cause: BaseException | None = None
-            logged_in = moved = False
+            failure: LiveChatError | None = None
             try:
                 reason = await self._socket_life(restoring)
             except _Stop as stop:
@@ -355,18 +355,22 @@ class Connection:
             except LiveChatError as exc:
                 log.info("connection attempt failed: %s", exc)
                 self._emit("error", exc)
-                logged_in, moved = machine.state.logged_in, True
-                self._attempt_failed(exc)
+                failure = exc
             except Exception as exc:  # a bug: report it, and keep the SDK alive
                 log.exception("unexpected error in the connection loop")
                 self._emit("error", exc)
+            if not self._current():  # a listener stopped it meanwhile: end quietly
+                return
             restoring = restoring or self.customer_id is not None
             if reason is not None:
                 self._give_up(reason, cause)
                 return
-            if not moved:
-                logged_in = machine.state.logged_in
+            logged_in = machine.state.logged_in
+            if failure is None:
                 machine.move(Trigger.DROPPED)
+            else:
+                self._attempt_failed(failure)  # refused, or dropped
+                failure = None  # not kept (with its frames) through the backoff
             delay = self._backoff.next_delay(loop.time(), logged_in=logged_in)
             log.info("reconnecting in %.2f s", delay)
             await asyncio.sleep(delay)
@@ -452,7 +456,7 @@ class Connection:
             ):
                 await durable.flush_replay()
             durable.resuming = False
-            if recovers:
+            if recovers and self._current():  # (a listener may have stopped it)
                 self._machine.move(Trigger.CAUGHT_UP)
                 for frame in self._chats.take_deferred():
                     self._inbox.push(frame)

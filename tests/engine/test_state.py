@@ -35,7 +35,8 @@ from rxlivechat.sandbox import Sandbox
 
 from ..helpers import CREATED, Recorder, connect, until
 
-Move = tuple[S, T, S]
+Move = tuple[S, T, S | None]
+"""A move: from, trigger, to (``None``: illegal, raised)."""
 
 
 # The table ----------------------------------------------------------------------------
@@ -105,13 +106,17 @@ class Trace:
     """Every move of every engine's state machine, from now on."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.moves: dict[int, list[Move]] = {}
+        self.moves: dict[int, list[Move]] = {}  # engine's machine → its moves
         original = StateMachine.move
         moves = self.moves
 
         def move(machine: StateMachine, trigger: T) -> S:
             before = machine.state
-            after = original(machine, trigger)
+            try:
+                after = original(machine, trigger)
+            except IllegalTransition:  # recorded as a move to nowhere, and raised
+                moves.setdefault(id(machine), []).append((before, trigger, None))
+                raise
             moves.setdefault(id(machine), []).append((before, trigger, after))
             return after
 
@@ -334,3 +339,37 @@ async def test_stop_and_close_before_any_start(trace: Trace) -> None:
         (S.IDLE, T.STOP, S.IDLE),
         (S.IDLE, T.CLOSE, S.CLOSED),
     ]
+
+
+async def test_a_listener_that_disconnects_lets_the_task_go_quietly(
+    sandbox: Sandbox, trace: Trace
+) -> None:
+    # disconnect() from inside the task's own reports: the task, let go, must
+    # move nothing after the stop (no "dropped" from IDLE, no refusal).
+    lost = connect(sandbox)
+    lost.on("connection_lost", lambda _: lost.disconnect())
+    await lost.wait_connected(timeout=10)
+    failing = rxlivechat.init(
+        organization_id="o",
+        client_id="c",
+        api_url="http://127.0.0.1:9",  # nothing listens: the attempt fails
+        accounts_url="http://127.0.0.1:9",
+    )
+    CREATED.append(failing)
+    failing.on("error", lambda _: failing.disconnect())
+    await sandbox.drop_connections()
+    await until(lambda: stopped(lost) and stopped(failing))
+    assert trace.of(lost)[-1] == (S.CONNECTED, T.STOP, S.IDLE)  # and nothing after
+    assert trace.of(failing) == [
+        (S.IDLE, T.START, S.CONNECTING),
+        (S.CONNECTING, T.STOP, S.IDLE),
+    ]
+    assert state_of(lost) is state_of(failing) is S.IDLE
+    lost.connect()  # and it starts again
+    await lost.wait_connected(timeout=10)
+
+
+def stopped(sdk: rxlivechat.CustomerSDK) -> bool:
+    """Whether ``sdk``'s connection was stopped and its task has ended."""
+    task = sdk._engine._stopped_runner
+    return not sdk._engine.running and task is not None and task.done()

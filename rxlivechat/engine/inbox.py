@@ -65,8 +65,10 @@ class Inbox:
     __slots__ = (
         "_access",
         "_chats",
+        "_commits",
         "_durable",
         "_emit",
+        "_ledger",
         "_machine",
         "_on_event",
         "_on_frame",
@@ -92,6 +94,9 @@ class Inbox:
         self._machine = machine
         self._chats = chats
         self._durable = durable
+        # The hot path's own references (each object is made once per engine).
+        self._ledger = chats.ledger
+        self._commits = durable.commits
         self._access = access
         self._telemetry = telemetry
         self._emit = emit
@@ -119,20 +124,20 @@ class Inbox:
             says so; else ``None``.
         """
         payload = frame.payload
-        chats = self._chats
         if isinstance(payload, IncomingEvent):  # the hot path: one event
             if self._machine.state is _RECOVERING:  # until the missed are out
-                chats.defer(frame)
-            elif chats.ledger.admit(payload.chat_id, payload.event):
+                self._chats.defer(frame)
+            elif self._ledger.admit(payload.chat_id, payload.event):
                 new = new_event(payload.chat_id, payload.thread_id, payload.event)
                 if self._telemetry is not None:
                     self._telemetry.event("new_event")
                 self._on_event("new_event", new)
                 # Every subscriber returned: handed out (committed if auto).
-                commits = self._durable.commits
+                commits = self._commits
                 if commits.store is not None or not commits.auto:  # else a no-op
                     commits.handed_out(new.chat, new.thread, new.event)
             return None  # else already shown (recovered, or a duplicate)
+        chats = self._chats
         if isinstance(payload, p.IncomingChat):
             thread = payload.chat.thread
             chats.incoming_chat(payload.chat.id, (thread and thread.events) or ())

@@ -6,7 +6,8 @@
 requests and the Sans-I/O session (:mod:`.requests`), the chats and the
 recovery (:mod:`.recovery`), durability (:mod:`.commits`), HTTP and tokens
 (:mod:`.access`, :mod:`.auth`, :mod:`.web`), the socket (:mod:`.transport`,
-:mod:`.websocket`) and the reconnect policy (:mod:`.backoff`).
+:mod:`.websocket`), the reconnect policy (:mod:`.backoff`), the waits for a
+login (:mod:`.waiters`) and the closing tasks (:mod:`.closing`).
 """
 
 from .auth import CustomerTokenProvider, TokenProvider

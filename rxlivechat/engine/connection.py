@@ -64,6 +64,7 @@ from ..protocol.session import Session
 from ..protocol.tokens import Token
 from .access import Access, ConnectGate
 from .backoff import ReconnectPolicy
+from .closing import finish, spawn_held
 from .commits import Durable
 from .inbox import Inbox
 from .options import Listener, Options
@@ -79,7 +80,7 @@ from .state import (
 from .transport import Socket, connect
 from .waiters import LoginWaiters, not_connected
 
-__all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection", "spawn_held"]
+__all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection"]
 
 log = logging.getLogger("rxlivechat")
 
@@ -570,7 +571,7 @@ class Connection:
         if was_running:
             log.info("disconnected (manual)")
             self._emit("disconnected", ev.Disconnected(reason="manual"))
-        return spawn_held(_finish(runner), "stop")
+        return spawn_held(finish(runner), "stop")
 
     def _give_up(self, reason: ev.Disconnected, cause: BaseException | None) -> None:
         """Stop for good from inside the task: settle what waits, say why."""
@@ -644,46 +645,11 @@ class Connection:
                 await self._access.close()
 
 
-async def _finish(runner: asyncio.Task[None] | None) -> None:
-    if runner is not None:  # its socket closes as it ends
-        await asyncio.wait({runner})
-
-
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-_KEPT: set[asyncio.Task[Any]] = set()
-"""Closing tasks nobody may await: kept here until done (the loop keeps only
-weak references to its tasks)."""
-
-
-def spawn_held(work: Awaitable[None], what: str) -> asyncio.Task[None] | None:
-    """Run ``work`` as a task kept until done, its errors logged.
-
-    Returns ``None`` (and runs nothing) when no loop is running: then nothing was
-    ever opened that needs closing.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        if asyncio.iscoroutine(work):
-            work.close()
-        return None
-
-    async def logged() -> None:
-        try:
-            await work
-        except Exception:  # nobody may be awaiting: never leave it unretrieved
-            log.exception("error while the SDK was closing (%s)", what)
-
-    task = loop.create_task(logged(), name=f"rxlivechat-{what}")
-    _KEPT.add(task)
-    task.add_done_callback(_KEPT.discard)
-    return task
 
 
 class _Stop(Exception):

@@ -29,8 +29,9 @@ import aiohttp
 from ..protocol.base import Method
 from ..protocol.frames import Push
 from .auth import TokenProvider
+from .closing import spawn_held
 from .commits import Commits
-from .connection import Connection, spawn_held
+from .connection import Connection
 from .options import DEFAULT_REGION_URL, Listener, Options
 from .recovery import MAX_CHATS
 from .requests import OnError, OnResult, Pending

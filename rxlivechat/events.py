@@ -53,6 +53,7 @@ __all__ = [
     "UserTyping",
     "check_event_name",
     "events_of_push",
+    "new_event",
 ]
 
 OtherEventName: TypeAlias = Literal[
@@ -271,13 +272,17 @@ def with_thread(event: Event, thread_id: str) -> Event:
     return msgspec.structs.replace(event, thread_id=thread_id)
 
 
+def new_event(chat_id: str, thread_id: str, event: Event) -> NewEvent:
+    """The ``new_event`` of ``event`` (pushed live, or recovered): the one builder."""
+    return NewEvent(chat=chat_id, thread=thread_id, event=with_thread(event, thread_id))
+
+
 def events_of_push(frame: Push[Any]) -> list[tuple[str, Any]]:
     """The SDK events one push becomes (most become one)."""
     payload = frame.payload
     match payload:
         case p.IncomingEvent():
-            event = with_thread(payload.event, payload.thread_id)
-            new = NewEvent(chat=payload.chat_id, thread=payload.thread_id, event=event)
+            new = new_event(payload.chat_id, payload.thread_id, payload.event)
             return [("new_event", new)]
         case p.IncomingTypingIndicator():
             indicator = payload.typing_indicator

@@ -122,7 +122,12 @@ class CustomerTelemetry:
         self._by_event: dict[str, dict[str, str]] = {}
 
     def request_started(self, action: str) -> Finish:
-        """Open the request's span; call what it returns once, when it settles."""
+        """Open the request's span; call what it returns once, when it settles.
+
+        The engine's requests call it as their ``trace`` hook
+        (:class:`~rxlivechat.engine.requests.Requests`): a traced request keeps
+        what it returns and calls it when it settles or is abandoned.
+        """
         telemetry = self.telemetry
         attributes = {**self._attributes, "rxlivechat.action": action}
         span = telemetry.tracer.start_span(

@@ -193,7 +193,7 @@ async def test_an_unsent_method_warns_when_collected_like_a_coroutine(
 async def test_pings_keep_the_connection_alive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("rxlivechat.engine.engine.PING_INTERVAL", 0.05)
+    monkeypatch.setattr("rxlivechat.engine.connection.PING_INTERVAL", 0.05)
     async with Sandbox(ping_timeout=0.3) as sandbox:
         sdk = connect(sandbox)
         seen = Recorder(sdk)
@@ -567,7 +567,7 @@ async def test_wait_connected_counts_a_login_that_dropped_at_once() -> None:
     )
     waiting = asyncio.ensure_future(sdk.wait_connected(timeout=5))
     await asyncio.sleep(0.01)  # the wait is waiting
-    sdk._engine._wake_waiters(None)  # a login, announced, then gone at once
+    sdk._engine._waiters.wake(None)  # a login, announced, then gone at once
     await waiting
     assert not sdk.connected
     with pytest.raises(TimeoutError):

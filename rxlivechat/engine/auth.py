@@ -1,4 +1,6 @@
-"""Customer access tokens: the Accounts API token endpoint, cached (digest §7).
+"""Customer access tokens: the Accounts API token endpoint, cached.
+
+The protocol: docs/protocol.md §7.
 
 A *token provider* is any ``async () -> Token`` callable. The SDK calls it before
 every login; :class:`CustomerTokenProvider` (the default) answers from its cache

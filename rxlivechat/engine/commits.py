@@ -1,4 +1,11 @@
-"""Commits: which handed-out events are handled, written to the store in order.
+"""Durability: the customer's store handle, identity, side storage and commits.
+
+:class:`Durable` is the one owner of what outlives the process (docs/stores.md):
+it opens the customer's store once per engine, resumes from its snapshot, keeps
+the identity and the side storage, writes in the background, and holds the
+:class:`Commits`.
+
+Commits: which handed-out events are handled, written to the store in order.
 
 A chat's checkpoint is a high-water mark: once it names an event, a restarted SDK
 replays only what came after it. So an event may be written only when every
@@ -17,13 +24,21 @@ this life, and the next life replays from the checkpoint before it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 
+from ..exceptions import StoreError
 from ..protocol.models import Event
-from ..stores.base import CustomerStore
+from ..stores.base import CustomerStore, Identity, Snapshot
+from .options import Options
+from .recovery import EventLedger
 
-__all__ = ["Commits", "Held"]
+__all__ = ["Commits", "Durable", "Held"]
+
+log = logging.getLogger("rxlivechat")
 
 
 class _Handed:
@@ -187,3 +202,172 @@ class Commits:
     ) -> None:
         if self.store is not None and created_at is not None:
             self.store.commit(chat_id, event_id, created_at, thread_id)
+
+
+class Durable:
+    """What outlives the process: the store handle, identity, side storage, commits.
+
+    Args:
+        options: the engine's options (its store, organization and customer key).
+        cookies: the accounts cookies that are the identity; the same dict the
+            token provider sends and updates.
+        report: called with a store error the SDK reports (an ``error`` event).
+    """
+
+    __slots__ = (
+        "_handle",
+        "_identity",
+        "_options",
+        "_report",
+        "_writes",
+        "commits",
+        "cookies",
+        "resuming",
+        "side_storage",
+    )
+
+    def __init__(
+        self,
+        options: Options,
+        cookies: dict[str, str],
+        report: Callable[[Exception], None],
+    ) -> None:
+        self._options = options
+        self.cookies = cookies
+        self._report = report
+        self.commits = Commits(auto=options.auto_commit)
+        """The events handed out and when each is written (handlers hold them)."""
+        self.side_storage: dict[str, str] = {}
+        """The customer's side storage, sent with every login."""
+        self.resuming = False
+        """The store held this customer: its first login recovers what it missed."""
+        self._handle: CustomerStore | None = None
+        self._identity: Identity | None = None
+        self._writes: dict[asyncio.Task[None], None] | None = None  # made on use
+
+    async def open(self, ledger: EventLedger) -> None:
+        """Open the customer's store once per engine, and resume from it.
+
+        Raises:
+            StoreError: the store cannot be opened or read.
+        """
+        store = self._options.store
+        if store is None or self._handle is not None:
+            return
+        handle = store.customer(
+            self._options.organization_id, self._options.customer_key
+        )
+        await handle.open()
+        self._handle = handle  # closed by close(), even if load() fails
+        try:
+            snapshot = await handle.load()
+        except StoreError:
+            self._handle = None
+            await handle.close()
+            raise
+        self.commits.store = handle
+        handle.on_write_error(self._report)
+        self._resume(snapshot, ledger)
+
+    def _resume(self, snapshot: Snapshot, ledger: EventLedger) -> None:
+        """Carry on from a snapshot: same customer, side storage, checkpoints."""
+        identity = snapshot.identity
+        if (
+            identity is not None
+            and identity.organization_id == self._options.organization_id
+        ):
+            self._identity = identity
+            # Before the first token fetch: the cookie grant then gives back
+            # the same customer.
+            self.cookies.update(identity.cookies)
+            self.resuming = True
+        for checkpoint in snapshot.checkpoints.values():
+            ledger.start_from(checkpoint)
+            self.resuming = True
+        if snapshot.side_storage and not self.side_storage:
+            self.side_storage = dict(snapshot.side_storage)
+
+    async def keep_identity(self, customer_id: str) -> None:
+        """Store who the customer is (id and the accounts cookies) when it changed."""
+        saved = self._identity
+        if saved is not None and saved.customer_id != customer_id:
+            error = StoreError(
+                f"the stored identity (customer {saved.customer_id}) was not "
+                f"accepted; logged in as a new customer, {customer_id}"
+            )
+            log.warning("%s", error)
+            self._report(error)
+        if self._handle is None:
+            return
+        identity = Identity(
+            customer_id=customer_id,
+            organization_id=self._options.organization_id,
+            client_id=self._options.client_id,
+            cookies=dict(self.cookies),
+        )
+        if identity != saved:
+            try:
+                await self._handle.save_identity(identity)
+            except StoreError as exc:
+                log.warning("cannot save the identity: %s", exc)
+                self._report(exc)
+                return
+            self._identity = identity
+
+    def keep_side_storage(self, storage: Mapping[str, str]) -> None:
+        """The server changed the side storage: keep it for the next login."""
+        self.side_storage = dict(storage)
+        if self._handle is not None:
+            self._write(self._handle.save_side_storage(self.side_storage))
+
+    async def flush(self) -> None:
+        """Return once every commit written so far is durable in the store."""
+        if self._handle is not None:
+            await self._handle.flush()
+
+    async def flush_replay(self) -> None:
+        """Write the replay's commits now, before live events are handed out.
+
+        A restart replays in one burst; left to the next batch, its commits
+        would wait a flush interval, and a process killed meanwhile (often
+        soon after a restart) replays the same window again, run after run.
+        """
+        if self._handle is None:
+            return
+        try:  # bounded: a store that hangs must not hold live events for ever
+            async with asyncio.timeout(self._options.request_timeout):
+                await self._handle.flush()
+        except TimeoutError:  # still buffered: the writer goes on
+            log.warning("the replay's commits are not written yet (a slow store)")
+        except StoreError as exc:  # still buffered: the writer retries
+            log.warning("cannot write the replay's commits: %s", exc)
+            self._report(exc)
+
+    async def close(self) -> None:
+        """Finish the background writes and close the handle.
+
+        What waits for a commit is forgotten: the next run replays it.
+        """
+        if self._writes:
+            await asyncio.wait(set(self._writes))
+        handle, self._handle = self._handle, None
+        self.commits.store = None
+        self.commits.forget()
+        if handle is not None:
+            await handle.close()
+
+    def _write(self, write: Awaitable[None]) -> None:
+        """Run a store write in the background; its failure is reported."""
+
+        async def reported() -> None:
+            try:
+                await write
+            except StoreError as exc:
+                log.warning("a store write failed: %s", exc)
+                self._report(exc)
+
+        if self._writes is None:
+            self._writes = {}
+        task = asyncio.get_running_loop().create_task(reported())
+        self._writes[task] = None
+        task.add_done_callback(self._writes.pop)

@@ -1,10 +1,11 @@
-"""No lost events: what the customer missed while the socket was down.
+"""Chat state and recovery: what the customer's chats are and what it was shown.
 
-Pushes are delivered once, on the socket of the moment (digest §1.3: "no retries"),
-so events sent while the SDK was reconnecting never arrive as pushes. After every
-reconnect the SDK asks each chat it knows for its newest events, back to the last
-one it had seen, and emits those it missed as ``new_event``, in order, before any
-live event that arrived meanwhile (those wait in a buffer).
+Pushes are delivered once, on the socket of the moment (docs/protocol.md §1.3:
+"no retries"), so events sent while the SDK was reconnecting never arrive as
+pushes. After every reconnect the SDK asks each chat it knows for its newest
+events, back to the last one it had seen, and emits those it missed as
+``new_event``, in order, before any live event that arrived meanwhile (those
+are deferred).
 
 Rules:
 
@@ -12,6 +13,9 @@ Rules:
    event is emitted at most once, whichever way (live push or recovery) it came.
 2. The ledger remembers, per chat, the newest event seen (the high-water mark,
    in server time) and the ids of the last :data:`REMEMBERED_IDS` events.
+3. :class:`Chats` alone writes what is known of the chats (active or not, the
+   ledger, the deferred live events); both are bounded by ``max_chats``
+   (:data:`MAX_CHATS`): chat ids come from the server.
 """
 
 from __future__ import annotations
@@ -19,24 +23,35 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
-from ..exceptions import ProtocolError
-from ..protocol.methods import ListThreads, ListThreadsResult
+from ..events import NewEvent, new_event
+from ..exceptions import ProtocolError, ServerError
+from ..protocol.frames import Push
+from ..protocol.methods import ListChatsResult, ListThreads, ListThreadsResult
 from ..protocol.models import Event
+from ..results import ChatsSummaryItem, chats_summary_item
 from ..stores.base import ChatCheckpoint
 
 __all__ = [
+    "MAX_CHATS",
     "MAX_RECOVERY_PAGES",
     "RECOVERY_PAGE_SIZE",
     "REMEMBERED_IDS",
+    "Chats",
     "EventLedger",
     "missed_events",
 ]
 
+MAX_CHATS = 1_000
+"""Chats whose state (active or not, events seen) the engine remembers. Chat ids
+come from the server's pushes, so the memory is bounded: the least recently
+heard-of chat is forgotten first (it is still recovered by ``list_chats``)."""
+
 REMEMBERED_IDS = 256
 """Event ids remembered per chat to drop duplicates. Duplicates can only come from
-the overlap between a recovery walk and the live pushes held meanwhile, all at or
+the overlap between a recovery walk and the live pushes deferred meanwhile, all at or
 after the high-water mark, so the last few hundred ids are plenty."""
 
 RECOVERY_PAGE_SIZE = 25
@@ -107,7 +122,7 @@ class EventLedger:
             memory.newest = created
         return True
 
-    def seed(self, checkpoint: ChatCheckpoint) -> None:
+    def start_from(self, checkpoint: ChatCheckpoint) -> None:
         """Start from a stored checkpoint: its newest event and recent ids seen.
 
         A restarted SDK then replays only what came after the checkpoint, and
@@ -187,3 +202,100 @@ async def missed_events(
     # Threads come newest first, events oldest first within each: sort by time.
     found.sort(key=lambda item: (item[0], item[1]))
     return [(thread_id, event) for _, _, thread_id, event in found]
+
+
+class Chats:
+    """The customer's chats as the engine knows them: its one owner.
+
+    Args:
+        max_chats: chats remembered at most (active state and ledger alike).
+    """
+
+    __slots__ = ("_active", "_deferred", "_max_chats", "ledger")
+
+    def __init__(self, *, max_chats: int = MAX_CHATS) -> None:
+        self._max_chats = max_chats
+        self._active: dict[str, bool] = {}
+        self.ledger = EventLedger(max_chats=max_chats)
+        """Which events of which chats were shown (read by the hot path)."""
+        self._deferred: list[Push[Any]] | None = None  # made when needed
+
+    @property
+    def active(self) -> Mapping[str, bool]:
+        """Chat id → whether it has an active thread, as far as the server said."""
+        return self._active
+
+    def remember(self, chat_id: str, active: bool) -> None:
+        """Record whether ``chat_id`` has an active thread (the newest fact wins)."""
+        chats = self._active
+        chats.pop(chat_id, None)
+        chats[chat_id] = active
+        if len(chats) > self._max_chats:  # forget the least recently heard of
+            del chats[next(iter(chats))]
+
+    def incoming_chat(self, chat_id: str, events: Iterable[Event]) -> None:
+        """A chat started (``incoming_chat``): active, its events already shown."""
+        self.remember(chat_id, True)
+        self.ledger.know(chat_id)
+        self.ledger.mark_seen(chat_id, events)
+
+    def learn(
+        self, summary: ListChatsResult, *, resuming: bool
+    ) -> list[ChatsSummaryItem]:
+        """Learn the chats of a login's ``list_chats``; returns their v1 summaries.
+
+        A chat the ledger did not know had its last events shown already, unless
+        ``resuming`` a stored customer: a chat with no checkpoint had nothing
+        committed, and is replayed whole.
+        """
+        items = []
+        for chat in summary.chats_summary:
+            item = chats_summary_item(chat)
+            items.append(item)
+            self.remember(chat.id, chat.active)
+            if not self.ledger.knows(chat.id):
+                self.ledger.know(chat.id)
+                if not resuming:
+                    last = item.last_events_per_type or {}
+                    self.ledger.mark_seen(chat.id, last.values())
+        return items
+
+    def defer(self, push: Push[Any]) -> None:
+        """Keep a live ``incoming_event`` until the missed events are out."""
+        if self._deferred is None:
+            self._deferred = []
+        self._deferred.append(push)
+
+    def take_deferred(self) -> list[Push[Any]]:
+        """The deferred pushes, in order; none are kept any more."""
+        deferred, self._deferred = self._deferred or [], None
+        return deferred
+
+    async def recover(
+        self,
+        ask: Callable[[ListThreads], Awaitable[ListThreadsResult]],
+        deliver: Callable[[NewEvent], None],
+        report: Callable[[Exception], None],
+    ) -> int:
+        """Deliver the events missed while disconnected, chat by chat.
+
+        A chat whose walk fails with a server error is skipped and reported, so
+        one broken chat cannot stop every reconnect.
+
+        Returns:
+            How many events it delivered.
+        """
+        delivered = 0
+        ledger = self.ledger
+        for chat_id in ledger.chats:
+            try:
+                missed = await missed_events(ask, chat_id, ledger.newest(chat_id))
+            except (ServerError, ProtocolError) as exc:
+                log.warning("skipped recovering chat %s: %s", chat_id, exc)
+                report(exc)
+                continue
+            for thread_id, event in missed:
+                if ledger.admit(chat_id, event):
+                    deliver(new_event(chat_id, thread_id, event))
+                    delivered += 1
+        return delivered

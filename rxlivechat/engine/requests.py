@@ -10,7 +10,7 @@ Rules:
 2. A reply is matched to its request with one dict lookup: the cost per frame does
    not grow with the number of requests in flight or waiting.
 3. At most ``max_in_flight`` requests are on the socket at once (the server's
-   limit, digest §1.3); the rest wait in order. A slot is freed when the reply
+   limit, docs/protocol.md §1.3); the rest wait in order. A slot is freed when the reply
    arrives or the socket drops, never earlier: an abandoned request still counts
    until then, since the server still counts it. While the socket is paused
    (its peer is not reading) they wait too, so one never written is safe to
@@ -19,6 +19,11 @@ Rules:
    connection loss or a close. An abandoned request is forgotten and its reply
    dropped.
 5. Timers are asyncio timers on the engine's loop, never threads.
+6. Whether requests may be sent at all is checked once, here (:meth:`Requests.halt`:
+   before a start, after a stop or a close, while attempts are refused).
+7. Telemetry is a hook (``trace``): a traced request starts its span when
+   submitted and ends it when it settles or is abandoned; nothing else keeps a
+   record of it.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from ..protocol.frames import ErrorResponse, Frame, Push, Response
 from ..protocol.session import Session, State
 from .transport import Socket
 
-__all__ = ["ECHO_WAIT", "SAFE_TO_REPEAT", "Pending", "Requests"]
+__all__ = ["ECHO_WAIT", "SAFE_TO_REPEAT", "Abandoned", "Pending", "Requests", "Trace"]
 
 SAFE_TO_REPEAT = frozenset(
     {
@@ -80,6 +85,16 @@ latency. Payloads are never logged (they carry tokens and customer data)."""
 
 OnResult = Callable[[Any, "Pending"], None]
 OnError = Callable[[Exception], None]
+Finish = Callable[[BaseException | None], None]
+Trace = Callable[[str], Finish]
+"""Starts an action's span; what it returns ends it (``None``: success)."""
+
+
+class Abandoned(Exception):
+    """The outcome of a request whose caller stopped waiting (telemetry)."""
+
+
+_ABANDONED = Abandoned("abandoned by its caller")
 
 ECHO_WAIT = 2.0
 """Seconds to wait, after a reply, for the push our request caused (see
@@ -117,6 +132,7 @@ class Pending:
         "abandoned",
         "deadline",
         "done",
+        "finish",
         "method",
         "on_error",
         "on_result",
@@ -145,6 +161,8 @@ class Pending:
         self.deadline = 0.0
         """The loop time it fails at under the default timeout (:class:`_Deadlines`)."""
         self._timer: asyncio.TimerHandle | None = None
+        self.finish: Finish | None = None
+        """Ends the request's span when it settles (a traced request)."""
 
     @property
     def pushes(self) -> list[Push[Any]]:
@@ -164,6 +182,7 @@ class Requests:
         session: the Sans-I/O session this object alone drives.
         timeout: default seconds until a request fails, waiting included.
         max_in_flight: requests on the socket at once.
+        trace: the telemetry hook for traced requests; ``None``: no telemetry.
     """
 
     def __init__(
@@ -172,8 +191,10 @@ class Requests:
         *,
         timeout: float,
         max_in_flight: int = 10,
+        trace: Trace | None = None,
     ) -> None:
         self._session = session
+        self._trace = trace
         self._timeout = timeout
         self._max_in_flight = max_in_flight
         # Requests waiting; made on first use: an idle customer never needs
@@ -190,9 +211,9 @@ class Requests:
     # Public methods -----------------------------------------------------------------
 
     @property
-    def timeout(self) -> float:
-        """The default request timeout, in seconds."""
-        return self._timeout
+    def halted(self) -> LiveChatError | None:
+        """What every request fails with now (see :meth:`halt`), if anything."""
+        return self._halted
 
     @property
     def in_flight(self) -> int:
@@ -212,6 +233,7 @@ class Requests:
         *,
         timeout: float | None = None,
         urgent: bool = False,
+        traced: bool = False,
     ) -> Pending:
         """Queue ``method``; exactly one of the callbacks will be called.
 
@@ -222,12 +244,19 @@ class Requests:
             timeout: seconds until it fails with :class:`RequestTimeoutError`,
                 counting time spent waiting for a connection.
             urgent: send before login and ahead of the queue (``login``, ``ping``).
+            traced: report it to the telemetry hook (the caller's requests, not
+                the connection's own).
         """
         pending = Pending(method, on_result, on_error)
-        if self._halted is not None:
+        halted = self._halted
+        if halted is not None:  # the one check on a request's way out
+            if traced and self._trace is not None:
+                self._trace(method.action)(halted)
             pending.done = True
-            on_error(self._halted)
+            on_error(halted)
             return pending
+        if traced and self._trace is not None:
+            pending.finish = self._trace(method.action)
         if timeout is None:  # the common case: deadlines in submission order
             self._deadlines.push(pending, self._timeout)
         else:
@@ -241,14 +270,30 @@ class Requests:
             self._pump()
         return pending
 
-    async def ask(self, method: Method[R], *, urgent: bool = False) -> R:
+    async def ask(
+        self,
+        method: Method[R],
+        *,
+        urgent: bool = False,
+        traced: bool = False,
+        on_reply: Callable[[R], None] | None = None,
+    ) -> R:
         """Send ``method`` and wait for its result (for multi-step work).
 
         Cancelling the wait abandons the request.
+
+        Args:
+            method: the request payload.
+            urgent: as for :meth:`submit`.
+            traced: as for :meth:`submit`.
+            on_reply: called with the result as the reply is read, before the
+                waiting task resumes (and before the frames that follow it).
         """
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
 
         def on_result(result: R, _: Pending) -> None:
+            if on_reply is not None:
+                on_reply(result)
             if not future.done():
                 future.set_result(result)
 
@@ -256,23 +301,29 @@ class Requests:
             if not future.done():
                 future.set_exception(exc)
 
-        pending = self.submit(method, on_result, on_error, urgent=urgent)
+        pending = self.submit(method, on_result, on_error, urgent=urgent, traced=traced)
         try:
             return await future
+        except asyncio.CancelledError as exc:  # its span ends as cancelled
+            self.abandon(pending, exc)
+            raise
         finally:
-            if not future.done() or future.cancelled():
+            if not future.done():
                 self.abandon(pending)
 
-    def abandon(self, pending: Pending) -> None:
+    def abandon(self, pending: Pending, why: BaseException = _ABANDONED) -> None:
         """Forget ``pending``: no callback will be called. Its reply is dropped.
 
         A request already on the socket keeps its slot until its reply comes or
-        the socket drops (rule 3).
+        the socket drops (rule 3). ``why`` is the outcome its span reports.
         """
         if pending.done:
             return
+        finish = pending.finish
         _finish(pending)
         pending.abandoned = True
+        if finish is not None:
+            finish(why)
 
     def connection_made(self, socket: Socket) -> None:
         """A socket is open: urgent requests (login, ping) may be written."""
@@ -553,6 +604,7 @@ def _finish(pending: Pending) -> None:
     pending.on_result = _ignore_result
     pending.on_error = _ignore_error
     pending._pushes = None
+    pending.finish = None
     if pending._timer is not None:
         pending._timer.cancel()
         pending._timer = None
@@ -569,8 +621,10 @@ def _keep_push(pending: Pending, push: Push[Any]) -> None:
 def _succeed(pending: Pending, result: Any) -> None:
     if log.isEnabledFor(logging.DEBUG):
         _log_settled(pending, "ok")
-    on_result, pushes = pending.on_result, pending._pushes
+    on_result, pushes, finish = pending.on_result, pending._pushes, pending.finish
     _finish(pending)
+    if finish is not None:
+        finish(None)
     pending._pushes = pushes  # the caller reads them (our copies of what it caused)
     try:
         on_result(result, pending)
@@ -582,8 +636,10 @@ def _fail(pending: Pending, error: Exception) -> None:
     if log.isEnabledFor(logging.DEBUG):
         kind = getattr(error, "error_type", None) or type(error).__name__
         _log_settled(pending, f"failed ({kind})")
-    on_error = pending.on_error
+    on_error, finish = pending.on_error, pending.finish
     _finish(pending)
+    if finish is not None:
+        finish(error)
     on_error(error)
 
 

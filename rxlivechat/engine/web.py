@@ -2,9 +2,9 @@
 
 ``POST <api_url>/v3.6/customer/action/<action>?organization_id=…`` with the payload
 as the JSON body, or ``GET`` with it as query parameters for the five GET actions
-(digest §1.2); ``Authorization: Bearer <customer token>``, the same token as the
-socket's. ``upload_file`` is a multipart POST. Errors come back as an HTTP status
-and ``{"error": {...}}``.
+(docs/protocol.md §1.2); ``Authorization: Bearer <customer token>``, the same
+token as the socket's. ``upload_file`` is a multipart POST. Errors come back as
+an HTTP status and ``{"error": {...}}``.
 
 Every exchange has the request timeout and a size limit on the reply.
 """
@@ -37,7 +37,7 @@ __all__ = ["CHUNK", "NO_AUTH", "PreparedFile", "WebClient", "web_error"]
 R = TypeVar("R")
 
 NO_AUTH = frozenset({"list_license_properties", "list_group_properties"})
-"""Actions the Web API serves without a token (digest §1.2)."""
+"""Actions the Web API serves without a token (docs/protocol.md §1.2)."""
 
 CHUNK = 64 * 1024
 """Bytes an upload writes at a time (and reports progress after)."""

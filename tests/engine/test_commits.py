@@ -74,7 +74,7 @@ async def test_forget_drops_what_waits_so_the_next_life_replays_it() -> None:
 
 def test_a_seeded_ledger_drops_committed_events_and_starts_at_the_checkpoint() -> None:
     ledger = EventLedger()
-    ledger.seed(
+    ledger.start_from(
         ChatCheckpoint(
             chat_id="c1",
             event_id="e2",

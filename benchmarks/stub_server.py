@@ -6,7 +6,7 @@ It speaks the real frame format and nothing more:
   ``{"request_id", "action", "type": "response", "success": true, "payload": ...}``:
   ``login`` answers a customer, ``list_chats`` an empty summary, ``send_event``
   first pushes the requester's copy of the new event (``incoming_event`` with the
-  request's ``request_id``, digest §1.4), then answers ``{"event_id"}``; any
+  request's ``request_id``, docs/protocol.md §1.4), then answers ``{"event_id"}``; any
   other action answers ``{}``;
 * a ``send_event`` to the chat :data:`HOLD_CHAT_ID` is never answered (requests
   left waiting, for the per-frame-cost scenario);

@@ -1,7 +1,7 @@
 """The SDK's events: their payload types, and how v3.6 pushes become them.
 
 The event stream speaks the seed (JS Customer SDK v1) vocabulary, built from the
-v3.6 pushes as the digest §6.2 maps them:
+v3.6 pushes as docs/protocol.md §6.2 maps them:
 
 | event name | built from |
 |---|---|

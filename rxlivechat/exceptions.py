@@ -28,7 +28,7 @@
         │   └── CustomerSessionFieldsLimitReachedError
         ├── ValidationError         error.type == "validation"
         │   └── ChatAlreadyActiveError        ... "chat_already_active"
-        └── ...                     one class per customer error.type (digest §1.6)
+        └── ...                     one class per error.type (docs/protocol.md §1.6)
 
 A :class:`ServerError` keeps the wire ``error.type`` as :attr:`ServerError.error_type`
 (also a class attribute on each subclass), the server's message and ``data``, and

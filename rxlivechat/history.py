@@ -59,10 +59,10 @@ EVENTS_PER_PAGE = 25
 """The ``min_events_count`` asked of each page by default (the JS SDK v4's)."""
 
 MAX_EVENTS_PER_PAGE = LIMITS.min_events_count_max
-"""The largest ``min_events_count`` the server accepts (digest §2.2)."""
+"""The largest ``min_events_count`` the server accepts (docs/protocol.md §2.2)."""
 
 MAX_THREADS_PER_PAGE = LIMITS.list_threads_max
-"""The largest ``limit`` (threads a page) the server accepts (digest §2.2)."""
+"""The largest ``limit`` (threads a page) the server accepts (docs/protocol.md §2.2)."""
 
 
 _Deliver: TypeAlias = Callable[
@@ -543,7 +543,7 @@ class _Cursor:
         self._calls.check_alive()
         if self._started:
             assert self._page_id is not None
-            # Digest §5: later pages send nothing but the page id (and chat id).
+            # docs/protocol.md §5: later pages send only the page id (and chat id).
             request = ListThreads(chat_id=self._first.chat_id, page_id=self._page_id)
         else:
             request = self._first

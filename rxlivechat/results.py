@@ -1,4 +1,4 @@
-"""What the seed (v1) methods return, built from v3.6 replies (digest §6.1).
+"""What the seed (v1) methods return, built from v3.6 replies (docs/protocol.md §6.1).
 
 Each Struct carries the v1 "Returned value" fields in snake_case. Times are
 timezone-aware ``datetime``s, where v1 used epoch milliseconds.

@@ -1,4 +1,4 @@
-"""The digest's tables (protocol-v3.6.md §2.0 and §3), hard-coded.
+"""The protocol's tables (docs/protocol.md §2.0 and §3), hard-coded.
 
 Hard-coded on purpose: ``../shared`` may be absent (a user's clone), and a test
 that compares the catalogue with these lists fails when either drifts.
@@ -6,8 +6,8 @@ that compares the catalogue with these lists fails when either drifts.
 
 from __future__ import annotations
 
-# Digest §2.0: action -> (on RTM, Web verb or None). The last two are not in the
-# API docs: lc-sdk-python's v3.6 RTM client sends them with `{}` payloads.
+# docs/protocol.md §2.0: action -> (on RTM, Web verb or None). The last two are
+# not in the API docs: lc-sdk-python's v3.6 RTM client sends them with `{}` payloads.
 METHOD_TABLE: dict[str, tuple[bool, str | None]] = {
     "login": (True, None),
     "ping": (True, None),
@@ -57,9 +57,9 @@ LC_SDK_ONLY = ["activate_customer_page", "deactivate_customer_page"]
 does not list; the catalogue and the SDK have them too."""
 
 ACTIONS = [action for action in METHOD_TABLE if action not in LC_SDK_ONLY]
-"""The digest's §2.0 actions, in its order: 38 documented actions, and ping."""
+"""The actions of docs/protocol.md §2.0, in order: 38 documented, and ping."""
 
-# Digest §3, in its order: the 29 pushes.
+# docs/protocol.md §3, in its order: the 29 pushes.
 PUSH_NAMES = [
     "incoming_chat",
     "chat_deactivated",

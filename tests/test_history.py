@@ -49,7 +49,7 @@ def expected_pages(chat: ChatRecord, events_per_page: int) -> list[list[str]]:
     """The event ids of each page, newest page first, oldest event first in each.
 
     A page is the fewest newest threads reaching ``events_per_page`` events
-    (``min_events_count``, digest §2.2), with at least one thread.
+    (``min_events_count``, docs/protocol.md §2.2), with at least one thread.
     """
     pages: list[list[str]] = []
     end = len(chat.threads)
@@ -99,7 +99,7 @@ async def test_a_5000_event_chat_is_walked_completely_once_and_in_order(
         100,
         None,
     )
-    # Digest §5: later pages carry nothing but the page id (and the chat id).
+    # docs/protocol.md §5: later pages carry nothing but the page id (and the chat id).
     assert all(
         r.page_id and (r.sort_order, r.limit, r.min_events_count) == (None,) * 3
         for r in later

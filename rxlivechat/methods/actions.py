@@ -1055,7 +1055,7 @@ class CustomerActions(MethodGroup):
 
 
 def _check_page(page_id: str | None, **others: Any) -> None:
-    """A later page takes nothing but ``page_id`` (digest §5)."""
+    """A later page takes nothing but ``page_id`` (docs/protocol.md §5)."""
     if page_id is None:
         return
     given = sorted(name for name, value in others.items() if value is not None)

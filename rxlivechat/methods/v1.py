@@ -2,7 +2,7 @@
 
 Each returns a cold, awaitable observable of a result in the v1 shape
 (:mod:`rxlivechat.results`), with the v1 "Returned value" fields in snake_case;
-the digest's §6.1 says how each maps onto v3.6. Input is checked before anything
+docs/protocol.md §6.1 says how each maps onto v3.6. Input is checked before anything
 is sent. The v3.6 actions beyond these are in :mod:`rxlivechat.methods.actions`.
 """
 
@@ -888,7 +888,7 @@ class CustomerUpdate(Model):
 
 
 # rate_chat's scores: v1 documents 0/1, and its sample passes "good"/"bad"
-# (digest §6.1); the wire wants rating.score 1 (good) or 0 (bad).
+# (docs/protocol.md §6.1); the wire wants rating.score 1 (good) or 0 (bad).
 _SCORES: dict[Any, int] = {"good": 1, "bad": 0, 1: 1, 0: 0}
 
 # v1's options objects: their snake_case keys and what a missing one means.

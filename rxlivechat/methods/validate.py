@@ -52,10 +52,10 @@ __all__ = [
 T = TypeVar("T")
 
 MAX_TEXT_BYTES = LIMITS.text_bytes
-"""A message text's limit in bytes of UTF-8 (digest §4.3)."""
+"""A message text's limit in bytes of UTF-8 (docs/protocol.md §4.3)."""
 
 MAX_SESSION_FIELDS = LIMITS.session_fields
-"""The most session fields a customer may have (digest §2.5)."""
+"""The most session fields a customer may have (docs/protocol.md §2.5)."""
 
 
 def require_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:

@@ -1,4 +1,4 @@
-"""The RTM frames, as the Python side sees them (digest §1.4).
+"""The RTM frames, as the Python side sees them (docs/protocol.md §1.4).
 
 On the wire every frame is one JSON object; ``type`` tells a response from a push,
 and ``success`` a result from an error. Here each kind is its own Struct, so a

@@ -1,4 +1,4 @@
-"""The API's limits (digest §10), written once for both sides of the wire.
+"""The API's limits (docs/protocol.md §10), written once for both sides of the wire.
 
 The method Structs carry the numeric ones as msgspec constraints (so decoding a
 request refuses them, and the client's ``validate`` checks them before sending);

@@ -1,4 +1,4 @@
-"""The customer actions of the Customer Chat API v3.6 (digest §2), one class each.
+"""The customer actions of Customer Chat API v3.6 (docs/protocol.md §2), a class each.
 
 A :class:`~rxlivechat.protocol.base.Method` subclass is an action's request
 payload; its type parameter is the Struct the success reply decodes into, and
@@ -9,7 +9,7 @@ defining it registers it in :data:`~rxlivechat.protocol.base.METHODS`:
     class SendEvent(Method[SendEventResult]):
         action = "send_event"
 
-Transports follow the digest's §2.0 table: ``rtm = False`` marks Web-only
+Transports follow the table of docs/protocol.md §2.0: ``rtm = False`` marks Web-only
 actions, ``web = "GET"`` the Web actions read with query parameters, and
 ``web = None`` the RTM-only ones (``login``, ``ping``, ``update_customer_page``,
 ``activate_customer_page``, ``deactivate_customer_page``).

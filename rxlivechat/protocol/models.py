@@ -1,4 +1,4 @@
-"""The data structures of the Customer Chat API v3.6 (digest §4).
+"""The data structures of the Customer Chat API v3.6 (docs/protocol.md §4).
 
 One Struct serves both directions: a customer builds ``Message(text="hi")`` to
 send it, and the server's copy decodes into the same class with its server-set

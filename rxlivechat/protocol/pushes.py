@@ -1,4 +1,4 @@
-"""The pushes of the Customer Chat API v3.6 (digest §3), one class each.
+"""The pushes of the Customer Chat API v3.6 (docs/protocol.md §3), one class each.
 
 A :class:`~rxlivechat.protocol.base.PushPayload` subclass is one push's
 payload; defining it registers it in :data:`~rxlivechat.protocol.base.PUSHES`

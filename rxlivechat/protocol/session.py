@@ -10,7 +10,7 @@ Rules:
    engine, which is this object's only driver.
 2. This file never awaits, never reads a clock and never touches a socket.
 
-The state machine (digest §1.3):
+The state machine (docs/protocol.md §1.3):
 
 .. code-block:: text
 

@@ -1,4 +1,4 @@
-"""The Accounts API's customer token, as both sides of the wire see it (digest §7).
+"""The Accounts API's customer token, seen from both sides (docs/protocol.md §7).
 
 ``POST <accounts_url>/v2/customer/token`` answers a :class:`Token`; a refusal is
 an :class:`OAuthError`. The client decodes these and the sandbox encodes them, so

@@ -1,7 +1,7 @@
 """Which push carries the ``request_id`` of the request that caused it.
 
 The docs say a push caused by a client's request carries that request's
-``request_id`` on the requester's copy (digest §1.4), but not which of the
+``request_id`` on the requester's copy (docs/protocol.md §1.4), but not which of the
 pushes a request causes. The official clients settle it:
 
 * the JS Customer SDK 4.0.2 takes an ``incoming_event`` or ``incoming_chat``
@@ -40,7 +40,7 @@ ANSWERING_PUSH: dict[str, str] = {
     "cancel_greeting": "greeting_canceled",
     "request_welcome_message": "incoming_welcome_message",
 }
-"""Action → the push that answers it (digest §2.0's "pushes" column)."""
+"""Action → the push that answers it (docs/protocol.md §2.0's "pushes" column)."""
 
 
 def carries_request_id(action: str | None, push: str) -> bool:

@@ -314,5 +314,5 @@ _MESSAGES = {
 
 
 def _default_message(error_type: str) -> str:
-    """The default message of a wire error type (digest §1.6)."""
+    """The default message of a wire error type (docs/protocol.md §1.6)."""
     return _MESSAGES.get(error_type, error_type.replace("_", " ").capitalize())

@@ -1,6 +1,6 @@
 """Identifiers, secrets and timestamps shaped like LiveChat's.
 
-Shapes (digest §4.1):
+Shapes (docs/protocol.md §4.1):
 
 =================  ==========================================  =====================
 thing              shape                                       example

@@ -1,4 +1,4 @@
-"""Cursor pagination as the Customer Chat API does it (digest §5).
+"""Cursor pagination as the Customer Chat API does it (docs/protocol.md §5).
 
 * The first request chooses ``sort_order`` and a page size (``limit``, or
   ``min_events_count`` for threads); the reply carries ``next_page_id`` and/or

@@ -551,7 +551,7 @@ class Sandbox:
 
         Each is stamped with the version the connection gets it in; the
         requester's copy of the push answering ``action`` carries ``request_id``
-        (digest §1.4, :mod:`.echoes`).
+        (docs/protocol.md §1.4, :mod:`.echoes`).
         """
         for out in pushes:
             customers = []

@@ -1,4 +1,4 @@
-"""Customer access tokens: the sandbox's side of the Accounts API (digest §7).
+"""Customer access tokens: the sandbox's side of the Accounts API (docs/protocol.md §7).
 
 Pure bookkeeping, no I/O: :class:`TokenRegistry` issues tokens that expire and
 answers "whose token is this, and is it still valid?". It also keeps the two

@@ -20,7 +20,7 @@ new 3.6 fields of shared structures (customer ``phone_number``, ``omnichannel``,
 3.5 client ignores.
 
 Rules: pure (no I/O); a request's version is its own ``version`` or its
-connection's, and may not be lower than the connection's (digest §1.4); each
+connection's, and may not be lower than the connection's (docs/protocol.md §1.4); each
 push is stamped with the version it is delivered in (§1.5).
 """
 

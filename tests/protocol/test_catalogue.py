@@ -54,7 +54,7 @@ from ..vectors import VECTORS_DIR, load, normalize, params
 
 # ---------------------------------------------------------------------------
 # ---------------------------------------------------------------------------
-# Known deviations of the docs' samples (digest §9, vectors/INDEX.md)
+# Known deviations of the docs' samples (docs/protocol.md §9, vectors/INDEX.md)
 
 KeyPath = tuple[str | int, ...]
 Fix = Callable[[str, Any], None]
@@ -143,7 +143,7 @@ _EVENT_HINT = '"Event > Message" object'
 DOC_BUGS: dict[str, DocBug] = {
     # Data structures
     "struct.chat.json": DocBug(
-        "digest §9.3: `threads` array instead of `thread`, `properites` (sic)",
+        "docs/protocol.md §9.3: `threads` list, not `thread`; `properites` (sic)",
         (
             single_thread,
             rename(("thread",), "properites", "properties"),
@@ -151,12 +151,12 @@ DOC_BUGS: dict[str, DocBug] = {
         ),
     ),
     "struct.chat_summary.json": DocBug(
-        "digest §9.3: `properites` (sic)",
+        "docs/protocol.md §9.3: `properites` (sic)",
         (rename((), "properites", "properties"),),
     ),
     # Requests
     "get_customer.request.json": DocBug(
-        "digest §9.2: get_customer takes no parameters; session_fields is noise",
+        "docs/protocol.md §9.2: get_customer takes no fields; session_fields is noise",
         (drop((), "session_fields"),),
     ),
     # Responses
@@ -222,13 +222,13 @@ DOC_BUGS: dict[str, DocBug] = {
 FRAME_ACTION_BUGS: dict[str, tuple[str, str]] = {
     "list_threads.response.json": (
         "get_chat",
-        "digest §9.2: the sample frame says action `get_chat`",
+        "docs/protocol.md §9.2: the sample frame says action `get_chat`",
     ),
 }
 REQUEST_ID_PLACEHOLDER = "<request_id>"  # docs samples keep it literally
 # Vectors the docs print as the payload only, although their neighbours are frames.
 PAYLOAD_ONLY_RESPONSES = {"get_form.response.json"}
-# Push samples the docs print as whole frames (digest §3, "Docs quirk").
+# Push samples the docs print as whole frames (docs/protocol.md §3, "Docs quirk").
 FRAME_SHAPED_PUSHES = {
     "incoming_greeting.push.json",
     "greeting_accepted.push.json",

@@ -1,4 +1,4 @@
-"""The limits of the digest's §10 as a client sees them on the wire.
+"""The limits of docs/protocol.md §10 as a client sees them on the wire.
 
 List limits and ``page_id`` rules: ``test_pagination.py``; pending requests:
 ``test_rtm.py``; the upload limit: ``test_web.py``. Here: the rest.

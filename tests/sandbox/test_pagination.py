@@ -1,4 +1,4 @@
-"""Cursor pagination (digest §5): pure cursors, then a 1,000-event walk over RTM."""
+"""Cursor pagination (docs/protocol.md §5): pure cursors, then 1,000 events on RTM."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Coverage of the protocol: every v3.6 action has an SDK method, every push a
 typed event on the stream, each exercised over the sandbox.
 
-The lists are the protocol digest's (``reference/protocol-v3.6.md`` §2.0 and §3),
-copied here because the digest lives outside the project. The test fails when:
+The lists are those of ``docs/protocol.md`` §2.0 and §3, held as data in
+``tests/digest.py``. The test fails when:
 
 * the catalogue (``METHODS``/``PUSHES``) and the digest's lists drift apart;
 * an action has no ``CustomerSDK`` method named after it, or lacks the seed's
@@ -95,7 +95,7 @@ PUSH_EVENTS: dict[str, dict[str, type[Any]]] = {
     "queue_position_updated": {"queue_position_updated": p.QueuePositionUpdated},
 }
 """Push → the SDK events it becomes, each with its payload type. The v1 names
-come from the digest's §6.2; the other pushes keep their own name."""
+come from docs/protocol.md §6.2; the other pushes keep their own name."""
 
 
 def sdk_names(action: str) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 Pure: no asyncio, no aiohttp, no socket; the :class:`~..store.SandboxState` holds the
 state, with its injected clock and id source. Limits and validation follow
-the digest's §10; where the documentation is silent the choice is written
+docs/protocol.md §10; where the documentation is silent the choice is written
 down in ``docs/sandbox-choices.md`` and the comments cite it as "(inferred)".
 """
 

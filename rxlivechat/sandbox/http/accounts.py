@@ -28,7 +28,7 @@ class _TokenRequest(msgspec.Struct, kw_only=True):
 
 
 class Accounts:
-    """The token endpoints (digest §7)."""
+    """The token endpoints (docs/protocol.md §7)."""
 
     def __init__(self, host: Host) -> None:
         self._host = host
@@ -107,7 +107,7 @@ class Accounts:
         )
         response = json_response(issued)
         if token_request.grant_type == "cookie":
-            # Both renewed on every call (digest §7); Secure only over TLS.
+            # Both renewed on every call (docs/protocol.md §7); Secure only over TLS.
             for name, value in (
                 ("__lc_cid", customer.id),
                 ("__lc_cst", self._host.tokens.identity_secret(customer.id)),

@@ -145,7 +145,7 @@ class Connection:
         return Link(deliver, self._faults.frame_delay, track)
 
     def wants(self, push: str) -> bool:
-        """Whether the client subscribed to this push (digest §1.5)."""
+        """Whether the client subscribed to this push (docs/protocol.md §1.5)."""
         return self.subscription.version_of(push) is not None
 
     async def disconnect(
@@ -263,7 +263,7 @@ class Connections:
 
         Each copy is stamped with the version its socket gets it in; the
         requester's copy of the push answering ``action`` carries ``request_id``
-        (digest §1.4, :mod:`..echoes`).
+        (docs/protocol.md §1.4, :mod:`..echoes`).
         """
         plain: dict[str, bytes] = {}  # one encoding per version
         for customer_id in customer_ids:

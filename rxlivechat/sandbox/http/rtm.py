@@ -1,4 +1,4 @@
-"""The RTM WebSocket: login, ping, and each request in its own task (digest §1.3).
+"""The RTM WebSocket: login, ping, one task per request (docs/protocol.md §1.3).
 
 Each RTM request runs in its own task, so up to ``pending_requests_limit``
 requests can be pending on one socket; one more is answered

@@ -26,8 +26,9 @@ from .replies import error_response, hold, json_response, raise_forced, read_bod
 
 __all__ = ["WebApi"]
 
-# Web actions that need no customer token (digest §1.2; the widget configuration
-# reads are made before a customer exists, so the sandbox lets them through too).
+# Web actions that need no customer token (docs/protocol.md §1.2; the widget
+# configuration reads are made before a customer exists, so the sandbox lets them
+# through too).
 _ANONYMOUS = frozenset(
     {
         "list_license_properties",

@@ -274,7 +274,9 @@ def with_thread(event: Event, thread_id: str) -> Event:
 
 def new_event(chat_id: str, thread_id: str, event: Event) -> NewEvent:
     """The ``new_event`` of ``event`` (pushed live, or recovered): the one builder."""
-    return NewEvent(chat=chat_id, thread=thread_id, event=with_thread(event, thread_id))
+    if event.thread_id != thread_id:  # with_thread, inlined: once per push
+        event = msgspec.structs.replace(event, thread_id=thread_id)
+    return NewEvent(chat=chat_id, thread=thread_id, event=event)
 
 
 def events_of_push(frame: Push[Any]) -> list[tuple[str, Any]]:

@@ -34,7 +34,6 @@ Choices:
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import ssl
@@ -46,9 +45,9 @@ import aiohttp
 from reactivex import Observable, abc
 
 from .exceptions import InvalidArgumentError, SDKClosedError, StreamOverflowError
-from .handlers import Overflow, check_overflow
+from .handlers import Overflow
 from .sdk import CustomerSDK
-from .stream import HotStream
+from .stream import HotStream, StreamQueue
 
 if TYPE_CHECKING:
     from .telemetry import Telemetry
@@ -61,7 +60,7 @@ PoolEvent = tuple[str, str, Any]
 """``(customer_key, event_name, payload)``."""
 
 
-class EventQueue:
+class EventQueue(StreamQueue[PoolEvent]):
     """A bounded queue of the pool's merged stream, read with ``async for``.
 
     When ``bound`` items are waiting, one more is handled by ``overflow``:
@@ -74,82 +73,21 @@ class EventQueue:
       after the items already waiting, and the queue stops listening.
 
     Memory never exceeds ``bound`` items. :attr:`high_water` is the most items
-    that waited at once.
+    that waited at once. A :class:`~rxlivechat.stream.StreamQueue` whose counts
+    the pool adds up over all its queues.
     """
 
+    _reader = "the merged stream's consumer"
+
     def __init__(self, pool: CustomerPool, bound: int, overflow: Overflow) -> None:
-        check_overflow(bound, overflow)
-        self.bound = bound
-        self.overflow = overflow
-        self.dropped = 0
-        """Items dropped because the queue was full."""
-        self.high_water = 0
-        """The most items that waited at once."""
-        self._items: collections.deque[PoolEvent] = collections.deque()
-        self._failed: StreamOverflowError | None = None
-        self._done = False
-        self._wakeup: asyncio.Future[None] | None = None
         self._pool = pool
-        self._subscription = pool.subscribe(self._put, on_completed=self.close)
+        super().__init__(pool, bound, overflow)
 
-    def __len__(self) -> int:
-        return len(self._items)
+    def _dropped(self) -> None:
+        self._pool._count_dropped()
 
-    def _put(self, item: PoolEvent) -> None:
-        items = self._items
-        if len(items) >= self.bound:
-            if self.overflow == "fail":
-                self._failed = StreamOverflowError(
-                    f"the merged stream's consumer fell {self.bound} items behind"
-                )
-                self._subscription.dispose()
-                self._wake()
-                return
-            self.dropped += 1
-            self._pool._count_dropped()
-            if self.overflow == "buffer":
-                return
-            items.popleft()
-            self._pool._count_buffered(-1)
-        items.append(item)
-        self._pool._count_buffered(1)
-        if len(items) > self.high_water:
-            self.high_water = len(items)
-        self._wake()
-
-    def _wake(self) -> None:
-        wakeup, self._wakeup = self._wakeup, None
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
-
-    def close(self) -> None:
-        """Stop listening; the reader gets what is waiting, then the end."""
-        self._done = True
-        self._subscription.dispose()
-        self._wake()
-
-    async def get(self) -> PoolEvent:
-        """The next item.
-
-        Raises:
-            StreamOverflowError: the queue failed (``overflow="fail"``).
-            StopAsyncIteration: the queue was closed, and nothing waits.
-        """
-        while not self._items:
-            if self._failed is not None:
-                raise self._failed
-            if self._done:
-                raise StopAsyncIteration
-            self._wakeup = asyncio.get_running_loop().create_future()
-            await self._wakeup
-        self._pool._count_buffered(-1)
-        return self._items.popleft()
-
-    def __aiter__(self) -> EventQueue:
-        return self
-
-    async def __anext__(self) -> PoolEvent:
-        return await self.get()
+    def _buffered(self, change: int) -> None:
+        self._pool._count_buffered(change)
 
 
 class CustomerPool(Observable[PoolEvent]):

@@ -104,6 +104,8 @@ class StreamQueue(Generic[T]):
         self.overflow = overflow
         self.dropped = 0
         """Items dropped because the queue was full."""
+        self.high_water = 0
+        """The most items that waited at once."""
         self._items: collections.deque[T] = collections.deque()
         self._failed: Exception | None = None
         self._done = False
@@ -115,20 +117,38 @@ class StreamQueue(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    _reader = "the reader"
+    """Who fell behind, in the ``"fail"`` error's message."""
+
     def _put(self, item: T) -> None:
         items = self._items
         if len(items) >= self.bound:
             if self.overflow == "fail":
                 self._fail(
-                    StreamOverflowError(f"the reader fell {self.bound} items behind")
+                    StreamOverflowError(
+                        f"{self._reader} fell {self.bound} items behind"
+                    )
                 )
                 return
             self.dropped += 1
+            self._dropped()
             if self.overflow == "buffer":
                 return
             items.popleft()
+            self._buffered(-1)
         items.append(item)
+        self._buffered(1)
+        if len(items) > self.high_water:
+            self.high_water = len(items)
         self._wake()
+
+    # Hooks for a queue that keeps counts elsewhere too (the pool's).
+
+    def _dropped(self) -> None:
+        """An item was dropped."""
+
+    def _buffered(self, change: int) -> None:
+        """The number of items waiting changed by ``change``."""
 
     def _fail(self, error: Exception) -> None:
         self._failed = error
@@ -160,6 +180,7 @@ class StreamQueue(Generic[T]):
                 raise StopAsyncIteration
             self._wakeup = asyncio.get_running_loop().create_future()
             await self._wakeup
+        self._buffered(-1)
         return self._items.popleft()
 
     def __aiter__(self) -> StreamQueue[T]:

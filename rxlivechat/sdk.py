@@ -27,20 +27,17 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import os
-import ssl as ssl_
+import dataclasses
+import inspect
 import warnings
 from asyncio.events import _get_running_loop
-from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn, Unpack
 
-import aiohttp
 from reactivex import Observable, abc
 
 from .closing import Closing, closed
-from .engine import Engine, Options, TokenProvider
-from .engine.options import DEFAULT_REGION_URL
+from .engine import Engine, Options
 from .events import NewEvent
 from .exceptions import InvalidArgumentError, SDKClosedError, WrongThreadError
 from .handlers import Overflow
@@ -50,16 +47,20 @@ from .methods.calls import Calls
 from .methods.throttle import Throttle
 from .methods.v1 import V1Methods
 from .methods.validate import convert, require_str
+from .options import (
+    PASSED_TO_THE_ENGINE,
+    SNEAK_PEEK_INTERVAL,
+    CustomerOptions,
+    check_names,
+    documented,
+)
 from .protocol import methods as m
 from .protocol.frames import Frame
 from .protocol.models import Event
-from .stores import DEFAULT_KEY, Store, as_store
+from .stores import as_store
 from .stream import StreamQueue
 from .streams import Streams
-from .urls import DEFAULT_API_URL, check_urls
-
-if TYPE_CHECKING:
-    from .telemetry import CustomerTelemetry
+from .urls import DEFAULT_API_URL, check_region_url, check_urls
 
 __all__ = ["Closing", "CustomerSDK", "MAX_QUEUED_EVENTS", "init"]
 
@@ -85,149 +86,70 @@ class CustomerSDK(Listeners, V1Methods, Observable[tuple[str, Any]]):
     Use :func:`init` to make one.
 
     Args:
-        organization_id: the LiveChat organization.
-        client_id: your application's client id (for customer tokens).
-        api_url: the Customer Chat API's base URL (``http(s)``; the socket uses
-            ``ws(s)``); a sandbox's ``api_url`` in tests.
-        accounts_url: the Accounts API's base URL (customer tokens). ``None``:
-            LiveChat's, which only the default ``api_url`` may use: a custom
-            ``api_url`` needs its own (or a ``token_provider``).
-        region_url: where the API of another region is, ``{region}`` in it
-            standing for the region the server names when the organization is
-            elsewhere (``misdirected_connection``/``misdirected_request``).
-            ``None``: LiveChat's own pattern when ``api_url`` is LiveChat's;
-            with any other ``api_url`` the SDK then stops with ``disconnected``
-            naming the region, rather than reconnecting to the same host.
-        group_id: the group to chat with (sent at login).
-        page: the page the customer is on, ``{"url", "title"}`` (sent at login).
-            Here and below, a model may be a Struct or the plain dict of its
-            wire form (snake_case keys; a bad or unknown key is refused).
-        referrer: the page's referrer (sent at login).
-        customer: customer data sent at login: ``name``, ``email``,
-            ``session_fields``...
-        token_provider: an async callable returning a :class:`Token`; replaces
-            the built-in customer token fetch (bring tokens from your backend).
-        request_timeout: seconds a request may wait, for a connection and a reply.
-        connect_timeout: seconds to open the WebSocket.
-        sneak_peek_interval: the sneak-peek throttle's interval in seconds.
-        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff
-            (docs/reconnect.md: a login resets it; failed attempts grow it).
-        reconnects_per_minute: the long-run bound on reconnects a minute (this
-            many back to back, then one every ``60 / reconnects_per_minute`` s).
-        application: the ``application`` reported at login.
-        ssl: the TLS context for ``https``/``wss``; ``None`` verifies against
-            the system's certificate authorities (never turned off by default).
-        http_session: an ``aiohttp.ClientSession`` shared with other customers
-            (:class:`~rxlivechat.pool.CustomerPool` passes its own); never closed
-            by the SDK. ``None``: the SDK makes its own when it first needs one
-            and closes it on :meth:`destroy`. The customer's identity is never
-            in the session (its cookie jar plays no part), so one session
-            serves many customers.
-        connect_gate: a semaphore shared with other customers that bounds how
-            many connect and log in at once (a pool's).
-        telemetry: spans and metrics for this customer
-            (:meth:`rxlivechat.telemetry.Telemetry.customer`); ``None``: none.
-        store: where the customer's identity, each chat's checkpoint and the
-            side storage outlive the process: a :class:`~rxlivechat.stores.Store`,
-            a file path (an SQLite store) or a ``redis://`` URL; ``None`` keeps
-            nothing past the process (a bounded memory of recent events, as
-            a reconnect needs). See docs/howto/run-as-a-service.md.
-        customer_key: the customer's name in ``store`` (one store, many
-            customers).
-        auto_commit: an event is committed once every subscriber and handler
-            returned from it, and every ``async def`` handler's coroutine
-            completed; ``False``: once you call :meth:`commit` (or use the
-            :func:`rxlivechat.commit` operator).
-        fail_fast: until the first login, a failed connection attempt (a
-            refused port, a name that does not resolve, TLS, an HTTP error)
-            fails :meth:`wait_connected` and the waiting requests at once with
-            :class:`~rxlivechat.NotConnectedError`, naming the cause; the SDK
-            keeps trying. ``False``: they wait through failed attempts.
+        **options: the customer's options, declared by
+            :class:`~rxlivechat.options.CustomerOptions`: ``organization_id``
+            and ``client_id`` (required), ``api_url``, ``accounts_url``,
+            ``store``... (``help(CustomerSDK)`` lists them all).
+
+    Raises:
+        InvalidArgumentError: an option is invalid: a URL without an
+            ``http(s)`` scheme or a host, or a custom ``api_url`` without
+            ``accounts_url`` (the message says which, and why).
     """
 
-    def __init__(
-        self,
-        *,
-        organization_id: str,
-        client_id: str,
-        api_url: str = DEFAULT_API_URL,
-        accounts_url: str | None = None,
-        region_url: str | None = None,
-        group_id: int | None = None,
-        page: m.CustomerPage | Mapping[str, str] | None = None,
-        referrer: str | None = None,
-        customer: m.LoginCustomer | Mapping[str, Any] | None = None,
-        token_provider: TokenProvider | None = None,
-        request_timeout: float = 15.0,
-        connect_timeout: float = 10.0,
-        sneak_peek_interval: float = 2.0,
-        reconnect_delay: tuple[float, float] = (0.5, 30.0),
-        reconnects_per_minute: int = 20,
-        application: m.Application | Mapping[str, Any] | None = None,
-        ssl: ssl_.SSLContext | None = None,
-        http_session: aiohttp.ClientSession | None = None,
-        connect_gate: asyncio.Semaphore | None = None,
-        telemetry: CustomerTelemetry | None = None,
-        store: Store | str | os.PathLike[str] | None = None,
-        customer_key: str = DEFAULT_KEY,
-        auto_commit: bool = True,
-        fail_fast: bool = True,
-    ) -> None:
+    def __init__(self, **options: Unpack[CustomerOptions]) -> None:
         super().__init__()
+        check_names(options, "CustomerSDK()")
+        organization_id = options["organization_id"]
+        client_id = options["client_id"]
+        api_url = options.get("api_url", DEFAULT_API_URL)
+        token_provider = options.get("token_provider")
         require_str("organization_id", organization_id)
         require_str("client_id", client_id)
-        require_str("customer_key", customer_key)
-        if request_timeout <= 0:
+        accounts_url = check_urls(api_url, options.get("accounts_url"), token_provider)
+        region_url = check_region_url(api_url, options.get("region_url"))
+        store = options.get("store")
+        # Typed by CustomerOptions already; their defaults are the engine's.
+        passed: dict[str, Any] = {
+            k: v for k, v in options.items() if k in PASSED_TO_THE_ENGINE
+        }
+        engine_options = Options(
+            organization_id=organization_id,
+            client_id=client_id,
+            api_url=api_url,
+            accounts_url=accounts_url,
+            region_url=region_url,
+            login=m.Login(
+                token="",
+                customer=convert(options.get("customer"), m.LoginCustomer, "customer"),
+                customer_page=convert(options.get("page"), m.CustomerPage, "page"),
+                group_id=options.get("group_id"),
+                referrer=options.get("referrer"),
+                application=convert(
+                    options.get("application"), m.Application, "application"
+                )
+                or m.Application(name="rxlivechat"),
+            ),
+            **passed,
+        )
+        require_str("customer_key", engine_options.customer_key)
+        if engine_options.request_timeout <= 0:
             raise InvalidArgumentError("request_timeout must be positive")
-        accounts_url = check_urls(api_url, accounts_url, token_provider)
+        if store is not None:  # opened once the rest is known to be good
+            # None keeps nothing (a MemoryStore would keep a checkpoint per
+            # chat for ever): the engine's own ledger is bounded.
+            engine_options = dataclasses.replace(engine_options, store=as_store(store))
         self.organization_id = organization_id
         self.client_id = client_id
         self.api_url = api_url
         self.accounts_url = accounts_url
-        if region_url is None and api_url.rstrip("/") == DEFAULT_API_URL:
-            region_url = DEFAULT_REGION_URL
-        if region_url is not None and "{region}" not in region_url:
-            raise InvalidArgumentError(
-                "region_url must hold {region}, e.g. 'https://api-{region}.example'"
-            )
-        self._sneak_peek_interval = sneak_peek_interval
+        self._sneak_peek_interval = options.get(
+            "sneak_peek_interval", SNEAK_PEEK_INTERVAL
+        )
         self._sneak_peeks: dict[str, Throttle[str]] = {}
 
         self._streams = Streams()
-        self._engine = Engine(
-            Options(
-                organization_id=organization_id,
-                client_id=client_id,
-                api_url=api_url,
-                accounts_url=accounts_url,
-                region_url=region_url,
-                login=m.Login(
-                    token="",
-                    customer=convert(customer, m.LoginCustomer, "customer"),
-                    customer_page=convert(page, m.CustomerPage, "page"),
-                    group_id=group_id,
-                    referrer=referrer,
-                    application=convert(application, m.Application, "application")
-                    or m.Application(name="rxlivechat"),
-                ),
-                token_provider=token_provider,
-                request_timeout=request_timeout,
-                connect_timeout=connect_timeout,
-                reconnect_delay=reconnect_delay,
-                reconnects_per_minute=reconnects_per_minute,
-                ssl=ssl,
-                http_session=http_session,
-                connect_gate=connect_gate,
-                telemetry=telemetry,
-                # None keeps nothing (a MemoryStore would keep a checkpoint per
-                # chat for ever): the engine's own ledger is bounded.
-                store=None if store is None else as_store(store),
-                customer_key=customer_key,
-                auto_commit=auto_commit,
-                fail_fast=fail_fast,
-            ),
-            self._streams,
-        )
+        self._engine = Engine(engine_options, self._streams)
         self._streams.commits = self._engine.commits
         self._calls = Calls(self._engine, self._streams.report)
         self._closing: Closing | None = None
@@ -558,30 +480,7 @@ class CustomerSDK(Listeners, V1Methods, Observable[tuple[str, Any]]):
 
 
 def init(
-    *,
-    organization_id: str,
-    client_id: str,
-    api_url: str = DEFAULT_API_URL,
-    accounts_url: str | None = None,
-    region_url: str | None = None,
-    group_id: int | None = None,
-    page: m.CustomerPage | Mapping[str, str] | None = None,
-    referrer: str | None = None,
-    customer: m.LoginCustomer | Mapping[str, Any] | None = None,
-    token_provider: TokenProvider | None = None,
-    request_timeout: float = 15.0,
-    connect_timeout: float = 10.0,
-    sneak_peek_interval: float = 2.0,
-    reconnect_delay: tuple[float, float] = (0.5, 30.0),
-    reconnects_per_minute: int = 20,
-    application: m.Application | Mapping[str, Any] | None = None,
-    ssl: ssl_.SSLContext | None = None,
-    store: Store | str | os.PathLike[str] | None = None,
-    customer_key: str = DEFAULT_KEY,
-    auto_commit: bool = True,
-    telemetry: CustomerTelemetry | None = None,
-    auto_connect: bool = True,
-    fail_fast: bool = True,
+    *, auto_connect: bool = True, **options: Unpack[CustomerOptions]
 ) -> CustomerSDK:
     """Create a :class:`CustomerSDK` and start connecting (like the JS ``init``).
 
@@ -589,74 +488,36 @@ def init(
     Jupyter. Plain scripts without asyncio use :func:`rxlivechat.connect_sync`.
 
     Args:
-        organization_id: the LiveChat organization.
-        client_id: your application's client id.
-        api_url: the Customer Chat API's base URL (``http://`` or ``https://``).
-        accounts_url: the Accounts API's base URL (customer tokens); required
-            with a custom ``api_url`` unless ``token_provider`` is given.
-        region_url: the API's URL in another region (``{region}`` in it).
-        group_id: the group to chat with.
-        page: the page the customer is on, ``{"url", "title"}``.
-        referrer: the page's referrer.
-        customer: customer data sent at login.
-        token_provider: an async callable returning a :class:`Token`.
-        request_timeout: seconds a request may wait, for a connection and a reply.
-        connect_timeout: seconds to open the WebSocket.
-        sneak_peek_interval: the sneak-peek throttle's interval in seconds.
-        reconnect_delay: ``(base, cap)`` in seconds of the reconnect backoff.
-        reconnects_per_minute: the long-run bound on reconnects a minute (this
-            many back to back, then one every ``60 / reconnects_per_minute`` s).
-        application: the ``application`` reported at login.
-        ssl: the TLS context for ``https``/``wss``.
-        store: where the identity and the chats' checkpoints outlive the
-            process: a :class:`Store`, a file path (SQLite) or a ``redis://`` URL.
-        customer_key: the customer's name in ``store``.
-        auto_commit: commit each event once its subscribers and handlers ran;
-            ``False`` waits for :meth:`CustomerSDK.commit`.
-        telemetry: spans and metrics of this customer (:mod:`rxlivechat.telemetry`).
         auto_connect: ``False`` waits for :meth:`CustomerSDK.connect`.
-        fail_fast: until the first login, a failed attempt fails
-            ``wait_connected`` and the waiting requests at once, naming its
-            cause (:class:`~rxlivechat.NotConnectedError`).
-
-    The arguments are :class:`CustomerSDK`'s; its docstring says more.
+        **options: the customer's options, declared by
+            :class:`~rxlivechat.options.CustomerOptions`: ``organization_id``
+            and ``client_id`` (required), ``api_url``, ``accounts_url``,
+            ``store``... (``help(rxlivechat.init)`` lists them all).
 
     Raises:
         RuntimeError: no asyncio loop is running.
-        InvalidArgumentError: an argument is invalid: a URL without an
+        InvalidArgumentError: an option is invalid: a URL without an
             ``http(s)`` scheme or a host, or a custom ``api_url`` without
             ``accounts_url`` (the message says which, and why).
     """
+    check_names(options, "init()")
     if _get_running_loop() is None:
         raise RuntimeError(
             "rxlivechat.init() needs a running asyncio loop: call it inside "
             "`async def` (run with asyncio.run), or use rxlivechat.connect_sync() "
             "in code without asyncio"
         )
-    sdk = CustomerSDK(
-        organization_id=organization_id,
-        client_id=client_id,
-        api_url=api_url,
-        accounts_url=accounts_url,
-        region_url=region_url,
-        group_id=group_id,
-        page=page,
-        referrer=referrer,
-        customer=customer,
-        token_provider=token_provider,
-        request_timeout=request_timeout,
-        connect_timeout=connect_timeout,
-        sneak_peek_interval=sneak_peek_interval,
-        reconnect_delay=reconnect_delay,
-        reconnects_per_minute=reconnects_per_minute,
-        application=application,
-        ssl=ssl,
-        store=store,
-        customer_key=customer_key,
-        auto_commit=auto_commit,
-        telemetry=telemetry,
-        fail_fast=fail_fast,
-    )
+    sdk = CustomerSDK(**options)
     if auto_connect:
         sdk.connect()
     return sdk
+
+
+AUTO_CONNECT = inspect.Parameter(
+    "auto_connect", inspect.Parameter.KEYWORD_ONLY, default=True, annotation=bool
+)
+documented(init, AUTO_CONNECT)
+documented(
+    CustomerSDK.__init__,
+    inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+)

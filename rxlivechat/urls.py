@@ -5,10 +5,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from .engine import TokenProvider
+from .engine.options import DEFAULT_REGION_URL
 from .exceptions import InvalidArgumentError
 from .methods.validate import require_str
 
-__all__ = ["DEFAULT_ACCOUNTS_URL", "DEFAULT_API_URL", "check_url", "check_urls"]
+__all__ = [
+    "DEFAULT_ACCOUNTS_URL",
+    "DEFAULT_API_URL",
+    "check_region_url",
+    "check_url",
+    "check_urls",
+]
 
 DEFAULT_API_URL = "https://api.livechatinc.com"
 DEFAULT_ACCOUNTS_URL = "https://accounts.livechat.com"
@@ -52,3 +59,14 @@ def check_url(name: str, url: str) -> None:
         f"{name} {url!r} is not usable ({why}), e.g. 'https://api.livechatinc.com' "
         "or 'http://127.0.0.1:8080'"
     )
+
+
+def check_region_url(api_url: str, region_url: str | None) -> str | None:
+    """The regional URL pattern to use: LiveChat's own by default with its API."""
+    if region_url is None and api_url.rstrip("/") == DEFAULT_API_URL:
+        return DEFAULT_REGION_URL
+    if region_url is not None and "{region}" not in region_url:
+        raise InvalidArgumentError(
+            "region_url must hold {region}, e.g. 'https://api-{region}.example'"
+        )
+    return region_url

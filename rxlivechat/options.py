@@ -29,10 +29,12 @@ from typing import Any, Required, TypedDict, TypeVar
 import aiohttp
 
 from .engine import Options, TokenProvider
+from .exceptions import InvalidArgumentError
+from .methods.validate import convert, require_str
 from .protocol import methods as m
-from .stores import Store
+from .stores import Store, as_store
 from .telemetry import CustomerTelemetry  # resolved at run time: signature()
-from .urls import DEFAULT_API_URL
+from .urls import DEFAULT_API_URL, check_region_url, check_urls
 
 __all__ = [
     "PASSED_TO_THE_ENGINE",
@@ -41,6 +43,7 @@ __all__ = [
     "CustomerOptions",
     "check_names",
     "documented",
+    "for_the_engine",
     "signature",
 ]
 
@@ -170,20 +173,79 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def check_names(options: Mapping[str, object], of: str) -> None:
+def check_names(
+    options: Mapping[str, object], of: str, *, complete: bool = True
+) -> None:
     """Refuse what Python would refuse of a plain signature (``TypeError``).
 
     Args:
         options: the keyword arguments given.
         of: who was called, for the message (``"init()"``).
+        complete: whether the required options must be there (not in a
+            pool's defaults, which each customer completes).
     """
     for name in sorted(options.keys() - _HINTS.keys()):
         close = difflib.get_close_matches(name, sorted(_HINTS), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise TypeError(f"{of} got an unexpected keyword argument {name!r}{hint}")
     missing = sorted(REQUIRED - options.keys())
-    if missing:
+    if missing and complete:
         raise TypeError(f"{of} missing required keyword arguments: {missing}")
+
+
+def for_the_engine(options: CustomerOptions, of: str) -> Options:
+    """Check a customer's ``options`` (nothing is sent yet); the engine's from them.
+
+    Args:
+        options: the keyword arguments given.
+        of: who was called, for the messages (``"CustomerSDK()"``).
+
+    Raises:
+        TypeError: an unknown option, or a required one missing.
+        InvalidArgumentError: an option is invalid.
+    """
+    check_names(options, of)
+    organization_id = options["organization_id"]
+    client_id = options["client_id"]
+    api_url = options.get("api_url", DEFAULT_API_URL)
+    token_provider = options.get("token_provider")
+    require_str("organization_id", organization_id)
+    require_str("client_id", client_id)
+    accounts_url = check_urls(api_url, options.get("accounts_url"), token_provider)
+    region_url = check_region_url(api_url, options.get("region_url"))
+    store = options.get("store")
+    # Typed by CustomerOptions already; their defaults are the engine's.
+    passed: dict[str, Any] = {
+        k: v for k, v in options.items() if k in PASSED_TO_THE_ENGINE
+    }
+    engine_options = Options(
+        organization_id=organization_id,
+        client_id=client_id,
+        api_url=api_url,
+        accounts_url=accounts_url,
+        region_url=region_url,
+        login=m.Login(
+            token="",
+            customer=convert(options.get("customer"), m.LoginCustomer, "customer"),
+            customer_page=convert(options.get("page"), m.CustomerPage, "page"),
+            group_id=options.get("group_id"),
+            referrer=options.get("referrer"),
+            application=convert(
+                options.get("application"), m.Application, "application"
+            )
+            or m.Application(name="rxlivechat"),
+        ),
+        **passed,
+    )
+    require_str("customer_key", engine_options.customer_key)
+    if engine_options.request_timeout <= 0:
+        raise InvalidArgumentError("request_timeout must be positive")
+    if store is None:
+        # None keeps nothing (a MemoryStore would keep a checkpoint per
+        # chat for ever): the engine's own ledger is bounded.
+        return engine_options
+    # Opened once the rest is known to be good.
+    return dataclasses.replace(engine_options, store=as_store(store))
 
 
 def signature(

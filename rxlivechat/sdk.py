@@ -22,12 +22,16 @@ Rules:
 4. ``destroy()`` and ``disconnect()`` take effect when called; what they return
    finishes closing the socket, and awaiting it is optional. An SDK collected
    without ``destroy()`` warns (``ResourceWarning``) and closes its engine.
+
+Its neighbours, one idea each: ``options.py`` (the options, declared once, and
+what the engine is given), ``urls.py`` (their URLs checked), ``streams.py`` (the
+engine's listener: the hot streams and the named handlers), ``listeners.py``
+(``on``/``once``/``off``), ``closing.py`` (what ``destroy()`` returns).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
 import warnings
 from asyncio.events import _get_running_loop
@@ -37,7 +41,7 @@ from typing import Any, NoReturn, Unpack
 from reactivex import Observable, abc
 
 from .closing import Closing, closed
-from .engine import Engine, Options
+from .engine import Engine
 from .events import NewEvent
 from .exceptions import InvalidArgumentError, SDKClosedError, WrongThreadError
 from .handlers import Overflow
@@ -46,21 +50,18 @@ from .listeners import Listeners
 from .methods.calls import Calls
 from .methods.throttle import Throttle
 from .methods.v1 import V1Methods
-from .methods.validate import convert, require_str
+from .methods.validate import require_str
 from .options import (
-    PASSED_TO_THE_ENGINE,
     SNEAK_PEEK_INTERVAL,
     CustomerOptions,
     check_names,
     documented,
+    for_the_engine,
 )
-from .protocol import methods as m
 from .protocol.frames import Frame
 from .protocol.models import Event
-from .stores import as_store
 from .stream import StreamQueue
 from .streams import Streams
-from .urls import DEFAULT_API_URL, check_region_url, check_urls
 
 __all__ = ["Closing", "CustomerSDK", "MAX_QUEUED_EVENTS", "init"]
 
@@ -99,50 +100,11 @@ class CustomerSDK(Listeners, V1Methods, Observable[tuple[str, Any]]):
 
     def __init__(self, **options: Unpack[CustomerOptions]) -> None:
         super().__init__()
-        check_names(options, "CustomerSDK()")
-        organization_id = options["organization_id"]
-        client_id = options["client_id"]
-        api_url = options.get("api_url", DEFAULT_API_URL)
-        token_provider = options.get("token_provider")
-        require_str("organization_id", organization_id)
-        require_str("client_id", client_id)
-        accounts_url = check_urls(api_url, options.get("accounts_url"), token_provider)
-        region_url = check_region_url(api_url, options.get("region_url"))
-        store = options.get("store")
-        # Typed by CustomerOptions already; their defaults are the engine's.
-        passed: dict[str, Any] = {
-            k: v for k, v in options.items() if k in PASSED_TO_THE_ENGINE
-        }
-        engine_options = Options(
-            organization_id=organization_id,
-            client_id=client_id,
-            api_url=api_url,
-            accounts_url=accounts_url,
-            region_url=region_url,
-            login=m.Login(
-                token="",
-                customer=convert(options.get("customer"), m.LoginCustomer, "customer"),
-                customer_page=convert(options.get("page"), m.CustomerPage, "page"),
-                group_id=options.get("group_id"),
-                referrer=options.get("referrer"),
-                application=convert(
-                    options.get("application"), m.Application, "application"
-                )
-                or m.Application(name="rxlivechat"),
-            ),
-            **passed,
-        )
-        require_str("customer_key", engine_options.customer_key)
-        if engine_options.request_timeout <= 0:
-            raise InvalidArgumentError("request_timeout must be positive")
-        if store is not None:  # opened once the rest is known to be good
-            # None keeps nothing (a MemoryStore would keep a checkpoint per
-            # chat for ever): the engine's own ledger is bounded.
-            engine_options = dataclasses.replace(engine_options, store=as_store(store))
-        self.organization_id = organization_id
-        self.client_id = client_id
-        self.api_url = api_url
-        self.accounts_url = accounts_url
+        engine_options = for_the_engine(options, "CustomerSDK()")
+        self.organization_id = engine_options.organization_id
+        self.client_id = engine_options.client_id
+        self.api_url = engine_options.api_url
+        self.accounts_url = engine_options.accounts_url
         self._sneak_peek_interval = options.get(
             "sneak_peek_interval", SNEAK_PEEK_INTERVAL
         )

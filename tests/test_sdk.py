@@ -175,6 +175,8 @@ def test_a_misspelled_or_missing_option_is_a_type_error_naming_it() -> None:
         rxlivechat.init(organization_id="o", client_id="c", requestTimeout=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match=r"missing .*\['client_id'\]"):
         rxlivechat.CustomerSDK(organization_id="o")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"CustomerPool\(\) .*'clientID'"):
+        rxlivechat.CustomerPool(clientID="c")  # a pool's defaults: checked at once
 
 
 def test_init_outside_a_running_loop_says_what_to_do() -> None:

@@ -270,17 +270,25 @@ def signature(
     return inspect.Signature([*before, *options], return_annotation=returns)
 
 
-def documented(function: F, *before: inspect.Parameter) -> F:
+def documented(function: F) -> F:
     """``function`` as ``help()`` shows it: every option in its signature and docs.
 
-    Its own docstring keeps the lead; the options' docs follow it.
+    ``function`` takes ``**options: Unpack[CustomerOptions]`` after its own
+    parameters, which keep their place; its own docstring keeps the lead, the
+    options' docs follow it.
     """
-    returns = typing.get_type_hints(function).get("return", inspect.Parameter.empty)
+    hints = typing.get_type_hints(function)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(function).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    returns = hints.get("return", inspect.Parameter.empty)
     function.__signature__ = signature(  # type: ignore[attr-defined]
-        *before, returns=None if returns is type(None) else returns
+        *own, returns=None if returns is type(None) else returns
     )
-    own = inspect.cleandoc(function.__doc__ or "")
+    lead = inspect.cleandoc(function.__doc__ or "")
     options = inspect.cleandoc(CustomerOptions.__doc__ or "")
     keywords = options[options.index("Attributes:") + len("Attributes:") :]
-    function.__doc__ = f"{own}\n\nOptions (:class:`CustomerOptions`):{keywords}"
+    function.__doc__ = f"{lead}\n\nOptions (:class:`CustomerOptions`):{keywords}"
     return function

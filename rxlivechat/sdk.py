@@ -32,7 +32,6 @@ engine's listener: the hot streams and the named handlers), ``listeners.py``
 from __future__ import annotations
 
 import asyncio
-import inspect
 import warnings
 from asyncio.events import _get_running_loop
 from types import TracebackType
@@ -475,11 +474,5 @@ def init(
     return sdk
 
 
-AUTO_CONNECT = inspect.Parameter(
-    "auto_connect", inspect.Parameter.KEYWORD_ONLY, default=True, annotation=bool
-)
-documented(init, AUTO_CONNECT)
-documented(
-    CustomerSDK.__init__,
-    inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-)
+documented(init)
+documented(CustomerSDK.__init__)

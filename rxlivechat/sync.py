@@ -28,7 +28,6 @@ hook, registered once, closes whatever is still open at exit.
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
@@ -38,7 +37,7 @@ from .exceptions import SDKClosedError
 from .handlers import Overflow
 from .history import ChatHistory
 from .options import CustomerOptions, documented
-from .sdk import AUTO_CONNECT, MAX_QUEUED_EVENTS, CustomerSDK, init
+from .sdk import MAX_QUEUED_EVENTS, CustomerSDK, init
 from .sync_iterators import BACKLOG, Backlog, SyncChatHistory, SyncEvents
 
 if TYPE_CHECKING:  # the sandbox (a server) and the pool are imported when used
@@ -297,13 +296,7 @@ class SyncCustomerSDK(BlockingMethods):
 
 
 # After SyncCustomerSDK, which its result type names.
-documented(
-    connect_sync,
-    inspect.Parameter(
-        "timeout", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=float | None
-    ),
-    AUTO_CONNECT,
-)
+documented(connect_sync)
 
 
 def __getattr__(name: str) -> Any:

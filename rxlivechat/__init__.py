@@ -79,6 +79,7 @@ from .exceptions import (
 from .history import ChatHistory, HistoryPage, then_live
 from .methods.actions import CancelRateResult
 from .methods.upload import FileUpload
+from .options import CustomerOptions
 from .pool import CustomerPool, EventQueue, StreamOverflowError
 from .protocol.frames import API_VERSION
 from .protocol.models import (
@@ -148,6 +149,7 @@ __all__ = [
     "Custom",
     "Customer",
     "CustomerBannedError",
+    "CustomerOptions",
     "CustomerPool",
     "CustomerSDK",
     "CustomerSessionFieldsLimitReachedError",

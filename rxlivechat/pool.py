@@ -46,6 +46,7 @@ from reactivex import Observable, abc
 
 from .exceptions import InvalidArgumentError, SDKClosedError, StreamOverflowError
 from .handlers import Overflow
+from .options import check_names
 from .sdk import CustomerSDK
 from .stream import HotStream, StreamQueue
 
@@ -110,9 +111,10 @@ class CustomerPool(Observable[PoolEvent]):
             sockets included (aiohttp counts a WebSocket as a connection for its
             whole life); 0, the default: no limit (the login gate bounds the
             connecting, and each customer holds one socket).
-        **defaults: :class:`~rxlivechat.CustomerSDK` options for every customer
-            (``organization_id``, ``client_id``, ``api_url``...); :meth:`add`
-            may override them per customer.
+        **defaults: options for every customer, any of
+            :class:`~rxlivechat.options.CustomerOptions` but those the pool
+            sets (``http_session``, ``connect_gate``, ``telemetry``);
+            :meth:`add` may override them per customer.
     """
 
     def __init__(
@@ -129,6 +131,7 @@ class CustomerPool(Observable[PoolEvent]):
         for option in ("http_session", "connect_gate", "telemetry"):
             if option in defaults:
                 raise InvalidArgumentError(f"the pool sets {option} itself")
+        check_names(defaults, "CustomerPool()", complete=False)
         self.defaults = defaults
         self.telemetry = telemetry
         self.dropped = 0

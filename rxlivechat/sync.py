@@ -30,12 +30,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from .blocking import blocking_methods
 from .exceptions import SDKClosedError
 from .handlers import Overflow
 from .history import ChatHistory
+from .options import CustomerOptions, documented
 from .sdk import MAX_QUEUED_EVENTS, CustomerSDK, init
 from .sync_iterators import BACKLOG, Backlog, SyncChatHistory, SyncEvents
 
@@ -65,15 +66,22 @@ _SDK_CLOSED = (
 )
 
 
-def connect_sync(*, timeout: float | None = None, **options: Any) -> SyncCustomerSDK:
+def connect_sync(
+    *,
+    timeout: float | None = None,
+    auto_connect: bool = True,
+    **options: Unpack[CustomerOptions],
+) -> SyncCustomerSDK:
     """Start a customer SDK on a background thread; a blocking facade of it.
 
     Args:
         timeout: seconds to wait for the SDK to be created (not for the login:
             calls wait for the connection themselves, or call
             :meth:`SyncCustomerSDK.wait_connected`).
-        **options: the keyword arguments of :func:`rxlivechat.init`
-            (``organization_id``, ``client_id``, ``api_url``, ``customer``...).
+        auto_connect: ``False`` waits for :meth:`SyncCustomerSDK.connect`.
+        **options: the customer's options, as :func:`rxlivechat.init` takes
+            them (:class:`~rxlivechat.options.CustomerOptions`:
+            ``organization_id``, ``client_id``, ``api_url``, ``customer``...).
 
     Returns:
         A :class:`SyncCustomerSDK`; use it in a ``with`` block, or ``close()`` it.
@@ -91,7 +99,7 @@ def connect_sync(*, timeout: float | None = None, **options: Any) -> SyncCustome
     try:
 
         async def make() -> tuple[CustomerSDK, Backlog]:
-            sdk = init(**options)
+            sdk = init(auto_connect=auto_connect, **options)
             return sdk, Backlog(sdk)  # before any event: nothing is missed
 
         sdk, backlog = runner.run(make(), timeout)
@@ -285,6 +293,10 @@ class SyncCustomerSDK(BlockingMethods):
             )
         )
         return SyncChatHistory(self._runner, history)
+
+
+# After SyncCustomerSDK, which its result type names.
+documented(connect_sync)
 
 
 def __getattr__(name: str) -> Any:

@@ -43,9 +43,10 @@ def connect_sync_pool(
     Args:
         max_concurrent_logins: customers connecting and logging in at once.
         timeout: seconds to wait for the pool to be made.
-        **defaults: :func:`rxlivechat.init` options for every customer
-            (``organization_id``, ``client_id``, ``api_url``...);
-            :meth:`SyncCustomerPool.add` may override them per customer.
+        **defaults: options for every customer, as
+            :class:`~rxlivechat.pool.CustomerPool` takes them (any of
+            :class:`~rxlivechat.options.CustomerOptions` but those the pool
+            sets); :meth:`SyncCustomerPool.add` may override them per customer.
 
     Example:
         >>> pool = connect_sync_pool(organization_id=org, client_id=c)  # doctest: +SKIP

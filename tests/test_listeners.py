@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import copy
 import gc
 import json
 import logging
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 
 import rxlivechat
-import rxlivechat.sdk
+import rxlivechat.listeners
 from rxlivechat import (
     Connected,
     CustomerSDK,
@@ -65,9 +67,78 @@ def test_every_push_becomes_events_with_listenable_names(name: str) -> None:
 def test_the_typed_overloads_cover_every_event_name_once(method: Any) -> None:
     covered: list[str] = []
     for overload in typing.get_overloads(method):
-        hints = typing.get_type_hints(overload, vars(rxlivechat.sdk))
+        hints = typing.get_type_hints(overload, vars(rxlivechat.listeners))
         covered += typing.get_args(hints["name"])
     assert sorted(covered) == sorted(EVENT_NAMES)
+
+
+# The typed overloads, generated from PAYLOADS ----------------------------------------
+
+LISTENERS = Path(rxlivechat.listeners.__file__)
+BEGIN = "# Generated from PAYLOADS"
+END = "# End of the generated overloads."
+
+
+def spelled(payload: Any) -> str:
+    """How the overloads write a payload type (PAYLOADS' values are importable)."""
+    return "None" if payload is None else str(payload.__name__)
+
+
+def overloads(implementation: ast.FunctionDef) -> list[str]:
+    """One ``@overload`` of ``implementation`` per PAYLOADS row, then ``Any``'s."""
+    rows = [
+        (f"Literal[{', '.join(map(repr, names))}]", spelled(payload))
+        for names, payload in rxlivechat.listeners.PAYLOADS.items()
+    ]
+    written = []
+    for name_type, payload in [*rows, ("OtherEventName", "Any")]:
+        variant = copy.deepcopy(implementation)
+        variant.decorator_list = [ast.Name("overload")]
+        variant.body = [ast.Expr(ast.Constant(...))]
+        name, fn = variant.args.args[1:3]
+        name.annotation = ast.parse(name_type, mode="eval").body
+        fn.annotation = ast.parse(f"Callable[[{payload}], object]", mode="eval").body
+        written.append(ast.unparse(variant))
+    return written
+
+
+def generated(source: str) -> str:
+    """``source`` with each generated region rewritten, formatted by ruff."""
+    implementations = {
+        node.lineno: node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and node.name in ("on", "once")
+        if not node.decorator_list
+    }
+    lines = source.splitlines(keepends=True)
+    out: list[str] = []
+    skipping = False
+    for number, line in enumerate(lines, 1):
+        if line.strip().startswith(END):
+            skipping = False
+        if skipping:
+            continue
+        out.append(line)
+        if line.strip().startswith(BEGIN):
+            skipping = True
+            # The implementation is the first def after the region.
+            after = min(n for n in implementations if n > number)
+            indent = line[: len(line) - len(line.lstrip())]
+            for text in overloads(implementations[after]):
+                out += [f"{indent}{row}\n" for row in text.splitlines()]
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(LISTENERS)],
+        input="".join(out),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_the_overloads_are_what_payloads_generates() -> None:
+    source = LISTENERS.read_text()
+    assert source.count(BEGIN) == 2
+    assert source == generated(source), "run: python -m tests.test_listeners"
 
 
 def test_an_unknown_name_is_refused_with_the_closest_suggested() -> None:
@@ -553,3 +624,8 @@ async def test_off_stops_new_events_while_those_waiting_still_run(
     await until(lambda: len(handler.handled) == 4)
     await asyncio.sleep(0.05)  # nothing more comes
     assert handler.handled == ids(range(4))
+
+
+if __name__ == "__main__":
+    LISTENERS.write_text(generated(LISTENERS.read_text()))
+    print(f"wrote {LISTENERS}")

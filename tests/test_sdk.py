@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime
 import gc
+import inspect
+import pydoc
+import re
 import subprocess
 import sys
 import textwrap
 import threading
+import typing
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ from rxlivechat import (
     WrongThreadError,
 )
 from rxlivechat.engine.transport import rtm_url, web_url
+from rxlivechat.options import PASSED_TO_THE_ENGINE, CustomerOptions
 from rxlivechat.protocol.methods import GetCustomer, ListThreads
 from rxlivechat.protocol.models import RichMessageButton, RichMessageElement
 from rxlivechat.sandbox import Sandbox
@@ -130,6 +136,47 @@ def test_bad_options_are_refused_before_connecting() -> None:
             client_id="c",
             page={"url": 1},  # type: ignore[dict-item]
         )
+
+
+def test_init_and_the_constructor_show_every_option_typed_documented() -> None:
+    hints = typing.get_type_hints(CustomerOptions, include_extras=True)
+    made: list[tuple[Callable[..., Any], list[str]]] = [
+        (rxlivechat.init, ["auto_connect"]),
+        (rxlivechat.CustomerSDK, []),
+        (rxlivechat.connect_sync, ["timeout", "auto_connect"]),
+    ]
+    for function, lead in made:
+        parameters = inspect.signature(function).parameters
+        assert list(parameters) == [*lead, *hints], function
+        shown = pydoc.plain(pydoc.render_doc(function))
+        for name in hints:
+            assert parameters[name].annotation is not inspect.Parameter.empty
+            assert re.search(rf"^[ |]*{name}: \S", shown, re.M), (function, name)
+    parameters = inspect.signature(rxlivechat.init).parameters
+    assert parameters["organization_id"].default is inspect.Parameter.empty
+    assert parameters["api_url"].default == "https://api.livechatinc.com"
+    assert parameters["auto_connect"].default is True
+
+
+def test_the_defaults_shown_are_the_ones_used() -> None:
+    sdk = rxlivechat.CustomerSDK(organization_id="o", client_id="c")
+    shown = inspect.signature(rxlivechat.CustomerSDK).parameters
+    for name in PASSED_TO_THE_ENGINE:
+        assert getattr(sdk._engine.options, name) == shown[name].default, name
+    assert sdk.api_url == shown["api_url"].default
+    assert sdk._sneak_peek_interval == shown["sneak_peek_interval"].default
+    assert sdk._engine.options.store is shown["store"].default is None
+
+
+def test_a_misspelled_or_missing_option_is_a_type_error_naming_it() -> None:
+    with pytest.raises(TypeError, match="'clientId'; did you mean 'client_id'"):
+        rxlivechat.CustomerSDK(organization_id="o", clientId="c")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"init\(\) .*'requestTimeout'"):
+        rxlivechat.init(organization_id="o", client_id="c", requestTimeout=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"missing .*\['client_id'\]"):
+        rxlivechat.CustomerSDK(organization_id="o")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"CustomerPool\(\) .*'clientID'"):
+        rxlivechat.CustomerPool(clientID="c")  # a pool's defaults: checked at once
 
 
 def test_init_outside_a_running_loop_says_what_to_do() -> None:

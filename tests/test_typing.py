@@ -58,6 +58,9 @@ SCRIPT = textwrap.dedent(
         sdk.get_chat("C", timeout="soon")  # [sync_timeout]
         sdk.get_chat("C", chatId="typo")  # [sync_typo]
         reveal_type(sdk.call(rxlivechat.protocol.methods.GetCustomer()))  # [sync_call]
+
+    def connecting() -> None:
+        rxlivechat.connect_sync(organization_id="o", clientId="c")  # [sync_connect]
     """
 )
 
@@ -132,6 +135,7 @@ def test_send_event_is_typed_by_the_event_it_sends(mypy_says: dict[str, str]) ->
         ("sync_unknown_name", 'No overload variant of "on"'),
         ("sync_timeout", 'Argument "timeout" to "get_chat"'),
         ("sync_typo", 'Unexpected keyword argument "chatId" for "get_chat"'),
+        ("sync_connect", 'Unexpected keyword argument "clientId" for "connect_sync"'),
     ],
 )
 def test_mistakes_are_type_errors(

@@ -208,7 +208,7 @@ class Sandbox:
         if self.tls and self._certificate is None:
             self._certificate = await asyncio.to_thread(SelfSignedCertificate)
         self.stopping = asyncio.Event()
-        app, middleware = make_app(self, self.console.app(), self.max_body_bytes)
+        app, middleware = make_app(self, self.console.app, self.max_body_bytes)
         runner = web.AppRunner(
             app,
             access_log=None,

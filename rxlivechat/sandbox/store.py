@@ -291,8 +291,12 @@ class SandboxState:
             user_ids=sorted(chat.present, key=chat.user_ids.index),
             properties=_copy_properties(properties),
             access=chat.access,
+            position=len(chat.threads),
         )
+        # Threads only append, newest last: their keys stay sorted, so a page
+        # is a bisection of chat.thread_keys (docs/sandbox-choices.md).
         chat.threads.append(thread)
+        chat.thread_keys.append(thread.key)
         chat.thread_index[thread.id] = thread
         return thread
 
@@ -332,7 +336,7 @@ class SandboxState:
         self, chat: ChatRecord, thread: ThreadRecord, viewer: str
     ) -> Thread:
         """The wire ``Thread`` with its events, as ``viewer`` sees it."""
-        position = chat.threads.index(thread)
+        position = thread.position
         return Thread(
             id=thread.id,
             created_at=thread.created_at,

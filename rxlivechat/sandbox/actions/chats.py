@@ -40,7 +40,7 @@ def list_chats(
     chats = backend.store.customer_chats(customer.id)
     page = paginate(
         chats,
-        lambda c: c.key,
+        [c.key for c in chats],  # a customer has few chats (chats_per_customer)
         kind="chats",
         scope=customer.id,
         sort_order=order,
@@ -87,7 +87,7 @@ def list_threads(
     )
     page = paginate(
         chat.threads,
-        lambda t: t.key,
+        chat.thread_keys,
         kind="threads",
         scope=chat.id,
         sort_order=sort_order(req.sort_order),

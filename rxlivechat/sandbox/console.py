@@ -62,7 +62,7 @@ from ..protocol.models import (
 )
 from ..protocol.pushes import IncomingChat
 from .agents import ScriptedAgent
-from .records import ChatRecord
+from .records import ChatRecord, CustomerRecord
 from .store import SandboxState
 
 __all__ = [
@@ -305,7 +305,9 @@ class Console:
         record = store.chats.get(chat_id)
         if record is None:
             raise NotFoundError("Chat not found")
-        customer = store.customers[record.customer_id]
+        customer = store.customers.get(record.customer_id) or CustomerRecord(
+            id=record.customer_id
+        )
         events = [
             self._event(record, thread.id, event)
             for thread in record.threads
@@ -528,11 +530,14 @@ class Console:
     def _event(self, chat: ChatRecord, thread_id: str, event: Event) -> ConsoleEvent:
         store = self._sandbox.store
         author_id = event.author_id
-        if author_id is None or isinstance(event, SystemMessage | SystemEvent):
-            author, name = "system", None
-        elif author_id == chat.customer_id:
+        if author_id is not None and author_id == chat.customer_id:
+            # Before the system check: a customer may send a system_message
+            # (docs/sandbox-choices.md), shown as theirs, never as the system's.
             author = "customer"
-            name = store.customers[author_id].name
+            customer = store.customers.get(author_id)
+            name = customer.name if customer is not None else None
+        elif author_id is None or isinstance(event, SystemMessage | SystemEvent):
+            author, name = "system", None
         else:
             author = "me" if author_id == self.agent.id else "agent"
             agent = store.agents.get(author_id)

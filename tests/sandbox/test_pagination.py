@@ -84,7 +84,7 @@ def test_page_ids_are_opaque_base64_and_checked() -> None:
 
 
 def test_empty_list() -> None:
-    empty = paginate([], [], kind="k", scope="s", sort_order="desc", limit=3)
+    empty: Any = paginate([], [], kind="k", scope="s", sort_order="desc", limit=3)
     assert (empty.items, empty.next_page_id, empty.previous_page_id) == ([], None, None)
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ...exceptions import ChatAlreadyActiveError, ChatLimitReachedError, ValidationError
+from ...exceptions import (
+    ChatAlreadyActiveError,
+    ChatLimitReachedError,
+    LimitReachedError,
+    ValidationError,
+)
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
 from ...protocol.limits import LIMITS
@@ -127,6 +132,8 @@ def start_chat(
         # customer-sdk/index.mdx: "CHAT_LIMIT_REACHED - the maximum limit of
         # chats per customer has been reached ... The limit is 1."
         raise ChatLimitReachedError("Chat limit reached")
+    if len(store.chats) >= store.bounds.chats:
+        raise LimitReachedError(f"Chats limit reached ({store.bounds.chats})")
     for user in spec.users or ():
         if user.id != customer.id:
             raise ValidationError("chat.users may only hold the requester")

@@ -11,6 +11,7 @@ import msgspec
 
 from ...exceptions import (
     CustomerSessionFieldsLimitReachedError,
+    EntityTooLargeError,
     GroupNotFoundError,
     GroupsOfflineError,
     ValidationError,
@@ -37,6 +38,8 @@ _RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})
 _BUTTON_TYPES = frozenset({"webview", "message", "url", "phone"})
 
 _SORT_ORDERS = frozenset({"asc", "desc"})
+
+_json = msgspec.json.Encoder()
 
 
 def require_online(backend: Backend, access: Access) -> None:
@@ -119,11 +122,43 @@ def check_event(backend: Backend, event: Event, *, agent: bool = False) -> Event
 
 
 def check_properties(
-    backend: Backend, location: Location, properties: Properties | None
+    backend: Backend,
+    location: Location,
+    properties: Properties | None,
+    *,
+    current: Properties | None = None,
 ) -> None:
-    """Refuse properties the license has not registered, or of a wrong type."""
-    if properties:
-        backend.properties.check_values(location, properties)
+    """Refuse properties not registered, of a wrong type, or too large.
+
+    Args:
+        backend: the state (its registry and bounds).
+        location: where they are written.
+        properties: the update.
+        current: the properties the update merges into (their total is
+            bounded too).
+
+    Raises:
+        ValidationError: not registered, or the wrong type.
+        EntityTooLargeError: a value, or the merged whole, is over the bounds.
+    """
+    if not properties:
+        return
+    backend.properties.check_values(location, properties)
+    bounds = backend.store.bounds
+    for namespace, values in properties.items():
+        for name, value in values.items():
+            if len(_json.encode(value)) > bounds.property_value_bytes:
+                raise EntityTooLargeError(
+                    f"Property {namespace}.{name} is too large "
+                    f"(max {bounds.property_value_bytes} bytes)"
+                )
+    merged = {ns: dict(values) for ns, values in (current or {}).items()}
+    for namespace, values in properties.items():
+        merged.setdefault(namespace, {}).update(values)
+    if len(_json.encode(merged)) > bounds.properties_bytes:
+        raise EntityTooLargeError(
+            f"Properties are too large (max {bounds.properties_bytes} bytes)"
+        )
 
 
 def bounded(value: int | None, name: str, default: int, maximum: int) -> int:

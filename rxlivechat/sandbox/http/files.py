@@ -7,6 +7,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ...exceptions import EntityTooLargeError, NotFoundError, ValidationError
 from ...protocol import methods as m
@@ -35,7 +36,7 @@ class Files:
                 stored = await self._read_upload(request, customer_id, deadline)
         except TimeoutError:
             raise timed_out(request) from None
-        except ValueError as exc:  # aiohttp: a malformed multipart body
+        except (ValueError, HttpProcessingError) as exc:  # a malformed multipart body
             raise ValidationError(f"Malformed multipart body: {exc}") from None
         # The name is one path segment, quoted whole: the URL always resolves
         # to the file (upload_name took out separators and "..").

@@ -88,3 +88,96 @@ asyncio.run(main())
     assert result["alive"] == 0, result
     # Each sandbox held 2,000 events (about 0.8 MiB): 100 kept would be ~80 MiB.
     assert result["growth"] < 25 * MIB, result
+
+
+def test_floods_of_every_growth_path_stay_bounded() -> None:
+    """Each growth path flooded well past its bound; the sandbox's RSS stays small.
+
+    The floods go through the sandbox's handlers (the store is where memory
+    grows; the transports add nothing that stays) and, for token grants, its
+    HTTP endpoint. Unbounded, the sneak peeks alone would hold 20,000 x 16 KB
+    (about 320 MiB) and the messages 3,000 x 16 KB (about 47 MiB).
+    """
+    result = run_child(
+        RSS
+        + """
+import asyncio, json
+import aiohttp
+from rxlivechat.exceptions import ServerError
+from rxlivechat.protocol import methods as m
+from rxlivechat.protocol.models import Message
+from rxlivechat.sandbox import Bounds, Sandbox
+
+TEXT = "x" * 16_000
+bounds = Bounds(customers=2_000, chats=200, events_per_thread=500, tokens=2_000)
+
+def refused(handle, *args):
+    try:
+        handle(*args)
+    except ServerError as exc:
+        return exc.error_type
+    return None
+
+async def main():
+    async with Sandbox(bounds=bounds) as sandbox:
+        handle = sandbox.handlers.handle
+        before = rss()
+        errors = {}
+        def count(error):
+            if error is not None:
+                errors[error] = errors.get(error, 0) + 1
+
+        # Customers and tokens: 30,000 grants in process, 1,000 over HTTP.
+        for _ in range(30_000):
+            await sandbox.create_customer_token()
+        grant = {"grant_type": "cookie", "client_id": "c",
+                 "organization_id": sandbox.organization_id}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(1_000):
+                http.cookie_jar.clear()
+                async with http.post(sandbox.accounts_url + "/v2/customer/token",
+                                     json=grant) as r:
+                    await r.read()
+        # Chats: 2,000 customers try to start one.
+        customers = [sandbox.new_customer().id for _ in range(2_000)]
+        for customer_id in customers:
+            count(refused(handle, customer_id, m.StartChat()))
+        chat_id = sandbox.store.chats_by_customer[customers[0]][0]
+        owner = customers[0]
+        # Events in one thread, sneak peeks, properties, e-mail verifications.
+        for _ in range(3_000):
+            event = m.SendEvent(chat_id=chat_id, event=Message(text=TEXT))
+            count(refused(handle, owner, event))
+        for _ in range(20_000):
+            count(refused(handle, owner,
+                          m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=TEXT)))
+        for i in range(2_000):
+            props = {"rating": {"comment": TEXT + str(i)}}
+            count(refused(handle, owner,
+                          m.UpdateChatProperties(id=chat_id, properties=props)))
+        for _ in range(20_000):
+            request = m.RequestEmailVerification(
+                callback_uri="https://example.com/" + "x" * 1000)
+            count(refused(handle, owner, request))
+        sandbox.requests.clear()
+        after = rss()
+        print(json.dumps({
+            "growth": after - before,
+            "errors": errors,
+            "customers": len(sandbox.store.customers),
+            "chats": len(sandbox.store.chats),
+            "events": len(sandbox.store.chats[chat_id].threads[-1].events),
+            "peeks": len(sandbox.store.chats[chat_id].sneak_peeks),
+        }))
+
+asyncio.run(main())
+"""
+    )
+    assert result["customers"] <= 2_000, result
+    assert result["chats"] == 200, result
+    assert result["events"] == 500, result
+    assert result["peeks"] == 10, result
+    assert result["errors"]["limit_reached"] == 1_800 + 2_500, result
+    # What the bounds allow: 500 x 16 KB events, 2,000 customers and tokens,
+    # 200 chats, 10 peeks, 64 KiB of properties: about 15 MiB with overheads.
+    assert result["growth"] < 40 * MIB, result

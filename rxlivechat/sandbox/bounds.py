@@ -41,6 +41,8 @@ class Bounds:
             ``too_many_requests``. Test code's ``create_customer_token`` is
             not limited.
         email_verifications: ``request_email_verification`` records kept.
+        agent_inbox: pushes a scripted agent keeps (its ``pushes`` and unread
+            inbox; the oldest are dropped).
     """
 
     customers: int = 50_000
@@ -53,6 +55,7 @@ class Bounds:
     tokens: int = 100_000
     token_grants_per_second: float = 1_000.0
     email_verifications: int = 1_000
+    agent_inbox: int = 10_000
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -425,13 +425,16 @@ class Console:
 
     async def _watch(self) -> None:
         agent = self.agent
-        read = len(agent.pushes)
+        read = agent.received
         await self._accept_waiting_chats()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
-            new, read = agent.pushes[read:], len(agent.pushes)
+            # agent.pushes keeps the latest ones only: count from its end.
+            unseen = min(agent.received - read, len(agent.pushes))
+            new = agent.pushes[len(agent.pushes) - unseen :]
+            read = agent.received
             try:
                 await self._show(push for _, push in new)
             except Exception:  # one bad update must not end the feed

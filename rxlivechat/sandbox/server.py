@@ -370,7 +370,9 @@ class Sandbox:
             record = self.store.new_agent(name, **details)
         agent = self._agents.get(record.id)
         if agent is None:
-            agent = self._agents[record.id] = ScriptedAgent(self, record)
+            agent = self._agents[record.id] = ScriptedAgent(
+                self, record, inbox=self.bounds.agent_inbox
+            )
             # A new agent finds the active chats of its groups it is not in yet,
             # as if they had been waiting in the queue (see next_chat).
             for chat in self.store.chats.values():

@@ -95,8 +95,10 @@ def test_floods_of_every_growth_path_stay_bounded() -> None:
 
     The floods go through the sandbox's handlers (the store is where memory
     grows; the transports add nothing that stays) and, for token grants, its
-    HTTP endpoint. Unbounded, the sneak peeks alone would hold 20,000 x 16 KB
-    (about 320 MiB) and the messages 3,000 x 16 KB (about 47 MiB).
+    HTTP endpoint; the pushes are delivered, so the console's agent (in the chat)
+    gets them all. Unbounded, the sneak peeks alone would hold 20,000 x 16 KB
+    (about 320 MiB, twice: the chat and the agent's inbox) and the messages
+    3,000 x 16 KB (about 47 MiB).
     """
     result = run_child(
         RSS
@@ -109,23 +111,22 @@ from rxlivechat.protocol.models import Message
 from rxlivechat.sandbox import Bounds, Sandbox
 
 TEXT = "x" * 16_000
-bounds = Bounds(customers=2_000, chats=200, events_per_thread=500, tokens=2_000)
-
-def refused(handle, *args):
-    try:
-        handle(*args)
-    except ServerError as exc:
-        return exc.error_type
-    return None
+bounds = Bounds(
+    customers=2_000, chats=200, events_per_thread=500, tokens=2_000, agent_inbox=200
+)
 
 async def main():
     async with Sandbox(bounds=bounds) as sandbox:
-        handle = sandbox.handlers.handle
         before = rss()
         errors = {}
-        def count(error):
-            if error is not None:
-                errors[error] = errors.get(error, 0) + 1
+
+        async def refused(customer_id, request):
+            try:
+                outcome = sandbox.handlers.handle(customer_id, request)
+            except ServerError as exc:
+                errors[exc.error_type] = errors.get(exc.error_type, 0) + 1
+            else:  # the console's agent gets the pushes too
+                await sandbox.deliver(outcome.pushes)
 
         # Customers and tokens: 30,000 grants in process, 1,000 over HTTP.
         for _ in range(30_000):
@@ -141,24 +142,26 @@ async def main():
         # Chats: 2,000 customers try to start one.
         customers = [sandbox.new_customer().id for _ in range(2_000)]
         for customer_id in customers:
-            count(refused(handle, customer_id, m.StartChat()))
+            await refused(customer_id, m.StartChat())
         chat_id = sandbox.store.chats_by_customer[customers[0]][0]
         owner = customers[0]
+        sandbox.console.state()  # the console's agent joins the chats
+        agent = sandbox.console.agent
+        while agent.id not in sandbox.store.chats[chat_id].present:
+            await asyncio.sleep(0.01)
         # Events in one thread, sneak peeks, properties, e-mail verifications.
         for _ in range(3_000):
             event = m.SendEvent(chat_id=chat_id, event=Message(text=TEXT))
-            count(refused(handle, owner, event))
+            await refused(owner, event)
         for _ in range(20_000):
-            count(refused(handle, owner,
-                          m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=TEXT)))
+            await refused(owner, m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=TEXT))
         for i in range(2_000):
             props = {"rating": {"comment": TEXT + str(i)}}
-            count(refused(handle, owner,
-                          m.UpdateChatProperties(id=chat_id, properties=props)))
+            await refused(owner, m.UpdateChatProperties(id=chat_id, properties=props))
         for _ in range(20_000):
             request = m.RequestEmailVerification(
                 callback_uri="https://example.com/" + "x" * 1000)
-            count(refused(handle, owner, request))
+            await refused(owner, request)
         sandbox.requests.clear()
         after = rss()
         print(json.dumps({
@@ -168,6 +171,8 @@ async def main():
             "chats": len(sandbox.store.chats),
             "events": len(sandbox.store.chats[chat_id].threads[-1].events),
             "peeks": len(sandbox.store.chats[chat_id].sneak_peeks),
+            "agent_pushes": len(agent.pushes),
+            "agent_received": agent.received,
         }))
 
 asyncio.run(main())
@@ -177,6 +182,7 @@ asyncio.run(main())
     assert result["chats"] == 200, result
     assert result["events"] == 500, result
     assert result["peeks"] == 10, result
+    assert result["agent_pushes"] <= 220 < result["agent_received"], result
     assert result["errors"]["limit_reached"] == 1_800 + 2_500, result
     # What the bounds allow: 500 x 16 KB events, 2,000 customers and tokens,
     # 200 chats, 10 peeks, 64 KiB of properties: about 15 MiB with overheads.

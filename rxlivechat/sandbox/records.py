@@ -214,6 +214,8 @@ class ChatRecord:
     continuous: bool = False
     sneak_peeks: list[SneakPeek] = field(default_factory=list)
     transferred_from: TransferTarget | None = None
+    event_types: set[str] = field(default_factory=set)
+    """Every event type ever added (``list_chats`` stops once it found each)."""
 
     @property
     def last_thread(self) -> ThreadRecord | None:

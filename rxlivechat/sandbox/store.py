@@ -354,6 +354,9 @@ class SandboxState:
         )
         thread.index[stored.id] = len(thread.events)  # type: ignore[index]
         thread.events.append(stored)
+        chat = self.chats.get(thread.chat_id)
+        if chat is not None:
+            chat.event_types.add(event_type(stored))
         return stored
 
     def visible(self, event: Event, viewer: str) -> bool:
@@ -405,7 +408,12 @@ class SandboxState:
         """The wire ``ChatSummary`` (``list_chats``)."""
         last = chat.last_thread
         per_type: dict[str, LastEventOfType] = {}
+        # Newest first, until every type the chat ever had is found: the
+        # cost follows the chat's recent events, not its length (a type whose
+        # events were all deleted or hidden still walks to the start).
         for thread in reversed(chat.threads):
+            if len(per_type) == len(chat.event_types):
+                break
             for event in reversed(list(self.visible_events(thread, viewer))):
                 kind = event_type(event)
                 if kind not in per_type:

@@ -10,7 +10,7 @@ import pytest
 from rxlivechat.exceptions import ValidationError
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.frames import ErrorResponse
-from rxlivechat.protocol.models import Message
+from rxlivechat.protocol.models import Custom, Message
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sandbox.pagination import decode_page_id, paginate
 
@@ -242,3 +242,19 @@ async def test_walks_stay_exact_while_threads_and_events_are_added(
         )
         assert walked == expected, order
         assert len(set(walked)) == len(walked)
+
+
+async def test_list_chats_finds_every_types_last_event_in_a_long_chat(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    """Its walk stops once each type the chat had is found, never before."""
+    token = await sandbox.create_customer_token()
+    chat_id = sandbox.seed_chat(token.entity_id, threads=2000, events_per_thread=1)
+    chat = sandbox.store.chats[chat_id]
+    sandbox.store.add_event(chat.threads[0], Custom(content={"a": 1}), author_id=None)
+    rtm = await connect(sandbox, token.access_token)
+    (summary,) = (await rtm.call(m.ListChats())).chats_summary
+    last = summary.last_event_per_type
+    assert sorted(last) == ["custom", "message"]
+    assert last["custom"].thread_id == chat.threads[0].id
+    assert last["message"].thread_id == chat.threads[-1].id

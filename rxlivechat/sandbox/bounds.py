@@ -27,6 +27,14 @@ class Bounds:
             (``limit_reached``).
         events_per_thread: events in one thread; one more is refused
             (``limit_reached``), except the system message that closes it.
+        event_bytes: JSON-encoded bytes of every event added to the
+            organization's chats (seeded ones too; deleting does not give
+            them back); beyond, new events and threads are refused
+            (``limit_reached``), except the system message of a close.
+        customer_bytes: a customer's own data (name, e-mail, avatar, phone,
+            address, session fields, omnichannel identities, page, customer
+            side storage), JSON-encoded; a change past it is refused
+            (``entity_too_large``).
         property_value_bytes: one property value, JSON-encoded; larger is
             refused (``entity_too_large``).
         properties_bytes: all the properties of one chat, thread or event,
@@ -48,6 +56,8 @@ class Bounds:
     customers: int = 50_000
     chats: int = 50_000
     events_per_thread: int = 10_000
+    event_bytes: int = 128 * 1024 * 1024
+    customer_bytes: int = 64 * 1024
     property_value_bytes: int = 16 * 1024
     properties_bytes: int = 64 * 1024
     sneak_peeks: int = 10

@@ -73,6 +73,8 @@ __all__ = [
 
 # The store ----------------------------------------------------------------------------
 
+_json = msgspec.json.Encoder()
+
 
 _DEFAULT_FORMS: dict[str, FormDefinition | None] = {
     "prechat": FormDefinition(
@@ -131,6 +133,8 @@ class SandboxState:
         """How much the state may hold."""
         self.online: Callable[[str], bool] = lambda customer_id: False
         """Whether a customer has an open socket (the sandbox sets it)."""
+        self.event_bytes = 0
+        """JSON-encoded bytes of every event added (``bounds.event_bytes``)."""
         self._chatless: dict[str, None] = {}
         """Customers with no chat, oldest first: the ones forgotten at the bound."""
         self.organization_id = organization_id or ids.organization_id()
@@ -354,6 +358,7 @@ class SandboxState:
         )
         thread.index[stored.id] = len(thread.events)  # type: ignore[index]
         thread.events.append(stored)
+        self.event_bytes += len(_json.encode(stored))
         chat = self.chats.get(thread.chat_id)
         if chat is not None:
             chat.event_types.add(event_type(stored))

@@ -263,3 +263,39 @@ async def test_executables_are_refused_at_upload(
     assert response.status == 400
     assert (await response.json())["error"]["type"] == "validation"
     assert not sandbox.store.files
+
+
+async def test_the_organizations_events_have_a_byte_budget(connect: Connect) -> None:
+    """Deactivate and resume: new threads without end used to be accepted."""
+    async with Sandbox(bounds=Bounds(event_bytes=20_000)) as sandbox:
+        rtm, chat_id = await started(sandbox, connect)
+        text = Message(text="x" * 4_000)
+        errors = []
+        for _ in range(10):
+            reply = await rtm.reply(
+                await rtm.send(m.SendEvent(chat_id=chat_id, event=text))
+            )
+            errors.append(getattr(reply, "error", None))
+        refused = [e for e in errors if e is not None]
+        assert refused
+        assert {e.type for e in refused} == {"limit_reached"}
+        await rtm.call(m.DeactivateChat(id=chat_id))  # a close still fits
+        resume = m.ResumeChat(chat=m.ResumeChatSpec(id=chat_id))
+        assert (await rtm.error(resume)).error.type == "limit_reached"
+        assert len(sandbox.store.chats[chat_id].threads) == 1
+
+
+async def test_a_customers_own_data_is_bounded(connect: Connect) -> None:
+    async with Sandbox(bounds=Bounds(customer_bytes=10_000)) as sandbox:
+        rtm = await connect(sandbox)
+        big = "x" * 20_000
+        for request in (
+            m.UpdateCustomer(name=big),
+            m.SetCustomerSessionFields(session_fields=[{"k": big}]),
+            m.UpdateCustomerPage(url="https://shop.example/" + big),
+        ):
+            assert (await rtm.error(request)).error.type == "entity_too_large"
+        await rtm.call(m.UpdateCustomer(name="x" * 5_000))
+        (customer,) = sandbox.store.customers.values()
+        assert customer.name == "x" * 5_000
+        assert customer.page_url is None

@@ -126,15 +126,22 @@ class Backend:
         push = IncomingEvent(chat_id=chat.id, thread_id=thread.id, event=stored)
         return stored, [Outgoing(push, audience)]
 
-    def require_room(self, thread: ThreadRecord) -> None:
-        """Refuse a new event in a thread at ``bounds.events_per_thread``.
+    def require_room(self, thread: ThreadRecord | None = None) -> None:
+        """Refuse a new event (in ``thread``) or thread past the bounds.
 
         Raises:
-            LimitReachedError: the thread is full.
+            LimitReachedError: the thread is full (``bounds.events_per_thread``),
+                or the organization's events are (``bounds.event_bytes``).
         """
-        limit = self.store.bounds.events_per_thread
-        if len(thread.events) >= limit:
-            raise LimitReachedError(f"Thread events limit reached ({limit})")
+        bounds = self.store.bounds
+        if self.store.event_bytes >= bounds.event_bytes:
+            raise LimitReachedError(
+                f"Events limit reached ({bounds.event_bytes} bytes in all)"
+            )
+        if thread is not None and len(thread.events) >= bounds.events_per_thread:
+            raise LimitReachedError(
+                f"Thread events limit reached ({bounds.events_per_thread})"
+            )
 
     def close(
         self, chat: ChatRecord, closer: str, message: SystemMessage

@@ -145,6 +145,7 @@ def start_chat(
     active = req.active is not False
     if active and not continuous:
         require_online(backend, access)
+    backend.require_room()
     chat = store.new_chat(
         customer.id,
         access=access,
@@ -189,6 +190,7 @@ def resume_chat(
     active = req.active is not False
     if active and not continuous:
         require_online(backend, access)
+    backend.require_room()
     chat.access = access
     chat.continuous = continuous
     merge_properties(chat.properties, spec.properties)

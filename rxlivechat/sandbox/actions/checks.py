@@ -5,6 +5,7 @@ Each raises the wire error a refused request gets, before anything changes.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -30,7 +31,7 @@ from ...protocol.models import (
     UnknownEvent,
 )
 from ..properties import Location
-from ..records import event_type
+from ..records import CustomerRecord, event_type
 from .backend import Backend
 
 _RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})
@@ -159,6 +160,34 @@ def check_properties(
         raise EntityTooLargeError(
             f"Properties are too large (max {bounds.properties_bytes} bytes)"
         )
+
+
+_CUSTOMER_DATA = (
+    "name",
+    "email",
+    "avatar",
+    "phone_number",
+    "session_fields",
+    "address",
+    "omnichannel",
+    "page_url",
+    "page_title",
+    "customer_side_storage",
+)
+
+
+def check_customer_size(
+    backend: Backend, customer: CustomerRecord, changes: dict[str, Any]
+) -> None:
+    """Refuse a change that takes the customer's data past ``bounds.customer_bytes``.
+
+    Raises:
+        EntityTooLargeError: the customer's data, changed, is too large.
+    """
+    data = {name: getattr(customer, name) for name in _CUSTOMER_DATA} | changes
+    limit = backend.store.bounds.customer_bytes
+    if len(_json.encode(data)) > limit:
+        raise EntityTooLargeError(f"Customer data too large (max {limit} bytes)")
 
 
 def bounded(value: int | None, name: str, default: int, maximum: int) -> int:

@@ -63,7 +63,7 @@ class Bounds:
     sneak_peeks: int = 10
     sneak_peek_bytes: int = 16 * 1024
     tokens: int = 100_000
-    token_grants_per_second: float = 1_000.0
+    token_grants_per_second: float = 2_000.0
     email_verifications: int = 1_000
     agent_inbox: int = 10_000
 

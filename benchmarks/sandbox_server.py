@@ -2,8 +2,9 @@
 
 The sandbox's defaults protect a developer's machine (at most 256 idle HTTP
 connections, a bounded request log, bounded customers, chats and token grants
-per second); a benchmark with thousands of customers needs room instead. Prints the same ``key: value`` lines as ``rxlivechat
-sandbox``, then ``serving``, and runs until killed.
+per second); a benchmark with thousands of customers needs room instead.
+Prints the same ``key: value`` lines as ``rxlivechat sandbox``, then
+``serving``, and runs until killed.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from ..protocol.pushes import DisconnectionData
 from ._tls import SelfSignedCertificate
 from .actions import Handlers, Outgoing
 from .agents import ScriptedAgent
+from .bounds import Bounds
 from .console import Console
 from .faults import FaultPlan, RequestLog
 from .http.connection import Connection, Connections
@@ -104,6 +105,10 @@ class Sandbox:
         max_idle_connections: HTTP connections kept without a request in
             progress (256); beyond that the oldest are closed, so a flood of
             silent connections cannot use up the process's file descriptors.
+        bounds: how much any client can make the sandbox hold: customers,
+            chats, events per thread, property sizes, sneak peeks, tokens and
+            token grants per second (:class:`~.bounds.Bounds`; its defaults
+            are in docs/sandbox-choices.md).
     """
 
     def __init__(
@@ -134,6 +139,7 @@ class Sandbox:
         request_log_entries: int = 10_000,
         request_log_bytes: int = 16 * 1024 * 1024,
         max_idle_connections: int = 256,
+        bounds: Bounds | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox binds loopback addresses only")
@@ -159,7 +165,11 @@ class Sandbox:
         self.max_idle_connections = max_idle_connections
         self.ids = IdFactory(seed)
         self.clock = Clock()
-        self.store = SandboxState(self.ids, self.clock, organization_id=organization_id)
+        self.bounds = bounds or Bounds()
+        """How much any client can make the sandbox hold."""
+        self.store = SandboxState(
+            self.ids, self.clock, organization_id=organization_id, bounds=self.bounds
+        )
         """The state (pure; tests may read and change it directly)."""
         staff(self.store, agents, groups)
         self.handlers = Handlers(
@@ -168,7 +178,12 @@ class Sandbox:
             properties=PropertyRegistry(properties),
         )
         """The request handlers (pure)."""
-        self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
+        self.tokens = TokenRegistry(
+            self.ids,
+            ttl=token_ttl,
+            max_tokens=self.bounds.tokens,
+            max_identities=self.bounds.customers,
+        )
         """Issued customer tokens."""
         self.faults = FaultPlan(seed=seed)
         """Injected faults; the fault methods below are shortcuts to it."""
@@ -182,6 +197,7 @@ class Sandbox:
         """The agent console, a web page at ``/console/`` (see :mod:`.console`)."""
         self.sockets = Connections()
         """The RTM sockets, open and closing (see :attr:`connections`)."""
+        self.store.online = self._online
         self.stopping = asyncio.Event()
         """Set while the sandbox stops: requests held by a delay end at once."""
         self._agents: dict[str, ScriptedAgent] = {}
@@ -208,7 +224,7 @@ class Sandbox:
         if self.tls and self._certificate is None:
             self._certificate = await asyncio.to_thread(SelfSignedCertificate)
         self.stopping = asyncio.Event()
-        app, middleware = make_app(self, self.console.app(), self.max_body_bytes)
+        app, middleware = make_app(self, self.console.app, self.max_body_bytes)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -354,7 +370,9 @@ class Sandbox:
             record = self.store.new_agent(name, **details)
         agent = self._agents.get(record.id)
         if agent is None:
-            agent = self._agents[record.id] = ScriptedAgent(self, record)
+            agent = self._agents[record.id] = ScriptedAgent(
+                self, record, inbox=self.bounds.agent_inbox
+            )
             # A new agent finds the active chats of its groups it is not in yet,
             # as if they had been waiting in the queue (see next_chat).
             for chat in self.store.chats.values():
@@ -576,6 +594,9 @@ class Sandbox:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    def _online(self, customer_id: str) -> bool:
+        return bool(self.sockets.of(customer_id))
 
     async def _wait_until(
         self, condition: Callable[[], bool], *, timeout: float

@@ -266,7 +266,9 @@ class MethodGroup:
 
 
 _MODULE_FILE = __file__
-_SDK_GROUPS = frozenset({"CustomerSDK", "V1Methods", "CustomerActions", "MethodGroup"})
+_SDK_GROUPS = frozenset(
+    {"CustomerSDK", "V1Methods", "CustomerActions", "DeclaredActions", "MethodGroup"}
+)
 
 Caller = tuple[CodeType, CodeType | None, int]
 """The method that asked for a call, and the user's code and the offset of its
@@ -374,9 +376,6 @@ class _Call(Observable[T]):
     ) -> abc.DisposableBase:
         self._used = True
         engine = self._engine
-        if engine.closed:
-            observer.on_error(SDKClosedError("the SDK was destroyed"))
-            return _Done()
         if engine.loop is not None and _get_running_loop() is not engine.loop:
             return _Marshalled(self, observer, engine.loop)  # another thread
         return self._start(None, observer)
@@ -417,8 +416,6 @@ class _Call(Observable[T]):
     def __await__(self) -> Generator[Any, None, T]:
         self._used = True
         engine = self._engine
-        if engine.closed:
-            raise SDKClosedError("the SDK was destroyed")
         loop = asyncio.get_running_loop()
         if engine.loop is not None and loop is not engine.loop:
             return (yield from self._await_elsewhere(engine.loop).__await__())
@@ -809,15 +806,6 @@ class _FutureObserver(abc.ObserverBase[T]):
             self._future.set_result(self._value)
         else:
             self._future.set_exception(SequenceContainsNoElementsError())
-
-
-class _Done(abc.DisposableBase):
-    """Nothing to dispose of."""
-
-    __slots__ = ()
-
-    def dispose(self) -> None:
-        return None
 
 
 def _result(result: R, _: Pending) -> R:

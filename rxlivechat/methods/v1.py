@@ -577,7 +577,7 @@ class V1Methods(CustomerActions):
         (``sneak_peek_interval``); the latest text is always delivered (leading
         and trailing edge). Fire and forget: it returns nothing, and a failure
         is only logged. The direct, unthrottled action is
-        :meth:`~rxlivechat.methods.actions.CustomerActions.send_sneak_peek`.
+        :meth:`~rxlivechat.methods.declared.DeclaredActions.send_sneak_peek`.
 
         Args:
             chat_id: the chat.
@@ -682,39 +682,13 @@ class V1Methods(CustomerActions):
         method = m.StartChat(chat=spec, continuous=continuous, active=active)
         return self._echo_chat(method, None, True)
 
-    def update_chat_properties(
-        self, chat_id: str, properties: Properties
-    ) -> Observable[EmptyResult]:
-        """Set chat properties (members get ``chat_properties_updated``).
-
-        Args:
-            chat_id: the chat.
-            properties: ``{"namespace": {"name": value}}``.
-
-        Returns:
-            An observable of the empty reply.
-
-        Raises:
-            InvalidArgumentError: a bad id or properties.
-            SDKClosedError: the SDK was destroyed.
-
-        Example:
-            >>> await sdk.update_chat_properties(
-            ...     chat.id, {"routing": {"email_follow_up": True}}
-            ... )
-            EmptyResult()
-        """
-        properties = plain(properties)
-        method = m.UpdateChatProperties(id=chat_id, properties=properties)
-        return self._send(method, id="chat_id")
-
     def update_chat_thread_properties(
         self, chat_id: str, thread_id: str, properties: Properties
     ) -> Observable[EmptyResult]:
         """Set thread properties (members get ``chat_thread_properties_updated``).
 
         The v3.6 name is
-        :meth:`~rxlivechat.methods.actions.CustomerActions.update_thread_properties`.
+        :meth:`~rxlivechat.methods.declared.DeclaredActions.update_thread_properties`.
 
         Args:
             chat_id: the chat.
@@ -844,7 +818,7 @@ class V1Methods(CustomerActions):
         """Mark the chat's events as seen up to ``timestamp`` (default: now).
 
         The v3.6 form is
-        :meth:`~rxlivechat.methods.actions.CustomerActions.mark_events_as_seen`.
+        :meth:`~rxlivechat.methods.declared.DeclaredActions.mark_events_as_seen`.
 
         Args:
             chat_id: the chat.

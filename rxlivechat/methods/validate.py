@@ -21,7 +21,7 @@ import msgspec.inspect as mi
 from ..exceptions import InvalidArgumentError
 from ..protocol.base import Method
 from ..protocol.limits import LIMITS
-from ..protocol.methods import HTTP_URL as _HTTP_URL
+from ..protocol.methods.fields import HTTP_URL as _HTTP_URL
 from ..protocol.models import (
     EVENT_TYPES,
     Event,

@@ -1,29 +1,25 @@
-"""Every v3.6 customer action beyond the v1 methods, in the same form.
+"""The v3.6 actions beyond the v1 methods that do more than send their request.
 
-Each method validates its input (raising
-:class:`~rxlivechat.exceptions.InvalidArgumentError` before anything is sent),
-then returns a cold, awaitable ``Observable`` of its typed result; subscribing
-sends the request (RTM, or the Web API for the actions that exist only over
-HTTP), and the server's error arrives as the
-:class:`~rxlivechat.exceptions.ServerError` subclass of its type.
+Paging checks (:meth:`~CustomerActions.list_chats`,
+:meth:`~CustomerActions.list_threads`), a chat echoed back
+(:meth:`~CustomerActions.resume_chat`), an upload, two requests
+(:meth:`~CustomerActions.cancel_rate`), a reshaped reply
+(:meth:`~CustomerActions.list_group_statuses`). The actions sent as they are
+inherit from :class:`~rxlivechat.methods.declared.DeclaredActions`, one line each.
 
 .. code-block:: text
 
     sdk.list_threads("PJ0MRSHTDG", limit=5)   subscribe ─► list_threads ──► --result|
     sdk.get_configuration(0, "0.1.1")         subscribe ─► HTTP GET     ──► --result|
 
-:class:`CustomerActions` is a base class of :class:`~rxlivechat.sdk.CustomerSDK`;
-it relies on the SDK's ``call`` (RTM), ``web_call`` (HTTP) and a few of its
-internals, declared below. Names are the actions' own, in snake_case, and keyword
-arguments mirror the wire fields, except that a chat, thread or group sent as a
-bare ``id`` is spelled ``chat_id``/``group_id`` (as the v1 methods do).
-
-Where a v1 method does the same job, both exist (``docs/actions.md``
-has the table): :meth:`list_chats` (cursor) next to ``get_chats_summary`` (offset),
-:meth:`mark_events_as_seen` (``datetime``) next to ``update_last_seen_timestamp``
-(epoch milliseconds), :meth:`set_customer_session_fields` (ordered list) next to
-``update_customer(fields=...)`` (map), :meth:`send_rich_message_postback` next to
-``send_postback``, :meth:`deactivate_chat` next to ``close_thread``.
+Each method validates its input (raising
+:class:`~rxlivechat.exceptions.InvalidArgumentError` before anything is sent),
+then returns a cold, awaitable ``Observable`` of its typed result; the server's
+error arrives as the :class:`~rxlivechat.exceptions.ServerError` subclass of its
+type. Names are the actions' own; keyword arguments mirror the wire fields, except
+that a chat or group sent as a bare ``id`` is spelled ``chat_id``/``group_id``.
+Where a v1 method does the same job, both exist (``docs/actions.md`` has the
+table).
 """
 
 from __future__ import annotations
@@ -35,14 +31,13 @@ from reactivex import Observable, operators as ops
 
 from ..exceptions import InvalidArgumentError
 from ..protocol import methods as m
-from ..protocol.base import EmptyResult, Model
+from ..protocol.base import Model
 from ..protocol.methods import FormType, SortOrder
 from ..protocol.models import (
     Access,
     Chat,
     ChatSummary,
     Event,
-    Postback,
     Properties,
 )
 from .declared import DeclaredActions
@@ -51,9 +46,6 @@ from .validate import (
     convert,
     plain,
     require_events,
-    require_str,
-    require_type,
-    to_model,
     validate,
 )
 
@@ -223,46 +215,6 @@ class CustomerActions(DeclaredActions):
 
     # Events ---------------------------------------------------------------------------
 
-    def send_rich_message_postback(
-        self,
-        chat_id: str,
-        thread_id: str,
-        event_id: str,
-        postback: Postback | Mapping[str, Any],
-    ) -> Observable[EmptyResult]:
-        """Report a click on a rich message button, with every v3.6 field.
-
-        v1's ``send_postback`` sends only ``id`` and ``toggled``.
-
-        Args:
-            chat_id: the chat.
-            thread_id: the rich message's thread.
-            event_id: the rich message.
-            postback: ``Postback(id=..., toggled=..., button_type=...,
-                button_value=..., ecommerce=...)`` or the same as a mapping.
-
-        Returns:
-            An observable of the empty reply (members of an active thread get
-            ``incoming_rich_message_postback``).
-
-        Raises:
-            InvalidArgumentError: a bad id or postback.
-
-        Example:
-            >>> await sdk.send_rich_message_postback(
-            ...     chat.id, thread_id, event.id, {"id": "yes", "toggled": True}
-            ... )
-            EmptyResult()
-        """
-        return self.call(
-            m.SendRichMessagePostback(
-                chat_id=chat_id,
-                thread_id=thread_id,
-                event_id=event_id,
-                postback=check_postback(to_model(postback, Postback, "postback")),
-            )
-        )
-
     def upload_file(
         self,
         file: FileSource,
@@ -406,18 +358,3 @@ def _check_page(page_id: str | None, **others: Any) -> None:
             f"page_id cannot be combined with {', '.join(given)}: a later page "
             "keeps the first request's settings"
         )
-
-
-def check_postback(
-    postback: Postback,
-    id_name: str = "postback.id",
-    toggled_name: str = "postback.toggled",
-) -> Postback:
-    """``postback`` checked, naming its fields as the caller wrote them.
-
-    Checked by hand: the model also decodes the server's pushes, so its fields
-    carry no constraints.
-    """
-    require_str(id_name, postback.id)
-    require_type(toggled_name, postback.toggled, bool)
-    return postback

@@ -26,8 +26,8 @@ from reactivex import Observable
 
 from ..protocol.base import Method, Timestamp
 from ..protocol.methods import fields as f
-from ..protocol.models import Properties, PropertyNames
-from .validate import plain, session_fields_of
+from ..protocol.models import Postback, Properties, PropertyNames
+from .validate import plain, session_fields_of, to_postback
 
 __all__ = ["Declared", "argument_type", "make", "parameters"]
 
@@ -63,6 +63,7 @@ _ARGUMENTS: list[tuple[Any, Any, Callable[[Any], Any] | None]] = [
     (f.PropertiesIn, Properties, plain),
     (f.PropertyNamesIn, PropertyNames, plain),
     (f.SessionFieldsIn, Iterable[Mapping[str, str]], session_fields_of),
+    (Postback, Postback | Mapping[str, Any], to_postback),
 ]
 
 

@@ -25,6 +25,7 @@ DECLARED = (
     Declared(m.DeactivateChat, CHAT),
     Declared(m.DeleteEvent),
     Declared(m.MarkEventsAsSeen),
+    Declared(m.SendRichMessagePostback),
     Declared(m.RequestWelcomeMessage),
     Declared(m.SendSneakPeek, {"sneak_peek_text": "text"}),
     # Properties

@@ -6,6 +6,7 @@ do not edit (tests/methods/test_declared.py fails when it drifts).
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from reactivex.observable.observable import Observable
 
@@ -22,7 +23,13 @@ from rxlivechat.protocol.methods.status import (
     GetUrlInfoResult,
     RequestWelcomeMessageResult,
 )
-from rxlivechat.protocol.models import Chat, Customer, Properties, PropertyNames
+from rxlivechat.protocol.models import (
+    Chat,
+    Customer,
+    Postback,
+    Properties,
+    PropertyNames,
+)
 
 __all__ = ["DECLARED", "DeclaredActions"]
 
@@ -114,6 +121,38 @@ class DeclaredActions(MethodGroup):
         Example:
             >>> now = datetime.datetime.now(datetime.UTC)
             >>> await sdk.mark_events_as_seen(chat.id, now)
+            EmptyResult()
+        """
+
+    def send_rich_message_postback(
+        self,
+        chat_id: str,
+        thread_id: str,
+        event_id: str,
+        postback: Postback | Mapping[str, Any],
+    ) -> Observable[EmptyResult]:
+        """Report a click on a rich message button, with every v3.6 field.
+
+        v1's ``send_postback`` sends only ``id`` and ``toggled``.
+
+        Args:
+            chat_id: the chat.
+            thread_id: the rich message's thread.
+            event_id: the rich message.
+            postback: ``Postback(id=..., toggled=..., button_type=...,
+                button_value=..., ecommerce=...)`` or the same as a mapping.
+
+        Returns:
+            An observable of the empty reply (members of an active thread get
+            ``incoming_rich_message_postback``).
+
+        Raises:
+            InvalidArgumentError: a bad id or postback.
+
+        Example:
+            >>> await sdk.send_rich_message_postback(
+            ...     chat.id, thread_id, event.id, {"id": "yes", "toggled": True}
+            ... )
             EmptyResult()
         """
 

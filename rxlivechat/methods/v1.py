@@ -35,7 +35,6 @@ from ..results import (
     LastSeenTimestamp,
     RateChatResult,
 )
-from .actions import check_postback
 from .throttle import Throttle
 from .upload import FileSource, FileUpload
 from .v1_pages import (
@@ -51,6 +50,7 @@ from .v1_pages import (
     _options,
 )
 from .validate import (
+    check_postback,
     convert,
     plain,
     require_events,

@@ -68,7 +68,30 @@ class UploadFile(Method[UploadFileResult]):
 
 
 class SendRichMessagePostback(Method[EmptyResult]):
-    """Report a click on a rich message button."""
+    """Report a click on a rich message button, with every v3.6 field.
+
+    v1's ``send_postback`` sends only ``id`` and ``toggled``.
+
+    Args:
+        chat_id: the chat.
+        thread_id: the rich message's thread.
+        event_id: the rich message.
+        postback: ``Postback(id=..., toggled=..., button_type=...,
+            button_value=..., ecommerce=...)`` or the same as a mapping.
+
+    Returns:
+        An observable of the empty reply (members of an active thread get
+        ``incoming_rich_message_postback``).
+
+    Raises:
+        InvalidArgumentError: a bad id or postback.
+
+    Example:
+        >>> await sdk.send_rich_message_postback(
+        ...     chat.id, thread_id, event.id, {"id": "yes", "toggled": True}
+        ... )
+        EmptyResult()
+    """
 
     action = "send_rich_message_postback"
 

@@ -181,7 +181,7 @@ class MethodGroup:
         """:meth:`call`; ``arguments`` name the wire fields a method renamed."""
         self._check_alive()
         validate(method, arguments)
-        return self._call(method, _result)
+        return self._calls.call(method, _result)
 
     def _send_web(self, method: Method[R], **arguments: str) -> Observable[R]:
         """:meth:`web_call`; ``arguments`` as for :meth:`_send`."""
@@ -223,11 +223,6 @@ class MethodGroup:
     def _check_alive(self) -> None:
         if self._calls.engine.closed:  # Calls.check_alive, a call less per method
             raise SDKClosedError("the SDK was destroyed")
-
-    def _call(
-        self, method: Method[Any], shape: Callable[[Any, Pending], T]
-    ) -> Observable[T]:
-        return self._calls.call(method, shape)
 
     def _call_echoed(
         self,

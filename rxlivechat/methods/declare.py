@@ -137,6 +137,7 @@ def make(declared: Declared, owner: str) -> Callable[..., Observable[Any]]:
     function.__doc__ = request.__doc__
     function.__annotations__ = {
         **{p.name: p.annotation for p in given},
+        # A type built at run time, as typing.get_type_hints() would resolve it.
         "return": Observable[request.result_type],  # type: ignore[name-defined]
     }
     return function

@@ -64,3 +64,4 @@ class DeclaredActions(MethodGroup):
 
 for _declared in DECLARED:
     setattr(DeclaredActions, _declared.name, make(_declared, "DeclaredActions"))
+del _declared

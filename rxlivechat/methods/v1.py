@@ -437,10 +437,9 @@ class V1Methods(V1Pages):
             def send(text: str) -> None:
                 if not self._active_chats.get(chat_id, False):
                     return  # only while the chat is active
-                self._call(
-                    m.SendSneakPeek(chat_id=chat_id, sneak_peek_text=text),
-                    lambda _, __: None,
-                ).subscribe(on_error=lambda exc: log.info("sneak peek failed: %s", exc))
+                self.send_sneak_peek(chat_id, text).subscribe(
+                    on_error=lambda exc: log.info("sneak peek failed: %s", exc)
+                )
 
             throttle = Throttle(send, self._sneak_peek_interval)
             self._sneak_peeks[chat_id] = throttle

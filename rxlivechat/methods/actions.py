@@ -36,7 +36,6 @@ from ..protocol.methods import FormType, SortOrder
 from ..protocol.models import (
     Access,
     Chat,
-    ChatSummary,
     Event,
     Properties,
 )
@@ -66,96 +65,6 @@ class CustomerActions(DeclaredActions):
     """The v3.6 actions the v1 methods do not cover."""
 
     # Chats ----------------------------------------------------------------------------
-
-    def list_chats(
-        self,
-        *,
-        limit: int | None = None,
-        sort_order: SortOrder | None = None,
-        page_id: str | None = None,
-    ) -> Observable[m.ListChatsResult]:
-        """One page of the customer's chat summaries (v3.6 cursor paging).
-
-        The first request may set ``limit`` and ``sort_order``; the next pages
-        send only the ``page_id`` of the previous reply. (v1's
-        ``get_chats_summary`` pages by offset, in the v1 shape.)
-
-        Args:
-            limit: chats per page, 1-25 (the server's default is 10).
-            sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
-            page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
-
-        Returns:
-            An observable of the page: ``chats_summary``, ``total_chats``,
-            ``next_page_id`` and ``previous_page_id`` (each only when that page
-            exists).
-
-        Raises:
-            InvalidArgumentError: a bad argument, or ``page_id`` with another one.
-
-        Example:
-            >>> page = await sdk.list_chats(limit=5)
-            >>> while page.next_page_id:
-            ...     page = await sdk.list_chats(page_id=page.next_page_id)
-        """
-        _check_page(page_id, limit=limit, sort_order=sort_order)
-        method = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
-
-        def remember(page: m.ListChatsResult) -> None:
-            self._remember_chats(page.chats_summary)
-
-        return self.call(method).pipe(ops.do_action(on_next=remember))
-
-    def list_threads(
-        self,
-        chat_id: str,
-        *,
-        sort_order: SortOrder | None = None,
-        limit: int | None = None,
-        page_id: str | None = None,
-        min_events_count: int | None = None,
-    ) -> Observable[m.ListThreadsResult]:
-        """One page of a chat's threads, with their events (cursor paging).
-
-        Args:
-            chat_id: the chat.
-            sort_order: ``"desc"`` (newest threads first, the default) or ``"asc"``.
-            limit: threads per page, 1-100 (the server's default is 3); not with
-                ``min_events_count``.
-            page_id: ``next_page_id``/``previous_page_id`` of a previous reply;
-                alone (with ``chat_id``).
-            min_events_count: 1-100: as many threads as it takes to hold this
-                many events.
-
-        Returns:
-            An observable of the page: ``threads``, ``found_threads``,
-            ``next_page_id``, ``previous_page_id``.
-
-        Raises:
-            InvalidArgumentError: a bad argument, or a forbidden combination.
-
-        Example:
-            >>> page = await sdk.list_threads(chat.id, min_events_count=20)
-            >>> [t.id for t in page.threads]
-            ['K600PKZON8', 'K600PKZON7']
-        """
-        _check_page(
-            page_id,
-            limit=limit,
-            sort_order=sort_order,
-            min_events_count=min_events_count,
-        )
-        if limit is not None and min_events_count is not None:
-            raise InvalidArgumentError("limit cannot be combined with min_events_count")
-        return self.call(
-            m.ListThreads(
-                chat_id=chat_id,
-                sort_order=sort_order,
-                limit=limit,
-                page_id=page_id,
-                min_events_count=min_events_count,
-            )
-        )
 
     def resume_chat(
         self,
@@ -341,20 +250,3 @@ class CustomerActions(DeclaredActions):
         return self.call(method).pipe(ops.map(by_id))
 
     # Shared with the v1 methods ------------------------------------------------------
-
-    def _remember_chats(self, chats: Iterable[ChatSummary]) -> None:
-        remember = self._calls.engine.remember_chat  # the engine keeps them
-        for chat in chats:
-            remember(chat.id, chat.active)
-
-
-def _check_page(page_id: str | None, **others: Any) -> None:
-    """A later page takes nothing but ``page_id`` (docs/protocol.md §5)."""
-    if page_id is None:
-        return
-    given = sorted(name for name, value in others.items() if value is not None)
-    if given:
-        raise InvalidArgumentError(
-            f"page_id cannot be combined with {', '.join(given)}: a later page "
-            "keeps the first request's settings"
-        )

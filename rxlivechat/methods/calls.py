@@ -28,7 +28,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from reactivex import Observable
@@ -41,7 +41,7 @@ from ..exceptions import (
 from ..protocol.base import Method
 from ..protocol.frames import Push
 from ..protocol.methods import GetChat, ResumeChatResult, StartChatResult
-from ..protocol.models import Chat
+from ..protocol.models import Chat, ChatSummary
 from ..protocol.pushes import IncomingChat
 from .runs import _caller, _Coroutine, _Echoed, _Request
 from .validate import validate
@@ -243,6 +243,12 @@ class MethodGroup:
         return _Request(
             call._engine, call.method, lambda r, p: shape(first(r, p)), _caller()
         )
+
+    def _remember_chats(self, chats: Iterable[ChatSummary]) -> None:
+        """Tell the engine which chats are active (it keeps them, bounded)."""
+        remember = self._calls.engine.remember_chat
+        for chat in chats:
+            remember(chat.id, chat.active)
 
     async def _ask(self, method: Method[R]) -> R:
         return await self._calls.ask(method)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 from reactivex import Observable
@@ -39,11 +40,17 @@ class Declared(NamedTuple):
         request: the action's Struct.
         arguments: wire field → the argument's name, where they differ.
         positional: optional fields are positional too (else keyword-only).
+        check: refuses a request its fields' constraints allow but the action
+            does not (fields that exclude each other), before anything is sent.
+        then: called with the group and the result, which it returns (what the
+            SDK learns from it).
     """
 
     request: type[Method[Any]]
     arguments: Mapping[str, str] = {}
     positional: bool = False
+    check: Callable[[Any], None] | None = None
+    then: Callable[[Any, Any], Any] | None = None
 
     @property
     def name(self) -> str:
@@ -53,10 +60,8 @@ class Declared(NamedTuple):
 
 # What a caller passes for a wire field's type (the constraints stay on the wire
 # type, which ``validate`` checks), and how the value is made ready to send.
+# A constrained type not listed is passed as its base type (``Id`` as ``str``).
 _ARGUMENTS: list[tuple[Any, Any, Callable[[Any], Any] | None]] = [
-    (f.Id, str, None),
-    (f.GroupId, int, None),
-    (f.HttpUrl, str, None),
     (f.WireSortOrder, f.SortOrder, None),
     (f.WireFormType, f.FormType, None),
     (Timestamp, datetime.datetime, None),
@@ -71,6 +76,8 @@ def _argument(wire: Any) -> tuple[Any, Callable[[Any], Any] | None]:
     for known, given, prepare in _ARGUMENTS:
         if wire == known:
             return given, prepare
+    if typing.get_origin(wire) is Annotated:
+        return typing.get_args(wire)[0], None
     return wire, None
 
 
@@ -123,10 +130,16 @@ def make(declared: Declared, owner: str) -> Callable[..., Observable[Any]]:
     bare = [p.replace(annotation=inspect.Parameter.empty) for p in given]
     self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     written = inspect.Signature([self, *bare])
-    source = (
-        f"def {declared.name}{written}:\n"
-        f"    return self.{send}(_request({', '.join(values)}), **_arguments)\n"
-    )
+    body = [f"request = _request({', '.join(values)})"]
+    if declared.check is not None:
+        namespace["_check"] = declared.check
+        body.append("_check(request)")
+    body.append(f"call = self.{send}(request, **_arguments)")
+    if declared.then is not None:
+        namespace["_then"] = declared.then
+        body.append("call = self._reshaped(call, lambda result: _then(self, result))")
+    body.append("return call")
+    source = f"def {declared.name}{written}:\n" + "".join(f"    {b}\n" for b in body)
     exec(compile(source, f"<action {request.action}>", "exec"), namespace)
     function: Callable[..., Observable[Any]] = namespace[declared.name]
     function.__code__ = function.__code__.replace(

@@ -10,10 +10,11 @@ from typing import Any
 
 from reactivex.observable.observable import Observable
 
-from rxlivechat.methods.actions import FormType
+from rxlivechat.methods.actions import FormType, SortOrder
 from rxlivechat.methods.calls import MethodGroup
 from rxlivechat.methods.declare import Declared
 from rxlivechat.protocol.base import EmptyResult
+from rxlivechat.protocol.methods.chats import ListChatsResult, ListThreadsResult
 from rxlivechat.protocol.methods.configuration import (
     GetConfigurationResult,
     GetDynamicConfigurationResult,
@@ -37,6 +38,72 @@ DECLARED: tuple[Declared, ...]
 
 class DeclaredActions(MethodGroup):
     """The v3.6 actions sent as they are; a base class of ``CustomerSDK``."""
+
+    def list_chats(
+        self,
+        *,
+        limit: int | None = None,
+        sort_order: SortOrder | None = None,
+        page_id: str | None = None,
+    ) -> Observable[ListChatsResult]:
+        """One page of the customer's chat summaries (v3.6 cursor paging).
+
+        The first request may set ``limit`` and ``sort_order``; the next pages
+        send only the ``page_id`` of the previous reply. (v1's
+        ``get_chats_summary`` pages by offset, in the v1 shape.)
+
+        Args:
+            limit: chats per page, 1-25 (the server's default is 10).
+            sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
+            page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
+
+        Returns:
+            An observable of the page: ``chats_summary``, ``total_chats``,
+            ``next_page_id`` and ``previous_page_id`` (each only when that page
+            exists).
+
+        Raises:
+            InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+
+        Example:
+            >>> page = await sdk.list_chats(limit=5)
+            >>> while page.next_page_id:
+            ...     page = await sdk.list_chats(page_id=page.next_page_id)
+        """
+
+    def list_threads(
+        self,
+        chat_id: str,
+        *,
+        sort_order: SortOrder | None = None,
+        limit: int | None = None,
+        page_id: str | None = None,
+        min_events_count: int | None = None,
+    ) -> Observable[ListThreadsResult]:
+        """One page of a chat's threads, with their events (cursor paging).
+
+        Args:
+            chat_id: the chat.
+            sort_order: ``"desc"`` (newest threads first, the default) or ``"asc"``.
+            limit: threads per page, 1-100 (the server's default is 3); not with
+                ``min_events_count``.
+            page_id: ``next_page_id``/``previous_page_id`` of a previous reply;
+                alone (with ``chat_id``).
+            min_events_count: 1-100: as many threads as it takes to hold this
+                many events.
+
+        Returns:
+            An observable of the page: ``threads``, ``found_threads``,
+            ``next_page_id``, ``previous_page_id``.
+
+        Raises:
+            InvalidArgumentError: a bad argument, or a forbidden combination.
+
+        Example:
+            >>> page = await sdk.list_threads(chat.id, min_events_count=20)
+            >>> [t.id for t in page.threads]
+            ['K600PKZON8', 'K600PKZON7']
+        """
 
     def get_chat(self, chat_id: str, thread_id: str | None = None) -> Observable[Chat]:
         """A chat with one thread: ``thread_id``, or the latest one.

@@ -31,7 +31,30 @@ class ListChatsResult(Model):
 
 
 class ListChats(Method[ListChatsResult]):
-    """List summaries of the customer's chats (a page at a time)."""
+    """One page of the customer's chat summaries (v3.6 cursor paging).
+
+    The first request may set ``limit`` and ``sort_order``; the next pages
+    send only the ``page_id`` of the previous reply. (v1's
+    ``get_chats_summary`` pages by offset, in the v1 shape.)
+
+    Args:
+        limit: chats per page, 1-25 (the server's default is 10).
+        sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
+        page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
+
+    Returns:
+        An observable of the page: ``chats_summary``, ``total_chats``,
+        ``next_page_id`` and ``previous_page_id`` (each only when that page
+        exists).
+
+    Raises:
+        InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+
+    Example:
+        >>> page = await sdk.list_chats(limit=5)
+        >>> while page.next_page_id:
+        ...     page = await sdk.list_chats(page_id=page.next_page_id)
+    """
 
     action = "list_chats"
 
@@ -50,7 +73,30 @@ class ListThreadsResult(Model):
 
 
 class ListThreads(Method[ListThreadsResult]):
-    """List the threads of a chat with their events (a page at a time)."""
+    """One page of a chat's threads, with their events (cursor paging).
+
+    Args:
+        chat_id: the chat.
+        sort_order: ``"desc"`` (newest threads first, the default) or ``"asc"``.
+        limit: threads per page, 1-100 (the server's default is 3); not with
+            ``min_events_count``.
+        page_id: ``next_page_id``/``previous_page_id`` of a previous reply;
+            alone (with ``chat_id``).
+        min_events_count: 1-100: as many threads as it takes to hold this
+            many events.
+
+    Returns:
+        An observable of the page: ``threads``, ``found_threads``,
+        ``next_page_id``, ``previous_page_id``.
+
+    Raises:
+        InvalidArgumentError: a bad argument, or a forbidden combination.
+
+    Example:
+        >>> page = await sdk.list_threads(chat.id, min_events_count=20)
+        >>> [t.id for t in page.threads]
+        ['K600PKZON8', 'K600PKZON7']
+    """
 
     action = "list_threads"
 

@@ -1,9 +1,7 @@
 """The v3.6 actions beyond the v1 methods that do more than send their request.
 
-Paging checks (:meth:`~CustomerActions.list_chats`,
-:meth:`~CustomerActions.list_threads`), a chat echoed back
-(:meth:`~CustomerActions.resume_chat`), an upload, two requests
-(:meth:`~CustomerActions.cancel_rate`), a reshaped reply
+A chat echoed back (:meth:`~CustomerActions.resume_chat`), an upload, two
+requests (:meth:`~CustomerActions.cancel_rate`), a reshaped reply
 (:meth:`~CustomerActions.list_group_statuses`). The actions sent as they are
 inherit from :class:`~rxlivechat.methods.declared.DeclaredActions`, one line each.
 

@@ -374,7 +374,7 @@ class V1Methods(V1Pages):
         """Send a rich message button's postback.
 
         The v3.6 form with every field is
-        :meth:`~rxlivechat.methods.actions.CustomerActions.send_rich_message_postback`.
+        :meth:`~rxlivechat.methods.declared.DeclaredActions.send_rich_message_postback`.
 
         Args:
             chat_id: the chat.

@@ -5,7 +5,9 @@ Struct (:mod:`rxlivechat.protocol.methods`): the method's name is the action's,
 its parameters are the Struct's fields in order (required ones positional,
 optional ones keyword-only), its result type the Struct's, and its docstring the
 Struct's. :class:`Declared` adds what the Struct cannot say: the arguments named
-otherwise than their wire fields (``id`` is ``chat_id``).
+otherwise than their wire fields (``id`` is ``chat_id``), and for a paged action
+the check of fields that exclude each other and what the SDK learns from the
+result.
 
 :func:`make` writes the method as Python source and compiles it, as
 ``dataclasses`` does: calling it costs what a hand-written method costs, and
@@ -130,15 +132,16 @@ def make(declared: Declared, owner: str) -> Callable[..., Observable[Any]]:
     bare = [p.replace(annotation=inspect.Parameter.empty) for p in given]
     self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     written = inspect.Signature([self, *bare])
-    body = [f"request = _request({', '.join(values)})"]
+    # Locals start with "_": no wire field does, so no argument is shadowed.
+    body = [f"_sent = _request({', '.join(values)})"]
     if declared.check is not None:
         namespace["_check"] = declared.check
-        body.append("_check(request)")
-    body.append(f"call = self.{send}(request, **_arguments)")
+        body.append("_check(_sent)")
+    body.append(f"_call = self.{send}(_sent, **_arguments)")
     if declared.then is not None:
         namespace["_then"] = declared.then
-        body.append("call = self._reshaped(call, lambda result: _then(self, result))")
-    body.append("return call")
+        body.append("_call = self._reshaped(_call, lambda _r: _then(self, _r))")
+    body.append("return _call")
     source = f"def {declared.name}{written}:\n" + "".join(f"    {b}\n" for b in body)
     exec(compile(source, f"<action {request.action}>", "exec"), namespace)
     function: Callable[..., Observable[Any]] = namespace[declared.name]

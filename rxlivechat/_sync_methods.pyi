@@ -26,18 +26,19 @@ from rxlivechat.events import (
 from rxlivechat.handlers import Overflow
 from rxlivechat.methods.actions import CancelRateResult, FormType, SortOrder
 from rxlivechat.methods.upload import FileSource
-from rxlivechat.methods.v1 import CustomerUpdate
+from rxlivechat.methods.v1_pages import CustomerUpdate
 from rxlivechat.protocol.base import EmptyResult, Method
-from rxlivechat.protocol.methods import (
-    CustomerPage,
+from rxlivechat.protocol.methods.chats import ListChatsResult, ListThreadsResult
+from rxlivechat.protocol.methods.configuration import (
     GetConfigurationResult,
     GetDynamicConfigurationResult,
+)
+from rxlivechat.protocol.methods.connection import CustomerPage
+from rxlivechat.protocol.methods.customers import UpdateCustomerPageResult
+from rxlivechat.protocol.methods.status import (
     GetFormResult,
     GetUrlInfoResult,
-    ListChatsResult,
-    ListThreadsResult,
     RequestWelcomeMessageResult,
-    UpdateCustomerPageResult,
 )
 from rxlivechat.protocol.models import (
     Access,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 import types
+import typing
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -254,6 +255,13 @@ def _takes_a_model(annotation: str, namespace: dict[str, Any]) -> bool:
     return False
 
 
+def _is_a_model(hint: Any) -> bool:
+    """Whether a resolved annotation is, or holds, a Struct or the ``Event`` union."""
+    if hint is Event or (isinstance(hint, type) and issubclass(hint, msgspec.Struct)):
+        return True
+    return any(_is_a_model(arg) for arg in typing.get_args(hint))
+
+
 def model_parameters() -> set[str]:
     """``method.param`` of every public ``CustomerSDK`` parameter taking a model."""
     found = set()
@@ -267,8 +275,11 @@ def model_parameters() -> set[str]:
             continue
         namespace = vars(inspect.getmodule(function))
         for param in list(inspect.signature(function).parameters.values())[1:]:
-            if isinstance(param.annotation, str) and _takes_a_model(
-                param.annotation, namespace
+            hint = param.annotation  # a string, or an object (a declared action's)
+            if (
+                _takes_a_model(hint, namespace)
+                if isinstance(hint, str)
+                else _is_a_model(hint)
             ):
                 found.add(f"{name}.{param.name}")
     return found

@@ -278,7 +278,7 @@ class BatchingStore:
             InvalidArgumentError: an epoch below 1, or a bad customer name.
         """
         customer = _check_customer(organization_id, key)
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+        if type(epoch) is not int or epoch < 1:
             raise InvalidArgumentError(f"epoch must be an int >= 1, not {epoch!r}")
         old = self._fences.get(customer)
         self._fences[customer] = Fence(epoch, counter)

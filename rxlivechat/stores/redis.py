@@ -141,9 +141,10 @@ class RedisStore(BatchingStore):
             identity) that an SDK found lost while it ran: ``"error"`` refuses
             with :class:`~rxlivechat.exceptions.StoreError`; ``"new"`` clears
             the mark and the stale keys and goes on, as a new customer.
-        timeout: seconds each Redis call (and connecting) may take before it
-            fails with :class:`~rxlivechat.exceptions.StoreError`; ``None``:
-            no limit.
+        timeout: seconds each Redis call (and connecting, and waiting for a
+            free connection) may take before it fails with
+            :class:`~rxlivechat.exceptions.StoreError`; ``None``: no limit.
+        max_connections: connections to Redis at most; more callers wait.
 
     Raises:
         InvalidArgumentError: an unknown ``on_lost_identity``.
@@ -159,6 +160,7 @@ class RedisStore(BatchingStore):
         recent_ids: int = RECENT_IDS,
         on_lost_identity: OnLostIdentity = "error",
         timeout: float | None = None,
+        max_connections: int = 50,
     ) -> None:
         super().__init__(
             flush_interval=flush_interval, batch_size=batch_size, recent_ids=recent_ids
@@ -173,6 +175,9 @@ class RedisStore(BatchingStore):
         if timeout is not None and not timeout > 0:
             raise InvalidArgumentError(f"timeout must be > 0: {timeout}")
         self.timeout = timeout
+        if max_connections < 1:
+            raise InvalidArgumentError("max_connections must be >= 1")
+        self.max_connections = max_connections
         self._client: redis.asyncio.Redis | None = None
         self._merge: Any = None
         self._set: Any = None
@@ -198,12 +203,17 @@ class RedisStore(BatchingStore):
             raise StoreError(
                 "RedisStore needs the redis package: pip install 'rxlivechat[redis]'"
             ) from None
-        client = redis.asyncio.Redis.from_url(
+        # Blocking: a store shared by many customers queues for a connection
+        # (redis-py's plain pool fails past max_connections).
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
             self.url,
             decode_responses=True,
+            max_connections=self.max_connections,
+            timeout=self.timeout,
             socket_timeout=self.timeout,
             socket_connect_timeout=self.timeout,
         )
+        client = redis.asyncio.Redis.from_pool(pool)
         format_key = f"{self.prefix}:format"
         try:
             with _errors(self):

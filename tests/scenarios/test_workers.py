@@ -22,6 +22,8 @@ import pytest
 import redis.asyncio
 
 from rxlivechat.cli.worker import namespace
+from rxlivechat.leases import PartitionLeases
+from rxlivechat.partitions import DEFAULT_PARTITIONS, partition_of
 from rxlivechat.sandbox import Sandbox
 
 from ..helpers import until
@@ -123,7 +125,9 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
     keys = [f"customer-{i:03}" for i in range(CUSTOMERS)]
     client = redis.asyncio.Redis.from_url(url, decode_responses=True)
     prefix = namespace(sandbox.organization_id)
-    await client.sadd(f"{prefix}:customers", *keys)
+    await PartitionLeases(
+        client, namespace=prefix, worker_id="test", lease_time=LEASE_TIME
+    ).add_customers(keys)
     agent = sandbox.agent("Jane")
     loop = asyncio.get_running_loop()
     try:
@@ -185,7 +189,9 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
                 await until(owned_again, timeout=LEASE_TIME + RECONNECT)
             except TimeoutError:
                 raise AssertionError(_state(running, orphans, killed_at)) from None
-            leases = await client.mget([f"{prefix}:lease:{k}" for k in keys])
+            leases = await client.mget(
+                [f"{prefix}:lease:{partition_of(k, DEFAULT_PARTITIONS)}" for k in keys]
+            )
             assert set(leases) == {w.name for w in survivors}
             for worker in survivors:
                 assert {

@@ -49,6 +49,8 @@ class WorkerProcess:
     customer_ids: dict[str, str] = field(default_factory=dict)
     received: set[tuple[str, str]] = field(default_factory=set)
     connected_after: dict[str, float] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    """Events handed out per customer."""
     reader: asyncio.Task[None] | None = None
 
     def take(self, line: dict[str, Any], now: float) -> None:
@@ -61,6 +63,7 @@ class WorkerProcess:
         key, event = line.get("customer"), line.get("event")
         if key is None:
             return
+        self.events[key] = self.events.get(key, 0) + 1
         payload = line["payload"]
         if event in ("connected", "connection_restored"):
             self.customer_ids[key] = payload["customer_id"]
@@ -78,9 +81,17 @@ class WorkerProcess:
 
 @contextlib.asynccontextmanager
 async def workers(
-    sandbox: Sandbox, url: str, count: int
+    sandbox: Sandbox,
+    url: str,
+    count: int,
+    *,
+    lease_time: float = LEASE_TIME,
+    redis_urls: list[str] | None = None,
 ) -> AsyncIterator[list[WorkerProcess]]:
-    """``count`` worker processes, stopped (SIGTERM, then SIGKILL) at the end."""
+    """``count`` worker processes, stopped (SIGTERM, then SIGKILL) at the end.
+
+    Worker ``n`` reaches Redis at ``redis_urls[n]`` when given (a proxy).
+    """
     started: list[WorkerProcess] = []
     try:
         for n in range(count):
@@ -90,7 +101,7 @@ async def workers(
                 "rxlivechat",
                 "worker",
                 "--redis",
-                url,
+                url if redis_urls is None else redis_urls[n],
                 "--organization-id",
                 sandbox.organization_id,
                 "--api-url",
@@ -98,9 +109,11 @@ async def workers(
                 "--accounts-url",
                 sandbox.accounts_url,
                 "--lease-time",
-                str(LEASE_TIME),
+                str(lease_time),
                 "--worker-id",
                 f"w{n}",
+                "--log-level",
+                "WARNING",
                 stdout=asyncio.subprocess.PIPE,
             )
             worker = WorkerProcess(f"w{n}", process)
@@ -110,6 +123,7 @@ async def workers(
     finally:
         for worker in started:
             if worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGCONT)  # if a test stopped it
                 worker.process.terminate()
         for worker in started:
             try:

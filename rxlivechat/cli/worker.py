@@ -36,6 +36,7 @@ import sys
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
@@ -56,12 +57,25 @@ log = logging.getLogger("rxlivechat.worker")
 
 _encoder = msgspec.json.Encoder()
 
-SETTLE_ROUNDS = 2
+SETTLE_ROUNDS = 4
 """Rounds the membership must stay the same before a worker gives partitions
-up: a worker that flaps in and out moves nothing."""
+up (4 rounds: longer than a heartbeat lasts): a worker that joins and dies, or
+flaps in and out, moves nothing."""
 
 MAX_CONNECT_DELAY = 10.0
 """Seconds at most between two tries to reach Redis at start."""
+
+
+def spans(partitions: Iterable[int]) -> str:
+    """``0-5,9,12-20``: partition numbers, short (a log line, not a thousand)."""
+    ordered = sorted(partitions)
+    runs: list[list[int]] = []
+    for p in ordered:
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs) or "none"
 
 
 def namespace(organization_id: str) -> str:
@@ -161,7 +175,7 @@ class Worker:
             # Not ours in time: hand nothing out, and write nothing of it.
             self.suppressed += 1
             if held is not None and partition is not None:
-                self._lose(partition, "the lease passed its deadline")
+                self._lose([partition], "the lease passed its deadline")
             elif self._store is not None:
                 self._store.revoke(self.organization_id, key, "not owned")
             return
@@ -223,8 +237,7 @@ class Worker:
                 await self._release(sorted(self.held))
                 async with asyncio.timeout(self._call_timeout):
                     await leases.leave()
-            for partition in list(self.held):
-                self._lose(partition, "stopping")
+            self._lose(list(self.held), "stopping")
             await self._settle_stops()
             await pool.close()
             with contextlib.suppress(Exception):
@@ -284,6 +297,7 @@ class Worker:
         held = sorted(self.held)
         kept = await leases.renew(held)
         valid_until = sent + self.lease_time * 2 / 3
+        lost = []
         for partition in held:
             entry = self.held.get(partition)
             if entry is None:
@@ -291,7 +305,8 @@ class Worker:
             if partition in kept and time.monotonic() < entry.valid_until:
                 entry.valid_until = valid_until
             else:
-                self._lose(partition, "the lease was not renewed")
+                lost.append(partition)
+        self._lose(lost, "the lease was not renewed")
         self._rounds += 1
         if live != self._members:
             self._members, self._stable = live, 0
@@ -325,8 +340,8 @@ class Worker:
             self.held[partition] = entry
             self._start(partition, entry, members[partition])
         log.info(
-            "claimed %d partitions (%d customers); holding %d",
-            len(partitions),
+            "claimed partitions %s (%d customers); holding %d",
+            spans(partitions),
             sum(len(members[p]) for p in partitions),
             len(self.held),
         )
@@ -415,17 +430,23 @@ class Worker:
 
     # Stopping --------------------------------------------------------------------
 
-    def _lose(self, partition: int, why: str) -> None:
-        """The partition is not ours any more: nothing of it runs or is written."""
-        entry = self.held.pop(partition, None)
-        if entry is None:
+    def _lose(self, partitions: list[int], why: str) -> None:
+        """These partitions are not ours now: nothing of them runs or is written."""
+        entries = [(p, self.held.pop(p)) for p in partitions if p in self.held]
+        if not entries:
             return
-        log.warning("lost partition %d (epoch %d): %s", partition, entry.epoch, why)
+        log.warning(
+            "lost partitions %s: %s; holding %d",
+            spans(p for p, _ in entries),
+            why,
+            len(self.held),
+        )
         store = self._store
-        for key in sorted(entry.customers):
-            if store is not None:  # its buffered commits dropped at once
-                store.revoke(self.organization_id, key, why)
-            self._stop(key, "lost")
+        for _, entry in entries:
+            for key in sorted(entry.customers):
+                if store is not None:  # its buffered commits dropped at once
+                    store.revoke(self.organization_id, key, why)
+                self._stop(key, "lost")
 
     def _stop(self, key: str, why: str) -> None:
         """Stop customer ``key`` in the background (bounded)."""
@@ -463,12 +484,14 @@ class Worker:
             self.held.pop(partition, None)
         async with asyncio.timeout(self._call_timeout):
             await leases.release(partitions)
-        log.info("released %d partitions; holding %d", len(partitions), len(self.held))
+        log.info(
+            "released partitions %s; holding %d", spans(partitions), len(self.held)
+        )
 
     def _on_fenced(self, customer: tuple[str, str], error: FencedError) -> None:
         partition = self._partition_of.get(customer[1])
-        if partition is not None and partition in self.held:
-            self._lose(partition, f"a store write was refused: {error}")
+        if partition is not None:
+            self._lose([partition], f"a store write was refused: {error}")
 
     async def _watch(self) -> None:
         """Lose leases whose deadline passed, and all of them after a loop stall."""
@@ -477,14 +500,12 @@ class Worker:
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
-            stalled = now - expected > self.lease_time / 3
+            if now - expected > self.lease_time / 3:
+                self._lose(list(self.held), f"the loop stalled {now - expected:.1f}s")
+            else:
+                late = [p for p, e in self.held.items() if now >= e.valid_until]
+                self._lose(late, "not renewed in time")
             expected = now + period
-            for partition, entry in list(self.held.items()):
-                if stalled or now >= entry.valid_until:
-                    self._lose(
-                        partition,
-                        "the loop stalled" if stalled else "not renewed in time",
-                    )
 
 
 async def show_status(*, redis_url: str, organization_id: str, out: TextIO) -> int:

@@ -45,10 +45,8 @@ async def running(url: str, name: str) -> AsyncIterator[Worker]:
 
 
 async def holders(client: redis.asyncio.Redis) -> list[str | None]:
-    found: list[str | None] = await client.mget(
-        [f"{namespace(ORG)}:lease:{p}" for p in range(P)]
-    )
-    return found
+    found = await client.mget([f"{namespace(ORG)}:lease:{p}" for p in range(P)])
+    return [None if holder is None else str(holder) for holder in found]
 
 
 async def settled(client: redis.asyncio.Redis, workers: int) -> list[str | None]:

@@ -396,7 +396,11 @@ class Worker:
                     stopping = self._stopping.get(key)
                     if stopping is not None:
                         await asyncio.wait({stopping})
-                    _ = await pool.add(key, store=store, customer_key=key)
+                    try:
+                        _ = await pool.add(key, store=store, customer_key=key)
+                    except Exception as exc:  # bad options: this one, not the rest
+                        log.error("cannot start customer %s: %r", key, exc)
+                        continue
                     self._write(
                         {
                             "worker": self.worker_id,

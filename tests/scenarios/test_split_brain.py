@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
 import shlex
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio
 
-from rxlivechat.cli.worker import namespace
+from rxlivechat.cli.worker import Worker, namespace
 from rxlivechat.leases import PartitionLeases
 from rxlivechat.partitions import DEFAULT_PARTITIONS, owners, partition_of
 from rxlivechat.sandbox import Sandbox
@@ -213,4 +216,59 @@ async def test_a_worker_resumed_after_losing_its_lease_hands_out_and_writes_noth
                 assert await _number(client, stored) == epoch
             assert sent <= w1.received
     finally:
+        await client.aclose()
+
+
+async def test_a_refused_write_stops_the_partitions_customers_at_once(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """Another owner's claim (the epoch raised) refuses the next write: stopped."""
+    key = "customer-fenced"
+    out = io.StringIO()
+    worker = Worker(
+        redis_url=redis_url,
+        organization_id=sandbox.organization_id,
+        lease_time=LEASE_TIME,
+        worker_id="w0",
+        out=out,
+        client_id="rxlivechat-worker",
+        api_url=sandbox.api_url,
+        accounts_url=sandbox.accounts_url,
+    )
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    leases = PartitionLeases(
+        client,
+        namespace=namespace(sandbox.organization_id),
+        worker_id="test",
+        lease_time=LEASE_TIME,
+    )
+    await leases.add_customers([key])
+    counter = leases.epoch_key(leases.partition_of(key))
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(worker.run(stop))
+
+    def lines() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    try:
+        await until(lambda: any(ln.get("claimed") == key for ln in lines()), 30)
+        sdk = worker._pool.get(key) if worker._pool else None
+        assert sdk is not None
+        await sdk.wait_connected()
+        chat = sandbox.seed_chat(sdk.customer_id, active=True, agent=sandbox.agent("J"))
+        await client.incr(counter)  # as if another worker had claimed it
+        await sandbox.agent("J").send_message(chat, "after the claim")
+        await until(lambda: any(ln.get("lost") == key for ln in lines()), 10)
+        # Still the partition's rendezvous owner, and its lease holder: it claims
+        # again, above the raised epoch, and runs the customer anew.
+        raised = int(await client.get(counter) or 0)
+        await until(
+            lambda: any(
+                ln.get("claimed") == key and ln["epoch"] > raised for ln in lines()
+            ),
+            LEASE_TIME * 3,
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
         await client.aclose()

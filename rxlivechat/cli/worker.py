@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
 
-from ..exceptions import FencedError
+from ..exceptions import FencedError, InvalidArgumentError
 from ..leases import PartitionLeases
 from ..partitions import DEFAULT_PARTITIONS, assigned
 from ..pool import CustomerPool
@@ -585,5 +585,9 @@ async def run_worker(
     if seconds is not None:
         loop.call_later(seconds, stop.set)
     with on_termination(stop.set):  # Ctrl-C: asyncio.run cancels run(), same cleanup
-        await worker.run(stop)
+        try:
+            await worker.run(stop)
+        except InvalidArgumentError as exc:  # another partition count: one line
+            log.error("%s", exc)
+            return 2
     return 0

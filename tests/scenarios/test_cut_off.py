@@ -107,3 +107,27 @@ async def test_redis_unreachable_at_start_is_retried_and_said(
     assert "retrying in" in text
     assert "Traceback" not in text
     assert code == 0
+
+
+async def test_another_partition_count_is_refused_in_one_line(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    await client.set(f"{namespace(sandbox.organization_id)}:partitions", 64)
+    await client.aclose()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rxlivechat",
+        "worker",
+        "--redis",
+        redis_url,
+        "--organization-id",
+        sandbox.organization_id,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "has 64 partitions, not 1024" in err.decode()
+    assert "Traceback" not in err.decode()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 
+from rxlivechat.cli.worker import spans
 from rxlivechat.exceptions import InvalidArgumentError
 from rxlivechat.leases import PartitionLeases
 from rxlivechat.partitions import assigned, owners, partition_of
@@ -138,3 +139,9 @@ def test_bad_settings_are_refused(client: redis.asyncio.Redis) -> None:
         worker(client, "a", lease_time=0)
     with pytest.raises(InvalidArgumentError, match="partitions"):
         worker(client, "a", partitions=0)
+
+
+def test_partitions_are_logged_as_spans() -> None:
+    assert spans([5, 0, 1, 2, 9, 10, 512]) == "0-2,5,9-10,512"
+    assert spans(range(1024)) == "0-1023"
+    assert spans([]) == "none"

@@ -132,10 +132,11 @@ def parser() -> argparse.ArgumentParser:
         "worker",
         help="run the customers of a set shared with other workers on Redis",
         description="Share a set of customer keys with the other workers started "
-        "with the same Redis URL and organization: each key is run by exactly one "
-        "worker, under a lease renewed every third of --lease-time; a dead worker's "
-        "customers are taken over when its leases expire. Prints every event as a "
-        "JSON line with its customer key, until Ctrl-C or SIGTERM.",
+        "with the same Redis URL and organization: the keys hash into partitions, "
+        "each partition is run by exactly one worker under a fenced lease renewed "
+        "every third of --lease-time; a dead worker's partitions are taken over "
+        "when its leases expire. Prints every event as a JSON line with its "
+        "customer key, until Ctrl-C or SIGTERM; logs on standard error.",
     )
     worker.add_argument("--redis", required=True, metavar="URL", help="redis://...")
     worker.add_argument("--organization-id", required=True, metavar="ID")
@@ -169,6 +170,32 @@ def parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--worker-id", default=None, help="default: pid and a random tag"
+    )
+    worker.add_argument(
+        "--partitions",
+        type=int,
+        default=1024,
+        metavar="P",
+        help="partitions of the deployment, fixed at its first start "
+        "(default: %(default)s)",
+    )
+    worker.add_argument(
+        "--login-rate",
+        type=float,
+        default=200.0,
+        metavar="PER_SECOND",
+        help="logins per second of all the workers together (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="what goes to standard error (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--status",
+        action="store_true",
+        help="print the assignment (workers, partitions, customers, epochs) and exit",
     )
     worker.add_argument(
         "--seconds", type=float, default=None, help="stop after this many seconds"
@@ -215,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     lease_time=args.lease_time,
                     max_concurrent_logins=args.max_concurrent_logins,
                     worker_id=args.worker_id,
+                    partitions=args.partitions,
+                    login_rate=args.login_rate,
+                    log_level=args.log_level,
+                    status=args.status,
                 )
             )
         from .cli.tail import run_tail

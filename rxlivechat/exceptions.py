@@ -19,7 +19,8 @@
     ├── UploadCancelledError        send_file(...).cancel() was called
     ├── StoreError                  a checkpoint store cannot be opened, read or written
     │   ├── StoreCorruptError       not a store, damaged, or another program's data
-    │   └── StoreLockedError        the customer is open in another process (SQLite)
+    │   ├── StoreLockedError        the customer is open in another process (SQLite)
+    │   └── FencedError             a write of a stale owner (a newer epoch exists)
     └── ServerError                 the server answered with an error object
         ├── AuthenticationError     error.type == "authentication"
         ├── AuthorizationError      error.type == "authorization"
@@ -61,6 +62,7 @@ __all__ = [
     "CustomerBannedError",
     "CustomerSessionFieldsLimitReachedError",
     "EntityTooLargeError",
+    "FencedError",
     "GreetingNotFoundError",
     "GroupNotFoundError",
     "GroupOfflineError",
@@ -224,6 +226,16 @@ class StoreLockedError(StoreError):
 
     An SQLite store serves each customer to one process at a time; use
     :class:`~rxlivechat.stores.RedisStore` for processes that share customers.
+    """
+
+
+class FencedError(StoreError):
+    """A store refused a write: a newer owner's epoch exists for this customer.
+
+    The writer's fencing token (its lease's epoch, given to
+    :meth:`~rxlivechat.stores.BatchingStore.fence`) is stale: another process
+    took the customer over. Nothing of the write is kept; the writer must stop
+    the customer at once.
     """
 
 

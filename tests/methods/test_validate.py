@@ -289,12 +289,14 @@ GENERIC = {"call.method", "web_call.method"}
 """Take a typed request (``Method``), whose dict form is the action's own method."""
 HANDED_OUT = {"commit.event"}
 """Take an event the SDK handed out (nothing is sent): no dict form."""
+RETURNED = {"__init__.token_provider"}
+"""Take a callable that returns a model (the SDK reads it, sends nothing of it)."""
 
 
 def test_every_model_parameter_has_a_case() -> None:
     found = model_parameters()
     assert GENERIC | {"send_event.event"} <= found  # the search finds what it should
-    assert found - GENERIC - HANDED_OUT == set(CASES)
+    assert found - GENERIC - HANDED_OUT - RETURNED == set(CASES)
 
 
 # The cases --------------------------------------------------------------------------

@@ -13,13 +13,15 @@
     │   │   └── NotConnectedError   not connected: the last attempt's failure is its
     │   │                           cause (also a RequestTimeoutError)
     │   └── ConnectionLost          the socket dropped while a request was in flight;
-    │                               it may or may not have been applied
+    │                               it may or may not have been applied (not for
+    │                               the requests that create events: looked up)
     ├── RequestTimeoutError         no reply within the client's request timeout
     ├── WrongThreadError            an SDK call from outside the SDK's event loop
     ├── UploadCancelledError        send_file(...).cancel() was called
     ├── StoreError                  a checkpoint store cannot be opened, read or written
     │   ├── StoreCorruptError       not a store, damaged, or another program's data
     │   └── StoreLockedError        the customer is open in another process (SQLite)
+    ├── OutboxFullError             sdk.outbox.put(..., block=False) past max_pending
     └── ServerError                 the server answered with an error object
         ├── AuthenticationError     error.type == "authentication"
         ├── AuthorizationError      error.type == "authorization"
@@ -76,6 +78,7 @@ __all__ = [
     "NotAllowedError",
     "NotConnectedError",
     "NotFoundError",
+    "OutboxFullError",
     "PendingRequestsLimitReachedError",
     "ProtocolError",
     "RequestTimeoutError",
@@ -224,6 +227,13 @@ class StoreLockedError(StoreError):
 
     An SQLite store serves each customer to one process at a time; use
     :class:`~rxlivechat.stores.RedisStore` for processes that share customers.
+    """
+
+
+class OutboxFullError(LiveChatError):
+    """``sdk.outbox.put(..., block=False)`` found ``max_pending`` events queued.
+
+    Nothing was queued; a blocking ``put`` waits for room instead.
     """
 
 

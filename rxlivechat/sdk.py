@@ -74,6 +74,7 @@ from .stores import DEFAULT_KEY, Store, as_store
 from .stream import HotStream, StreamQueue
 
 if TYPE_CHECKING:
+    from .outbox import Outbox
     from .telemetry import CustomerTelemetry
 
 __all__ = ["Closing", "CustomerSDK", "MAX_QUEUED_EVENTS", "init"]
@@ -1101,6 +1102,21 @@ class CustomerSDK(V1Methods, Observable[tuple[str, Any]]):
             >>> await sdk.flush()  # durable from here on
         """
         await self._engine.flush()
+
+    @property
+    def outbox(self) -> Outbox:
+        """Events queued in the customer's store, sent exactly once, in order per chat.
+
+        The first use opens the queue and sends what an earlier process left in
+        it (docs/howto/bridge.md).
+        """
+        outbox: Outbox | None = self.__dict__.get("_outbox")
+        if outbox is None:
+            from .outbox import Outbox
+
+            self._calls.check_alive()
+            outbox = self.__dict__["_outbox"] = Outbox(self, self._calls)
+        return outbox
 
     # History --------------------------------------------------------------------
 

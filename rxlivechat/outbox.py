@@ -122,7 +122,7 @@ class Outbox:
         self._chats: dict[str, deque[OutboxEntry]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._maybe_sent: set[str] = set()
-        self._writes: set[asyncio.Task[None]] = set()
+        self._writes: set[asyncio.Future[None]] = set()
         self._changed = asyncio.Condition()
         self._results: Subject[Result] = Subject()
         self._closer: asyncio.Task[None] | None = None
@@ -218,8 +218,11 @@ class Outbox:
         await asyncio.shield(self._opened)
         mark = max((e.seq for e in self._queued.values()), default=0)
 
-        def drained() -> bool:
-            return self._sdk_closed or all(e.seq > mark for e in self._queued.values())
+        def drained() -> bool:  # entries are queued in seq order: the first is oldest
+            queued = self._queued
+            return (
+                self._sdk_closed or not queued or next(iter(queued.values())).seq > mark
+            )
 
         async with asyncio.timeout(timeout):
             async with self._changed:
@@ -333,9 +336,9 @@ class Outbox:
             done = msgspec.structs.replace(entry, state="sent", event_id=outcome.id)
         # Written in the background: a crash before it lands costs a lookup
         # (rule 3), and the next entry need not wait for it.
-        write = asyncio.ensure_future(self._write_settled(done))
+        write = self._queue.settle(done)
         self._writes.add(write)
-        write.add_done_callback(self._writes.discard)
+        write.add_done_callback(self._written)
         del self._queued[entry.custom_id]
         self._settled[entry.custom_id] = done
         if len(self._settled) > REMEMBERED:
@@ -344,13 +347,10 @@ class Outbox:
             self._changed.notify_all()
         self._results.on_next((done, outcome))
 
-    async def _write_settled(self, entry: OutboxEntry) -> None:
-        try:
-            await self._queue.settle(entry)
-        except StoreError as exc:  # the entry stays queued: looked up on restart
+    def _written(self, write: asyncio.Future[None]) -> None:
+        self._writes.discard(write)
+        if not write.cancelled() and write.exception() is not None:
+            # The entry stays queued in the store: looked up after a restart.
             log.warning(
-                "outbox: could not record %s as %s: %s",
-                entry.custom_id,
-                entry.state,
-                exc,
+                "outbox: could not record a settled entry: %s", write.exception()
             )

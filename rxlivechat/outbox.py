@@ -29,7 +29,7 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -123,7 +123,7 @@ class Outbox:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._maybe_sent: set[str] = set()
         self._writes: set[asyncio.Future[None]] = set()
-        self._changed = asyncio.Condition()
+        self._waiting: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._results: Subject[Result] = Subject()
         self._closer: asyncio.Task[None] | None = None
         self._opened = calls.spawn(self._open())
@@ -185,16 +185,13 @@ class Outbox:
         known = self._queued.get(custom_id) or self._settled.get(custom_id)
         if known is not None:
             return known
-        await asyncio.shield(self._opened)
+        await self._open_now()
         while self.pending >= self.max_pending:
             if not block:
                 raise OutboxFullError(
                     f"the outbox holds {self.pending} events (max_pending)"
                 )
-            async with self._changed:
-                await self._changed.wait_for(
-                    lambda: self.pending < self.max_pending or self._sdk_closed
-                )
+            await self._until(lambda: self.pending < self.max_pending)
             self._check_alive()
         entry = await self._queue.add(
             OutboxEntry(
@@ -215,27 +212,59 @@ class Outbox:
             TimeoutError: not drained within ``timeout`` seconds.
             SDKClosedError: the SDK was destroyed meanwhile.
         """
-        await asyncio.shield(self._opened)
-        mark = max((e.seq for e in self._queued.values()), default=0)
+        await self._open_now()
+        queued = (
+            self._queued
+        )  # in seq order: the first is the oldest, the last the newest
+        mark = next(reversed(queued.values())).seq if queued else 0
 
-        def drained() -> bool:  # entries are queued in seq order: the first is oldest
-            queued = self._queued
-            return (
-                self._sdk_closed or not queued or next(iter(queued.values())).seq > mark
-            )
+        def drained() -> bool:
+            return not queued or next(iter(queued.values())).seq > mark
 
         async with asyncio.timeout(timeout):
-            async with self._changed:
-                await self._changed.wait_for(drained)
+            await self._until(drained)
             self._check_alive()
+            self._queue.hurry()
             while self._writes:  # their settling is written too
                 await asyncio.wait(set(self._writes))
 
     # Private ------------------------------------------------------------------------
 
-    @property
-    def _sdk_closed(self) -> bool:
-        return self._calls.closed
+    async def _open_now(self) -> None:
+        opened = self._opened
+        if not opened.done():
+            await asyncio.shield(opened)
+        opened.result()  # its error, if it failed
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()`` holds, or the SDK is closed.
+
+        Checked when an entry settles, and only while someone waits.
+        """
+        if condition() or self._calls.closed:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((condition, future))
+        try:
+            await future
+        finally:
+            if not future.done():
+                future.cancel()
+
+    def _wake(self) -> None:
+        waiting = self._waiting
+        if not waiting:
+            return
+        closed = self._calls.closed
+        still = []
+        for condition, future in waiting:
+            if future.done():
+                continue
+            if closed or condition():
+                future.set_result(None)
+            else:
+                still.append((condition, future))
+        self._waiting = still
 
     def _check_alive(self) -> None:
         if self._calls.closed:
@@ -258,8 +287,7 @@ class Outbox:
         finally:
             for worker in list(self._workers.values()):
                 worker.cancel()
-            async with self._changed:
-                self._changed.notify_all()
+            self._wake()
             await self._queue.close()
 
     def _enqueue(self, entry: OutboxEntry) -> None:
@@ -281,7 +309,7 @@ class Outbox:
                 async with self._parallel:
                     outcome = await self._deliver(entry)
                 chat.popleft()
-                await self._settle(entry, outcome)
+                self._settle(entry, outcome)
         finally:
             del self._workers[chat_id]
             if not chat:
@@ -329,7 +357,7 @@ class Outbox:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, cap)
 
-    async def _settle(self, entry: OutboxEntry, outcome: Event | LiveChatError) -> None:
+    def _settle(self, entry: OutboxEntry, outcome: Event | LiveChatError) -> None:
         if isinstance(outcome, LiveChatError):
             done = msgspec.structs.replace(entry, state="failed", error=str(outcome))
         else:
@@ -343,8 +371,7 @@ class Outbox:
         self._settled[entry.custom_id] = done
         if len(self._settled) > REMEMBERED:
             self._settled.popitem(last=False)
-        async with self._changed:
-            self._changed.notify_all()
+        self._wake()
         self._results.on_next((done, outcome))
 
     def _written(self, write: asyncio.Future[None]) -> None:

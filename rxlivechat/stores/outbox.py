@@ -111,6 +111,9 @@ class OutboxQueue:
         """
         raise NotImplementedError
 
+    def hurry(self) -> None:
+        """Write what waits for company now (someone waits for it)."""
+
     async def close(self) -> None:
         """Let go of its connection, if any."""
 
@@ -248,9 +251,12 @@ class _SQLite(OutboxQueue):
 
         return self._write(settle, soon=False)
 
-    async def close(self) -> None:
-        if self._batch is not None:  # what waited for company
+    def hurry(self) -> None:
+        if self._batch is not None:
             self._flush(self._batch)
+
+    async def close(self) -> None:
+        self.hurry()
         if self._db is not None:
             self._db.close()
             self._db = None

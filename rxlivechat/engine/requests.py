@@ -236,6 +236,8 @@ class Requests:
         self._deadlines = _Deadlines(self._expire)
         self._sent: OrderedDict[str, None] | None = None  # made on first use
         self._lookups: dict[Pending, asyncio.Task[None]] = {}
+        # Lookups waiting for an earlier try of their event to be answered.
+        self._answers: dict[Key, asyncio.Future[None]] = {}
         self.not_connected: Exception | None = None
         """Why the last connection attempt failed, until a login (the engine
         sets it): named by a request that expires without having been sent."""
@@ -405,6 +407,8 @@ class Requests:
                     self._end_echo(request_id)
                     echo.deliver(value)
             return frame, pending
+        if self._answers and pending is not None and pending.key is not None:
+            self._answered(pending.key)
         if pending is not None and not pending.done:
             if isinstance(frame, Response):
                 _succeed(pending, frame.payload)
@@ -460,6 +464,7 @@ class Requests:
         self._socket = None
         lost = self._session.connection_lost()
         self._give_up_echoes()
+        self._answered()
         for pending in reversed(lost):
             pending.request_id = None
             if pending.done:
@@ -485,6 +490,7 @@ class Requests:
         """
         self._halted = error
         self._give_up_echoes()
+        self._answered()
         everything = [
             *self._session.in_flight.values(),
             *(self._queue or ()),
@@ -587,6 +593,14 @@ class Requests:
         # or a slow reply is tried again until the request itself expires.
         while True:
             try:
+                # An earlier try still on the socket (abandoned by a retry) may
+                # not be applied yet: only its answer makes "absent" certain.
+                if self._on_the_socket(key):
+                    answered = self._answers.get(key)
+                    if answered is None:
+                        loop = asyncio.get_running_loop()
+                        answered = self._answers[key] = loop.create_future()
+                    await asyncio.shield(answered)
                 found = await find_sent(self.ask, *key)
                 outcome = found and await settled(self.ask, pending.method, *found)
                 break
@@ -611,6 +625,18 @@ class Requests:
             return
         reply, pending._pushes = outcome
         _succeed(pending, reply)
+
+    def _on_the_socket(self, key: Key) -> bool:
+        """Whether a request for ``key`` is written and not answered yet."""
+        return any(p.key == key for p in self._session.in_flight.values())
+
+    def _answered(self, key: Key | None = None) -> None:
+        """The earlier try for ``key`` (all: ``None``) left the socket."""
+        answers = self._answers
+        for done in [key] if key is not None else list(answers):
+            waiter = answers.pop(done, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def _end_echo(self, request_id: str, echo: _Echo | None = None) -> _Echo | None:
         current = self._echoes.get(request_id)

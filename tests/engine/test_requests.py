@@ -277,6 +277,36 @@ async def test_a_dropped_send_event_is_looked_up_not_failed(applied: bool) -> No
     assert outcomes.errors == []
 
 
+async def test_a_retry_waits_for_the_earlier_try_before_looking_up() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    method = SendEvent(chat_id="C", event=Message(text="x"))
+    first = requests.submit(method, outcomes.on_result, outcomes.on_error)
+    requests.abandon(first)  # as a timeout does; the request is still on the socket
+    requests.submit(method, outcomes.on_result, outcomes.on_error)  # the retry
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [r["action"] for r in socket.sent] == ["send_event"]  # no lookup yet
+    reply(requests, session, socket.sent[0], {"event_id": "E1"})
+    for _ in range(3):
+        await asyncio.sleep(0)
+    lookup = socket.sent[-1]
+    assert lookup["action"] == "list_threads"
+    stored = {
+        "id": "E1",
+        "type": "message",
+        "text": "x",
+        "custom_id": socket.sent[0]["payload"]["event"]["custom_id"],
+        "created_at": "2026-12-01T10:00:01.000000Z",
+        "author_id": "c",
+    }
+    reply(requests, session, lookup, thread_with(stored))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [r.event_id for r in outcomes.results] == ["E1"]
+    assert [r["action"] for r in socket.sent] == ["send_event", "list_threads"]
+
+
 async def test_a_lookup_that_outlives_the_request_fails_it_as_unconfirmed() -> None:
     requests, _, socket = logged_in(timeout=0.2)
     outcomes = Outcomes()

@@ -310,6 +310,8 @@ class Outbox:
                     outcome = await self._deliver(entry)
                 chat.popleft()
                 self._settle(entry, outcome)
+        except SDKClosedError:  # destroyed: what is left stays queued in the store
+            return
         finally:
             del self._workers[chat_id]
             if not chat:

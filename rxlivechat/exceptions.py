@@ -178,8 +178,8 @@ class ConnectionLost(TransportError):
 
     The server may or may not have applied it: check before repeating an action
     that is not safe to repeat. Requests that create events (``send_event``,
-    ``resume_chat`` with events) never fail with it: the SDK looks their
-    ``custom_id`` up in the chat after the reconnect (docs/concepts.md).
+    ``start_chat`` and ``resume_chat`` with events) never fail with it: the
+    SDK looks their ``custom_id`` up after the reconnect (docs/concepts.md).
     """
 
 

@@ -328,7 +328,8 @@ class Outbox:
                     )
                     if found is not None:
                         self._maybe_sent.discard(entry.custom_id)
-                        return with_thread(found[1], found[0])
+                        _, thread_id, event = found
+                        return with_thread(event, thread_id)
                     # Not sent: neither were those after it (rule 3).
                     for later in self._chats.get(entry.chat_id, ()):
                         self._maybe_sent.discard(later.custom_id)

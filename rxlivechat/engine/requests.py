@@ -92,7 +92,9 @@ SAFE_TO_REPEAT = frozenset(
 """Actions re-sent after a reconnect when their socket dropped before the reply:
 reads, and writes whose second application changes nothing."""
 
-CREATES_EVENTS: frozenset[type[Any]] = frozenset({m.SendEvent, m.ResumeChat})
+CREATES_EVENTS: frozenset[type[Any]] = frozenset(
+    {m.SendEvent, m.ResumeChat, m.StartChat}
+)
 """Request Structs whose event is looked up by ``custom_id`` when uncertain."""
 
 MAX_SENT_IDS = 16_384

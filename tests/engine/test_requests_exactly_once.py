@@ -120,3 +120,18 @@ async def test_resume_chat_with_a_lost_reply_settles_with_its_chat(
     assert resumed.id == chat.id
     assert [m.text for m in stored(sandbox, chat.id)].count("back") == 1
     assert len(sandbox.store.chats[chat.id].threads) == 2
+
+
+@pytest.mark.sandbox(seed=5)
+async def test_start_chat_with_a_lost_reply_finds_its_new_chat(
+    sandbox: Sandbox,
+) -> None:
+    sdk = connect(sandbox, reconnect_delay=(0.01, 0.05), request_timeout=30.0)
+    await sdk.wait_connected(timeout=10)
+    sandbox.lose_replies("start_chat")
+    chat = await sdk.start_chat([Message(text="first words")])
+    sandbox.lose_replies("start_chat", probability=0)
+    assert sandbox.faults.replies_lost == 1
+    assert list(sandbox.store.chats) == [chat.id]  # one chat, found again
+    assert [m.text for m in stored(sandbox, chat.id)] == ["first words"]
+    assert chat.thread is not None

@@ -295,8 +295,10 @@ def _recorded(case: Case, sandbox: Sandbox) -> Any:
 
 
 def _without_given_ids(value: Any) -> Any:
-    """``value`` as builtins, less the ``custom_id``\\ s the SDK gave its events
-    (``rx-...``: a new one per call, docs/concepts.md)."""
+    """``value`` as builtins, less the ids the SDK gave its events.
+
+    Those are ``custom_id`` values ``rx-...``, new for each call (docs/concepts.md).
+    """
 
     def strip(item: Any) -> Any:
         if isinstance(item, dict):

@@ -74,6 +74,7 @@ from .stores import DEFAULT_KEY, Store, as_store
 from .stream import HotStream, StreamQueue
 
 if TYPE_CHECKING:
+    from .cassette import Recording
     from .telemetry import CustomerTelemetry
 
 __all__ = ["Closing", "CustomerSDK", "MAX_QUEUED_EVENTS", "init"]
@@ -395,6 +396,7 @@ class CustomerSDK(V1Methods, Observable[tuple[str, Any]]):
         customer_key: str = DEFAULT_KEY,
         auto_commit: bool = True,
         fail_fast: bool = True,
+        record: Recording | str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
         require_str("organization_id", organization_id)
@@ -448,6 +450,7 @@ class CustomerSDK(V1Methods, Observable[tuple[str, Any]]):
                 customer_key=customer_key,
                 auto_commit=auto_commit,
                 fail_fast=fail_fast,
+                record=record,
             ),
             self._streams,
         )
@@ -1207,6 +1210,7 @@ def init(
     telemetry: CustomerTelemetry | None = None,
     auto_connect: bool = True,
     fail_fast: bool = True,
+    record: Recording | str | os.PathLike[str] | None = None,
 ) -> CustomerSDK:
     """Create a :class:`CustomerSDK` and start connecting (like the JS ``init``).
 
@@ -1243,6 +1247,8 @@ def init(
         fail_fast: until the first login, a failed attempt fails
             ``wait_connected`` and the waiting requests at once, naming its
             cause (:class:`~rxlivechat.NotConnectedError`).
+        record: record the session to this cassette file (or a
+            :class:`~rxlivechat.cassette.Recording`); docs/howto/record-replay.md.
 
     The arguments are :class:`CustomerSDK`'s; its docstring says more.
 
@@ -1281,6 +1287,7 @@ def init(
         auto_commit=auto_commit,
         telemetry=telemetry,
         fail_fast=fail_fast,
+        record=record,
     )
     if auto_connect:
         sdk.connect()

@@ -53,8 +53,9 @@ log = logging.getLogger("rxlivechat.sandbox")
 NOT_STRICT_PATIENCE = 2.0
 """Seconds a replay that is not strict waits for a request before skipping it."""
 
-END_GRACE = 5.0
-"""Seconds leaving the replay waits for it to reach the cassette's end."""
+END_GRACE = 10.0
+"""Seconds leaving the replay waits for it to reach the cassette's end (less
+once it waits for a request from a client that has gone)."""
 
 
 class Replay:
@@ -102,6 +103,7 @@ class Replay:
         self._turns: dict[int, asyncio.Future[None]] = {}
         self._runner: web.AppRunner | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._awaiting = False  # the pump waits for something a client does
 
     # Life ---------------------------------------------------------------------------
 
@@ -135,7 +137,8 @@ class Replay:
     async def close(self, *, check: bool = True) -> None:
         """Stop serving; with ``check`` and ``strict``, raise what went wrong.
 
-        Waits up to :data:`END_GRACE` s for the replay to reach its end.
+        Waits up to :data:`END_GRACE` s for the replay to reach its end, and
+        no longer once it waits for a request while no client is connected.
 
         Raises:
             CassetteMismatch: (strict) the client sent a request the cassette
@@ -143,7 +146,7 @@ class Replay:
         """
         pump = self._pump
         if pump is not None and check and not self.script.errors:
-            await asyncio.wait({pump}, timeout=END_GRACE)
+            await self._finish(pump)
         if pump is not None:
             pump.cancel()
             await asyncio.wait({pump})
@@ -159,6 +162,21 @@ class Replay:
                 problems.append(missing)
             if problems:
                 raise CassetteMismatch("\n\n".join(problems))
+
+    async def _finish(self, pump: asyncio.Task[None]) -> None:
+        """Let the pump reach the end, unless it waits for a client that left."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + END_GRACE
+        gone_since: float | None = None
+        while not pump.done() and loop.time() < deadline:
+            await asyncio.wait({pump}, timeout=0.05)
+            stuck = self._awaiting and not any(not ws.closed for ws in self._sockets)
+            if not stuck:
+                gone_since = None
+            elif gone_since is None:
+                gone_since = loop.time()
+            elif loop.time() - gone_since > 0.5:  # (a reconnect would come sooner)
+                return
 
     @property
     def done(self) -> bool:
@@ -227,17 +245,21 @@ class Replay:
         """Wait until ``ready()``; ``patient``: give up after a while (``False``)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + NOT_STRICT_PATIENCE
-        while not ready():
-            self._changed.clear()
-            if not patient:
-                await self._changed.wait()
-                continue
-            try:
-                async with asyncio.timeout_at(deadline):
+        self._awaiting = True
+        try:
+            while not ready():
+                self._changed.clear()
+                if not patient:
                     await self._changed.wait()
-            except TimeoutError:
-                return ready()
-        return True
+                    continue
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await self._changed.wait()
+                except TimeoutError:
+                    return ready()
+            return True
+        finally:
+            self._awaiting = False
 
     async def _send(self, record: Receive) -> None:
         ws = self._socket(record.conn)

@@ -69,12 +69,6 @@ SECRET_KEYS = frozenset(
 )
 """Keys (any depth, any case) whose values are always redacted."""
 
-MAYBE_SECRET = re.compile(
-    rb'"(?:' + b"|".join(re.escape(k.encode()) for k in sorted(SECRET_KEYS)) + rb')"',
-    re.IGNORECASE,
-)
-"""Finds a frame that may hold a secret (only those are decoded to redact)."""
-
 TIME_KEYS = frozenset({"created_at", "timestamp", "expires_in", "last_seen_timestamp"})
 """Keys whose values change with each run: compared by type only (so is any
 string that is an RFC 3339 time)."""
@@ -171,7 +165,7 @@ def read(lines: Iterable[bytes]) -> tuple[Header, list[Record]]:
         if broken is not None:
             raise CassetteError(f"line {broken[0]} is broken: {broken[1]}")
         try:
-            item = _LINE.decode(line)
+            item = _decode(line)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             broken = (number, str(exc))
             continue
@@ -190,6 +184,31 @@ def read(lines: Iterable[bytes]) -> tuple[Header, list[Record]]:
     if header is None:
         raise CassetteError("empty cassette, or its header is broken")
     return header, records
+
+
+_RAW_FRAME = re.compile(
+    rb'\{"kind":"(send|receive)","conn":(\d+),"frame":(.*),"t":([0-9.]+)\}\s*',
+    re.DOTALL,
+)
+"""A frame record as the recorder writes it, whatever the frame holds."""
+
+
+def _decode(line: bytes) -> Header | Record:
+    """One line of a cassette.
+
+    A frame that was not JSON (the recorder writes received frames as they
+    came, unchecked) is read as the string of its text.
+    """
+    try:
+        item: Header | Record = _LINE.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        raw = _RAW_FRAME.fullmatch(line)
+        if raw is None:
+            raise
+        kind = Send if raw[1] == b"send" else Receive
+        text = raw[3].decode(errors="replace")
+        return kind(t=float(raw[4]), conn=int(raw[2]), frame=text)
+    return item
 
 
 def redact_secrets(value: Any) -> Any:

@@ -166,6 +166,8 @@ async def test_a_crash_leaves_a_readable_prefix_and_a_cut_line_is_ignored(
             assert child.stdout is not None
             line = await asyncio.wait_for(child.stdout.readline(), 60)
             assert line == b"ready\n"
+            # Written at the end of the loop turn that read the reply.
+            await until(lambda: b'"action":"start_chat"' in cassette.read_bytes())
         finally:
             child.send_signal(signal.SIGKILL)  # mid-session: no clean close
             await asyncio.wait_for(child.wait(), 30)
@@ -197,3 +199,21 @@ def test_a_file_that_is_not_a_cassette_is_refused(tmp_path: Path) -> None:
     with other.open("rb") as file, pytest.raises(CassetteError, match="header"):
         read(file)
     assert ANSWER  # the scenario's texts are what the other tests look for
+
+
+async def test_frames_that_are_not_json_or_span_lines_keep_the_file_readable(
+    tmp_path: Path,
+) -> None:
+    cassette = tmp_path / "odd.jsonl"
+    async with Sandbox() as sandbox:
+        sdk = connect(sandbox, record=cassette)
+        await sdk.wait_connected(timeout=10)
+        await sandbox.send_raw(b'{"broken": ')
+        await sandbox.send_raw(b'{"action": "x",\n "type": "push", "payload": {}}')
+        await until(lambda: b'"x"' in cassette.read_bytes())
+        await sdk.destroy()
+    with cassette.open("rb") as file:
+        _, records = read(file)
+    frames = [r.frame for r in records if isinstance(r, Receive)]
+    assert '{"broken": ' in frames  # read back as its text
+    assert {"action": "x", "type": "push", "payload": {}} in frames

@@ -2,19 +2,19 @@
 
 Nothing here runs unless a customer records (``init(..., record=...)``): the
 engine then taps each socket once (its ``send`` and its message handler) and
-tells the tap of each HTTP exchange. Each record is one line; the lines of one
-turn of the event loop are written together at its end (one ``write`` for a
-burst of frames, not one each), and at once past :data:`FLUSH_BYTES`, so memory
-stays flat and a crash loses at most the records of the turn it happened in.
+tells the tap of each HTTP exchange. Each record is one line; the lines are
+written together :data:`FLUSH_DELAY` after the first of them (one ``write`` for
+many records: a system call costs more than recording a frame), and at once
+past :data:`FLUSH_BYTES` or :data:`_BATCH` lines, so memory stays flat and a
+crash loses at most the last 50 ms.
 
-The frames the customer sends are decoded and their secrets redacted (the
-``login`` holds the token). A frame received is written as the bytes that
-crossed the socket, not decoded (one that is not JSON is read back as its
-text), unless a user hook is set or it mentions ``token`` or ``secret`` (the
-Customer Chat API sends neither over RTM; such a frame is decoded and redacted
-like the others). An ``incoming_event`` push, most of the frames and fields no
-secret is in, skips that scan: the tap costs a line break scan and a buffered
-line per push.
+A frame is written as the bytes that crossed the socket, not decoded (a
+received one that is not JSON is read back as its text), unless a user hook
+is set or it mentions ``token`` or ``secret``: then it is decoded and its
+secrets redacted (the ``login`` holds the token; the Customer Chat API sends
+none over RTM). An ``incoming_event`` push, most of the frames and fields no
+secret is in, skips that scan, and the frames of one millisecond share one
+offset: the tap costs a line break scan and a buffered line per push.
 """
 
 from __future__ import annotations
@@ -40,7 +40,20 @@ from ..protocol.cassette import (
 )
 from ..protocol.frames import API_VERSION
 
-__all__ = ["FLUSH_BYTES", "Recorder", "Recording", "Redact", "RedactFields"]
+__all__ = [
+    "FLUSH_BYTES",
+    "FLUSH_DELAY",
+    "Recorder",
+    "Recording",
+    "Redact",
+    "RedactFields",
+]
+
+_TICK = 0.001
+"""Seconds between the offsets written for a burst's frames."""
+
+FLUSH_DELAY = 0.05
+"""Seconds a record waits at most before it is written (with those after it)."""
 
 FLUSH_BYTES = 256 * 1024
 """Bytes of records held at most before they are written (a frame received
@@ -142,6 +155,8 @@ class Recorder:
                 f"cannot record to {recording.path}: {exc}"
             ) from None
         self._start = time.monotonic()
+        self._stamp = b"0.000000"
+        self._stamped = self._start
         self._sockets = 0
         user_keys = getattr(recording.redact, "keys", ())
         header = Header(
@@ -176,21 +191,19 @@ class Recorder:
         sent_head = b'{"kind":"send","conn":%s,"frame":' % number
         received_head = b'{"kind":"receive","conn":%s,"frame":' % number
         lines = self._lines
-        start = self._start
-        monotonic = time.monotonic
         redact = self._redact
+        monotonic = time.monotonic
 
         def sending(data: bytes) -> None:
             if self._file is not None:
-                frame = msgspec.json.encode(self._clean(_json(data)))
-                t = b"%.6f" % (monotonic() - start)
+                frame = data  # msgspec's: one line of JSON
+                if redact is not None or b"token" in data or b"secret" in data:
+                    frame = msgspec.json.encode(self._clean(_json(data)))
+                t = self._offset()
                 self._hold(b"".join((sent_head, frame, b',"t":', t, b"}\n")))
             send(data)
 
-        stamp, stamped = b"0", -1.0  # the last offset written, and when
-
         def received(data: bytes) -> None:
-            nonlocal stamp, stamped
             if self._file is not None:
                 if redact is None and (
                     data.startswith(_INCOMING_EVENT)  # the protocol's: no secret
@@ -201,12 +214,11 @@ class Recorder:
                     frame = data if b"\n" not in data else _one_line(data)
                 else:
                     frame = msgspec.json.encode(self._clean(_json(data)))
-                now = monotonic()
-                if now - stamped >= _TICK:  # a burst's frames share an offset
-                    stamp, stamped = b"%.6f" % (now - start), now
-                line = b"".join((received_head, frame, b',"t":', stamp, b"}\n"))
-                if lines and len(lines) < _BATCH and len(line) < _BIG:
-                    lines.append(line)  # the flush is due at the turn's end
+                now = monotonic()  # a burst's frames share their millisecond's:
+                t = self._offset(now) if now - self._stamped >= _TICK else self._stamp
+                line = b"".join((received_head, frame, b',"t":', t, b"}\n"))
+                if lines and len(lines) < _BATCH and len(frame) < _BIG:
+                    lines.append(line)  # the flush is due
                 else:
                     self._hold(line)
             handle(data)
@@ -259,7 +271,7 @@ class Recorder:
         self._line(b"http", msgspec.json.encode(fields)[1:-1])
 
     def flush(self) -> None:
-        """Write the records held (the engine's loop does at each turn's end)."""
+        """Write the records held (a timer does, :data:`FLUSH_DELAY` after one)."""
         lines, self._lines[:] = b"".join(self._lines), []
         self._held = 0
         file = self._file
@@ -285,8 +297,14 @@ class Recorder:
 
     def _line(self, kind: bytes, fields: bytes) -> None:
         if self._file is not None:
-            t = time.monotonic() - self._start
-            self._hold(b'{"kind":"%s","t":%.6f,%s}\n' % (kind, t, fields))
+            t = self._offset()
+            self._hold(b'{"kind":"%s","t":%s,%s}\n' % (kind, t, fields))
+
+    def _offset(self, now: float | None = None) -> bytes:
+        """Seconds since the start, as written (kept for a burst's frames)."""
+        self._stamped = time.monotonic() if now is None else now
+        self._stamp = b"%.6f" % (self._stamped - self._start)
+        return self._stamp
 
     def _hold(self, line: bytes) -> None:
         """Keep ``line`` for the end of this loop turn (or write it now)."""
@@ -297,7 +315,7 @@ class Recorder:
             self.flush()
         elif first:
             try:
-                asyncio.get_running_loop().call_soon(self.flush)
+                asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
             except RuntimeError:  # no loop: at once
                 self.flush()
 
@@ -314,9 +332,6 @@ def _json(data: bytes) -> Any:
 
 _INCOMING_EVENT = b'{"action":"incoming_event",'
 """How the bulk of the frames begin: a push whose fields hold no secret."""
-
-_TICK = 0.0001
-"""Offsets are written to this resolution (s): a burst's frames share one."""
 
 
 def _one_line(data: bytes) -> bytes:

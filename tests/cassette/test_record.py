@@ -122,7 +122,9 @@ async def test_recording_streams_a_line_per_record(tmp_path: Path) -> None:
     async with Sandbox() as sandbox:
         sdk = connect(sandbox, record=cassette)
         await sdk.wait_connected(timeout=10)
-        # Written as they happen: readable while the customer is still connected.
+        # Written as they happen (within FLUSH_DELAY): readable while the
+        # customer is still connected.
+        await until(lambda: b'"action":"list_chats"' in cassette.read_bytes())
         with cassette.open("rb") as file:
             _, records = read(file)
         assert "list_chats" in actions(records, Send)

@@ -3,10 +3,11 @@
 Nothing here runs unless a customer records (``init(..., record=...)``): the
 engine then taps each socket once (its ``send`` and its message handler) and
 tells the tap of each HTTP exchange. Each record is one line; the lines are
-written together :data:`FLUSH_DELAY` after the first of them (one ``write`` for
-many records: a system call costs more than recording a frame), and at once
-past :data:`FLUSH_BYTES` or :data:`_BATCH` lines, so memory stays flat and a
-crash loses at most the last 50 ms.
+handed together to the writer thread (:mod:`.writer`) :data:`FLUSH_DELAY` after
+the first of them (one ``write`` for many records: a system call costs more than
+recording a frame), and at once past :data:`FLUSH_BYTES` or :data:`_BATCH`
+lines, so memory stays flat, a slow disk never stalls the loop, and a crash
+loses at most the last 50 ms.
 
 A frame is written as the bytes that crossed the socket, not decoded (a
 received one that is not JSON is read back as its text), unless a user hook
@@ -26,7 +27,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 import msgspec
 from yarl import URL
@@ -39,6 +40,7 @@ from ..protocol.cassette import (
     redact_secrets,
 )
 from ..protocol.frames import API_VERSION
+from .writer import FileWriter
 
 __all__ = [
     "FLUSH_BYTES",
@@ -145,11 +147,11 @@ class Recorder:
         if not isinstance(recording, Recording):
             recording = Recording(recording)
         self._redact = recording.redact
-        self._file: IO[bytes] | None = None
+        self._file: FileWriter | None = None
         self._lines: list[bytes] = []
         self._held = 0  # bytes in _lines
         try:
-            self._file = open(recording.path, "wb", buffering=0)  # noqa: SIM115
+            self._file = FileWriter(recording.path)
         except OSError as exc:
             raise InvalidArgumentError(
                 f"cannot record to {recording.path}: {exc}"
@@ -167,6 +169,11 @@ class Recorder:
         )
         self._lines.append(msgspec.json.encode(header) + b"\n")
         self.flush()
+
+    @property
+    def held(self) -> tuple[int, int]:
+        """Records waiting to be written now: ``(lines, bytes)``."""
+        return len(self._lines), sum(map(len, self._lines))
 
     @property
     def closed(self) -> bool:
@@ -275,13 +282,13 @@ class Recorder:
         lines, self._lines[:] = b"".join(self._lines), []
         self._held = 0
         file = self._file
-        if file is None or not lines:
+        if file is None:
             return
-        try:
-            file.write(lines)
-        except OSError as exc:  # a full disk: stop recording, keep the customer
-            log.error("recording stopped: %s", exc)
+        if file.error is not None:  # a full disk: stop recording, keep the customer
+            log.error("recording stopped: %s", file.error)
             self.close()
+        elif lines:
+            file.write(lines)
 
     def close(self) -> None:
         """Write what is held and close the file (later records are dropped)."""

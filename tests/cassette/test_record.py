@@ -219,3 +219,35 @@ async def test_frames_that_are_not_json_or_span_lines_keep_the_file_readable(
     frames = [r.frame for r in records if isinstance(r, Receive)]
     assert '{"broken": ' in frames  # read back as its text
     assert {"action": "x", "type": "push", "payload": {}} in frames
+
+
+async def test_a_burst_is_written_with_bounded_memory(tmp_path: Path) -> None:
+    cassette = tmp_path / "burst.jsonl"
+    frame = b'{"action":"incoming_event","type":"push","version":"3.6","payload":{"x":"'
+    frame += b"y" * 1000 + b'"}}'
+    count = 5000
+    async with Sandbox() as sandbox:
+        sdk = connect(sandbox, record=cassette)
+        await sdk.wait_connected(timeout=10)
+        recorder = sdk._engine._recorder  # (what it holds, counted)
+        assert recorder is not None
+        most = (0, 0)
+        sampling = True
+
+        async def sample() -> None:
+            nonlocal most
+            while sampling:
+                lines, held = recorder.held
+                most = (max(most[0], lines), max(most[1], held))
+                await asyncio.sleep(0)
+
+        sampler = asyncio.ensure_future(sample())
+        for _ in range(count // 100):
+            await asyncio.gather(*(sandbox.send_raw(frame) for _ in range(100)))
+        await until(lambda: cassette.read_bytes().count(b'"y') >= count, 30)
+        sampling = False
+        await sampler
+        await sdk.destroy()
+    assert cassette.read_bytes().count(b"y" * 1000) == count  # none lost
+    assert 0 < most[0] <= 256  # lines held at once
+    assert most[1] <= 256 * (len(frame) + 100)  # bytes held: ~290 KB of 5 MB

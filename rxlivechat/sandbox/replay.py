@@ -65,7 +65,8 @@ class Replay:
         cassette: the cassette's path.
         strict: a request the cassette does not have, or one it has that the
             client never sent, fails the replay (:class:`CassetteMismatch` on
-            leaving); otherwise it is answered with an error, or skipped.
+            leaving); otherwise it is answered with an error, or skipped, and
+            ``script.errors`` says what diverged.
         speed: ``1.0`` keeps the recorded delays before each server frame,
             ``2.0`` halves them; ``"instant"`` sends each as soon as it is due.
         host: the address to bind (loopback).
@@ -145,7 +146,7 @@ class Replay:
                 does not have, or never sent one it has.
         """
         pump = self._pump
-        if pump is not None and check and not self.script.errors:
+        if pump is not None and check and not (self.strict and self.script.errors):
             await self._finish(pump)
         if pump is not None:
             pump.cancel()
@@ -318,8 +319,6 @@ class Replay:
             await ws.send_bytes(_reply(frame, True, {}))
             return
         if self.script.match_frame(conn, frame) is None:
-            if not self.strict:
-                self.script.errors.clear()
             error = {"error": {"type": "replay", "message": "not in the cassette"}}
             await ws.send_bytes(_reply(frame, False, error))
         self._changed.set()
@@ -329,8 +328,6 @@ class Replay:
         query = dict(request.query)
         index = self.script.match_http(request.method, request.path, query, body)
         if index is None:
-            if not self.strict:
-                self.script.errors.clear()
             return web.json_response(
                 {"error": {"type": "replay", "message": "not in the cassette"}},
                 status=404,

@@ -142,3 +142,28 @@ async def test_a_cassette_cut_mid_line_replays_up_to_its_last_whole_line(
 def test_a_bad_speed_is_refused(recorded: Recorded) -> None:
     with pytest.raises(ValueError, match="speed"):
         Sandbox.replay(recorded[0], speed=0)
+
+
+def test_record_and_replay_on_uvloop(tmp_path: Path) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    cassette = tmp_path / "uv.jsonl"
+
+    async def both() -> tuple[list[object], list[object]]:
+        assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+        async with Sandbox() as sandbox:
+            seen = await session(
+                rxlivechat.init(
+                    organization_id=sandbox.organization_id,
+                    client_id="test-client",
+                    api_url=sandbox.api_url,
+                    accounts_url=sandbox.accounts_url,
+                    record=cassette,
+                ),
+                sandbox,
+            )
+        async with Sandbox.replay(cassette, speed="instant") as replay:
+            return seen, await session(customer(replay))
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        recorded, replayed = runner.run(both())
+    assert replayed == recorded

@@ -120,6 +120,9 @@ class _Socket(Protocol):
 
     done: Any
 
+    @property
+    def closed(self) -> bool: ...
+
     def send(self, data: bytes) -> None: ...
 
     def abort(self) -> None: ...
@@ -202,7 +205,7 @@ class Recorder:
         monotonic = time.monotonic
 
         def sending(data: bytes) -> None:
-            if self._file is not None:
+            if self._file is not None and not socket.closed:  # (else not sent)
                 frame = data  # msgspec's: one line of JSON
                 if redact is not None or b"token" in data or b"secret" in data:
                     frame = msgspec.json.encode(self._clean(_json(data)))

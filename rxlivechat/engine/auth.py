@@ -20,7 +20,7 @@ import datetime
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from http.cookies import BaseCookie, SimpleCookie
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import aiohttp
 import msgspec
@@ -28,6 +28,7 @@ import msgspec
 from ..exceptions import ConnectError, TokenRefusedError
 from ..protocol.tokens import Token
 from .transport import MAX_HTTP_BODY, map_errors, read_limited
+from .web import HttpTap
 
 __all__ = ["CustomerTokenProvider", "TokenProvider"]
 
@@ -69,7 +70,7 @@ class CustomerTokenProvider:
         refresh_before: datetime.timedelta = datetime.timedelta(minutes=5),
         timeout: float = 15.0,
         cookies: dict[str, str] | None = None,
-        record: Callable[[str, str, Any, int, bytes], None] | None = None,
+        record: HttpTap | None = None,
     ) -> None:
         self._http = http
         self._record = record

@@ -128,6 +128,39 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this many seconds (default: run until Ctrl-C)",
     )
+    record = commands.add_parser(
+        "record",
+        help="record a customer's session to a cassette (docs/howto/record-replay.md)",
+        description="Connect as tail does, print the event stream, and record every "
+        "frame and HTTP exchange to FILE (secrets redacted) until Ctrl-C. The "
+        "connection options follow --: --organization-id, --client-id, --api-url, "
+        "--accounts-url, --seconds; without --organization-id, an embedded sandbox.",
+    )
+    record.add_argument("--out", required=True, metavar="FILE", help="the cassette")
+    record.add_argument(
+        "connection",
+        nargs=argparse.REMAINDER,
+        metavar="-- OPTIONS",
+        help="the connection options",
+    )
+    check = commands.add_parser(
+        "check-cassette",
+        help="replay a cassette's requests against the sandbox; print what differs",
+        description="Send a cassette's requests to an embedded sandbox (or the "
+        "server given) and print where its answers differ from the recorded ones, "
+        "shape and values, ids and times aside. Exit status 0: none differ; 1: some "
+        "do; 2: the cassette cannot be read.",
+    )
+    check.add_argument("file", metavar="FILE", help="the cassette")
+    check.add_argument("--api-url", default=None, metavar="URL")
+    check.add_argument("--accounts-url", default=None, metavar="URL")
+    check.add_argument("--organization-id", default=None, metavar="ID")
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for each answer (default: %(default)s)",
+    )
     worker = commands.add_parser(
         "worker",
         help="run the customers of a set shared with other workers on Redis",
@@ -246,6 +279,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                     login_rate=args.login_rate,
                     log_level=args.log_level,
                     status=args.status,
+                )
+            )
+        if args.command == "record":
+            from .cli.record import run_record
+
+            return asyncio.run(run_record(args.out, args.connection))
+        if args.command == "check-cassette":
+            from .cli.check_cassette import run_check_cassette
+
+            return asyncio.run(
+                run_check_cassette(
+                    args.file,
+                    api_url=args.api_url,
+                    accounts_url=args.accounts_url,
+                    organization_id=args.organization_id,
+                    timeout=args.timeout,
                 )
             )
         from .cli.tail import run_tail

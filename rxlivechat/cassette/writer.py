@@ -1,7 +1,8 @@
 """Cassette files are written by one thread, so a slow disk never stalls a loop.
 
 Every recorder of the process hands its lines, a chunk at a time, to one daemon
-thread that writes them (``write`` releases the GIL). A recorder has at most
+thread that writes them (``write`` releases the GIL); the thread runs while a
+cassette is open, and ends with the last one. A recorder has at most
 :data:`IN_FLIGHT` chunks queued: past that, handing one over waits for the
 disk, so memory stays bounded whatever the disk's pace. Closing waits until
 the file's chunks are written, so a destroyed SDK leaves a complete cassette.
@@ -28,6 +29,8 @@ CLOSE_WAIT = 10.0
 
 _Item = tuple["FileWriter", bytes | threading.Event | None]
 _queue: queue.SimpleQueue[_Item] | None = None
+_thread: threading.Thread | None = None
+_open = 0  # files open: the thread runs while there are any
 _lock = threading.Lock()
 
 
@@ -44,18 +47,19 @@ class FileWriter:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._file: IO[bytes] = open(path, "wb", buffering=0)  # noqa: SIM115
         self._room = threading.Semaphore(IN_FLIGHT)
+        self._queue = _opened()
         self.error: OSError | None = None
         """Why a write failed (the chunks after it are dropped)."""
 
     def write(self, data: bytes) -> None:
         """Queue ``data`` (waits while :data:`IN_FLIGHT` chunks are queued)."""
         self._room.acquire()
-        _started().put((self, data))
+        self._queue.put((self, data))
 
     def close(self) -> None:
         """Write what is queued, then close the file (waits :data:`CLOSE_WAIT`)."""
         done = threading.Event()
-        _started().put((self, done))
+        self._queue.put((self, done))
         if not done.wait(CLOSE_WAIT):
             log.error("the cassette's last records were not written in time")
 
@@ -76,18 +80,29 @@ class FileWriter:
             self._room.release()
 
 
-def _started() -> queue.SimpleQueue[_Item]:
-    """The writer thread's queue (the thread starts with the first file)."""
-    global _queue
+def _opened() -> queue.SimpleQueue[_Item]:
+    """The writer thread's queue, for a file just opened (starts the thread)."""
+    global _queue, _thread, _open
     with _lock:
+        _open += 1
         if _queue is None:
             _queue = queue.SimpleQueue()
-            thread = threading.Thread(
+            _thread = threading.Thread(
                 target=_serve, args=(_queue,), name="rxlivechat-cassettes", daemon=True
             )
-            thread.start()
-            atexit.register(_drain, _queue, thread)
+            _thread.start()
         return _queue
+
+
+def _closed() -> bool:
+    """A file was closed; whether it was the last (the thread then ends)."""
+    global _queue, _thread, _open
+    with _lock:
+        _open -= 1
+        if _open:
+            return False
+        _queue = _thread = None  # the next file starts a thread of its own
+        return True
 
 
 def _serve(items: queue.SimpleQueue[_Item]) -> None:
@@ -96,9 +111,16 @@ def _serve(items: queue.SimpleQueue[_Item]) -> None:
         if item is None:  # the process exits
             return
         writer._run(item)  # the thread is the writer's own
+        if isinstance(item, threading.Event) and _closed():
+            return
 
 
-def _drain(items: queue.SimpleQueue[_Item], thread: threading.Thread) -> None:
+@atexit.register
+def _drain() -> None:
     """At exit: write what is queued (files never closed lose nothing queued)."""
+    with _lock:
+        items, thread = _queue, _thread
+    if items is None or thread is None:
+        return
     items.put((None, None))  # type: ignore[arg-type]
     thread.join(CLOSE_WAIT)

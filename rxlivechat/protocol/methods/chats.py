@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias
 
 from ..base import EmptyResult, Method, Model
 from ..limits import ChatsPageLimit, MinEventsCount, ThreadsPageLimit
 from ..models import (
     Access,
     Chat,
+    ChatInfo,
     ChatSummary,
     Event,
     Thread,
@@ -30,7 +31,38 @@ class ListChatsResult(Model):
     previous_page_id: str | None = None
 
 
-class ListChats(Method[ListChatsResult]):
+class ListChatsInfoResult(Model):
+    """The reply of ``list_chats`` in v3.7: ``chats_info`` for ``chats_summary``."""
+
+    chats_info: list[ChatInfo]
+    total_chats: int
+    next_page_id: str | None = None
+    previous_page_id: str | None = None
+
+    def as_summary(self) -> ListChatsResult:
+        """The same page in the v3.5/v3.6 shape (:class:`ListChatsResult`)."""
+        return ListChatsResult(
+            chats_summary=[chat.as_summary() for chat in self.chats_info],
+            total_chats=self.total_chats,
+            next_page_id=self.next_page_id,
+            previous_page_id=self.previous_page_id,
+        )
+
+
+def chats_summary_of(page: ListChatsResult | ListChatsInfoResult) -> ListChatsResult:
+    """A ``list_chats`` page of any version, in the v3.5/v3.6 shape."""
+    return page if isinstance(page, ListChatsResult) else page.as_summary()
+
+
+class ChatsPageRequest(Model):
+    """The fields of a ``list_chats`` request, the same in every version."""
+
+    limit: ChatsPageLimit | None = None
+    sort_order: WireSortOrder | None = None
+    page_id: Id | None = None
+
+
+class ListChats(ChatsPageRequest, Method[ListChatsResult]):
     """One page of the customer's chat summaries (v3.6 cursor paging).
 
     The first request may set ``limit`` and ``sort_order``; the next pages
@@ -58,9 +90,15 @@ class ListChats(Method[ListChatsResult]):
 
     action = "list_chats"
 
-    limit: ChatsPageLimit | None = None
-    sort_order: WireSortOrder | None = None
-    page_id: Id | None = None
+
+class ListChatsInfo(ChatsPageRequest, Method[ListChatsInfoResult]):
+    """``list_chats`` in API v3.7, whose reply is a :class:`ListChatsInfoResult`.
+
+    The SDK sends it for ``list_chats`` on a v3.7 connection.
+    """
+
+    action: ClassVar[str] = "list_chats"
+    in_version: ClassVar[str | None] = "3.7"
 
 
 class ListThreadsResult(Model):

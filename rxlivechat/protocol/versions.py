@@ -19,7 +19,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 import msgspec
 
@@ -30,6 +30,7 @@ from .frames import API_VERSION
 __all__ = [
     "API_VERSIONS",
     "LEGACY_VERSIONS",
+    "ApiVersion",
     "check_api_version",
     "for_version",
     "knows_action",
@@ -39,7 +40,10 @@ __all__ = [
     "refuse_missing",
 ]
 
-API_VERSIONS = ("3.5", "3.6", "3.7")
+ApiVersion: TypeAlias = Literal["3.5", "3.6", "3.7"]
+"""A version spoken (``init(api_version=...)``)."""
+
+API_VERSIONS: tuple[ApiVersion, ...] = ("3.5", "3.6", "3.7")
 """The versions spoken, oldest first; :data:`~.frames.API_VERSION` is the default."""
 
 LEGACY_VERSIONS = frozenset({"3.5"})
@@ -71,7 +75,7 @@ def rank(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def check_api_version(version: object) -> str:
+def check_api_version(version: object) -> ApiVersion:
     """``version`` if it is one of :data:`API_VERSIONS`.
 
     Raises:
@@ -81,7 +85,6 @@ def check_api_version(version: object) -> str:
         raise InvalidArgumentError(
             f"api_version must be one of {', '.join(API_VERSIONS)}, not {version!r}"
         )
-    assert isinstance(version, str)
     return version
 
 

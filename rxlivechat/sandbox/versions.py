@@ -102,17 +102,16 @@ def adapt_result(action: str, result: Any, version: str) -> Any:
 
 
 def _chat_info(chat: ChatSummary) -> ChatInfo:
-    """A chat summary in 3.7's shape: the newest events inside the last thread.
+    """A chat summary in 3.7's shape: the newest events moved inside the last thread.
 
-    Only the events of the last thread are kept there (3.7 has no other
-    place for them): the sandbox's choice, docs/sandbox-choices.md.
+    Every entry moves, whichever thread it came from, as the docs' 3.7 sample
+    shows (docs/sandbox-choices.md).
     """
     last: LastThreadInfo | None = None
     if chat.last_thread_id is not None and chat.last_thread_created_at is not None:
         per_type = {
             kind: LastEventInThread(event=newest.event)
             for kind, newest in (chat.last_event_per_type or {}).items()
-            if newest.thread_id == chat.last_thread_id
         }
         last = LastThreadInfo(
             id=chat.last_thread_id,

@@ -148,6 +148,8 @@ async def test_3_5_is_legacy_and_says_so_once(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="rxlivechat")
     sdk = await logged_in(sandbox, "3.5")
+    assert sandbox.count(transport="web") == 0
+    assert warned == {("3.5", "2027-02-07")}  # read from the socket's handshake
     await sandbox.drop_connections()
     await until(lambda: len(sandbox.connections) == 1 and sdk.connected)
     await sdk.wait_connected(timeout=10)

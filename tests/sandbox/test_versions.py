@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from rxlivechat.protocol import methods as m
+from rxlivechat.protocol.codec import decode
 from rxlivechat.protocol.frames import Response
 from rxlivechat.protocol.models import Message
 from rxlivechat.sandbox import Sandbox
@@ -24,6 +25,7 @@ from rxlivechat.sandbox.versions import (
     request_version,
 )
 
+from ..vectors import load, normalize, params
 from .conftest import Rtm
 
 VECTOR = (
@@ -130,6 +132,44 @@ def test_results_take_their_3_5_shape() -> None:
     assert flat["organization_id"] == "org"
     assert flat["group_id"] == 0
     assert "livechat" not in flat
+
+
+@pytest.mark.parametrize("name", params("list_chats.response.json"))
+def test_the_docs_list_chats_page_in_3_7s_shape(name: str) -> None:
+    vector = load(name)
+    documented = vector.get("payload", vector)  # an RTM frame, or a Web API body
+    page = decode(json.dumps(documented), m.ListChatsResult)
+    info = adapt_result("list_chats", page, "3.7")
+    assert isinstance(info, m.ListChatsInfoResult)
+    wire = msgspec.to_builtins(info)
+    assert "chats_summary" not in wire
+    # The same chats, each with its last thread and newest events moved inside.
+    expected = []
+    for chat in documented["chats_summary"]:
+        moved = {
+            k: v
+            for k, v in chat.items()
+            if k
+            not in {"last_thread_id", "last_thread_created_at", "last_event_per_type"}
+        }
+        moved["last_thread_info"] = {
+            "id": chat["last_thread_id"],
+            "created_at": chat["last_thread_created_at"],
+            "last_event_per_type": {
+                kind: {"event": newest["event"]}
+                for kind, newest in chat["last_event_per_type"].items()
+            },
+        }
+        expected.append(moved)
+    assert normalize(wire["chats_info"]) == normalize(expected)
+    # Read back in the 3.6 shape: the same, but for each event's thread, which
+    # 3.7 no longer says (the last thread's, now).
+    back = msgspec.to_builtins(info.as_summary())
+    for chat in documented["chats_summary"]:
+        for newest in chat["last_event_per_type"].values():
+            newest["thread_id"] = chat["last_thread_id"]
+            newest["thread_created_at"] = chat["last_thread_created_at"]
+    assert normalize(back) == normalize(documented)
 
 
 # Over the wire ----------------------------------------------------------------------

@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help="comma-separated scenario keys (default: all)"
     )
     parser.add_argument(
-        "--contenders", default=",".join(CONTENDERS), help="rx,raw,lc (default)"
+        "--contenders",
+        default=",".join(CONTENDERS),
+        help="rx,raw,lc,rec (default; rec: rxlivechat recording a cassette)",
     )
     parser.add_argument("--json", help="also write every measurement to this file")
     parser.add_argument(

@@ -5,8 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-CONTENDERS = ("rx", "raw", "lc")
-NAMES = {"rx": "rxlivechat", "raw": "raw floor", "lc": "lc-sdk-python"}
+CONTENDERS = ("rx", "raw", "lc", "rec")
+NAMES = {
+    "rx": "rxlivechat",
+    "raw": "raw floor",
+    "lc": "lc-sdk-python",
+    "rec": "rxlivechat recording",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +71,16 @@ def _rx_between(
     return met
 
 
+def _recording_at_least(factor: float) -> Callable[[dict[str, float]], bool | None]:
+    def met(medians: dict[str, float]) -> bool | None:
+        if "rx" not in medians or "rec" not in medians:
+            return None
+        return medians["rec"] >= factor * medians["rx"]
+
+    return met
+
+
+_RECORDING_TARGET = Target("recording ≥ 0.8x off (25)", _recording_at_least(0.8))
 _AT_ONCE_TARGET = Target("≥ 0.7x floor (13)", _at_least(0.7, "raw"))
 _NO_QUEUE_IN_LC = {
     "lc": "no queue: each call blocks a thread (1,000 at once = 1,000 threads)"
@@ -79,7 +94,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "seq",
         "1. sequential `send_event` round trips (stub)",
         "stub",
-        {"rx": 5000, "raw": 5000, "lc": 20},
+        {"rx": 5000, "raw": 5000, "lc": 20, "rec": 5000},
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),
@@ -89,6 +104,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≥ 0.5x floor", _at_least(0.5, "raw")),
                 Target("≥ 0.8x floor (13)", _at_least(0.8, "raw")),
                 Target("≥ 100x lc", _at_least(100, "lc")),
+                _RECORDING_TARGET,
             )
         },
     ),
@@ -115,11 +131,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         "e2e_seq",
         "1e. sequential `send_event` round trips (sandbox, end to end)",
         "sandbox",
-        {"rx": 2000, "raw": 2000, "lc": 20},
+        {"rx": 2000, "raw": 2000, "lc": 20, "rec": 2000},
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),
         ),
+        {"rate": (_RECORDING_TARGET,)},
     ),
     Scenario(
         "window",
@@ -174,7 +191,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "pushes",
         "3. burst of 100,000 `incoming_event` pushes to a subscriber (stub)",
         "stub",
-        {"rx": 100_000, "raw": 100_000, "lc": 100_000},
+        {"rx": 100_000, "raw": 100_000, "lc": 100_000, "rec": 100_000},
         (
             Metric("rate", "pushes delivered", PER_S, True),
             Metric("cpu_us", "client CPU per push", US, False),
@@ -184,6 +201,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≥ 0.5x floor", _at_least(0.5, "raw")),
                 Target("≥ 0.7x floor (13)", _at_least(0.7, "raw")),
                 Target("≥ 5x lc", _at_least(5, "lc")),
+                _RECORDING_TARGET,
             )
         },
     ),

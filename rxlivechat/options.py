@@ -28,6 +28,7 @@ from typing import Any, Required, TypedDict, TypeVar
 
 import aiohttp
 
+from .cassette import Recording  # resolved at run time: signature()
 from .engine import Options, TokenProvider
 from .exceptions import InvalidArgumentError
 from .methods.validate import convert, require_str
@@ -128,6 +129,10 @@ class CustomerOptions(TypedDict, total=False):
             fails ``wait_connected()`` and the waiting requests at once with
             :class:`~rxlivechat.NotConnectedError`, naming the cause; the SDK
             keeps trying. ``False``: they wait through failed attempts.
+        record: record the session to this cassette file (or a
+            :class:`~rxlivechat.cassette.Recording`): every frame and HTTP
+            exchange, secrets redacted; ``None`` records nothing
+            (docs/howto/record-replay.md).
     """
 
     organization_id: Required[str]
@@ -156,6 +161,7 @@ class CustomerOptions(TypedDict, total=False):
     customer_key: str
     auto_commit: bool
     fail_fast: bool
+    record: Recording | str | os.PathLike[str] | None
 
 
 CHECKED_BY_THE_SDK = frozenset(

@@ -44,6 +44,7 @@ from .sync_iterators import BACKLOG, Backlog, SyncChatHistory, SyncEvents
 if TYPE_CHECKING:  # the sandbox (a server) and the pool are imported when used
     from ._sync_methods import BlockingMethods
     from .sandbox.sync import LoopThread, Sandbox, SyncAgent
+    from .sync_outbox import SyncOutbox
     from .sync_pool import SyncCustomerPool, connect_sync_pool
 
 __all__ = [
@@ -213,6 +214,13 @@ class SyncCustomerSDK(BlockingMethods):
     def api_version(self) -> ApiVersion:
         """The Customer Chat API version spoken (``connect_sync(api_version=...)``)."""
         return self.sdk.api_version
+
+    @property
+    def outbox(self) -> SyncOutbox:
+        """The customer's durable outbox, blocking (:attr:`CustomerSDK.outbox`)."""
+        from .sync_outbox import SyncOutbox
+
+        return SyncOutbox(self)
 
     def wait_connected(
         self, timeout: float | None = None, *, fail_fast: bool | None = None

@@ -43,12 +43,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
 from .. import events as ev
+from ..cassette.recorder import Recorder
 from ..events import NewEvent
 from ..exceptions import (
     AuthenticationError,
@@ -117,6 +118,7 @@ class Connection:
         "_inbox",
         "_listener",
         "_machine",
+        "_recorder",
         "_requests",
         "_runner",
         "_session",
@@ -153,7 +155,16 @@ class Connection:
         """The accounts cookies that are the customer's identity (the cookie
         grant): the default token provider sends and updates this dict, and
         the store keeps it."""
-        self._access = Access(options, self.identity_cookies)
+        self._recorder: Recorder | None = None
+        if options.record is not None:
+            self._recorder = Recorder(
+                options.record, organization_id=options.organization_id
+            )
+        self._access = Access(
+            options,
+            self.identity_cookies,
+            record=None if self._recorder is None else self._recorder.http,
+        )
         self._chats = Chats(max_chats=max_chats)
         self._durable = Durable(options, self.identity_cookies, self._report)
         self._inbox = Inbox(
@@ -401,7 +412,10 @@ class Connection:
         log.debug("socket open; logging in")
         self._requests.connection_made(socket)
         self._inbox.dismissal = None
-        socket.listen(self._inbox.handle)
+        handle: Callable[[bytes], None] = self._inbox.handle
+        if self._recorder is not None:  # the one check: frames then pass the tap
+            handle = self._recorder.tap(socket, handle, url)
+        socket.listen(handle)
         self._gate = gate  # left by _announce(), once logged in
         # The login and then the pings run in this task. A socket that closes
         # first cancels it (the way asyncio.timeout does: counted, undone here),
@@ -658,6 +672,8 @@ class Connection:
                 await self._durable.close()
             finally:
                 await self._access.close()
+                if self._recorder is not None:
+                    self._recorder.close()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import ssl as ssl_
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +17,7 @@ from ..stores.base import DEFAULT_KEY, Store
 from .auth import TokenProvider
 
 if TYPE_CHECKING:
+    from ..cassette import Recording
     from ..telemetry import CustomerTelemetry
 
 __all__ = ["DEFAULT_REGION_URL", "Listener", "Options"]
@@ -77,6 +79,9 @@ class Options:
             ``False`` waits for :meth:`Engine.commit`.
         fail_fast: until the first login, a failed attempt fails the waiting
             requests (and ``wait_connected``) at once, naming its cause.
+        record: record the session to this cassette (a path, or a
+            :class:`~rxlivechat.cassette.Recording`); ``None`` records nothing
+            and costs nothing (docs/howto/record-replay.md).
     """
 
     organization_id: str
@@ -99,3 +104,4 @@ class Options:
     customer_key: str = DEFAULT_KEY
     auto_commit: bool = True
     fail_fast: bool = True
+    record: Recording | str | os.PathLike[str] | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import aiohttp
 import aiohttp.abc
@@ -38,6 +38,7 @@ from .transport import MAX_HTTP_BODY, map_errors, read_limited, web_url
 __all__ = [
     "CHUNK",
     "NO_AUTH",
+    "HttpTap",
     "PreparedFile",
     "WebClient",
     "warn_if_legacy",
@@ -47,6 +48,10 @@ __all__ = [
 log = logging.getLogger("rxlivechat")
 
 R = TypeVar("R")
+
+HttpTap: TypeAlias = Callable[[str, str, Any, int, bytes], None]
+"""Told of each HTTP exchange: ``(method, url, request body, status, reply)``
+(the request as bytes or fields; never a header)."""
 
 NO_AUTH = frozenset({"list_license_properties", "list_group_properties"})
 """Actions the Web API serves without a token (docs/protocol.md §1.2)."""
@@ -107,6 +112,7 @@ class WebClient:
         organization_id: the LiveChat organization.
         timeout: seconds a call may take; an upload may wait this long for
             each read or connect (its total time grows with the file).
+        record: told of each exchange (a cassette's recorder), if given.
     """
 
     def __init__(
@@ -119,8 +125,10 @@ class WebClient:
         timeout: float,
         version: str = API_VERSION,
         follow_region: Callable[[object], str | None] = lambda region: None,
+        record: HttpTap | None = None,
     ) -> None:
         self._http = http
+        self._record = record
         self._token = token
         self._version = version
         self.api_url = api_url
@@ -160,22 +168,24 @@ class WebClient:
             headers["Authorization"] = (await self._token()).authorization
         url = web_url(self.api_url, action, self._organization_id, self._version)
         with map_errors(f"{action} failed"):
+            sent: bytes | dict[str, str]
             if verb == "GET":
+                sent = _query(method)
                 request = self._http().get(
-                    url, params=_query(method), headers=headers, timeout=self._timeout
+                    url, params=sent, headers=headers, timeout=self._timeout
                 )
             else:
                 headers["Content-Type"] = "application/json"
+                sent = codec.encode(method)
                 request = self._http().post(
-                    url,
-                    data=codec.encode(method),
-                    headers=headers,
-                    timeout=self._timeout,
+                    url, data=sent, headers=headers, timeout=self._timeout
                 )
             async with request as response:
                 body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
                 warn_if_legacy(self._version, response.headers.get("Legacy"))
+        if self._record is not None:
+            self._record(verb, url, sent, status, body)
         if status != 200:
             raise web_error(body, status, action)
         result: R = codec.decode(body, method.result_type)
@@ -197,7 +207,8 @@ class WebClient:
         form = aiohttp.FormData()
         form.add_field(
             "file",
-            _ProgressPayload(file.data, report),
+            # The payload's own type: aiohttp ignores add_field's for a Payload.
+            _ProgressPayload(file.data, report, content_type=file.content_type),
             filename=file.name,
             content_type=file.content_type,
         )
@@ -212,6 +223,11 @@ class WebClient:
                 body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
                 warn_if_legacy(self._version, response.headers.get("Legacy"))
+        if self._record is not None:
+            sent: dict[str, Any] = {"name": file.name}
+            sent["content_type"] = file.content_type
+            sent["size"] = len(file.data)
+            self._record("POST", url, {"file": sent}, status, body)
         if status != 200:
             raise web_error(body, status, "upload_file")
         try:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSCloseCode, web
 
@@ -37,6 +38,7 @@ from .http.routes import RTM_PATH, make_app
 from .ids import Clock, IdFactory
 from .properties import PropertiesSpec, PropertyRegistry
 from .records import ChatRecord, CustomerRecord
+from .replay import Replay
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import allowed_origin_set
 from .store import SandboxState
@@ -204,6 +206,20 @@ class Sandbox:
         self._background: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._certificate: SelfSignedCertificate | None = None
+
+    @staticmethod
+    def replay(
+        cassette: str | os.PathLike[str],
+        *,
+        strict: bool = True,
+        speed: float | Literal["instant"] = 1.0,
+    ) -> Replay:
+        """A server that plays ``cassette`` back (:class:`~.replay.Replay`).
+
+        ``async with Sandbox.replay("session.jsonl") as replay:`` serves it;
+        docs/howto/record-replay.md says how.
+        """
+        return Replay(cassette, strict=strict, speed=speed)
 
     # Lifecycle ----------------------------------------------------------------------
 

@@ -113,6 +113,9 @@ def test_subscription_lists_pushes_per_version() -> None:
     assert subscription.version_of("incoming_chat") == "3.6"  # the higher one
     assert subscription.version_of("incoming_welcome_message") == "3.6"
     assert subscription.version_of("chat_deactivated") is None
+    preview = Subscription("3.6", {"3.6": ["incoming_chat"], "3.7": ["all"]})
+    assert preview.version_of("incoming_chat") == "3.7"  # the docs' own sample
+    assert preview.version_of("incoming_event") == "3.7"
     everything = Subscription("3.6", {"3.5": ["all"]})
     assert everything.version_of("chat_deactivated") == "3.5"
     assert everything.version_of("incoming_event_preview") is None

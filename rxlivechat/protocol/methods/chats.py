@@ -63,29 +63,13 @@ class ChatsPageRequest(Model):
 
 
 class ListChats(ChatsPageRequest, Method[ListChatsResult]):
-    """One page of the customer's chat summaries (v3.6 cursor paging).
+    """One page of the customer's chat summaries (cursor paging), v3.5 and v3.6.
 
-    The first request may set ``limit`` and ``sort_order``; the next pages
-    send only the ``page_id`` of the previous reply. (v1's
-    ``get_chats_summary`` pages by offset, in the v1 shape.)
-
-    Args:
-        limit: chats per page, 1-25 (the server's default is 10).
-        sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
-        page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
-
-    Returns:
-        An observable of the page: ``chats_summary``, ``total_chats``,
-        ``next_page_id`` and ``previous_page_id`` (each only when that page
-        exists).
-
-    Raises:
-        InvalidArgumentError: a bad argument, or ``page_id`` with another one.
-
-    Example:
-        >>> page = await sdk.list_chats(limit=5)
-        >>> while page.next_page_id:
-        ...     page = await sdk.list_chats(page_id=page.next_page_id)
+    The first request may set ``limit`` (1-25) and ``sort_order``; the next
+    pages send only the ``page_id`` of the previous reply. In v3.7 the same
+    request is sent as :class:`ListChatsInfo`, whose reply has ``chats_info``.
+    The SDK's method is ``list_chats``
+    (:meth:`rxlivechat.methods.actions.CustomerActions.list_chats`).
     """
 
     action = "list_chats"

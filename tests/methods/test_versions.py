@@ -16,10 +16,18 @@ import msgspec
 import pytest
 
 import rxlivechat
-from rxlivechat import CustomerSDK, InvalidArgumentError, Message, Token
+from rxlivechat import (
+    CustomerSDK,
+    FilledForm,
+    InvalidArgumentError,
+    Message,
+    RichMessage,
+    Token,
+)
 from rxlivechat.engine import web
 from rxlivechat.events import Connected, IdentityChanged
 from rxlivechat.protocol import methods as m
+from rxlivechat.protocol.models import EcommerceOption, RichMessageEcommerce
 from rxlivechat.protocol.pushes import IncomingWelcomeMessage
 from rxlivechat.sandbox import Sandbox
 
@@ -256,3 +264,57 @@ async def test_a_customer_page_updated_push_is_still_accepted(
     assert page["url"] == "https://example.com/"
     assert seen.of("error") == []
     assert sdk.connected
+
+
+async def test_v5_event_shapes_arrive_typed(sandbox: Sandbox) -> None:
+    """The ecommerce template, ``form_type`` and the reason a user left."""
+    sdk = await logged_in(sandbox, "3.6")
+    jane = sandbox.agent("Jane")
+    chat = await sdk.start_chat()
+    await jane.join(chat.id)
+    seen = Recorder(sdk)
+    await jane.send_event(
+        chat.id,
+        {
+            "type": "rich_message",
+            "template_id": "ecommerce",
+            "elements": [
+                {
+                    "title": "Trail shoe",
+                    "ecommerce": {
+                        "view_type": "swatch",
+                        "product_id": "shoe-1",
+                        "options": [
+                            {"option_id": "red-42", "label": "Red", "price": 89.5}
+                        ],
+                        "addons": [{"addon_type": "price_range", "range_from": 80}],
+                    },
+                }
+            ],
+        },
+    )
+    await jane.send_event(
+        chat.id,
+        {
+            "type": "filled_form",
+            "form_id": "post-1",
+            "form_type": "postchat",
+            "fields": [{"type": "question", "id": "q", "label": "Q", "answer": "ok"}],
+        },
+    )
+    first, second = await seen.wait_for("new_event", 2)
+    rich, form = first.event, second.event
+    assert isinstance(rich, RichMessage)
+    assert rich.template_id == "ecommerce"
+    assert rich.elements is not None
+    ecommerce = rich.elements[0].ecommerce
+    assert isinstance(ecommerce, RichMessageEcommerce)
+    assert ecommerce.options is not None
+    assert ecommerce.options[0] == EcommerceOption(
+        option_id="red-42", label="Red", price=89.5
+    )
+    assert isinstance(form, FilledForm)
+    assert form.form_type == "postchat"
+    await jane.leave(chat.id)
+    (left,) = await seen.wait_for("user_left_chat")
+    assert (left.user, left.reason) == (jane.id, "manual")

@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeAlias
 import msgspec
 
 from ..exceptions import InvalidArgumentError
-from .base import VERSIONED, Method
+from .base import METHODS, VERSIONED, Method
 from .frames import API_VERSION
 
 __all__ = [
@@ -131,16 +131,17 @@ def refuse_missing(method: Method[Any], version: str) -> None:
 def for_version(method: Method[Any], version: str) -> Method[Any]:
     """``method`` as sent in ``version``, as the Struct of that version's reply.
 
-    ``ListChats`` is sent as ``ListChatsInfo`` in 3.7; an action ``version``
-    lacks is refused.
+    ``ListChats`` is sent as ``ListChatsInfo`` in 3.7, and ``ListChatsInfo`` as
+    ``ListChats`` in 3.5 and 3.6; an action ``version`` lacks is refused.
 
     Raises:
         InvalidArgumentError: ``version`` has no such action.
     """
-    if version == API_VERSION:
+    kind = type(method)
+    if version == API_VERSION and kind.in_version is None:
         return method
     refuse_missing(method, version)
-    shape = VERSIONED.get((version, method.action))
-    if shape is None or type(method) is shape:
+    shape = VERSIONED.get((version, method.action)) or METHODS[method.action]
+    if kind is shape:
         return method
     return shape(**msgspec.structs.asdict(method))

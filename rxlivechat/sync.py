@@ -37,6 +37,7 @@ from .exceptions import SDKClosedError
 from .handlers import Overflow
 from .history import ChatHistory
 from .options import CustomerOptions, documented
+from .protocol.versions import ApiVersion
 from .sdk import MAX_QUEUED_EVENTS, CustomerSDK, init
 from .sync_iterators import BACKLOG, Backlog, SyncChatHistory, SyncEvents
 
@@ -208,6 +209,11 @@ class SyncCustomerSDK(BlockingMethods):
     def customer_id(self) -> str | None:
         """The customer's id, once logged in."""
         return self.sdk.customer_id
+
+    @property
+    def api_version(self) -> ApiVersion:
+        """The Customer Chat API version spoken (``connect_sync(api_version=...)``)."""
+        return self.sdk.api_version
 
     @property
     def outbox(self) -> SyncOutbox:

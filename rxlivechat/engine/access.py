@@ -59,6 +59,7 @@ class Access:
             self.http,
             self.token,
             api_url=options.api_url,
+            version=options.api_version,
             follow_region=self.move_to_region,
             organization_id=options.organization_id,
             timeout=options.request_timeout,
@@ -116,7 +117,8 @@ class Access:
 
     def rtm_url(self) -> str:
         """The socket's URL on the host in use."""
-        return rtm_url(self.web.api_url, self._options.organization_id)
+        options = self._options
+        return rtm_url(self.web.api_url, options.organization_id, options.api_version)
 
     def move_to_region(self, region: object) -> str | None:
         """Use ``region``'s API host from now on; ``None`` if none is known.

@@ -80,6 +80,7 @@ from .state import (
 )
 from .transport import Socket, connect
 from .waiters import LoginWaiters, not_connected
+from .web import warn_if_legacy
 
 __all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection"]
 
@@ -404,6 +405,7 @@ class Connection:
             socket = await connect(
                 url, timeout=self.options.connect_timeout, ssl=self.options.ssl
             )
+            warn_if_legacy(self.options.api_version, socket.headers.get("legacy"))
         except BaseException:
             gate.leave()
             raise
@@ -513,7 +515,16 @@ class Connection:
         self._gate.leave()  # let the next customer log in
         self._requests.not_connected = None
         log.info("logged in as customer %s", login.customer.id)
-        self.customer_id = login.customer.id
+        previous, self.customer_id = self.customer_id, login.customer.id
+        if previous is not None and previous != login.customer.id:
+            # The token now names another customer (its identity cookies were
+            # lost, say): what the SDK knew of the previous one's chats goes.
+            log.warning("the customer changed: %s, was %s", login.customer.id, previous)
+            self._chats.forget()
+            self._emit(
+                "identity_changed",
+                ev.IdentityChanged(previous_id=previous, new_id=login.customer.id),
+            )
         self._emit("customer_id", login.customer.id)
         self._emit("user_data", login.customer)
 
@@ -523,7 +534,11 @@ class Connection:
         A function of its own, so the socket's long-lived task keeps none of
         the summary alive while it pings.
         """
-        summary = await self._requests.ask(m.ListChats(limit=25))
+        if self.options.api_version == "3.7":
+            info = await self._requests.ask(m.ListChatsInfo(limit=25))
+            summary = info.as_summary()
+        else:
+            summary = await self._requests.ask(m.ListChats(limit=25))
         connected = ev.Connected(
             chats_summary=self._chats.learn(summary, resuming=resuming),
             total_chats=summary.total_chats,

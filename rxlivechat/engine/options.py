@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 
 from ..protocol import methods as m
-from ..protocol.frames import Frame
+from ..protocol.frames import API_VERSION, Frame
+from ..protocol.versions import ApiVersion
 from ..stores.base import DEFAULT_KEY, Store
 from .auth import TokenProvider
 
@@ -52,6 +53,8 @@ class Options:
             or ``misdirected_request`` (Web); ``None``: such a customer stops
             with ``disconnected`` naming the region.
         accounts_url: the Accounts API's base URL (customer tokens).
+        api_version: the Customer Chat API version spoken (its URLs' path);
+            one of :data:`~rxlivechat.protocol.versions.API_VERSIONS`.
         login: the login request, less its token and side storage.
         token_provider: an async callable returning a :class:`Token`; ``None``
             fetches customer tokens from ``accounts_url``.
@@ -86,6 +89,7 @@ class Options:
     api_url: str
     accounts_url: str
     region_url: str | None = None
+    api_version: ApiVersion = API_VERSION
     login: m.Login
     token_provider: TokenProvider | None = None
     request_timeout: float = 15.0

@@ -6,11 +6,14 @@ as the JSON body, or ``GET`` with it as query parameters for the five GET action
 token as the socket's. ``upload_file`` is a multipart POST. Errors come back as
 an HTTP status and ``{"error": {...}}``.
 
-Every exchange has the request timeout and a size limit on the reply.
+Every exchange has the request timeout and a size limit on the reply. A
+version in LiveChat's legacy stage answers with a ``Legacy: YYYY-MM-DD`` header
+(the socket's handshake too): :func:`warn_if_legacy` logs it once.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias, TypeVar
 
@@ -27,12 +30,22 @@ from ..exceptions import (
 )
 from ..protocol import codec
 from ..protocol.base import Method
-from ..protocol.frames import WebError
+from ..protocol.frames import API_VERSION, WebError
 from ..protocol.methods import UploadFileResult
 from ..protocol.tokens import Token
 from .transport import MAX_HTTP_BODY, map_errors, read_limited, web_url
 
-__all__ = ["CHUNK", "NO_AUTH", "HttpTap", "PreparedFile", "WebClient", "web_error"]
+__all__ = [
+    "CHUNK",
+    "NO_AUTH",
+    "HttpTap",
+    "PreparedFile",
+    "WebClient",
+    "warn_if_legacy",
+    "web_error",
+]
+
+log = logging.getLogger("rxlivechat")
 
 R = TypeVar("R")
 
@@ -55,6 +68,27 @@ class PreparedFile(msgspec.Struct, frozen=True):
     data: bytes
 
 
+_warned: set[tuple[str, str]] = set()  # (version, end date): logged already
+
+
+def warn_if_legacy(version: str, legacy: str | None) -> None:
+    """Log a WARNING, once a process, that ``version`` is legacy until ``legacy``.
+
+    Args:
+        version: the API version spoken.
+        legacy: the reply's ``Legacy`` header (its end date), if any.
+    """
+    if legacy is None or (version, legacy) in _warned:
+        return
+    _warned.add((version, legacy))  # one entry per version and date: bounded
+    log.warning(
+        "Customer Chat API v%s is legacy: LiveChat supports it until %s "
+        "(critical and security fixes only); move to a newer api_version",
+        version,
+        legacy,
+    )
+
+
 def web_error(body: bytes, status: int, action: str) -> Exception:
     """The exception for a Web API error reply."""
     try:
@@ -71,6 +105,7 @@ class WebClient:
         http: returns the engine's HTTP session (made on first use).
         token: returns a valid customer token.
         api_url: the API's base URL.
+        version: the API version of the URLs.
         follow_region: given ``misdirected_request``'s region, moves
             :attr:`api_url` there and returns it (the request is sent again,
             once), or returns ``None`` (the error is raised).
@@ -88,12 +123,14 @@ class WebClient:
         api_url: str,
         organization_id: str,
         timeout: float,
+        version: str = API_VERSION,
         follow_region: Callable[[object], str | None] = lambda region: None,
         record: HttpTap | None = None,
     ) -> None:
         self._http = http
         self._record = record
         self._token = token
+        self._version = version
         self.api_url = api_url
         """The API's base URL in use (the socket's too: it moves with a region)."""
         self._follow_region = follow_region
@@ -129,7 +166,7 @@ class WebClient:
         headers: dict[str, str] = {}
         if action not in NO_AUTH:
             headers["Authorization"] = (await self._token()).authorization
-        url = web_url(self.api_url, action, self._organization_id)
+        url = web_url(self.api_url, action, self._organization_id, self._version)
         with map_errors(f"{action} failed"):
             sent: bytes | dict[str, str]
             if verb == "GET":
@@ -146,6 +183,7 @@ class WebClient:
             async with request as response:
                 body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
+                warn_if_legacy(self._version, response.headers.get("Legacy"))
         if self._record is not None:
             self._record(verb, url, sent, status, body)
         if status != 200:
@@ -174,7 +212,7 @@ class WebClient:
             filename=file.name,
             content_type=file.content_type,
         )
-        url = web_url(self.api_url, "upload_file", self._organization_id)
+        url = web_url(self.api_url, "upload_file", self._organization_id, self._version)
         with map_errors("upload failed"):
             async with self._http().post(
                 url,
@@ -184,6 +222,7 @@ class WebClient:
             ) as response:
                 body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
+                warn_if_legacy(self._version, response.headers.get("Legacy"))
         if self._record is not None:
             sent: dict[str, Any] = {"name": file.name}
             sent["content_type"] = file.content_type

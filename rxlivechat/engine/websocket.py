@@ -104,8 +104,11 @@ def handshake_request(url: str, key: str, user_agent: str) -> bytes:
     ).encode()
 
 
-def parse_handshake_reply(head: bytes, key: str) -> None:
+def parse_handshake_reply(head: bytes, key: str) -> dict[str, str]:
     """Check the reply's head (status line and headers, without the blank line).
+
+    Returns:
+        Its headers, names in lower case.
 
     Raises:
         HandshakeError: not a ``101`` switching to the WebSocket protocol, or
@@ -136,6 +139,7 @@ def parse_handshake_reply(head: bytes, key: str) -> None:
         raise HandshakeError("wrong Sec-WebSocket-Accept", status)
     if headers.get("sec-websocket-extensions"):
         raise HandshakeError("the server chose an extension nobody asked for", status)
+    return headers
 
 
 # Frames -------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ..protocol.models import (
     Properties,
 )
 from .declared import DeclaredActions
+from .paging import check_list_chats, remember_chats
 from .upload import FileSource, FileUpload, prepare_file
 from .validate import (
     convert,
@@ -63,6 +64,48 @@ class CustomerActions(DeclaredActions):
     """The v3.6 actions the v1 methods do not cover."""
 
     # Chats ----------------------------------------------------------------------------
+
+    def list_chats(
+        self,
+        *,
+        limit: int | None = None,
+        sort_order: SortOrder | None = None,
+        page_id: str | None = None,
+    ) -> Observable[m.ListChatsResult | m.ListChatsInfoResult]:
+        """One page of the customer's chats (cursor paging), in the API version's shape.
+
+        The first request may set ``limit`` and ``sort_order``; the next pages
+        send only the ``page_id`` of the previous reply. (v1's
+        ``get_chats_summary`` pages by offset, in the v1 shape, in every version.)
+
+        Args:
+            limit: chats per page, 1-25 (the server's default is 10).
+            sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
+            page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
+
+        Returns:
+            An observable of the page: a
+            :class:`~rxlivechat.protocol.methods.ListChatsResult` (``chats_summary``)
+            in v3.5 and v3.6, a
+            :class:`~rxlivechat.protocol.methods.ListChatsInfoResult`
+            (``chats_info``) in v3.7; both have ``total_chats``, ``next_page_id``
+            and ``previous_page_id`` (each only when that page exists), and
+            :func:`~rxlivechat.protocol.methods.chats_summary_of` gives either in
+            the v3.6 shape.
+
+        Raises:
+            InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+
+        Example:
+            >>> page = await sdk.list_chats(limit=5)
+            >>> while page.next_page_id:
+            ...     page = await sdk.list_chats(page_id=page.next_page_id)
+        """
+        request = m.ListChats(limit=limit, sort_order=sort_order, page_id=page_id)
+        check_list_chats(request)
+        return self._reshaped(
+            self._send(request), lambda page: remember_chats(self, page)
+        )
 
     def resume_chat(
         self,

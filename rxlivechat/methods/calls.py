@@ -41,8 +41,9 @@ from ..exceptions import (
 from ..protocol.base import Method
 from ..protocol.frames import Push
 from ..protocol.methods import GetChat, ResumeChatResult, StartChatResult
-from ..protocol.models import Chat, ChatSummary
+from ..protocol.models import Chat, ChatInfo, ChatSummary
 from ..protocol.pushes import IncomingChat
+from ..protocol.versions import ApiVersion, for_version
 from .runs import _caller, _Coroutine, _Echoed, _Request
 from .validate import validate
 
@@ -140,6 +141,11 @@ class MethodGroup:
         """The customer's id, once logged in."""
         return self._calls.engine.customer_id
 
+    @property
+    def api_version(self) -> ApiVersion:
+        """The Customer Chat API version spoken (``init(api_version=...)``)."""
+        return self._calls.engine.options.api_version
+
     # The generic methods -----------------------------------------------------------
 
     def call(self, method: Method[R]) -> Observable[R]:
@@ -181,7 +187,8 @@ class MethodGroup:
         """:meth:`call`; ``arguments`` name the wire fields a method renamed."""
         self._check_alive()
         validate(method, arguments)
-        return self._calls.call(method, _result)
+        sent: Method[R] = for_version(method, self.api_version)
+        return self._calls.call(sent, _result)
 
     def _send_web(self, method: Method[R], **arguments: str) -> Observable[R]:
         """:meth:`web_call`; ``arguments`` as for :meth:`_send`."""
@@ -189,8 +196,9 @@ class MethodGroup:
         validate(method, arguments)
         if method.web is None:
             raise InvalidArgumentError(f"{method.action!r} has no Web API form")
+        sent: Method[R] = for_version(method, self.api_version)
         engine = self._calls.engine
-        return self._from_coroutine(lambda: engine.web_call(method))
+        return self._from_coroutine(lambda: engine.web_call(sent))
 
     @property
     def _active_chats(self) -> Mapping[str, bool]:
@@ -244,7 +252,7 @@ class MethodGroup:
             call._engine, call.method, lambda r, p: shape(first(r, p)), _caller()
         )
 
-    def _remember_chats(self, chats: Iterable[ChatSummary]) -> None:
+    def _remember_chats(self, chats: Iterable[ChatSummary | ChatInfo]) -> None:
         """Tell the engine which chats are active (it keeps them, bounded)."""
         remember = self._calls.engine.remember_chat
         for chat in chats:

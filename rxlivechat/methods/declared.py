@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..protocol import methods as m
 from .calls import MethodGroup
 from .declare import Declared, make
-from .paging import check_list_chats, check_list_threads, remember_chats
+from .paging import check_list_threads
 
 __all__ = ["DECLARED", "DeclaredActions"]
 
@@ -22,7 +22,6 @@ CHAT = {"id": "chat_id"}
 
 DECLARED = (
     # Chats and events
-    Declared(m.ListChats, check=check_list_chats, then=remember_chats),
     Declared(m.ListThreads, check=check_list_threads),
     Declared(m.GetChat, positional=True),
     Declared(m.DeactivateChat, CHAT),

@@ -14,7 +14,7 @@ from rxlivechat.methods.actions import FormType, SortOrder
 from rxlivechat.methods.calls import MethodGroup
 from rxlivechat.methods.declare import Declared
 from rxlivechat.protocol.base import EmptyResult
-from rxlivechat.protocol.methods.chats import ListChatsResult, ListThreadsResult
+from rxlivechat.protocol.methods.chats import ListThreadsResult
 from rxlivechat.protocol.methods.configuration import (
     GetConfigurationResult,
     GetDynamicConfigurationResult,
@@ -38,38 +38,6 @@ DECLARED: tuple[Declared, ...]
 
 class DeclaredActions(MethodGroup):
     """The v3.6 actions sent as they are; a base class of ``CustomerSDK``."""
-
-    def list_chats(
-        self,
-        *,
-        limit: int | None = None,
-        sort_order: SortOrder | None = None,
-        page_id: str | None = None,
-    ) -> Observable[ListChatsResult]:
-        """One page of the customer's chat summaries (v3.6 cursor paging).
-
-        The first request may set ``limit`` and ``sort_order``; the next pages
-        send only the ``page_id`` of the previous reply. (v1's
-        ``get_chats_summary`` pages by offset, in the v1 shape.)
-
-        Args:
-            limit: chats per page, 1-25 (the server's default is 10).
-            sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
-            page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
-
-        Returns:
-            An observable of the page: ``chats_summary``, ``total_chats``,
-            ``next_page_id`` and ``previous_page_id`` (each only when that page
-            exists).
-
-        Raises:
-            InvalidArgumentError: a bad argument, or ``page_id`` with another one.
-
-        Example:
-            >>> page = await sdk.list_chats(limit=5)
-            >>> while page.next_page_id:
-            ...     page = await sdk.list_chats(page_id=page.next_page_id)
-        """
 
     def list_threads(
         self,

@@ -1,7 +1,8 @@
 """What the cursor-paged actions check and learn, beyond their Structs' fields.
 
-``list_chats`` and ``list_threads`` are declared (:mod:`.declared`); these are
-their :class:`~.declare.Declared` ``check`` and ``then``.
+``list_threads`` is declared (:mod:`.declared`), with its check here;
+``list_chats``, whose reply's shape depends on the API version, is written in
+:mod:`.actions` with these.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ def check_list_threads(request: m.ListThreads) -> None:
         raise InvalidArgumentError("limit cannot be combined with min_events_count")
 
 
-def remember_chats(group: MethodGroup, page: m.ListChatsResult) -> m.ListChatsResult:
+def remember_chats(
+    group: MethodGroup, page: m.ListChatsResult | m.ListChatsInfoResult
+) -> m.ListChatsResult | m.ListChatsInfoResult:
     """``list_chats``' page, after the engine learned which chats are active."""
-    group._remember_chats(page.chats_summary)
+    if isinstance(page, m.ListChatsResult):
+        group._remember_chats(page.chats_summary)
+    else:
+        group._remember_chats(page.chats_info)
     return page

@@ -18,6 +18,7 @@ from ..exceptions import InvalidArgumentError
 from ..protocol import methods as m
 from ..protocol.base import Model
 from ..protocol.models import Thread
+from ..protocol.versions import for_version
 from ..results import (
     ChatsSummary,
     ChatThread,
@@ -41,6 +42,7 @@ class V1Pages(CustomerActions):
         """A page of the customer's chats, newest first (v1 offset paging).
 
         v3.6 pages by cursor only; pages are walked as far as ``offset`` needs.
+        The same shape in every API version (v3.7's ``chats_info`` included).
         The cursor form is
         :meth:`~rxlivechat.methods.declared.DeclaredActions.list_chats`.
 
@@ -76,7 +78,8 @@ class V1Pages(CustomerActions):
             chats: list[Any] = []
             total = 0
             while True:
-                page = await self._ask(request)
+                sent = for_version(request, self.api_version)  # 3.7: chats_info
+                page = m.chats_summary_of(await self._ask(sent))
                 total = page.total_chats
                 chats.extend(page.chats_summary)
                 if len(chats) >= wanted or page.next_page_id is None:

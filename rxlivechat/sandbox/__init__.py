@@ -1,4 +1,4 @@
-"""A LiveChat-compatible Customer Chat API server (v3.6, v3.5 beside it) on loopback.
+"""A LiveChat-compatible Customer Chat API server (v3.5 to v3.7) on loopback.
 
 .. code-block:: python
 

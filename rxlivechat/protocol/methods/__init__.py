@@ -23,10 +23,13 @@ explicitly because they are not classes.
 from __future__ import annotations
 
 from .chats import (
+    ChatsPageRequest,
     DeactivateChat,
     GetChat,
     GetChatResult,
     ListChats,
+    ListChatsInfo,
+    ListChatsInfoResult,
     ListChatsResult,
     ListThreads,
     ListThreadsResult,
@@ -37,6 +40,7 @@ from .chats import (
     StartChatResult,
     StartChatSpec,
     ThreadSpec,
+    chats_summary_of,
 )
 from .configuration import (
     CheckGoals,
@@ -160,7 +164,10 @@ __all__ = [
     "GetPredictedAgentResult",
     "GetUrlInfo",
     "GetUrlInfoResult",
+    "ChatsPageRequest",
     "ListChats",
+    "ListChatsInfo",
+    "ListChatsInfoResult",
     "ListChatsResult",
     "ListGroupProperties",
     "ListGroupPropertiesResult",
@@ -199,6 +206,7 @@ __all__ = [
     "UpdateCustomerPage",
     "UpdateCustomerPageResult",
     "UpdateEventProperties",
+    "chats_summary_of",
     "UpdateThreadProperties",
     "UploadFile",
     "UploadFileResult",

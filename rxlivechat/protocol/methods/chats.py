@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias
 
 from ..base import EmptyResult, Method, Model
 from ..limits import ChatsPageLimit, MinEventsCount, ThreadsPageLimit
 from ..models import (
     Access,
     Chat,
+    ChatInfo,
     ChatSummary,
     Event,
     Thread,
@@ -30,37 +31,58 @@ class ListChatsResult(Model):
     previous_page_id: str | None = None
 
 
-class ListChats(Method[ListChatsResult]):
-    """One page of the customer's chat summaries (v3.6 cursor paging).
+class ListChatsInfoResult(Model):
+    """The reply of ``list_chats`` in v3.7: ``chats_info`` for ``chats_summary``."""
 
-    The first request may set ``limit`` and ``sort_order``; the next pages
-    send only the ``page_id`` of the previous reply. (v1's
-    ``get_chats_summary`` pages by offset, in the v1 shape.)
+    chats_info: list[ChatInfo]
+    total_chats: int
+    next_page_id: str | None = None
+    previous_page_id: str | None = None
 
-    Args:
-        limit: chats per page, 1-25 (the server's default is 10).
-        sort_order: ``"desc"`` (newest first, the default) or ``"asc"``.
-        page_id: ``next_page_id``/``previous_page_id`` of a previous reply.
+    def as_summary(self) -> ListChatsResult:
+        """The same page in the v3.5/v3.6 shape (:class:`ListChatsResult`)."""
+        return ListChatsResult(
+            chats_summary=[chat.as_summary() for chat in self.chats_info],
+            total_chats=self.total_chats,
+            next_page_id=self.next_page_id,
+            previous_page_id=self.previous_page_id,
+        )
 
-    Returns:
-        An observable of the page: ``chats_summary``, ``total_chats``,
-        ``next_page_id`` and ``previous_page_id`` (each only when that page
-        exists).
 
-    Raises:
-        InvalidArgumentError: a bad argument, or ``page_id`` with another one.
+def chats_summary_of(page: ListChatsResult | ListChatsInfoResult) -> ListChatsResult:
+    """A ``list_chats`` page of any version, in the v3.5/v3.6 shape."""
+    return page if isinstance(page, ListChatsResult) else page.as_summary()
 
-    Example:
-        >>> page = await sdk.list_chats(limit=5)
-        >>> while page.next_page_id:
-        ...     page = await sdk.list_chats(page_id=page.next_page_id)
-    """
 
-    action = "list_chats"
+class ChatsPageRequest(Model):
+    """The fields of a ``list_chats`` request, the same in every version."""
 
     limit: ChatsPageLimit | None = None
     sort_order: WireSortOrder | None = None
     page_id: Id | None = None
+
+
+class ListChats(ChatsPageRequest, Method[ListChatsResult]):
+    """One page of the customer's chat summaries (cursor paging), v3.5 and v3.6.
+
+    The first request may set ``limit`` (1-25) and ``sort_order``; the next
+    pages send only the ``page_id`` of the previous reply. In v3.7 the same
+    request is sent as :class:`ListChatsInfo`, whose reply has ``chats_info``.
+    The SDK's method is ``list_chats``
+    (:meth:`rxlivechat.methods.actions.CustomerActions.list_chats`).
+    """
+
+    action = "list_chats"
+
+
+class ListChatsInfo(ChatsPageRequest, Method[ListChatsInfoResult]):
+    """``list_chats`` in API v3.7, whose reply is a :class:`ListChatsInfoResult`.
+
+    The SDK sends it for ``list_chats`` on a v3.7 connection.
+    """
+
+    action: ClassVar[str] = "list_chats"
+    in_version: ClassVar[str | None] = "3.7"
 
 
 class ListThreadsResult(Model):

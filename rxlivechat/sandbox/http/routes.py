@@ -3,7 +3,7 @@
 ==============================================  ===================================
 ``GET /v3.6/customer/rtm/ws?organization_id=``  the RTM WebSocket (:mod:`.rtm`)
 ``POST|GET /v3.6/customer/action/<action>``     the Web API (:mod:`.web_api`)
-``/v3.5/customer/...``                          the same in v3.5 (:mod:`..versions`)
+``/v3.5/...``, ``/v3.7/...``                    the same (:mod:`..versions`)
 ``POST /v2/customer/token``                     customer tokens (:mod:`.accounts`)
 ``DELETE /v2/customer/token``                   revoke the Bearer token
 ``GET /api/file/lc/att/<org>/<key>/<name>``     uploaded files (:mod:`.files`)

@@ -44,7 +44,7 @@ class V1Pages(CustomerActions):
         v3.6 pages by cursor only; pages are walked as far as ``offset`` needs.
         The same shape in every API version (v3.7's ``chats_info`` included).
         The cursor form is
-        :meth:`~rxlivechat.methods.declared.DeclaredActions.list_chats`.
+        :meth:`~rxlivechat.methods.actions.CustomerActions.list_chats`.
 
         Args:
             offset: chats to skip, newest first; or v1's whole

@@ -368,8 +368,9 @@ class Outbox:
         # Written in the background: a crash before it lands costs a lookup
         # (rule 3), and the next entry need not wait for it.
         write = self._queue.settle(done)
-        self._writes.add(write)
-        write.add_done_callback(self._written)
+        if write not in self._writes:  # settlings written together share one
+            self._writes.add(write)
+            write.add_done_callback(self._written)
         del self._queued[entry.custom_id]
         self._settled[entry.custom_id] = done
         if len(self._settled) > REMEMBERED:

@@ -107,7 +107,8 @@ class OutboxQueue:
         """Record that ``entry`` (``state`` sent or failed) left the queue.
 
         Returns:
-            What is done once it is written (an error: :class:`StoreError`).
+            What is done once it is written (an error: :class:`StoreError`);
+            settlings written together may share it.
         """
         raise NotImplementedError
 
@@ -160,14 +161,35 @@ class _Batch:
 
     def __init__(self) -> None:
         self.writes: list[Callable[[sqlite3.Connection], Any]] = []
-        self.futures: list[asyncio.Future[Any]] = []
+        self.futures: list[asyncio.Future[Any] | None] = []
+        """Per write, what its caller waits for (``None``: a settling's)."""
+        self.settled: asyncio.Future[None] | None = None
+        """What the settlings in it share (one future, not one each)."""
         self.soon = False
         """Whether a caller waits for it: it runs in the next turn of the loop."""
 
+    def written(self, results: list[Any] | StoreError) -> None:
+        """Settle what waits for the batch."""
+        for i, future in enumerate(self.futures):
+            if future is None or future.done():
+                continue
+            if isinstance(results, StoreError):
+                future.set_exception(results)
+            else:
+                future.set_result(results[i])
+        if self.settled is not None:
+            if isinstance(results, StoreError):
+                self.settled.set_exception(results)
+            else:
+                self.settled.set_result(None)
 
+
+# seq is the rowid: max + 1, growing since only old settled rows are deleted
+# (rule 4); AUTOINCREMENT would write one more page per put (files made before
+# have it, and work the same).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     organization_id TEXT NOT NULL,
     customer_key TEXT NOT NULL,
     custom_id TEXT NOT NULL,
@@ -274,14 +296,22 @@ class _SQLite(OutboxQueue):
         batch = self._batch
         if batch is None:
             batch = self._batch = _Batch()
-            loop.call_later(0 if soon else SETTLE_DELAY, self._flush, batch)
+            if soon:
+                loop.call_soon(self._flush, batch)
+            else:
+                loop.call_later(SETTLE_DELAY, self._flush, batch)
         elif soon and not batch.soon:
             loop.call_soon(self._flush, batch)
-        batch.soon = batch.soon or soon
-        future: asyncio.Future[Any] = loop.create_future()
         batch.writes.append(write)
-        batch.futures.append(future)
-        return future
+        if soon:
+            batch.soon = True
+            future: asyncio.Future[Any] = loop.create_future()
+            batch.futures.append(future)
+            return future
+        batch.futures.append(None)
+        if batch.settled is None:
+            batch.settled = loop.create_future()
+        return batch.settled
 
     def _flush(self, batch: _Batch) -> None:
         if batch is not self._batch:  # written already
@@ -290,19 +320,17 @@ class _SQLite(OutboxQueue):
         try:
             results = self._transaction(batch)
         except StoreError as exc:
-            for future in batch.futures:
-                if not future.done():
-                    future.set_exception(exc)
+            batch.written(exc)
             return
-        for future, result in zip(batch.futures, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+        batch.written(results)
 
     def _transaction(self, batch: _Batch) -> list[Any]:
         db = self._db
         if db is None:
             raise StoreError(f"the outbox's {self!r} is closed")
         try:
+            if len(batch.writes) == 1:  # its statement is its transaction
+                return [batch.writes[0](db)]
             db.execute("BEGIN IMMEDIATE")
             try:
                 results = [write(db) for write in batch.writes]

@@ -35,7 +35,7 @@ import sqlite3
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -56,6 +56,8 @@ KEEP_SETTLED = 100_000
 """Settled entries kept per customer (what makes a late ``put`` a no-op)."""
 
 State = Literal["queued", "sent", "failed"]
+
+_T = TypeVar("_T")
 
 
 class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -156,32 +158,24 @@ _MEMORY: weakref.WeakKeyDictionary[MemoryStore, dict[tuple[str, str], _Memory]] 
 )
 
 
-class _Batch:
-    """Writes that arrived together, run in one transaction (rule 3)."""
+class _Puts:
+    """Puts that arrived in one turn of the loop: one transaction (rule 3)."""
 
     def __init__(self) -> None:
         self.writes: list[Callable[[sqlite3.Connection], Any]] = []
-        self.futures: list[asyncio.Future[Any] | None] = []
-        """Per write, what its caller waits for (``None``: a settling's)."""
-        self.settled: asyncio.Future[None] | None = None
-        """What the settlings in it share (one future, not one each)."""
-        self.soon = False
-        """Whether a caller waits for it: it runs in the next turn of the loop."""
+        self.futures: list[asyncio.Future[Any]] = []
 
-    def written(self, results: list[Any] | StoreError) -> None:
-        """Settle what waits for the batch."""
-        for i, future in enumerate(self.futures):
-            if future is None or future.done():
-                continue
-            if isinstance(results, StoreError):
-                future.set_exception(results)
-            else:
-                future.set_result(results[i])
-        if self.settled is not None:
-            if isinstance(results, StoreError):
-                self.settled.set_exception(results)
-            else:
-                self.settled.set_result(None)
+
+class _Settlings:
+    """Settlings that wait for company: one transaction (rule 3)."""
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.done = done
+        """What they share (one future, not one each)."""
+        self.rows: list[tuple[bytes, int]] = []
+        """``(entry, seq)`` of each."""
+        self.prune: int | None = None
+        """Settled entries up to this ``seq`` are dropped (rule 4)."""
 
 
 # seq is the rowid: max + 1, growing since only old settled rows are deleted
@@ -209,7 +203,8 @@ class _SQLite(OutboxQueue):
         self.path = path
         self._customer = customer
         self._db: sqlite3.Connection | None = None
-        self._batch: _Batch | None = None
+        self._puts: _Puts | None = None
+        self._settlings: _Settlings | None = None
 
     def __repr__(self) -> str:
         return f"SQLite file {str(self.path)!r}"
@@ -257,88 +252,100 @@ class _SQLite(OutboxQueue):
         return made
 
     def settle(self, entry: OutboxEntry) -> asyncio.Future[None]:
-        customer = self._customer
-
-        def settle(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE outbox SET queued = 0, entry = ? WHERE seq = ?",
-                (_encode(entry), entry.seq),
-            )
-            if entry.seq % 1000 == 0:  # now and then: keep the newest settled
-                db.execute(
-                    "DELETE FROM outbox WHERE organization_id = ? AND"
-                    " customer_key = ? AND queued = 0 AND seq <= ?",
-                    (*customer, entry.seq - KEEP_SETTLED),
-                )
-
-        return self._write(settle, soon=False)
+        settlings = self._settlings
+        if settlings is None:
+            loop = asyncio.get_running_loop()
+            settlings = self._settlings = _Settlings(loop.create_future())
+            loop.call_later(SETTLE_DELAY, self._write_settlings, settlings)
+        settlings.rows.append((_encode(entry), entry.seq))
+        if entry.seq % 1000 == 0:  # now and then: keep the newest settled
+            settlings.prune = entry.seq - KEEP_SETTLED
+        return settlings.done
 
     def hurry(self) -> None:
-        if self._batch is not None:
-            self._flush(self._batch)
+        if self._settlings is not None:
+            self._write_settlings(self._settlings)
 
     async def close(self) -> None:
+        if self._puts is not None:
+            self._write_puts(self._puts)
         self.hurry()
         if self._db is not None:
             self._db.close()
             self._db = None
 
-    def _write(
-        self, write: Callable[[sqlite3.Connection], Any], *, soon: bool = True
-    ) -> asyncio.Future[Any]:
-        """Queue ``write`` into the next transaction (rule 3).
-
-        The transaction runs in the next turn of the loop, or, when nothing
-        waits for it (``soon=False``: settling), up to :data:`SETTLE_DELAY`
-        later, with whatever came meanwhile.
-        """
+    def _write(self, write: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+        """Run ``write`` in the next turn of the loop, with the puts made meanwhile."""
         loop = asyncio.get_running_loop()
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = _Batch()
-            if soon:
-                loop.call_soon(self._flush, batch)
-            else:
-                loop.call_later(SETTLE_DELAY, self._flush, batch)
-        elif soon and not batch.soon:
-            loop.call_soon(self._flush, batch)
-        batch.writes.append(write)
-        if soon:
-            batch.soon = True
-            future: asyncio.Future[Any] = loop.create_future()
-            batch.futures.append(future)
-            return future
-        batch.futures.append(None)
-        if batch.settled is None:
-            batch.settled = loop.create_future()
-        return batch.settled
+        puts = self._puts
+        if puts is None:
+            puts = self._puts = _Puts()
+            loop.call_soon(self._write_puts, puts)
+        future: asyncio.Future[Any] = loop.create_future()
+        puts.writes.append(write)
+        puts.futures.append(future)
+        return future
 
-    def _flush(self, batch: _Batch) -> None:
-        if batch is not self._batch:  # written already
+    def _write_puts(self, puts: _Puts) -> None:
+        if puts is not self._puts:  # written already
             return
-        self._batch = None
+        self._puts = None
+        writes = puts.writes
         try:
-            results = self._transaction(batch)
+            if len(writes) == 1:  # one statement: its own transaction
+                results = self._transaction(lambda db: [writes[0](db)], atomic=False)
+            else:
+                results = self._transaction(lambda db: [w(db) for w in writes])
         except StoreError as exc:
-            batch.written(exc)
+            for future in puts.futures:
+                if not future.done():
+                    future.set_exception(exc)
             return
-        batch.written(results)
+        for future, result in zip(puts.futures, results, strict=True):
+            if not future.done():  # not given up on
+                future.set_result(result)
 
-    def _transaction(self, batch: _Batch) -> list[Any]:
+    def _write_settlings(self, settlings: _Settlings) -> None:
+        if settlings is not self._settlings:  # written already
+            return
+        self._settlings = None
+        customer = self._customer
+
+        def settle(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE outbox SET queued = 0, entry = ? WHERE seq = ?", settlings.rows
+            )
+            if settlings.prune is not None:
+                db.execute(
+                    "DELETE FROM outbox WHERE organization_id = ? AND"
+                    " customer_key = ? AND queued = 0 AND seq <= ?",
+                    (*customer, settlings.prune),
+                )
+
+        try:
+            self._transaction(settle)
+        except StoreError as exc:
+            settlings.done.set_exception(exc)
+        else:
+            settlings.done.set_result(None)
+
+    def _transaction(
+        self, write: Callable[[sqlite3.Connection], _T], *, atomic: bool = True
+    ) -> _T:
         db = self._db
         if db is None:
             raise StoreError(f"the outbox's {self!r} is closed")
         try:
-            if len(batch.writes) == 1:  # its statement is its transaction
-                return [batch.writes[0](db)]
+            if not atomic:
+                return write(db)
             db.execute("BEGIN IMMEDIATE")
             try:
-                results = [write(db) for write in batch.writes]
+                result = write(db)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-            return results
+            return result
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {exc}") from None
 

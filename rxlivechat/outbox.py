@@ -376,7 +376,8 @@ class Outbox:
         if len(self._settled) > REMEMBERED:
             self._settled.popitem(last=False)
         self._wake()
-        self._results.on_next((done, outcome))
+        if self._results.observers:
+            self._results.on_next((done, outcome))
 
     def _written(self, write: asyncio.Future[None]) -> None:
         self._writes.discard(write)

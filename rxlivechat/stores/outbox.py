@@ -295,7 +295,9 @@ class _SQLite(OutboxQueue):
         puts = self._puts
         if puts is None:
             puts = self._puts = _Puts()
-            loop.call_soon(self._write_puts, puts)
+            # A timer, not call_soon: it runs after the next turn's I/O, so a
+            # reply that came meanwhile (the next send) does not wait for it.
+            loop.call_later(0, self._write_puts, puts)
         future: asyncio.Future[Any] = loop.create_future()
         puts.writes.append(write)
         puts.futures.append(future)

@@ -309,7 +309,8 @@ class _SQLite(OutboxQueue):
         self._puts = None
         writes = puts.writes
         try:
-            if len(writes) == 1:  # one statement: its own transaction
+            if len(writes) == 1:  # its INSERT is its own transaction (the
+                # SELECT after an ignored one only reads)
                 results = self._transaction(lambda db: [writes[0](db)], atomic=False)
             else:
                 results = self._transaction(lambda db: [w(db) for w in writes])

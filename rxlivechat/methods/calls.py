@@ -245,7 +245,7 @@ class MethodGroup:
 
         Still one request with the fast ``await`` (no operator in between).
         """
-        assert isinstance(call, _Request)
+        assert type(call) is _Request  # not an echoed one: its value is a push
         call._used = True  # replaced, not dropped: nothing to warn about
         first = call.shape
         return _Request(

@@ -270,7 +270,7 @@ class V1Methods(V1Pages):
             attach_to_last_thread=attach_to_last_thread or None,
         )
         validate(method)
-        return self._call_echoed(method, _sent_event, self._read_back_event)
+        return self._calls.echoed(method, _sent_event, self._read_back_event)
 
     def _read_back_event(
         self, sent: m.SendEvent, result: m.SendEventResult
@@ -589,12 +589,7 @@ class V1Methods(V1Pages):
                     "pass the customer as a dict or as keywords, not both"
                 )
             given = to_model(customer, CustomerUpdate, "customer")
-            name, email, fields, avatar = (
-                given.name,
-                given.email,
-                given.fields,
-                given.avatar,
-            )
+            name, email, avatar, fields = msgspec.structs.astuple(given)
         if name is None and email is None and fields is None and avatar is None:
             raise InvalidArgumentError("update_customer needs at least one field")
         session_fields = None

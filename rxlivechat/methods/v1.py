@@ -519,34 +519,6 @@ class V1Methods(V1Pages):
         method = m.StartChat(chat=spec, continuous=continuous, active=active)
         return self._echo_chat(method, None, True)
 
-    def update_chat_thread_properties(
-        self, chat_id: str, thread_id: str, properties: Properties
-    ) -> Observable[EmptyResult]:
-        """Set thread properties (members get ``chat_thread_properties_updated``).
-
-        The v3.6 name is
-        :meth:`~rxlivechat.methods.declared.DeclaredActions.update_thread_properties`.
-
-        Args:
-            chat_id: the chat.
-            thread_id: the thread.
-            properties: ``{"namespace": {"name": value}}``.
-
-        Returns:
-            An observable of the empty reply.
-
-        Raises:
-            InvalidArgumentError: a bad id or properties.
-            SDKClosedError: the SDK was destroyed.
-
-        Example:
-            >>> await sdk.update_chat_thread_properties(
-            ...     chat.id, thread_id, {"routing": {"transcript_email": "a@b.c"}}
-            ... )
-            EmptyResult()
-        """
-        return self.update_thread_properties(chat_id, thread_id, properties)
-
     def update_customer(
         self,
         customer: CustomerUpdate | Mapping[str, Any] | None = None,

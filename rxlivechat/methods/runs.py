@@ -432,13 +432,10 @@ class _Echoed(_Request[T]):
         read_back: Callable[[Any, Any], Observable[T]],
         caller: Caller | None,
     ) -> None:
-        super().__init__(engine, method, _no_shape, caller)
+        _Call.__init__(self, engine, caller)  # no shape: its value is the push
+        self.method = method
         self.match = match
         self.read_back = read_back
-
-
-def _no_shape(result: Any, pending: Pending) -> Any:
-    raise NotImplementedError  # an echoed call's value is its push
 
 
 class _Coroutine(_Call[T]):

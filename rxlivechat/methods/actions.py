@@ -251,10 +251,6 @@ class CustomerActions(DeclaredActions):
 
         return self._from_coroutine(run)
 
-    # Customer -------------------------------------------------------------------------
-
-    # Greetings ------------------------------------------------------------------------
-
     # Status and configuration ---------------------------------------------------------
 
     def list_group_statuses(
@@ -289,5 +285,3 @@ class CustomerActions(DeclaredActions):
             return {int(k): v for k, v in result.groups_status.items()}
 
         return self.call(method).pipe(ops.map(by_id))
-
-    # Shared with the v1 methods ------------------------------------------------------

@@ -226,26 +226,18 @@ class MethodGroup:
             self._calls.engine.remember_chat(chat, active)
             return self.call(GetChat(chat_id=chat, thread_id=result.thread_id))
 
-        return self._call_echoed(method, _incoming_chat, read_back)
+        return self._calls.echoed(method, _incoming_chat, read_back)
 
     def _check_alive(self) -> None:
         if self._calls.engine.closed:  # Calls.check_alive, a call less per method
             raise SDKClosedError("the SDK was destroyed")
-
-    def _call_echoed(
-        self,
-        method: Method[R],
-        match: Callable[[Push[Any]], T | None],
-        read_back: Callable[[Any, R], Observable[T]],
-    ) -> Observable[T]:
-        return self._calls.echoed(method, match, read_back)
 
     def _reshaped(self, call: Observable[R], shape: Callable[[R], T]) -> Observable[T]:
         """``call``'s result passed through ``shape``: a v1 alias over its v3.6 twin.
 
         Still one request with the fast ``await`` (no operator in between).
         """
-        assert isinstance(call, _Request)
+        assert type(call) is _Request  # not an echoed one: its value is a push
         call._used = True  # replaced, not dropped: nothing to warn about
         first = call.shape
         return _Request(

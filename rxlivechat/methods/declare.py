@@ -46,6 +46,7 @@ class Declared(NamedTuple):
             does not (fields that exclude each other), before anything is sent.
         then: called with the group and the result, which it returns (what the
             SDK learns from it).
+        alias: the method's name when it is not the action's (a v1 name).
     """
 
     request: type[Method[Any]]
@@ -53,11 +54,12 @@ class Declared(NamedTuple):
     positional: bool = False
     check: Callable[[Any], None] | None = None
     then: Callable[[Any, Any], Any] | None = None
+    alias: str = ""
 
     @property
     def name(self) -> str:
-        """The method's name: the action's."""
-        return self.request.action
+        """The method's name: the action's, unless aliased."""
+        return self.alias or self.request.action
 
 
 # What a caller passes for a wire field's type (the constraints stay on the wire

@@ -34,6 +34,7 @@ DECLARED = (
     Declared(m.UpdateChatProperties, CHAT),
     Declared(m.DeleteChatProperties, CHAT),
     Declared(m.UpdateThreadProperties),
+    Declared(m.UpdateThreadProperties, alias="update_chat_thread_properties"),  # v1
     Declared(m.DeleteThreadProperties),
     Declared(m.UpdateEventProperties),
     Declared(m.DeleteEventProperties),

@@ -287,7 +287,34 @@ class DeclaredActions(MethodGroup):
     ) -> Observable[EmptyResult]:
         """Set thread properties (members get ``thread_properties_updated``).
 
-        The v3.6 name of v1's ``update_chat_thread_properties``.
+        Also under its v1 name, ``update_chat_thread_properties`` (v1's event:
+        ``chat_thread_properties_updated``).
+
+        Args:
+            chat_id: the chat.
+            thread_id: the thread.
+            properties: ``{"namespace": {"name": value}}``.
+
+        Returns:
+            An observable of the empty reply.
+
+        Raises:
+            InvalidArgumentError: a bad id or properties.
+
+        Example:
+            >>> await sdk.update_thread_properties(
+            ...     chat.id, thread_id, {"routing": {"transcript_email": "a@b.c"}}
+            ... )
+            EmptyResult()
+        """
+
+    def update_chat_thread_properties(
+        self, chat_id: str, thread_id: str, properties: Properties
+    ) -> Observable[EmptyResult]:
+        """Set thread properties (members get ``thread_properties_updated``).
+
+        Also under its v1 name, ``update_chat_thread_properties`` (v1's event:
+        ``chat_thread_properties_updated``).
 
         Args:
             chat_id: the chat.

@@ -274,15 +274,17 @@ class _Run(abc.DisposableBase, Generic[T]):
     :meth:`succeed` or :meth:`fail` once, and stop their work in ``dispose()``.
     """
 
-    __slots__ = ("_future", "_observer")
+    __slots__ = ("_call", "_future", "_observer")
 
     def __init__(
         self,
         future: asyncio.Future[T] | None,
         observer: abc.ObserverBase[T] | None,
+        call: Any,
     ) -> None:
         self._future = future
         self._observer = observer
+        self._call = call
 
     def succeed(self, value: T) -> None:
         future = self._future
@@ -309,42 +311,12 @@ class _Run(abc.DisposableBase, Generic[T]):
         return _FutureObserver(self._future)
 
 
-class _Request(_Call[T]):
-    """One request; its value is the result passed through ``shape``."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        method: Method[Any],
-        shape: Callable[[Any, Pending], T],
-        caller: Caller | None,
-    ) -> None:
-        super().__init__(engine, caller)
-        self.method = method
-        self.shape = shape
-
-    def _start(
-        self,
-        future: asyncio.Future[T] | None,
-        observer: abc.ObserverBase[T] | None,
-    ) -> _Run[T]:
-        run = _RequestRun(future, observer, self)
-        run.pending = self._engine.submit(self.method, run.on_result, run.fail)
-        return run
-
-
 class _RequestRun(_Run[T]):
-    __slots__ = ("_call", "pending")
+    """The request; its result passed through the call's ``shape``."""
 
-    def __init__(
-        self,
-        future: asyncio.Future[T] | None,
-        observer: abc.ObserverBase[T] | None,
-        call: _Request[T],
-    ) -> None:
-        super().__init__(future, observer)
-        self._call = call
-        self.pending: Pending | None = None
+    __slots__ = ("pending",)
+    _call: _Request[T]
+    pending: Pending
 
     def on_result(self, result: Any, pending: Pending) -> None:
         try:
@@ -355,56 +327,19 @@ class _RequestRun(_Run[T]):
         self.succeed(value)
 
     def dispose(self) -> None:
-        pending = self.pending
-        if pending is not None and not pending.done:
+        pending = self.pending  # done once abandoned: disposing twice is a no-op
+        if not pending.done:
             self._call._engine.abandon(pending)
 
 
-class _Echoed(_Call[T]):
-    """A request whose value is the push it causes (see :meth:`Calls.echoed`)."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        method: Method[Any],
-        match: Callable[[Push[Any]], T | None],
-        read_back: Callable[[Any, Any], Observable[T]],
-        caller: Caller | None,
-    ) -> None:
-        super().__init__(engine, caller)
-        self.method = method
-        self.match = match
-        self.read_back = read_back
-
-    def _start(
-        self,
-        future: asyncio.Future[T] | None,
-        observer: abc.ObserverBase[T] | None,
-    ) -> _Run[T]:
-        run = _EchoedRun(future, observer, self)
-        run.pending = self._engine.submit(self.method, run.on_result, run.fail)
-        return run
-
-
-class _EchoedRun(_Run[T]):
+class _EchoedRun(_RequestRun[T]):
     """The request, then the wait for its push, then maybe the read back."""
 
-    __slots__ = ("_call", "_disposed", "_result", "_step", "pending")
-
-    def __init__(
-        self,
-        future: asyncio.Future[T] | None,
-        observer: abc.ObserverBase[T] | None,
-        call: _Echoed[T],
-    ) -> None:
-        super().__init__(future, observer)
-        self._call = call
-        self.pending: Pending | None = None
-        self._result: Any = None
-        self._step: Callable[[], None] | None = None  # cancels the current step
-        self._disposed = False
+    __slots__ = ("_result", "_step")
+    _call: _Echoed[T]
 
     def on_result(self, result: Any, pending: Pending) -> None:
+        self._step: Callable[[], None] | None = None  # cancels the current step
         match = self._call.match
         for push in pending.pushes:
             value = match(push)
@@ -427,15 +362,80 @@ class _EchoedRun(_Run[T]):
         self._step = again.subscribe(self.forward()).dispose
 
     def dispose(self) -> None:
-        if self._disposed:
-            return
-        self._disposed = True
-        pending = self.pending
-        if pending is not None and not pending.done:
-            self._call._engine.abandon(pending)
-        step, self._step = self._step, None
+        super().dispose()
+        step = getattr(self, "_step", None)
+        self._step = None
         if step is not None:
             step()
+
+
+class _CoroutineRun(_Run[T]):
+    """The task of a :class:`_Coroutine`; disposing it cancels the task."""
+
+    __slots__ = ("_task",)
+    _task: asyncio.Task[T] | None
+
+    def settle(self, task: asyncio.Task[T]) -> None:
+        if self._task is None:  # disposed
+            return
+        if task.cancelled():  # by destroy(), not by the subscriber
+            self.fail(SDKClosedError("the SDK was destroyed"))
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.fail(_as_exception(exc))
+        else:
+            self.succeed(task.result())
+
+    def dispose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+
+
+class _Request(_Call[T]):
+    """One request; its value is the result passed through ``shape``."""
+
+    _run: type[_RequestRun[Any]] = _RequestRun
+
+    def __init__(
+        self,
+        engine: Engine,
+        method: Method[Any],
+        shape: Callable[[Any, Pending], T],
+        caller: Caller | None,
+    ) -> None:
+        super().__init__(engine, caller)
+        self.method = method
+        self.shape = shape
+
+    def _start(
+        self,
+        future: asyncio.Future[T] | None,
+        observer: abc.ObserverBase[T] | None,
+    ) -> _Run[T]:
+        run = self._run(future, observer, self)
+        run.pending = self._engine.submit(self.method, run.on_result, run.fail)
+        return run
+
+
+class _Echoed(_Request[T]):
+    """A request whose value is the push it causes (see :meth:`Calls.echoed`)."""
+
+    _run = _EchoedRun
+
+    def __init__(
+        self,
+        engine: Engine,
+        method: Method[Any],
+        match: Callable[[Push[Any]], T | None],
+        read_back: Callable[[Any, Any], Observable[T]],
+        caller: Caller | None,
+    ) -> None:
+        _Call.__init__(self, engine, caller)  # no shape: its value is the push
+        self.method = method
+        self.match = match
+        self.read_back = read_back
 
 
 class _Coroutine(_Call[T]):
@@ -456,40 +456,10 @@ class _Coroutine(_Call[T]):
         future: asyncio.Future[T] | None,
         observer: abc.ObserverBase[T] | None,
     ) -> _Run[T]:
-        task = self.calls.spawn(self.factory())
-        run = _CoroutineRun(future, observer, task)
+        run = _CoroutineRun(future, observer, self)
+        run._task = task = self.calls.spawn(self.factory())
         task.add_done_callback(run.settle)
         return run
-
-
-class _CoroutineRun(_Run[T]):
-    __slots__ = ("_task",)
-
-    def __init__(
-        self,
-        future: asyncio.Future[T] | None,
-        observer: abc.ObserverBase[T] | None,
-        task: asyncio.Task[T],
-    ) -> None:
-        super().__init__(future, observer)
-        self._task: asyncio.Task[T] | None = task
-
-    def settle(self, task: asyncio.Task[T]) -> None:
-        if self._task is None:  # disposed
-            return
-        if task.cancelled():  # by destroy(), not by the subscriber
-            self.fail(SDKClosedError("the SDK was destroyed"))
-            return
-        exc = task.exception()
-        if exc is not None:
-            self.fail(_as_exception(exc))
-        else:
-            self.succeed(task.result())
-
-    def dispose(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
 
 
 class _Callbacks(abc.ObserverBase[T], abc.DisposableBase):

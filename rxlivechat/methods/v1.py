@@ -270,7 +270,7 @@ class V1Methods(V1Pages):
             attach_to_last_thread=attach_to_last_thread or None,
         )
         validate(method)
-        return self._call_echoed(method, _sent_event, self._read_back_event)
+        return self._calls.echoed(method, _sent_event, self._read_back_event)
 
     def _read_back_event(
         self, sent: m.SendEvent, result: m.SendEventResult
@@ -519,34 +519,6 @@ class V1Methods(V1Pages):
         method = m.StartChat(chat=spec, continuous=continuous, active=active)
         return self._echo_chat(method, None, True)
 
-    def update_chat_thread_properties(
-        self, chat_id: str, thread_id: str, properties: Properties
-    ) -> Observable[EmptyResult]:
-        """Set thread properties (members get ``chat_thread_properties_updated``).
-
-        The v3.6 name is
-        :meth:`~rxlivechat.methods.declared.DeclaredActions.update_thread_properties`.
-
-        Args:
-            chat_id: the chat.
-            thread_id: the thread.
-            properties: ``{"namespace": {"name": value}}``.
-
-        Returns:
-            An observable of the empty reply.
-
-        Raises:
-            InvalidArgumentError: a bad id or properties.
-            SDKClosedError: the SDK was destroyed.
-
-        Example:
-            >>> await sdk.update_chat_thread_properties(
-            ...     chat.id, thread_id, {"routing": {"transcript_email": "a@b.c"}}
-            ... )
-            EmptyResult()
-        """
-        return self.update_thread_properties(chat_id, thread_id, properties)
-
     def update_customer(
         self,
         customer: CustomerUpdate | Mapping[str, Any] | None = None,
@@ -589,12 +561,7 @@ class V1Methods(V1Pages):
                     "pass the customer as a dict or as keywords, not both"
                 )
             given = to_model(customer, CustomerUpdate, "customer")
-            name, email, fields, avatar = (
-                given.name,
-                given.email,
-                given.fields,
-                given.avatar,
-            )
+            name, email, avatar, fields = msgspec.structs.astuple(given)
         if name is None and email is None and fields is None and avatar is None:
             raise InvalidArgumentError("update_customer needs at least one field")
         session_fields = None

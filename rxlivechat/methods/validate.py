@@ -13,7 +13,7 @@ import functools
 import re
 import typing
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 import msgspec.inspect as mi
@@ -37,7 +37,6 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "convert",
     "require_choice",
-    "require_event",
     "require_events",
     "plain",
     "require_options",
@@ -74,16 +73,6 @@ def require_type(name: str, value: Any, kind: type | tuple[type, ...]) -> None:
         )
 
 
-def require_str(name: str, value: Any) -> None:
-    """Refuse anything but a non-empty ``str`` that can be sent (see require_text)."""
-    if not isinstance(value, str):
-        require_type(name, value, str)
-    if not value:
-        raise InvalidArgumentError(f"{name} must not be empty")
-    if not value.isascii():  # ids are ASCII: the check costs nothing for them
-        _require_encodable(name, value)
-
-
 def require_text(name: str, value: Any) -> None:
     r"""Refuse anything but a ``str`` that is valid Unicode text.
 
@@ -92,8 +81,15 @@ def require_text(name: str, value: Any) -> None:
     """
     if not isinstance(value, str):
         require_type(name, value, str)
-    if not value.isascii():
+    if not value.isascii():  # ids are ASCII: the check costs nothing for them
         _require_encodable(name, value)
+
+
+def require_str(name: str, value: Any) -> None:
+    """Refuse anything but a non-empty ``str`` that can be sent (see require_text)."""
+    require_text(name, value)
+    if not value:
+        raise InvalidArgumentError(f"{name} must not be empty")
 
 
 def _require_encodable(name: str, value: str) -> None:
@@ -126,24 +122,12 @@ def require_choice(name: str, value: Any, choices: Collection[str]) -> None:
         raise InvalidArgumentError(f"{name} must be one of {listed}, not {value!r}")
 
 
-def require_event(event: Any) -> None:
-    """Refuse anything but an event Struct (``Message``, ``File``...).
-
-    A message's text is limited to 16 KB of UTF-8.
-    """
-    if not isinstance(event, EventBase):
-        raise InvalidArgumentError(
-            f"event must be an event Struct (Message, File, ...), not "
-            f"{type(event).__name__}"
-        )
-    if isinstance(event, Message) and _too_long(str(event.text)):
-        raise InvalidArgumentError("a message text is limited to 16 KB")
-
-
-def _too_long(text: str) -> bool:
-    """Whether ``text`` is over a message's limit in bytes of UTF-8."""
+def _refuse_long_text(event: Any) -> None:
+    """Refuse a message whose text is over 16 KB of UTF-8."""
     # At most 4 bytes a character: most texts are measured without encoding.
-    return len(text) > MAX_TEXT_BYTES // 4 and len(text.encode()) > MAX_TEXT_BYTES
+    text = str(event.text) if isinstance(event, Message) else ""
+    if len(text) > MAX_TEXT_BYTES // 4 and len(text.encode()) > MAX_TEXT_BYTES:
+        raise InvalidArgumentError("a message text is limited to 16 KB")
 
 
 _EVENT_CLASSES: dict[str, type[EventBase]] = {
@@ -160,12 +144,13 @@ def to_event(value: Any, name: str = "event") -> Event:
     """An event Struct, or the plain dict of its wire form converted to one.
 
     ``{"type": "message", "text": "hi"}`` becomes ``Message(text="hi")``; a bad
-    dict is refused naming the field (``event.text: expected str, got int``).
+    dict is refused naming the field (``event.text: expected str, got int``). A
+    message's text is limited to 16 KB of UTF-8.
     """
-    if isinstance(value, EventBase):  # first: a Struct check is cheaper than an ABC's
-        require_event(value)
-        return value  # type: ignore[return-value]
-    if value.__class__ is dict or isinstance(value, Mapping):  # dict: no ABC check
+    # A Struct check first (cheaper than an ABC's), then a dict (no ABC check).
+    if isinstance(value, EventBase):
+        event: Any = value
+    elif value.__class__ is dict or isinstance(value, Mapping):
         kind = value.get("type")
         cls = _EVENT_CLASSES.get(kind) if isinstance(kind, str) else None
         if cls is None:
@@ -173,11 +158,14 @@ def to_event(value: Any, name: str = "event") -> Event:
             raise InvalidArgumentError(
                 f"{name}.type must be one of {listed}, not {kind!r}"
             )
-        event: Event = _from_plain(value, cls, name)
+        event = _from_plain(value, cls, name)
     else:
-        event = value
-    require_event(event)
-    return event
+        raise InvalidArgumentError(
+            f"event must be an event Struct (Message, File, ...), not "
+            f"{type(value).__name__}"
+        )
+    _refuse_long_text(event)
+    return cast(Event, event)
 
 
 def require_events(value: Any, name: str = "events") -> list[Event]:
@@ -345,9 +333,7 @@ def validate(method: Method[Any], arguments: Mapping[str, str] | None = None) ->
         raise InvalidArgumentError(
             f"invalid {method.action} request: {detail}"
         ) from None
-    event = getattr(method, "event", None)
-    if isinstance(event, Message) and _too_long(event.text):
-        raise InvalidArgumentError("a message text is limited to 16 KB")
+    _refuse_long_text(getattr(method, "event", None))
 
 
 _CLEARER = (

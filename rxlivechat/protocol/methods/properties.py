@@ -72,7 +72,8 @@ class DeleteChatProperties(Method[EmptyResult]):
 class UpdateThreadProperties(Method[EmptyResult]):
     """Set thread properties (members get ``thread_properties_updated``).
 
-    The v3.6 name of v1's ``update_chat_thread_properties``.
+    Also under its v1 name, ``update_chat_thread_properties`` (v1's event:
+    ``chat_thread_properties_updated``).
 
     Args:
         chat_id: the chat.

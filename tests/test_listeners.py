@@ -37,6 +37,7 @@ from rxlivechat.sandbox import Sandbox
 from rxlivechat.stores import MemoryStore
 
 from .engine.hostile import Connection, HostileServer, incoming_event, message
+from .generated import formatted
 from .helpers import CREATED, Recorder, connect, until
 from .vectors import load, params
 
@@ -126,13 +127,7 @@ def generated(source: str) -> str:
             indent = line[: len(line) - len(line.lstrip())]
             for text in overloads(implementations[after]):
                 out += [f"{indent}{row}\n" for row in text.splitlines()]
-    return subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(LISTENERS)],
-        input="".join(out),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    return formatted("".join(out), LISTENERS, sort_imports=False)
 
 
 def test_the_overloads_are_what_payloads_generates() -> None:

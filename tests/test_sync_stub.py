@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections.abc
 import inspect
-import subprocess
 import sys
 import types
 import typing
@@ -35,6 +34,7 @@ from rxlivechat.blocking import blocking_kinds
 from rxlivechat.methods import actions, upload
 from rxlivechat.protocol import models
 from rxlivechat.sync import SyncCustomerSDK
+from tests.generated import formatted
 
 STUB = Path(rxlivechat.__file__).parent / "_sync_methods.pyi"
 
@@ -256,15 +256,7 @@ def render() -> str:
         '    """One blocking method per public method of CustomerSDK."""\n\n'
         + "\n".join(methods)
     )
-    for ruff in (["check", "--fix", "--select", "I", "--quiet"], ["format"]):
-        text = subprocess.run(
-            [sys.executable, "-m", "ruff", *ruff, "--stdin-filename", str(STUB), "-"],
-            input=text,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    return text
+    return formatted(text, STUB)
 
 
 # The tests ----------------------------------------------------------------------------

@@ -14,8 +14,6 @@ the made methods themselves: their signatures, docstrings and requests.
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from rxlivechat import CustomerSDK
 from rxlivechat.methods import declared
 from rxlivechat.methods.declare import Declared, parameters
 from rxlivechat.methods.declared import DECLARED
+from tests.generated import formatted
 from tests.test_sync_stub import Names, default
 
 STUB = Path(declared.__file__).with_suffix(".pyi")
@@ -73,15 +72,7 @@ def render() -> str:
         "class DeclaredActions(MethodGroup):\n"
         f'    """{declared.DeclaredActions.__doc__}"""\n\n' + "\n".join(methods)
     )
-    for ruff in (["check", "--fix", "--select", "I", "--quiet"], ["format"]):
-        text = subprocess.run(
-            [sys.executable, "-m", "ruff", *ruff, "--stdin-filename", str(STUB), "-"],
-            input=text,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    return text
+    return formatted(text, STUB)
 
 
 def test_the_stub_is_what_the_generator_writes() -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-CONTENDERS = ("rx", "rxuv", "raw", "fast", "lc")
+CONTENDERS = ("rx", "rxuv", "raw", "fast", "sock", "lc")
 NAMES = {
     "rx": "rxlivechat",
     "rxuv": "rxlivechat on uvloop",
     "raw": "raw floor",
     "fast": "fast floor",
+    "sock": "our socket floor",
     "lc": "lc-sdk-python",
 }
-RATIOS = (("rx", "raw"), ("rxuv", "fast"), ("rx", "lc"))
+RATIOS = (("rx", "raw"), ("rxuv", "fast"), ("sock", "fast"), ("rx", "lc"))
 """The ratio columns, ``ours ÷ theirs`` of the medians: rxlivechat beside the
-floor on its own loop (asyncio: aiohttp + msgspec; uvloop: picows + msgspec)."""
+floor on its own loop (asyncio: aiohttp + msgspec; uvloop: picows + msgspec),
+and our socket beside picows (both on uvloop, with the same decode)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +112,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "seq",
         "1. sequential `send_event` round trips (stub)",
         "stub",
-        {"rx": 5000, "rxuv": 5000, "raw": 5000, "fast": 5000, "lc": 20},
+        {"rx": 5000, "rxuv": 5000, "raw": 5000, "fast": 5000, "sock": 5000, "lc": 20},
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),

@@ -228,9 +228,11 @@ def run_all(options: argparse.Namespace) -> list[dict[str, Any]]:
                     str(options.idle_seconds),
                 ]
                 lines.append(_client(idle_args, server, loop))
-        with _sandbox() as (_, ready):
-            server = ready[-1].split()[1:]
-            lines.append(_client(["idle", str(n), "--tracemalloc"], server, "asyncio"))
+        if options.heap:
+            with _sandbox() as (_, ready):
+                server = ready[-1].split()[1:]
+                traced = ["idle", str(n), "--tracemalloc"]
+                lines.append(_client(traced, server, "asyncio"))
     if options.chatting:
         for loop in LOOPS:
             with _sandbox() as (_, ready):
@@ -251,7 +253,7 @@ def table(lines: list[dict[str, Any]]) -> str:
         "log-in time (s), asyncio / uvloop | still connected |",
         "|---|---|---|---|---|---|",
     ]
-    for n in sorted(heap):
+    for n in sorted({n for n, _ in idle} | set(heap)):
         runs = [idle.get((n, loop), {}) for loop in LOOPS]
 
         def pair(
@@ -262,8 +264,9 @@ def table(lines: list[dict[str, Any]]) -> str:
                 "?" if v is None else f"{v * scale:,.{digits}f}" for v in values
             )
 
+        traced = heap.get(n, {}).get("heap_bytes_per_customer")
         rows.append(
-            f"| {n:,} | {heap[n]['heap_bytes_per_customer'] / 1024:.1f} | "
+            f"| {n:,} | {'?' if traced is None else f'{traced / 1024:.1f}'} | "
             f"{pair('rss_bytes_per_customer', 1 / 1024)} | "
             f"{pair('cpu_ms_per_customer_minute', digits=3)} | "
             f"{pair('login_seconds')} | "
@@ -359,6 +362,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument(
+        "--no-heap",
+        dest="heap",
+        action="store_false",
+        help="skip the tracemalloc runs (the slowest: logins under tracemalloc)",
+    )
     parser.add_argument("--loop", choices=LOOPS, default="asyncio")
     parser.add_argument("--chart", help="also draw the curve into this PNG")
     parser.add_argument("--json", help="also write the JSON lines to this file")

@@ -207,7 +207,6 @@ def test_a_command_runs_on_uvloop_when_installed_else_on_asyncio() -> None:
     assert run_command(_which_loop(), use_uvloop=False) == "asyncio"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "loop"), [([], "uvloop"), (["--no-uvloop"], "asyncio")]
 )

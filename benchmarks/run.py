@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contenders",
         default=",".join(CONTENDERS),
-        help=",".join(CONTENDERS) + " (default)",
+        help=",".join(CONTENDERS) + " (default; rec: rxlivechat recording a cassette)",
     )
     parser.add_argument("--json", help="also write every measurement to this file")
     parser.add_argument(

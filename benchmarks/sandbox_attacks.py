@@ -1,4 +1,4 @@
-"""The attacks of issues 14 and 18 against a default ``Sandbox()``, with figures.
+"""The attacks of issues 14, 18 and 32 against a default ``Sandbox()``, with figures.
 
 Not part of ``make bench``: run it alone (about a minute, mostly waiting out
 the sandbox's timeouts) against this checkout, or against an older one to
@@ -6,7 +6,7 @@ compare (``PYTHONPATH=<old checkout> python benchmarks/sandbox_attacks.py``)::
 
     python benchmarks/sandbox_attacks.py [--frames 30] [--frame-mb 0.9]
         [--uploads 30] [--upload-mb 10] [--silent 200] [--wait 40]
-        [--descriptors 1030]
+        [--descriptors 1030] [--grants 20000] [--peeks 20000] [--only-32]
 
 Prints one ``name: value`` line per measurement. The sandbox runs in this
 process, so RSS is the sandbox's (plus the small raw clients').
@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from rxlivechat.protocol import methods as m
 from rxlivechat.sandbox import Sandbox
 
 MB = 1_000_000
@@ -317,6 +318,84 @@ async def main(args: argparse.Namespace) -> None:
         await descriptor_exhaustion(args.descriptors)
 
 
+async def issue_32(args: argparse.Namespace) -> None:
+    """The misuse of issue 32: the console, token floods, sizes, names."""
+    async with Sandbox() as sandbox, aiohttp.ClientSession() as http:
+        customer = sandbox.new_customer()
+        chat_id = sandbox.seed_chat(customer.id, active=True)
+        roster = len(sandbox.store.agents)
+        async with http.get(f"{sandbox.console.url}api/state") as r:
+            await r.read()  # what an <img> on any page sends: no Origin
+        await asyncio.sleep(0.3)
+        report(
+            "cross_site_get_console_state_started_console",
+            len(sandbox.store.agents) != roster
+            or len(sandbox.store.chats[chat_id].present) > 1,
+        )
+        grant = {
+            "grant_type": "cookie",
+            "client_id": "c",
+            "organization_id": sandbox.organization_id,
+        }
+        base = rss_mb()
+        started = time.monotonic()
+        statuses: dict[int, int] = {}
+        for _ in range(args.grants):
+            http.cookie_jar.clear()
+            async with http.post(
+                f"{sandbox.accounts_url}/v2/customer/token", json=grant
+            ) as r:
+                await r.read()
+                statuses[r.status] = statuses.get(r.status, 0) + 1
+        seconds = time.monotonic() - started
+        report(f"{args.grants}_cookie_grants_statuses", statuses)
+        report(f"{args.grants}_cookie_grants_s", round(seconds, 1))
+        report("customers_after_grants", len(sandbox.store.customers))
+        report(f"rss_after_{args.grants}_grants_MB", f"{base:.0f} -> {rss_mb():.0f}")
+
+        token = await sandbox.create_customer_token()
+        auth = {"Authorization": f"Bearer {token.access_token}"}
+        async with http.post(
+            sandbox.action_url("start_chat"), json={}, headers=auth
+        ) as r:
+            own_chat = (await r.json())["chat_id"]
+        big = {"id": own_chat, "properties": {"rating": {"comment": "x" * MB}}}
+        async with http.post(
+            sandbox.action_url("update_chat_properties"), json=big, headers=auth
+        ) as r:
+            report("1MB_update_chat_properties_status", r.status)
+        base = rss_mb()
+        peek = m.SendSneakPeek(chat_id=own_chat, sneak_peek_text="x" * 16_000)
+        for _ in range(args.peeks):
+            # A new string each time, as each request's text is.
+            text = peek.sneak_peek_text[:-1] + "y"
+            sandbox.handlers.handle(
+                token.entity_id, m.SendSneakPeek(chat_id=own_chat, sneak_peek_text=text)
+            )
+        report(
+            f"rss_after_{args.peeks}_16KB_sneak_peeks_MB",
+            f"{base:.0f} -> {rss_mb():.0f}",
+        )
+        report("sneak_peeks_kept", len(sandbox.store.chats[own_chat].sneak_peeks))
+        fake = {"type": "system_message", "system_message_type": "x", "text": "Bob"}
+        async with http.post(
+            sandbox.action_url("send_event"),
+            json={"chat_id": own_chat, "event": fake},
+            headers=auth,
+        ) as r:
+            report("customer_system_message_status", r.status)
+        line = sandbox.console.chat(own_chat).events[-1]
+        report("customer_system_message_shown_as", line.author)
+        form = aiohttp.FormData()
+        form.add_field("file", b"data", filename="../../../../../console/")
+        async with http.post(
+            sandbox.action_url("upload_file"), data=form, headers=auth
+        ) as r:
+            url = (await r.json())["url"]
+        async with http.get(url) as r:
+            report("traversal_named_upload_url_status", r.status)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
@@ -326,4 +405,10 @@ if __name__ == "__main__":
     parser.add_argument("--silent", type=int, default=200)
     parser.add_argument("--wait", type=float, default=40)
     parser.add_argument("--descriptors", type=int, default=1030)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--grants", type=int, default=20_000)
+    parser.add_argument("--peeks", type=int, default=20_000)
+    parser.add_argument("--only-32", action="store_true", help="issue 32's only")
+    options = parser.parse_args()
+    if not options.only_32:
+        asyncio.run(main(options))
+    asyncio.run(issue_32(options))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-CONTENDERS = ("rx", "rxuv", "raw", "fast", "sock", "lc")
+CONTENDERS = ("rx", "rxuv", "raw", "fast", "sock", "lc", "rec")
 NAMES = {
     "rx": "rxlivechat",
     "rxuv": "rxlivechat on uvloop",
@@ -13,11 +13,19 @@ NAMES = {
     "fast": "fast floor",
     "sock": "our socket floor",
     "lc": "lc-sdk-python",
+    "rec": "rxlivechat recording",
 }
-RATIOS = (("rx", "raw"), ("rxuv", "fast"), ("sock", "fast"), ("rx", "lc"))
+RATIOS = (
+    ("rx", "raw"),
+    ("rxuv", "fast"),
+    ("sock", "fast"),
+    ("rx", "lc"),
+    ("rec", "rx"),
+)
 """The ratio columns, ``ours ÷ theirs`` of the medians: rxlivechat beside the
 floor on its own loop (asyncio: aiohttp + msgspec; uvloop: picows + msgspec),
-and our socket beside picows (both on uvloop, with the same decode)."""
+our socket beside picows (both on uvloop, with the same decode), and
+rxlivechat recording a cassette beside rxlivechat."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +106,16 @@ def _rx_between(
     return met
 
 
+def _recording_at_least(factor: float) -> Callable[[dict[str, float]], bool | None]:
+    def met(medians: dict[str, float]) -> bool | None:
+        if "rx" not in medians or "rec" not in medians:
+            return None
+        return medians["rec"] >= factor * medians["rx"]
+
+    return met
+
+
+_RECORDING_TARGET = Target("recording ≥ 0.8x off (25)", _recording_at_least(0.8))
 _AT_ONCE_TARGET = Target("≥ 0.7x floor (13)", _at_least(0.7, "raw"))
 _NO_QUEUE_IN_LC = {
     "lc": "no queue: each call blocks a thread (1,000 at once = 1,000 threads)",
@@ -112,7 +130,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "seq",
         "1. sequential `send_event` round trips (stub)",
         "stub",
-        {"rx": 5000, "rxuv": 5000, "raw": 5000, "fast": 5000, "sock": 5000, "lc": 20},
+        {
+            "rx": 5000,
+            "rxuv": 5000,
+            "raw": 5000,
+            "fast": 5000,
+            "sock": 5000,
+            "lc": 20,
+            "rec": 5000,
+        },
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),
@@ -122,6 +148,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≥ 0.5x floor", _at_least(0.5, "raw")),
                 Target("≥ 0.8x floor (13)", _at_least(0.8, "raw")),
                 Target("≥ 100x lc", _at_least(100, "lc")),
+                _RECORDING_TARGET,
             ),
             "cpu_us": _CPU_TARGETS,
         },
@@ -150,11 +177,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         "e2e_seq",
         "1e. sequential `send_event` round trips (sandbox, end to end)",
         "sandbox",
-        {"rx": 2000, "rxuv": 2000, "raw": 2000, "fast": 2000, "lc": 20},
+        {"rx": 2000, "rxuv": 2000, "raw": 2000, "fast": 2000, "lc": 20, "rec": 2000},
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),
         ),
+        {"rate": (_RECORDING_TARGET,)},
     ),
     Scenario(
         "window",
@@ -220,6 +248,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≥ 0.5x floor", _at_least(0.5, "raw")),
                 Target("≥ 0.7x floor (13)", _at_least(0.7, "raw")),
                 Target("≥ 5x lc", _at_least(5, "lc")),
+                _RECORDING_TARGET,
             ),
             "cpu_us": _CPU_TARGETS,
         },

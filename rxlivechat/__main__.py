@@ -133,15 +133,51 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this many seconds (default: run until Ctrl-C)",
     )
+    record = commands.add_parser(
+        "record",
+        parents=[loop],
+        help="record a customer's session to a cassette (docs/howto/record-replay.md)",
+        description="Connect as tail does, print the event stream, and record every "
+        "frame and HTTP exchange to FILE (secrets redacted) until Ctrl-C. The "
+        "connection options follow --: --organization-id, --client-id, --api-url, "
+        "--accounts-url, --seconds; without --organization-id, an embedded sandbox.",
+    )
+    record.add_argument("--out", required=True, metavar="FILE", help="the cassette")
+    record.add_argument(
+        "connection",
+        nargs=argparse.REMAINDER,
+        metavar="-- OPTIONS",
+        help="the connection options",
+    )
+    check = commands.add_parser(
+        "check-cassette",
+        parents=[loop],
+        help="replay a cassette's requests against the sandbox; print what differs",
+        description="Send a cassette's requests to an embedded sandbox (or the "
+        "server given) and print where its answers differ from the recorded ones, "
+        "shape and values, ids and times aside. Exit status 0: none differ; 1: some "
+        "do; 2: the cassette cannot be read.",
+    )
+    check.add_argument("file", metavar="FILE", help="the cassette")
+    check.add_argument("--api-url", default=None, metavar="URL")
+    check.add_argument("--accounts-url", default=None, metavar="URL")
+    check.add_argument("--organization-id", default=None, metavar="ID")
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for each answer (default: %(default)s)",
+    )
     worker = commands.add_parser(
         "worker",
         parents=[loop],
         help="run the customers of a set shared with other workers on Redis",
         description="Share a set of customer keys with the other workers started "
-        "with the same Redis URL and organization: each key is run by exactly one "
-        "worker, under a lease renewed every third of --lease-time; a dead worker's "
-        "customers are taken over when its leases expire. Prints every event as a "
-        "JSON line with its customer key, until Ctrl-C or SIGTERM.",
+        "with the same Redis URL and organization: the keys hash into partitions, "
+        "each partition is run by exactly one worker under a fenced lease renewed "
+        "every third of --lease-time; a dead worker's partitions are taken over "
+        "when its leases expire. Prints every event as a JSON line with its "
+        "customer key, until Ctrl-C or SIGTERM; logs on standard error.",
     )
     worker.add_argument("--redis", required=True, metavar="URL", help="redis://...")
     worker.add_argument("--organization-id", required=True, metavar="ID")
@@ -175,6 +211,32 @@ def parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--worker-id", default=None, help="default: pid and a random tag"
+    )
+    worker.add_argument(
+        "--partitions",
+        type=int,
+        default=1024,
+        metavar="P",
+        help="partitions of the deployment, fixed at its first start "
+        "(default: %(default)s)",
+    )
+    worker.add_argument(
+        "--login-rate",
+        type=float,
+        default=200.0,
+        metavar="PER_SECOND",
+        help="logins per second of all the workers together (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="what goes to standard error (default: %(default)s)",
+    )
+    worker.add_argument(
+        "--status",
+        action="store_true",
+        help="print the assignment (workers, partitions, customers, epochs) and exit",
     )
     worker.add_argument(
         "--seconds", type=float, default=None, help="stop after this many seconds"
@@ -222,6 +284,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                     lease_time=args.lease_time,
                     max_concurrent_logins=args.max_concurrent_logins,
                     worker_id=args.worker_id,
+                    partitions=args.partitions,
+                    login_rate=args.login_rate,
+                    log_level=args.log_level,
+                    status=args.status,
+                ),
+                use_uvloop=args.uvloop,
+            )
+        if args.command == "record":
+            from .cli.record import run_record
+
+            return run(run_record(args.out, args.connection), use_uvloop=args.uvloop)
+        if args.command == "check-cassette":
+            from .cli.check_cassette import run_check_cassette
+
+            return run(
+                run_check_cassette(
+                    args.file,
+                    api_url=args.api_url,
+                    accounts_url=args.accounts_url,
+                    organization_id=args.organization_id,
+                    timeout=args.timeout,
                 ),
                 use_uvloop=args.uvloop,
             )

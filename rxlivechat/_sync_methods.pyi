@@ -16,6 +16,7 @@ from rxlivechat.events import (
     Connected,
     Disconnected,
     EventName,
+    IdentityChanged,
     LastSeenTimestampUpdated,
     NewEvent,
     ThreadClosed,
@@ -26,18 +27,23 @@ from rxlivechat.events import (
 from rxlivechat.handlers import Overflow
 from rxlivechat.methods.actions import CancelRateResult, FormType, SortOrder
 from rxlivechat.methods.upload import FileSource
-from rxlivechat.methods.v1 import CustomerUpdate
+from rxlivechat.methods.v1_pages import CustomerUpdate
 from rxlivechat.protocol.base import EmptyResult, Method
-from rxlivechat.protocol.methods import (
-    CustomerPage,
-    GetConfigurationResult,
-    GetDynamicConfigurationResult,
-    GetFormResult,
-    GetUrlInfoResult,
+from rxlivechat.protocol.methods.chats import (
+    ListChatsInfoResult,
     ListChatsResult,
     ListThreadsResult,
+)
+from rxlivechat.protocol.methods.configuration import (
+    GetConfigurationResult,
+    GetDynamicConfigurationResult,
+)
+from rxlivechat.protocol.methods.connection import CustomerPage
+from rxlivechat.protocol.methods.customers import UpdateCustomerPageResult
+from rxlivechat.protocol.methods.status import (
+    GetFormResult,
+    GetUrlInfoResult,
     RequestWelcomeMessageResult,
-    UpdateCustomerPageResult,
 )
 from rxlivechat.protocol.models import (
     Access,
@@ -194,7 +200,7 @@ class BlockingMethods:
         sort_order: SortOrder | None = None,
         page_id: str | None = None,
         timeout: float | None = None,
-    ) -> ListChatsResult: ...
+    ) -> ListChatsResult | ListChatsInfoResult: ...
     def list_group_properties(
         self,
         group_id: int,
@@ -266,6 +272,16 @@ class BlockingMethods:
         self,
         name: Literal["customer_id"],
         fn: Callable[[str], object],
+        *,
+        concurrency: int = 1,
+        bound: int = 10000,
+        overflow: Overflow = "buffer",
+    ) -> DisposableBase: ...
+    @overload
+    def on(
+        self,
+        name: Literal["identity_changed"],
+        fn: Callable[[IdentityChanged], object],
         *,
         concurrency: int = 1,
         bound: int = 10000,
@@ -419,6 +435,10 @@ class BlockingMethods:
     @overload
     def once(
         self, name: Literal["customer_id"], fn: Callable[[str], object]
+    ) -> DisposableBase: ...
+    @overload
+    def once(
+        self, name: Literal["identity_changed"], fn: Callable[[IdentityChanged], object]
     ) -> DisposableBase: ...
     @overload
     def once(

@@ -17,9 +17,11 @@ v3.6 pushes as docs/protocol.md §6.2 maps them:
 | ``user_data`` | ``customer_updated`` and the users above |
 
 Every other push keeps its own name and its typed payload (``incoming_greeting``,
-``chat_transferred``, ...). Connection events (``connected``,
-``connection_lost``, ``connection_restored``, ``customer_id``, ``disconnected``,
-``error``) come from the SDK itself.
+``chat_transferred``, ``incoming_thinking_indicator``, ...); a push this version
+does not know (v3.5's ``customer_page_updated``, which JS SDK v5 dropped) passes
+under its own name with a plain ``dict``. Connection events (``connected``,
+``connection_lost``, ``connection_restored``, ``customer_id``,
+``identity_changed``, ``disconnected``, ``error``) come from the SDK itself.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "Connected",
     "Disconnected",
     "EventName",
+    "IdentityChanged",
     "LastSeenTimestampUpdated",
     "NewEvent",
     "OtherEventName",
@@ -89,6 +92,7 @@ EventName: TypeAlias = Literal[
     "connection_restored",
     "disconnected",
     "customer_id",
+    "identity_changed",
     "error",
     # Pushes in their v1 form (events_of_push)
     "new_event",
@@ -151,6 +155,22 @@ class Disconnected(Model):
 
     reason: str
     data: dict[str, Any] | None = None
+
+
+class IdentityChanged(Model):
+    """``identity_changed``: the SDK logged in as another customer.
+
+    A refreshed token named someone else (the identity cookies were lost, or
+    a token provider changed customer). What the SDK knew of the previous
+    customer's chats is dropped (JS Customer SDK v5's event, snake_case).
+
+    Attributes:
+        previous_id: the customer before.
+        new_id: the customer now.
+    """
+
+    previous_id: str
+    new_id: str
 
 
 class NewEvent(Model):

@@ -13,13 +13,16 @@
     │   │   └── NotConnectedError   not connected: the last attempt's failure is its
     │   │                           cause (also a RequestTimeoutError)
     │   └── ConnectionLost          the socket dropped while a request was in flight;
-    │                               it may or may not have been applied
+    │                               it may or may not have been applied (not for
+    │                               the requests that create events: looked up)
     ├── RequestTimeoutError         no reply within the client's request timeout
     ├── WrongThreadError            an SDK call from outside the SDK's event loop
     ├── UploadCancelledError        send_file(...).cancel() was called
     ├── StoreError                  a checkpoint store cannot be opened, read or written
     │   ├── StoreCorruptError       not a store, damaged, or another program's data
-    │   └── StoreLockedError        the customer is open in another process (SQLite)
+    │   ├── StoreLockedError        the customer is open in another process (SQLite)
+    │   └── FencedError             a write of a stale owner (a newer epoch exists)
+    ├── OutboxFullError             sdk.outbox.put(..., block=False) past max_pending
     └── ServerError                 the server answered with an error object
         ├── AuthenticationError     error.type == "authentication"
         ├── AuthorizationError      error.type == "authorization"
@@ -61,6 +64,7 @@ __all__ = [
     "CustomerBannedError",
     "CustomerSessionFieldsLimitReachedError",
     "EntityTooLargeError",
+    "FencedError",
     "GreetingNotFoundError",
     "GroupNotFoundError",
     "GroupOfflineError",
@@ -76,6 +80,7 @@ __all__ = [
     "NotAllowedError",
     "NotConnectedError",
     "NotFoundError",
+    "OutboxFullError",
     "PendingRequestsLimitReachedError",
     "ProtocolError",
     "RequestTimeoutError",
@@ -174,7 +179,9 @@ class ConnectionLost(TransportError):
     """The socket dropped while this request was in flight.
 
     The server may or may not have applied it: check before repeating an action
-    that is not safe to repeat.
+    that is not safe to repeat. Requests that create events (``send_event``,
+    ``start_chat`` and ``resume_chat`` with events) never fail with it: the
+    SDK looks their ``custom_id`` up after the reconnect (docs/concepts.md).
     """
 
 
@@ -224,6 +231,23 @@ class StoreLockedError(StoreError):
 
     An SQLite store serves each customer to one process at a time; use
     :class:`~rxlivechat.stores.RedisStore` for processes that share customers.
+    """
+
+
+class FencedError(StoreError):
+    """A store refused a write: a newer owner's epoch exists for this customer.
+
+    The writer's fencing token (its lease's epoch, given to
+    :meth:`~rxlivechat.stores.BatchingStore.fence`) is stale: another process
+    took the customer over. Nothing of the write is kept; the writer must stop
+    the customer at once.
+    """
+
+
+class OutboxFullError(LiveChatError):
+    """``sdk.outbox.put(..., block=False)`` found ``max_pending`` events queued.
+
+    Nothing was queued; a blocking ``put`` waits for room instead.
     """
 
 

@@ -25,6 +25,7 @@ from .events import (
     Connected,
     Disconnected,
     EventName,
+    IdentityChanged,
     LastSeenTimestampUpdated,
     NewEvent,
     OtherEventName,
@@ -47,6 +48,7 @@ PAYLOADS: dict[tuple[EventName, ...], Any] = {
     ("connection_lost",): None,
     ("disconnected",): Disconnected,
     ("customer_id",): str,
+    ("identity_changed",): IdentityChanged,
     ("error",): Exception,
     ("new_event",): NewEvent,
     ("user_is_typing", "user_stopped_typing"): UserTyping,
@@ -104,6 +106,16 @@ class Listeners(MethodGroup):
         self,
         name: Literal["customer_id"],
         fn: Callable[[str], object],
+        *,
+        concurrency: int = 1,
+        bound: int = DEFAULT_BOUND,
+        overflow: Overflow = "buffer",
+    ) -> abc.DisposableBase: ...
+    @overload
+    def on(
+        self,
+        name: Literal["identity_changed"],
+        fn: Callable[[IdentityChanged], object],
         *,
         concurrency: int = 1,
         bound: int = DEFAULT_BOUND,
@@ -293,6 +305,10 @@ class Listeners(MethodGroup):
     @overload
     def once(
         self, name: Literal["customer_id"], fn: Callable[[str], object]
+    ) -> abc.DisposableBase: ...
+    @overload
+    def once(
+        self, name: Literal["identity_changed"], fn: Callable[[IdentityChanged], object]
     ) -> abc.DisposableBase: ...
     @overload
     def once(

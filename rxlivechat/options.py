@@ -28,10 +28,13 @@ from typing import Any, Required, TypedDict, TypeVar
 
 import aiohttp
 
+from .cassette import Recording  # resolved at run time: signature()
 from .engine import Options, TokenProvider
 from .exceptions import InvalidArgumentError
 from .methods.validate import convert, require_str
 from .protocol import methods as m
+from .protocol.frames import API_VERSION
+from .protocol.versions import ApiVersion, check_api_version
 from .stores import Store, as_store
 from .telemetry import CustomerTelemetry  # resolved at run time: signature()
 from .urls import DEFAULT_API_URL, check_region_url, check_urls
@@ -73,9 +76,18 @@ class CustomerOptions(TypedDict, total=False):
             ``None``: LiveChat's own pattern when ``api_url`` is LiveChat's;
             with any other ``api_url`` the SDK then stops with ``disconnected``
             naming the region, rather than reconnecting to the same host.
+        api_version: the Customer Chat API version: ``"3.6"`` (LiveChat's
+            stable one), ``"3.5"`` (legacy: a WARNING logs its end date once)
+            or ``"3.7"`` (the developer preview: ``list_chats`` pages are
+            :class:`~rxlivechat.protocol.methods.ListChatsInfoResult`, and
+            ``get_predicted_agent`` is refused for ``request_welcome_message``).
+            See docs/protocol.md, "API versions".
         group_id: the group to chat with (sent at login).
         page: the page the customer is on, ``{"url", "title"}`` (sent at login).
         referrer: the page's referrer (sent at login).
+        tab_id: the browser tab the customer is in, sent at login as
+            ``tab_id`` (JS Customer SDK v5's ``tabId``): tells one customer's
+            tabs apart. ``None``: not sent, as v5 does without it.
         customer: customer data sent at login: ``name``, ``email``,
             ``session_fields``...
         token_provider: an async callable returning a :class:`~rxlivechat.Token`;
@@ -117,6 +129,10 @@ class CustomerOptions(TypedDict, total=False):
             fails ``wait_connected()`` and the waiting requests at once with
             :class:`~rxlivechat.NotConnectedError`, naming the cause; the SDK
             keeps trying. ``False``: they wait through failed attempts.
+        record: record the session to this cassette file (or a
+            :class:`~rxlivechat.cassette.Recording`): every frame and HTTP
+            exchange, secrets redacted; ``None`` records nothing
+            (docs/howto/record-replay.md).
     """
 
     organization_id: Required[str]
@@ -124,9 +140,11 @@ class CustomerOptions(TypedDict, total=False):
     api_url: str
     accounts_url: str | None
     region_url: str | None
+    api_version: ApiVersion
     group_id: int | None
     page: m.CustomerPage | Mapping[str, str] | None
     referrer: str | None
+    tab_id: str | None
     customer: m.LoginCustomer | Mapping[str, Any] | None
     token_provider: TokenProvider | None
     request_timeout: float
@@ -143,10 +161,19 @@ class CustomerOptions(TypedDict, total=False):
     customer_key: str
     auto_commit: bool
     fail_fast: bool
+    record: Recording | str | os.PathLike[str] | None
 
 
 CHECKED_BY_THE_SDK = frozenset(
-    {"organization_id", "client_id", "api_url", "accounts_url", "region_url", "store"}
+    {
+        "organization_id",
+        "client_id",
+        "api_url",
+        "accounts_url",
+        "region_url",
+        "api_version",
+        "store",
+    }
 )
 """The options the SDK checks or converts before the engine gets them."""
 
@@ -213,6 +240,10 @@ def for_the_engine(options: CustomerOptions, of: str) -> Options:
     require_str("client_id", client_id)
     accounts_url = check_urls(api_url, options.get("accounts_url"), token_provider)
     region_url = check_region_url(api_url, options.get("region_url"))
+    api_version = check_api_version(options.get("api_version", API_VERSION))
+    tab_id = options.get("tab_id")
+    if tab_id is not None:
+        require_str("tab_id", tab_id)
     store = options.get("store")
     # Typed by CustomerOptions already; their defaults are the engine's.
     passed: dict[str, Any] = {
@@ -224,12 +255,14 @@ def for_the_engine(options: CustomerOptions, of: str) -> Options:
         api_url=api_url,
         accounts_url=accounts_url,
         region_url=region_url,
+        api_version=api_version,
         login=m.Login(
             token="",
             customer=convert(options.get("customer"), m.LoginCustomer, "customer"),
             customer_page=convert(options.get("page"), m.CustomerPage, "page"),
             group_id=options.get("group_id"),
             referrer=options.get("referrer"),
+            tab_id=tab_id,
             application=convert(
                 options.get("application"), m.Application, "application"
             )

@@ -35,7 +35,7 @@ import asyncio
 import warnings
 from asyncio.events import _get_running_loop
 from types import TracebackType
-from typing import Any, NoReturn, Unpack
+from typing import TYPE_CHECKING, Any, NoReturn, Unpack
 
 from reactivex import Observable, abc
 
@@ -61,6 +61,9 @@ from .protocol.frames import Frame
 from .protocol.models import Event
 from .stream import StreamQueue
 from .streams import Streams
+
+if TYPE_CHECKING:
+    from .outbox import Outbox
 
 __all__ = ["Closing", "CustomerSDK", "MAX_QUEUED_EVENTS", "init"]
 
@@ -392,6 +395,21 @@ class CustomerSDK(Listeners, V1Methods, Observable[tuple[str, Any]]):
             >>> await sdk.flush()  # durable from here on
         """
         await self._engine.flush()
+
+    @property
+    def outbox(self) -> Outbox:
+        """Events queued in the customer's store, sent exactly once, in order per chat.
+
+        The first use opens the queue and sends what an earlier process left in
+        it (docs/howto/bridge.md).
+        """
+        outbox: Outbox | None = self.__dict__.get("_outbox")
+        if outbox is None:
+            from .outbox import Outbox
+
+            self._calls.check_alive()
+            outbox = self.__dict__["_outbox"] = Outbox(self, self._calls)
+        return outbox
 
     # History --------------------------------------------------------------------
 

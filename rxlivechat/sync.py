@@ -37,12 +37,14 @@ from .exceptions import SDKClosedError
 from .handlers import Overflow
 from .history import ChatHistory
 from .options import CustomerOptions, documented
+from .protocol.versions import ApiVersion
 from .sdk import MAX_QUEUED_EVENTS, CustomerSDK, init
 from .sync_iterators import BACKLOG, Backlog, SyncChatHistory, SyncEvents
 
 if TYPE_CHECKING:  # the sandbox (a server) and the pool are imported when used
     from ._sync_methods import BlockingMethods
     from .sandbox.sync import LoopThread, Sandbox, SyncAgent
+    from .sync_outbox import SyncOutbox
     from .sync_pool import SyncCustomerPool, connect_sync_pool
 
 __all__ = [
@@ -207,6 +209,18 @@ class SyncCustomerSDK(BlockingMethods):
     def customer_id(self) -> str | None:
         """The customer's id, once logged in."""
         return self.sdk.customer_id
+
+    @property
+    def api_version(self) -> ApiVersion:
+        """The Customer Chat API version spoken (``connect_sync(api_version=...)``)."""
+        return self.sdk.api_version
+
+    @property
+    def outbox(self) -> SyncOutbox:
+        """The customer's durable outbox, blocking (:attr:`CustomerSDK.outbox`)."""
+        from .sync_outbox import SyncOutbox
+
+        return SyncOutbox(self)
 
     def wait_connected(
         self, timeout: float | None = None, *, fail_fast: bool | None = None

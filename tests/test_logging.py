@@ -19,6 +19,7 @@ PACKAGE = Path(rxlivechat.__file__).parent
 # The command line and the demo are the only places that write to the terminal.
 MAY_WRITE = {
     "__main__.py",
+    "cli/check_cassette.py",
     "cli/demo.py",
     "cli/tail.py",
     "cli/worker.py",

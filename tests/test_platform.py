@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from rxlivechat.cli.worker import namespace
+from rxlivechat.partitions import DEFAULT_PARTITIONS, partition_of
 from rxlivechat.sandbox import Sandbox
 
 from .helpers import until
@@ -171,7 +172,8 @@ async def test_a_worker_asked_to_stop_releases_its_customer_and_exits(
             lines.append(json.loads(raw))
 
     reader = asyncio.get_running_loop().create_task(read())
-    lease = f"{namespace(sandbox.organization_id)}:lease:k1".encode()
+    partition = partition_of("k1", DEFAULT_PARTITIONS)  # the lease is its partition's
+    lease = f"{namespace(sandbox.organization_id)}:lease:{partition}".encode()
     try:
         await until(
             lambda: (

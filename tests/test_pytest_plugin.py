@@ -108,6 +108,7 @@ def test_the_fixtures_are_listed_with_their_docs(pytester: pytest.Pytester) -> N
         "livechat_faults",
         "livechat_sandbox_options",
         "livechat_customer_options",
+        "livechat_replay",
     ):
         assert re.search(rf"^{name}\b.*rxlivechat", out, re.M), name
     assert "A running sandbox on 127.0.0.1" in out
@@ -255,7 +256,6 @@ def test_the_faults_fixture_models_a_network(pytester: pytest.Pytester) -> None:
 
         import pytest
         from rxlivechat import Message
-        from rxlivechat.exceptions import ConnectionLost
 
 
         @pytest.fixture
@@ -272,8 +272,9 @@ def test_the_faults_fixture_models_a_network(pytester: pytest.Pytester) -> None:
             await livechat_customer.get_customer()
             assert time.monotonic() - started >= 0.2
             livechat_faults.lose_replies("send_event", probability=1)
-            with pytest.raises(ConnectionLost):
-                await livechat_customer.send_event(chat.id, Message(text="hi"))
+            # Applied, reply lost: found again by its custom_id, not re-sent.
+            sent = await livechat_customer.send_event(chat.id, Message(text="hi"))
+            assert sent.text == "hi" and sent.id
             await livechat_customer.get_customer()  # other actions: unaffected
             assert livechat_sandbox.count("send_event") == 1
             with pytest.raises(ValueError, match="probability"):
@@ -285,3 +286,79 @@ def test_the_faults_fixture_models_a_network(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+# A session recorded with --livechat-record, then replayed from the cassette:
+# while recording the sandbox plays the agent and the drop; on replay, the cassette.
+CASSETTE_TEST = """
+import asyncio
+import pathlib
+
+import pytest
+from rxlivechat import Message
+
+TEXT = {text!r}
+
+
+async def until(check):
+    async with asyncio.timeout(10):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.livechat_cassette("cassettes/session.jsonl")
+async def test_session(livechat_sandbox, livechat_replay, livechat_customer):
+    recording = livechat_replay is None
+    seen = []
+    livechat_customer.subscribe(lambda item: seen.append(item[0]))
+    texts = []
+    livechat_customer.on(
+        "new_event", lambda e: texts.append(getattr(e.event, "text", None))
+    )
+    chat = await livechat_customer.start_chat([Message(text=TEXT)])
+    if recording:
+        agent = livechat_sandbox.agent("Jane")
+        await agent.join(chat.id)
+        await agent.send_message(chat.id, "Hi!")
+    await until(lambda: "Hi!" in texts)
+    await livechat_customer.send_file(
+        chat.id, b"notes", name="notes.txt", content_type="text/plain"
+    )
+    await livechat_customer.update_chat_properties(
+        chat.id, {{"test": {{"string_property": "x"}}}}
+    )
+    if recording:
+        await livechat_sandbox.drop_connections()
+    await until(lambda: "connection_restored" in seen)
+    await livechat_customer.send_event(chat.id, Message(text="after the drop"))
+    await until(lambda: "after the drop" in texts)
+    mode = "recorded" if recording else "replayed"
+    pathlib.Path(f"{{mode}}.txt").write_text("\\n".join(seen))
+"""
+
+
+def test_a_cassette_is_recorded_then_replayed_through_the_marker(
+    pytester: pytest.Pytester,
+) -> None:
+    configure(pytester, "auto")
+    pytester.makepyfile(test_cassette=CASSETTE_TEST.format(text="Hello?"))
+    recorded = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--strict-markers", "--livechat-record"
+    )
+    recorded.assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "session.jsonl"
+    assert b'"path":"/v3.6/customer/action/upload_file"' in cassette.read_bytes()
+    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    replayed.assert_outcomes(passed=1)
+    events = (pytester.path / "recorded.txt").read_text()
+    assert "connection_lost" in events
+    assert (pytester.path / "replayed.txt").read_text() == events
+    # Another text: the replay fails, and says what it expected and got.
+    pytester.makepyfile(test_cassette=CASSETTE_TEST.format(text="Something else"))
+    diverged = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    out = diverged.stdout.str()
+    assert diverged.ret != 0
+    assert "CassetteMismatch" in out
+    assert "the cassette expected 'start_chat' on socket 1" in out
+    assert re.search(r'^E?\s*-\s+"text": "Hello\?"', out, re.M)
+    assert re.search(r'^E?\s*\+\s+"text": "Something else"', out, re.M)

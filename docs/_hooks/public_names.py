@@ -21,3 +21,16 @@ class PublicNames(griffe.Extension):
         """No value that reads private state (``self._x``)."""
         if attr.value is not None and "._" in str(attr.value):
             attr.value = None
+
+    def on_class_instance(self, *, cls: griffe.Class, **kwargs: Any) -> None:
+        """A declared action's Struct documents its method's arguments, not its own.
+
+        Its docstring is the SDK method's (``rxlivechat/methods/declare.py``), whose
+        arguments may rename fields (``chat_id`` for ``id``): nothing to warn about.
+        """
+        if cls.path.startswith("rxlivechat.protocol.methods.") and cls.docstring:
+            cls.docstring.parser_options = {
+                **cls.docstring.parser_options,
+                "warn_unknown_params": False,
+                "warn_missing_types": False,
+            }

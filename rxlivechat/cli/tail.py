@@ -64,13 +64,15 @@ async def run_tail(
     seconds: float | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    record: str | None = None,
 ) -> int:
     """Print every event until cancelled (Ctrl-C) or ``seconds`` have passed.
 
     ``seconds`` is a total deadline, connecting included. A customer who cannot
     connect ends it at its first failed attempt with one line on ``err`` naming
     the cause, and status :data:`CANNOT_CONNECT`; a bad option (a URL without a
-    scheme...) with status :data:`USAGE`.
+    scheme...) with status :data:`USAGE`. ``record``: a cassette file the
+    session is recorded to (``python -m rxlivechat record``).
     """
     write = (out or sys.stdout).write
     progress = _Progress()
@@ -84,6 +86,7 @@ async def run_tail(
                 write,
                 progress,
                 connect_wait=CONNECT_WAIT if seconds is None else None,
+                record=record,
             )
     except TailError as exc:
         return _fail(err, str(exc), CANNOT_CONNECT)
@@ -125,11 +128,16 @@ async def _tail(
     progress: _Progress,
     *,
     connect_wait: float | None,
+    record: str | None = None,
 ) -> None:
     async with _target(organization_id, api_url, accounts_url) as target:
         org, api, accounts, sandbox = target
         async with init(
-            organization_id=org, client_id=client_id, api_url=api, accounts_url=accounts
+            organization_id=org,
+            client_id=client_id,
+            api_url=api,
+            accounts_url=accounts,
+            record=record,
         ) as sdk:
 
             def show(item: tuple[str, Any]) -> None:

@@ -19,7 +19,7 @@ from ..protocol.tokens import Token
 from .auth import CustomerTokenProvider, TokenProvider
 from .options import Options
 from .transport import rtm_url
-from .web import WebClient
+from .web import HttpTap, WebClient
 
 if TYPE_CHECKING:
     from ..telemetry import CustomerTelemetry
@@ -36,12 +36,20 @@ class Access:
         options: the engine's options.
         cookies: the accounts cookies that are the customer's identity; the
             default token provider sends and updates this dict.
+        record: told of every HTTP exchange (a cassette's recorder).
     """
 
-    __slots__ = ("_cookies", "_http", "_options", "token_provider", "web")
+    __slots__ = ("_cookies", "_http", "_options", "_record", "token_provider", "web")
 
-    def __init__(self, options: Options, cookies: dict[str, str]) -> None:
+    def __init__(
+        self,
+        options: Options,
+        cookies: dict[str, str],
+        *,
+        record: HttpTap | None = None,
+    ) -> None:
         self._options = options
+        self._record = record
         self._cookies = cookies
         self.token_provider: TokenProvider | None = options.token_provider
         """Where tokens come from; the default one is made on first use."""
@@ -51,9 +59,11 @@ class Access:
             self.http,
             self.token,
             api_url=options.api_url,
+            version=options.api_version,
             follow_region=self.move_to_region,
             organization_id=options.organization_id,
             timeout=options.request_timeout,
+            record=record,
         )
         """The Web API client; its ``api_url`` is the host in use, the socket's too."""
 
@@ -86,6 +96,7 @@ class Access:
                 organization_id=options.organization_id,
                 timeout=options.request_timeout,
                 cookies=self._cookies,
+                record=self._record,
             )
         try:
             async with asyncio.timeout(options.request_timeout):
@@ -106,7 +117,8 @@ class Access:
 
     def rtm_url(self) -> str:
         """The socket's URL on the host in use."""
-        return rtm_url(self.web.api_url, self._options.organization_id)
+        options = self._options
+        return rtm_url(self.web.api_url, options.organization_id, options.api_version)
 
     def move_to_region(self, region: object) -> str | None:
         """Use ``region``'s API host from now on; ``None`` if none is known.

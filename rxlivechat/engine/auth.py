@@ -28,6 +28,7 @@ import msgspec
 from ..exceptions import ConnectError, TokenRefusedError
 from ..protocol.tokens import Token
 from .transport import MAX_HTTP_BODY, map_errors, read_limited
+from .web import HttpTap
 
 __all__ = ["CustomerTokenProvider", "TokenProvider"]
 
@@ -55,6 +56,8 @@ class CustomerTokenProvider:
         cookies: the accounts cookies to start from (a stored identity). The
             provider keeps this very dict and updates it in place, so whoever
             passed it sees every change.
+        record: told of each token exchange (a cassette's recorder; the
+            cookies are never passed to it).
     """
 
     def __init__(
@@ -67,8 +70,10 @@ class CustomerTokenProvider:
         refresh_before: datetime.timedelta = datetime.timedelta(minutes=5),
         timeout: float = 15.0,
         cookies: dict[str, str] | None = None,
+        record: HttpTap | None = None,
     ) -> None:
         self._http = http
+        self._record = record
         self.cookies: dict[str, str] = {} if cookies is None else cookies
         """The accounts cookies, name → value: the customer's identity."""
         self._url = f"{accounts_url.rstrip('/')}/v2/customer/token"
@@ -113,6 +118,8 @@ class CustomerTokenProvider:
                 status = response.status
                 # Any reply may set or delete them, as a browser's jar would take it.
                 _keep_cookies(self.cookies, response.cookies)
+        if self._record is not None:
+            self._record("POST", self._url, body, status, data)
         if status != 200:
             raise TokenRefusedError(
                 f"the accounts API refused a customer token (HTTP {status}): "

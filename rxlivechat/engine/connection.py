@@ -43,12 +43,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
 from .. import events as ev
+from ..cassette.recorder import Recorder
 from ..events import NewEvent
 from ..exceptions import (
     AuthenticationError,
@@ -79,6 +80,7 @@ from .state import (
 )
 from .transport import Socket, connect
 from .waiters import LoginWaiters, not_connected
+from .web import warn_if_legacy
 
 __all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection"]
 
@@ -116,6 +118,7 @@ class Connection:
         "_inbox",
         "_listener",
         "_machine",
+        "_recorder",
         "_requests",
         "_runner",
         "_session",
@@ -152,7 +155,16 @@ class Connection:
         """The accounts cookies that are the customer's identity (the cookie
         grant): the default token provider sends and updates this dict, and
         the store keeps it."""
-        self._access = Access(options, self.identity_cookies)
+        self._recorder: Recorder | None = None
+        if options.record is not None:
+            self._recorder = Recorder(
+                options.record, organization_id=options.organization_id
+            )
+        self._access = Access(
+            options,
+            self.identity_cookies,
+            record=None if self._recorder is None else self._recorder.http,
+        )
         self._chats = Chats(max_chats=max_chats)
         self._durable = Durable(options, self.identity_cookies, self._report)
         self._inbox = Inbox(
@@ -393,13 +405,17 @@ class Connection:
             socket = await connect(
                 url, timeout=self.options.connect_timeout, ssl=self.options.ssl
             )
+            warn_if_legacy(self.options.api_version, socket.headers.get("legacy"))
         except BaseException:
             gate.leave()
             raise
         log.debug("socket open; logging in")
         self._requests.connection_made(socket)
         self._inbox.dismissal = None
-        socket.listen(self._inbox.handle)
+        handle: Callable[[bytes], None] = self._inbox.handle
+        if self._recorder is not None:  # the one check: frames then pass the tap
+            handle = self._recorder.tap(socket, handle, url)
+        socket.listen(handle)
         self._gate = gate  # left by _announce(), once logged in
         # The login and then the pings run in this task. A socket that closes
         # first cancels it (the way asyncio.timeout does: counted, undone here),
@@ -499,7 +515,16 @@ class Connection:
         self._gate.leave()  # let the next customer log in
         self._requests.not_connected = None
         log.info("logged in as customer %s", login.customer.id)
-        self.customer_id = login.customer.id
+        previous, self.customer_id = self.customer_id, login.customer.id
+        if previous is not None and previous != login.customer.id:
+            # The token now names another customer (its identity cookies were
+            # lost, say): what the SDK knew of the previous one's chats goes.
+            log.warning("the customer changed: %s, was %s", login.customer.id, previous)
+            self._chats.forget()
+            self._emit(
+                "identity_changed",
+                ev.IdentityChanged(previous_id=previous, new_id=login.customer.id),
+            )
         self._emit("customer_id", login.customer.id)
         self._emit("user_data", login.customer)
 
@@ -509,7 +534,11 @@ class Connection:
         A function of its own, so the socket's long-lived task keeps none of
         the summary alive while it pings.
         """
-        summary = await self._requests.ask(m.ListChats(limit=25))
+        if self.options.api_version == "3.7":
+            info = await self._requests.ask(m.ListChatsInfo(limit=25))
+            summary = info.as_summary()
+        else:
+            summary = await self._requests.ask(m.ListChats(limit=25))
         connected = ev.Connected(
             chats_summary=self._chats.learn(summary, resuming=resuming),
             total_chats=summary.total_chats,
@@ -643,6 +672,8 @@ class Connection:
                 await self._durable.close()
             finally:
                 await self._access.close()
+                if self._recorder is not None:
+                    self._recorder.close()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import ssl as ssl_
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 
 from ..protocol import methods as m
-from ..protocol.frames import Frame
+from ..protocol.frames import API_VERSION, Frame
+from ..protocol.versions import ApiVersion
 from ..stores.base import DEFAULT_KEY, Store
 from .auth import TokenProvider
 
 if TYPE_CHECKING:
+    from ..cassette import Recording
     from ..telemetry import CustomerTelemetry
 
 __all__ = ["DEFAULT_REGION_URL", "Listener", "Options"]
@@ -50,6 +53,8 @@ class Options:
             or ``misdirected_request`` (Web); ``None``: such a customer stops
             with ``disconnected`` naming the region.
         accounts_url: the Accounts API's base URL (customer tokens).
+        api_version: the Customer Chat API version spoken (its URLs' path);
+            one of :data:`~rxlivechat.protocol.versions.API_VERSIONS`.
         login: the login request, less its token and side storage.
         token_provider: an async callable returning a :class:`Token`; ``None``
             fetches customer tokens from ``accounts_url``.
@@ -74,6 +79,9 @@ class Options:
             ``False`` waits for :meth:`Engine.commit`.
         fail_fast: until the first login, a failed attempt fails the waiting
             requests (and ``wait_connected``) at once, naming its cause.
+        record: record the session to this cassette (a path, or a
+            :class:`~rxlivechat.cassette.Recording`); ``None`` records nothing
+            and costs nothing (docs/howto/record-replay.md).
     """
 
     organization_id: str
@@ -81,6 +89,7 @@ class Options:
     api_url: str
     accounts_url: str
     region_url: str | None = None
+    api_version: ApiVersion = API_VERSION
     login: m.Login
     token_provider: TokenProvider | None = None
     request_timeout: float = 15.0
@@ -95,3 +104,4 @@ class Options:
     customer_key: str = DEFAULT_KEY
     auto_commit: bool = True
     fail_fast: bool = True
+    record: Recording | str | os.PathLike[str] | None = None

@@ -93,6 +93,10 @@ class EventLedger:
         """The chats the ledger knows (to recover after a reconnect)."""
         return list(self._chats)
 
+    def forget(self) -> None:
+        """Forget every chat."""
+        self._chats.clear()
+
     def knows(self, chat_id: str) -> bool:
         """Whether the ledger watches ``chat_id``."""
         return chat_id in self._chats
@@ -232,6 +236,12 @@ class Chats:
         chats[chat_id] = active
         if len(chats) > self._max_chats:  # forget the least recently heard of
             del chats[next(iter(chats))]
+
+    def forget(self) -> None:
+        """Forget every chat: the customer changed (``identity_changed``)."""
+        self._active.clear()
+        self.ledger.forget()  # in place: the inbox holds it
+        self._deferred = None
 
     def incoming_chat(self, chat_id: str, events: Iterable[Event]) -> None:
         """A chat started (``incoming_chat``): active, its events already shown."""

@@ -21,7 +21,12 @@ Rules:
 5. Timers are asyncio timers on the engine's loop, never threads.
 6. Whether requests may be sent at all is checked once, here (:meth:`Requests.halt`:
    before a start, after a stop or a close, while attempts are refused).
-7. Telemetry is a hook (``trace``): a traced request starts its span when
+7. An event-creating request (:mod:`.outgoing`) is never failed as "may or may
+   not have been applied": when its socket drops before the reply, or when the
+   same call is subscribed again after it was written, its ``custom_id`` is
+   looked up in the chat first; found, the request settles with that event;
+   absent, it is sent (again).
+8. Telemetry is a hook (``trace``): a traced request starts its span when
    submitted and ends it when it settles or is abandoned; nothing else keeps a
    record of it.
 """
@@ -31,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -43,12 +48,22 @@ from ..exceptions import (
     RequestTimeoutError,
     server_error,
 )
+from ..protocol import methods as m
 from ..protocol.base import Method
 from ..protocol.frames import ErrorResponse, Frame, Push, Response
 from ..protocol.session import Session, State
+from .outgoing import Key, claim, find_sent, settled
 from .transport import Socket
 
-__all__ = ["ECHO_WAIT", "SAFE_TO_REPEAT", "Abandoned", "Pending", "Requests", "Trace"]
+__all__ = [
+    "ECHO_WAIT",
+    "MAX_SENT_IDS",
+    "SAFE_TO_REPEAT",
+    "Abandoned",
+    "Pending",
+    "Requests",
+    "Trace",
+]
 
 SAFE_TO_REPEAT = frozenset(
     {
@@ -76,6 +91,17 @@ SAFE_TO_REPEAT = frozenset(
 )
 """Actions re-sent after a reconnect when their socket dropped before the reply:
 reads, and writes whose second application changes nothing."""
+
+CREATES_EVENTS: frozenset[type[Any]] = frozenset(
+    {m.SendEvent, m.ResumeChat, m.StartChat}
+)
+"""Request Structs whose event is looked up by ``custom_id`` when uncertain."""
+
+MAX_SENT_IDS = 16_384
+"""Custom ids of written requests remembered, so that a call subscribed
+again (``ops.retry``, a second ``await``) is looked up before it is re-sent.
+A call re-subscribed after this many other event-creating requests is sent
+without a lookup."""
 
 R = TypeVar("R")
 
@@ -133,6 +159,7 @@ class Pending:
         "deadline",
         "done",
         "finish",
+        "key",
         "method",
         "on_error",
         "on_result",
@@ -140,6 +167,7 @@ class Pending:
         "resent",
         "result_type",
         "sent_at",
+        "uncertain",
     )
 
     def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
@@ -163,6 +191,10 @@ class Pending:
         self._timer: asyncio.TimerHandle | None = None
         self.finish: Finish | None = None
         """Ends the request's span when it settles (a traced request)."""
+        self.key: Key | None = None
+        """Where its event is found again (an event-creating request)."""
+        self.uncertain = False
+        """It may have been applied: it is being looked up, not sent."""
 
     @property
     def pushes(self) -> list[Push[Any]]:
@@ -204,6 +236,10 @@ class Requests:
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
         self._deadlines = _Deadlines(self._expire)
+        self._sent: OrderedDict[str, None] | None = None  # made on first use
+        self._lookups: dict[Pending, asyncio.Task[None]] = {}
+        # Lookups waiting for an earlier try of their event to be answered.
+        self._answers: dict[Key, asyncio.Future[None]] = {}
         self.not_connected: Exception | None = None
         """Why the last connection attempt failed, until a login (the engine
         sets it): named by a request that expires without having been sent."""
@@ -257,12 +293,18 @@ class Requests:
             return pending
         if traced and self._trace is not None:
             pending.finish = self._trace(method.action)
+        if method.__class__ in CREATES_EVENTS:
+            pending.key = claim(method)
         if timeout is None:  # the common case: deadlines in submission order
             self._deadlines.push(pending, self._timeout)
         else:
             pending._timer = asyncio.get_running_loop().call_later(
                 timeout, self._expire, pending
             )
+        key = pending.key
+        if key is not None and self._sent is not None and key[1] in self._sent:
+            self._look_up(pending)  # written before: this is a retry
+            return pending
         if urgent or (not self._queue and self._has_room()):
             self._write(pending)  # nothing waits ahead of it: no need to queue it
         else:
@@ -319,6 +361,7 @@ class Requests:
         """
         if pending.done:
             return
+        self._end_lookup(pending)
         finish = pending.finish
         _finish(pending)
         pending.abandoned = True
@@ -366,6 +409,8 @@ class Requests:
                     self._end_echo(request_id)
                     echo.deliver(value)
             return frame, pending
+        if self._answers and pending is not None and pending.key is not None:
+            self._answered(pending.key)
         if pending is not None and not pending.done:
             if isinstance(frame, Response):
                 _succeed(pending, frame.payload)
@@ -411,19 +456,24 @@ class Requests:
     def connection_lost(self) -> None:
         """The socket dropped: settle or re-queue what was on it.
 
-        Requests whose action is in :data:`SAFE_TO_REPEAT` go back to the front of
-        the queue, to be written again (once) after the next login; the others,
-        and those already re-sent once, fail with :class:`ConnectionLost`, since
-        the server may or may not have applied them.
+        An event-creating request is looked up by its ``custom_id`` after the
+        next login, then settled or sent again (rule 7). Requests whose action
+        is in :data:`SAFE_TO_REPEAT` go back to the front of the queue, to be
+        written again (once) after the next login; the others, and those
+        already re-sent once, fail with :class:`ConnectionLost`, since the
+        server may or may not have applied them.
         """
         self._socket = None
         lost = self._session.connection_lost()
         self._give_up_echoes()
+        self._answered()
         for pending in reversed(lost):
             pending.request_id = None
             if pending.done:
                 continue
-            if pending.method.action in SAFE_TO_REPEAT and not pending.resent:
+            if pending.key is not None:
+                self._look_up(pending)
+            elif pending.method.action in SAFE_TO_REPEAT and not pending.resent:
                 pending.resent = True
                 self._wait(pending, first=True)
             else:
@@ -442,8 +492,16 @@ class Requests:
         """
         self._halted = error
         self._give_up_echoes()
-        everything = [*self._session.in_flight.values(), *(self._queue or ())]
+        self._answered()
+        everything = [
+            *self._session.in_flight.values(),
+            *(self._queue or ()),
+            *self._lookups,
+        ]
         self._queue = None
+        for task in self._lookups.values():
+            task.cancel()
+        self._lookups.clear()
         for pending in everything:
             if not pending.done:
                 _fail(pending, error)
@@ -498,10 +556,89 @@ class Requests:
             return
         request_id, data = self._session.send(pending.method, pending)
         pending.request_id = request_id
+        if pending.key is not None:
+            self._remember_sent(pending.key[1])
         socket.send(data)
         if log.isEnabledFor(logging.DEBUG):
             pending.sent_at = time.monotonic()
             log.debug("sent %s (request %s)", pending.method.action, request_id)
+
+    def _remember_sent(self, custom_id: str) -> None:
+        sent = self._sent
+        if sent is None:
+            sent = self._sent = OrderedDict()
+        sent[custom_id] = None
+        if len(sent) > MAX_SENT_IDS:
+            sent.popitem(last=False)
+
+    def _look_up(self, pending: Pending) -> None:
+        """Find ``pending``'s event in its chat, then settle or send it (rule 7)."""
+        pending.uncertain = True
+        task = asyncio.get_running_loop().create_task(self._resolve(pending))
+        self._lookups[pending] = task
+        task.add_done_callback(lambda _: self._end_lookup(pending, task))
+
+    def _end_lookup(
+        self, pending: Pending, task: asyncio.Task[None] | None = None
+    ) -> None:
+        current = self._lookups.get(pending)
+        if current is None or (task is not None and current is not task):
+            return
+        del self._lookups[pending]
+        if task is None:
+            current.cancel()
+
+    async def _resolve(self, pending: Pending) -> None:
+        key = pending.key
+        assert key is not None
+        # Each lookup waits for a login like any request; one lost to a drop
+        # or a slow reply is tried again until the request itself expires.
+        while True:
+            try:
+                # An earlier try still on the socket (abandoned by a retry) may
+                # not be applied yet: only its answer makes "absent" certain.
+                if self._on_the_socket(key):
+                    answered = self._answers.get(key)
+                    if answered is None:
+                        loop = asyncio.get_running_loop()
+                        answered = self._answers[key] = loop.create_future()
+                    await asyncio.shield(answered)
+                found = await find_sent(self.ask, *key)
+                outcome = found and await settled(self.ask, pending.method, *found)
+                break
+            except (ConnectionLost, RequestTimeoutError) as exc:
+                if self._halted is None:
+                    if _settled(pending):
+                        return
+                    continue
+                error: LiveChatError = self._halted
+                error.__context__ = exc
+            except LiveChatError as exc:  # the chat refused: a definite answer
+                error = exc
+            if not _settled(pending):
+                _fail(pending, error)
+            return
+        if _settled(pending):
+            return
+        pending.uncertain = False
+        if not outcome:  # not applied: send it now, ahead of the rest
+            self._wait(pending, first=True)
+            self._pump()
+            return
+        reply, pending._pushes = outcome
+        _succeed(pending, reply)
+
+    def _on_the_socket(self, key: Key) -> bool:
+        """Whether a request for ``key`` is written and not answered yet."""
+        return any(p.key == key for p in self._session.in_flight.values())
+
+    def _answered(self, key: Key | None = None) -> None:
+        """The earlier try for ``key`` (all: ``None``) left the socket."""
+        answers = self._answers
+        for done in [key] if key is not None else list(answers):
+            waiter = answers.pop(done, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def _end_echo(self, request_id: str, echo: _Echo | None = None) -> _Echo | None:
         current = self._echoes.get(request_id)
@@ -525,7 +662,13 @@ class Requests:
         if pending.done:
             return
         action = pending.method.action
-        if pending.request_id is not None:
+        if pending.uncertain:
+            self._end_lookup(pending)
+            error = RequestTimeoutError(
+                f"could not confirm within the request timeout whether {action!r} "
+                "was applied (it was not sent again)"
+            )
+        elif pending.request_id is not None:
             error = RequestTimeoutError(
                 f"no reply to {action!r} within the request timeout"
             )
@@ -608,6 +751,11 @@ def _finish(pending: Pending) -> None:
     if pending._timer is not None:
         pending._timer.cancel()
         pending._timer = None
+
+
+def _settled(pending: Pending) -> bool:
+    """Whether ``pending`` settled meanwhile (read after an ``await``)."""
+    return pending.done
 
 
 def _keep_push(pending: Pending, push: Push[Any]) -> None:

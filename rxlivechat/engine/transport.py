@@ -86,19 +86,21 @@ async def read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def rtm_url(api_url: str, organization_id: str) -> str:
+def rtm_url(api_url: str, organization_id: str, version: str = API_VERSION) -> str:
     """The RTM WebSocket URL for ``api_url`` (http→ws, https→wss)."""
     parts = urlsplit(api_url)
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    path = f"{parts.path.rstrip('/')}/v{API_VERSION}/customer/rtm/ws"
+    path = f"{parts.path.rstrip('/')}/v{version}/customer/rtm/ws"
     query = urlencode({"organization_id": organization_id})
     return urlunsplit((scheme, parts.netloc, path, query, ""))
 
 
-def web_url(api_url: str, action: str, organization_id: str) -> str:
+def web_url(
+    api_url: str, action: str, organization_id: str, version: str = API_VERSION
+) -> str:
     """The Web API URL of ``action``."""
     parts = urlsplit(api_url)
-    path = f"{parts.path.rstrip('/')}/v{API_VERSION}/customer/action/{action}"
+    path = f"{parts.path.rstrip('/')}/v{version}/customer/action/{action}"
     query = urlencode({"organization_id": organization_id})
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
@@ -152,6 +154,8 @@ class Socket(asyncio.Protocol):
         self._pong: bytes | None = None  # the last ping's payload, unanswered
         self._stalled: asyncio.TimerHandle | None = None  # paused too long
         self._head: bytearray | None = bytearray()  # the handshake reply, until done
+        self.headers: dict[str, str] = {}
+        """The handshake reply's headers, names in lower case (once open)."""
         self._early: list[bytes] = []  # messages before listen()
         # Each message goes to the handler as it is parsed: no list between.
         self._reader = ws.FrameReader(max_size, self._early.append)
@@ -295,7 +299,7 @@ class Socket(asyncio.Protocol):
             return b""
         self._head = None
         try:
-            ws.parse_handshake_reply(bytes(head[:end]), self._key)
+            self.headers = ws.parse_handshake_reply(bytes(head[:end]), self._key)
         except ws.HandshakeError as exc:
             self._refuse(exc)
             return b""

@@ -6,13 +6,16 @@ as the JSON body, or ``GET`` with it as query parameters for the five GET action
 token as the socket's. ``upload_file`` is a multipart POST. Errors come back as
 an HTTP status and ``{"error": {...}}``.
 
-Every exchange has the request timeout and a size limit on the reply.
+Every exchange has the request timeout and a size limit on the reply. A
+version in LiveChat's legacy stage answers with a ``Legacy: YYYY-MM-DD`` header
+(the socket's handshake too): :func:`warn_if_legacy` logs it once.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import aiohttp
 import aiohttp.abc
@@ -27,14 +30,28 @@ from ..exceptions import (
 )
 from ..protocol import codec
 from ..protocol.base import Method
-from ..protocol.frames import WebError
+from ..protocol.frames import API_VERSION, WebError
 from ..protocol.methods import UploadFileResult
 from ..protocol.tokens import Token
 from .transport import MAX_HTTP_BODY, map_errors, read_limited, web_url
 
-__all__ = ["CHUNK", "NO_AUTH", "PreparedFile", "WebClient", "web_error"]
+__all__ = [
+    "CHUNK",
+    "NO_AUTH",
+    "HttpTap",
+    "PreparedFile",
+    "WebClient",
+    "warn_if_legacy",
+    "web_error",
+]
+
+log = logging.getLogger("rxlivechat")
 
 R = TypeVar("R")
+
+HttpTap: TypeAlias = Callable[[str, str, Any, int, bytes], None]
+"""Told of each HTTP exchange: ``(method, url, request body, status, reply)``
+(the request as bytes or fields; never a header)."""
 
 NO_AUTH = frozenset({"list_license_properties", "list_group_properties"})
 """Actions the Web API serves without a token (docs/protocol.md §1.2)."""
@@ -49,6 +66,27 @@ class PreparedFile(msgspec.Struct, frozen=True):
     name: str
     content_type: str
     data: bytes
+
+
+_warned: set[tuple[str, str]] = set()  # (version, end date): logged already
+
+
+def warn_if_legacy(version: str, legacy: str | None) -> None:
+    """Log a WARNING, once a process, that ``version`` is legacy until ``legacy``.
+
+    Args:
+        version: the API version spoken.
+        legacy: the reply's ``Legacy`` header (its end date), if any.
+    """
+    if legacy is None or (version, legacy) in _warned:
+        return
+    _warned.add((version, legacy))  # one entry per version and date: bounded
+    log.warning(
+        "Customer Chat API v%s is legacy: LiveChat supports it until %s "
+        "(critical and security fixes only); move to a newer api_version",
+        version,
+        legacy,
+    )
 
 
 def web_error(body: bytes, status: int, action: str) -> Exception:
@@ -67,12 +105,14 @@ class WebClient:
         http: returns the engine's HTTP session (made on first use).
         token: returns a valid customer token.
         api_url: the API's base URL.
+        version: the API version of the URLs.
         follow_region: given ``misdirected_request``'s region, moves
             :attr:`api_url` there and returns it (the request is sent again,
             once), or returns ``None`` (the error is raised).
         organization_id: the LiveChat organization.
         timeout: seconds a call may take; an upload may wait this long for
             each read or connect (its total time grows with the file).
+        record: told of each exchange (a cassette's recorder), if given.
     """
 
     def __init__(
@@ -83,10 +123,14 @@ class WebClient:
         api_url: str,
         organization_id: str,
         timeout: float,
+        version: str = API_VERSION,
         follow_region: Callable[[object], str | None] = lambda region: None,
+        record: HttpTap | None = None,
     ) -> None:
         self._http = http
+        self._record = record
         self._token = token
+        self._version = version
         self.api_url = api_url
         """The API's base URL in use (the socket's too: it moves with a region)."""
         self._follow_region = follow_region
@@ -122,23 +166,26 @@ class WebClient:
         headers: dict[str, str] = {}
         if action not in NO_AUTH:
             headers["Authorization"] = (await self._token()).authorization
-        url = web_url(self.api_url, action, self._organization_id)
+        url = web_url(self.api_url, action, self._organization_id, self._version)
         with map_errors(f"{action} failed"):
+            sent: bytes | dict[str, str]
             if verb == "GET":
+                sent = _query(method)
                 request = self._http().get(
-                    url, params=_query(method), headers=headers, timeout=self._timeout
+                    url, params=sent, headers=headers, timeout=self._timeout
                 )
             else:
                 headers["Content-Type"] = "application/json"
+                sent = codec.encode(method)
                 request = self._http().post(
-                    url,
-                    data=codec.encode(method),
-                    headers=headers,
-                    timeout=self._timeout,
+                    url, data=sent, headers=headers, timeout=self._timeout
                 )
             async with request as response:
                 body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
+                warn_if_legacy(self._version, response.headers.get("Legacy"))
+        if self._record is not None:
+            self._record(verb, url, sent, status, body)
         if status != 200:
             raise web_error(body, status, action)
         result: R = codec.decode(body, method.result_type)
@@ -160,11 +207,12 @@ class WebClient:
         form = aiohttp.FormData()
         form.add_field(
             "file",
-            _ProgressPayload(file.data, report),
+            # The payload's own type: aiohttp ignores add_field's for a Payload.
+            _ProgressPayload(file.data, report, content_type=file.content_type),
             filename=file.name,
             content_type=file.content_type,
         )
-        url = web_url(self.api_url, "upload_file", self._organization_id)
+        url = web_url(self.api_url, "upload_file", self._organization_id, self._version)
         with map_errors("upload failed"):
             async with self._http().post(
                 url,
@@ -174,6 +222,12 @@ class WebClient:
             ) as response:
                 body = await read_limited(response, MAX_HTTP_BODY)
                 status = response.status
+                warn_if_legacy(self._version, response.headers.get("Legacy"))
+        if self._record is not None:
+            sent: dict[str, Any] = {"name": file.name}
+            sent["content_type"] = file.content_type
+            sent["size"] = len(file.data)
+            self._record("POST", url, {"file": sent}, status, body)
         if status != 200:
             raise web_error(body, status, "upload_file")
         try:

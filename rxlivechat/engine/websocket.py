@@ -105,8 +105,11 @@ def handshake_request(url: str, key: str, user_agent: str) -> bytes:
     ).encode()
 
 
-def parse_handshake_reply(head: bytes, key: str) -> None:
+def parse_handshake_reply(head: bytes, key: str) -> dict[str, str]:
     """Check the reply's head (status line and headers, without the blank line).
+
+    Returns:
+        Its headers, names in lower case.
 
     Raises:
         HandshakeError: not a ``101`` switching to the WebSocket protocol, or
@@ -137,34 +140,25 @@ def parse_handshake_reply(head: bytes, key: str) -> None:
         raise HandshakeError("wrong Sec-WebSocket-Accept", status)
     if headers.get("sec-websocket-extensions"):
         raise HandshakeError("the server chose an extension nobody asked for", status)
+    return headers
 
 
 # Frames -------------------------------------------------------------------------
 
 
-_HEAD_7 = struct.Struct("!BB").pack
-_HEAD_16 = struct.Struct("!BBH").pack
-_HEAD_64 = struct.Struct("!BBQ").pack
-
-
-def encode_frame(
-    opcode: int,
-    payload: bytes,
-    *,
-    _random: Callable[[int], int] = random.getrandbits,
-    _int: Callable[[bytes, str], int] = int.from_bytes,
-) -> bytes:
+def encode_frame(opcode: int, payload: bytes) -> bytes:
     """One final, masked frame carrying ``payload``."""
     size = len(payload)
     if size < 126:
-        head = _HEAD_7(0x80 | opcode, 0x80 | size)
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
     elif size < 65536:
-        head = _HEAD_16(0x80 | opcode, 0x80 | 126, size)
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
     else:
-        head = _HEAD_64(0x80 | opcode, 0x80 | 127, size)
-    key = _random(32).to_bytes(4, "big")
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
+    key = random.getrandbits(32).to_bytes(4, "big")
     # XOR as two big integers: one C loop over the payload, not one per byte.
-    masked = _int(payload, "big") ^ _int((key * (size // 4 + 1))[:size], "big")
+    mask = (key * (size // 4 + 1))[:size]
+    masked = int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")
     return head + key + masked.to_bytes(size, "big")
 
 

@@ -26,7 +26,7 @@ from ..engine import PreparedFile
 from ..exceptions import InvalidArgumentError, UploadCancelledError
 from ..protocol.limits import LIMITS
 from ..results import SendFileResult
-from .calls import warn_unused
+from .runs import warn_unused
 
 __all__ = ["MAX_FILE_SIZE", "FileSource", "FileUpload", "PreparedFile", "prepare_file"]
 

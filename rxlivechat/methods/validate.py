@@ -21,15 +21,18 @@ import msgspec.inspect as mi
 from ..exceptions import InvalidArgumentError
 from ..protocol.base import Method
 from ..protocol.limits import LIMITS
-from ..protocol.methods import HTTP_URL as _HTTP_URL
+from ..protocol.methods.fields import HTTP_URL as _HTTP_URL
 from ..protocol.models import (
     EVENT_TYPES,
     Event,
     EventBase,
     Message,
+    Postback,
 )
 
 __all__ = [
+    "check_postback",
+    "to_postback",
     "MAX_SESSION_FIELDS",
     "MAX_TEXT_BYTES",
     "convert",
@@ -455,3 +458,23 @@ def to_datetime(value: datetime.datetime | float | None) -> datetime.datetime:
         "timestamp must be a datetime or epoch milliseconds, "
         f"not {type(value).__name__}"
     )
+
+
+def check_postback(
+    postback: Postback,
+    id_name: str = "postback.id",
+    toggled_name: str = "postback.toggled",
+) -> Postback:
+    """``postback`` checked, naming its fields as the caller wrote them.
+
+    Checked by hand: the model also decodes the server's pushes, so its fields
+    carry no constraints.
+    """
+    require_str(id_name, postback.id)
+    require_type(toggled_name, postback.toggled, bool)
+    return postback
+
+
+def to_postback(value: Any) -> Postback:
+    """A ``Postback``, or the plain dict of its wire form converted, checked."""
+    return check_postback(to_model(value, Postback, "postback"))

@@ -10,6 +10,7 @@ SDK and the sandbox server share these types.
 - :mod:`.pushes`: one Struct per push.
 - :mod:`.codec`: bytes ⇄ typed frames.
 - :mod:`.session`: the session state, request ids and the requests in flight.
+- :mod:`.versions`: the API versions spoken, and what each adds or drops.
 """
 
 from . import methods, models, pushes

@@ -35,6 +35,7 @@ import msgspec
 __all__ = [
     "METHODS",
     "PUSHES",
+    "VERSIONED",
     "EmptyResult",
     "Method",
     "Model",
@@ -89,6 +90,10 @@ METHODS: dict[str, type[Method[Any]]] = {}
 PUSHES: dict[str, type[PushPayload]] = {}
 """Push name → the :class:`PushPayload` subclass of its payload."""
 
+VERSIONED: dict[tuple[str, str], type[Method[Any]]] = {}
+"""``(version, action)`` → the request Struct of an action whose reply has
+another shape in that API version (its ``in_version``)."""
+
 
 class EmptyResult(Model):
     """The reply of an action that returns no data (``"payload": {}``)."""
@@ -104,12 +109,16 @@ class Method(Model, Generic[ResultT]):
         rtm: whether the action exists on the RTM WebSocket.
         web: the Web API HTTP verb (``"POST"``/``"GET"``), or ``None`` when the
             action exists only on RTM.
+        in_version: the API version this Struct is the shape for, when its
+            reply differs from the default version's (``ListChatsInfo``, 3.7);
+            registered in :data:`VERSIONED`, not :data:`METHODS`.
     """
 
     action: ClassVar[str]
     result_type: ClassVar[type[Any]] = EmptyResult
     rtm: ClassVar[bool] = True
     web: ClassVar[str | None] = "POST"
+    in_version: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -120,7 +129,11 @@ class Method(Model, Generic[ResultT]):
                     cls.result_type = result
         action = cls.__dict__.get("action")
         if isinstance(action, str):
-            METHODS[action] = cls
+            version = cls.__dict__.get("in_version")
+            if version is None:
+                METHODS[action] = cls
+            else:
+                VERSIONED[version, action] = cls
 
 
 class Ticket(Protocol):

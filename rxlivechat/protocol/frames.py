@@ -20,7 +20,7 @@ request carries its id on our copy only.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 from .base import Model
 
@@ -35,8 +35,8 @@ __all__ = [
     "WebError",
 ]
 
-API_VERSION = "3.6"
-"""The Customer Chat API version this package speaks."""
+API_VERSION: Final = "3.6"
+"""The Customer Chat API version spoken by default (the stable one)."""
 
 PayloadT = TypeVar("PayloadT")
 

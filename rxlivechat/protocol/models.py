@@ -35,6 +35,7 @@ __all__ = [
     "Address",
     "Agent",
     "Chat",
+    "ChatInfo",
     "ChatSummary",
     "Custom",
     "Customer",
@@ -54,7 +55,9 @@ __all__ = [
     "Greeting",
     "GreetingAgent",
     "GroupStatus",
+    "LastEventInThread",
     "LastEventOfType",
+    "LastThreadInfo",
     "Message",
     "MessagePostback",
     "Postback",
@@ -563,6 +566,60 @@ class ChatSummary(Model):
     last_event_per_type: dict[str, LastEventOfType] | None = None
     access: Access | None = None
     properties: Properties | None = None
+
+
+class LastEventInThread(Model):
+    """v3.7: the newest event of one type, in the chat's last thread."""
+
+    event: Event
+
+
+class LastThreadInfo(Model):
+    """v3.7: a chat's last thread, and its newest event of each type."""
+
+    id: str
+    created_at: Timestamp
+    last_event_per_type: dict[str, LastEventInThread] | None = None
+
+
+class ChatInfo(Model):
+    """A chat as v3.7's ``list_chats`` describes it (v3.6: :class:`ChatSummary`)."""
+
+    id: str
+    users: list[User]
+    active: bool
+    last_thread_info: LastThreadInfo | None = None
+    access: Access | None = None
+    properties: Properties | None = None
+
+    def as_summary(self) -> ChatSummary:
+        """The same chat in the v3.6 shape (each event's thread is the last one)."""
+        last = self.last_thread_info
+        summary = ChatSummary(
+            id=self.id,
+            users=self.users,
+            active=self.active,
+            access=self.access,
+            properties=self.properties,
+        )
+        if last is None:
+            return summary
+        per_type = last.last_event_per_type
+        return msgspec.structs.replace(
+            summary,
+            last_thread_id=last.id,
+            last_thread_created_at=last.created_at,
+            last_event_per_type=None
+            if per_type is None
+            else {
+                kind: LastEventOfType(
+                    thread_id=last.id,
+                    thread_created_at=last.created_at,
+                    event=newest.event,
+                )
+                for kind, newest in per_type.items()
+            },
+        )
 
 
 class Greeting(Model):

@@ -1,4 +1,4 @@
-"""A LiveChat-compatible Customer Chat API server (v3.6, v3.5 beside it) on loopback.
+"""A LiveChat-compatible Customer Chat API server (v3.5 to v3.7) on loopback.
 
 .. code-block:: python
 
@@ -29,6 +29,7 @@ Every point where the sandbox had to guess the protocol is listed in
 from ..protocol.limits import LIMITS
 from .actions import Handlers, IncomingSneakPeek, Outcome, Outgoing
 from .agents import ScriptedAgent
+from .bounds import Bounds
 from .faults import RecordedRequest, RequestLog
 from .roster import RosterAgent, RosterGroup
 from .server import HTTP_STATUS, Connection, Sandbox
@@ -38,6 +39,7 @@ from .tokens import IssuedToken
 __all__ = [
     "HTTP_STATUS",
     "LIMITS",
+    "Bounds",
     "Connection",
     "Handlers",
     "IncomingSneakPeek",

@@ -101,19 +101,32 @@ class ScriptedAgent:
     Attributes:
         id: the agent id (32 hex characters).
         name: the display name.
-        pushes: every push the agent received, oldest first, as
-            ``(action, payload)``.
+        pushes: the pushes the agent received, oldest first, as
+            ``(action, payload)``: the latest ``inbox`` (up to 10 % more
+            before older ones are dropped).
+        received: how many pushes the agent received in all.
+
+    Args:
+        sandbox: the sandbox it is an agent of.
+        record: its record in the store.
+        inbox: pushes kept in :attr:`pushes` and unread in the inbox (the
+            oldest are dropped beyond: a flood cannot grow an agent without
+            bound).
     """
 
-    def __init__(self, sandbox: AgentHost, record: AgentRecord) -> None:
+    def __init__(
+        self, sandbox: AgentHost, record: AgentRecord, *, inbox: int = 10_000
+    ) -> None:
         self._sandbox = sandbox
         self._record = record
         self.id = record.id
         self.name = record.name
         self.pushes: list[tuple[str, PushPayload | Model]] = []
-        self._customer_events: deque[IncomingEvent] = deque()
-        self._chats: deque[str] = deque()
-        self._unread: deque[tuple[str, PushPayload | Model]] = deque()
+        self.received = 0
+        self._inbox = inbox
+        self._customer_events: deque[IncomingEvent] = deque(maxlen=inbox)
+        self._chats: deque[str] = deque(maxlen=inbox)
+        self._unread: deque[tuple[str, PushPayload | Model]] = deque(maxlen=inbox)
         self._changed = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -388,6 +401,9 @@ class ScriptedAgent:
         """Put a push in the inbox (the sandbox calls this; no I/O)."""
         action = getattr(push, "action", None) or _agent_action(push)
         self.pushes.append((action, push))
+        self.received += 1
+        if len(self.pushes) > self._inbox + self._inbox // 10:  # trimmed in batches
+            del self.pushes[: -self._inbox]
         self._unread.append((action, push))
         if isinstance(push, IncomingEvent):
             chat = self._sandbox.store.chats.get(push.chat_id)

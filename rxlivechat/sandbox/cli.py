@@ -122,5 +122,5 @@ def banner(sandbox: Sandbox) -> str:
         "  and https://accounts.sandbox.livechatinc.com. Route both to\n"
         f"  {api_url}: a local proxy for a browser; in Node, wrap WebSocket\n"
         "  and XMLHttpRequest as tests/js/browser-shims.mjs in rxlivechat's source\n"
-        "  does. The sandbox serves the same paths, in v3.5 and v3.6.\n\n"
+        "  does. The sandbox serves the same paths, in v3.5, v3.6 and v3.7.\n\n"
     )

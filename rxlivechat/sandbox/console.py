@@ -8,7 +8,7 @@ this module is its backend, a sub-application mounted on the sandbox's app:
 
 =========================================  ========================================
 ``GET /console/``                          the page (and its two static files)
-``GET /console/api/state``                 everything the page shows, as JSON
+``POST /console/api/state``                everything the page shows, as JSON
 ``GET /console/api/ws``                    the live feed: ``state``, then ``chat``
 ``POST /console/api/chats/<id>/<action>``  ``message``, ``typing``, ``join``,
                                            ``transfer``, ``close`` (JSON bodies)
@@ -25,9 +25,12 @@ Nothing happens until the console is first used (the page loads, or the API is
 called): a sandbox nobody opens the console of has no extra agent and no extra task.
 
 Only same-origin requests are served (``Origin``, when sent, must be the sandbox's
-own; ``Host`` must be a loopback name; actions need a JSON body), and the page
-allows nothing but its own origin (Content-Security-Policy): another site open in
-the same browser cannot drive the console.
+own; ``Host`` must be a loopback name). Whatever starts the console or acts
+(``api/state``, ``api/ws``, the actions) needs the page's own ``Origin``, a
+``Sec-Fetch-Site`` of ``same-origin`` when sent, and is never a plain GET, so an
+``<img>`` or a link on another site cannot turn it on; actions need a JSON body.
+The page allows nothing but its own origin (Content-Security-Policy): another
+site open in the same browser cannot drive the console.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from ..protocol.models import (
 )
 from ..protocol.pushes import IncomingChat
 from .agents import ScriptedAgent
-from .records import ChatRecord
+from .records import ChatRecord, CustomerRecord
 from .store import SandboxState
 
 __all__ = [
@@ -99,6 +102,8 @@ _HEADERS = {
 }
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 # What the page gets -----------------------------------------------------------------
@@ -300,7 +305,9 @@ class Console:
         record = store.chats.get(chat_id)
         if record is None:
             raise NotFoundError("Chat not found")
-        customer = store.customers[record.customer_id]
+        customer = store.customers.get(record.customer_id) or CustomerRecord(
+            id=record.customer_id
+        )
         events = [
             self._event(record, thread.id, event)
             for thread in record.threads
@@ -329,16 +336,26 @@ class Console:
             updated_at=events[-1].created_at if events else None,
         )
 
-    def app(self) -> web.Application:
-        """A new sub-application serving the page and its API (one per start)."""
-        app = web.Application(middlewares=[self._same_origin])
-        app.router.add_get("", self._redirect)
-        app.router.add_get("/", self._static)
+    def app(
+        self, wrap: Callable[[Handler], Handler] = lambda handler: handler
+    ) -> web.Application:
+        """A new sub-application serving the page and its API (one per start).
+
+        Args:
+            wrap: what the sandbox puts around every handler (its own checks).
+        """
+        app = web.Application()
+
+        def route(method: str, path: str, handler: Handler, *, acts: bool) -> None:
+            app.router.add_route(method, path, wrap(_same_origin(handler, acts=acts)))
+
+        route("GET", "", self._redirect, acts=False)
+        route("GET", "/", self._static, acts=False)
         for name in _STATIC:
-            app.router.add_get(f"/{name}", self._static)
-        app.router.add_get("/api/state", self._get_state)
-        app.router.add_get("/api/ws", self._feed)
-        app.router.add_post("/api/chats/{chat_id}/{action}", self._act)
+            route("GET", f"/{name}", self._static, acts=False)
+        route("POST", "/api/state", self._get_state, acts=True)
+        route("GET", "/api/ws", self._feed, acts=True)
+        route("POST", "/api/chats/{chat_id}/{action}", self._act, acts=True)
         app.on_shutdown.append(self._close_sockets)
         return app
 
@@ -408,13 +425,16 @@ class Console:
 
     async def _watch(self) -> None:
         agent = self.agent
-        read = len(agent.pushes)
+        read = agent.received
         await self._accept_waiting_chats()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
-            new, read = agent.pushes[read:], len(agent.pushes)
+            # agent.pushes keeps the latest ones only: count from its end.
+            unseen = min(agent.received - read, len(agent.pushes))
+            new = agent.pushes[len(agent.pushes) - unseen :]
+            read = agent.received
             try:
                 await self._show(push for _, push in new)
             except Exception:  # one bad update must not end the feed
@@ -466,23 +486,6 @@ class Console:
 
     # HTTP -----------------------------------------------------------------------------
 
-    @web.middleware
-    async def _same_origin(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        # A loopback Host (no DNS rebinding) and, from browsers, our own Origin.
-        origin = request.headers.get("Origin")
-        if request.url.host not in _LOOPBACK_HOSTS:
-            return _error(403, "authorization", "Unknown Host")
-        if origin is not None and origin != f"{request.scheme}://{request.host}":
-            return _error(403, "authorization", "Cross-origin requests are refused")
-        response = await handler(request)
-        if not isinstance(response, web.WebSocketResponse):
-            response.headers.update(_HEADERS)
-        return response
-
     async def _redirect(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(f"{CONSOLE_PATH}/")
 
@@ -530,11 +533,14 @@ class Console:
     def _event(self, chat: ChatRecord, thread_id: str, event: Event) -> ConsoleEvent:
         store = self._sandbox.store
         author_id = event.author_id
-        if author_id is None or isinstance(event, SystemMessage | SystemEvent):
-            author, name = "system", None
-        elif author_id == chat.customer_id:
+        if author_id is not None and author_id == chat.customer_id:
+            # Before the system check: a customer may send a system_message
+            # (docs/sandbox-choices.md), shown as theirs, never as the system's.
             author = "customer"
-            name = store.customers[author_id].name
+            customer = store.customers.get(author_id)
+            name = customer.name if customer is not None else None
+        elif author_id is None or isinstance(event, SystemMessage | SystemEvent):
+            author, name = "system", None
         else:
             author = "me" if author_id == self.agent.id else "agent"
             agent = store.agents.get(author_id)
@@ -552,6 +558,36 @@ class Console:
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _same_origin(handler: Handler, *, acts: bool) -> Handler:
+    """``handler`` for the sandbox's own pages only.
+
+    Always: a loopback ``Host`` (no DNS rebinding) and, when an ``Origin`` is
+    sent, the sandbox's own. For a route that ``acts`` (changes state): an
+    ``Origin`` is required too (browsers send one on every POST and WebSocket
+    handshake; an ``<img>`` or a link sends none), and a ``Sec-Fetch-Site``,
+    when sent, must be ``same-origin``.
+    """
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        own = f"{request.scheme}://{request.host}"
+        if request.url.host not in _LOOPBACK_HOSTS:
+            return _error(403, "authorization", "Unknown Host")
+        if origin is not None and origin != own:
+            return _error(403, "authorization", "Cross-origin requests are refused")
+        if acts and origin is None:
+            return _error(403, "authorization", "Send the page's Origin")
+        site = request.headers.get("Sec-Fetch-Site")
+        if acts and site is not None and site != "same-origin":
+            return _error(403, "authorization", "Cross-site requests are refused")
+        response = await handler(request)
+        if not isinstance(response, web.WebSocketResponse):
+            response.headers.update(_HEADERS)
+        return response
+
+    return checked
 
 
 def _sneak_peek(chat: ChatRecord) -> str | None:

@@ -96,7 +96,7 @@ class Page(Generic[T]):
 
 def paginate(
     ascending: Sequence[T],
-    key: Callable[[T], str],
+    keys: Sequence[str],
     *,
     kind: str,
     scope: str,
@@ -109,8 +109,10 @@ def paginate(
     """Cut one page out of a list.
 
     Args:
-        ascending: every item, oldest first; ``key`` must increase along it.
-        key: an item's sort key (a string that sorts like the items).
+        ascending: every item, oldest first.
+        keys: each item's sort key, in the same order (increasing): an index
+            kept with the list, so a page costs a bisection plus its own items,
+            whatever the list's length.
         kind: the list's name, stored in the page ids.
         scope: the list's owner, stored in the page ids.
         sort_order: ``"asc"`` or ``"desc"`` (ignored when ``cursor`` is given).
@@ -126,8 +128,7 @@ def paginate(
     """
     if cursor is not None:
         sort_order, limit, min_count = cursor.sort_order, cursor.limit, cursor.min_count
-    keys = [key(item) for item in ascending]
-    n = len(keys)
+    n = len(ascending)
     desc = sort_order == "desc"
 
     def item_at(position: int) -> T:
@@ -159,12 +160,12 @@ def paginate(
         start = _backward(end, item_at, limit, min_count, weight)
     items = [item_at(p) for p in range(start, end)]
 
-    def page_id(anchor: T, direction: str) -> str:
+    def page_id(position: int, direction: str) -> str:
         return encode_page_id(
             Cursor(
                 kind=kind,
                 scope=scope,
-                anchor=key(anchor),
+                anchor=keys[n - 1 - position if desc else position],
                 direction=direction,
                 sort_order=sort_order,
                 limit=limit,
@@ -174,8 +175,8 @@ def paginate(
 
     return Page(
         items=items,
-        next_page_id=page_id(items[-1], "next") if items and end < n else None,
-        previous_page_id=page_id(items[0], "prev") if items and start > 0 else None,
+        next_page_id=page_id(end - 1, "next") if items and end < n else None,
+        previous_page_id=page_id(start, "prev") if items and start > 0 else None,
     )
 
 

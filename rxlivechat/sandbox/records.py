@@ -165,11 +165,13 @@ class ThreadRecord:
     access: Access | None = None
     queue: Queue | None = None
     counter: int = 0
+    position: int = 0
+    """Where the thread is in its chat's :attr:`ChatRecord.threads`."""
+    key: str = field(init=False)
+    """The thread's sort key (creation time, then id), made once."""
 
-    @property
-    def key(self) -> str:
-        """The thread's sort key (creation time, then id)."""
-        return time_key(self.created_at, self.id)
+    def __post_init__(self) -> None:
+        self.key = time_key(self.created_at, self.id)
 
     def next_event_id(self) -> str:
         """A new event id: ``<thread_id>_<n>``."""
@@ -205,11 +207,15 @@ class ChatRecord:
     seen: dict[str, datetime.datetime] = field(default_factory=dict)
     """``events_seen_up_to`` per user."""
     threads: list[ThreadRecord] = field(default_factory=list)
+    thread_keys: list[str] = field(default_factory=list)
+    """Each thread's :attr:`ThreadRecord.key`, oldest first (the page index)."""
     thread_index: dict[str, ThreadRecord] = field(default_factory=dict)
     properties: Properties = field(default_factory=dict)
     continuous: bool = False
     sneak_peeks: list[SneakPeek] = field(default_factory=list)
     transferred_from: TransferTarget | None = None
+    event_types: set[str] = field(default_factory=set)
+    """Every event type ever added (``list_chats`` stops once it found each)."""
 
     @property
     def last_thread(self) -> ThreadRecord | None:

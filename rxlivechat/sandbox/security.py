@@ -20,19 +20,44 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote
 
 __all__ = [
+    "EXECUTABLE_EXTENSIONS",
     "FILE_HEADERS",
     "LOOPBACK_NAMES",
     "allowed_origin_set",
     "file_headers",
     "host_allowed",
+    "is_executable",
     "normalize_origin",
     "own_origins",
     "upload_content_type",
+    "upload_name",
 ]
+
+EXECUTABLE_EXTENSIONS = frozenset(
+    {
+        "apk", "app", "bat", "cmd", "com", "cpl", "dll", "dmg", "elf",
+        "exe", "gadget", "jar", "jse", "lnk", "msi", "msp", "pif", "ps1",
+        "reg", "scr", "sh", "so", "vb", "vbe", "vbs", "ws", "wsf",
+    }
+)  # fmt: skip
+"""File name extensions refused at upload (LiveChat: "executables rejected")."""
+
+# What executables start with: PE (MZ), ELF, Mach-O (both byte orders, fat), a script.
+_EXECUTABLE_MAGIC = (
+    b"MZ",
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"#!",
+)
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 """The names the sandbox answers to (it binds loopback only)."""
@@ -148,6 +173,26 @@ def file_headers(content_type: str, name: str) -> tuple[str, dict[str, str]]:
         ),
     }
     return (content_type if inline else "application/octet-stream"), headers
+
+
+def upload_name(name: str) -> str:
+    """An uploaded file's name made safe to store and to put in one URL segment.
+
+    Path separators and control or format characters (NUL, CR, LF, the
+    right-to-left override...) become ``_``; a name that is empty or only dots
+    (``..`` would climb out of its URL) becomes ``file``; at most 255 characters.
+    """
+    cleaned = "".join(
+        "_" if c in "/\\" or unicodedata.category(c) in ("Cc", "Cf") else c
+        for c in name
+    ).strip()[:255]
+    return "file" if not cleaned.strip(".") else cleaned
+
+
+def is_executable(name: str, head: bytes) -> bool:
+    """Whether an upload is an executable, by its name or its first bytes."""
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    return extension in EXECUTABLE_EXTENSIONS or head.startswith(_EXECUTABLE_MAGIC)
 
 
 def allowed_origin_set(origins: Iterable[str]) -> frozenset[str]:

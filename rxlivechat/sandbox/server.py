@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSCloseCode, web
 
@@ -28,6 +29,7 @@ from ..protocol.pushes import DisconnectionData
 from ._tls import SelfSignedCertificate
 from .actions import Handlers, Outgoing
 from .agents import ScriptedAgent
+from .bounds import Bounds
 from .console import Console
 from .faults import FaultPlan, RequestLog
 from .http.connection import Connection, Connections
@@ -36,6 +38,7 @@ from .http.routes import RTM_PATH, make_app
 from .ids import Clock, IdFactory
 from .properties import PropertiesSpec, PropertyRegistry
 from .records import ChatRecord, CustomerRecord
+from .replay import Replay
 from .roster import DEFAULT_AGENTS, RosterAgent, RosterGroup, staff
 from .security import allowed_origin_set
 from .store import SandboxState
@@ -104,6 +107,10 @@ class Sandbox:
         max_idle_connections: HTTP connections kept without a request in
             progress (256); beyond that the oldest are closed, so a flood of
             silent connections cannot use up the process's file descriptors.
+        bounds: how much any client can make the sandbox hold: customers,
+            chats, events per thread, property sizes, sneak peeks, tokens and
+            token grants per second (:class:`~.bounds.Bounds`; its defaults
+            are in docs/sandbox-choices.md).
     """
 
     def __init__(
@@ -134,6 +141,7 @@ class Sandbox:
         request_log_entries: int = 10_000,
         request_log_bytes: int = 16 * 1024 * 1024,
         max_idle_connections: int = 256,
+        bounds: Bounds | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox binds loopback addresses only")
@@ -159,7 +167,11 @@ class Sandbox:
         self.max_idle_connections = max_idle_connections
         self.ids = IdFactory(seed)
         self.clock = Clock()
-        self.store = SandboxState(self.ids, self.clock, organization_id=organization_id)
+        self.bounds = bounds or Bounds()
+        """How much any client can make the sandbox hold."""
+        self.store = SandboxState(
+            self.ids, self.clock, organization_id=organization_id, bounds=self.bounds
+        )
         """The state (pure; tests may read and change it directly)."""
         staff(self.store, agents, groups)
         self.handlers = Handlers(
@@ -168,7 +180,12 @@ class Sandbox:
             properties=PropertyRegistry(properties),
         )
         """The request handlers (pure)."""
-        self.tokens = TokenRegistry(self.ids, ttl=token_ttl)
+        self.tokens = TokenRegistry(
+            self.ids,
+            ttl=token_ttl,
+            max_tokens=self.bounds.tokens,
+            max_identities=self.bounds.customers,
+        )
         """Issued customer tokens."""
         self.faults = FaultPlan(seed=seed)
         """Injected faults; the fault methods below are shortcuts to it."""
@@ -182,12 +199,27 @@ class Sandbox:
         """The agent console, a web page at ``/console/`` (see :mod:`.console`)."""
         self.sockets = Connections()
         """The RTM sockets, open and closing (see :attr:`connections`)."""
+        self.store.online = self._online
         self.stopping = asyncio.Event()
         """Set while the sandbox stops: requests held by a delay end at once."""
         self._agents: dict[str, ScriptedAgent] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._certificate: SelfSignedCertificate | None = None
+
+    @staticmethod
+    def replay(
+        cassette: str | os.PathLike[str],
+        *,
+        strict: bool = True,
+        speed: float | Literal["instant"] = 1.0,
+    ) -> Replay:
+        """A server that plays ``cassette`` back (:class:`~.replay.Replay`).
+
+        ``async with Sandbox.replay("session.jsonl") as replay:`` serves it;
+        docs/howto/record-replay.md says how.
+        """
+        return Replay(cassette, strict=strict, speed=speed)
 
     # Lifecycle ----------------------------------------------------------------------
 
@@ -208,7 +240,7 @@ class Sandbox:
         if self.tls and self._certificate is None:
             self._certificate = await asyncio.to_thread(SelfSignedCertificate)
         self.stopping = asyncio.Event()
-        app, middleware = make_app(self, self.console.app(), self.max_body_bytes)
+        app, middleware = make_app(self, self.console.app, self.max_body_bytes)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -354,7 +386,9 @@ class Sandbox:
             record = self.store.new_agent(name, **details)
         agent = self._agents.get(record.id)
         if agent is None:
-            agent = self._agents[record.id] = ScriptedAgent(self, record)
+            agent = self._agents[record.id] = ScriptedAgent(
+                self, record, inbox=self.bounds.agent_inbox
+            )
             # A new agent finds the active chats of its groups it is not in yet,
             # as if they had been waiting in the queue (see next_chat).
             for chat in self.store.chats.values():
@@ -576,6 +610,9 @@ class Sandbox:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    def _online(self, customer_id: str) -> bool:
+        return bool(self.sockets.of(customer_id))
 
     async def _wait_until(
         self, condition: Callable[[], bool], *, timeout: float

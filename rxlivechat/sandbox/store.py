@@ -18,11 +18,11 @@ Rules:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
-from ..exceptions import NotFoundError
+from ..exceptions import LimitReachedError, NotFoundError
 from ..protocol.models import (
     Access,
     Chat,
@@ -41,6 +41,7 @@ from ..protocol.models import (
     Thread,
     User,
 )
+from .bounds import Bounds
 from .ids import Clock, IdFactory
 from .records import (
     AgentRecord,
@@ -71,6 +72,8 @@ __all__ = [
 
 
 # The store ----------------------------------------------------------------------------
+
+_json = msgspec.json.Encoder()
 
 
 _DEFAULT_FORMS: dict[str, FormDefinition | None] = {
@@ -111,6 +114,7 @@ class SandboxState:
         ids: the source of identifiers (seedable).
         clock: the source of timestamps.
         organization_id: the organization's id; a new UUID when ``None``.
+        bounds: how much the state may hold (:class:`~.bounds.Bounds`).
     """
 
     def __init__(
@@ -119,11 +123,20 @@ class SandboxState:
         clock: Clock,
         *,
         organization_id: str | None = None,
+        bounds: Bounds | None = None,
     ) -> None:
         self.ids = ids
         """Identifiers."""
         self.clock = clock
         """Timestamps."""
+        self.bounds = bounds or Bounds()
+        """How much the state may hold."""
+        self.online: Callable[[str], bool] = lambda customer_id: False
+        """Whether a customer has an open socket (the sandbox sets it)."""
+        self.event_bytes = 0
+        """JSON-encoded bytes of every event added (``bounds.event_bytes``)."""
+        self._chatless: dict[str, None] = {}
+        """Customers with no chat, oldest first: the ones forgotten at the bound."""
         self.organization_id = organization_id or ids.organization_id()
         """The organization every customer and agent belongs to."""
         self.customers: dict[str, CustomerRecord] = {}
@@ -141,16 +154,40 @@ class SandboxState:
         self.welcome_message = "Hi! How can I help you today?"
         """Text of the ``incoming_welcome_message`` event."""
         self.email_verifications: list[tuple[str, str]] = []
-        """``(customer_id, callback_uri)`` of every ``request_email_verification``."""
+        """``(customer_id, callback_uri)`` of the latest email verification requests."""
 
     # Customers and agents -------------------------------------------------------------
 
     def new_customer(self, customer_id: str | None = None) -> CustomerRecord:
-        """Create a customer (a new UUID unless ``customer_id`` is given)."""
+        """Create a customer (a new UUID unless ``customer_id`` is given).
+
+        At ``bounds.customers`` the oldest customer with no chat and no open
+        socket is forgotten first.
+
+        Raises:
+            LimitReachedError: at the bound, every customer has a chat or a socket.
+        """
+        if len(self.customers) >= self.bounds.customers:
+            self._forget_a_chatless_customer()
         record = CustomerRecord(id=customer_id or self.ids.customer_id())
         self.customers[record.id] = record
         self.chats_by_customer.setdefault(record.id, [])
+        if not self.chats_by_customer[record.id]:
+            self._chatless[record.id] = None
         return record
+
+    def _forget_a_chatless_customer(self) -> None:
+        # Online customers are skipped; there are at most as many as sockets.
+        for customer_id in self._chatless:
+            if not self.online(customer_id):
+                del self._chatless[customer_id]
+                del self.customers[customer_id]
+                self.chats_by_customer.pop(customer_id, None)
+                return
+        raise LimitReachedError(
+            f"Customers limit reached ({self.bounds.customers}): every customer "
+            "has a chat or an open socket"
+        )
 
     def customer(self, customer_id: str) -> CustomerRecord:
         """The customer with this id.
@@ -271,6 +308,7 @@ class SandboxState:
         )
         self.chats[chat.id] = chat
         self.chats_by_customer.setdefault(customer_id, []).append(chat.id)
+        self._chatless.pop(customer_id, None)
         return chat
 
     def new_thread(
@@ -291,8 +329,12 @@ class SandboxState:
             user_ids=sorted(chat.present, key=chat.user_ids.index),
             properties=_copy_properties(properties),
             access=chat.access,
+            position=len(chat.threads),
         )
+        # Threads only append, newest last: their keys stay sorted, so a page
+        # is a bisection of chat.thread_keys (docs/sandbox-choices.md).
         chat.threads.append(thread)
+        chat.thread_keys.append(thread.key)
         chat.thread_index[thread.id] = thread
         return thread
 
@@ -316,6 +358,10 @@ class SandboxState:
         )
         thread.index[stored.id] = len(thread.events)  # type: ignore[index]
         thread.events.append(stored)
+        self.event_bytes += len(_json.encode(stored))
+        chat = self.chats.get(thread.chat_id)
+        if chat is not None:
+            chat.event_types.add(event_type(stored))
         return stored
 
     def visible(self, event: Event, viewer: str) -> bool:
@@ -332,7 +378,7 @@ class SandboxState:
         self, chat: ChatRecord, thread: ThreadRecord, viewer: str
     ) -> Thread:
         """The wire ``Thread`` with its events, as ``viewer`` sees it."""
-        position = chat.threads.index(thread)
+        position = thread.position
         return Thread(
             id=thread.id,
             created_at=thread.created_at,
@@ -367,7 +413,12 @@ class SandboxState:
         """The wire ``ChatSummary`` (``list_chats``)."""
         last = chat.last_thread
         per_type: dict[str, LastEventOfType] = {}
+        # Newest first, until every type the chat ever had is found: the
+        # cost follows the chat's recent events, not its length (a type whose
+        # events were all deleted or hidden still walks to the start).
         for thread in reversed(chat.threads):
+            if len(per_type) == len(chat.event_types):
+                break
             for event in reversed(list(self.visible_events(thread, viewer))):
                 kind = event_type(event)
                 if kind not in per_type:

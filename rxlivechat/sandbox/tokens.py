@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import hmac
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
@@ -50,6 +51,10 @@ class TokenRegistry:
         ttl: default lifetime in seconds (LiveChat: 28 800, 8 h).
         max_ttl: the longest lifetime a token request may ask for (30 days).
         now: the clock (the wall clock by default).
+        max_tokens: customer tokens kept; the oldest are forgotten first.
+        max_identities: identity secrets kept (one per customer who got the
+            cookies); the oldest are forgotten first (that customer's cookies
+            then get a new customer).
     """
 
     def __init__(
@@ -59,8 +64,14 @@ class TokenRegistry:
         ttl: float = 28800,
         max_ttl: int = 30 * 24 * 3600,
         now: Callable[[], datetime.datetime] = utc_now,
+        max_tokens: int = 100_000,
+        max_identities: int = 50_000,
     ) -> None:
         self.ttl = ttl
+        self.max_tokens = max_tokens
+        """Customer tokens kept at most (the oldest are forgotten first)."""
+        self.max_identities = max_identities
+        """Identity secrets kept at most (the oldest are forgotten first)."""
         """Lifetime of new tokens, in seconds."""
         self.max_ttl = max_ttl
         """The largest ``expires_in`` a token request may ask for, in seconds."""
@@ -98,6 +109,7 @@ class TokenRegistry:
             raise ValueError(f"a token lives at most {self.max_ttl} s")
         self._sweep()
         token = self._ids.access_token()
+        self._make_room(self._grants, self.max_tokens)
         self._grants[token] = _Grant(
             customer_id=customer_id,
             organization_id=organization_id,
@@ -123,6 +135,7 @@ class TokenRegistry:
     ) -> None:
         """Accept a token chosen by the caller (e.g. one printed in the docs)."""
         lifetime = self.ttl if ttl is None else ttl
+        self._make_room(self._grants, self.max_tokens)
         self._grants[strip_bearer(token)] = _Grant(
             customer_id=customer_id,
             organization_id=organization_id,
@@ -162,6 +175,7 @@ class TokenRegistry:
         """The customer's identity secret (the ``__lc_cst`` cookie), made once."""
         secret = self._identity_secrets.get(customer_id)
         if secret is None:
+            self._make_room(self._identity_secrets, self.max_identities)
             secret = self._identity_secrets[customer_id] = self._ids.secret()
         return secret
 
@@ -187,6 +201,12 @@ class TokenRegistry:
         return self._agents_by_token.get(strip_bearer(token))
 
     # Private methods ----------------------------------------------------------------
+
+    @staticmethod
+    def _make_room(kept: dict[str, Any], limit: int) -> None:
+        """Forget the oldest entries (dicts keep insertion order) below ``limit``."""
+        while len(kept) >= limit:
+            del kept[next(iter(kept))]
 
     def _sweep(self) -> None:
         """Now and then, forget expired tokens (a token per request adds up)."""

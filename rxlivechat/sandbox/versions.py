@@ -1,20 +1,20 @@
-"""The Customer Chat API versions the sandbox serves side by side: 3.5 and 3.6.
+"""The Customer Chat API versions the sandbox serves side by side: 3.5, 3.6, 3.7.
 
 The official JS Customer SDK 4.0.2 speaks 3.5 (``/v3.5/customer/rtm/ws``, login
 ``"version": "3.5"``, ``"pushes": {"3.5": [...]}``); our SDK and lc-sdk-python
-speak 3.6. What differs between the two, from the v3.6 changelog of the docs:
+speak 3.6 by default, 3.5 and 3.7 when asked. Which actions and pushes each
+version has is :mod:`rxlivechat.protocol.versions`' one table (the SDK reads
+it too); a request for an action its version lacks is ``validation``, naming
+the replacement (``get_predicted_agent`` in 3.7: ``request_welcome_message``).
+What differs besides, from the docs' changelog:
 
-* actions new in 3.6: ``delete_event``, ``request_welcome_message``,
-  ``send_greeting_button_clicked`` (a 3.5 request for them is ``validation``:
-  an unknown action, as for any action the version lacks);
-* pushes new in 3.6: ``event_deleted``, ``incoming_event_preview``,
-  ``incoming_thinking_indicator``, ``incoming_welcome_message`` (never sent in
-  3.5, unless the login subscribed to them under ``"3.6"``);
-* replies: ``update_customer_page`` carries ``groups`` only in 3.6, and
-  ``get_dynamic_configuration`` has the flat 3.5 shape in 3.5;
+* replies: ``update_customer_page`` carries ``groups`` only from 3.6, and
+  ``get_dynamic_configuration`` has the flat 3.5 shape in 3.5; 3.7's
+  ``list_chats`` answers ``chats_info`` (``last_event_per_type`` inside
+  ``last_thread_info``) where 3.5 and 3.6 answer ``chats_summary``;
 * 3.5 responses carry the ``Legacy: YYYY-MM-DD`` header (the legacy stage's end).
 
-Kept the same in both (the sandbox's choice, ``docs/sandbox-choices.md``): the
+Kept the same in all (the sandbox's choice, ``docs/sandbox-choices.md``): the
 new 3.6 fields of shared structures (customer ``phone_number``, ``omnichannel``,
 ``address``; rich message ``ecommerce``; postback ``button_type``...), which a
 3.5 client ignores.
@@ -31,6 +31,15 @@ from typing import Any
 
 from ..exceptions import UnsupportedVersionError
 from ..protocol import methods as m
+from ..protocol.models import ChatInfo, ChatSummary, LastEventInThread, LastThreadInfo
+from ..protocol.versions import (
+    API_VERSIONS,
+    LEGACY_VERSIONS,
+    knows_action,
+    knows_push,
+    missing_action,
+    rank,
+)
 
 __all__ = [
     "LEGACY_UNTIL",
@@ -39,40 +48,15 @@ __all__ = [
     "adapt_result",
     "knows_action",
     "knows_push",
+    "missing_action",
     "request_version",
 ]
 
-SUPPORTED_VERSIONS = ("3.5", "3.6")
+SUPPORTED_VERSIONS = API_VERSIONS
 """The versions served, oldest first."""
 
-LEGACY_UNTIL = {"3.5": "2027-02-07"}
+LEGACY_UNTIL = dict.fromkeys(LEGACY_VERSIONS, "2027-02-07")
 """The ``Legacy`` header of each legacy version (no date in the docs: a placeholder)."""
-
-_NEW_IN_3_6_ACTIONS = frozenset(
-    {"delete_event", "request_welcome_message", "send_greeting_button_clicked"}
-)
-_NEW_IN_3_6_PUSHES = frozenset(
-    {
-        "event_deleted",
-        "incoming_event_preview",
-        "incoming_thinking_indicator",
-        "incoming_welcome_message",
-    }
-)
-
-
-def _rank(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-def knows_action(version: str, action: str) -> bool:
-    """Whether ``action`` exists in ``version``."""
-    return version != "3.5" or action not in _NEW_IN_3_6_ACTIONS
-
-
-def knows_push(version: str, push: str) -> bool:
-    """Whether the push ``push`` exists in ``version``."""
-    return version != "3.5" or push not in _NEW_IN_3_6_PUSHES
 
 
 def request_version(requested: str | None, connection: str) -> str:
@@ -84,13 +68,20 @@ def request_version(requested: str | None, connection: str) -> str:
     """
     if requested is None:
         return connection
-    if requested not in SUPPORTED_VERSIONS or _rank(requested) < _rank(connection):
+    if requested not in SUPPORTED_VERSIONS or rank(requested) < rank(connection):
         raise UnsupportedVersionError("Cannot call unsupported API versions.")
     return requested
 
 
 def adapt_result(action: str, result: Any, version: str) -> Any:
     """A 3.6 result in the shape ``version`` documents for ``action``."""
+    if version == "3.7" and isinstance(result, m.ListChatsResult):
+        return m.ListChatsInfoResult(
+            chats_info=[_chat_info(chat) for chat in result.chats_summary],
+            total_chats=result.total_chats,
+            next_page_id=result.next_page_id,
+            previous_page_id=result.previous_page_id,
+        )
     if version != "3.5":
         return result
     if isinstance(result, m.UpdateCustomerPageResult):
@@ -108,6 +99,33 @@ def adapt_result(action: str, result: Any, version: str) -> Any:
             "language": livechat.language,
         }
     return result
+
+
+def _chat_info(chat: ChatSummary) -> ChatInfo:
+    """A chat summary in 3.7's shape: the newest events moved inside the last thread.
+
+    Every entry moves, whichever thread it came from, as the docs' 3.7 sample
+    shows (docs/sandbox-choices.md).
+    """
+    last: LastThreadInfo | None = None
+    if chat.last_thread_id is not None and chat.last_thread_created_at is not None:
+        per_type = {
+            kind: LastEventInThread(event=newest.event)
+            for kind, newest in (chat.last_event_per_type or {}).items()
+        }
+        last = LastThreadInfo(
+            id=chat.last_thread_id,
+            created_at=chat.last_thread_created_at,
+            last_event_per_type=per_type or None,
+        )
+    return ChatInfo(
+        id=chat.id,
+        users=chat.users,
+        active=chat.active,
+        last_thread_info=last,
+        access=chat.access,
+        properties=chat.properties,
+    )
 
 
 class Subscription:
@@ -134,9 +152,9 @@ class Subscription:
         self._every: list[str] = [] if pushes is not None else [version]
         self._listed: dict[str, str] = {}
         lists = dict(pushes or {})
-        for listed_in in sorted(lists, key=_rank):
+        for listed_in in sorted(lists, key=rank):
             if listed_in not in SUPPORTED_VERSIONS:
-                continue  # the docs' own sample lists "3.7" (a preview): ignored
+                continue  # a version the sandbox does not serve: ignored
             for name in lists[listed_in]:
                 if name == "all":
                     self._every.append(listed_in)
@@ -149,4 +167,4 @@ class Subscription:
         listed = self._listed.get(push)
         if listed is not None and knows_push(listed, push):
             candidates.append(listed)
-        return max(candidates, key=_rank) if candidates else None
+        return max(candidates, key=rank) if candidates else None

@@ -16,12 +16,19 @@ import datetime
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import NamedTuple, Self
 
-from ..exceptions import InvalidArgumentError, StoreError
+from ..exceptions import FencedError, InvalidArgumentError, StoreError
 from .base import DEFAULT_KEY, RECENT_IDS, ChatCheckpoint, Identity, Snapshot
 
-__all__ = ["BatchingStore", "ChatUpdate", "CustomerKey", "merge_checkpoint"]
+__all__ = [
+    "BatchingStore",
+    "ChatUpdate",
+    "CustomerKey",
+    "Fence",
+    "FencedReport",
+    "merge_checkpoint",
+]
 
 log = logging.getLogger("rxlivechat.stores")
 
@@ -34,6 +41,25 @@ WriteErrorReport = Callable[[StoreError], None]
 
 CustomerKey = tuple[str, str]
 """``(organization_id, key)``: one customer of a store."""
+
+FencedReport = Callable[[CustomerKey, FencedError], None]
+"""Told when the backend refuses a customer's write: a newer epoch exists."""
+
+
+class Fence(NamedTuple):
+    """The fencing token every write of one customer carries.
+
+    A write is refused when the store knows a newer epoch for the customer: the
+    newest epoch that wrote it, or (Redis) the value of ``counter``, the lease
+    authority's epoch counter, which a new owner raises when it claims.
+    """
+
+    epoch: int
+    counter: str | None = None
+
+
+UNFENCED = Fence(0)
+"""What an unfenced write carries: refused once any fenced owner wrote."""
 
 
 class ChatUpdate:
@@ -153,8 +179,11 @@ class BatchingStore:
         self._writer: asyncio.Task[None] | None = None
         self._reports: dict[CustomerHandle, WriteErrorReport] = {}
         self._lost: dict[CustomerKey, StoreError] = {}
-        """Customers the backend found gone (a Redis identity that vanished):
-        their commits are dropped until the store is closed."""
+        """Customers the backend found gone (a Redis identity that vanished) or
+        fenced off: their commits are dropped until the store is closed (or,
+        fenced, until a newer :meth:`fence`)."""
+        self._fences: dict[CustomerKey, Fence] = {}
+        self._fenced_reports: list[FencedReport] = []
         self.batches_written = 0
         """How many batches reached the backend (SQLite transactions, Redis
         pipelines): many commits make few batches."""
@@ -200,6 +229,7 @@ class BatchingStore:
                 await self.flush()
             finally:
                 self._lost.clear()
+                self._fences.clear()
                 await self._backend_close()
 
     async def __aenter__(self) -> Self:
@@ -225,6 +255,69 @@ class BatchingStore:
             self,
             _check_customer(organization_id, key),
         )
+
+    # Fencing -----------------------------------------------------------------------
+
+    def fence(
+        self, organization_id: str, key: str, epoch: int, *, counter: str | None = None
+    ) -> None:
+        """Carry ``epoch`` with every write of this customer from now on.
+
+        A write is refused, with :class:`~rxlivechat.exceptions.FencedError`,
+        when the store knows a newer epoch for the customer (another owner
+        wrote it since, or, in Redis, ``counter`` holds more). A newer fence
+        lifts an earlier refusal: the customer was claimed again.
+
+        Args:
+            organization_id: the customer's organization.
+            key: the customer's key.
+            epoch: the owner's fencing token (its lease's epoch), >= 1.
+            counter: the Redis key of the lease's epoch counter (Redis only).
+
+        Raises:
+            InvalidArgumentError: an epoch below 1, or a bad customer name.
+        """
+        customer = _check_customer(organization_id, key)
+        if type(epoch) is not int or epoch < 1:
+            raise InvalidArgumentError(f"epoch must be an int >= 1, not {epoch!r}")
+        old = self._fences.get(customer)
+        self._fences[customer] = Fence(epoch, counter)
+        if old is None or old.epoch < epoch:
+            lost = self._lost.get(customer)
+            if isinstance(lost, FencedError):
+                del self._lost[customer]
+
+    def revoke(self, organization_id: str, key: str, why: str) -> None:
+        """Write nothing more of this customer: its owner lost it (self-fencing).
+
+        Drops its buffered commits at once, before the backend is asked; its
+        writes raise :class:`~rxlivechat.exceptions.FencedError` until a newer
+        :meth:`fence`.
+        """
+        customer = _check_customer(organization_id, key)
+        self._lose(customer, FencedError(f"{':'.join(customer)}: {why}"))
+
+    def on_fenced(self, report: FencedReport) -> None:
+        """Call ``report(customer, error)`` each time the backend refuses a write."""
+        self._fenced_reports.append(report)
+
+    def _fence_of(self, customer: CustomerKey) -> Fence:
+        return self._fences.get(customer, UNFENCED)
+
+    def _refused(self, customer: CustomerKey) -> FencedError:
+        """The backend refused ``customer``'s write: drop its commits, tell."""
+        fence = self._fence_of(customer)
+        error = FencedError(
+            f"{':'.join(customer)}: the write of epoch {fence.epoch} was refused, "
+            "a newer epoch exists (another owner took the customer over)"
+        )
+        self._lose(customer, error)
+        for report in list(self._fenced_reports):
+            try:
+                report(customer, error)
+            except Exception:  # a broken listener must not stop the writer
+                log.exception("a fenced-write listener failed")
+        return error
 
     # Commits -----------------------------------------------------------------------
 
@@ -329,7 +422,13 @@ class BatchingStore:
     def _check_lost(self, customer: CustomerKey) -> None:
         error = self._lost.get(customer)
         if error is not None:
-            raise StoreError(str(error))
+            raise type(error)(str(error))
+
+    def _check_fenced(self, customer: CustomerKey) -> None:
+        """Refuse, before the backend, a write of a customer fenced off."""
+        error = self._lost.get(customer)
+        if isinstance(error, FencedError):
+            raise FencedError(str(error))
 
     # The backend -------------------------------------------------------------------
 
@@ -455,6 +554,7 @@ class CustomerHandle:
         self._check_open()
         if not isinstance(identity, Identity):
             raise InvalidArgumentError(f"not an Identity: {identity!r}")
+        self._store._check_fenced(self._customer)
         await self._store._backend_save_identity(self._customer, identity)
 
     def commit(
@@ -479,6 +579,7 @@ class CustomerHandle:
         copy = dict(storage)
         if not all(_is_text(k) and _is_text(v) for k, v in copy.items()):
             raise InvalidArgumentError("side storage maps strings to strings")
+        self._store._check_fenced(self._customer)
         await self._store._backend_save_side_storage(self._customer, copy)
 
     async def flush(self) -> None:

@@ -70,6 +70,8 @@ class MemoryStore(BatchingStore):
         self._identities: dict[CustomerKey, Identity] = {}
         self._side_storage: dict[CustomerKey, dict[str, str]] = {}
         self._chats: dict[CustomerKey, dict[str, _Chat]] = {}
+        self._epochs: dict[CustomerKey, int] = {}
+        """The newest epoch that wrote each fenced customer."""
 
     def __repr__(self) -> str:
         customers = self._chats.keys() | self._identities.keys()
@@ -91,10 +93,22 @@ class MemoryStore(BatchingStore):
             side_storage=dict(self._side_storage.get(customer, {})),
         )
 
+    def _passes(self, customer: CustomerKey) -> bool:
+        """The fence rule: refused when a newer epoch wrote; else the epoch is kept."""
+        epoch = self._fence_of(customer).epoch
+        if self._epochs.get(customer, 0) > epoch:
+            return False
+        if epoch:
+            self._epochs[customer] = epoch
+        return True
+
     async def _backend_write(
         self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]
     ) -> None:
         for customer, chats in batch.items():
+            if not self._passes(customer):
+                self._refused(customer)
+                continue
             stored = self._chats.setdefault(customer, {})
             for chat_id, update in chats.items():
                 chat = stored.get(chat_id)
@@ -105,9 +119,13 @@ class MemoryStore(BatchingStore):
     async def _backend_save_identity(
         self, customer: CustomerKey, identity: Identity
     ) -> None:
+        if not self._passes(customer):
+            raise self._refused(customer)
         self._identities[customer] = identity
 
     async def _backend_save_side_storage(
         self, customer: CustomerKey, storage: dict[str, str]
     ) -> None:
+        if not self._passes(customer):
+            raise self._refused(customer)
         self._side_storage[customer] = storage

@@ -6,6 +6,7 @@ Keys (``{org}`` and ``{key}`` name the customer; see ``docs/stores.md``)::
     rxlivechat:{org}:{key}:identity            JSON Identity
     rxlivechat:{org}:{key}:side_storage        JSON object
     rxlivechat:{org}:{key}:checkpoints         hash: chat id -> JSON checkpoint
+    rxlivechat:{org}:{key}:epoch               the newest epoch that wrote (fencing)
     rxlivechat:lost                            why the store was found lost
     rxlivechat:{org}:{key}:lost                why the identity was found lost
 
@@ -13,6 +14,9 @@ Every write first checks, on the server, that the format key is there (and the
 customer's identity, once it had one): a Redis restarted without persistence, or
 flushed, is found at the next write. It is then marked lost and refuses writes;
 the next start refuses too unless ``on_lost_identity="new"`` (a new customer).
+Then it checks the writer's fencing token (:meth:`BatchingStore.fence`): a write
+whose epoch is below the customer's ``epoch`` key, or below the lease's epoch
+counter named by the fence, is refused (``FencedError``) and nothing is written.
 
 A batch of commits is one pipeline: one script call per customer, which merges
 each chat's update into the stored checkpoint on the server, atomically. Times are
@@ -51,24 +55,33 @@ FORMAT = "1"
 
 # Every write script starts by checking the store is still there: KEYS[1] the
 # format key, ARGV[1] its value, KEYS[2] the customer's identity and ARGV[2] "1"
-# if it must exist. It answers "store" or "identity" for what vanished.
+# if it must exist. It answers "store" or "identity" for what vanished. Then the
+# fence: KEYS[3] the customer's epoch, KEYS[4] the lease's epoch counter (read
+# when ARGV[4] is "1"), ARGV[3] the writer's epoch; it answers "fenced" when a
+# newer epoch exists, and keeps the writer's otherwise.
 _PRESENT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'store' end
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
   return 'identity'
 end
+local epoch = tonumber(ARGV[3])
+if ARGV[4] == '1' and tonumber(redis.call('GET', KEYS[4]) or '0') > epoch then
+  return 'fenced'
+end
+if tonumber(redis.call('GET', KEYS[3]) or '0') > epoch then return 'fenced' end
+if epoch > 0 then redis.call('SET', KEYS[3], ARGV[3]) end
 """
 
-# KEYS[3]: the customer's checkpoints hash. ARGV[3]: how many ids to keep; then
+# KEYS[5]: the customer's checkpoints hash. ARGV[5]: how many ids to keep; then
 # five per chat: chat id, event id, created_at (sortable text), thread id, the
 # committed ids as a JSON list.
 _MERGE = (
     _PRESENT
     + """
-local bound = tonumber(ARGV[3])
-for i = 4, #ARGV, 5 do
+local bound = tonumber(ARGV[5])
+for i = 6, #ARGV, 5 do
   local chat, created = ARGV[i], ARGV[i + 2]
-  local stored = redis.call('HGET', KEYS[3], chat)
+  local stored = redis.call('HGET', KEYS[5], chat)
   local old
   if stored then old = cjson.decode(stored) end
   local cp = {event_id = ARGV[i + 1], created_at = created, thread_id = ARGV[i + 3]}
@@ -94,17 +107,17 @@ for i = 4, #ARGV, 5 do
   local kept = {}
   for j = first, #ids do kept[#kept + 1] = ids[j] end
   cp.recent_ids = kept
-  redis.call('HSET', KEYS[3], chat, cjson.encode(cp))
+  redis.call('HSET', KEYS[5], chat, cjson.encode(cp))
 end
 return 'ok'
 """
 )
 
-# KEYS[3]: the key to set to ARGV[3].
+# KEYS[5]: the key to set to ARGV[5].
 _SET = (
     _PRESENT
     + """
-redis.call('SET', KEYS[3], ARGV[3])
+redis.call('SET', KEYS[5], ARGV[5])
 return 'ok'
 """
 )
@@ -128,6 +141,10 @@ class RedisStore(BatchingStore):
             identity) that an SDK found lost while it ran: ``"error"`` refuses
             with :class:`~rxlivechat.exceptions.StoreError`; ``"new"`` clears
             the mark and the stale keys and goes on, as a new customer.
+        timeout: seconds each Redis call (and connecting, and waiting for a
+            free connection) may take before it fails with
+            :class:`~rxlivechat.exceptions.StoreError`; ``None``: no limit.
+        max_connections: connections to Redis at most; more callers wait.
 
     Raises:
         InvalidArgumentError: an unknown ``on_lost_identity``.
@@ -142,6 +159,8 @@ class RedisStore(BatchingStore):
         batch_size: int = 1000,
         recent_ids: int = RECENT_IDS,
         on_lost_identity: OnLostIdentity = "error",
+        timeout: float | None = None,
+        max_connections: int = 50,
     ) -> None:
         super().__init__(
             flush_interval=flush_interval, batch_size=batch_size, recent_ids=recent_ids
@@ -153,6 +172,12 @@ class RedisStore(BatchingStore):
         self.url = url
         self.prefix = prefix
         self.on_lost_identity: OnLostIdentity = on_lost_identity
+        if timeout is not None and not timeout > 0:
+            raise InvalidArgumentError(f"timeout must be > 0: {timeout}")
+        self.timeout = timeout
+        if max_connections < 1:
+            raise InvalidArgumentError("max_connections must be >= 1")
+        self.max_connections = max_connections
         self._client: redis.asyncio.Redis | None = None
         self._merge: Any = None
         self._set: Any = None
@@ -178,7 +203,17 @@ class RedisStore(BatchingStore):
             raise StoreError(
                 "RedisStore needs the redis package: pip install 'rxlivechat[redis]'"
             ) from None
-        client = redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+        # Blocking: a store shared by many customers queues for a connection
+        # (redis-py's plain pool fails past max_connections).
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            self.url,
+            decode_responses=True,
+            max_connections=self.max_connections,
+            timeout=self.timeout,
+            socket_timeout=self.timeout,
+            socket_connect_timeout=self.timeout,
+        )
+        client = redis.asyncio.Redis.from_pool(pool)
         format_key = f"{self.prefix}:format"
         try:
             with _errors(self):
@@ -249,9 +284,18 @@ class RedisStore(BatchingStore):
         )
 
     def _presence(self, customer: CustomerKey) -> tuple[list[str], list[str]]:
-        """The keys and arguments of the check that starts every write script."""
-        keys = [f"{self.prefix}:format", self._key(customer, "identity")]
-        return keys, [FORMAT, "1" if customer in self._identified else "0"]
+        """The keys and arguments of the checks that start every write script."""
+        epoch_key = self._key(customer, "epoch")
+        fence = self._fence_of(customer)
+        keys = [
+            f"{self.prefix}:format",
+            self._key(customer, "identity"),
+            epoch_key,
+            fence.counter or epoch_key,
+        ]
+        identified = "1" if customer in self._identified else "0"
+        counted = "0" if fence.counter is None else "1"
+        return keys, [FORMAT, identified, str(fence.epoch), counted]
 
     async def _backend_write(
         self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]
@@ -280,6 +324,8 @@ class RedisStore(BatchingStore):
         for customer, answer in zip(batch, answers, strict=True):
             if answer == "identity":  # that customer is gone, the others written
                 self._lose(customer, await self._found_lost(customer))
+            elif answer == "fenced":  # a stale owner's: dropped, the others written
+                self._refused(customer)
 
     async def _backend_save_identity(
         self, customer: CustomerKey, identity: Identity
@@ -308,6 +354,8 @@ class RedisStore(BatchingStore):
             error = await self._found_lost(customer)
             self._lose(customer, error)
             raise error
+        if answer == "fenced":
+            raise self._refused(customer)
 
     async def _found_lost(self, customer: CustomerKey | None) -> StoreError:
         """Mark the store (``None``) or a customer's identity lost; the error.

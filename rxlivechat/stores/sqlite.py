@@ -62,6 +62,17 @@ CREATE TABLE checkpoints (
 ) WITHOUT ROWID;
 """
 
+# The fencing epochs (docs/stores.md): the newest epoch that wrote each customer.
+# Made when missing, so a store of format 1 made before fencing reads the same.
+_EPOCHS = """
+CREATE TABLE IF NOT EXISTS epochs (
+    organization_id TEXT NOT NULL,
+    customer_key TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    PRIMARY KEY (organization_id, customer_key)
+) WITHOUT ROWID
+"""
+
 _T = TypeVar("_T")
 
 # SQLite's primary result codes that mean "these bytes are not a sound database".
@@ -148,6 +159,7 @@ class SQLiteStore(BatchingStore):
             self._check(db)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_EPOCHS)
         except BaseException:
             db.close()
             raise
@@ -333,15 +345,44 @@ class SQLiteStore(BatchingStore):
             identity=identity, checkpoints=checkpoints, side_storage=side_storage or {}
         )
 
+    def _passes(
+        self, db: sqlite3.Connection, customer: CustomerKey, epoch: int
+    ) -> bool:
+        """The fence rule: refused when a newer epoch wrote; else the epoch is kept."""
+        if epoch == 0:  # unfenced: refused once a fenced owner wrote
+            row = db.execute(
+                "SELECT epoch FROM epochs"
+                " WHERE organization_id = ? AND customer_key = ?",
+                customer,
+            ).fetchone()
+            return row is None or row[0] <= 0
+        cursor = db.execute(
+            "INSERT INTO epochs VALUES (?, ?, ?) ON CONFLICT DO UPDATE"
+            " SET epoch = excluded.epoch WHERE epoch <= excluded.epoch",
+            (*customer, epoch),
+        )
+        return cursor.rowcount == 1
+
     async def _backend_write(
         self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]
     ) -> None:
-        await self._run(functools.partial(self._write, batch))
+        epochs = {customer: self._fence_of(customer).epoch for customer in batch}
+        refused = await self._run(functools.partial(self._write, batch, epochs))
+        for customer in refused:
+            self._refused(customer)
 
-    def _write(self, batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]]) -> None:
+    def _write(
+        self,
+        batch: Mapping[CustomerKey, Mapping[str, ChatUpdate]],
+        epochs: Mapping[CustomerKey, int],
+    ) -> list[CustomerKey]:
         db = self._connection()
+        refused = []
         with _transaction(db):
             for customer, chats in batch.items():
+                if not self._passes(db, customer, epochs[customer]):
+                    refused.append(customer)
+                    continue
                 where = f"{self.path} ({':'.join(customer)})"
                 for chat_id, update in chats.items():
                     row = db.execute(
@@ -368,30 +409,40 @@ class SQLiteStore(BatchingStore):
                             encode(list(new.recent_ids)).decode(),
                         ),
                     )
+        return refused
 
     async def _backend_save_identity(
         self, customer: CustomerKey, identity: Identity
     ) -> None:
-        await self._run(
-            functools.partial(self._save, customer, "identity", encode(identity))
-        )
+        await self._save_fenced(customer, "identity", encode(identity))
 
     async def _backend_save_side_storage(
         self, customer: CustomerKey, storage: dict[str, str]
     ) -> None:
-        await self._run(
-            functools.partial(self._save, customer, "side_storage", encode(storage))
-        )
+        await self._save_fenced(customer, "side_storage", encode(storage))
 
-    def _save(self, customer: CustomerKey, column: str, value: bytes) -> None:
+    async def _save_fenced(
+        self, customer: CustomerKey, column: str, value: bytes
+    ) -> None:
+        epoch = self._fence_of(customer).epoch
+        save = functools.partial(self._save, customer, column, value, epoch)
+        if not await self._run(save):
+            raise self._refused(customer)
+
+    def _save(
+        self, customer: CustomerKey, column: str, value: bytes, epoch: int
+    ) -> bool:
         db = self._connection()
         with _transaction(db):
+            if not self._passes(db, customer, epoch):
+                return False
             db.execute(
                 "INSERT INTO customers (organization_id, customer_key, "
                 f"{column}) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
                 f"{column} = excluded.{column}",
                 (*customer, value.decode()),
             )
+        return True
 
 
 def _holder(holder_file: Path) -> str:

@@ -11,7 +11,12 @@ fixtures are available in every test, no import needed.
 * ``livechat_faults``: the fault controls (:class:`Faults`);
 * ``livechat_sandbox_options``, ``livechat_customer_options``: the keyword
   arguments of ``Sandbox(...)`` and ``rxlivechat.init(...)``; override them (or
-  mark a test ``@pytest.mark.livechat_sandbox(**options)``).
+  mark a test ``@pytest.mark.livechat_sandbox(**options)``);
+* ``livechat_replay``: for a test marked ``@pytest.mark.livechat_cassette(path)``,
+  the cassette served back (:meth:`~rxlivechat.sandbox.Sandbox.replay`), and
+  ``livechat_customer`` connects to it; with ``--livechat-record``, ``None``:
+  the customer records the cassette against the sandbox (or the URLs given by
+  ``--livechat-api-url``...). See docs/howto/record-replay.md.
 
 The fixtures are async and need `pytest-asyncio <https://pytest-asyncio.readthedocs.io>`_
 (0.24 or later); they run in the test's event loop (function scope) in both of its
@@ -25,6 +30,7 @@ imports it: only pytest does.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
@@ -32,10 +38,12 @@ import pytest
 if TYPE_CHECKING:
     from ..protocol.pushes import DisconnectionData
     from ..sandbox import Sandbox, ScriptedAgent
+    from ..sandbox.replay import Replay
     from ..sdk import CustomerSDK
 
 __all__ = [
     "Faults",
+    "livechat_replay",
     "livechat_agent",
     "livechat_customer",
     "livechat_customer_options",
@@ -135,12 +143,38 @@ class Faults:
         await self._sandbox.set_group_status(group_id, status)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--livechat-record`` and where to record (the sandbox by default)."""
+    group = parser.getgroup("livechat", "rxlivechat cassettes")
+    group.addoption(
+        "--livechat-record",
+        action="store_true",
+        help="record the cassettes of tests marked livechat_cassette, not replay them",
+    )
+    for name, what in (
+        ("api-url", "the Customer Chat API's base URL"),
+        ("accounts-url", "the Accounts API's base URL"),
+        ("organization-id", "the organization"),
+        ("client-id", "the client id"),
+    ):
+        group.addoption(
+            f"--livechat-{name}",
+            default=None,
+            help=f"with --livechat-record: {what} (default: the sandbox's)",
+        )
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``livechat_sandbox`` marker."""
+    """Register the ``livechat_sandbox`` and ``livechat_cassette`` markers."""
     config.addinivalue_line(
         "markers",
         "livechat_sandbox(**options): Sandbox(...) options of the test's "
         "livechat_sandbox (rxlivechat)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "livechat_cassette(path, *, strict=True, speed='instant'): livechat_customer "
+        "replays this cassette (--livechat-record records it) (rxlivechat)",
     )
 
 
@@ -189,26 +223,83 @@ def livechat_agent(livechat_sandbox: Sandbox) -> ScriptedAgent:
 
 
 @_async_fixture
+async def livechat_replay(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Replay | None]:
+    """The cassette of the test's ``livechat_cassette`` marker, served back.
+
+    ``None`` when the test has no such marker, or runs with ``--livechat-record``
+    (the customer then records it). Leaving a strict replay fails the test
+    (:class:`~rxlivechat.cassette.CassetteMismatch`, with a diff) if the
+    customer sent a request the cassette does not have, or not one it has.
+    """
+    path = _cassette(request)
+    if path is None or request.config.getoption("livechat_record"):
+        yield None
+        return
+    from ..sandbox import Sandbox
+
+    marker = request.node.get_closest_marker("livechat_cassette")
+    assert marker is not None
+    options: dict[str, Any] = {"speed": "instant"} | dict(marker.kwargs)
+    async with Sandbox.replay(path, **options) as replay:
+        yield replay
+
+
+@_async_fixture
 async def livechat_customer(
-    livechat_sandbox: Sandbox, livechat_customer_options: dict[str, Any]
+    request: pytest.FixtureRequest,
+    livechat_sandbox: Sandbox,
+    livechat_replay: Replay | None,
+    livechat_customer_options: dict[str, Any],
 ) -> AsyncIterator[CustomerSDK]:
-    """A customer connected to the sandbox (our SDK), destroyed after the test."""
+    """A customer connected to the sandbox (our SDK), destroyed after the test.
+
+    Marked ``livechat_cassette``: connected to the replayed cassette instead,
+    or (``--livechat-record``) recording it.
+    """
     import rxlivechat
 
     options: dict[str, Any] = {"client_id": CLIENT_ID} | livechat_customer_options
+    urls: dict[str, Any] = {
+        "organization_id": livechat_sandbox.organization_id,
+        "api_url": livechat_sandbox.api_url,
+        "accounts_url": livechat_sandbox.accounts_url,
+    }
     if livechat_sandbox.tls:
         options.setdefault("ssl", livechat_sandbox.ssl_context_for_clients())
-    sdk = rxlivechat.init(
-        organization_id=livechat_sandbox.organization_id,
-        api_url=livechat_sandbox.api_url,
-        accounts_url=livechat_sandbox.accounts_url,
-        **options,
-    )
+    cassette = _cassette(request)
+    if livechat_replay is not None:
+        urls = {
+            "organization_id": livechat_replay.organization_id,
+            "api_url": livechat_replay.api_url,
+            "accounts_url": livechat_replay.accounts_url,
+        }
+        options.pop("ssl", None)
+    elif cassette is not None:  # --livechat-record
+        for name in ("api_url", "accounts_url", "organization_id", "client_id"):
+            given = request.config.getoption(f"livechat_{name}")
+            if given is not None:
+                (options if name == "client_id" else urls)[name] = given
+        cassette.parent.mkdir(parents=True, exist_ok=True)
+        options["record"] = cassette
+    sdk = rxlivechat.init(**urls, **options)
     try:
         await sdk.wait_connected(timeout=10)
         yield sdk
     finally:
         await sdk.destroy()
+
+
+def _cassette(request: pytest.FixtureRequest) -> Path | None:
+    """The test's cassette (relative to its file's folder), if it is marked."""
+    marker = request.node.get_closest_marker("livechat_cassette")
+    if marker is None:
+        return None
+    if len(marker.args) != 1:
+        pytest.fail("livechat_cassette takes one path", pytrace=False)
+    path: Path = Path(request.node.path).parent / marker.args[0]
+    return path
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from rxlivechat.exceptions import (
     RequestTimeoutError,
     SDKClosedError,
 )
-from rxlivechat.protocol.methods import GetCustomer, Login, SendEvent
+from rxlivechat.protocol.methods import DeactivateChat, GetCustomer, Login, SendEvent
 from rxlivechat.protocol.models import Message
 from rxlivechat.protocol.session import Session
 
@@ -205,11 +205,7 @@ async def test_a_drop_requeues_safe_requests_and_fails_the_others() -> None:
     requests, session, socket = logged_in()
     outcomes = Outcomes()
     requests.submit(GetCustomer(), outcomes.on_result, outcomes.on_error)
-    requests.submit(
-        SendEvent(chat_id="C", event=Message(text="x")),
-        outcomes.on_result,
-        outcomes.on_error,
-    )
+    requests.submit(DeactivateChat(id="C"), outcomes.on_result, outcomes.on_error)
     requests.connection_lost()
     assert [type(e) for e in outcomes.errors] == [ConnectionLost]
     assert "may or may not" in str(outcomes.errors[0])
@@ -219,6 +215,112 @@ async def test_a_drop_requeues_safe_requests_and_fails_the_others() -> None:
     log_in(requests, session, new_socket)
     assert [r["action"] for r in new_socket.sent] == ["login", "get_customer"]
     assert new_socket.sent[1]["request_id"] != socket.sent[0]["request_id"]
+
+
+def thread_with(*events: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "threads": [
+            {
+                "id": "T1",
+                "created_at": "2026-12-01T10:00:00.000000Z",
+                "active": True,
+                "user_ids": ["c"],
+                "events": list(events),
+            }
+        ],
+        "found_threads": 1,
+    }
+
+
+@pytest.mark.parametrize("applied", [True, False])
+async def test_a_dropped_send_event_is_looked_up_not_failed(applied: bool) -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    message = Message(text="x")
+    pending = requests.submit(
+        SendEvent(chat_id="C", event=message), outcomes.on_result, outcomes.on_error
+    )
+    (sent,) = socket.sent
+    custom_id = sent["payload"]["event"]["custom_id"]
+    assert custom_id  # on a copy: the caller's event is unchanged
+    assert message.custom_id is None
+    requests.connection_lost()
+    await asyncio.sleep(0)  # the lookup starts, and waits for the login
+    assert outcomes.errors == []
+    assert pending.uncertain
+    new_socket = RecordingSocket()
+    log_in(requests, session, new_socket)
+    await asyncio.sleep(0)
+    lookup = new_socket.sent[-1]
+    assert lookup["action"] == "list_threads"
+    assert lookup["payload"]["chat_id"] == "C"
+    stored = {
+        "id": "E1",
+        "type": "message",
+        "text": "x",
+        "custom_id": custom_id,
+        "created_at": "2026-12-01T10:00:01.000000Z",
+        "author_id": "c",
+    }
+    reply(requests, session, lookup, thread_with(stored) if applied else thread_with())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    if applied:  # settled with the event found: our copy of its push comes with it
+        assert [r.event_id for r in outcomes.results] == ["E1"]
+        assert new_socket.sent[-1]["action"] == "list_threads"
+    else:  # absent: sent again, with the same custom_id
+        again = new_socket.sent[-1]
+        assert again["action"] == "send_event"
+        assert again["payload"]["event"]["custom_id"] == custom_id
+        reply(requests, session, again, {"event_id": "E2"})
+        assert [r.event_id for r in outcomes.results] == ["E2"]
+    assert outcomes.errors == []
+
+
+async def test_a_retry_waits_for_the_earlier_try_before_looking_up() -> None:
+    requests, session, socket = logged_in()
+    outcomes = Outcomes()
+    method = SendEvent(chat_id="C", event=Message(text="x"))
+    first = requests.submit(method, outcomes.on_result, outcomes.on_error)
+    requests.abandon(first)  # as a timeout does; the request is still on the socket
+    requests.submit(method, outcomes.on_result, outcomes.on_error)  # the retry
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [r["action"] for r in socket.sent] == ["send_event"]  # no lookup yet
+    reply(requests, session, socket.sent[0], {"event_id": "E1"})
+    for _ in range(3):
+        await asyncio.sleep(0)
+    lookup = socket.sent[-1]
+    assert lookup["action"] == "list_threads"
+    stored = {
+        "id": "E1",
+        "type": "message",
+        "text": "x",
+        "custom_id": socket.sent[0]["payload"]["event"]["custom_id"],
+        "created_at": "2026-12-01T10:00:01.000000Z",
+        "author_id": "c",
+    }
+    reply(requests, session, lookup, thread_with(stored))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [r.event_id for r in outcomes.results] == ["E1"]
+    assert [r["action"] for r in socket.sent] == ["send_event", "list_threads"]
+
+
+async def test_a_lookup_that_outlives_the_request_fails_it_as_unconfirmed() -> None:
+    requests, _, socket = logged_in(timeout=0.2)
+    outcomes = Outcomes()
+    requests.submit(
+        SendEvent(chat_id="C", event=Message(text="x")),
+        outcomes.on_result,
+        outcomes.on_error,
+    )
+    requests.connection_lost()  # and no login again
+    await asyncio.sleep(0.5)
+    (error,) = outcomes.errors
+    assert isinstance(error, RequestTimeoutError)
+    assert "not sent again" in str(error)
+    assert len(socket.sent) == 1
 
 
 async def test_close_fails_everything() -> None:

@@ -119,9 +119,11 @@ async def test_list_chats_pages_by_cursor(sdk: CustomerSDK, sandbox: Sandbox) ->
     assert first.next_page_id is not None
     assert first.previous_page_id is None
     second = await sdk.list_chats(page_id=first.next_page_id)
+    assert isinstance(second, m.ListChatsResult)
     assert [c.id for c in second.chats_summary] == [ids[0]]
     assert second.next_page_id is None
     oldest = await sdk.list_chats(sort_order="asc", limit=1)
+    assert isinstance(oldest, m.ListChatsResult)
     assert [c.id for c in oldest.chats_summary] == [ids[0]]
     assert all(sdk._active_chats[i] is False for i in ids)
     assert sandbox.requests.of("list_chats")[-1].payload == m.ListChats(

@@ -22,7 +22,7 @@ import msgspec
 import pytest
 
 from rxlivechat.protocol import methods, pushes
-from rxlivechat.protocol.base import METHODS, PUSHES, EmptyResult, Method
+from rxlivechat.protocol.base import METHODS, PUSHES, VERSIONED, EmptyResult, Method
 from rxlivechat.protocol.models import (
     EVENT_TYPES,
     Access,
@@ -505,4 +505,8 @@ def test_every_method_class_is_registered() -> None:
     for name in methods.__all__:
         value = getattr(methods, name)
         if isinstance(value, type) and issubclass(value, Method):
-            assert METHODS[value.action] is value
+            if value.in_version is None:
+                assert METHODS[value.action] is value
+            else:  # another version's shape of a registered action
+                assert VERSIONED[value.in_version, value.action] is value
+                assert value.action in METHODS

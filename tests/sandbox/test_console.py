@@ -36,6 +36,18 @@ from .conftest import Connect, Rtm
 JSON = {"Content-Type": "application/json"}
 
 
+def post_state(http: aiohttp.ClientSession, sandbox: Sandbox) -> Any:
+    """``POST api/state`` from the console's own page (it starts the console)."""
+    return http.post(
+        sandbox.console.url + "api/state", headers={"Origin": sandbox.api_url}
+    )
+
+
+def open_feed(http: aiohttp.ClientSession, sandbox: Sandbox) -> Any:
+    """The live feed, opened as the page opens it (with its Origin)."""
+    return http.ws_connect(sandbox.console.url + "api/ws", origin=sandbox.api_url)
+
+
 async def started(
     sandbox: Sandbox, connect: Connect, text: str = "Hi"
 ) -> tuple[Rtm, str]:
@@ -61,9 +73,9 @@ async def act(
     headers: dict[str, str] | None = None,
 ) -> Any:
     url = f"{sandbox.console.url}api/chats/{chat_id}/{action}"
-    async with http.post(
-        url, data=json.dumps(body or {}), headers=headers or JSON
-    ) as response:
+    if headers is None:
+        headers = JSON | {"Origin": sandbox.api_url}
+    async with http.post(url, data=json.dumps(body or {}), headers=headers) as response:
         assert response.status == status, await response.text()
         return await response.json()
 
@@ -127,7 +139,7 @@ async def test_nothing_changes_until_the_console_is_used(
         assert page.status == 200
     assert sandbox.store.agents == roster
     assert not sandbox.store.chats[chat_id].present & set(roster)
-    async with http.get(sandbox.console.url + "api/state") as response:
+    async with post_state(http, sandbox) as response:
         state = await response.json()
     # It plays the organization's first agent, or its own when there is none.
     agent = next(iter(sandbox.store.agents.values()))
@@ -147,7 +159,7 @@ async def test_the_agent_to_play_can_be_named_and_the_others_are_targets(
 ) -> None:
     sandbox.agent("Jane")
     sandbox.console.agent_name = "Bob"
-    async with http.get(sandbox.console.url + "api/state") as response:
+    async with post_state(http, sandbox) as response:
         state = await response.json()
     assert state["agent"] == {"id": sandbox.agent("Bob").id, "name": "Bob"}
     others = [a.name for a in sandbox.store.agents.values() if a.name != "Bob"]
@@ -162,7 +174,7 @@ async def test_a_customer_is_answered_through_the_console(
     sandbox: Sandbox, http: aiohttp.ClientSession, connect: Connect
 ) -> None:
     rtm, chat_id = await started(sandbox, connect, "Do you ship to Norway?")
-    async with http.ws_connect(sandbox.console.url + "api/ws") as ws:
+    async with open_feed(http, sandbox) as ws:
         feed = Feed(ws)
         first = await feed.next()
         assert first["type"] == "state"
@@ -204,7 +216,7 @@ async def test_a_customer_is_answered_through_the_console(
 async def test_a_chat_that_starts_later_is_taken_too(
     sandbox: Sandbox, http: aiohttp.ClientSession, connect: Connect
 ) -> None:
-    async with http.ws_connect(sandbox.console.url + "api/ws") as ws:
+    async with open_feed(http, sandbox) as ws:
         feed = Feed(ws)
         assert (await feed.next())["state"]["chats"] == []
         rtm, chat_id = await started(sandbox, connect, "Hello?")
@@ -216,7 +228,7 @@ async def test_a_chat_that_starts_later_is_taken_too(
 async def test_transfer_to_another_agent(
     sandbox: Sandbox, http: aiohttp.ClientSession, connect: Connect
 ) -> None:
-    async with http.get(sandbox.console.url + "api/state"):
+    async with post_state(http, sandbox):
         pass
     bob = sandbox.agent("Bob")
     rtm, chat_id = await started(sandbox, connect)
@@ -235,7 +247,7 @@ async def test_transfer_to_a_group(
     sandbox: Sandbox, http: aiohttp.ClientSession, connect: Connect
 ) -> None:
     rtm, chat_id = await started(sandbox, connect)
-    async with http.get(sandbox.console.url + "api/state"):
+    async with post_state(http, sandbox):
         pass
     await rtm.push("user_added_to_chat")
     chat = await act(http, sandbox, chat_id, "transfer", {"group_id": 0})
@@ -280,7 +292,7 @@ async def test_every_event_type_reads_as_text(
     ]
     for event, author in added:
         sandbox.store.add_event(thread, event, author_id=author)
-    async with http.get(sandbox.console.url + "api/state") as response:
+    async with post_state(http, sandbox) as response:
         state = await response.json()
     (chat,) = [c for c in state["chats"] if c["id"] == chat_id]
     assert chat["customer"]["name"] == "Ada"
@@ -306,7 +318,7 @@ async def test_open_chats_come_first_then_the_latest(
     older_open = sandbox.seed_chat(active=True)
     closed = sandbox.seed_chat()
     newer_open = sandbox.seed_chat(active=True)
-    async with http.get(sandbox.console.url + "api/state") as response:
+    async with post_state(http, sandbox) as response:
         chats = (await response.json())["chats"]
     assert [c["id"] for c in chats] == [newer_open, older_open, closed]
 
@@ -348,7 +360,7 @@ async def test_cross_origin_and_foreign_hosts_are_refused(
     # A form post (what another page can send without a preflight) is refused.
     await act(
         http, sandbox, chat_id, "message", status=415,
-        headers={"Content-Type": "text/plain"},
+        headers={"Content-Type": "text/plain", "Origin": sandbox.api_url},
     )  # fmt: skip
     with pytest.raises(aiohttp.WSServerHandshakeError) as handshake:
         await http.ws_connect(
@@ -364,15 +376,52 @@ async def test_cross_origin_and_foreign_hosts_are_refused(
 async def test_the_console_works_again_after_a_restart(
     sandbox: Sandbox, http: aiohttp.ClientSession, connect: Connect
 ) -> None:
-    async with http.ws_connect(sandbox.console.url + "api/ws") as ws:
+    async with open_feed(http, sandbox) as ws:
         await Feed(ws).next()
         await sandbox.restart()
         closed = await ws.receive(timeout=3)
         assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     rtm, _ = await started(sandbox, connect)
-    async with http.ws_connect(sandbox.console.url + "api/ws") as ws:
+    async with open_feed(http, sandbox) as ws:
         await Feed(ws).next()
         await rtm.push("user_added_to_chat")
+
+
+async def test_nothing_starts_the_console_without_the_pages_origin(
+    sandbox: Sandbox, http: aiohttp.ClientSession, connect: Connect
+) -> None:
+    """A GET (an ``<img>``, a link), a request without Origin or a cross-site one.
+
+    Before, ``GET /console/api/state`` with no Origin turned the console on and
+    its agent joined every chat.
+    """
+    rtm, chat_id = await started(sandbox, connect)
+    roster = dict(sandbox.store.agents)
+    async with http.get(sandbox.console.url + "api/state") as r:
+        assert r.status == 405
+    async with http.post(sandbox.console.url + "api/state") as r:
+        assert r.status == 403
+        assert (await r.json())["error"]["type"] == "authorization"
+    cross_site = {"Origin": sandbox.api_url, "Sec-Fetch-Site": "cross-site"}
+    async with http.post(sandbox.console.url + "api/state", headers=cross_site) as r:
+        assert r.status == 403
+    await act(http, sandbox, chat_id, "join", status=403, headers=JSON)
+    await act(http, sandbox, chat_id, "join", status=403, headers=JSON | cross_site)
+    for headers in ({}, {"Sec-Fetch-Site": "cross-site"}):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as handshake:
+            await http.ws_connect(sandbox.console.url + "api/ws", headers=headers)
+        assert handshake.value.status == 403
+    await asyncio.sleep(0.2)  # what a started console would do, it does at once
+    assert sandbox.store.agents == roster
+    assert sandbox.store.chats[chat_id].present == {rtm_customer(sandbox, chat_id)}
+    same_site = {"Origin": sandbox.api_url, "Sec-Fetch-Site": "same-origin"}
+    async with http.post(sandbox.console.url + "api/state", headers=same_site) as r:
+        assert r.status == 200
+    assert (await rtm.push("user_added_to_chat")).payload.chat_id == chat_id
+
+
+def rtm_customer(sandbox: Sandbox, chat_id: str) -> str:
+    return sandbox.store.chats[chat_id].customer_id
 
 
 # The sandbox command's banner ---------------------------------------------------------

@@ -139,3 +139,69 @@ async def test_a_person_answers_a_customer_through_the_console(
 async def _until_said(recorder: Recorder, author_id: str, text: str) -> None:
     while text not in recorder.texts_by(author_id):
         await asyncio.sleep(0.01)
+
+
+ATTACK = """<!doctype html>
+<title>another site</title>
+<script>
+  window.settled = 0;
+  const done = () => { window.settled += 1; };
+  const img = new Image();
+  img.onload = done;
+  img.onerror = done;
+  img.src = "CONSOLE/api/state";
+  fetch("CONSOLE/api/state", {method: "POST", mode: "no-cors"}).then(done, done);
+  fetch("CONSOLE/api/chats/CHAT/join", {
+    method: "POST", mode: "no-cors", body: "{}",
+  }).then(done, done);
+  const ws = new WebSocket("CONSOLE/api/ws".replace("http", "ws"));
+  ws.onclose = done;
+</script>
+"""
+
+
+async def test_a_page_on_another_origin_cannot_turn_the_console_on(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An ``<img>``, no-cors POSTs and a WebSocket from another origin: all refused.
+
+    Before, the ``<img>``'s GET of ``api/state`` (no Origin sent) started the
+    console, and its agent joined every waiting chat.
+    """
+    from aiohttp import web
+
+    customer = sandbox.new_customer()
+    chat_id = sandbox.seed_chat(customer.id, active=True)
+    roster = dict(sandbox.store.agents)
+    console = sandbox.console.url.rstrip("/")
+    html = ATTACK.replace("CONSOLE", console).replace("CHAT", chat_id)
+
+    async def attack(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", attack)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch_persistent_context(
+                tmp_path / "profile",
+                executable_path=CHROMIUM,
+                headless=True,
+                args=FLAGS,
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(f"http://127.0.0.1:{port}/")
+                await page.wait_for_function("window.settled === 4", timeout=WAIT_MS)
+            finally:
+                await browser.close()
+    finally:
+        await runner.cleanup()
+    await asyncio.sleep(0.3)  # a started console joins waiting chats at once
+    assert sandbox.store.agents == roster
+    assert sandbox.store.chats[chat_id].present == {customer.id}

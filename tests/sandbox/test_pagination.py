@@ -10,6 +10,7 @@ import pytest
 from rxlivechat.exceptions import ValidationError
 from rxlivechat.protocol import methods as m
 from rxlivechat.protocol.frames import ErrorResponse
+from rxlivechat.protocol.models import Custom, Message
 from rxlivechat.sandbox import Sandbox
 from rxlivechat.sandbox.pagination import decode_page_id, paginate
 
@@ -20,7 +21,7 @@ ITEMS = [f"{i:03d}" for i in range(10)]
 
 def page(**options: Any) -> Any:
     options.setdefault("sort_order", "desc")
-    return paginate(ITEMS, lambda x: x, kind="k", scope="s", **options)
+    return paginate(ITEMS, ITEMS, kind="k", scope="s", **options)
 
 
 def cursor(page_id: str) -> Any:
@@ -57,14 +58,12 @@ def test_min_count_takes_items_until_the_weight_is_reached() -> None:
 
 def test_anchors_survive_new_items() -> None:
     items = list(ITEMS)
-    first = paginate(
-        items, lambda x: x, kind="k", scope="s", sort_order="desc", limit=3
-    )
+    first = paginate(items, items, kind="k", scope="s", sort_order="desc", limit=3)
     items.append("010")  # a new newest item
     assert first.next_page_id is not None
     second = paginate(
         items,
-        lambda x: x,
+        items,
         kind="k",
         scope="s",
         sort_order="desc",
@@ -85,9 +84,7 @@ def test_page_ids_are_opaque_base64_and_checked() -> None:
 
 
 def test_empty_list() -> None:
-    empty = paginate(
-        list[str](), lambda x: x, kind="k", scope="s", sort_order="desc", limit=3
-    )
+    empty: Any = paginate([], [], kind="k", scope="s", sort_order="desc", limit=3)
     assert (empty.items, empty.next_page_id, empty.previous_page_id) == ([], None, None)
 
 
@@ -208,3 +205,56 @@ async def test_list_chats_limits_and_pages(sandbox: Sandbox, connect: Connect) -
         assert (await rtm.error(bad)).error.type == "validation"
     mixed = m.ListChats(page_id=first.next_page_id, limit=3)
     assert (await rtm.error(mixed)).error.type == "validation"
+
+
+async def test_walks_stay_exact_while_threads_and_events_are_added(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    """Pages come from the chat's key index: order, no gaps, no duplicates.
+
+    Threads and events are added between pages; a newest-first walk sees
+    exactly the threads there were when it started, an oldest-first walk
+    every thread, the new ones last.
+    """
+    token = await sandbox.create_customer_token()
+    chat_id = sandbox.seed_chat(token.entity_id, threads=300, events_per_thread=1)
+    chat = sandbox.store.chats[chat_id]
+    rtm = await connect(sandbox, token.access_token)
+
+    def grow() -> None:
+        thread = sandbox.store.new_thread(chat, active=False)
+        sandbox.store.add_event(thread, Message(text="new"), author_id=None)
+        sandbox.store.add_event(chat.threads[0], Message(text="late"), author_id=None)
+
+    for order in ("desc", "asc"):
+        before = [t.id for t in chat.threads]
+        page = await rtm.call(m.ListThreads(chat_id=chat_id, sort_order=order, limit=7))
+        walked = [t.id for t in page.threads]
+        while page.next_page_id:
+            grow()
+            page = await rtm.call(
+                m.ListThreads(chat_id=chat_id, page_id=page.next_page_id)
+            )
+            walked += [t.id for t in page.threads]
+            assert page.found_threads == len(chat.threads)
+        expected = (
+            list(reversed(before)) if order == "desc" else [t.id for t in chat.threads]
+        )
+        assert walked == expected, order
+        assert len(set(walked)) == len(walked)
+
+
+async def test_list_chats_finds_every_types_last_event_in_a_long_chat(
+    sandbox: Sandbox, connect: Connect
+) -> None:
+    """Its walk stops once each type the chat had is found, never before."""
+    token = await sandbox.create_customer_token()
+    chat_id = sandbox.seed_chat(token.entity_id, threads=2000, events_per_thread=1)
+    chat = sandbox.store.chats[chat_id]
+    sandbox.store.add_event(chat.threads[0], Custom(content={"a": 1}), author_id=None)
+    rtm = await connect(sandbox, token.access_token)
+    (summary,) = (await rtm.call(m.ListChats())).chats_summary
+    last = summary.last_event_per_type
+    assert sorted(last) == ["custom", "message"]
+    assert last["custom"].thread_id == chat.threads[0].id
+    assert last["message"].thread_id == chat.threads[-1].id

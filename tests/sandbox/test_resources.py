@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from rxlivechat.protocol import methods as m
-from rxlivechat.sandbox import Sandbox
+from rxlivechat.sandbox import Bounds, Sandbox
 
 from .conftest import Connect, Rtm
 from .test_security import TOKEN_BODY, token_url, upload_url
@@ -308,7 +308,9 @@ async def test_frames_refused_before_login_are_not_kept(
 async def test_the_request_log_keeps_a_bounded_number_of_payload_bytes(
     connect: Connect,
 ) -> None:
-    async with Sandbox(request_log_bytes=2 * MB) as sandbox:
+    # 400 KB of session fields: over the default customer_bytes (64 KiB).
+    bounds = Bounds(customer_bytes=MB)
+    async with Sandbox(request_log_bytes=2 * MB, bounds=bounds) as sandbox:
         rtm = await connect(sandbox)
         fields = [{"k": "x" * 400_000}]
         with retained() as kept:

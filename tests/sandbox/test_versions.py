@@ -1,4 +1,4 @@
-"""v3.5 and v3.6 side by side: paths, request versions, push stamps, reply shapes."""
+"""v3.5, v3.6 and v3.7 side by side: paths, request versions, push stamps, shapes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from rxlivechat.protocol import methods as m
+from rxlivechat.protocol.codec import decode
 from rxlivechat.protocol.frames import Response
 from rxlivechat.protocol.models import Message
 from rxlivechat.sandbox import Sandbox
@@ -20,9 +21,11 @@ from rxlivechat.sandbox.versions import (
     adapt_result,
     knows_action,
     knows_push,
+    missing_action,
     request_version,
 )
 
+from ..vectors import load, normalize, params
 from .conftest import Rtm
 
 VECTOR = (
@@ -53,11 +56,27 @@ def test_actions_and_pushes_new_in_3_6_are_unknown_in_3_5() -> None:
     assert not knows_push("3.5", "incoming_welcome_message")
     assert knows_push("3.5", "incoming_event")
     assert knows_push("3.6", "incoming_event_preview")
+    assert knows_push("3.7", "incoming_welcome_message")
+
+
+def test_get_predicted_agent_is_gone_in_3_7_and_names_its_replacement() -> None:
+    assert knows_action("3.6", "get_predicted_agent")
+    assert not knows_action("3.7", "get_predicted_agent")
+    assert "request_welcome_message" in (
+        missing_action("3.7", "get_predicted_agent") or ""
+    )
+    for action in NEW_IN_3_6:
+        assert knows_action("3.7", action)
 
 
 @pytest.mark.parametrize(
     ("requested", "connection", "expected"),
-    [(None, "3.5", "3.5"), ("3.6", "3.5", "3.6"), ("3.6", "3.6", "3.6")],
+    [
+        (None, "3.5", "3.5"),
+        ("3.6", "3.5", "3.6"),
+        ("3.6", "3.6", "3.6"),
+        ("3.7", "3.6", "3.7"),
+    ],
 )
 def test_a_request_may_ask_for_its_connections_version_or_a_higher_one(
     requested: str | None, connection: str, expected: str
@@ -65,7 +84,7 @@ def test_a_request_may_ask_for_its_connections_version_or_a_higher_one(
     assert request_version(requested, connection) == expected
 
 
-@pytest.mark.parametrize(("requested", "connection"), [("3.5", "3.6"), ("3.7", "3.6")])
+@pytest.mark.parametrize(("requested", "connection"), [("3.5", "3.6"), ("3.8", "3.6")])
 def test_lower_or_unserved_request_versions_are_refused(
     requested: str, connection: str
 ) -> None:
@@ -87,13 +106,16 @@ def test_subscription_lists_pushes_per_version() -> None:
         {
             "3.5": ["incoming_event", "customer_page_updated", "incoming_chat"],
             "3.6": ["incoming_chat", "incoming_welcome_message"],
-            "3.7": ["all"],  # a preview the sandbox does not serve: ignored
+            "3.8": ["all"],  # a version the sandbox does not serve: ignored
         },
     )
     assert subscription.version_of("incoming_event") == "3.5"
     assert subscription.version_of("incoming_chat") == "3.6"  # the higher one
     assert subscription.version_of("incoming_welcome_message") == "3.6"
     assert subscription.version_of("chat_deactivated") is None
+    preview = Subscription("3.6", {"3.6": ["incoming_chat"], "3.7": ["all"]})
+    assert preview.version_of("incoming_chat") == "3.7"  # the docs' own sample
+    assert preview.version_of("incoming_event") == "3.7"
     everything = Subscription("3.6", {"3.5": ["all"]})
     assert everything.version_of("chat_deactivated") == "3.5"
     assert everything.version_of("incoming_event_preview") is None
@@ -113,6 +135,44 @@ def test_results_take_their_3_5_shape() -> None:
     assert flat["organization_id"] == "org"
     assert flat["group_id"] == 0
     assert "livechat" not in flat
+
+
+@pytest.mark.parametrize("name", params("list_chats.response.json"))
+def test_the_docs_list_chats_page_in_3_7s_shape(name: str) -> None:
+    vector = load(name)
+    documented = vector.get("payload", vector)  # an RTM frame, or a Web API body
+    page = decode(json.dumps(documented), m.ListChatsResult)
+    info = adapt_result("list_chats", page, "3.7")
+    assert isinstance(info, m.ListChatsInfoResult)
+    wire = msgspec.to_builtins(info)
+    assert "chats_summary" not in wire
+    # The same chats, each with its last thread and newest events moved inside.
+    expected = []
+    for chat in documented["chats_summary"]:
+        moved = {
+            k: v
+            for k, v in chat.items()
+            if k
+            not in {"last_thread_id", "last_thread_created_at", "last_event_per_type"}
+        }
+        moved["last_thread_info"] = {
+            "id": chat["last_thread_id"],
+            "created_at": chat["last_thread_created_at"],
+            "last_event_per_type": {
+                kind: {"event": newest["event"]}
+                for kind, newest in chat["last_event_per_type"].items()
+            },
+        }
+        expected.append(moved)
+    assert normalize(wire["chats_info"]) == normalize(expected)
+    # Read back in the 3.6 shape: the same, but for each event's thread, which
+    # 3.7 no longer says (the last thread's, now).
+    back = msgspec.to_builtins(info.as_summary())
+    for chat in documented["chats_summary"]:
+        for newest in chat["last_event_per_type"].values():
+            newest["thread_id"] = chat["last_thread_id"]
+            newest["thread_created_at"] = chat["last_thread_created_at"]
+    assert normalize(back) == normalize(documented)
 
 
 # Over the wire ----------------------------------------------------------------------
@@ -271,3 +331,41 @@ async def test_widget_reads_need_no_configuration_version(
         sandbox.action_url("get_configuration"), params={"version": "1"}
     ) as response:
         assert (await response.json())["error"]["type"] == "validation"
+
+
+async def test_3_7_lists_chats_info_and_refuses_get_predicted_agent(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    ws, rtm = await open_rtm(http, sandbox, "3.7")
+    async with ws:
+        assert "Legacy" not in ws._response.headers
+        chat = await rtm.call(m.StartChat())
+        await rtm.call(m.SendEvent(chat_id=chat.chat_id, event=Message(text="hi")))
+        await rtm.send(m.ListChats(), "l")
+        raw = json.loads((await ws.receive(timeout=3)).data)
+        while raw.get("request_id") != "l":
+            raw = json.loads((await ws.receive(timeout=3)).data)
+        page = raw["payload"]
+        assert "chats_summary" not in page
+        (info,) = page["chats_info"]
+        assert "last_event_per_type" not in info
+        last = info["last_thread_info"]
+        assert (info["id"], last["id"]) == (chat.chat_id, chat.thread_id)
+        assert last["last_event_per_type"]["message"]["event"]["text"] == "hi"
+        error = await rtm.error(m.GetPredictedAgent())
+        assert error.error.type == "validation"
+        assert "request_welcome_message" in error.error.message
+        await rtm.call(m.RequestWelcomeMessage())
+        welcome = await rtm.push("incoming_welcome_message")
+        assert welcome.version == "3.7"
+    # The same action over the Web API, in 3.7.
+    token = (await sandbox.create_customer_token()).access_token
+    async with http.post(
+        web_url(sandbox, "3.7", "get_predicted_agent"),
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        assert response.status == 400
+        body = await response.json()
+        assert body["error"]["type"] == "validation"
+        assert "request_welcome_message" in body["error"]["message"]

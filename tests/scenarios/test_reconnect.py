@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rxlivechat import ConnectionLost, CustomerSDK, Message, SDKClosedError
+from rxlivechat import CustomerSDK, Message, SDKClosedError
 from rxlivechat.engine.engine import RECONNECT_REASONS, REFRESH_TOKEN_REASONS
 from rxlivechat.protocol.methods import GetCustomer
 from rxlivechat.sandbox import Sandbox, ScriptedAgent
@@ -107,8 +107,12 @@ async def test_in_flight_requests_at_a_drop_settle(sandbox: Sandbox) -> None:
     await sandbox.drop_connections()
     sandbox.delay_replies(0)
     assert (await safe).id == sdk.customer_id  # re-sent after the reconnect
-    with pytest.raises(ConnectionLost, match="may or may not"):
-        await unsafe
+    # Looked up by its custom_id after the reconnect: applied once, not re-sent.
+    assert (await unsafe).text == "x"
+    threads = sandbox.store.chats[chat.id].threads
+    assert [e.text for t in threads for e in t.events if isinstance(e, Message)] == [
+        "x"
+    ]
     await sdk.destroy()
 
 

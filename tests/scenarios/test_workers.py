@@ -22,6 +22,8 @@ import pytest
 import redis.asyncio
 
 from rxlivechat.cli.worker import namespace
+from rxlivechat.leases import PartitionLeases
+from rxlivechat.partitions import DEFAULT_PARTITIONS, partition_of
 from rxlivechat.sandbox import Sandbox
 
 from ..helpers import until
@@ -47,6 +49,8 @@ class WorkerProcess:
     customer_ids: dict[str, str] = field(default_factory=dict)
     received: set[tuple[str, str]] = field(default_factory=set)
     connected_after: dict[str, float] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    """Events handed out per customer."""
     reader: asyncio.Task[None] | None = None
 
     def take(self, line: dict[str, Any], now: float) -> None:
@@ -59,6 +63,7 @@ class WorkerProcess:
         key, event = line.get("customer"), line.get("event")
         if key is None:
             return
+        self.events[key] = self.events.get(key, 0) + 1
         payload = line["payload"]
         if event in ("connected", "connection_restored"):
             self.customer_ids[key] = payload["customer_id"]
@@ -76,9 +81,17 @@ class WorkerProcess:
 
 @contextlib.asynccontextmanager
 async def workers(
-    sandbox: Sandbox, url: str, count: int
+    sandbox: Sandbox,
+    url: str,
+    count: int,
+    *,
+    lease_time: float = LEASE_TIME,
+    redis_urls: list[str] | None = None,
 ) -> AsyncIterator[list[WorkerProcess]]:
-    """``count`` worker processes, stopped (SIGTERM, then SIGKILL) at the end."""
+    """``count`` worker processes, stopped (SIGTERM, then SIGKILL) at the end.
+
+    Worker ``n`` reaches Redis at ``redis_urls[n]`` when given (a proxy).
+    """
     started: list[WorkerProcess] = []
     try:
         for n in range(count):
@@ -88,7 +101,7 @@ async def workers(
                 "rxlivechat",
                 "worker",
                 "--redis",
-                url,
+                url if redis_urls is None else redis_urls[n],
                 "--organization-id",
                 sandbox.organization_id,
                 "--api-url",
@@ -96,9 +109,11 @@ async def workers(
                 "--accounts-url",
                 sandbox.accounts_url,
                 "--lease-time",
-                str(LEASE_TIME),
+                str(lease_time),
                 "--worker-id",
                 f"w{n}",
+                "--log-level",
+                "WARNING",
                 stdout=asyncio.subprocess.PIPE,
             )
             worker = WorkerProcess(f"w{n}", process)
@@ -108,6 +123,7 @@ async def workers(
     finally:
         for worker in started:
             if worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGCONT)  # if a test stopped it
                 worker.process.terminate()
         for worker in started:
             try:
@@ -123,7 +139,9 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
     keys = [f"customer-{i:03}" for i in range(CUSTOMERS)]
     client = redis.asyncio.Redis.from_url(url, decode_responses=True)
     prefix = namespace(sandbox.organization_id)
-    await client.sadd(f"{prefix}:customers", *keys)
+    await PartitionLeases(
+        client, namespace=prefix, worker_id="test", lease_time=LEASE_TIME
+    ).add_customers(keys)
     agent = sandbox.agent("Jane")
     loop = asyncio.get_running_loop()
     try:
@@ -185,7 +203,9 @@ async def _scenario(sandbox: Sandbox, url: str, *, takeover_messages: bool) -> N
                 await until(owned_again, timeout=LEASE_TIME + RECONNECT)
             except TimeoutError:
                 raise AssertionError(_state(running, orphans, killed_at)) from None
-            leases = await client.mget([f"{prefix}:lease:{k}" for k in keys])
+            leases = await client.mget(
+                [f"{prefix}:lease:{partition_of(k, DEFAULT_PARTITIONS)}" for k in keys]
+            )
             assert set(leases) == {w.name for w in survivors}
             for worker in survivors:
                 assert {

@@ -16,6 +16,7 @@ from ...exceptions import (
     GroupNotFoundError,
     GroupOfflineError,
     GroupUnavailableError,
+    LimitReachedError,
     NotFoundError,
 )
 from ...protocol.models import Agent, Event, Properties, PropertyNames, SystemMessage
@@ -107,14 +108,40 @@ class Backend:
         thread: ThreadRecord,
         event: Event,
         author_id: str | None,
+        *,
+        closing: bool = False,
     ) -> tuple[Event, list[Outgoing]]:
-        """Store an event in a thread; returns it and its ``incoming_event`` push."""
+        """Store an event in a thread; returns it and its ``incoming_event`` push.
+
+        Raises:
+            LimitReachedError: the thread holds ``bounds.events_per_thread``
+                events (the system message of a close, ``closing``, still goes in).
+        """
+        if not closing:
+            self.require_room(thread)
         stored = self.store.add_event(thread, event, author_id=author_id)
         audience = self.members(chat)
         if not self.store.visible(stored, chat.customer_id):
             audience = audience - {chat.customer_id}
         push = IncomingEvent(chat_id=chat.id, thread_id=thread.id, event=stored)
         return stored, [Outgoing(push, audience)]
+
+    def require_room(self, thread: ThreadRecord | None = None) -> None:
+        """Refuse a new event (in ``thread``) or thread past the bounds.
+
+        Raises:
+            LimitReachedError: the thread is full (``bounds.events_per_thread``),
+                or the organization's events are (``bounds.event_bytes``).
+        """
+        bounds = self.store.bounds
+        if self.store.event_bytes >= bounds.event_bytes:
+            raise LimitReachedError(
+                f"Events limit reached ({bounds.event_bytes} bytes in all)"
+            )
+        if thread is not None and len(thread.events) >= bounds.events_per_thread:
+            raise LimitReachedError(
+                f"Thread events limit reached ({bounds.events_per_thread})"
+            )
 
     def close(
         self, chat: ChatRecord, closer: str, message: SystemMessage
@@ -123,7 +150,7 @@ class Backend:
         thread = chat.last_thread
         if thread is None or not thread.active:
             raise ChatInactiveError("Chat is inactive")
-        _, pushes = self.append(chat, thread, message, None)
+        _, pushes = self.append(chat, thread, message, None, closing=True)
         thread.active = False
         thread.queue = None
         push = ChatDeactivated(chat_id=chat.id, thread_id=thread.id, user_id=closer)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ...exceptions import ChatAlreadyActiveError, ChatLimitReachedError, ValidationError
+from ...exceptions import (
+    ChatAlreadyActiveError,
+    ChatLimitReachedError,
+    LimitReachedError,
+    ValidationError,
+)
 from ...protocol import methods as m
 from ...protocol.base import EmptyResult
 from ...protocol.limits import LIMITS
@@ -40,7 +45,7 @@ def list_chats(
     chats = backend.store.customer_chats(customer.id)
     page = paginate(
         chats,
-        lambda c: c.key,
+        [c.key for c in chats],  # a customer has few chats (chats_per_customer)
         kind="chats",
         scope=customer.id,
         sort_order=order,
@@ -87,7 +92,7 @@ def list_threads(
     )
     page = paginate(
         chat.threads,
-        lambda t: t.key,
+        chat.thread_keys,
         kind="threads",
         scope=chat.id,
         sort_order=sort_order(req.sort_order),
@@ -127,6 +132,8 @@ def start_chat(
         # customer-sdk/index.mdx: "CHAT_LIMIT_REACHED - the maximum limit of
         # chats per customer has been reached ... The limit is 1."
         raise ChatLimitReachedError("Chat limit reached")
+    if len(store.chats) >= store.bounds.chats:
+        raise LimitReachedError(f"Chats limit reached ({store.bounds.chats})")
     for user in spec.users or ():
         if user.id != customer.id:
             raise ValidationError("chat.users may only hold the requester")
@@ -138,6 +145,7 @@ def start_chat(
     active = req.active is not False
     if active and not continuous:
         require_online(backend, access)
+    backend.require_room()
     chat = store.new_chat(
         customer.id,
         access=access,
@@ -182,6 +190,7 @@ def resume_chat(
     active = req.active is not False
     if active and not continuous:
         require_online(backend, access)
+    backend.require_room()
     chat.access = access
     chat.continuous = continuous
     merge_properties(chat.properties, spec.properties)

@@ -5,12 +5,14 @@ Each raises the wire error a refused request gets, before anything changes.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 
 from ...exceptions import (
     CustomerSessionFieldsLimitReachedError,
+    EntityTooLargeError,
     GroupNotFoundError,
     GroupsOfflineError,
     ValidationError,
@@ -29,7 +31,7 @@ from ...protocol.models import (
     UnknownEvent,
 )
 from ..properties import Location
-from ..records import event_type
+from ..records import CustomerRecord, event_type
 from .backend import Backend
 
 _RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})
@@ -37,6 +39,8 @@ _RICH_TEMPLATES = frozenset({"cards", "sticker", "quick_replies", "ecommerce"})
 _BUTTON_TYPES = frozenset({"webview", "message", "url", "phone"})
 
 _SORT_ORDERS = frozenset({"asc", "desc"})
+
+_json = msgspec.json.Encoder()
 
 
 def require_online(backend: Backend, access: Access) -> None:
@@ -119,11 +123,71 @@ def check_event(backend: Backend, event: Event, *, agent: bool = False) -> Event
 
 
 def check_properties(
-    backend: Backend, location: Location, properties: Properties | None
+    backend: Backend,
+    location: Location,
+    properties: Properties | None,
+    *,
+    current: Properties | None = None,
 ) -> None:
-    """Refuse properties the license has not registered, or of a wrong type."""
-    if properties:
-        backend.properties.check_values(location, properties)
+    """Refuse properties not registered, of a wrong type, or too large.
+
+    Args:
+        backend: the state (its registry and bounds).
+        location: where they are written.
+        properties: the update.
+        current: the properties the update merges into (their total is
+            bounded too).
+
+    Raises:
+        ValidationError: not registered, or the wrong type.
+        EntityTooLargeError: a value, or the merged whole, is over the bounds.
+    """
+    if not properties:
+        return
+    backend.properties.check_values(location, properties)
+    bounds = backend.store.bounds
+    for namespace, values in properties.items():
+        for name, value in values.items():
+            if len(_json.encode(value)) > bounds.property_value_bytes:
+                raise EntityTooLargeError(
+                    f"Property {namespace}.{name} is too large "
+                    f"(max {bounds.property_value_bytes} bytes)"
+                )
+    merged = {ns: dict(values) for ns, values in (current or {}).items()}
+    for namespace, values in properties.items():
+        merged.setdefault(namespace, {}).update(values)
+    if len(_json.encode(merged)) > bounds.properties_bytes:
+        raise EntityTooLargeError(
+            f"Properties are too large (max {bounds.properties_bytes} bytes)"
+        )
+
+
+_CUSTOMER_DATA = (
+    "name",
+    "email",
+    "avatar",
+    "phone_number",
+    "session_fields",
+    "address",
+    "omnichannel",
+    "page_url",
+    "page_title",
+    "customer_side_storage",
+)
+
+
+def check_customer_size(
+    backend: Backend, customer: CustomerRecord, changes: dict[str, Any]
+) -> None:
+    """Refuse a change that takes the customer's data past ``bounds.customer_bytes``.
+
+    Raises:
+        EntityTooLargeError: the customer's data, changed, is too large.
+    """
+    data = {name: getattr(customer, name) for name in _CUSTOMER_DATA} | changes
+    limit = backend.store.bounds.customer_bytes
+    if len(_json.encode(data)) > limit:
+        raise EntityTooLargeError(f"Customer data too large (max {limit} bytes)")
 
 
 def bounded(value: int | None, name: str, default: int, maximum: int) -> int:

@@ -12,7 +12,12 @@ from ...protocol.pushes import CustomerSideStorageUpdated, CustomerUpdated
 from ..records import CustomerRecord
 from .backend import Backend
 from .base import Outcome, Outgoing, ok
-from .checks import is_http_url, merged_session_fields, session_fields
+from .checks import (
+    check_customer_size,
+    is_http_url,
+    merged_session_fields,
+    session_fields,
+)
 from .registry import handles
 
 
@@ -22,14 +27,25 @@ def login(
 ) -> Outcome[m.LoginResult]:
     """Log the customer in on a socket: their data, chats and greeting."""
     store = backend.store
+    changes: dict[str, Any] = {}
     if req.customer is not None:
         data = req.customer
         if data.session_fields is not None:
-            customer.session_fields = session_fields(data.session_fields)
+            changes["session_fields"] = session_fields(data.session_fields)
         for name in ("name", "email", "avatar", "address"):
             value = getattr(data, name)
             if value is not None:
-                setattr(customer, name, value)
+                changes[name] = value
+    if req.customer_page is not None:
+        changes["page_url"] = req.customer_page.url
+        changes["page_title"] = req.customer_page.title
+    if req.customer_side_storage is not None:
+        changes["customer_side_storage"] = dict(req.customer_side_storage)
+    check_customer_size(backend, customer, changes)
+    if req.customer is not None:
+        for name in ("session_fields", "name", "email", "avatar", "address"):
+            if name in changes:
+                setattr(customer, name, changes[name])
     if req.group_id is not None:
         if store.group(req.group_id) is None:
             raise GroupNotFoundError("Group not found")
@@ -96,6 +112,7 @@ def update_customer(
         changed["omnichannel"] = _omnichannel(req.omnichannel)
     if not changed and req.name_is_default is None:
         raise ValidationError("At least one customer field is required")
+    check_customer_size(backend, customer, changed)
     for name, value in changed.items():
         setattr(customer, name, value)
     if not changed:
@@ -111,6 +128,9 @@ def update_customer_page(
     """The page the customer is on (it may route them to a group)."""
     if not is_http_url(req.url):
         raise ValidationError("url must be an http(s) URL")
+    check_customer_size(
+        backend, customer, {"page_url": req.url, "page_title": req.title}
+    )
     customer.page_url = req.url
     customer.page_title = req.title
     customer.page_views_count += 1
@@ -155,7 +175,9 @@ def set_customer_session_fields(
 ) -> Outcome[EmptyResult]:
     """Replace the customer's session fields."""
     # No customer_updated push: the 3.1/3.2 changelog says it stopped (§9.4).
-    customer.session_fields = session_fields(req.session_fields)
+    fields = session_fields(req.session_fields)
+    check_customer_size(backend, customer, {"session_fields": fields})
+    customer.session_fields = fields
     return ok()
 
 
@@ -177,7 +199,9 @@ def request_email_verification(
     if not is_http_url(req.callback_uri):
         raise ValidationError("callback_uri must be an http(s) URL")
     # No e-mail and no callback: the sandbox only records the request.
-    backend.store.email_verifications.append((customer.id, req.callback_uri))
+    kept = backend.store.email_verifications
+    kept.append((customer.id, req.callback_uri))
+    del kept[: -backend.store.bounds.email_verifications]  # the latest only
     return ok()
 
 

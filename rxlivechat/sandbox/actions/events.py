@@ -94,13 +94,16 @@ def send_sneak_peek(
     thread = chat.last_thread
     if thread is None or not thread.active:
         raise ChatInactiveError("Chat is inactive")
+    bounds = backend.store.bounds
+    text = req.sneak_peek_text.encode()[: bounds.sneak_peek_bytes]
     peek = SneakPeek(
         chat_id=chat.id,
         thread_id=thread.id,
-        text=req.sneak_peek_text,
+        text=text.decode(errors="ignore"),  # a character cut in two goes
         sent_at=backend.store.clock.now(),
     )
     chat.sneak_peeks.append(peek)
+    del chat.sneak_peeks[: -bounds.sneak_peeks]  # the latest only
     notice = IncomingSneakPeek(
         chat_id=chat.id,
         thread_id=thread.id,

@@ -29,7 +29,7 @@ def update_chat_properties(
 ) -> Outcome[EmptyResult]:
     """Set chat properties (merged by namespace)."""
     chat = backend.store.chat_of(customer.id, req.id)
-    check_properties(backend, "chat", req.properties)
+    check_properties(backend, "chat", req.properties, current=chat.properties)
     merge_properties(chat.properties, req.properties)
     push = ChatPropertiesUpdated(chat_id=chat.id, properties=req.properties)
     return ok([Outgoing(push, backend.members(chat))])
@@ -54,14 +54,16 @@ def update_thread_properties(
     """Set thread properties; a rating adds its system message."""
     chat = backend.store.chat_of(customer.id, req.chat_id)
     thread = chat.thread(req.thread_id)
-    check_properties(backend, "thread", req.properties)
+    check_properties(backend, "thread", req.properties, current=thread.properties)
+    rating = req.properties.get("rating", {})
+    if rating:
+        backend.require_room(thread)  # its system messages must fit
     merge_properties(thread.properties, req.properties)
     push = ThreadPropertiesUpdated(
         chat_id=chat.id, thread_id=thread.id, properties=req.properties
     )
     pushes = [Outgoing(push, backend.members(chat))]
     # Rating system messages (inferred from references/system-activities).
-    rating = req.properties.get("rating", {})
     name = customer.name or "Customer"
     if "score" in rating:
         score = "good" if rating["score"] == 1 else "bad"
@@ -127,7 +129,7 @@ def update_event_properties(
     chat, thread, event = backend.event_of(
         customer, req.chat_id, req.thread_id, req.event_id
     )
-    check_properties(backend, "event", req.properties)
+    check_properties(backend, "event", req.properties, current=event.properties)
     properties = {ns: dict(v) for ns, v in (event.properties or {}).items()}
     merge_properties(properties, req.properties)
     thread.replace_event(msgspec.structs.replace(event, properties=properties))

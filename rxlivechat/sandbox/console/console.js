@@ -1,6 +1,6 @@
 // The agent console of the rxlivechat sandbox: plain JavaScript, no build step.
 //
-// The page talks to its own origin only: GET api/state, the live feed on the
+// The page talks to its own origin only: the live feed on the
 // WebSocket api/ws ({type: "state"} first, then {type: "chat"} for each change),
 // and POST api/chats/<id>/<action> for what the person does. Every text from the
 // server goes into the page as text (textContent), never as HTML.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 from aiohttp import web
 
+from ...exceptions import ServerError
+from ..bounds import GrantRate
 from ..faults import RecordedRequest
 from ..tokens import strip_bearer
 from .host import Host
@@ -32,9 +36,14 @@ class Accounts:
 
     def __init__(self, host: Host) -> None:
         self._host = host
+        self._rate = GrantRate(host.store.bounds.token_grants_per_second)
 
     async def token(self, request: web.Request) -> web.StreamResponse:
         """``POST /v2/customer/token``: the cookie and agent_token grants."""
+        if not self._rate.take(asyncio.get_running_loop().time()):
+            return oauth_error(
+                "too_many_requests", "Too many token requests", status=429
+            )
         body = await read_body(self._host, request)
         try:
             if request.content_type == "application/x-www-form-urlencoded":
@@ -77,7 +86,10 @@ class Accounts:
             known = self._host.tokens.check_identity(
                 cookie_id, request.cookies.get("__lc_cst")
             )
-            customer = self._host.new_customer(cookie_id if known else None)
+            try:
+                customer = self._host.new_customer(cookie_id if known else None)
+            except ServerError as exc:  # limit_reached: no room for a customer
+                return oauth_error(exc.error_type, exc.message, status=400)
         elif token_request.grant_type == "agent_token":
             agent_token = request.headers.get("Authorization", "")
             if self._host.tokens.check_agent(agent_token) is None:
@@ -89,7 +101,10 @@ class Accounts:
             entity_id = token_request.entity_id
             if entity_id is not None and entity_id not in self._host.store.customers:
                 return oauth_error("invalid_request", "entity_id not found")
-            customer = self._host.new_customer(entity_id)
+            try:
+                customer = self._host.new_customer(entity_id)
+            except ServerError as exc:  # limit_reached: no room for a customer
+                return oauth_error(exc.error_type, exc.message, status=400)
         else:
             return oauth_error(
                 "unsupported_grant_type",

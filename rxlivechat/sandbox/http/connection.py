@@ -56,7 +56,7 @@ class Connection:
         self._send_timeout = send_timeout
         self._spawn = spawn
         self.version = version
-        """The API version of the socket's path (``/v3.5/`` or ``/v3.6/``)."""
+        """The API version of the socket's path (``/v3.5/`` to ``/v3.7/``)."""
         self._ws = ws
         self._transport = request.transport
         self.customer_id: str | None = None

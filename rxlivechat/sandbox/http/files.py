@@ -7,11 +7,12 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ...exceptions import EntityTooLargeError, NotFoundError, ValidationError
 from ...protocol import methods as m
 from ..records import StoredFile
-from ..security import file_headers, upload_content_type
+from ..security import file_headers, is_executable, upload_content_type, upload_name
 from .host import Host
 from .replies import error_response, timed_out
 
@@ -35,11 +36,13 @@ class Files:
                 stored = await self._read_upload(request, customer_id, deadline)
         except TimeoutError:
             raise timed_out(request) from None
-        except ValueError as exc:  # aiohttp: a malformed multipart body
+        except (ValueError, HttpProcessingError) as exc:  # a malformed multipart body
             raise ValidationError(f"Malformed multipart body: {exc}") from None
+        # The name is one path segment, quoted whole: the URL always resolves
+        # to the file (upload_name took out separators and "..").
         url = (
             f"{self._host.api_url}{FILES_PATH}/{self._host.organization_id}/{stored.key}/"
-            f"{quote(stored.name)}"
+            f"{quote(stored.name, safe='')}"
         )
         try:
             self._host.uploads.add(url, stored)
@@ -68,7 +71,7 @@ class Files:
                 continue
             if not isinstance(part, BodyPartReader):
                 raise ValidationError("The file part cannot be multipart itself")
-            name = part.filename or "file"
+            name = upload_name(part.filename or "file")
             try:
                 content_type = upload_content_type(
                     part.headers.get("Content-Type"), name
@@ -83,6 +86,9 @@ class Files:
                 if len(data) > self._host.max_upload_bytes:
                     await drain(request, self._host.max_upload_bytes, progress)
                     raise EntityTooLargeError("Upload limit exceeded (10MB).")
+            if is_executable(name, bytes(data[:8])):
+                # docs/protocol.md §2.3: "executables are refused".
+                raise ValidationError("Executable files cannot be uploaded")
             stored = StoredFile(
                 key=self._host.ids.file_key(),
                 name=name,

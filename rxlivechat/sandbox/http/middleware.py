@@ -1,6 +1,11 @@
 """What every HTTP request goes through, and a cap on idle connections.
 
 Host and origin checks, CORS, the simulated latency and refusals.
+
+The chain is applied by :meth:`Middleware.wrap` around each route's handler,
+not registered as aiohttp middlewares: aiohttp caches built middleware chains
+in a module-level ``lru_cache`` keyed by the handler and the app, which would
+keep every closed sandbox (and its whole store) alive for the process's life.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from ..security import host_allowed, normalize_origin, own_origins
 from .host import Host
 from .replies import error_response
 
-__all__ = ["CORS_PREFLIGHT", "Middleware", "no_sniffing"]
+__all__ = ["CORS_PREFLIGHT", "Handler", "Middleware", "no_sniffing"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CORS_PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, POST, DELETE",
@@ -33,16 +40,24 @@ class Middleware:
         self._in_request: dict[asyncio.BaseTransport, int] = {}
         """Transports with a request in a handler (WebSockets stay in one)."""
 
-    @property
-    def all(self) -> list[Any]:
-        """The middlewares, outermost first."""
-        return [self.guard, self.latency, self.refuse]
+    def wrap(self, handler: Handler) -> Handler:
+        """``handler`` behind the checks, the latency and the refusals."""
 
-    @web.middleware
+        async def refused(request: web.Request) -> web.StreamResponse:
+            return await self.refuse(request, handler)
+
+        async def delayed(request: web.Request) -> web.StreamResponse:
+            return await self.latency(request, refused)
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            return await self.guard(request, delayed)
+
+        return guarded
+
     async def guard(
         self,
         request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        handler: Handler,
     ) -> web.StreamResponse:
         """Note the request as in progress (see the idle cap), then check it."""
         transport = request.transport
@@ -58,7 +73,7 @@ class Middleware:
     async def _guarded(
         self,
         request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        handler: Handler,
     ) -> web.StreamResponse:
         """Serve only requests that name the sandbox, from pages it trusts.
 
@@ -111,11 +126,10 @@ class Middleware:
             for handler in sorted(idle, key=opened.__getitem__)[: max(excess, 0)]:
                 handler.force_close()
 
-    @web.middleware
     async def latency(
         self,
         request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        handler: Handler,
     ) -> web.StreamResponse:
         """Hold HTTP requests, and their answers, for the latency (if set)."""
         if any(self._host.faults.latency):
@@ -126,11 +140,10 @@ class Middleware:
             await asyncio.sleep(self._host.faults.frame_delay())
         return response
 
-    @web.middleware
     async def refuse(
         self,
         request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        handler: Handler,
     ) -> web.StreamResponse:
         """Answer 503 while ``refuse_connections`` holds."""
         if self._host.faults.refusing:

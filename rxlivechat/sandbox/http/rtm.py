@@ -36,7 +36,7 @@ from ..versions import (
     SUPPORTED_VERSIONS,
     Subscription,
     adapt_result,
-    knows_action,
+    missing_action,
     request_version,
 )
 from .connection import Connection
@@ -200,8 +200,9 @@ class Rtm:
     ) -> tuple[Any, list[Outgoing]]:
         method = req.payload
         version = request_version(req.version, conn.version)
-        if not knows_action(version, req.action):
-            raise ValidationError(f"Unknown action: {req.action}")
+        missing = missing_action(version, req.action)
+        if missing is not None:  # the message names the replacement, if any
+            raise ValidationError(f"Unknown action: {missing}")
         if not type(method).rtm:
             raise ValidationError(f"Action {req.action} is not available on RTM")
         if conn.closing:

@@ -19,7 +19,7 @@ from ...exceptions import (
 from ...protocol.base import METHODS, Method
 from ...protocol.codec import decode
 from ..faults import RecordedRequest
-from ..versions import LEGACY_UNTIL, SUPPORTED_VERSIONS, adapt_result, knows_action
+from ..versions import LEGACY_UNTIL, SUPPORTED_VERSIONS, adapt_result, missing_action
 from .files import Files
 from .host import Host
 from .replies import error_response, hold, json_response, raise_forced, read_body
@@ -70,15 +70,12 @@ class WebApi:
             if version not in SUPPORTED_VERSIONS:
                 self._host.requests.append(RecordedRequest("web", action, None, None))
                 raise UnsupportedVersionError("Cannot call unsupported API versions.")
-            if (
-                method_type is None
-                or method_type.web is None
-                or not knows_action(version, action)
-            ):
+            missing = missing_action(version, action)
+            if method_type is None or method_type.web is None or missing:
                 self._host.requests.append(RecordedRequest("web", action, None, None))
                 # The Web API's error list has no not_found (customer-chat-api
                 # index.mdx, "Possible errors"): validation, as over RTM.
-                raise ValidationError(f"Unknown action: {action}")
+                raise ValidationError(f"Unknown action: {missing or action}")
             if request.method != method_type.web:
                 self._host.requests.append(RecordedRequest("web", action, None, None))
                 raise ValidationError(f"Use {method_type.web} for {action}")

@@ -213,7 +213,7 @@ def run_all(options: argparse.Namespace) -> list[dict[str, Any]]:
     """Every size and loop, each size on a fresh sandbox; the JSON lines."""
     sizes = [int(size) for size in options.sizes.split(",") if size]
     most = raise_fd_limit() - SPARE_FDS
-    if max(sizes) > most:
+    if sizes and max(sizes) > most:
         sys.exit(f"{max(sizes):,} customers need more open files: the limit is {most}")
     lines: list[dict[str, Any]] = []
     for number, n in enumerate(sizes):

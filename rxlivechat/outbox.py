@@ -368,14 +368,16 @@ class Outbox:
         # Written in the background: a crash before it lands costs a lookup
         # (rule 3), and the next entry need not wait for it.
         write = self._queue.settle(done)
-        self._writes.add(write)
-        write.add_done_callback(self._written)
+        if write not in self._writes:  # settlings written together share one
+            self._writes.add(write)
+            write.add_done_callback(self._written)
         del self._queued[entry.custom_id]
         self._settled[entry.custom_id] = done
         if len(self._settled) > REMEMBERED:
             self._settled.popitem(last=False)
         self._wake()
-        self._results.on_next((done, outcome))
+        if self._results.observers:
+            self._results.on_next((done, outcome))
 
     def _written(self, write: asyncio.Future[None]) -> None:
         self._writes.discard(write)

@@ -36,7 +36,10 @@ def main() -> int:
         function = getattr(module, args.scenario)
         result = function(server, args.org, args.n)
         if inspect.iscoroutine(result):
-            result = asyncio.run(result)
+            # A contender may name its loop (uvloop); asyncio's by default.
+            factory = getattr(module, "LOOP_FACTORY", None)
+            with asyncio.Runner(loop_factory=factory) as runner:
+                result = runner.run(result)
     except Exception as exc:
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {exc}"}

@@ -28,7 +28,7 @@ from typing import Any
 
 from . import servers
 from .measure import new_org
-from .scenarios import CONTENDERS, NAMES, SCENARIOS, Metric, Scenario, quick
+from .scenarios import CONTENDERS, NAMES, RATIOS, SCENARIOS, Metric, Scenario, quick
 
 CLIENT_TIMEOUT = 600.0
 HISTORY_TIMEOUT = 600.0
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contenders",
         default=",".join(CONTENDERS),
-        help="rx,raw,lc,rec (default; rec: rxlivechat recording a cassette)",
+        help=",".join(CONTENDERS) + " (default; rec: rxlivechat recording a cassette)",
     )
     parser.add_argument("--json", help="also write every measurement to this file")
     parser.add_argument(
@@ -252,7 +252,8 @@ def render(
     rounds: int,
 ) -> str:
     columns = [NAMES[c] for c in contenders]
-    ratio_columns = [f"rx ÷ {NAMES[c]}" for c in contenders if c != "rx"]
+    pairs = [(a, b) for a, b in RATIOS if a in contenders and b in contenders]
+    ratio_columns = [f"{NAMES[a]} ÷ {NAMES[b]}" for a, b in pairs]
     header = ["scenario", "metric", *columns, *ratio_columns, "target (rxlivechat)"]
     rows = [header, ["---"] * len(header)]
     for scenario in scenarios:
@@ -264,14 +265,14 @@ def render(
                 cells.append(cell)
                 if median is not None:
                     medians[contender] = median
-            ratios = [_ratio(medians, other) for other in contenders if other != "rx"]
+            ratios = [_ratio(medians, ours, other) for ours, other in pairs]
             targets = scenario.targets.get(metric.field, ())
             target = " · ".join(f"{t.text} {_verdict(t.met(medians))}" for t in targets)
             arrow = "↑" if metric.higher_is_better else "↓"
             label = f"{metric.label}, {metric.unit} {arrow}"
             rows.append([scenario.title, label, *cells, *ratios, target])
     if history is not None:
-        rows.extend(_history_rows(history, contenders, len(header)))
+        rows.extend(_history_rows(history, contenders, pairs, len(header)))
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
@@ -295,7 +296,10 @@ def _cell(
 
 
 def _history_rows(
-    history: dict[str, Any], contenders: list[str], width: int
+    history: dict[str, Any],
+    contenders: list[str],
+    pairs: list[tuple[str, str]],
+    width: int,
 ) -> list[list[str]]:
     title = "5. full history walk of a 10,000-event chat (sandbox, {} events/page)"
     if history["missing"]:
@@ -317,15 +321,15 @@ def _history_rows(
                 if column in r
             }
             cells = [_number(medians[c]) if c in medians else "n/a" for c in contenders]
-            ratios = [_ratio(medians, other) for other in contenders if other != "rx"]
+            ratios = [_ratio(medians, ours, other) for ours, other in pairs]
             table.append([title.format(page), label, *cells, *ratios, ""])
     return table
 
 
-def _ratio(medians: dict[str, float], other: str) -> str:
-    if "rx" not in medians or not medians.get(other):
+def _ratio(medians: dict[str, float], ours: str, other: str) -> str:
+    if ours not in medians or not medians.get(other):
         return ""
-    return f"{medians['rx'] / medians[other]:.2f}x"
+    return f"{medians[ours] / medians[other]:.2f}x"
 
 
 def _verdict(met: bool | None) -> str:

@@ -5,13 +5,27 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-CONTENDERS = ("rx", "raw", "lc", "rec")
+CONTENDERS = ("rx", "rxuv", "raw", "fast", "sock", "lc", "rec")
 NAMES = {
     "rx": "rxlivechat",
+    "rxuv": "rxlivechat on uvloop",
     "raw": "raw floor",
+    "fast": "fast floor",
+    "sock": "our socket floor",
     "lc": "lc-sdk-python",
     "rec": "rxlivechat recording",
 }
+RATIOS = (
+    ("rx", "raw"),
+    ("rxuv", "fast"),
+    ("sock", "fast"),
+    ("rx", "lc"),
+    ("rec", "rx"),
+)
+"""The ratio columns, ``ours ÷ theirs`` of the medians: rxlivechat beside the
+floor on its own loop (asyncio: aiohttp + msgspec; uvloop: picows + msgspec),
+our socket beside picows (both on uvloop, with the same decode), and
+rxlivechat recording a cassette beside rxlivechat."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +64,34 @@ class Scenario:
     """Why a contender cannot run it."""
 
 
-def _at_least(factor: float, other: str) -> Callable[[dict[str, float]], bool | None]:
+def _at_least(
+    factor: float, other: str, ours: str = "rx"
+) -> Callable[[dict[str, float]], bool | None]:
     def met(medians: dict[str, float]) -> bool | None:
-        if "rx" not in medians or other not in medians:
+        if ours not in medians or other not in medians:
             return None
-        return medians["rx"] >= factor * medians[other]
+        return medians[ours] >= factor * medians[other]
 
     return met
+
+
+def _cpu_at_least(
+    factor: float, floor: str, ours: str
+) -> Callable[[dict[str, float]], bool | None]:
+    """The floor's CPU per operation ÷ ours ≥ ``factor`` (issue 27's measure)."""
+
+    def met(medians: dict[str, float]) -> bool | None:
+        if ours not in medians or floor not in medians:
+            return None
+        return medians[floor] >= factor * medians[ours]
+
+    return met
+
+
+_CPU_TARGETS = (
+    Target("raw ÷ rx ≥ 1.0 (27)", _cpu_at_least(1.0, "raw", "rx")),
+    Target("fast ÷ rxuv ≥ 0.8 (27)", _cpu_at_least(0.8, "fast", "rxuv")),
+)
 
 
 def _rx_between(
@@ -83,7 +118,8 @@ def _recording_at_least(factor: float) -> Callable[[dict[str, float]], bool | No
 _RECORDING_TARGET = Target("recording ≥ 0.8x off (25)", _recording_at_least(0.8))
 _AT_ONCE_TARGET = Target("≥ 0.7x floor (13)", _at_least(0.7, "raw"))
 _NO_QUEUE_IN_LC = {
-    "lc": "no queue: each call blocks a thread (1,000 at once = 1,000 threads)"
+    "lc": "no queue: each call blocks a thread (1,000 at once = 1,000 threads)",
+    "fast": "no queue: the fast floor keeps no more than 10 requests",
 }
 
 PER_S = "/s"
@@ -94,7 +130,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "seq",
         "1. sequential `send_event` round trips (stub)",
         "stub",
-        {"rx": 5000, "raw": 5000, "lc": 20, "rec": 5000},
+        {
+            "rx": 5000,
+            "rxuv": 5000,
+            "raw": 5000,
+            "fast": 5000,
+            "sock": 5000,
+            "lc": 20,
+            "rec": 5000,
+        },
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),
@@ -105,7 +149,8 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≥ 0.8x floor (13)", _at_least(0.8, "raw")),
                 Target("≥ 100x lc", _at_least(100, "lc")),
                 _RECORDING_TARGET,
-            )
+            ),
+            "cpu_us": _CPU_TARGETS,
         },
     ),
     Scenario(
@@ -114,7 +159,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         '(`{"type": "message", ...}`) in batches alternating with the typed '
         "`Message(...)`, one process (stub)",
         "stub",
-        {"rx": 5000},
+        {"rx": 5000, "rxuv": 5000},
         (
             Metric("rate", "dict-style round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip, dict style", US, False),
@@ -124,6 +169,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         {"ratio": (Target("≤ 1.25 (30)", _rx_between(None, 1.25)),)},
         unsupported={
             "raw": "one style: it sends dicts and has no typed form",
+            "fast": "one style: it sends dicts and has no typed form",
             "lc": "one style: it takes dicts and has no typed form",
         },
     ),
@@ -131,7 +177,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "e2e_seq",
         "1e. sequential `send_event` round trips (sandbox, end to end)",
         "sandbox",
-        {"rx": 2000, "raw": 2000, "lc": 20, "rec": 2000},
+        {"rx": 2000, "rxuv": 2000, "raw": 2000, "fast": 2000, "lc": 20, "rec": 2000},
         (
             Metric("rate", "round trips", PER_S, True),
             Metric("cpu_us", "client CPU per round trip", US, False),
@@ -142,7 +188,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "window",
         "2a. 10 requests in flight (stub)",
         "stub",
-        {"rx": 5000, "raw": 5000, "lc": 100},
+        {"rx": 5000, "rxuv": 5000, "raw": 5000, "fast": 5000, "lc": 100},
         (Metric("rate", "completed", PER_S, True),),
     ),
     Scenario(
@@ -150,7 +196,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "2b. 1,000 at once through reactivex's `ops.flat_map`, 10 on the socket "
         "(stub; no target: reactivex alone costs more than a request, see 2d)",
         "stub",
-        {"rx": 5000, "raw": 5000},
+        {"rx": 5000, "rxuv": 5000, "raw": 5000},
         (Metric("rate", "completed", PER_S, True),),
         unsupported=_NO_QUEUE_IN_LC,
     ),
@@ -158,7 +204,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "at_once_gather",
         "2c. 1,000 at once with `asyncio.gather`, as the floor does (stub)",
         "stub",
-        {"rx": 5000, "raw": 5000},
+        {"rx": 5000, "rxuv": 5000, "raw": 5000},
         (Metric("rate", "completed", PER_S, True),),
         {"rate": (_AT_ONCE_TARGET,)},
         unsupported=_NO_QUEUE_IN_LC,
@@ -168,13 +214,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         "2d. the operators alone: `flat_map` over 1,000 observables as lean as an "
         "SDK call, no SDK (what 2b and 2e add to a request)",
         "stub",
-        {"rx": 20_000},
+        {"rx": 20_000, "rxuv": 20_000},
         (
             Metric("cpu_us", "CPU per inner, reactivex's `ops.flat_map`", US, False),
             Metric("ours_cpu_us", "CPU per inner, `rxlivechat.operators`", US, False),
         ),
         unsupported={
             "raw": "no reactivex",
+            "fast": "no reactivex",
             "lc": "no reactivex",
         },
     ),
@@ -182,7 +229,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "at_once_operators",
         "2e. 1,000 at once through `rxlivechat.operators.flat_map` (stub)",
         "stub",
-        {"rx": 5000, "raw": 5000},
+        {"rx": 5000, "rxuv": 5000, "raw": 5000},
         (Metric("rate", "completed", PER_S, True),),
         {"rate": (_AT_ONCE_TARGET,)},
         unsupported=_NO_QUEUE_IN_LC,
@@ -191,7 +238,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "pushes",
         "3. burst of 100,000 `incoming_event` pushes to a subscriber (stub)",
         "stub",
-        {"rx": 100_000, "raw": 100_000, "lc": 100_000, "rec": 100_000},
+        dict.fromkeys(CONTENDERS, 100_000),
         (
             Metric("rate", "pushes delivered", PER_S, True),
             Metric("cpu_us", "client CPU per push", US, False),
@@ -202,14 +249,15 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≥ 0.7x floor (13)", _at_least(0.7, "raw")),
                 Target("≥ 5x lc", _at_least(5, "lc")),
                 _RECORDING_TARGET,
-            )
+            ),
+            "cpu_us": _CPU_TARGETS,
         },
     ),
     Scenario(
         "waiting",
         "4. per-frame cost, 0 vs 1,000 requests waiting (stub, 50,000-push bursts)",
         "stub",
-        {"rx": 50_000, "raw": 50_000},
+        {"rx": 50_000, "rxuv": 50_000, "raw": 50_000},
         (
             Metric("rate", "pushes, 0 waiting", PER_S, True),
             Metric("busy_rate", "pushes, 1,000 waiting", PER_S, True),
@@ -218,14 +266,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         {"ratio": (Target("≥ 0.8", _rx_between(0.8, None)),)},
         unsupported={
             "lc": "sync API: a waiting request is a blocked thread that re-scans the "
-            "whole frame list every 0.2 s and gives up after 3 s"
+            "whole frame list every 0.2 s and gives up after 3 s",
+            "fast": "no queue: the fast floor keeps no more than 10 requests",
         },
     ),
     Scenario(
         "logins",
         "6. 1,000 logged-in customers in one process (sandbox)",
         "fresh-sandbox",
-        {"rx": 1000, "raw": 1000, "lc": 1000},
+        {"rx": 1000, "rxuv": 1000, "raw": 1000, "lc": 1000},
         (
             Metric("wall_s", "connect + login, all customers", "s", False),
             Metric("rss_per_conn", "RSS per idle connection", "KiB", False, 1 / 1024),
@@ -236,6 +285,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Target("≤ 32 KiB (13)", _rx_between(None, 32 * 1024)),
             )
         },
+        unsupported={"fast": "the fast floor measures the hot paths only"},
     ),
 )
 

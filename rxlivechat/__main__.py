@@ -6,11 +6,12 @@ Installed as the ``rxlivechat`` script too.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import errno
 import sys
 from collections.abc import Sequence
+
+from .cli.loop import loop_options, run
 
 __all__ = ["main", "parser"]
 
@@ -40,9 +41,11 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    loop = loop_options()  # --no-uvloop, on every command
 
     demo = commands.add_parser(
         "demo",
+        parents=[loop],
         help="a customer and a scripted agent chat on the embedded sandbox",
         description="Start the embedded sandbox on 127.0.0.1, connect a customer, "
         "chat with a scripted agent while printing the live event stream (an RxPY "
@@ -59,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser(
         "sandbox",
+        parents=[loop],
         help="run the sandbox server standalone",
         description="Serve a LiveChat-compatible Customer Chat API v3.6 (RTM "
         "WebSocket, Web API, customer token endpoint) and an agent console (a web "
@@ -93,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
 
     tail = commands.add_parser(
         "tail",
+        parents=[loop],
         help="print a customer's event stream as JSON lines",
         description="Connect as a customer and print every event of the SDK's stream "
         'as one JSON line, {"event": name, "payload": ...}, until Ctrl-C. Without '
@@ -130,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     )
     record = commands.add_parser(
         "record",
+        parents=[loop],
         help="record a customer's session to a cassette (docs/howto/record-replay.md)",
         description="Connect as tail does, print the event stream, and record every "
         "frame and HTTP exchange to FILE (secrets redacted) until Ctrl-C. The "
@@ -145,6 +151,7 @@ def parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser(
         "check-cassette",
+        parents=[loop],
         help="replay a cassette's requests against the sandbox; print what differs",
         description="Send a cassette's requests to an embedded sandbox (or the "
         "server given) and print where its answers differ from the recorded ones, "
@@ -163,6 +170,7 @@ def parser() -> argparse.ArgumentParser:
     )
     worker = commands.add_parser(
         "worker",
+        parents=[loop],
         help="run the customers of a set shared with other workers on Redis",
         description="Share a set of customer keys with the other workers started "
         "with the same Redis URL and organization: the keys hash into partitions, "
@@ -244,18 +252,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from .cli.demo import run_demo
 
-            return asyncio.run(run_demo(replies=args.messages))
+            return run(run_demo(replies=args.messages), use_uvloop=args.uvloop)
         if args.command == "sandbox":
             from .sandbox.cli import serve_forever
 
             try:
-                asyncio.run(
+                run(
                     serve_forever(
                         port=args.port,
                         tls=args.tls,
                         seed=args.seed,
                         allowed_origins=args.allow_origin,
-                    )
+                    ),
+                    use_uvloop=args.uvloop,
                 )
             except OSError as exc:  # the port is taken, or not ours to bind
                 return _cannot_listen(args.port, exc)
@@ -263,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             from .cli.worker import run_worker
 
-            return asyncio.run(
+            return run(
                 run_worker(
                     redis_url=args.redis,
                     organization_id=args.organization_id,
@@ -279,34 +288,37 @@ def main(argv: Sequence[str] | None = None) -> int:
                     login_rate=args.login_rate,
                     log_level=args.log_level,
                     status=args.status,
-                )
+                ),
+                use_uvloop=args.uvloop,
             )
         if args.command == "record":
             from .cli.record import run_record
 
-            return asyncio.run(run_record(args.out, args.connection))
+            return run(run_record(args.out, args.connection), use_uvloop=args.uvloop)
         if args.command == "check-cassette":
             from .cli.check_cassette import run_check_cassette
 
-            return asyncio.run(
+            return run(
                 run_check_cassette(
                     args.file,
                     api_url=args.api_url,
                     accounts_url=args.accounts_url,
                     organization_id=args.organization_id,
                     timeout=args.timeout,
-                )
+                ),
+                use_uvloop=args.uvloop,
             )
         from .cli.tail import run_tail
 
-        return asyncio.run(
+        return run(
             run_tail(
                 organization_id=args.organization_id,
                 client_id=args.client_id,
                 api_url=args.api_url,
                 accounts_url=args.accounts_url,
                 seconds=args.seconds,
-            )
+            ),
+            use_uvloop=args.uvloop,
         )
     return 130
 

@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-POSIX_ONLY_MODULES = ("fcntl", "resource", "termios")
+# uvloop: no Windows build (the command line falls back to asyncio's loop).
+POSIX_ONLY_MODULES = ("fcntl", "resource", "termios", "uvloop")
 POSIX_ONLY_OS = ("fork", "forkpty", "register_at_fork", "pread", "pwrite")
 
 

@@ -143,7 +143,6 @@ class Socket(asyncio.Protocol):
     ) -> None:
         self._url = url
         self._key = ws.new_key()
-        self._reader = ws.FrameReader(max_size)
         self._write_limit = write_limit
         self._grace = not_reading_grace
         self._transport: asyncio.Transport | None = None
@@ -158,7 +157,8 @@ class Socket(asyncio.Protocol):
         self.headers: dict[str, str] = {}
         """The handshake reply's headers, names in lower case (once open)."""
         self._early: list[bytes] = []  # messages before listen()
-        self._handle: Callable[[bytes], None] = self._early.append
+        # Each message goes to the handler as it is parsed: no list between.
+        self._reader = ws.FrameReader(max_size, self._early.append)
         loop = asyncio.get_running_loop()
         self._opened: asyncio.Future[None] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
@@ -166,7 +166,8 @@ class Socket(asyncio.Protocol):
         :class:`ConnectionLost` when it failed (a frame over the size limit, a
         broken frame, a handler that raised)."""
         self._close_sent = False
-        self._corked: list[bytes] | None = None  # see data_received()
+        self._corking = False  # inside data_received(): writes wait, see there
+        self._corked: list[bytes] | None = None  # what they wrote meanwhile
 
     @property
     def closed(self) -> bool:
@@ -175,7 +176,7 @@ class Socket(asyncio.Protocol):
 
     def listen(self, handle: Callable[[bytes], None]) -> None:
         """Call ``handle`` with every TEXT/BINARY message from now on."""
-        self._handle = handle
+        self._reader.deliver = handle
         early, self._early = self._early, []
         for data in early:
             handle(data)
@@ -238,7 +239,7 @@ class Socket(asyncio.Protocol):
         if self._stalled is not None:
             self._stalled.cancel()
             self._stalled = None
-        if self._corked is None:
+        if not self._corking:
             self._answer_ping()
         self.resumed()
 
@@ -253,12 +254,12 @@ class Socket(asyncio.Protocol):
             data = self._handshake(data)
             if not data:
                 return
-        self._corked = []
+        self._corking = True
         try:
+            # Messages go to the handler as they are parsed; what comes back is
+            # the control frames (PONG needs nothing: any frame proves life).
             for opcode, payload in self._reader.feed(data):
-                if opcode <= ws.BINARY:
-                    self._handle(payload)
-                elif opcode == ws.PING:  # answered once, after this read
+                if opcode == ws.PING:  # answered once, after this read
                     self._pong = payload
                 elif opcode == ws.CLOSE:
                     self._closing_handshake(payload)
@@ -322,16 +323,20 @@ class Socket(asyncio.Protocol):
 
     def _write(self, opcode: int, payload: bytes) -> None:
         frame = ws.encode_frame(opcode, payload)
-        if self._corked is not None:
-            self._corked.append(frame)
+        if self._corking:
+            if self._corked is None:
+                self._corked = [frame]
+            else:
+                self._corked.append(frame)
         elif self._transport is not None and not self._transport.is_closing():
             self._transport.write(frame)
 
     def _uncork(self) -> None:
         """Write what was corked, in one call; later writes go out at once."""
+        self._corking = False
         corked, self._corked = self._corked, None
         if corked and self._transport is not None and not self._transport.is_closing():
-            self._transport.write(b"".join(corked))
+            self._transport.write(corked[0] if len(corked) == 1 else b"".join(corked))
         if self._pong is not None:
             self._answer_ping()
 

@@ -25,6 +25,7 @@ import hashlib
 import os
 import random
 import struct
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from ..exceptions import ProtocolError
@@ -171,10 +172,17 @@ class FrameReader:
 
     Args:
         max_size: the largest message (all its fragments) accepted, in bytes.
+        deliver: called with each TEXT or BINARY message's payload as soon as it
+            is parsed, in order (no list, no tuple per message: the hot path);
+            ``None``: messages come out of :meth:`feed` with the control frames.
     """
 
-    def __init__(self, max_size: int) -> None:
+    def __init__(
+        self, max_size: int, deliver: Callable[[bytes], None] | None = None
+    ) -> None:
         self.max_size = max_size
+        self.deliver = deliver
+        """Where messages go as they are parsed (see above); may be changed."""
         self._buffer = bytearray()
         self._needed = 2  # bytes the buffer must hold before parsing again
         self._fragments: list[bytes] = []
@@ -185,11 +193,14 @@ class FrameReader:
         """The ``(opcode, payload)`` of each message or control frame completed.
 
         A message's opcode is ``TEXT`` or ``BINARY``, its payload every fragment
-        joined; control frames come as ``CLOSE``, ``PING`` and ``PONG``.
+        joined (given to ``deliver`` instead, when there is one); control frames
+        come as ``CLOSE``, ``PING`` and ``PONG``. Nothing after a ``CLOSE`` is
+        read: the server sends no more (RFC 6455 §5.5.1).
 
         Raises:
             ProtocolError: the bytes break RFC 6455, or a message is over
                 ``max_size``. The reader is then unusable: close the socket.
+                An exception ``deliver`` raises comes out as it is.
         """
         buffer = self._buffer
         if buffer:
@@ -208,12 +219,13 @@ class FrameReader:
         """Every whole frame at the start of ``data``, and the bytes they used."""
         frames: list[tuple[int, bytes]] = []
         append = frames.append
+        deliver = self.deliver
         fragments = self._fragments  # mutated in place by _fragment()
         max_size = self.max_size
         end = len(data)
         at = 0
         self._needed = 2
-        # Per frame, on the hot path: a few index reads, one slice, one tuple.
+        # Per message, on the hot path: a few index reads, one slice, one call.
         while end - at >= 2:
             first, size = data[at], data[at + 1]
             head = 2
@@ -237,12 +249,23 @@ class FrameReader:
             if stop > end:
                 self._needed = stop - at
                 break
-            if whole_message or first & 0x0F >= CLOSE:  # a message, or a control
+            if whole_message:
+                if deliver is None:
+                    append((first & 0x0F, data[at + head : stop]))
+                else:
+                    deliver(data[at + head : stop])
+            elif first & 0x0F >= CLOSE:  # a control frame
                 append((first & 0x0F, data[at + head : stop]))
+                if first & 0x0F == CLOSE:  # the last frame the server sends
+                    return frames, end
             else:
-                frames += self._fragment(
+                for message in self._fragment(
                     first & 0x0F, first & 0x80, data[at + head : stop]
-                )
+                ):
+                    if deliver is None:
+                        append(message)
+                    else:
+                        deliver(message[1])
             at = stop
         return frames, at
 

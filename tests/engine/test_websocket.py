@@ -245,3 +245,44 @@ def test_control_frames_between_fragments_are_not_charged() -> None:
 def test_broken_frames_are_protocol_errors(frame: bytes, message: str) -> None:
     with pytest.raises(ProtocolError, match=message):
         read_all(ws.FrameReader(1024), frame)
+
+
+def test_messages_go_to_deliver_as_parsed_and_controls_come_back() -> None:
+    delivered: list[bytes] = []
+    reader = ws.FrameReader(1024, delivered.append)
+    frames = (
+        server_frame(ws.TEXT, b"one")
+        + server_frame(ws.PING, b"p")
+        + server_frame(ws.TEXT, b"t", final=False)
+        + server_frame(ws.CONTINUATION, b"wo")
+        + server_frame(ws.BINARY, b"three")
+    )
+    assert read_all(reader, frames[:9], frames[9:]) == [(ws.PING, b"p")]
+    assert delivered == [b"one", b"two", b"three"]
+
+
+def test_nothing_after_a_close_frame_is_read() -> None:
+    delivered: list[bytes] = []
+    frames = (
+        server_frame(ws.TEXT, b"before")
+        + server_frame(ws.CLOSE, b"\x03\xe8")
+        + server_frame(ws.TEXT, b"after")
+    )
+    got = read_all(ws.FrameReader(1024, delivered.append), frames)
+    assert got == [(ws.CLOSE, b"\x03\xe8")]
+    assert delivered == [b"before"]
+
+
+def test_a_deliver_that_raises_stops_the_read() -> None:
+    def deliver(message: bytes) -> None:
+        raise RuntimeError(message.decode())
+
+    reader = ws.FrameReader(1024, deliver)
+    with pytest.raises(RuntimeError, match="first"):
+        reader.feed(server_frame(ws.TEXT, b"first") + server_frame(ws.TEXT, b"next"))
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536])
+def test_encoded_frames_unmask_to_their_payload(size: int) -> None:
+    payload = bytes(i % 251 for i in range(size))
+    assert unmask(ws.encode_frame(ws.TEXT, payload)) == (ws.TEXT, payload)

@@ -11,15 +11,20 @@ ran there and left no task behind.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import reactivex.operators as ops
 
 import rxlivechat
+import rxlivechat.__main__ as cli
+import rxlivechat.cli.demo
 from rxlivechat import CustomerSDK, Message, SDKClosedError
+from rxlivechat.cli.loop import run as run_command
 from rxlivechat.engine import transport
 from rxlivechat.engine.transport import connect as open_socket
 from rxlivechat.exceptions import ConnectionLost
@@ -183,3 +188,47 @@ def test_a_peer_that_does_not_read_is_dropped(monkeypatch: pytest.MonkeyPatch) -
             finished.set()
 
     on_uvloop(scenario)
+
+
+# The command line: uvloop when installed, asyncio's loop with --no-uvloop -----------
+
+
+def _loop_module() -> str:
+    return type(asyncio.get_running_loop()).__module__.partition(".")[0]
+
+
+async def _which_loop() -> str:
+    return _loop_module()
+
+
+def test_a_command_runs_on_uvloop_when_installed_else_on_asyncio() -> None:
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert run_command(_which_loop()) == expected
+    assert run_command(_which_loop(), use_uvloop=False) == "asyncio"
+
+
+@pytest.mark.parametrize(
+    ("flags", "loop"), [([], "uvloop"), (["--no-uvloop"], "asyncio")]
+)
+def test_the_demo_runs_on_the_loop_chosen(
+    flags: list[str],
+    loop: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if uvloop is None:
+        pytest.skip(NO_UVLOOP)
+    real_demo = rxlivechat.cli.demo.run_demo
+    loops: list[str] = []
+
+    async def recorded(*args: Any, **options: Any) -> int:
+        loops.append(_loop_module())
+        return await real_demo(*args, **options)
+
+    monkeypatch.setattr(rxlivechat.cli.demo, "run_demo", recorded)
+    assert cli.main(["demo", "--messages", "1", *flags]) == 0
+    assert loops == [loop]
+    assert capsys.readouterr().out.splitlines()[-1] == "done"
+    # The loop was chosen for this run only: no policy was set for the process.
+    policy = asyncio.get_event_loop_policy()
+    assert not type(policy).__module__.startswith("uvloop")

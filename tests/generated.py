@@ -21,7 +21,9 @@ __all__ = ["formatted"]
 def formatted(text: str, path: Path, *, sort_imports: bool = True) -> str:
     """``text`` as ruff writes the file at ``path`` (skips the test without ruff)."""
     if importlib.util.find_spec("ruff") is None:
-        pytest.skip("ruff is not installed here (the main test run checks the generated files)")
+        pytest.skip(
+            "ruff is not installed here (the main test run checks the generated files)"
+        )
     steps = [["format"]]
     if sort_imports:
         steps.insert(0, ["check", "--fix", "--select", "I", "--quiet"])

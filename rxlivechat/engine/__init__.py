@@ -13,7 +13,7 @@ login (:mod:`.waiters`) and the closing tasks (:mod:`.closing`).
 from .auth import CustomerTokenProvider, TokenProvider
 from .engine import Engine
 from .options import Listener, Options
-from .requests import Pending
+from .pending import Pending
 from .web import PreparedFile
 
 __all__ = [

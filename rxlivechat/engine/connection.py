@@ -70,8 +70,9 @@ from .closing import finish, spawn_held
 from .commits import Durable
 from .inbox import Inbox
 from .options import Listener, Options
+from .pending import Pending
 from .recovery import Chats
-from .requests import Pending, Requests
+from .requests import Requests
 from .state import (
     FATAL_LOGIN_ERRORS,
     ConnectionState,

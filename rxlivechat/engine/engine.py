@@ -33,8 +33,8 @@ from .closing import spawn_held
 from .commits import Commits
 from .connection import Connection
 from .options import DEFAULT_REGION_URL, Listener, Options
+from .pending import OnError, OnResult, Pending
 from .recovery import MAX_CHATS
-from .requests import OnError, OnResult, Pending
 from .state import (
     FATAL_LOGIN_ERRORS,
     RECONNECT_REASONS,

@@ -53,16 +53,26 @@ from ..protocol.base import Method
 from ..protocol.frames import ErrorResponse, Frame, Push, Response
 from ..protocol.session import Session, State
 from .outgoing import Key, claim, find_sent, settled
+from .pending import (
+    ABANDONED,
+    Deadlines,
+    OnError,
+    OnResult,
+    Pending,
+    Trace,
+    fail,
+    keep_push,
+    retire,
+    settled_meanwhile,
+    succeed,
+)
 from .transport import Socket
 
 __all__ = [
     "ECHO_WAIT",
     "MAX_SENT_IDS",
     "SAFE_TO_REPEAT",
-    "Abandoned",
-    "Pending",
     "Requests",
-    "Trace",
 ]
 
 SAFE_TO_REPEAT = frozenset(
@@ -109,27 +119,10 @@ log = logging.getLogger("rxlivechat.requests")
 """DEBUG: each request written (action, request id) and how it settled, with its
 latency. Payloads are never logged (they carry tokens and customer data)."""
 
-OnResult = Callable[[Any, "Pending"], None]
-OnError = Callable[[Exception], None]
-Finish = Callable[[BaseException | None], None]
-Trace = Callable[[str], Finish]
-"""Starts an action's span; what it returns ends it (``None``: success)."""
-
-
-class Abandoned(Exception):
-    """The outcome of a request whose caller stopped waiting (telemetry)."""
-
-
-_ABANDONED = Abandoned("abandoned by its caller")
 
 ECHO_WAIT = 2.0
 """Seconds to wait, after a reply, for the push our request caused (see
 :meth:`Requests.await_echo`)."""
-
-MAX_EARLY_PUSHES = 16
-"""Pushes kept per request that carry its id before its reply comes (our copies
-of what it caused: one or two in practice). More are dropped, so a server that
-floods them cannot grow the client's memory."""
 
 
 class _Echo:
@@ -147,59 +140,6 @@ class _Echo:
         self.deliver = deliver
         self.give_up = give_up
         self.timer: asyncio.TimerHandle | None = None
-
-
-class Pending:
-    """One request, from submission until it settles: the session's ticket."""
-
-    __slots__ = (
-        "_pushes",
-        "_timer",
-        "abandoned",
-        "deadline",
-        "done",
-        "finish",
-        "key",
-        "method",
-        "on_error",
-        "on_result",
-        "request_id",
-        "resent",
-        "result_type",
-        "sent_at",
-        "uncertain",
-    )
-
-    def __init__(self, method: Method[Any], on_result: OnResult, on_error: OnError):
-        self.method = method
-        self.result_type: type[Any] = method.result_type
-        self.on_result = on_result
-        self.on_error = on_error
-        self.request_id: str | None = None
-        """Set when the request is written to a socket (again after a reconnect)."""
-        self._pushes: list[Push[Any]] | None = None  # made by the first one
-        self.done = False
-        """Settled, or abandoned: no callback will be called any more."""
-        self.abandoned = False
-        """Abandoned while on the socket: its slot is freed when the reply comes."""
-        self.resent = False
-        """Whether a drop already sent this request back to the queue once."""
-        self.sent_at = 0.0
-        """``time.monotonic()`` when it was last written, if DEBUG logs were on."""
-        self.deadline = 0.0
-        """The loop time it fails at under the default timeout (:class:`_Deadlines`)."""
-        self._timer: asyncio.TimerHandle | None = None
-        self.finish: Finish | None = None
-        """Ends the request's span when it settles (a traced request)."""
-        self.key: Key | None = None
-        """Where its event is found again (an event-creating request)."""
-        self.uncertain = False
-        """It may have been applied: it is being looked up, not sent."""
-
-    @property
-    def pushes(self) -> list[Push[Any]]:
-        """Pushes that carried this request's id before its reply (our copies)."""
-        return self._pushes or []
 
 
 class Requests:
@@ -235,7 +175,7 @@ class Requests:
         self._socket: Socket | None = None
         self._halted: LiveChatError | None = None
         self._echoes: dict[str, _Echo] = {}
-        self._deadlines = _Deadlines(self._expire)
+        self._deadlines = Deadlines(self._expire)
         self._sent: OrderedDict[str, None] | None = None  # made on first use
         self._lookups: dict[Pending, asyncio.Task[None]] = {}
         # Lookups waiting for an earlier try of their event to be answered.
@@ -353,7 +293,7 @@ class Requests:
             if not future.done():
                 self.abandon(pending)
 
-    def abandon(self, pending: Pending, why: BaseException = _ABANDONED) -> None:
+    def abandon(self, pending: Pending, why: BaseException = ABANDONED) -> None:
         """Forget ``pending``: no callback will be called. Its reply is dropped.
 
         A request already on the socket keeps its slot until its reply comes or
@@ -363,7 +303,7 @@ class Requests:
             return
         self._end_lookup(pending)
         finish = pending.finish
-        _finish(pending)
+        retire(pending)
         pending.abandoned = True
         if finish is not None:
             finish(why)
@@ -393,7 +333,7 @@ class Requests:
             if failed is not None and exc.action is not None:
                 self._session.abandon(exc.request_id or "")
                 if not failed.done:
-                    _fail(failed, exc)
+                    fail(failed, exc)
                 self._pump()
             raise
         request_id = frame.request_id
@@ -402,7 +342,7 @@ class Requests:
         if isinstance(frame, Push):
             if pending is not None:
                 if not pending.done:
-                    _keep_push(pending, frame)
+                    keep_push(pending, frame)
             elif (echo := self._echoes.get(request_id)) is not None:
                 value = echo.match(frame)
                 if value is not None:
@@ -413,9 +353,9 @@ class Requests:
             self._answered(pending.key)
         if pending is not None and not pending.done:
             if isinstance(frame, Response):
-                _succeed(pending, frame.payload)
+                succeed(pending, frame.payload)
             else:
-                _fail(pending, _error_of(frame))
+                fail(pending, _error_of(frame))
             self._deadlines.trim()
         # A freed slot, or the login reply opening the gate: write what waits.
         if self._queue:
@@ -477,7 +417,7 @@ class Requests:
                 pending.resent = True
                 self._wait(pending, first=True)
             else:
-                _fail(
+                fail(
                     pending,
                     ConnectionLost(
                         f"the connection dropped before {pending.method.action!r} "
@@ -504,7 +444,7 @@ class Requests:
         self._lookups.clear()
         for pending in everything:
             if not pending.done:
-                _fail(pending, error)
+                fail(pending, error)
 
     def resume(self) -> None:
         """Accept requests again (they wait for the next login)."""
@@ -608,17 +548,17 @@ class Requests:
                 break
             except (ConnectionLost, RequestTimeoutError) as exc:
                 if self._halted is None:
-                    if _settled(pending):
+                    if settled_meanwhile(pending):
                         return
                     continue
                 error: LiveChatError = self._halted
                 error.__context__ = exc
             except LiveChatError as exc:  # the chat refused: a definite answer
                 error = exc
-            if not _settled(pending):
-                _fail(pending, error)
+            if not settled_meanwhile(pending):
+                fail(pending, error)
             return
-        if _settled(pending):
+        if settled_meanwhile(pending):
             return
         pending.uncertain = False
         if not outcome:  # not applied: send it now, ahead of the rest
@@ -626,7 +566,7 @@ class Requests:
             self._pump()
             return
         reply, pending._pushes = outcome
-        _succeed(pending, reply)
+        succeed(pending, reply)
 
     def _on_the_socket(self, key: Key) -> bool:
         """Whether a request for ``key`` is written and not answered yet."""
@@ -678,138 +618,8 @@ class Requests:
                 + (f": {self.not_connected}" if self.not_connected else "")
             )
             error.__cause__ = self.not_connected
-        _fail(pending, error)
+        fail(pending, error)
         pending.abandoned = True
-
-
-class _Deadlines:
-    """Request timeouts of one length, on a single timer.
-
-    With one timeout for all, deadlines come in submission order: a queue, and
-    one timer for its head, cost less per request than a timer each (a heap
-    push, then a cancel, for every request). Each request keeps its own
-    deadline (no tuple per request).
-    """
-
-    __slots__ = ("_expire", "_queue", "_timer")
-
-    def __init__(self, expire: Callable[[Pending], None]) -> None:
-        self._expire = expire
-        self._queue: deque[Pending] | None = None  # made on first use
-        self._timer: asyncio.TimerHandle | None = None
-
-    def push(self, pending: Pending, timeout: float) -> None:
-        self.trim()
-        queue = self._queue
-        if queue is None:
-            queue = self._queue = deque()
-        loop = asyncio.get_running_loop()
-        pending.deadline = loop.time() + timeout
-        queue.append(pending)
-        if self._timer is None:
-            self._timer = loop.call_at(queue[0].deadline, self._fire)
-
-    def trim(self) -> None:
-        """Let the settled requests at the head go.
-
-        Replies come mostly in order, so this keeps few settled requests: kept
-        until their deadline, thousands would outlive the GC's young generations
-        and make its full collections more frequent.
-        """
-        queue = self._queue
-        while queue and queue[0].done:
-            queue.popleft()
-        if not queue:  # an idle customer keeps no deque (760 bytes) between pings
-            self._queue = None
-
-    def _fire(self) -> None:
-        self._timer = None
-        queue = self._queue
-        if queue is None:  # emptied by trim() since it was armed
-            return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        while queue and (queue[0].done or queue[0].deadline <= now):
-            pending = queue.popleft()
-            if not pending.done:
-                self._expire(pending)
-        if queue:
-            self._timer = loop.call_at(queue[0].deadline, self._fire)
-
-
-def _finish(pending: Pending) -> None:
-    """Settled or abandoned: no callback any more, and none kept.
-
-    A settled request may wait in the deadline queue until its deadline; it
-    must not keep its caller (an SDK, an observer) alive meanwhile.
-    """
-    pending.done = True
-    pending.on_result = _ignore_result
-    pending.on_error = _ignore_error
-    pending._pushes = None
-    pending.finish = None
-    if pending._timer is not None:
-        pending._timer.cancel()
-        pending._timer = None
-
-
-def _settled(pending: Pending) -> bool:
-    """Whether ``pending`` settled meanwhile (read after an ``await``)."""
-    return pending.done
-
-
-def _keep_push(pending: Pending, push: Push[Any]) -> None:
-    pushes = pending._pushes
-    if pushes is None:
-        pending._pushes = [push]
-    elif len(pushes) < MAX_EARLY_PUSHES:
-        pushes.append(push)
-
-
-def _succeed(pending: Pending, result: Any) -> None:
-    if log.isEnabledFor(logging.DEBUG):
-        _log_settled(pending, "ok")
-    on_result, pushes, finish = pending.on_result, pending._pushes, pending.finish
-    _finish(pending)
-    if finish is not None:
-        finish(None)
-    pending._pushes = pushes  # the caller reads them (our copies of what it caused)
-    try:
-        on_result(result, pending)
-    finally:
-        pending._pushes = None
-
-
-def _fail(pending: Pending, error: Exception) -> None:
-    if log.isEnabledFor(logging.DEBUG):
-        kind = getattr(error, "error_type", None) or type(error).__name__
-        _log_settled(pending, f"failed ({kind})")
-    on_error, finish = pending.on_error, pending.finish
-    _finish(pending)
-    if finish is not None:
-        finish(error)
-    on_error(error)
-
-
-def _ignore_result(result: Any, pending: Pending) -> None:
-    return None
-
-
-def _ignore_error(error: Exception) -> None:
-    return None
-
-
-def _log_settled(pending: Pending, outcome: str) -> None:
-    latency = ""
-    if pending.sent_at:
-        latency = f" after {(time.monotonic() - pending.sent_at) * 1000:.1f} ms"
-    log.debug(
-        "%s (request %s): %s%s",
-        pending.method.action,
-        pending.request_id,
-        outcome,
-        latency,
-    )
 
 
 def _error_of(frame: ErrorResponse) -> Exception:

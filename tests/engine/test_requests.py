@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from rxlivechat.engine.requests import MAX_EARLY_PUSHES, Pending, Requests
+from rxlivechat.engine.pending import MAX_EARLY_PUSHES, Pending
+from rxlivechat.engine.requests import Requests
 from rxlivechat.exceptions import (
     ConnectionLost,
     NotFoundError,

@@ -74,7 +74,8 @@ def _new_prefix() -> None:
 
 _prefix = ""
 _new_prefix()
-os.register_at_fork(after_in_child=_new_prefix)  # a child counts on its own prefix
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_new_prefix)  # a child draws its own prefix
 _count = itertools.count(1)
 
 

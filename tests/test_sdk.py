@@ -240,7 +240,7 @@ async def test_an_unsent_method_warns_when_collected_like_a_coroutine(
 async def test_pings_keep_the_connection_alive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("rxlivechat.engine.connection.PING_INTERVAL", 0.05)
+    monkeypatch.setattr("rxlivechat.engine.pings.PING_INTERVAL", 0.05)
     async with Sandbox(ping_timeout=0.3) as sandbox:
         sdk = connect(sandbox)
         seen = Recorder(sdk)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -71,6 +70,7 @@ from .commits import Durable
 from .inbox import Inbox
 from .options import Listener, Options
 from .pending import Pending
+from .pings import ping_loop
 from .recovery import Chats
 from .requests import Requests
 from .state import (
@@ -84,17 +84,9 @@ from .transport import Socket, connect
 from .waiters import LoginWaiters, not_connected
 from .web import warn_if_legacy
 
-__all__ = ["NOT_STARTED", "PING_INTERVAL", "Connection"]
+__all__ = ["NOT_STARTED", "Connection"]
 
 log = logging.getLogger("rxlivechat")
-
-PING_INTERVAL = 15.0
-"""Seconds between RTM pings (docs/protocol.md §1.3: the server drops a socket
-after ~30 s)."""
-
-PING_SLOTS = 15
-"""Slots per ping interval: each customer pings at the start of the last slot
-within :data:`PING_INTERVAL` (see :func:`_next_ping_slot`)."""
 
 NOT_STARTED = "not connected: call connect() first (init(auto_connect=False) waits)"
 
@@ -470,7 +462,7 @@ class Connection:
         await durable.keep_identity(self.customer_id or "")
         # Pings go on during the recovery, which may be long.
         pinger = asyncio.get_running_loop().create_task(
-            self._ping_loop(socket), name="rxlivechat-ping"
+            ping_loop(self._requests, socket), name="rxlivechat-ping"
         )
         try:
             await self._chats_summary(restoring, resuming)
@@ -490,7 +482,9 @@ class Connection:
             await asyncio.wait({pinger})
             del pinger  # a finished task keeps its coroutine and its exception
         if alive:  # ping from here on in this task: a task less per customer
-            await self._ping_loop(socket)  # returns when a ping goes unanswered
+            await ping_loop(
+                self._requests, socket
+            )  # returns when a ping goes unanswered
 
     async def _login(self, token: Token, recovers: bool) -> m.LoginResult:
         """Log in; the state moves as the reply is read, before any push after it."""
@@ -552,23 +546,6 @@ class Connection:
         )
         self._emit("connection_restored" if restoring else "connected", connected)
         self._waiters.wake(None)
-
-    async def _ping_loop(self, socket: Socket) -> None:
-        """Ping every 15 s; a ping with no reply means a dead socket: return.
-
-        The socket is aborted first: a closing handshake would wait for a peer
-        that is not there, and requests waiting meanwhile would wait too. During
-        the recovery, the abort also ends the walk waiting on that socket.
-        """
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(_next_ping_slot(loop.time()) - loop.time())
-            try:
-                await self._requests.ask(m.Ping(), urgent=True)
-            except LiveChatError as exc:
-                log.info("ping failed (%s); aborting the socket", exc)
-                socket.abort()
-                return
 
     # How the task ends, or fails ----------------------------------------------------
 
@@ -696,16 +673,3 @@ class _Stop(Exception):
     def __init__(self, reason: ev.Disconnected) -> None:
         super().__init__(reason.reason)
         self.reason = reason
-
-
-def _next_ping_slot(now: float) -> float:
-    """When to ping next: the last slot start at most :data:`PING_INTERVAL` away.
-
-    Slots of ``PING_INTERVAL / PING_SLOTS`` seconds (1 s) are one grid for every
-    customer of the loop: the customers due in a slot wake in one turn of the
-    loop and their replies come back together, so the loop wakes once a slot, not
-    once a customer, and an idle customer costs a third less CPU
-    (docs/performance.md, issue 27). A ping is never later than the interval.
-    """
-    slot = PING_INTERVAL / PING_SLOTS
-    return math.floor((now + PING_INTERVAL) / slot) * slot

@@ -159,7 +159,7 @@ async def test_a_walk_through_endless_new_pages_is_capped(
 async def test_pings_continue_during_recovery(
     server: HostileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rxlivechat.engine.connection.PING_INTERVAL", 0.1)
+    monkeypatch.setattr("rxlivechat.engine.pings.PING_INTERVAL", 0.1)
     server.chats = ["slow"]
     pinged = asyncio.Event()
 
@@ -394,7 +394,7 @@ async def test_a_dead_socket_is_aborted_and_a_request_made_meanwhile_completes(
     # The ping, sent at 0.3 s, fails at 4.3 s; the request, made at ~2.3 s,
     # must be answered by 6.3 s. A polite close first (5 s, unanswered) would
     # reconnect at 9.3 s: too late.
-    monkeypatch.setattr("rxlivechat.engine.connection.PING_INTERVAL", 0.3)
+    monkeypatch.setattr("rxlivechat.engine.pings.PING_INTERVAL", 0.3)
     stopped = asyncio.Event()
 
     async def half_open(connection: Connection) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from rxlivechat import CustomerSDK, events as ev
-from rxlivechat.engine import Engine
+from rxlivechat.engine import Engine, pings
 from rxlivechat.protocol import pushes as p
 from rxlivechat.protocol.base import METHODS, PUSHES, Model, PushPayload
 
@@ -32,7 +32,10 @@ from ..digest import ACTIONS, LC_SDK_ONLY, PUSH_NAMES
 
 TESTS = Path(__file__).resolve().parents[1]
 
-INTERNAL = {"login": "_login", "ping": "_ping_loop"}
+INTERNAL: dict[str, tuple[object, str]] = {
+    "login": (Engine, "_login"),
+    "ping": (pings, "ping_loop"),
+}
 """Actions the SDK sends by itself (connecting, keeping the socket alive)."""
 
 SEED_NAMES: dict[str, tuple[str, ...]] = {
@@ -129,7 +132,8 @@ def test_every_push_has_an_event_mapping() -> None:
 @pytest.mark.parametrize("action", ACTIONS + LC_SDK_ONLY)
 def test_every_action_has_an_sdk_method(action: str) -> None:
     if action in INTERNAL:  # sent by the connection itself
-        assert callable(getattr(Engine, INTERNAL[action], None))
+        owner, sender = INTERNAL[action]
+        assert callable(getattr(owner, sender, None))
         return
     for name in sdk_names(action):
         method = getattr(CustomerSDK, name, None)
